@@ -1,0 +1,39 @@
+"""o365tls: find the Exchange Online mail flows that still use legacy TLS or no TLS.
+
+The public API (the CLI is a thin shell over it)::
+
+    import o365tls
+    data = o365tls.load(["exports/"])          # canonical records + one report per file
+    reports = o365tls.inspect(["exports/"])     # what each file is, rows read/used/rejected
+    o365tls.FORMATS                              # every supported export format
+
+Heavy modules (pandas) are imported on first use, so that ``import o365tls`` stays cheap.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load": ("o365tls.importers", "load"),
+    "inspect": ("o365tls.importers", "inspect"),
+    "iter_load": ("o365tls.importers", "iter_load"),
+    "Dataset": ("o365tls.importers", "Dataset"),
+    "FORMATS": ("o365tls.importers", "FORMATS"),
+    "normalize_tls": ("o365tls.tls", "normalize_tls"),
+    "FileReport": ("o365tls.quality", "FileReport"),
+    "Issue": ("o365tls.quality", "Issue"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'o365tls' has no attribute {name!r}")

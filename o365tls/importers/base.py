@@ -1,0 +1,122 @@
+"""What every importer module provides, and the canonical frame builder they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..quality import FileReport
+from ..schema import COLUMNS, ROW, SOURCE
+from .sample import Sample
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A chunk of canonical records of one kind (see :mod:`o365tls.schema`)."""
+
+    kind: str
+    frame: pd.DataFrame
+
+
+@dataclass
+class LoadContext:
+    """State shared across the files of one load: importers whose records span files (protocol
+    log sessions cut by the hourly roll-over) keep their carry-over here."""
+
+    state: dict[str, object] = field(default_factory=dict)
+    reports: dict[str, FileReport] = field(default_factory=dict)
+
+
+Reader = Callable[[Sample, FileReport, LoadContext], Iterator[Batch]]
+Finisher = Callable[[LoadContext], Iterator[Batch]]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format: how to recognise it and how to read it."""
+
+    name: str
+    description: str
+    kind: str  # the record kind it mainly produces
+    carries_tls: bool  # observations (True) or identity-only sightings (False)
+    signature: tuple[str, ...]  # header columns that identify it, for "closest format" hints
+    detect: Callable[[Sample], bool]
+    read: Reader
+    finish: Finisher | None = None  # flush records that span files, after the last file
+    recognised_by: str = ""  # one line for `o365tls formats`
+
+
+_DEFAULTS = {"str": "", "int": 0, "bool": None, "list": (), "datetime": pd.NaT}
+
+
+def canonical(kind: str, data: dict[str, object], length: int, source: str) -> pd.DataFrame:
+    """A frame with exactly the canonical columns of ``kind``, in declared order. Missing
+    columns get their type's empty value; scalars are broadcast."""
+    out: dict[str, object] = {}
+    for column in COLUMNS[kind]:
+        if column.name == SOURCE:
+            value = data.get(SOURCE, source)
+        else:
+            value = data.get(column.name, _DEFAULTS[column.dtype])
+        out[column.name] = _series(value, column.dtype, length)
+    frame = pd.DataFrame(out)
+    frame.index = pd.RangeIndex(length)
+    return frame
+
+
+def _series(value: object, dtype: str, length: int) -> pd.Series:
+    if isinstance(value, pd.Series):
+        series = value.reset_index(drop=True)
+    elif dtype == "list" and isinstance(value, tuple):
+        series = pd.Series([value] * length, dtype=object)
+    elif isinstance(value, (list, tuple)):
+        series = pd.Series(list(value))
+    else:
+        series = pd.Series([value] * length)
+    if dtype == "str":
+        return series.astype(object).where(series.notna(), "").astype(str).astype(object)
+    if dtype == "int":
+        return pd.to_numeric(series, errors="coerce").fillna(0).astype("int64")
+    if dtype == "datetime":
+        return pd.to_datetime(series, utc=True, errors="coerce").astype("datetime64[ns, UTC]")
+    if dtype == "bool":
+        return series.astype(object).where(series.notna(), None)
+    return series.astype(object)
+
+
+def empty(kind: str) -> pd.DataFrame:
+    return canonical(kind, {}, 0, "")
+
+
+def rows_of(frame: pd.DataFrame) -> pd.Series:
+    """The data-row numbers of a raw chunk from :func:`.table.read_table`."""
+    from .table import ROW_COLUMN
+
+    return frame[ROW_COLUMN]
+
+
+__all__ = ["Batch", "Format", "LoadContext", "canonical", "empty", "rows_of", "ROW"]
+
+
+def pick(raw: pd.DataFrame, *synonyms: str) -> pd.Series:
+    """The raw column matching the first synonym present (header matching is case-, space- and
+    punctuation-insensitive), as strings; a column of empty strings when none is present."""
+    from .table import column_for
+
+    name = column_for(raw.columns, *synonyms)
+    if name is None:
+        return pd.Series([""] * len(raw), index=raw.index, dtype=object)
+    col = raw[name]
+    return col.astype(object).where(col.notna(), "").astype(str)
+
+
+def reject_rows(report: FileReport, rows: pd.Series, mask: pd.Series, code: str,
+                message: str, column: str | None = None, values: pd.Series | None = None) -> None:
+    """Reject every row where ``mask`` is true, with the same reason."""
+    picked = rows[mask]
+    vals = values[mask] if values is not None else None
+    for i, row in enumerate(picked.tolist()):
+        value = None if vals is None else vals.iloc[i]
+        report.reject(int(row), code, message, column=column, value=value)

@@ -1,0 +1,206 @@
+"""Run the importers over PATH arguments: expand folders and archives, recognise each file from
+its content, read it in chunks, and account for every row."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..errors import InputError
+from ..quality import FileReport
+from ..schema import CONNECTORS, KINDS, OBSERVATIONS, SIGHTINGS, TIMESTAMP
+from .base import Batch, Format, LoadContext, empty
+from .sample import BINARY, EMPTY, JSON, Sample, normalize_header, take_sample
+from .sources import expand_paths
+
+Progress = Callable[[str, FileReport], None]
+
+
+@dataclass
+class Dataset:
+    """Everything read from the inputs: three canonical tables and one report per file."""
+
+    observations: pd.DataFrame
+    sightings: pd.DataFrame
+    connectors: pd.DataFrame
+    inputs: list[FileReport] = field(default_factory=list)
+
+    def frame(self, kind: str) -> pd.DataFrame:
+        return {OBSERVATIONS: self.observations, SIGHTINGS: self.sightings,
+                CONNECTORS: self.connectors}[kind]
+
+    @property
+    def period(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        stamps = [s for r in self.inputs for s in (r.period_start, r.period_end) if s is not None]
+        if not stamps:
+            return None, None
+        return min(stamps), max(stamps)
+
+
+def _formats() -> tuple[Format, ...]:
+    from . import FORMATS  # the registry imports this module
+
+    return FORMATS
+
+
+def identify(sample: Sample) -> Format | None:
+    """The first registered format that recognises ``sample``."""
+    if sample.kind in (EMPTY, BINARY):
+        return None
+    for fmt in _formats():
+        if fmt.detect(sample):
+            return fmt
+    return None
+
+
+def closest_format(sample: Sample) -> tuple[Format, list[str]] | None:
+    """The format whose signature columns the sample shares most, and the ones it lacks."""
+    if not sample.keys:
+        return None
+    best = None
+    for fmt in _formats():
+        wanted = [normalize_header(c) for c in fmt.signature]
+        shared = sum(1 for c in wanted if c in sample.keys)
+        if best is None or shared > best[0]:
+            best = (shared, fmt, [c for c, k in zip(fmt.signature, wanted, strict=True)
+                                  if k not in sample.keys])
+    if best is None or best[0] == 0:
+        return None
+    return best[1], best[2]
+
+
+def iter_load(paths, *, format: str | None = None, encoding: str | None = None,
+              progress: Progress | None = None,
+              reports: dict[str, FileReport] | None = None,
+              ) -> Iterator[tuple[FileReport, Batch]]:
+    """Yield (file report, batch of canonical records) for every input, streaming. Pass a dict
+    as ``reports`` to receive one report per input, including files that yield no records;
+    reports are complete once the iterator is exhausted (records spanning files come last)."""
+    from . import FORMATS_BY_NAME
+
+    forced = None
+    if format is not None:
+        forced = FORMATS_BY_NAME.get(format)
+        if forced is None:
+            raise InputError(f"unknown format {format!r}",
+                             hint="run `o365tls formats` for the names")
+    sources, refusals = expand_paths(list(paths))
+    context = LoadContext(reports=reports if reports is not None else {})
+    for refusal in refusals:
+        report = FileReport(refusal.display)
+        report.fail(refusal.code, refusal.message)
+        context.reports[refusal.display] = report
+        if progress:
+            progress("refused", report)
+    used_formats: list[Format] = []
+    for source in sources:
+        report = FileReport(source.display)
+        context.reports[source.display] = report
+        try:
+            sample = take_sample(source, encoding)
+        except OSError as exc:
+            report.fail("unreadable", f"cannot read: {exc}")
+            continue
+        report.encoding = sample.encoding_label
+        fmt = forced or identify(sample)
+        if fmt is None:
+            report.fail(*_unrecognised(sample))
+            if progress:
+                progress("unrecognised", report)
+            continue
+        report.format = fmt.name
+        if fmt not in used_formats:
+            used_formats.append(fmt)
+        if progress:
+            progress("reading", report)
+        try:
+            for batch in fmt.read(sample, report, context):
+                _see(report, batch)
+                yield report, batch
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+            _failed(report, exc)
+        _settle(report)
+        if progress:
+            progress("done", report)
+    for fmt in used_formats:
+        if fmt.finish is None:
+            continue
+        for batch in fmt.finish(context):
+            owner = context.reports.get(str(batch.frame["source"].iloc[0])) if len(batch.frame) \
+                else None
+            if owner is not None:
+                _see(owner, batch)
+                yield owner, batch
+    for report in context.reports.values():
+        _settle(report)
+
+
+def _unrecognised(sample: Sample) -> tuple[str, str]:
+    if sample.kind == EMPTY:
+        return "empty", "the file is empty; export it again"
+    if sample.kind == BINARY:
+        return "binary", ("not text in any encoding o365tls reads (UTF-8, UTF-16, Windows-1252); "
+                          "if it is an xlsx, save it as CSV")
+    if sample.kind == JSON:
+        return "unrecognised", ("JSON that is neither Graph message trace nor connector "
+                                "configuration; pass --format NAME if you know which it is")
+    near = closest_format(sample)
+    if near is None:
+        return "unrecognised", ("no export format has these columns "
+                                f"({', '.join(sample.header[:6]) or 'no header found'}); "
+                                "run `o365tls formats` to see what is supported")
+    fmt, missing = near
+    return "unrecognised", (f"not a known export; closest is {fmt.name}, which also needs "
+                            f"column(s) {', '.join(missing)} (or pass --format {fmt.name})")
+
+
+def _see(report: FileReport, batch: Batch) -> None:
+    frame = batch.frame
+    report.records += len(frame)
+    if len(frame) and TIMESTAMP in frame.columns:
+        stamps = frame[TIMESTAMP].dropna()
+        if len(stamps):
+            report.see_period(stamps.min(), stamps.max())
+
+
+def _failed(report: FileReport, exc: Exception) -> None:
+    detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    report.note(None, "import-failed", f"the importer stopped on this file: {detail}")
+    report.fatal = report.rows_used == 0
+
+
+def _settle(report: FileReport) -> None:
+    """Rows read but neither used nor rejected (an importer stopped midway) are rejected."""
+    missing = report.rows_read - report.rows_used - report.rows_rejected
+    if missing > 0:
+        report.rows_rejected += missing
+        report.note(None, "not-accounted", f"{missing} rows read but not used; counted rejected")
+
+
+def load(paths, *, format: str | None = None, encoding: str | None = None,
+         progress: Progress | None = None) -> Dataset:
+    """Read every input into a :class:`Dataset`. Files that cannot be read are reported in
+    ``inputs``; raises :class:`~o365tls.errors.InputError` only when nothing at all was read."""
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
+    reports: dict[str, FileReport] = {}
+    for _report, batch in iter_load(paths, format=format, encoding=encoding, progress=progress,
+                                    reports=reports):
+        if len(batch.frame):
+            parts[batch.kind].append(batch.frame)
+    inputs = list(reports.values())
+    frames = {k: (pd.concat(v, ignore_index=True) if v else empty(k)) for k, v in parts.items()}
+    return Dataset(frames[OBSERVATIONS], frames[SIGHTINGS], frames[CONNECTORS], inputs)
+
+
+def inspect(paths, *, format: str | None = None, encoding: str | None = None,
+            progress: Progress | None = None) -> list[FileReport]:
+    """Read every input fully and return one report per file (format, encoding, period, rows
+    read / used / rejected, problems), without keeping the records."""
+    reports: dict[str, FileReport] = {}
+    for _ in iter_load(paths, format=format, encoding=encoding, progress=progress,
+                       reports=reports):
+        pass
+    return list(reports.values())

@@ -1,0 +1,120 @@
+"""Message trace: ``Get-MessageTrace`` / ``Get-MessageTraceV2 | Export-Csv`` (with or without
+the remote-PowerShell ``PS*``/``RunspaceId`` columns), the EAC message-trace export, and Graph
+``exchangeMessageTrace`` JSON. One sighting per message and recipient: identity, no TLS.
+
+``Received`` is written in the exporting session's culture (en-US, en-GB, de-DE or ISO); the
+culture is decided once per file from the values themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+
+from ..quality import FileReport
+from ..schema import (
+    DESTINATION_IP,
+    MESSAGE_ID,
+    RECIPIENT_ADDRESS,
+    ROW,
+    SENDER_ADDRESS,
+    SENDER_IP,
+    SIGHTINGS,
+    SIZE,
+    STATUS,
+    SUBJECT,
+    TIMESTAMP,
+)
+from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
+from .jsonfile import json_keys, json_records, records_frame
+from .sample import JSON, TEXT, Sample
+from .table import ROW_COLUMN, read_table
+from .values import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
+
+RECEIVED = ("Received", "receivedDateTime", "Date (UTC)", "Received (UTC)", "Date")
+SENDER = ("SenderAddress", "Sender address", "senderAddress", "Sender")
+RECIPIENT = ("RecipientAddress", "Recipient address", "recipientAddress", "Recipient")
+FROM_IP = ("FromIP", "From IP", "fromIP", "Sender IP", "Client IP")
+TO_IP = ("ToIP", "To IP", "toIP")
+MESSAGE_ID_COLS = ("MessageId", "Message ID", "messageId", "InternetMessageId")
+TRACE_ID = ("MessageTraceId", "Message trace ID", "id")
+DETAIL_MARKERS = ("Detail", "Event", "Data")
+
+
+def detect(sample: Sample) -> bool:
+    if sample.kind == JSON:
+        keys = json_keys(sample)
+        return ("senderaddress" in keys and "recipientaddress" in keys
+                and ("receiveddatetime" in keys or "received" in keys)
+                and "event" not in keys)
+    if sample.kind != TEXT or sample.log_fields:
+        return False
+    if sample.has("Event", "Detail"):
+        return False
+    return (sample.has_any(*RECEIVED) and sample.has_any(*SENDER)
+            and sample.has_any(*RECIPIENT)
+            and sample.has_any(*FROM_IP, *TO_IP, *MESSAGE_ID_COLS, *TRACE_ID, "Status"))
+
+
+def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
+    culture: str | None = None
+    for raw in _raw_frames(sample, report):
+        frame, culture = convert(raw, report, culture)
+        if len(frame):
+            yield Batch(SIGHTINGS, frame)
+
+
+def _raw_frames(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
+    if sample.kind == JSON:
+        records = json_records(sample, report)
+        if records:
+            yield records_frame(records, report)
+    else:
+        yield from read_table(sample, report)
+
+
+def convert(raw: pd.DataFrame, report: FileReport,
+            culture: str | None) -> tuple[pd.DataFrame, str | None]:
+    """Raw trace rows -> canonical sightings; rows without a readable time are rejected."""
+    rows = raw[ROW_COLUMN]
+    received = pick(raw, *RECEIVED)
+    stamps, culture = parse_datetimes(received, culture)
+    bad = stamps.isna()
+    reject_rows(report, rows, bad, "bad-date",
+                "Received is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
+                "Received", received)
+    keep = ~bad
+    report.use(int(keep.sum()))
+    message_id = clean_message_id(pick(raw, *MESSAGE_ID_COLS))
+    trace_id = pick(raw, *TRACE_ID).str.strip()
+    message_id = message_id.where(message_id != "", trace_id)
+    data = {
+        ROW: rows[keep],
+        TIMESTAMP: stamps[keep],
+        MESSAGE_ID: message_id[keep],
+        SENDER_ADDRESS: clean_address(pick(raw, *SENDER))[keep],
+        RECIPIENT_ADDRESS: clean_address(pick(raw, *RECIPIENT))[keep],
+        SUBJECT: pick(raw, "Subject")[keep],
+        STATUS: pick(raw, "Status", "Delivery status")[keep],
+        SENDER_IP: clean_ip(pick(raw, *FROM_IP))[keep],
+        DESTINATION_IP: clean_ip(pick(raw, *TO_IP))[keep],
+        SIZE: parse_int(pick(raw, "Size", "Size (bytes)"))[keep],
+    }
+    frame = canonical(SIGHTINGS, data, int(keep.sum()), report.path)
+    return frame, culture
+
+
+FORMAT = Format(
+    name="message-trace",
+    description="Message trace: Get-MessageTrace[V2] | Export-Csv, EAC message trace export, "
+                "Graph exchangeMessageTrace JSON",
+    kind=SIGHTINGS,
+    carries_tls=False,
+    signature=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "FromIP",
+               "ToIP", "MessageId", "MessageTraceId"),
+    detect=detect,
+    read=read,
+    recognised_by="Received + SenderAddress + RecipientAddress (+ FromIP/MessageId/Status), "
+                  "no Event/Detail; or JSON with senderAddress/recipientAddress/receivedDateTime",
+)

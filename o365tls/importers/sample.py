@@ -1,0 +1,228 @@
+"""Peek at the first bytes of an input once: encoding, text, and where the header is.
+
+Importers decide whether a file is theirs from this :class:`Sample` alone, never from the
+file name. Encodings handled: UTF-8 with or without BOM, UTF-16LE/BE with or without BOM
+(historical-search CSVs are UTF-16LE, often without BOM), and Windows-1252 as a last resort.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from dataclasses import dataclass, field
+
+from .sources import Source
+
+SAMPLE_BYTES = 256 * 1024
+_HEADER_SCAN_LINES = 40
+
+TEXT = "text"
+JSON = "json"
+EMPTY = "empty"
+BINARY = "binary"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The head of one input, decoded, with its header row found."""
+
+    source: Source
+    raw: bytes
+    encoding: str  # a Python codec name that reads the whole stream, BOM included
+    encoding_label: str  # what reports show: "UTF-16LE (no BOM)"
+    text: str
+    kind: str  # text, json, empty, binary
+    lines: tuple[str, ...] = ()
+    delimiter: str = ","
+    header: tuple[str, ...] = ()  # cleaned header names, in file order
+    keys: frozenset[str] = field(default_factory=frozenset)  # normalized header names
+    skip_lines: int = 0  # physical lines before the first data row
+    log_fields: bool = False  # header came from an Exchange "#Fields:" line
+    directives: tuple[str, ...] = ()  # "#Software: ...", "#Log-type: ..." lines
+
+    @property
+    def display(self) -> str:
+        return self.source.display
+
+    def has(self, *names: str) -> bool:
+        """True when every name (normalized) is a header column."""
+        return all(normalize_header(n) in self.keys for n in names)
+
+    def has_any(self, *names: str) -> bool:
+        return any(normalize_header(n) in self.keys for n in names)
+
+    def directive(self, name: str) -> str | None:
+        prefix = f"#{name}:".lower()
+        for line in self.directives:
+            if line.lower().startswith(prefix):
+                return line[len(prefix):].strip()
+        return None
+
+
+_HEADER_JUNK = re.compile(r"[?%¿]|\(percentage\)|\(%\)")
+_SPACES = re.compile(r"[\s_]+")
+
+
+def normalize_header(name: str) -> str:
+    """The matching key of a header: no BOM, quotes, ``?``, ``%`` or ``(percentage)``; lower
+    case; runs of spaces and underscores as one space."""
+    text = name.replace("\ufeff", "").strip().strip('"').strip("'").strip()
+    text = _HEADER_JUNK.sub("", text.lower())
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_header_name(name: str) -> str:
+    return name.replace("\ufeff", "").strip().strip('"').strip("'").strip()
+
+
+def detect_encoding(raw: bytes) -> tuple[str, str]:
+    """Return (codec, label) for the bytes at the start of a file."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "UTF-8 (BOM)"
+    if raw.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16", "UTF-16LE (BOM)"
+    if raw.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16", "UTF-16BE (BOM)"
+    head = raw[:4096]
+    if len(head) >= 4:
+        even_nuls = head[0::2].count(0)
+        odd_nuls = head[1::2].count(0)
+        half = len(head) // 2
+        # ASCII-range text in UTF-16 has a NUL in every other byte.
+        if odd_nuls > 0.4 * half and even_nuls < 0.1 * half:
+            return "utf-16-le", "UTF-16LE (no BOM)"
+        if even_nuls > 0.4 * half and odd_nuls < 0.1 * half:
+            return "utf-16-be", "UTF-16BE (no BOM)"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(raw, final=False)
+        return "utf-8", "UTF-8"
+    except UnicodeDecodeError:
+        return "cp1252", "Windows-1252 (guessed)"
+
+
+def take_sample(source: Source, encoding: str | None = None) -> Sample:
+    with source.open() as fh:
+        raw = fh.read(SAMPLE_BYTES)
+        truncated = bool(fh.read(1))
+    if encoding:
+        codec, label = encoding, encoding
+    else:
+        codec, label = detect_encoding(raw)
+    if not raw.strip():
+        return Sample(source, raw, codec, label, "", EMPTY)
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    text = decoder.decode(raw, final=not truncated)
+    if "\x00" in text[:4096] or text[:4096].count("\ufffd") > 8:
+        return Sample(source, raw, codec, label, text, BINARY)
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped[:1] in ("{", "["):
+        return Sample(source, raw, codec, label, text, JSON)
+    lines = split_lines(text)
+    if lines and lines[-1] == "":
+        lines = lines[:-1]
+    if truncated and lines:
+        lines = lines[:-1]  # the last line may be cut by the sample boundary
+    return _with_header(Sample(source, raw, codec, label, text, TEXT, tuple(lines)))
+
+
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+
+
+def split_lines(text: str) -> list[str]:
+    """Split like ``readline`` with ``newline=''`` does (\\r\\n, \\n or \\r), and nothing else."""
+    return _NEWLINE.split(text)
+
+
+def _with_header(sample: Sample) -> Sample:
+    lines = sample.lines
+    directives: list[str] = []
+    for index, line in enumerate(lines[:_HEADER_SCAN_LINES]):
+        if line.startswith("#Fields:"):
+            header = _split(line[len("#Fields:"):].strip(), ",")
+            directives.extend(x for x in lines[:index] if x.startswith("#"))
+            return _replace(sample, header, ",", index + 1, True, tuple(directives))
+    delimiter = ","
+    candidates: list[tuple[int, str]] = []
+    for index, line in enumerate(lines[:_HEADER_SCAN_LINES]):
+        bare = line.strip().strip("\ufeff")
+        if not bare:
+            continue
+        if bare.lower().startswith("sep=") and len(bare) <= 6:
+            delimiter = bare[4:5] or ","
+            continue
+        if bare.startswith("#"):  # "#TYPE System.Management.Automation.PSCustomObject"
+            directives.append(bare)
+            continue
+        candidates.append((index, line))
+    if not candidates:
+        return sample
+    if delimiter == "," and not any(ln.lower().startswith("sep=") for _, ln in candidates[:1]):
+        delimiter = _sniff_delimiter([ln for _, ln in candidates[:10]])
+    # The header is the first line with 2+ fields whose next lines have the same shape.
+    # Title lines ("Inbound messages report") have one field and are passed over.
+    counts = [len(_split(line, delimiter)) for _, line in candidates]
+    chosen = None
+    for pos, (index, _line) in enumerate(candidates):
+        if counts[pos] < 2:
+            continue
+        following = counts[pos + 1: pos + 3]
+        if not following or all(c == counts[pos] for c in following) or \
+                _is_multiline_start(candidates, pos, delimiter):
+            chosen = pos
+            break
+    if chosen is None:
+        chosen = max(range(len(candidates)), key=lambda p: counts[p])
+    index, line = candidates[chosen]
+    header = _split(line, delimiter)
+    return _replace(sample, header, delimiter, index + 1, False, tuple(directives))
+
+
+def _is_multiline_start(candidates, pos, delimiter) -> bool:
+    # A data row whose quoted field spans lines looks short on its first physical line.
+    nxt = candidates[pos + 1][1] if pos + 1 < len(candidates) else ""
+    return nxt.count('"') % 2 == 1
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    best, best_score = ",", 0
+    for delim in (",", ";", "\t", "|"):
+        counts = [len(_split(line, delim)) for line in lines]
+        if not counts or max(counts) < 2:
+            continue
+        score = sum(1 for c in counts if c == counts[0] and c > 1) * counts[0]
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return line.split(delimiter)
+
+
+def _replace(sample: Sample, header: list[str], delimiter: str, skip: int, log: bool,
+             directives: tuple[str, ...]) -> Sample:
+    names = dedupe([clean_header_name(h) for h in header])
+    return Sample(
+        sample.source, sample.raw, sample.encoding, sample.encoding_label, sample.text,
+        sample.kind, sample.lines, delimiter, tuple(names),
+        frozenset(normalize_header(n) for n in names), skip, log, directives,
+    )
+
+
+def dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        name = name or "column"
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name}_{seen[name]}")
+        else:
+            seen[name] = 1
+            out.append(name)
+    return out

@@ -1,0 +1,116 @@
+"""The one delimited-text reader under every CSV and log importer.
+
+Streams a file in chunks of raw string columns (memory stays bounded whatever the file size),
+after the header row that :mod:`.sample` found. It handles quoted multi-line fields, stray
+quotes, blank lines, ``sep=``/``#TYPE`` lines and header rows repeated inside concatenated
+exports, and counts every data row it reads into the file's :class:`~o365tls.quality.FileReport`.
+The literal text ``None`` and an empty cell stay distinct: nothing is turned into NaN.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pandas as pd
+
+from ..quality import FileReport
+from .sample import Sample, clean_header_name, dedupe, normalize_header
+
+#: Fields longer than this are a parse error, not a memory problem.
+MAX_FIELD_CHARS = 8 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+ROW_COLUMN = "__row__"
+DEFAULT_CHUNK_ROWS = 100_000
+
+
+def open_text(sample: Sample) -> io.TextIOWrapper:
+    return io.TextIOWrapper(sample.source.open(), encoding=sample.encoding, newline="",
+                            errors="strict")
+
+
+def read_table(sample: Sample, report: FileReport,
+               chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Yield frames of raw strings: the sample's header as columns plus ``__row__``, the
+    1-based data-row number. Rows with the wrong number of fields and repeated header rows are
+    rejected here; every other row is yielded for the importer to use or reject."""
+    header = list(sample.header)
+    header_keys = [normalize_header(h) for h in header]
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    row_no = 0
+    with open_text(sample) as stream:
+        try:
+            for _ in range(sample.skip_lines):
+                stream.readline()
+            reader = csv.reader(stream, delimiter=sample.delimiter)
+            for fields in reader:
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue  # blank line
+                first = fields[0]
+                if first.startswith("#"):
+                    if sample.log_fields and first.startswith("#Fields:"):
+                        # A concatenated log may change its field list: flush, then switch.
+                        if rows:
+                            yield _frame(header, rows, numbers)
+                            rows, numbers = [], []
+                        names = [first[len("#Fields:"):].strip(), *fields[1:]]
+                        header = dedupe([clean_header_name(n) for n in names])
+                        header_keys = [normalize_header(h) for h in header]
+                        continue
+                    if sample.log_fields or first.startswith("#TYPE"):
+                        continue  # log directives, PowerShell type lines
+                if len(fields) == 1 and first.strip().lower().startswith("sep="):
+                    continue
+                row_no += 1
+                report.read()
+                if len(fields) == len(header_keys) and \
+                        [normalize_header(f) for f in fields] == header_keys:
+                    report.reject(row_no, "repeated-header",
+                                  "header row repeated inside the file (concatenated export); "
+                                  "skipped")
+                    continue
+                if len(fields) != len(header):
+                    if len(fields) > len(header) and not any(f.strip() for f in fields[len(header):]):
+                        fields = fields[: len(header)]
+                    else:
+                        report.reject(
+                            row_no, "field-count",
+                            f"row has {len(fields)} fields, the header has {len(header)}"
+                            + (" (file truncated?)" if len(fields) < len(header) else ""),
+                        )
+                        continue
+                rows.append(fields)
+                numbers.append(row_no)
+                if len(rows) >= chunk_rows:
+                    yield _frame(header, rows, numbers)
+                    rows, numbers = [], []
+        except UnicodeDecodeError:
+            report.note(row_no + 1, "decode-error",
+                        f"bytes after row {row_no} are not {sample.encoding_label}; the rest of "
+                        "the file was not read (try --encoding cp1252 or re-export as UTF-8)")
+        except csv.Error as exc:
+            report.note(row_no + 1, "parse-error",
+                        f"unreadable CSV after row {row_no} ({exc}); the rest of the file was "
+                        "not read")
+    if rows:
+        yield _frame(header, rows, numbers)
+
+
+def _frame(header: list[str], rows: list[list[str]], numbers: list[int]) -> pd.DataFrame:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    data = {name: pd.Series(col, dtype=object) for name, col in zip(header, columns, strict=True)}
+    data[ROW_COLUMN] = pd.Series(numbers, dtype="int64")
+    return pd.DataFrame(data)
+
+
+def column_for(frame_columns, *synonyms: str) -> str | None:
+    """The frame column whose normalized name is one of ``synonyms`` (first synonym wins)."""
+    by_key = {normalize_header(c): c for c in frame_columns if c != ROW_COLUMN}
+    for name in synonyms:
+        hit = by_key.get(normalize_header(name))
+        if hit is not None:
+            return hit
+    return None

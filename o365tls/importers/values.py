@@ -1,0 +1,187 @@
+"""Value parsers shared by the importers: dates in every culture Exchange exports in,
+booleans in the admin's language, integers, addresses, IP endpoints, multi-valued fields."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+
+import numpy as np
+import pandas as pd
+
+# Date forms, most specific first. The culture of a file is decided once, from the values
+# themselves: en-US writes AM/PM, en-GB writes dd/MM/yyyy in 24 hours, de-DE writes dd.MM.yyyy.
+DATE_FORMATS: tuple[tuple[str, str], ...] = (
+    ("en-US", "%m/%d/%Y %I:%M:%S %p"),
+    ("en-US (no seconds)", "%m/%d/%Y %I:%M %p"),
+    ("en-GB", "%d/%m/%Y %H:%M:%S"),
+    ("en-GB (no seconds)", "%d/%m/%Y %H:%M"),
+    ("de-DE", "%d.%m.%Y %H:%M:%S"),
+    ("de-DE (no seconds)", "%d.%m.%Y %H:%M"),
+    ("ja-JP / ISO with slashes", "%Y/%m/%d %H:%M:%S"),
+    ("en-US (24h)", "%m/%d/%Y %H:%M:%S"),
+    ("en-US date", "%m/%d/%Y"),
+    ("en-GB date", "%d/%m/%Y"),
+    ("de-DE date", "%d.%m.%Y"),
+)
+_ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_AMPM = re.compile(r"\b[AP]M\b", re.IGNORECASE)
+
+
+def parse_datetimes(values: pd.Series, culture: str | None = None) -> tuple[pd.Series, str | None]:
+    """Parse ``values`` (strings) to UTC timestamps. Returns (timestamps with NaT where a value
+    could not be read, the culture used). Naive times are UTC, as Exchange exports them.
+    Pass the culture found in an earlier chunk of the same file to keep it stable."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    present = text != ""
+    if not present.any():
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]"), culture
+    probe = text[present]
+    candidates = _candidates(probe, culture)
+    best: tuple[int, str | None, pd.Series] | None = None
+    for name, fmt in candidates:
+        if fmt == "ISO8601":
+            parsed = pd.to_datetime(probe, format="ISO8601", errors="coerce", utc=True)
+        else:
+            parsed = pd.to_datetime(probe, format=fmt, errors="coerce", utc=True)
+        hits = int(parsed.notna().sum())
+        if best is None or hits > best[0]:
+            best = (hits, name, parsed)
+        if hits == len(probe):
+            break
+    assert best is not None
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    out[present] = best[2].astype("datetime64[ns, UTC]")
+    return out, (best[1] if best[0] else culture)
+
+
+def _candidates(probe: pd.Series, culture: str | None) -> list[tuple[str, str]]:
+    forms = list(DATE_FORMATS)
+    if culture:
+        forms.sort(key=lambda f: f[0] != culture)
+    first = probe.iloc[0]
+    if _ISO_LIKE.match(first):
+        return [("ISO", "ISO8601"), *forms]
+    if _AMPM.search(first):
+        return [f for f in forms if "%p" in f[1]] + [f for f in forms if "%p" not in f[1]]
+    return [*forms, ("ISO", "ISO8601")]
+
+
+_TRUE = {"true", "yes", "1", "wahr", "ja", "sant", "ja", "waar", "verdadero", "sí", "si",
+         "vrai", "oui", "vero", "sì", "verdadeiro", "sim", "prawda", "tak", "enabled", "$true"}
+_FALSE = {"false", "no", "0", "falsch", "nein", "falskt", "nej", "onwaar", "nee", "falso",
+          "faux", "non", "fałsz", "nie", "disabled", "$false", "não", "nao"}
+
+
+def parse_bool(value: object) -> bool | None:
+    """True/False in the admin's language; None when empty or not a boolean."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+def parse_int(values: pd.Series) -> pd.Series:
+    """Integers from text such as ``1,234`` or ``1.234`` (thousands separators) or ``12.0``;
+    NaN where there is no number."""
+    text = values.astype(str).str.strip().str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    # A separator followed by exactly three digits (and no other decimals) is a thousands mark.
+    text = text.str.replace(r"(?<=\d)[.,](?=\d{3}(?:$|[.,]\d{3}))", "", regex=True)
+    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+
+
+def parse_number(values: pd.Series) -> pd.Series:
+    """Floats from ``12.5``, ``12,5``, ``12.5 %``, ``1,234``; NaN where there is no number."""
+    text = values.astype(str).str.strip().str.rstrip("%").str.strip()
+    text = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    both = text.str.contains(",", regex=False) & text.str.contains(".", regex=False)
+    # "1,234.5" (en) vs "1.234,5" (de): the last separator is the decimal one.
+    en = both & (text.str.rfind(".") > text.str.rfind(","))
+    de = both & ~en
+    text = text.where(~en, text.str.replace(",", "", regex=False))
+    text = text.where(~de, text.str.replace(".", "", regex=False))
+    text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def clean_address(values: pd.Series) -> pd.Series:
+    """Lower-case e-mail addresses without angle brackets or ``SMTP:`` prefixes."""
+    text = values.astype(str).str.strip()
+    text = text.str.replace(r"^(?:smtp:)", "", case=False, regex=True)
+    text = text.str.strip("<>").str.strip().str.lower()
+    return text
+
+
+def clean_message_id(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.strip().str.strip("<>").str.strip()
+
+
+_ENDPOINT = re.compile(r"^\[?(?P<ip>[0-9A-Fa-f:.]+?)\]?(?::(?P<port>\d{1,5}))?$")
+
+
+def split_endpoint(value: str) -> tuple[str, int]:
+    """``10.0.0.5:52614`` -> ("10.0.0.5", 52614); ``[2001:db8::1]:25`` -> ("2001:db8::1", 25).
+    Returns ("", 0) for text that is not an IP endpoint."""
+    text = (value or "").strip()
+    if not text:
+        return "", 0
+    if text.count(":") > 1 and not text.startswith("["):
+        return (text, 0) if is_ip(text) else ("", 0)  # bare IPv6
+    match = _ENDPOINT.match(text)
+    if not match or not is_ip(match.group("ip")):
+        return "", 0
+    return match.group("ip"), int(match.group("port") or 0)
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def clean_ip(values: pd.Series) -> pd.Series:
+    """IP text, or empty where the value is not an IP address."""
+    text = values.astype(str).str.strip()
+    ok = text.map(is_ip)
+    return text.where(ok, "")
+
+
+_USELESS = re.compile(r"^System\.(Collections|Object)|^Microsoft\.Exchange\.Data\.", re.IGNORECASE)
+
+
+class Unreadable(ValueError):
+    """A multi-valued property exported as a type name (``System.Collections...``)."""
+
+
+def split_multi(value: object) -> tuple[str, ...]:
+    """A multi-valued property as exported: ``a|b``, ``a, b``, ``a;b``, ``{a, b}``, a JSON
+    array, a Python list, or one value. Raises :class:`Unreadable` for the type-name text that
+    ``Export-Csv`` writes for collections it cannot flatten."""
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    if isinstance(value, float) and np.isnan(value):
+        return ()
+    text = str(value).strip()
+    if not text:
+        return ()
+    if _USELESS.match(text) and " " not in text.split("[", 1)[0]:
+        raise Unreadable(text)
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            items = None
+        if isinstance(items, list):
+            return tuple(str(v).strip() for v in items if str(v).strip())
+    text = text.strip("{}")
+    parts = re.split(r"[|;,\n]", text)
+    return tuple(p.strip().strip('"').strip("'").strip() for p in parts if p.strip())
