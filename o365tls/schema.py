@@ -77,6 +77,7 @@ OBSERVATION_COLUMNS: tuple[Column, ...] = (
     Column(CONNECTOR_TYPE, "str", "Partner, OnPremises, Internet... as exported"),
     Column(SENDER_IP, "str", "the client IP that spoke SMTP"),
     Column(SENDER_PORT, "int", "the client's TCP port, 0 when unknown"),
+    Column(DESTINATION_IP, "str", "the IP the message was sent to (send logs), if any"),
     Column(LOCAL_PORT, "int", "the server port it connected to (25, 587, 465, 2525), 0 when unknown"),
     Column(SENDER_ADDRESS, "str", "envelope or report sender address, lower case"),
     Column(AUTH_USER, "str", "the account that authenticated (SMTP AUTH), if any"),
