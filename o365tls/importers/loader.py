@@ -122,6 +122,9 @@ def iter_load(paths, *, format: str | None = None, encoding: str | None = None,
                 yield report, batch
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             _failed(report, exc)
+        if report.rows_read == 0 and not report.fatal:
+            report.note(None, "no-rows", "the file has a header but no data rows; was the "
+                                         "export empty for its period?")
         _settle(report)
         if progress:
             progress("done", report)

@@ -160,29 +160,18 @@ def _with_header(sample: Sample) -> Sample:
         return sample
     if delimiter == "," and not any(ln.lower().startswith("sep=") for _, ln in candidates[:1]):
         delimiter = _sniff_delimiter([ln for _, ln in candidates[:10]])
-    # The header is the first line with 2+ fields whose next lines have the same shape.
-    # Title lines ("Inbound messages report") have one field and are passed over.
+    # The header is the first line with as many fields as most lines have (the data rows'
+    # count). Title lines ("Inbound messages report") and metadata pairs ("Report date,...")
+    # have fewer fields and are passed over; a truncated last row does not change the mode.
     counts = [len(_split(line, delimiter)) for _, line in candidates]
-    chosen = None
-    for pos, (index, _line) in enumerate(candidates):
-        if counts[pos] < 2:
-            continue
-        following = counts[pos + 1: pos + 3]
-        if not following or all(c == counts[pos] for c in following) or \
-                _is_multiline_start(candidates, pos, delimiter):
-            chosen = pos
-            break
-    if chosen is None:
-        chosen = max(range(len(candidates)), key=lambda p: counts[p])
+    wide = [c for c in counts if c >= 2]
+    chosen = 0
+    if wide:
+        mode = max(set(wide), key=lambda c: (wide.count(c), c))
+        chosen = next(pos for pos, c in enumerate(counts) if c == mode)
     index, line = candidates[chosen]
     header = _split(line, delimiter)
     return _replace(sample, header, delimiter, index + 1, False, tuple(directives))
-
-
-def _is_multiline_start(candidates, pos, delimiter) -> bool:
-    # A data row whose quoted field spans lines looks short on its first physical line.
-    nxt = candidates[pos + 1][1] if pos + 1 < len(candidates) else ""
-    return nxt.count('"') % 2 == 1
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
