@@ -1,0 +1,111 @@
+"""Identity-only sightings -> one row per message, with its connector and direction.
+
+The same message appears in several exports (message trace, historical summary and extended,
+tracking logs) and once per recipient. Sightings are merged by message id within one realm
+(Exchange Online, or an on-prem server: each hop keeps its own sender IP), preferring the
+richest source for each field, then placed on a connector: named by the export, or matched
+from the sender IP to an inbound connector's configured ranges.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..schema import (
+    CONNECTOR,
+    DIRECTION,
+    HOSTNAME,
+    INBOUND,
+    MESSAGE_ID,
+    OUTBOUND,
+    PTR,
+    RECIPIENT_ADDRESS,
+    ROW,
+    SENDER_ADDRESS,
+    SENDER_IP,
+    SIZE,
+    SOURCE,
+    SUBJECT,
+    TIMESTAMP,
+)
+from .connectors import ConnectorBook
+from .scopes import is_on_prem
+
+# Which export's value wins when two disagree: the message trace is the most complete.
+_FORMAT_RANK = {"message-trace": 0, "historical-summary": 1, "historical-extended": 2,
+                "exchange-tracking-log": 3}
+
+MESSAGE_COLUMNS = ["realm", "key", MESSAGE_ID, TIMESTAMP, "day", SENDER_ADDRESS, SENDER_IP,
+                   HOSTNAME, PTR, CONNECTOR, "connector_type", DIRECTION, SUBJECT, SIZE,
+                   "recipients", "to_tenant", "sources"]
+
+
+def domain_of(address: str) -> str:
+    return address.rsplit("@", 1)[1].lower() if "@" in address else ""
+
+
+def tenant_domains(sightings: pd.DataFrame, submitters: pd.Series,
+                   extra: tuple[str, ...] = ()) -> set[str]:
+    """The tenant's own domains: those given, those of SMTP AUTH senders (mailboxes of the
+    tenant), and recipient domains that take a large share of the traced mail."""
+    domains = {d.lower().lstrip("@") for d in extra}
+    domains |= {domain_of(a) for a in submitters if domain_of(a)}
+    if len(sightings):
+        recipient_domains = sightings[RECIPIENT_ADDRESS].map(domain_of)
+        counts = recipient_domains[recipient_domains != ""].value_counts()
+        if len(counts):
+            domains |= set(counts[counts >= 0.2 * counts.iloc[0]].index)
+    return {d for d in domains if d}
+
+
+def merge_messages(sightings: pd.DataFrame, tenant: set[str],
+                   book: ConnectorBook) -> pd.DataFrame:
+    """One row per message and realm (see :data:`MESSAGE_COLUMNS`)."""
+    if sightings.empty:
+        return pd.DataFrame(columns=MESSAGE_COLUMNS)
+    s = sightings.copy()
+    s["realm"] = s["scope"].where(s["scope"].map(is_on_prem), "exo")
+    s["key"] = s[MESSAGE_ID].where(s[MESSAGE_ID] != "",
+                                   s[SOURCE] + "#" + s[ROW].astype(str))
+    s["_rank"] = s["format"].map(_FORMAT_RANK).fillna(9)
+    s["to_tenant"] = s[RECIPIENT_ADDRESS].map(domain_of).isin(tenant)
+    s = s.sort_values(["_rank", TIMESTAMP], kind="mergesort")
+    text_cols = [MESSAGE_ID, SENDER_ADDRESS, SENDER_IP, HOSTNAME, PTR, CONNECTOR, DIRECTION,
+                 SUBJECT]
+    for col in text_cols:
+        s[col] = s[col].replace("", pd.NA)
+    s[SIZE] = s[SIZE].where(s[SIZE] > 0)
+    grouped = s.groupby(["realm", "key"], sort=False)
+    merged = grouped[text_cols].first()
+    merged[TIMESTAMP] = grouped[TIMESTAMP].min()
+    merged[SIZE] = grouped[SIZE].max().fillna(0).astype("int64")
+    merged["recipients"] = grouped[RECIPIENT_ADDRESS].nunique()
+    merged["to_tenant"] = grouped["to_tenant"].all()
+    merged["sources"] = grouped[SOURCE].agg(lambda v: tuple(sorted(set(v))))
+    merged = merged.reset_index()
+    for col in text_cols:
+        merged[col] = merged[col].astype(object).fillna("").astype(str)
+    merged["day"] = merged[TIMESTAMP].dt.floor("D")
+    merged[DIRECTION] = _direction(merged, tenant)
+    merged[CONNECTOR], merged["connector_type"] = _connectors(merged, book)
+    return merged[MESSAGE_COLUMNS]
+
+
+def _direction(m: pd.DataFrame, tenant: set[str]) -> pd.Series:
+    """Explicit direction wins; else mail from a tenant domain to outside recipients only is
+    outbound, and everything else (including internal mail) inbound."""
+    from_tenant = m[SENDER_ADDRESS].map(domain_of).isin(tenant)
+    guessed = pd.Series(INBOUND, index=m.index).where(~(from_tenant & ~m["to_tenant"]),
+                                                       OUTBOUND)
+    return m[DIRECTION].where(m[DIRECTION].isin([INBOUND, OUTBOUND]), guessed)
+
+
+def _connectors(m: pd.DataFrame, book: ConnectorBook) -> tuple[list[str], list[str]]:
+    names, types = [], []
+    for name, ip, direction in zip(m[CONNECTOR], m[SENDER_IP], m[DIRECTION], strict=True):
+        info = book.get(name) if name else None
+        if info is None and not name and direction == INBOUND and ip:
+            info = book.for_ip(ip)
+        names.append(info.name if info else name)
+        types.append(info.connector_type if info else "")
+    return names, types

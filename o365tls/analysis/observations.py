@@ -1,0 +1,98 @@
+"""TLS-bearing records: drop what overlapping files repeat, and decide which records count.
+
+Counting rules (contract.md section 3):
+
+* The same fact exported twice counts once. A connector-day exported in two connector reports
+  is taken from one file (the one with the larger volume for that day, so a partial-day export
+  loses to a full one); an SMTP AUTH sender in two reports likewise; a message seen twice in
+  trace detail or in a protocol log read twice is one message.
+* Within one hop (scope), an aggregate (connector report, SMTP AUTH report) is the authority
+  for the connector-days it covers: per-message records of the same connector-day are evidence
+  of *who* used which TLS, not extra messages. Where no aggregate covers a connector-day, the
+  per-message records are what count.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..schema import (
+    CONNECTOR,
+    DIRECTION,
+    GRAIN,
+    GRAIN_DAY,
+    GRAIN_MESSAGE,
+    GRAIN_PERIOD,
+    MESSAGE_ID,
+    MESSAGES,
+    SENDER_ADDRESS,
+    SESSION_ID,
+    SOURCE,
+    TIMESTAMP,
+    TLS,
+)
+from .scopes import AGGREGATE_FORMATS
+
+DAY = "day"
+COUNTED = "counted"
+
+
+def prepare(observations: pd.DataFrame) -> pd.DataFrame:
+    """Deduplicated observations with ``day`` and ``counted`` columns (needs ``scope`` and
+    ``format`` from :func:`.scopes.add_scope`)."""
+    obs = observations.copy()
+    obs[DAY] = obs[TIMESTAMP].dt.floor("D")
+    aggregate = obs["format"].isin(AGGREGATE_FORMATS)
+    parts = [
+        _dedupe_aggregates(obs[aggregate & (obs[GRAIN] == GRAIN_DAY)],
+                           ["scope", DAY, DIRECTION, CONNECTOR]),
+        _dedupe_aggregates(obs[aggregate & (obs[GRAIN] == GRAIN_PERIOD)],
+                           ["scope", SENDER_ADDRESS]),
+        _dedupe_aggregates(obs[aggregate & ~obs[GRAIN].isin([GRAIN_DAY, GRAIN_PERIOD])],
+                           ["scope", DAY, DIRECTION, CONNECTOR, SENDER_ADDRESS]),
+        _dedupe_messages(obs[~aggregate]),
+    ]
+    obs = pd.concat([p for p in parts if len(p)] or [obs.iloc[0:0]], ignore_index=True)
+    obs[COUNTED] = True
+    # Per-message records on a connector-day that an aggregate covers do not count again.
+    covered = obs[obs["format"].isin(AGGREGATE_FORMATS) & (obs[GRAIN] == GRAIN_DAY)]
+    keys = set(zip(covered["scope"], covered[DAY], covered[DIRECTION], covered[CONNECTOR],
+                   strict=True))
+    per_message = obs[GRAIN] == GRAIN_MESSAGE
+    if keys and per_message.any():
+        hit = [
+            (s, d, r, c) in keys
+            for s, d, r, c in zip(obs["scope"], obs[DAY], obs[DIRECTION], obs[CONNECTOR],
+                                  strict=True)
+        ]
+        obs.loc[per_message & pd.Series(hit, index=obs.index), COUNTED] = False
+    return obs
+
+
+def _dedupe_aggregates(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Keep, for each key, the records of the one source file with the most messages."""
+    if frame.empty:
+        return frame
+    volume = frame.groupby([*key, SOURCE], dropna=False)[MESSAGES].sum().reset_index()
+    volume = volume.sort_values([*key, MESSAGES, SOURCE], ascending=[True] * len(key) +
+                                [False, True], kind="mergesort")
+    best = volume.drop_duplicates(key, keep="first")[[*key, SOURCE]]
+    return frame.merge(best, on=[*key, SOURCE], how="inner")
+
+
+def _dedupe_messages(frame: pd.DataFrame) -> pd.DataFrame:
+    """One record per message and hop: trace detail by message id, protocol logs by session
+    and MAIL FROM; records without either identity are all kept."""
+    if frame.empty:
+        return frame
+    has_id = frame[MESSAGE_ID] != ""
+    has_session = frame[SESSION_ID] != ""
+    # A message to several recipients is one message; where copies disagree, a known TLS
+    # version wins over "unknown".
+    with_id = frame[has_id].assign(_unknown=frame[TLS] == "unknown")
+    by_id = (with_id.sort_values("_unknown", kind="mergesort")
+             .drop_duplicates(["scope", DIRECTION, MESSAGE_ID]).drop(columns="_unknown"))
+    by_session = frame[~has_id & has_session].drop_duplicates(
+        ["scope", DIRECTION, CONNECTOR, SESSION_ID, TIMESTAMP, SENDER_ADDRESS])
+    rest = frame[~has_id & ~has_session]
+    return pd.concat([by_id, by_session, rest], ignore_index=True)

@@ -1,0 +1,54 @@
+"""Where a record was seen: which hop of the mail flow it describes.
+
+A message relayed by an on-prem server and then delivered to Exchange Online crosses two hops,
+each with its own TLS; records of the same hop describe the same transmissions and must not be
+added twice. Scopes name the hops:
+
+* ``exo`` – mail flow into and out of Exchange Online (connector report, trace detail,
+  message trace, historical search);
+* ``exo-submission`` – SMTP AUTH client submission to smtp.office365.com (SMTP AUTH report);
+* ``on-prem:<server>`` – an Exchange Server's own receive/send hops (protocol and tracking logs).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+EXO = "exo"
+EXO_SUBMISSION = "exo-submission"
+ON_PREM_PREFIX = "on-prem"
+
+# Format names (see o365tls.importers.FORMATS) -> scope family.
+_FORMAT_SCOPE = {
+    "eac-connector-report": EXO,
+    "message-trace-detail": EXO,
+    "message-trace": EXO,
+    "historical-summary": EXO,
+    "historical-extended": EXO,
+    "eac-smtp-auth-report": EXO_SUBMISSION,
+    "exchange-protocol-log": ON_PREM_PREFIX,
+    "exchange-tracking-log": ON_PREM_PREFIX,
+}
+
+#: Formats whose TLS records are aggregates (counts over a day or period), not messages.
+AGGREGATE_FORMATS = frozenset({"eac-connector-report", "eac-smtp-auth-report"})
+
+
+def scope_of(fmt: str | None, server: str = "") -> str:
+    family = _FORMAT_SCOPE.get(fmt or "", EXO)
+    if family == ON_PREM_PREFIX:
+        return f"{ON_PREM_PREFIX}:{server.lower()}" if server else ON_PREM_PREFIX
+    return family
+
+
+def is_on_prem(scope: str) -> bool:
+    return scope.startswith(ON_PREM_PREFIX)
+
+
+def add_scope(frame: pd.DataFrame, formats: dict[str, str | None]) -> pd.DataFrame:
+    """Add ``format`` and ``scope`` columns from the source file's format."""
+    out = frame.copy()
+    out["format"] = out["source"].map(lambda s: formats.get(s) or "")
+    servers = out["server"] if "server" in out.columns else pd.Series("", index=out.index)
+    out["scope"] = [scope_of(f, s) for f, s in zip(out["format"], servers, strict=True)]
+    return out
