@@ -80,6 +80,8 @@ OBSERVATION_COLUMNS: tuple[Column, ...] = (
     Column(DESTINATION_IP, "str", "the IP the message was sent to (send logs), if any"),
     Column(LOCAL_PORT, "int", "the server port it connected to (25, 587, 465, 2525), 0 when unknown"),
     Column(SENDER_ADDRESS, "str", "envelope or report sender address, lower case"),
+    Column(RECIPIENT_ADDRESS, "str", "one recipient, lower case, for message-grained records "
+                                     "that name it (trace detail); empty otherwise"),
     Column(AUTH_USER, "str", "the account that authenticated (SMTP AUTH), if any"),
     Column(AUTH_PROTOCOL, "str", "Basic, OAuth... as reported"),
     Column(HOSTNAME, "str", "EHLO/HELO name the client gave"),

@@ -29,8 +29,9 @@ _NO_TLS = re.compile(
     r"^\s*(?:no[\s_-]*tls|none|plain\s*text|unencrypted|not\s+encrypted)\s*$",
     re.IGNORECASE,
 )
-# "TLS 1.0", "TLS1.2", "Tls12", "TLS1_2", "TLSv1.2", "SP_PROT_TLS1_2_SERVER", "TLS1" ...
-_TLS = re.compile(r"tls\s*v?\s*1(?:\s*[._-]?\s*([0-3]))?(?![0-9])", re.IGNORECASE)
+# "TLS 1.0", "TLS1.2", "Tls12", "TLS1_2", "TLSv1.2", "SP_PROT_TLS1_2_SERVER", "TLS1",
+# "TLS 1,2" (Swedish and Dutch report pages) ...
+_TLS = re.compile(r"tls\s*v?\s*1(?:\s*[._,-]?\s*([0-3]))?(?![0-9])", re.IGNORECASE)
 # "SSL3", "SSLv3", "SSL 3.0", "SP_PROT_SSL3_SERVER"
 _SSL = re.compile(r"ssl\s*v?\s*([23])(?:[._]0)?(?![0-9])", re.IGNORECASE)
 

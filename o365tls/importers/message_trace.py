@@ -29,7 +29,7 @@ from ..schema import (
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .jsonfile import json_keys, json_records, records_frame
 from .sample import JSON, TEXT, Sample
-from .table import ROW_COLUMN, read_table
+from .table import ROW_COLUMN, column_for, read_table
 from .values import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 
 RECEIVED = ("Received", "receivedDateTime", "Date (UTC)", "Received (UTC)", "Date")
@@ -81,9 +81,13 @@ def convert(raw: pd.DataFrame, report: FileReport,
     received = pick(raw, *RECEIVED)
     stamps, culture = parse_datetimes(received, culture)
     bad = stamps.isna()
+    # Name the column as the file spells it (Graph: receivedDateTime), or say it is missing
+    # (a file forced in with --format).
+    name = column_for(raw.columns, *RECEIVED)
     reject_rows(report, rows, bad, "bad-date",
-                "Received is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
-                "Received", received)
+                f"{name} is not a date in any known culture (en-US, en-GB, de-DE, ISO)" if name
+                else "no Received column, so no message time; is this a message trace export?",
+                name or "Received", received)
     keep = ~bad
     report.use(int(keep.sum()))
     message_id = clean_message_id(pick(raw, *MESSAGE_ID_COLS))

@@ -67,6 +67,7 @@ def read_table(sample: Sample, report: FileReport,
                 row_no += 1
                 report.read()
                 if len(fields) == len(header_keys) and \
+                        normalize_header(first) == header_keys[0] and \
                         [normalize_header(f) for f in fields] == header_keys:
                     report.reject(row_no, "repeated-header",
                                   "header row repeated inside the file (concatenated export); "

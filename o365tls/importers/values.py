@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
+import numbers
 import re
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -68,7 +72,7 @@ def _candidates(probe: pd.Series, culture: str | None) -> list[tuple[str, str]]:
     return [*forms, ("ISO", "ISO8601")]
 
 
-_TRUE = {"true", "yes", "1", "wahr", "ja", "sant", "ja", "waar", "verdadero", "sí", "si",
+_TRUE = {"true", "yes", "1", "wahr", "ja", "sant", "waar", "verdadero", "sí", "si",
          "vrai", "oui", "vero", "sì", "verdadeiro", "sim", "prawda", "tak", "enabled", "$true"}
 _FALSE = {"false", "no", "0", "falsch", "nein", "falskt", "nej", "onwaar", "nee", "falso",
           "faux", "non", "fałsz", "nie", "disabled", "$false", "não", "nao"}
@@ -185,3 +189,61 @@ def split_multi(value: object) -> tuple[str, ...]:
     text = text.strip("{}")
     parts = re.split(r"[|;,\n]", text)
     return tuple(p.strip().strip('"').strip("'").strip() for p in parts if p.strip())
+
+
+def largest_remainder(total: int, shares: list[float]) -> list[int]:
+    """Split ``total`` whole messages in proportion to ``shares`` so that the parts add up to
+    exactly ``total`` (largest-remainder / Hamilton method).
+
+    ``shares`` are non-negative weights in any unit (percentages that sum to 100, or to 99.99
+    after the export rounded them, fractions, counts); each part gets the floor of its exact
+    quota ``total * share / sum(shares)``, and the messages left over go one each to the parts
+    with the largest fractional remainders. Ties go to the earlier share, so callers that list
+    shares in :data:`o365tls.tls.TLS_VERSIONS` order get a deterministic, vocabulary-ordered
+    tie-break. Arithmetic is exact (floats are read as the decimals they print as, so 33.33 is
+    3333/100), which keeps ties ties.
+
+    >>> largest_remainder(7, [33.33, 33.33, 33.34])
+    [2, 2, 3]
+    >>> largest_remainder(1, [50, 50])
+    [1, 0]
+
+    Raises ValueError for a negative total, a negative or non-finite share, or a positive total
+    with no weight to split it by.
+    """
+    if total < 0:
+        raise ValueError(f"total must not be negative, got {total}")
+    ratios = [_ratio(s) for s in shares]
+    if any(num < 0 for num, _ in ratios):
+        raise ValueError(f"shares must not be negative, got {shares}")
+    # Integer weights over a common denominator: exact, and much faster than Fraction.
+    common = math.lcm(*(den for _, den in ratios)) if ratios else 1
+    weights = [num * (common // den) for num, den in ratios]
+    weight = sum(weights)
+    if weight == 0:
+        if total == 0:
+            return [0] * len(weights)
+        raise ValueError(f"cannot split {total} by shares that are all zero")
+    counts = [total * w // weight for w in weights]
+    remainders = [total * w - c * weight for w, c in zip(weights, counts, strict=True)]
+    left = total - sum(counts)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in by_remainder[:left]:
+        counts[i] += 1
+    return counts
+
+
+def _ratio(value: object) -> tuple[int, int]:
+    """(numerator, denominator) of a share, floats read as the decimal they print as."""
+    if isinstance(value, Fraction):
+        return value.numerator, value.denominator
+    if isinstance(value, numbers.Integral):
+        return int(value), 1
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number):
+        raise ValueError(f"share is not a finite number: {value!r}")
+    text = repr(number)
+    if "e" in text or "E" in text:
+        return Decimal(text).as_integer_ratio()
+    whole, _, fraction = text.partition(".")
+    return int(whole + fraction), 10 ** len(fraction)

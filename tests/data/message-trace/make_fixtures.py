@@ -1,0 +1,129 @@
+"""Writes the message-trace fixtures next to this file (run it, then commit the output).
+
+Shaped like ``Get-MessageTraceV2 | Export-Csv`` in several session cultures (every field quoted,
+CRLF line ends), Graph ``exchangeMessageTrace`` JSON, and Windows PowerShell 5.1
+``ConvertTo-Json > file`` (UTF-16LE with BOM, dates as ``\\/Date(ms)\\/``). Addresses, IPs
+(documentation ranges) and GUIDs are made up.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+PS_COLS = ["PSComputerName", "RunspaceId", "PSShowComputerName"]
+PS = ["outlook.office365.com", "5b1e2f0a-7c3d-4e8f-9a1b-2c3d4e5f6a7b", "False"]
+TRACE = ["Organization", "MessageId", "Received", "SenderAddress", "RecipientAddress", "Subject",
+         "Status", "ToIP", "FromIP", "Size", "MessageTraceId", "StartDate", "EndDate", "Index"]
+
+
+def ps_csv(rows: list[list[str]], *, delimiter: str = ",", type_line: str | None = None) -> str:
+    lines = [type_line] if type_line else []
+    for row in rows:
+        lines.append(delimiter.join('"' + v.replace('"', '""') + '"' for v in row))
+    return "\r\n".join(lines) + "\r\n"
+
+
+def trace(received, sender, recipient, subject, status, to_ip, from_ip, size, mid, tid, rng,
+          index):
+    return ["contoso.onmicrosoft.com", mid, received, sender, recipient, subject, status, to_ip,
+            from_ip, size, tid, *rng, str(index)]
+
+
+US = ["10/11/2025 12:00:00 AM", "10/14/2025 12:00:00 AM"]
+GB = ["11/10/2025 00:00:00", "14/10/2025 00:00:00"]
+DE = ["11.10.2025 00:00:00", "14.10.2025 00:00:00"]
+
+# en-US, remote session: #TYPE line and PS* columns. A subject with quotes, commas and a line
+# break; a bad date.
+EN_US = [
+    PS_COLS + TRACE,
+    PS + trace("10/13/2025 8:15:03 AM", "Scanner@Contoso.com", "anna@contoso.com",
+               "Scanned from a Xerox Multifunction Printer", "Delivered", "", "203.0.113.45",
+               "48211", "<20251013081503.1@mfp-3f.contoso.local>",
+               "9f8e7d6c-5b4a-4392-8170-08de0b2c3d4e", US, 0),
+    PS + trace("10/13/2025 2:40:11 PM", "billing@fabrikam.com", "carl@contoso.com",
+               'Invoice "Q3", final,\r\nsecond line', "Failed", "", "198.51.100.20", "10240",
+               "<inv-q3@fabrikam.com>", "6e7f8091-a2b3-4c4d-9e5f-08de0b2c3d4f", US, 1),
+    PS + trace("13/10/2025 14:40:11", "app@contoso.com", "dana@contoso.com", "Nightly report",
+               "Delivered", "", "203.0.113.60", "2048", "<nightly@app.contoso.com>",
+               "7f8091a2-b3c4-4d5e-8f60-08de0b2c3d50", US, 2),
+]
+
+# en-GB, no PS* columns (Export-Csv -NoTypeInformation from PowerShell 7). A "None" sender.
+EN_GB = [
+    TRACE,
+    trace("13/10/2025 09:15:03", "None", "ben@contoso.com", "Undeliverable: Hello",
+          "Delivered", "", "", "3120", "<ndr-1@contoso.com>",
+          "1a2b3c4d-5e6f-4081-9203-08de0b2c3d4f", GB, 0),
+    trace("05/10/2025 18:00:00", "dana@contoso.com", "orders@partner.example", "PO 4711",
+          "Delivered", "192.0.2.25", "", "51200", "<po-4711@contoso.com>",
+          "2b3c4d5e-6f70-4192-8a3b-08de0b2c3d50", GB, 1),
+]
+
+# de-DE, Export-Csv -UseCulture -Encoding UTF8 (";" and a BOM), remote session.
+DE_DE = [
+    PS_COLS + TRACE,
+    PS + trace("13.10.2025 10:15:03", "scanner@contoso.com", "jörg@contoso.com",
+               "Gescanntes Dokument; Seite 1", "Zugestellt", "", "203.0.113.77", "1.234",
+               "<scan-0042@kyocera.contoso.local>", "6f708192-a3b4-45d6-8e7f-08de0c3d4e61",
+               DE, 0),
+]
+
+# ISO dates with an offset (a script that formatted Received with -Format o).
+ISO = [
+    TRACE[:11],
+    ["contoso.onmicrosoft.com", "<iso-1@contoso.com>", "2025-10-13T10:15:03.0000000+02:00",
+     "erp@contoso.com", "ap@contoso.com", "Invoice run", "Delivered", "", "203.0.113.60", "777",
+     "3c4d5e6f-7081-42a3-9b4c-08de0b2c3d51"],
+]
+
+GRAPH = {
+    "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#admin/exchange/tracing/"
+                      "messageTraces",
+    "value": [
+        {"id": "8192a3b4-c5d6-47e8-9f90-08de0d4e5f70", "messageId": "<g1@mfp.contoso.com>",
+         "receivedDateTime": "2025-10-13T06:00:01Z", "senderAddress": "mfp@contoso.com",
+         "recipientAddress": "Erin@Contoso.com", "subject": "Scan to mail", "status": "delivered",
+         "fromIP": "203.0.113.10", "toIP": None, "size": 20480},
+        {"id": "92a3b4c5-d6e7-48f9-8001-08de0d4e5f71", "messageId": "<g2@contoso.com>",
+         "receivedDateTime": "2025-10-13T07:30:00Z", "senderAddress": "frank@contoso.com",
+         "recipientAddress": "someone@fabrikam.com", "subject": "Hi", "status": "delivered",
+         "fromIP": "2001:db8::5", "toIP": "104.47.1.33", "size": 4096},
+    ],
+}
+
+# Windows PowerShell 5.1: Get-MessageTraceV2 | ConvertTo-Json > trace.json
+PS51 = [
+    {"PSComputerName": "outlook.office365.com", "RunspaceId": PS[1], "PSShowComputerName": False,
+     "Organization": "contoso.onmicrosoft.com", "MessageId": "<ps51-1@contoso.com>",
+     "Received": "/Date(1760343303000)/", "SenderAddress": "backup@contoso.com",
+     "RecipientAddress": "it@contoso.com", "Subject": "Backup OK", "Status": "Delivered",
+     "ToIP": None, "FromIP": "203.0.113.61", "Size": 9000,
+     "MessageTraceId": "4d5e6f70-8192-43b4-8c5d-08de0c3d4e5f",
+     "StartDate": "/Date(1760140800000)/", "EndDate": "/Date(1760400000000)/", "Index": 0},
+]
+
+
+def main() -> None:
+    (HERE / "v2_pssession_en-US.csv").write_text(
+        ps_csv(EN_US, type_line="#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting"
+                                ".MessageTrace"), encoding="ascii", newline="")
+    (HERE / "v2_en-GB.csv").write_text(ps_csv(EN_GB), encoding="utf-8", newline="")
+    (HERE / "v2_de-DE_useculture.csv").write_text(
+        ps_csv(DE_DE, delimiter=";", type_line="#TYPE Deserialized.Microsoft.Exchange."
+                                               "Management.FfoReporting.MessageTrace"),
+        encoding="utf-8-sig", newline="")
+    (HERE / "v2_iso.csv").write_text(ps_csv(ISO), encoding="utf-8", newline="")
+    (HERE / "graph_traces.json").write_text(json.dumps(GRAPH, indent=2), encoding="utf-8")
+    # ConvertTo-Json in 5.1 escapes "/" as "\/"; "> file" writes UTF-16LE with a BOM and CRLF.
+    text = json.dumps(PS51, indent=4).replace("/", "\\/").replace("\n", "\r\n")
+    (HERE / "ps51_convertto-json.json").write_bytes(
+        codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Message trace: one sighting per message and recipient, dates in the exporter's culture.
+
+Fixtures are written by tests/data/message-trace/make_fixtures.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from o365tls.importers import identify
+from o365tls.importers.sample import take_sample
+from o365tls.importers.sources import Source
+from o365tls.schema import SIGHTINGS, column_names
+from tests.helpers import load_one
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "message-trace"
+SHOWN = ["row", "timestamp", "message_id", "sender_address", "recipient_address", "subject",
+         "status", "sender_ip", "destination_ip", "size"]
+
+
+def rec(row, when, message_id, sender, recipient, subject, status, sender_ip="",
+        destination_ip="", size=0):
+    return {"row": row, "timestamp": when, "message_id": message_id, "sender_address": sender,
+            "recipient_address": recipient, "subject": subject, "status": status,
+            "sender_ip": sender_ip, "destination_ip": destination_ip, "size": size}
+
+
+def load(name: str):
+    data, report = load_one(DATA / name)
+    assert report.format == "message-trace"
+    frame = data.sightings
+    assert list(frame.columns) == column_names(SIGHTINGS)
+    assert len(data.observations) == 0
+    assert set(frame["source"]) == {str(DATA / name)}
+    out = frame[SHOWN].copy()
+    out["timestamp"] = out["timestamp"].map(lambda t: t.isoformat())
+    return out.to_dict("records"), report
+
+
+def test_export_csv_with_type_line_and_ps_columns_en_us():
+    records, report = load("v2_pssession_en-US.csv")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (3, 2, 1)
+    assert [(i.code, i.row, i.column, i.value, i.rejected) for i in report.issues] == [
+        ("bad-date", 3, "Received", "13/10/2025 14:40:11", True)]
+    assert records == [
+        rec(1, "2025-10-13T08:15:03+00:00", "20251013081503.1@mfp-3f.contoso.local",
+            "scanner@contoso.com", "anna@contoso.com",
+            "Scanned from a Xerox Multifunction Printer", "Delivered", "203.0.113.45",
+            size=48211),
+        # Quotes, commas and a line break inside the quoted subject.
+        rec(2, "2025-10-13T14:40:11+00:00", "inv-q3@fabrikam.com", "billing@fabrikam.com",
+            "carl@contoso.com", 'Invoice "Q3", final,\r\nsecond line', "Failed",
+            "198.51.100.20", size=10240),
+    ]
+
+
+def test_export_csv_without_ps_columns_en_gb_keeps_a_none_sender():
+    records, report = load("v2_en-GB.csv")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert report.issues == []
+    assert records == [
+        # "None" is text, not a missing value (lower-cased like every address).
+        rec(1, "2025-10-13T09:15:03+00:00", "ndr-1@contoso.com", "none", "ben@contoso.com",
+            "Undeliverable: Hello", "Delivered", size=3120),
+        # dd/MM: 5 October, not 10 May.
+        rec(2, "2025-10-05T18:00:00+00:00", "po-4711@contoso.com", "dana@contoso.com",
+            "orders@partner.example", "PO 4711", "Delivered", destination_ip="192.0.2.25",
+            size=51200),
+    ]
+
+
+def test_export_csv_de_de_use_culture():
+    records, report = load("v2_de-DE_useculture.csv")
+    assert report.encoding == "UTF-8 (BOM)"
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (1, 1, 0)
+    assert records == [
+        rec(1, "2025-10-13T10:15:03+00:00", "scan-0042@kyocera.contoso.local",
+            "scanner@contoso.com", "jörg@contoso.com", "Gescanntes Dokument; Seite 1",
+            "Zugestellt", "203.0.113.77", size=1234),
+    ]
+
+
+def test_iso_dates_with_offset_are_utc():
+    records, report = load("v2_iso.csv")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (1, 1, 0)
+    assert records == [
+        rec(1, "2025-10-13T08:15:03+00:00", "iso-1@contoso.com", "erp@contoso.com",
+            "ap@contoso.com", "Invoice run", "Delivered", "203.0.113.60", size=777),
+    ]
+
+
+def test_graph_json():
+    records, report = load("graph_traces.json")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert records == [
+        rec(1, "2025-10-13T06:00:01+00:00", "g1@mfp.contoso.com", "mfp@contoso.com",
+            "erin@contoso.com", "Scan to mail", "delivered", "203.0.113.10", size=20480),
+        rec(2, "2025-10-13T07:30:00+00:00", "g2@contoso.com", "frank@contoso.com",
+            "someone@fabrikam.com", "Hi", "delivered", "2001:db8::5", "104.47.1.33",
+            size=4096),
+    ]
+
+
+def test_windows_powershell_convertto_json_with_ms_dates():
+    records, report = load("ps51_convertto-json.json")
+    assert report.encoding == "UTF-16LE (BOM)"
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (1, 1, 0)
+    assert records == [
+        rec(1, "2025-10-13T08:15:03+00:00", "ps51-1@contoso.com", "backup@contoso.com",
+            "it@contoso.com", "Backup OK", "Delivered", "203.0.113.61", size=9000),
+    ]
+
+
+@pytest.mark.parametrize("name", ["v2_pssession_en-US.csv", "v2_en-GB.csv",
+                                  "v2_de-DE_useculture.csv", "v2_iso.csv", "graph_traces.json",
+                                  "ps51_convertto-json.json"])
+def test_recognised_from_content(name):
+    path = DATA / name
+    assert identify(take_sample(Source(name, path, size=path.stat().st_size))).name == \
+        "message-trace"
