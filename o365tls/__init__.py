@@ -5,6 +5,8 @@ The public API (the CLI is a thin shell over it)::
     import o365tls
     data = o365tls.load(["exports/"])          # canonical records + one report per file
     reports = o365tls.inspect(["exports/"])     # what each file is, rows read/used/rejected
+    results = o365tls.analyze(data, o365tls.Options(inventory="devices.csv"))
+    o365tls.write_outputs(results, "out/")       # findings.json, flows.csv, reports
     o365tls.FORMATS                              # every supported export format
 
 Heavy modules (pandas) are imported on first use, so that ``import o365tls`` stays cheap.
@@ -20,6 +22,10 @@ _LAZY = {
     "iter_load": ("o365tls.importers", "iter_load"),
     "Dataset": ("o365tls.importers", "Dataset"),
     "FORMATS": ("o365tls.importers", "FORMATS"),
+    "analyze": ("o365tls.analysis", "analyze"),
+    "Options": ("o365tls.analysis", "Options"),
+    "Results": ("o365tls.analysis.results", "Results"),
+    "write_outputs": ("o365tls.render", "write_outputs"),
     "normalize_tls": ("o365tls.tls", "normalize_tls"),
     "FileReport": ("o365tls.quality", "FileReport"),
     "Issue": ("o365tls.quality", "Issue"),

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from . import __version__
-from .errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, O365TLSError
+from .errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, O365TLSError
 
 app = typer.Typer(
     name="o365tls",
@@ -93,6 +94,58 @@ def inspect(
             _print_report(report)
     if reports and all(r.fatal for r in reports):
         raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def analyze(
+    paths: PathsArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the outputs "
+                                         "(created if missing; files are replaced atomically).")],
+    inventory: Annotated[Path | None, typer.Option(
+        "--inventory", help="Your device list (CSV: ip / cidr / hostname / sender -> name, type, "
+                            "owner, site); it beats every heuristic.")] = None,
+    rules: Annotated[Path | None, typer.Option(
+        "--rules", help="Extra device classification rules (TOML or YAML).")] = None,
+    domain: Annotated[list[str] | None, typer.Option(
+        "--domain", help="One of the tenant's own domains (repeatable); guessed from the data "
+                         "when not given.")] = None,
+    since: Annotated[datetime | None, typer.Option(
+        "--since", help="Only records at or after this UTC date/time.")] = None,
+    until: Annotated[datetime | None, typer.Option(
+        "--until", help="Only records before this UTC date/time.")] = None,
+    format: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    fail_on_findings: Annotated[bool, typer.Option(
+        "--fail-on-findings", help="Exit 3 when at-risk flows that are not accepted exist.")]
+        = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")]
+        = False,
+) -> None:
+    """Import the exports, analyse them and write findings.json and flows.csv."""
+    import o365tls
+
+    data = o365tls.load(paths, format=format, encoding=encoding,
+                        progress=None if quiet else _progress())
+    usable = [r for r in data.inputs if not r.fatal]
+    if not usable:
+        problems = "; ".join(f"{r.path}: {r.issues[0].message}" for r in data.inputs
+                             if r.issues) or "no files found"
+        raise InputError(f"nothing usable could be read ({_safe(problems)})",
+                         hint="run `o365tls inspect` on the inputs")
+    options = o365tls.Options(inventory=inventory, rules=rules, domains=tuple(domain or ()),
+                              since=since, until=until)
+    results = o365tls.analyze(data, options)
+    written = o365tls.write_outputs(results, output)
+    findings = [f for f in results.findings if not f.accepted]
+    if not quiet:
+        totals = results.totals
+        typer.echo(f"{totals.messages} messages, {totals.at_risk} at risk "
+                   f"({totals.legacy} legacy TLS, {totals.plaintext} without TLS); "
+                   f"{len(results.findings)} findings ({len(findings)} not accepted)", err=True)
+        for path in written:
+            typer.echo(f"wrote {path}", err=True)
+    if fail_on_findings and findings:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _print_report(report) -> None:

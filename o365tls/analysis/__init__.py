@@ -1,0 +1,199 @@
+"""Analysis: canonical records -> results (flows, findings, groups, totals).
+
+:func:`analyze` is the one entry point; see the README's "How it works" for the method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__
+from ..importers.loader import Dataset
+from ..schema import GRAIN, GRAIN_PERIOD, INBOUND, MESSAGES, SENDER_ADDRESS, TIMESTAMP, TLS
+from . import devices, remediation
+from .connectors import ConnectorBook
+from .flows import Flow, from_aggregates, from_messages, from_submissions
+from .groups import group
+from .messages import domain_of, link_by_volume, merge_messages, tenant_domains
+from .model import DIRECT_SEND, PRIORITIES, FlowEvidence, TlsCounts
+from .observations import COUNTED, DAY, prepare
+from .paths import path_of
+from .results import GROUPINGS, Finding, Results
+from .scopes import EXO_SUBMISSION, add_scope
+
+
+@dataclass(frozen=True)
+class Options:
+    """What shapes an analysis besides the inputs."""
+
+    inventory: str | Path | None = None  # --inventory CSV
+    rules: str | Path | None = None  # --rules TOML/YAML
+    domains: tuple[str, ...] = ()  # the tenant's own domains, when the guess is not enough
+    since: datetime | None = None
+    until: datetime | None = None
+    today: date | None = None  # for deadline arithmetic; defaults to the current UTC date
+
+
+def analyze(data: Dataset, options: Options | None = None) -> Results:
+    """Join the evidence in ``data`` and return the results every output is rendered from."""
+    options = options or Options()
+    today = options.today or datetime.now(UTC).date()
+    formats = {r.path: r.format for r in data.inputs}
+    obs = _within(add_scope(data.observations, formats), options)
+    sightings = _within(add_scope(data.sightings, formats), options)
+    book = ConnectorBook.from_frame(data.connectors)
+    obs = prepare(obs)
+    submitters = obs.loc[obs["scope"] == EXO_SUBMISSION, SENDER_ADDRESS]
+    tenant = tenant_domains(sightings, submitters, options.domains)
+    msgs = merge_messages(sightings, tenant, book)
+    day_agg = obs[obs[COUNTED] & (obs[GRAIN] == "day")]
+    msgs, link_notes = link_by_volume(
+        msgs, day_agg.groupby(["direction", "connector", DAY], as_index=False)[MESSAGES].sum())
+    obs = _with_connector_facts(obs, book)
+
+    flows = [*from_aggregates(obs, msgs), *from_submissions(obs, msgs), *from_messages(obs, msgs)]
+    counted = obs[obs[COUNTED]]
+    totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())
+    notes = link_notes + _notes(flows, totals, msgs, obs)
+
+    rules = devices.load_rules(options.rules)
+    inventory = devices.load_inventory(options.inventory) if options.inventory else None
+    knowledge = remediation.load_knowledge()
+    analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today) for f in flows]
+    rank = {p: i for i, p in enumerate(PRIORITIES)}
+    analysed.sort(key=lambda f: (not f.at_risk, rank.get(f.priority or "", 9),
+                                 -f.flow.tls.at_risk, -f.flow.tls.messages, f.id))
+    flows_t = tuple(analysed)
+    return Results(
+        generated_at=datetime.now(UTC),
+        tool_version=__version__,
+        period=_period(counted, msgs),
+        inputs=tuple(data.inputs),
+        totals=totals,
+        flows=flows_t,
+        groups={name: group(flows_t, name) for name in GROUPINGS},
+        daily=_daily(counted),
+        tenant_domains=tuple(sorted(tenant)),
+        notes=tuple(notes),
+        attribution=tuple(_attribution_rows(flows_t)),
+    )
+
+
+def _within(frame: pd.DataFrame, options: Options) -> pd.DataFrame:
+    """Keep records inside --since/--until; period-grained records (no date) always stay."""
+    if options.since is None and options.until is None:
+        return frame
+    stamps = frame[TIMESTAMP]
+    keep = stamps.isna()
+    inside = pd.Series(True, index=frame.index)
+    if options.since is not None:
+        inside &= stamps >= pd.Timestamp(options.since).tz_localize("UTC") \
+            if pd.Timestamp(options.since).tzinfo is None else stamps >= pd.Timestamp(options.since)
+    if options.until is not None:
+        until = pd.Timestamp(options.until)
+        until = until.tz_localize("UTC") if until.tzinfo is None else until
+        inside &= stamps < until
+    if GRAIN in frame.columns:
+        keep |= frame[GRAIN] == GRAIN_PERIOD
+    return frame[keep | (inside & stamps.notna())]
+
+
+def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFrame:
+    """Connector type and RequireTls from the configuration where the records lack them."""
+    if not book.by_name or obs.empty:
+        return obs
+    obs = obs.copy()
+    infos = obs["connector"].map(lambda n: book.get(n))
+    ctype = infos.map(lambda i: i.connector_type if i else "")
+    obs["connector_type"] = obs["connector_type"].where(obs["connector_type"] != "", ctype)
+    forced = infos.map(lambda i: i.require_tls if i else None)
+    obs["forced_tls"] = obs["forced_tls"].where(obs["forced_tls"].notna(), forced)
+    return obs
+
+
+def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
+           today: date) -> Finding:
+    path = path_of(flow, tenant)
+    evidence = FlowEvidence(
+        connector=flow.connector, connector_type=flow.connector_type, direction=flow.direction,
+        sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
+        ptr=flow.ptr, auth_user=flow.auth_user, auth_protocol=flow.auth_protocol,
+        local_port=flow.local_port, path=path, subjects=flow.subjects,
+        message_id_hosts=flow.message_id_hosts, hours=flow.hours, weekdays=flow.weekdays,
+        messages=flow.tls.messages, tls=flow.tls, forced_tls=flow.forced_tls, scope=flow.scope,
+        sighted_messages=flow.sighted_messages,
+    )
+    device = devices.classify(evidence, rules, inventory)
+    if flow.tls.at_risk == 0:
+        return Finding(flow, path, device, None, None)
+    fix = remediation.choose(evidence, device, knowledge)
+    priority, reasons = remediation.priority(evidence, device, flow.legacy_likelihood,
+                                             flow.tls.at_risk, totals.messages, today,
+                                             attributed=flow.evidence == "attributed")
+    direct = path == DIRECT_SEND and flow.direction == INBOUND
+    return Finding(flow, path, device, fix, priority, tuple(reasons),
+                   breaks_with_reject_direct_send=direct)
+
+
+def _period(counted: pd.DataFrame, msgs: pd.DataFrame):
+    stamps = [s for s in (counted[TIMESTAMP].min(), counted[TIMESTAMP].max()) if pd.notna(s)]
+    if len(msgs):
+        stamps += [s for s in (msgs[TIMESTAMP].min(), msgs[TIMESTAMP].max()) if pd.notna(s)]
+    if not stamps:
+        return None, None
+    end = max(stamps)
+    day_grained = counted[counted[GRAIN] == "day"]
+    if len(day_grained) and day_grained[TIMESTAMP].max() == end:
+        end = end + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)  # a day covers all of it
+    return min(stamps), end
+
+
+def _daily(counted: pd.DataFrame):
+    dated = counted[counted[DAY].notna()]
+    out = []
+    for day, rows in dated.groupby(DAY, sort=True):
+        out.append((day, TlsCounts.of(rows.groupby(TLS)[MESSAGES].sum().to_dict())))
+    return tuple(out)
+
+
+def _notes(flows: list[Flow], totals: TlsCounts, msgs: pd.DataFrame, obs: pd.DataFrame) -> list:
+    notes = []
+    flowed = sum((f.tls for f in flows), TlsCounts())
+    if flowed.as_dict() != totals.as_dict():  # the flows must partition the totals
+        notes.append(f"internal check: flows add up to {flowed.messages} messages, totals "
+                     f"to {totals.messages}; please report this")
+    not_counted = int((~obs[COUNTED]).sum())
+    if not_counted:
+        notes.append(f"{not_counted} message-level TLS records fall on connector-days that a "
+                     "connector report already counts; they name senders but add no messages")
+    if len(msgs):
+        keys = {(f.direction, f.connector.lower()) for f in flows}
+        exo = msgs[msgs["realm"] == "exo"]
+        loose = exo[[(d, c.lower()) not in keys for d, c in
+                     zip(exo["direction"], exo["connector"], strict=True)]]
+        if len(loose):
+            notes.append(f"{len(loose)} traced messages are on connectors without any TLS "
+                         "record (add the connector report for their days to judge them)")
+    return notes
+
+
+def _attribution_rows(flows: tuple[Finding, ...]) -> list[dict]:
+    rows = []
+    for f in flows:
+        a = f.flow.attribution
+        if a and a.get("verdict") not in (None, "unattributed"):
+            rows.append({"finding_id": f.id, "connector": f.flow.connector,
+                         "direction": f.flow.direction, "sender": f.flow.sender_key,
+                         "messages": f.flow.tls.messages, **a})
+    return rows
+
+
+def with_status(results: Results, **changes) -> Results:
+    return replace(results, **changes)
+
+
+__all__ = ["Options", "analyze", "Results", "Finding", "domain_of"]

@@ -51,8 +51,8 @@ class ConnectorBook:
         book._ranges.sort(key=lambda r: int(r[1]) - int(r[0]))
         return book
 
-    def get(self, name: str) -> ConnectorInfo | None:
-        return self.by_name.get((name or "").lower())
+    def get(self, name: object) -> ConnectorInfo | None:
+        return self.by_name.get(name.lower()) if isinstance(name, str) and name else None
 
     def for_ip(self, ip: str) -> ConnectorInfo | None:
         try:

@@ -109,3 +109,43 @@ def _connectors(m: pd.DataFrame, book: ConnectorBook) -> tuple[list[str], list[s
         names.append(info.name if info else name)
         types.append(info.connector_type if info else "")
     return names, types
+
+
+def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Place inbound messages that no export or configuration puts on a connector, by volume.
+
+    Without the connector configuration, a message trace does not say which connector a relay's
+    mail came through. A sender IP whose daily message count fits under one named inbound
+    connector's daily volume on every day, and makes up at least half of it, is that
+    connector's sender (a relay or device behind it). An IP that fits several connectors, or
+    none, stays unlinked. ``day_totals``: columns direction, connector, day, messages.
+    Returns the messages and a note per link made."""
+    notes: list[str] = []
+    if msgs.empty or day_totals.empty:
+        return msgs, notes
+    named = day_totals[(day_totals[DIRECTION] == INBOUND) & (day_totals[CONNECTOR] != "")]
+    loose = (msgs["realm"] == "exo") & (msgs[DIRECTION] == INBOUND) & (msgs[CONNECTOR] == "") \
+        & (msgs[SENDER_IP] != "")
+    if named.empty or not loose.any():
+        return msgs, notes
+    per_ip = msgs[loose].groupby([SENDER_IP, "day"]).size()
+    links: dict[str, str] = {}
+    for ip, days in per_ip.groupby(level=0):
+        days = days.droplevel(0)
+        fits = []
+        for connector, rows in named.groupby(CONNECTOR):
+            totals = rows.groupby("day")["messages"].sum()
+            under = all(n <= totals.get(day, 0) * 1.05 + 2 for day, n in days.items())
+            if under and days.sum() >= 0.5 * totals[totals.index.isin(days.index)].sum():
+                fits.append(connector)
+        if len(fits) == 1:
+            links[ip] = fits[0]
+    if links:
+        msgs = msgs.copy()
+        hit = loose & msgs[SENDER_IP].isin(list(links))
+        msgs.loc[hit, CONNECTOR] = msgs.loc[hit, SENDER_IP].map(links)
+        for ip, connector in sorted(links.items()):
+            notes.append(f"sender IP {ip} placed on inbound connector '{connector}' by its daily "
+                         "volume (no connector configuration names it); add Get-InboundConnector "
+                         "output to make this certain")
+    return msgs, notes

@@ -113,6 +113,9 @@ class FlowEvidence:
     tls: TlsCounts = field(default_factory=TlsCounts)
     forced_tls: bool | None = None  # the connector requires TLS: legacy senders fail
     scope: str = ""  # exo-mailflow, exo-submission, on-prem:<server>
+    # Messages that subjects / message_id_hosts / hours / weekdays were counted from (sighted
+    # in traces or logs); 0 = unknown. Subject shares are taken of this, not of `messages`.
+    sighted_messages: int = 0
 
 
 @dataclass(frozen=True)

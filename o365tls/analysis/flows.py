@@ -1,0 +1,294 @@
+"""Flows: every TLS-evidenced mail flow identity with its message counts.
+
+A flow is one identity (hop, direction, connector, sender IP, sender, HELO name, as far as the
+evidence reaches) with messages per TLS version. The flows partition the counted messages:
+their counts add up exactly to the totals. Three builders, one per kind of evidence:
+
+* :func:`from_aggregates` – connector-day aggregates, split among the senders seen on the
+  connector by :mod:`.attribution` (what no sender explains stays on the connector itself);
+* :func:`from_submissions` – the SMTP AUTH report, one flow per mailbox;
+* :func:`from_messages` – message-grained records (protocol logs, trace detail) that count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from ..schema import (
+    AUTH_PROTOCOL,
+    AUTH_USER,
+    CONNECTOR,
+    CONNECTOR_TYPE,
+    DIRECTION,
+    FORCED_TLS,
+    GRAIN,
+    GRAIN_DAY,
+    GRAIN_MESSAGE,
+    GRAIN_PERIOD,
+    HOSTNAME,
+    LOCAL_PORT,
+    MESSAGE_ID,
+    MESSAGES,
+    SENDER_ADDRESS,
+    SENDER_IP,
+    SOURCE,
+    SUBJECT,
+    TIMESTAMP,
+    TLS,
+)
+from ..tls import TLS_VERSIONS
+from .attribution import OBSERVED, attribute
+from .model import TlsCounts
+from .observations import COUNTED, DAY
+
+ATTRIBUTED = "attributed"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One flow identity and what is known about it (before classification)."""
+
+    scope: str
+    direction: str
+    connector: str
+    sender_key: str  # what identifies the sender for ids: address, ip:..., or ""
+    tls: TlsCounts
+    evidence: str  # observed / attributed
+    legacy_likelihood: float
+    connector_type: str = ""
+    sender_ip: str = ""
+    sender_address: str = ""
+    hostname: str = ""
+    ptr: str = ""
+    auth_user: str = ""
+    auth_protocol: str = ""
+    local_port: int = 0
+    forced_tls: bool | None = None
+    first_seen: pd.Timestamp | None = None
+    last_seen: pd.Timestamp | None = None
+    sources: tuple[str, ...] = ()
+    attribution: dict | None = None
+    subjects: tuple[tuple[str, int], ...] = ()
+    message_id_hosts: tuple[tuple[str, int], ...] = ()
+    hours: tuple[int, ...] = ()
+    weekdays: tuple[int, ...] = ()
+    sighted_messages: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Stable across runs for the same identity."""
+        parts = [self.scope, self.direction, self.connector.lower(), self.sender_key.lower()]
+        digest = hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()
+        return f"f-{digest[:12]}"
+
+
+def sender_key(address: str, ip: str) -> str:
+    if address:
+        return address.lower()
+    return f"ip:{ip}" if ip else ""
+
+
+def _mode(values) -> str:
+    counts = Counter(v for v in values if v)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def _top(values, n: int = 5) -> tuple[tuple[str, int], ...]:
+    return tuple(Counter(v for v in values).most_common(n))
+
+
+def _id_host(message_id: str) -> str:
+    return message_id.rsplit("@", 1)[1].strip("<> ").lower() if "@" in message_id else ""
+
+
+def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None) -> Flow:
+    """Fill identity details and the classifier's signals from the flow's sighted messages."""
+    stamps = msgs[TIMESTAMP].dropna() if len(msgs) else pd.Series(dtype="datetime64[ns, UTC]")
+    if times is not None:
+        stamps = pd.concat([stamps, times.dropna()])
+    hours: tuple[int, ...] = ()
+    weekdays: tuple[int, ...] = ()
+    if len(msgs):
+        t = msgs[TIMESTAMP].dropna()
+        hours = tuple(int(x) for x in np.bincount(t.dt.hour, minlength=24)) if len(t) else ()
+        weekdays = tuple(int(x) for x in np.bincount(t.dt.day_of_week, minlength=7)) if len(t) else ()
+    sources = set(flow.sources)
+    if len(msgs):
+        for s in msgs["sources"]:
+            sources.update(s)
+    return replace(
+        flow,
+        sender_ip=flow.sender_ip or (_mode(msgs[SENDER_IP]) if len(msgs) else ""),
+        sender_address=flow.sender_address or (_mode(msgs[SENDER_ADDRESS]) if len(msgs) else ""),
+        hostname=flow.hostname or (_mode(msgs[HOSTNAME]) if len(msgs) else ""),
+        ptr=flow.ptr or (_mode(msgs["ptr"]) if len(msgs) else ""),
+        first_seen=stamps.min() if len(stamps) else flow.first_seen,
+        last_seen=stamps.max() if len(stamps) else flow.last_seen,
+        sources=tuple(sorted(sources)),
+        subjects=_top(msgs[SUBJECT]) if len(msgs) else flow.subjects,
+        message_id_hosts=_top(h for h in msgs[MESSAGE_ID].map(_id_host) if h) if len(msgs)
+        else flow.message_id_hosts,
+        hours=hours or flow.hours,
+        weekdays=weekdays or flow.weekdays,
+        sighted_messages=len(msgs) or flow.sighted_messages,
+    )
+
+
+def _counts(frame: pd.DataFrame) -> TlsCounts:
+    sums = frame.groupby(TLS)[MESSAGES].sum()
+    return TlsCounts.of({k: int(v) for k, v in sums.items()})
+
+
+def _forced(frame: pd.DataFrame) -> bool | None:
+    values = [v for v in frame[FORCED_TLS] if v is not None and v == v]
+    return bool(any(values)) if values else None
+
+
+def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
+    """Flows from counted connector-day aggregates, attributed to the senders sighted on the
+    same connector, direction and days."""
+    agg = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_DAY)]
+    detail = obs[~obs[COUNTED] & (obs[GRAIN] == GRAIN_MESSAGE)]
+    exo_msgs = msgs[msgs["realm"] == "exo"] if len(msgs) else msgs
+    flows: list[Flow] = []
+    for (scope, direction, connector), records in agg.groupby(
+            ["scope", DIRECTION, CONNECTOR], sort=True):
+        days = sorted(records[DAY].unique())
+        table = (records.groupby([DAY, TLS])[MESSAGES].sum().unstack(fill_value=0)
+                 .reindex(index=days, columns=list(TLS_VERSIONS), fill_value=0))
+        on_connector = exo_msgs[(exo_msgs[DIRECTION] == direction)
+                                & (exo_msgs[CONNECTOR].str.lower() == connector.lower())
+                                & exo_msgs["day"].isin(days)] if len(exo_msgs) else exo_msgs
+        base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
+                    tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
+                    connector_type=_mode(records[CONNECTOR_TYPE]),
+                    forced_tls=_forced(records), sources=tuple(sorted(set(records[SOURCE]))),
+                    first_seen=min(days), last_seen=max(days) + pd.Timedelta(days=1)
+                    - pd.Timedelta(seconds=1))
+        if len(on_connector) == 0:
+            counts = _counts(records)
+            flows.append(replace(base, tls=counts, legacy_likelihood=counts.at_risk_share))
+            continue
+        keys = [sender_key(a, i) for a, i in
+                zip(on_connector[SENDER_ADDRESS], on_connector[SENDER_IP], strict=True)]
+        on_connector = on_connector.assign(_sender=keys)
+        senders = sorted(set(keys))
+        volumes = (on_connector.groupby(["day", "_sender"]).size().unstack(fill_value=0)
+                   .reindex(index=days, columns=senders, fill_value=0))
+        observed = _observed_by_sender(detail, on_connector, scope, direction, connector)
+        result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed)
+        for est in result.senders:
+            counts = TlsCounts.of(zip(TLS_VERSIONS, est.counts, strict=True))
+            if counts.messages == 0:
+                continue
+            mine = on_connector[on_connector["_sender"] == est.sender]
+            flow = replace(
+                base,
+                sender_key=est.sender,
+                sender_address=est.sender if "@" in est.sender else "",
+                sender_ip=est.sender[3:] if est.sender.startswith("ip:") else "",
+                tls=counts,
+                evidence="observed" if est.verdict == OBSERVED else ATTRIBUTED,
+                legacy_likelihood=round(est.at_risk, 4),
+                attribution={"verdict": est.verdict, "estimate": round(est.at_risk, 4),
+                             "low": round(est.low, 4), "high": round(est.high, 4),
+                             "days": est.days, "alone_days": est.alone_days, "why": est.why},
+            )
+            flows.append(enrich(flow, mine.drop(columns="_sender")))
+        other = TlsCounts.of(zip(TLS_VERSIONS, result.other, strict=True))
+        if other.messages:
+            flows.append(replace(base, tls=other, legacy_likelihood=round(other.at_risk_share, 4),
+                                 attribution={"verdict": "unattributed", "why":
+                                              "messages the sighted senders do not explain "
+                                              "(mail not in the trace, or small senders)"}))
+    return flows
+
+
+def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, scope: str,
+                        direction: str, connector: str) -> dict[str, np.ndarray]:
+    """TLS seen message by message (trace detail) for senders on this connector."""
+    if detail.empty:
+        return {}
+    mine = detail[(detail["scope"] == scope) & (detail[DIRECTION] == direction)
+                  & (detail[CONNECTOR].str.lower() == connector.lower())
+                  & (detail[TLS] != "unknown")]
+    if mine.empty:
+        return {}
+    joined = mine.merge(on_connector[[MESSAGE_ID, "_sender"]], on=MESSAGE_ID, how="inner")
+    out: dict[str, np.ndarray] = {}
+    for sender, rows in joined.groupby("_sender"):
+        vec = np.zeros(len(TLS_VERSIONS))
+        for tls, n in rows.groupby(TLS)[MESSAGES].sum().items():
+            vec[TLS_VERSIONS.index(tls)] += n
+        out[sender] = vec
+    return out
+
+
+def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
+    """One flow per mailbox in the SMTP AUTH report."""
+    rows = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_PERIOD)]
+    flows = []
+    for (scope, address), records in rows.groupby(["scope", SENDER_ADDRESS], sort=True):
+        counts = _counts(records)
+        flow = Flow(scope=scope, direction="outbound", connector="", sender_key=address,
+                    tls=counts, evidence="observed",
+                    legacy_likelihood=round(counts.at_risk_share, 4),
+                    sender_address=address, auth_user=_mode(records[AUTH_USER]) or address,
+                    auth_protocol=_mode(records[AUTH_PROTOCOL]), local_port=587,
+                    sources=tuple(sorted(set(records[SOURCE]))))
+        mine = msgs[(msgs["realm"] == "exo") & (msgs[SENDER_ADDRESS] == address)] \
+            if len(msgs) else msgs
+        flows.append(enrich(flow, mine))
+    return flows
+
+
+def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
+    """Flows from message-grained records that count (no aggregate covers them)."""
+    rows = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_MESSAGE)]
+    if rows.empty:
+        return []
+    rows = rows.copy()
+    if len(msgs):  # trace detail names the message; the trace names its sender
+        ident = msgs[msgs["realm"] == "exo"][[MESSAGE_ID, SENDER_ADDRESS, SENDER_IP]]
+        ident = ident[ident[MESSAGE_ID] != ""].drop_duplicates(MESSAGE_ID)
+        rows = rows.merge(ident, on=MESSAGE_ID, how="left", suffixes=("", "_trace"))
+        for col in (SENDER_ADDRESS, SENDER_IP):
+            rows[col] = rows[col].where(rows[col] != "", rows[f"{col}_trace"].fillna(""))
+    keys = ["scope", DIRECTION, CONNECTOR, SENDER_IP, SENDER_ADDRESS, HOSTNAME, AUTH_USER]
+    flows = []
+    for key, records in rows.groupby(keys, sort=True):
+        scope, direction, connector, ip, address, hostname, auth_user = key
+        counts = _counts(records)
+        # Message-grained evidence reaches the device: address, IP and HELO name together.
+        skey = "|".join(p for p in (address.lower(), f"ip:{ip}" if ip else "",
+                                    f"helo:{hostname.lower()}" if hostname else "") if p)
+        flow = Flow(scope=scope, direction=direction, connector=connector, sender_key=skey,
+                    tls=counts, evidence="observed",
+                    legacy_likelihood=round(counts.at_risk_share, 4),
+                    connector_type=_mode(records[CONNECTOR_TYPE]), sender_ip=ip,
+                    sender_address=address, hostname=hostname, auth_user=auth_user,
+                    auth_protocol=_mode(records[AUTH_PROTOCOL]),
+                    local_port=int(records[LOCAL_PORT].mode().iloc[0]) if len(records) else 0,
+                    forced_tls=_forced(records), sources=tuple(sorted(set(records[SOURCE]))))
+        same = _same_sender(msgs, scope, address, ip)
+        flows.append(enrich(flow, same, records[TIMESTAMP]))
+    return flows
+
+
+def _same_sender(msgs: pd.DataFrame, scope: str, address: str, ip: str) -> pd.DataFrame:
+    if msgs.empty or not (address or ip):
+        return msgs.iloc[0:0]
+    realm = "exo" if not scope.startswith("on-prem") else None
+    pool = msgs[msgs["realm"] == realm] if realm else msgs[msgs["realm"] != "exo"]
+    mask = pd.Series(True, index=pool.index)
+    if address:
+        mask &= pool[SENDER_ADDRESS] == address
+    if ip:
+        mask &= pool[SENDER_IP] == ip
+    return pool[mask]

@@ -1,0 +1,202 @@
+"""The results object that every output is rendered from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from ..quality import FileReport
+from .flows import Flow
+from .model import Device, Remediation, TlsCounts
+
+SCHEMA_VERSION = 1
+
+
+def iso(ts) -> str | None:
+    if ts is None or (isinstance(ts, float) and ts != ts) or ts is pd.NaT:
+        return None
+    if isinstance(ts, pd.Timestamp):
+        ts = ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize("UTC")
+        return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(ts)
+
+
+def counts_dict(tls: TlsCounts) -> dict:
+    return {"messages": tls.messages, "by_tls": tls.as_dict(), "legacy_messages": tls.legacy,
+            "plaintext_messages": tls.plaintext}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A flow with its classification, path, remediation and priority. Findings are the
+    at-risk flows; clean flows are kept in :attr:`Results.flows` with the same shape."""
+
+    flow: Flow
+    path: str
+    device: Device
+    remediation: Remediation | None
+    priority: str | None
+    priority_reasons: tuple[str, ...] = ()
+    accepted: bool = False
+    exception: dict | None = None
+    status: str | None = None
+    breaks_with_reject_direct_send: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.flow.id
+
+    @property
+    def at_risk(self) -> bool:
+        return self.flow.tls.at_risk > 0
+
+    def as_dict(self) -> dict:
+        f = self.flow
+        out = {
+            "id": f.id,
+            "connector": f.connector,
+            "direction": f.direction,
+            "connector_type": f.connector_type,
+            "sender_ip": f.sender_ip,
+            "sender_address": f.sender_address,
+            "hostname": f.hostname,
+            "ptr": f.ptr,
+            "device_type": self.device.device_type,
+            "device_confidence": round(self.device.confidence, 3),
+            "device_evidence": list(self.device.evidence),
+            "device_name": self.device.name,
+            "owner": self.device.owner,
+            "site": self.device.site,
+            "path": self.path,
+            "scope": f.scope,
+            **counts_dict(f.tls),
+            "evidence": f.evidence,
+            "legacy_likelihood": round(f.legacy_likelihood, 4),
+            "attribution": f.attribution,
+            "first_seen": iso(f.first_seen),
+            "last_seen": iso(f.last_seen),
+            "priority": self.priority,
+            "priority_reasons": list(self.priority_reasons),
+            "remediation": self.remediation.as_dict() if self.remediation else None,
+            "forced_tls": f.forced_tls,
+            "auth_protocol": f.auth_protocol,
+            "breaks_with_reject_direct_send": self.breaks_with_reject_direct_send,
+            "accepted": self.accepted,
+            "exception": self.exception,
+            "sources": list(f.sources),
+            "status": self.status,
+        }
+        return out
+
+
+@dataclass(frozen=True)
+class Group:
+    key: dict
+    tls: TlsCounts
+    first_seen: pd.Timestamp | None = None
+    last_seen: pd.Timestamp | None = None
+    findings: int = 0
+
+    def as_dict(self) -> dict:
+        return {**self.key, **counts_dict(self.tls), "at_risk_messages": self.tls.at_risk,
+                "findings": self.findings, "first_seen": iso(self.first_seen),
+                "last_seen": iso(self.last_seen)}
+
+
+GROUPINGS = ("by_connector", "by_sender_ip", "by_sender_address", "by_device_type")
+
+
+@dataclass(frozen=True)
+class Results:
+    generated_at: datetime
+    tool_version: str
+    period: tuple[pd.Timestamp | None, pd.Timestamp | None]
+    inputs: tuple[FileReport, ...]
+    totals: TlsCounts
+    flows: tuple[Finding, ...]  # every flow, clean ones included, highest priority first
+    groups: dict[str, tuple[Group, ...]]
+    daily: tuple[tuple[pd.Timestamp, TlsCounts], ...]
+    tenant_domains: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    attribution: tuple[dict, ...] = ()
+    resolved: tuple[Finding, ...] = ()
+    options: dict = field(default_factory=dict)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.flows if f.at_risk)
+
+    def as_dict(self) -> dict:
+        start, end = self.period
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool_version": self.tool_version,
+            "generated_at": self.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "period": {"start": iso(start), "end": iso(end)},
+            "tenant_domains": list(self.tenant_domains),
+            "inputs": [_input(r) for r in self.inputs],
+            "totals": {**counts_dict(self.totals), "at_risk_messages": self.totals.at_risk},
+            **{name: [g.as_dict() for g in self.groups.get(name, ())] for name in GROUPINGS},
+            "findings": [f.as_dict() for f in self.findings],
+            "resolved": [f.as_dict() for f in self.resolved],
+            "attribution": list(self.attribution),
+            "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
+            "notes": list(self.notes),
+        }
+
+
+def _input(report: FileReport) -> dict:
+    data = report.as_dict()
+    return {k: data[k] for k in ("path", "format", "encoding", "rows_read", "rows_used",
+                                 "rows_rejected", "records", "period", "issues")}
+
+
+# The flat flow table (flows.csv, the workbook's flow sheets): declared once, in order.
+FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "stable id of the flow identity"),
+    ("at_risk", "true when some of its messages used legacy TLS or none"),
+    ("priority", "critical, high, medium or low (at-risk flows only)"),
+    ("connector", "connector name; empty for mail without a connector"),
+    ("direction", "inbound or outbound"),
+    ("connector_type", "Partner, OnPremises... as exported"),
+    ("path", "client-submission, connector-relay, direct-send, internet or on-prem"),
+    ("sender_ip", "sender IP"),
+    ("sender_address", "sender address"),
+    ("hostname", "HELO/EHLO name"),
+    ("ptr", "reverse DNS of the sender IP"),
+    ("device_type", "mfp, erp, application, mail-server, third-party-service, partner-mta, "
+                    "user-client or unknown"),
+    ("device_confidence", "0..1"),
+    ("device_name", "from the inventory"),
+    ("owner", "from the inventory"),
+    ("site", "from the inventory"),
+    ("messages", "messages of this flow"),
+    *((f"tls_{v}", f"messages on {v}") for v in ("SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3",
+                                                 "none", "unknown")),
+    ("legacy_messages", "SSL3 + TLS1.0 + TLS1.1"),
+    ("plaintext_messages", "messages without TLS"),
+    ("evidence", "observed or attributed"),
+    ("legacy_likelihood", "estimated share of its messages that are legacy or plaintext"),
+    ("first_seen", "ISO 8601 UTC"),
+    ("last_seen", "ISO 8601 UTC"),
+    ("remediation_id", "knowledge-base entry"),
+    ("remediation_title", "what to do"),
+    ("accepted", "true when an exception accepts the risk"),
+    ("status", "new, open or regressed against the previous snapshot"),
+    ("scope", "the hop: exo, exo-submission or on-prem:<server>"),
+)
+
+
+def flow_row(finding: Finding) -> dict:
+    """One flat row of :data:`FLOW_COLUMNS` for a flow."""
+    d = finding.as_dict()
+    row = {k: d.get(k) for k, _ in FLOW_COLUMNS if k in d}
+    row["at_risk"] = finding.at_risk
+    for version, n in d["by_tls"].items():
+        row[f"tls_{version}"] = n
+    rem = d.get("remediation") or {}
+    row["remediation_id"] = rem.get("id", "")
+    row["remediation_title"] = rem.get("title", "")
+    return {k: row.get(k) for k, _ in FLOW_COLUMNS}

@@ -1,0 +1,14 @@
+"""findings.json: the machine-readable results (contract.md section 3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..analysis.results import Results
+
+
+def write_findings(results: Results, path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(results.as_dict(), fh, indent=2, ensure_ascii=False, default=str)
+        fh.write("\n")
