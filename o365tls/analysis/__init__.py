@@ -49,13 +49,15 @@ def analyze(data: Dataset, options: Options | None = None) -> Results:
     obs = prepare(obs)
     submitters = obs.loc[obs["scope"] == EXO_SUBMISSION, SENDER_ADDRESS]
     tenant = tenant_domains(sightings, submitters, options.domains)
-    msgs = merge_messages(sightings, tenant, book)
+    named = set(obs.loc[obs["format"] == "eac-connector-report", "connector"]) - {""}
+    msgs = merge_messages(sightings, tenant, book, named, set(submitters))
     day_agg = obs[obs[COUNTED] & (obs[GRAIN] == "day")]
     msgs, link_notes = link_by_volume(
         msgs, day_agg.groupby(["direction", "connector", DAY], as_index=False)[MESSAGES].sum())
     obs = _with_connector_facts(obs, book)
 
-    flows = [*from_aggregates(obs, msgs), *from_submissions(obs, msgs), *from_messages(obs, msgs)]
+    aggregate_flows, attribution_rows = from_aggregates(obs, msgs)
+    flows = [*aggregate_flows, *from_submissions(obs, msgs), *from_messages(obs, msgs)]
     counted = obs[obs[COUNTED]]
     totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())
     notes = link_notes + _notes(flows, totals, msgs, obs)
@@ -79,7 +81,7 @@ def analyze(data: Dataset, options: Options | None = None) -> Results:
         daily=_daily(counted),
         tenant_domains=tuple(sorted(tenant)),
         notes=tuple(notes),
-        attribution=tuple(_attribution_rows(flows_t)),
+        attribution=tuple(_with_finding_ids(attribution_rows, flows_t)),
     )
 
 
@@ -181,15 +183,17 @@ def _notes(flows: list[Flow], totals: TlsCounts, msgs: pd.DataFrame, obs: pd.Dat
     return notes
 
 
-def _attribution_rows(flows: tuple[Finding, ...]) -> list[dict]:
-    rows = []
-    for f in flows:
-        a = f.flow.attribution
-        if a and a.get("verdict") not in (None, "unattributed"):
-            rows.append({"finding_id": f.id, "connector": f.flow.connector,
-                         "direction": f.flow.direction, "sender": f.flow.sender_key,
-                         "messages": f.flow.tls.messages, **a})
-    return rows
+def _with_finding_ids(rows: list[dict], flows: tuple[Finding, ...]) -> list[dict]:
+    """Attribution verdicts per connector and sender, linked to the flow that holds the
+    sender's mail (its own flow, or the connector's unattributed rest for "cannot tell")."""
+    by_key = {(f.flow.scope, f.flow.direction, f.flow.connector, f.flow.sender_key): f.id
+              for f in flows}
+    out = []
+    for row in rows:
+        own = by_key.get((row["scope"], row["direction"], row["connector"], row["sender"]))
+        rest = by_key.get((row["scope"], row["direction"], row["connector"], ""))
+        out.append({**row, "finding_id": own or rest})
+    return out
 
 
 def with_status(results: Results, **changes) -> Results:

@@ -53,7 +53,8 @@ class SenderEstimate:
     days: int  # days with mail from this sender on this connector
     alone_days: int  # days it was the only sender seen
     why: str
-    counts: tuple[int, ...]  # messages allocated per TLS_VERSIONS
+    counts: tuple[int, ...]  # messages allocated per TLS_VERSIONS (zeros for cannot-tell:
+    #                          their mail stays with the connector's unattributed rest)
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,15 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
                                    why=_why(k, names, design, verdict, lo, hi, alone[k]),
                                    alone=int(alone[k]))
         _pool_cannot_tell(estimates, dict(zip(names, columns, strict=True)))
+        for name in names:  # a clean verdict carries no at-risk mail
+            if estimates[name]["verdict"] == CLEAN and name != OTHER:
+                estimates[name]["shares"] = _without_risk(estimates[name]["shares"])
 
     # 3. Integer counts per sender that add up to the aggregate per version; what the senders'
-    #    expected mail does not explain goes to "other senders".
-    order = [s for s in senders if s in estimates]
+    #    expected mail does not explain goes to "other senders", and so does the mail of
+    #    senders the data cannot tell apart: o365tls does not guess which of them it was.
+    order = [s for s in senders if s in estimates and estimates[s]["verdict"] != CANNOT_TELL]
+    pooled = [s for s in senders if s in estimates and estimates[s]["verdict"] == CANNOT_TELL]
     expected = np.array([volumes[:, senders.index(s)].sum() * np.asarray(estimates[s]["shares"])
                          for s in order]).reshape(len(order), n_versions)
     other_expected = np.clip(totals - expected.sum(axis=0), 0, None)
@@ -128,6 +134,16 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
         other_expected = other_expected + other_col.sum() * np.asarray(estimates[OTHER]["shares"])
     counts = _allocate(np.vstack([expected, other_expected]), totals)
     result = []
+    for sender in pooled:
+        e = estimates[sender]
+        j = senders.index(sender)
+        result.append(SenderEstimate(
+            sender=sender, shares=tuple(float(x) for x in e["shares"]),
+            at_risk=float(e["at_risk"]), low=float(e["low"]), high=float(e["high"]),
+            verdict=e["verdict"], days=int((volumes[:, j] > 0).sum()),
+            alone_days=int(e.get("alone", 0)), why=e["why"],
+            counts=tuple(0 for _ in range(n_versions)),
+        ))
     for i, sender in enumerate(order):
         e = estimates[sender]
         j = senders.index(sender)
@@ -180,6 +196,17 @@ def _intervals(design: np.ndarray, at_risk: np.ndarray) -> tuple[np.ndarray, np.
             if res.success:
                 out[k] = min(max(res.x[k], 0.0), 1.0)
     return low, high
+
+
+def _without_risk(shares) -> np.ndarray:
+    out = np.asarray(shares, dtype=float).copy()
+    out[_RISK_IDX] = 0
+    total = out.sum()
+    if total <= 0:
+        out[:] = 0
+        out[TLS_VERSIONS.index("unknown")] = 1.0
+        return out
+    return out / total
 
 
 def _verdict(low: float, high: float) -> str:

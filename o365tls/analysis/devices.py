@@ -137,9 +137,12 @@ def field_values(evidence: FlowEvidence) -> dict[str, list[tuple[str, int]]]:
         if text:
             out[name] = [(text, 0)]
 
-    for name in ("connector", "connector_type", "direction", "path", "scope", "sender_ip",
+    for name in ("connector_type", "direction", "path", "scope", "sender_ip",
                  "hostname", "ptr", "auth_user", "auth_protocol", "sender_address"):
         put(name, getattr(evidence, name, ""))
+    # Exchange Server names receive connectors "SERVER\Name": the server part says nothing
+    # about the devices that use the connector.
+    put("connector", str(evidence.connector or "").rsplit("\\", 1)[-1])
     port = _int(evidence.local_port)
     put("local_port", port if port > 0 else "")
     if evidence.forced_tls is not None:

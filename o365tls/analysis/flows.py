@@ -107,8 +107,11 @@ def _id_host(message_id: str) -> str:
     return message_id.rsplit("@", 1)[1].strip("<> ").lower() if "@" in message_id else ""
 
 
-def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None) -> Flow:
-    """Fill identity details and the classifier's signals from the flow's sighted messages."""
+def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
+           fill_sender: bool = True) -> Flow:
+    """Fill identity details and the classifier's signals from the flow's sighted messages.
+    ``fill_sender=False`` keeps the sender address empty where no single sender is the flow's
+    identity (a server's send hop, outbound mail judged by its recipients)."""
     stamps = msgs[TIMESTAMP].dropna() if len(msgs) else pd.Series(dtype="datetime64[ns, UTC]")
     if times is not None:
         stamps = pd.concat([stamps, times.dropna()])
@@ -125,7 +128,8 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None) -> Fl
     return replace(
         flow,
         sender_ip=flow.sender_ip or (_mode(msgs[SENDER_IP]) if len(msgs) else ""),
-        sender_address=flow.sender_address or (_mode(msgs[SENDER_ADDRESS]) if len(msgs) else ""),
+        sender_address=flow.sender_address or (_mode(msgs[SENDER_ADDRESS])
+                                               if len(msgs) and fill_sender else ""),
         hostname=flow.hostname or (_mode(msgs[HOSTNAME]) if len(msgs) else ""),
         ptr=flow.ptr or (_mode(msgs["ptr"]) if len(msgs) else ""),
         first_seen=stamps.min() if len(stamps) else flow.first_seen,
@@ -150,13 +154,26 @@ def _forced(frame: pd.DataFrame) -> bool | None:
     return bool(any(values)) if values else None
 
 
-def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
+def unit_of(direction: str, connector: str, address: str, ip: str, recipient_domain: str) -> str:
+    """Who a connector's TLS mix is attributed to. Outbound TLS is negotiated by the receiving
+    server, so outbound mail is attributed to the recipient domain; inbound mail without a
+    connector comes from other organizations' servers, one IP each; behind a tenant connector
+    every device relays through the same IP, so the sender address tells them apart."""
+    if direction == "outbound":
+        return f"to:{recipient_domain}" if recipient_domain else sender_key(address, ip)
+    if not connector and ip:
+        return f"ip:{ip}"
+    return sender_key(address, ip)
+
+
+def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], list[dict]]:
     """Flows from counted connector-day aggregates, attributed to the senders sighted on the
-    same connector, direction and days."""
+    same connector, direction and days; and one attribution row per sender judged."""
     agg = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_DAY)]
     detail = obs[~obs[COUNTED] & (obs[GRAIN] == GRAIN_MESSAGE)]
-    exo_msgs = msgs[msgs["realm"] == "exo"] if len(msgs) else msgs
+    exo_msgs = msgs[(msgs["realm"] == "exo") & ~msgs["submission"]] if len(msgs) else msgs
     flows: list[Flow] = []
+    rows: list[dict] = []
     for (scope, direction, connector), records in agg.groupby(
             ["scope", DIRECTION, CONNECTOR], sort=True):
         days = sorted(records[DAY].unique())
@@ -175,39 +192,56 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
             counts = _counts(records)
             flows.append(replace(base, tls=counts, legacy_likelihood=counts.at_risk_share))
             continue
-        keys = [sender_key(a, i) for a, i in
-                zip(on_connector[SENDER_ADDRESS], on_connector[SENDER_IP], strict=True)]
+        keys = [unit_of(direction, connector, a, i, r) for a, i, r in
+                zip(on_connector[SENDER_ADDRESS], on_connector[SENDER_IP],
+                    on_connector["recipient_domain"], strict=True)]
         on_connector = on_connector.assign(_sender=keys)
         senders = sorted(set(keys))
         volumes = (on_connector.groupby(["day", "_sender"]).size().unstack(fill_value=0)
                    .reindex(index=days, columns=senders, fill_value=0))
         observed = _observed_by_sender(detail, on_connector, scope, direction, connector)
         result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed)
+        undecided = []
         for est in result.senders:
+            verdict = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
+                       "low": round(est.low, 4), "high": round(est.high, 4),
+                       "days": est.days, "alone_days": est.alone_days, "why": est.why}
+            rows.append({"scope": scope, "connector": connector, "direction": direction,
+                         "sender": est.sender,
+                         "messages": int(volumes[est.sender].sum()), **verdict})
             counts = TlsCounts.of(zip(TLS_VERSIONS, est.counts, strict=True))
             if counts.messages == 0:
+                if est.verdict == "cannot-tell":
+                    undecided.append(est.sender)
                 continue
             mine = on_connector[on_connector["_sender"] == est.sender]
             flow = replace(
                 base,
                 sender_key=est.sender,
-                sender_address=est.sender if "@" in est.sender else "",
+                sender_address=est.sender if "@" in est.sender and ":" not in est.sender
+                else "",
                 sender_ip=est.sender[3:] if est.sender.startswith("ip:") else "",
                 tls=counts,
                 evidence="observed" if est.verdict == OBSERVED else ATTRIBUTED,
                 legacy_likelihood=round(est.at_risk, 4),
-                attribution={"verdict": est.verdict, "estimate": round(est.at_risk, 4),
-                             "low": round(est.low, 4), "high": round(est.high, 4),
-                             "days": est.days, "alone_days": est.alone_days, "why": est.why},
+                attribution=verdict,
+                extra={"recipient_domain": est.sender[3:]} if est.sender.startswith("to:")
+                else {},
             )
-            flows.append(enrich(flow, mine.drop(columns="_sender")))
+            flows.append(enrich(flow, mine.drop(columns="_sender"),
+                                fill_sender=not est.sender.startswith("to:")))
         other = TlsCounts.of(zip(TLS_VERSIONS, result.other, strict=True))
         if other.messages:
+            why = ("messages the sighted senders do not explain (mail not in the trace, or "
+                   "small senders)")
+            if undecided:
+                shown = ", ".join(undecided[:5]) + (f" and {len(undecided) - 5} more"
+                                                     if len(undecided) > 5 else "")
+                why += f"; includes the mail of senders the data cannot tell apart: {shown}"
             flows.append(replace(base, tls=other, legacy_likelihood=round(other.at_risk_share, 4),
-                                 attribution={"verdict": "unattributed", "why":
-                                              "messages the sighted senders do not explain "
-                                              "(mail not in the trace, or small senders)"}))
-    return flows
+                                 attribution={"verdict": "unattributed", "why": why,
+                                              "cannot_tell": undecided}))
+    return flows, rows
 
 
 def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, scope: str,
@@ -260,6 +294,9 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
         rows = rows.merge(ident, on=MESSAGE_ID, how="left", suffixes=("", "_trace"))
         for col in (SENDER_ADDRESS, SENDER_IP):
             rows[col] = rows[col].where(rows[col] != "", rows[f"{col}_trace"].fillna(""))
+    # An Exchange server's send hop is the server's own TLS, whoever the envelope sender is.
+    send_hop = rows["scope"].str.startswith("on-prem") & (rows[DIRECTION] == "outbound")
+    rows.loc[send_hop, SENDER_ADDRESS] = ""
     keys = ["scope", DIRECTION, CONNECTOR, SENDER_IP, SENDER_ADDRESS, HOSTNAME, AUTH_USER]
     flows = []
     for key, records in rows.groupby(keys, sort=True):
@@ -277,7 +314,8 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
                     local_port=int(records[LOCAL_PORT].mode().iloc[0]) if len(records) else 0,
                     forced_tls=_forced(records), sources=tuple(sorted(set(records[SOURCE]))))
         same = _same_sender(msgs, scope, address, ip)
-        flows.append(enrich(flow, same, records[TIMESTAMP]))
+        send_hop = scope.startswith("on-prem") and direction == "outbound"
+        flows.append(enrich(flow, same, records[TIMESTAMP], fill_sender=not send_hop))
     return flows
 
 

@@ -37,7 +37,7 @@ _FORMAT_RANK = {"message-trace": 0, "historical-summary": 1, "historical-extende
 
 MESSAGE_COLUMNS = ["realm", "key", MESSAGE_ID, TIMESTAMP, "day", SENDER_ADDRESS, SENDER_IP,
                    HOSTNAME, PTR, CONNECTOR, "connector_type", DIRECTION, SUBJECT, SIZE,
-                   "recipients", "to_tenant", "sources"]
+                   "recipients", "to_tenant", "recipient_domain", "sources", "submission"]
 
 
 def domain_of(address: str) -> str:
@@ -58,9 +58,14 @@ def tenant_domains(sightings: pd.DataFrame, submitters: pd.Series,
     return {d for d in domains if d}
 
 
-def merge_messages(sightings: pd.DataFrame, tenant: set[str],
-                   book: ConnectorBook) -> pd.DataFrame:
-    """One row per message and realm (see :data:`MESSAGE_COLUMNS`)."""
+def merge_messages(sightings: pd.DataFrame, tenant: set[str], book: ConnectorBook,
+                   known_connectors: set[str] = frozenset(),
+                   submitters: set[str] = frozenset()) -> pd.DataFrame:
+    """One row per message and realm (see :data:`MESSAGE_COLUMNS`). In Exchange Online, a
+    connector name that is neither configured nor in a connector report (historical search
+    names Microsoft's own receive connectors, ``SERVER\\Default ...``) is no tenant connector:
+    such mail came without one. ``submitters``: SMTP AUTH senders, whose mail is client
+    submission rather than connector or MX traffic."""
     if sightings.empty:
         return pd.DataFrame(columns=MESSAGE_COLUMNS)
     s = sightings.copy()
@@ -68,7 +73,9 @@ def merge_messages(sightings: pd.DataFrame, tenant: set[str],
     s["key"] = s[MESSAGE_ID].where(s[MESSAGE_ID] != "",
                                    s[SOURCE] + "#" + s[ROW].astype(str))
     s["_rank"] = s["format"].map(_FORMAT_RANK).fillna(9)
-    s["to_tenant"] = s[RECIPIENT_ADDRESS].map(domain_of).isin(tenant)
+    s["_rdomain"] = s[RECIPIENT_ADDRESS].map(domain_of)
+    s["to_tenant"] = s["_rdomain"].isin(tenant)
+    s["_outside"] = s["_rdomain"].where(~s["to_tenant"], "")
     s = s.sort_values(["_rank", TIMESTAMP], kind="mergesort")
     text_cols = [MESSAGE_ID, SENDER_ADDRESS, SENDER_IP, HOSTNAME, PTR, CONNECTOR, DIRECTION,
                  SUBJECT]
@@ -81,14 +88,27 @@ def merge_messages(sightings: pd.DataFrame, tenant: set[str],
     merged[SIZE] = grouped[SIZE].max().fillna(0).astype("int64")
     merged["recipients"] = grouped[RECIPIENT_ADDRESS].nunique()
     merged["to_tenant"] = grouped["to_tenant"].all()
+    merged["recipient_domain"] = grouped["_outside"].agg(_first_text)
     merged["sources"] = grouped[SOURCE].agg(lambda v: tuple(sorted(set(v))))
     merged = merged.reset_index()
     for col in text_cols:
         merged[col] = merged[col].astype(object).fillna("").astype(str)
     merged["day"] = merged[TIMESTAMP].dt.floor("D")
     merged[DIRECTION] = _direction(merged, tenant)
+    if known_connectors:
+        known = {c.lower() for c in known_connectors} | set(book.by_name)
+        foreign = (merged["realm"] == "exo") & ~merged[CONNECTOR].str.lower().isin(known)
+        merged.loc[foreign, CONNECTOR] = ""
     merged[CONNECTOR], merged["connector_type"] = _connectors(merged, book)
+    merged["submission"] = (merged["realm"] == "exo") & merged[SENDER_ADDRESS].isin(submitters)
     return merged[MESSAGE_COLUMNS]
+
+
+def _first_text(values: pd.Series) -> str:
+    for v in values:
+        if isinstance(v, str) and v:
+            return v
+    return ""
 
 
 def _direction(m: pd.DataFrame, tenant: set[str]) -> pd.Series:
@@ -125,7 +145,7 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
         return msgs, notes
     named = day_totals[(day_totals[DIRECTION] == INBOUND) & (day_totals[CONNECTOR] != "")]
     loose = (msgs["realm"] == "exo") & (msgs[DIRECTION] == INBOUND) & (msgs[CONNECTOR] == "") \
-        & (msgs[SENDER_IP] != "")
+        & (msgs[SENDER_IP] != "") & ~msgs["submission"]
     if named.empty or not loose.any():
         return msgs, notes
     per_ip = msgs[loose].groupby([SENDER_IP, "day"]).size()
