@@ -30,7 +30,7 @@ MAX_MEMBERS = 10_000
 # Files in a folder walk that are documentation or scripts, not exports. Named files are always
 # read; these are only skipped when a *folder* is searched, so that a folder with a README next
 # to its exports reads cleanly.
-_SKIPPED_IN_FOLDERS = (".md", ".py", ".rst", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg",
+_SKIPPED_IN_FOLDERS = (".md", ".py", ".pyc", ".rst", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg",
                        ".html", ".xlsx", ".docx")
 
 
@@ -79,7 +79,7 @@ def expand_paths(paths: list[str | os.PathLike]) -> tuple[list[Source], list[Ref
 
 def _walk(folder: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         for name in sorted(files):
             if name.startswith(".") or name.lower().startswith("readme"):
                 continue

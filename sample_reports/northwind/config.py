@@ -102,28 +102,32 @@ OUTBOUND_HEADER = ["PSComputerName", "RunspaceId", "PSShowComputerName", "Enable
                    "WhenChanged", "WhenCreated", "WhenChangedUTC", "WhenCreatedUTC",
                    "ExchangeObjectId", "OrganizationalUnitRoot", "OrganizationId", "Id", "Guid",
                    "OriginatingServer", "IsValid", "ObjectState"]
-_ARRAY = "System.Collections.ArrayList"  # what Export-Csv writes for a multi-valued property
 
 
 def outbound_connectors(runspace: str = RUNSPACE) -> bytes:
-    """Windows PowerShell 5.1: Get-OutboundConnector | Export-Csv outbound.csv (type line,
-    ASCII, multi-valued properties as their type name)."""
+    """Windows PowerShell 5.1, with the multi-valued properties joined as o365tls's README
+    advises (plain Export-Csv writes their type name, System.Collections.ArrayList):
+    Get-OutboundConnector | Select-Object *,
+      @{n='RecipientDomains';e={$_.RecipientDomains -join ';'}},
+      @{n='SmartHosts';e={$_.SmartHosts -join ';'}} -ExcludeProperty RecipientDomains,SmartHosts |
+    Export-Csv outbound.csv  (type line, ASCII)."""
     rows = []
-    for name, kind, use_mx, tls_domain, comment, cloud, guid, created, changed in [
+    for name, kind, use_mx, tls_domain, comment, cloud, guid, created, changed, domains, hosts in [
         (s.WOODGROVE_OUT, "Partner", "True", "mail.woodgrovebank.example",
          "Payment files to Woodgrove Bank, TLS with domain validation", "False",
          "7d2e9b41-c5a8-4f06-8e3b-5a1c0f9d6e28", datetime(2023, 1, 18, 13, 31, 44),
-         datetime(2023, 1, 18, 13, 31, 44)),
+         datetime(2023, 1, 18, 13, 31, 44), "woodgrovebank.example", ""),
         (s.HYBRID_OUT, "OnPremises", "False", "mail.northwindtraders.example", "", "True",
          "a9f3c6e0-1d72-4b58-93e4-6c8b2d0f7a15", datetime(2021, 9, 22, 8, 15, 41),
-         datetime(2025, 2, 11, 9, 1, 52)),
+         datetime(2025, 2, 11, 9, 1, 52), "northwindtraders.example",
+         "mail.northwindtraders.example"),
     ]:
         dn = (f"CN={name},CN=Transport Settings,CN=northwindtraders.onmicrosoft.com,"
               "CN=ConfigurationUnits,DC=EURPR02A011,DC=PROD,DC=OUTLOOK,DC=COM")
         rows.append(["outlook.office365.com", runspace, "False", "True", use_mx, comment, kind,
-                     "HybridWizard" if cloud == "True" else "Default", _ARRAY, _ARRAY,
+                     "HybridWizard" if cloud == "True" else "Default", domains, hosts,
                      tls_domain, "DomainValidation", "False", "False", cloud, "False", "False",
-                     "False", "", _ARRAY, "False", "", "", "0.1 (8.0.535.0)", name, dn, name,
+                     "False", "", "", "False", "", "", "0.1 (8.0.535.0)", name, dn, name,
                      "EURPR02A011.PROD.OUTLOOK.COM/Configuration/Schema/ms-Exch-SMTP-Outbound-Connector",
                      "top msExchSMTPOutboundConnector", ps_date(changed), ps_date(created),
                      ps_date(changed), ps_date(created), guid, "northwindtraders.onmicrosoft.com",
