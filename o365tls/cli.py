@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, O365TLSError
+from .errors import EXIT_ERROR, EXIT_FINDINGS, InputError, O365TLSError
 
 app = typer.Typer(
     name="o365tls",
@@ -183,28 +183,16 @@ def _progress():
 
 
 def main() -> None:
-    """Console entry point: one error boundary for every command."""
+    """Console entry point: one error boundary for every command. Typer itself turns usage
+    errors into exit 2 and ``typer.Exit(n)`` into exit n; everything else lands here."""
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=True)
     except O365TLSError as exc:
         _report_error(exc)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(EXIT_ERROR)
     except Exception as exc:  # noqa: BLE001 - the one boundary that turns crashes into exit 1
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            sys.exit(EXIT_USAGE)
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         _report_error(exc)
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_OK)
 
 
 def _report_error(exc: BaseException) -> None:

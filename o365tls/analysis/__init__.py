@@ -142,16 +142,16 @@ def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
 
 
 def _period(counted: pd.DataFrame, msgs: pd.DataFrame):
-    stamps = [s for s in (counted[TIMESTAMP].min(), counted[TIMESTAMP].max()) if pd.notna(s)]
-    if len(msgs):
-        stamps += [s for s in (msgs[TIMESTAMP].min(), msgs[TIMESTAMP].max()) if pd.notna(s)]
-    if not stamps:
+    """First and last moment the evidence covers; a connector-report day covers all of it."""
+    day_end = pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+    ends = counted[TIMESTAMP].where(counted[GRAIN] != "day", counted[TIMESTAMP] + day_end)
+    starts = [counted[TIMESTAMP].min(), msgs[TIMESTAMP].min() if len(msgs) else pd.NaT]
+    finishes = [ends.max(), msgs[TIMESTAMP].max() if len(msgs) else pd.NaT]
+    starts = [s for s in starts if pd.notna(s)]
+    finishes = [s for s in finishes if pd.notna(s)]
+    if not starts:
         return None, None
-    end = max(stamps)
-    day_grained = counted[counted[GRAIN] == "day"]
-    if len(day_grained) and day_grained[TIMESTAMP].max() == end:
-        end = end + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)  # a day covers all of it
-    return min(stamps), end
+    return min(starts), max(finishes)
 
 
 def _daily(counted: pd.DataFrame):

@@ -1,0 +1,125 @@
+"""The o365tls command: outputs, messages and exit codes (contract.md sections 1, 2 and 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_reports"
+AWKWARD = ROOT / "tests" / "data" / "awkward"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([sys.executable, "-m", "o365tls", *args], capture_output=True,
+                          text=True, cwd=cwd or ROOT, env=env, timeout=300)
+
+
+def test_help_does_not_import_pandas():
+    code = "import sys, o365tls.cli; print('pandas' in sys.modules, 'openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False False"
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("analyze", "inspect", "formats"):
+        assert command in result.stdout
+
+
+def test_every_option_has_help_text():
+    for command in ("analyze", "inspect", "formats"):
+        text = run(command, "--help").stdout
+        assert "--" in text
+    analyze = run("analyze", "--help").stdout
+    for option in ("--output", "--inventory", "--rules", "--since", "--until", "--format",
+                   "--encoding", "--fail-on-findings", "--domain"):
+        assert option in analyze
+
+
+def test_formats_lists_every_importer():
+    result = run("formats", "--json")
+    names = [f["name"] for f in json.loads(result.stdout)]
+    assert names == ["exchange-protocol-log", "exchange-tracking-log", "historical-extended",
+                     "historical-summary", "message-trace-detail", "message-trace",
+                     "eac-smtp-auth-report", "eac-connector-report", "connector-config"]
+    text = run("formats").stdout
+    assert "recognised by" in text
+
+
+def test_inspect_sample_reports_recognises_every_file_with_no_problems():
+    result = run("inspect", "sample_reports", "--json")
+    assert result.returncode == 0, result.stderr
+    reports = json.loads(result.stdout)
+    assert len(reports) == 14
+    for report in reports:
+        assert report["format"], report["path"]
+        assert report["issues"] == [], (report["path"], report["issues"])
+        assert report["rows_read"] == report["rows_used"] > 0
+
+
+def test_inspect_names_the_closest_format_for_an_unknown_file(tmp_path):
+    bad = tmp_path / "export.csv"
+    bad.write_text('"Received","SenderAddress","Colour"\r\n"x","y","z"\r\n', encoding="utf-8")
+    result = run("inspect", str(bad), str(AWKWARD / "trace_utf16le_nobom.csv"))
+    assert result.returncode == 0  # one file is readable
+    assert "UNRECOGNISED" in result.stdout and "closest is message-trace" in result.stdout
+    assert "UTF-16LE (no BOM)" in result.stdout
+
+
+def test_analyze_writes_the_outputs(tmp_path):
+    out = tmp_path / "out"
+    result = run("analyze", "sample_reports", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in out.iterdir()} >= {"findings.json", "flows.csv"}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert findings["schema_version"] == 1
+    header = (out / "flows.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("id,at_risk,priority,connector,direction")
+    assert "at risk" in result.stderr
+
+
+def test_analyze_fail_on_findings_exits_3(tmp_path):
+    result = run("analyze", "sample_reports", "-o", str(tmp_path), "--fail-on-findings", "-q")
+    assert result.returncode == 3
+
+
+def test_nothing_usable_is_exit_1_with_one_line(tmp_path):
+    result = run("analyze", str(AWKWARD / "unknown.csv"), "-o", str(tmp_path / "o"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown.csv" in lines[0] and "hint:" in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_path_is_an_error_naming_it(tmp_path):
+    result = run("inspect", str(tmp_path / "nope.csv"))
+    assert result.returncode == 1 and "nope.csv: no such file" in result.stderr
+
+
+@pytest.mark.parametrize("args", [("analyze", "sample_reports"), ("bogus",),
+                                  ("inspect", "sample_reports", "--format", "nonsense")])
+def test_usage_errors(args):
+    result = run(*args)
+    assert result.returncode in (1, 2)
+    if args[0] != "inspect":
+        assert result.returncode == 2
+    else:
+        assert "o365tls formats" in result.stderr
+
+
+def test_debug_shows_the_traceback():
+    result = run("--debug", "inspect", "sample_reports", "--format", "nonsense")
+    assert "Traceback" in result.stderr
+
+
+def test_unwritable_output_is_exit_1(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run("analyze", "sample_reports", "-o", str(blocker / "out"), "-q")
+    assert result.returncode == 1 and "cannot write" in result.stderr
