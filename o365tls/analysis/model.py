@@ -112,7 +112,7 @@ class FlowEvidence:
     messages: int = 0
     tls: TlsCounts = field(default_factory=TlsCounts)
     forced_tls: bool | None = None  # the connector requires TLS: legacy senders fail
-    scope: str = ""  # exo-mailflow, exo-submission, on-prem:<server>
+    scope: str = ""  # exo, exo-submission or on-prem
     # Messages that subjects / message_id_hosts / hours / weekdays were counted from (sighted
     # in traces or logs); 0 = unknown. Subject shares are taken of this, not of `messages`.
     sighted_messages: int = 0

@@ -185,7 +185,7 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("remediation_title", "what to do"),
     ("accepted", "true when an exception accepts the risk"),
     ("status", "new, open or regressed against the previous snapshot"),
-    ("scope", "the hop: exo, exo-submission or on-prem:<server>"),
+    ("scope", "the hop: exo, exo-submission or on-prem"),
 )
 
 

@@ -7,7 +7,9 @@ added twice. Scopes name the hops:
 * ``exo`` – mail flow into and out of Exchange Online (connector report, trace detail,
   message trace, historical search);
 * ``exo-submission`` – SMTP AUTH client submission to smtp.office365.com (SMTP AUTH report);
-* ``on-prem:<server>`` – an Exchange Server's own receive/send hops (protocol and tracking logs).
+* ``on-prem`` – your Exchange Servers' own receive/send hops (protocol and tracking logs). One
+  scope for all servers: receive connectors carry the server in their name (``EX01\\Relay``),
+  and the logs do not name the server consistently enough to split by it.
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ AGGREGATE_FORMATS = frozenset({"eac-connector-report", "eac-smtp-auth-report"})
 
 def scope_of(fmt: str | None, server: str = "") -> str:
     family = _FORMAT_SCOPE.get(fmt or "", EXO)
-    if family == ON_PREM_PREFIX:
-        return f"{ON_PREM_PREFIX}:{server.lower()}" if server else ON_PREM_PREFIX
     return family
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -163,7 +164,7 @@ def _with_header(sample: Sample) -> Sample:
     # The header is the first line with as many fields as most lines have (the data rows'
     # count). Title lines ("Inbound messages report") and metadata pairs ("Report date,...")
     # have fewer fields and are passed over; a truncated last row does not change the mode.
-    counts = [len(_split(line, delimiter)) for _, line in candidates]
+    counts = [_record_width(candidates, pos, delimiter) for pos in range(len(candidates))]
     wide = [c for c in counts if c >= 2]
     chosen = 0
     if wide:
@@ -172,6 +173,23 @@ def _with_header(sample: Sample) -> Sample:
     index, line = candidates[chosen]
     header = _split(line, delimiter)
     return _replace(sample, header, delimiter, index + 1, False, tuple(directives))
+
+
+def _record_width(candidates: list[tuple[int, str]], pos: int, delimiter: str) -> int:
+    """Fields of the record starting at this line. A line that opens a quoted field spanning
+    lines (a subject with a line break) is measured with its continuation lines, so that a
+    file whose first rows all span lines still shows its real width."""
+    text = candidates[pos][1]
+    end = pos + 1
+    while text.count('"') % 2 == 1 and end < len(candidates) and end - pos <= 20:
+        text += "\n" + candidates[end][1]
+        end += 1
+    if end == pos + 1:
+        return len(_split(text, delimiter))
+    try:
+        return len(next(csv.reader(io.StringIO(text), delimiter=delimiter)))
+    except (csv.Error, StopIteration):
+        return len(_split(candidates[pos][1], delimiter))
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
