@@ -78,7 +78,8 @@ OBSERVATION_COLUMNS: tuple[Column, ...] = (
     Column(SENDER_IP, "str", "the client IP that spoke SMTP"),
     Column(SENDER_PORT, "int", "the client's TCP port, 0 when unknown"),
     Column(DESTINATION_IP, "str", "the IP the message was sent to (send logs), if any"),
-    Column(LOCAL_PORT, "int", "the server port it connected to (25, 587, 465, 2525), 0 when unknown"),
+    Column(LOCAL_PORT, "int",
+           "the server port it connected to (25, 587, 465, 2525), 0 when unknown"),
     Column(SENDER_ADDRESS, "str", "envelope or report sender address, lower case"),
     Column(RECIPIENT_ADDRESS, "str", "one recipient, lower case, for message-grained records "
                                      "that name it (trace detail); empty otherwise"),

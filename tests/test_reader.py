@@ -91,7 +91,8 @@ def test_quoted_newlines_and_repeated_headers(tmp_path):
 
 
 def test_rows_with_wrong_field_counts_are_rejected_with_their_row(tmp_path):
-    text = f'{TRACE_HEADER}\r\n{TRACE_ROW}\r\n"11/20/2026 9:00:00 AM","a@x"\r\n{TRACE_ROW},"",""\r\n'
+    short = '"11/20/2026 9:00:00 AM","a@x"'
+    text = f'{TRACE_HEADER}\r\n{TRACE_ROW}\r\n{short}\r\n{TRACE_ROW},"",""\r\n'
     data, report = load_one(write(tmp_path, "t.csv", text))
     assert len(data.sightings) == 2  # trailing empty fields are tolerated
     assert [(i.code, i.row) for i in report.issues] == [("field-count", 2)]

@@ -16,7 +16,8 @@ KNOWN = {
     "No TLS": "none", "No Tls": "none", "no tls": "none", "None": "none", "none": "none",
     # cmdlet / filter spellings
     "TLS1.2": "TLS1.2", "TLS1.3": "TLS1.3", "Tls12": "TLS1.2", "Tls11": "TLS1.1", "Tls10": "TLS1.0",
-    "Tls13": "TLS1.3", "TLS1_2": "TLS1.2", "TLS1_0": "TLS1.0", "TLSv1.2": "TLS1.2", "TLSv1": "TLS1.0",
+    "Tls13": "TLS1.3", "TLS1_2": "TLS1.2", "TLS1_0": "TLS1.0", "TLSv1.2": "TLS1.2",
+    "TLSv1": "TLS1.0",
     "TLS1": "TLS1.0", "tls1.1": "TLS1.1", "TLS 1,2": "TLS1.2", "TLS 1,0": "TLS1.0",
     # protocol logs, both spellings
     "SP_PROT_TLS1_0_SERVER": "TLS1.0", "SP_PROT_TLS1_1_SERVER": "TLS1.1",

@@ -133,27 +133,18 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     if OTHER in estimates:
         other_expected = other_expected + other_col.sum() * np.asarray(estimates[OTHER]["shares"])
     counts = _allocate(np.vstack([expected, other_expected]), totals)
-    result = []
-    for sender in pooled:
+
+    def estimate(sender: str, allocated) -> SenderEstimate:
         e = estimates[sender]
-        j = senders.index(sender)
-        result.append(SenderEstimate(
+        active = volumes[:, senders.index(sender)] > 0
+        return SenderEstimate(
             sender=sender, shares=tuple(float(x) for x in e["shares"]),
             at_risk=float(e["at_risk"]), low=float(e["low"]), high=float(e["high"]),
-            verdict=e["verdict"], days=int((volumes[:, j] > 0).sum()),
-            alone_days=int(e.get("alone", 0)), why=e["why"],
-            counts=tuple(0 for _ in range(n_versions)),
-        ))
-    for i, sender in enumerate(order):
-        e = estimates[sender]
-        j = senders.index(sender)
-        result.append(SenderEstimate(
-            sender=sender, shares=tuple(float(x) for x in e["shares"]),
-            at_risk=float(e["at_risk"]), low=float(e["low"]), high=float(e["high"]),
-            verdict=e["verdict"], days=int((volumes[:, j] > 0).sum()),
-            alone_days=int(e.get("alone", 0)), why=e["why"],
-            counts=tuple(int(x) for x in counts[i]),
-        ))
+            verdict=e["verdict"], days=int(active.sum()), alone_days=int(e.get("alone", 0)),
+            why=e["why"], counts=tuple(int(x) for x in allocated))
+
+    result = [estimate(sender, np.zeros(n_versions)) for sender in pooled]
+    result += [estimate(sender, counts[i]) for i, sender in enumerate(order)]
     return Attribution(tuple(result), tuple(int(x) for x in counts[-1]), int(n_days))
 
 

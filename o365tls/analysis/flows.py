@@ -117,10 +117,10 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
         stamps = pd.concat([stamps, times.dropna()])
     hours: tuple[int, ...] = ()
     weekdays: tuple[int, ...] = ()
-    if len(msgs):
-        t = msgs[TIMESTAMP].dropna()
-        hours = tuple(int(x) for x in np.bincount(t.dt.hour, minlength=24)) if len(t) else ()
-        weekdays = tuple(int(x) for x in np.bincount(t.dt.day_of_week, minlength=7)) if len(t) else ()
+    t = msgs[TIMESTAMP].dropna() if len(msgs) else None
+    if t is not None and len(t):
+        hours = tuple(int(x) for x in np.bincount(t.dt.hour, minlength=24))
+        weekdays = tuple(int(x) for x in np.bincount(t.dt.day_of_week, minlength=7))
     sources = set(flow.sources)
     if len(msgs):
         for s in msgs["sources"]:

@@ -35,10 +35,10 @@ from ..schema import (
     TLS,
 )
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
-from .eac_tls import TlsColumns, breakdown, find_tls_columns, unknown_column_message
+from .eac_tls import TlsColumns, breakdown, day_and_total, find_tls_columns, unknown_column_message
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import parse_bool, parse_datetimes, parse_int
+from .values import parse_bool
 
 # Synonyms per column: English (verified), then the localized names of the Microsoft Learn
 # report pages (de, es, nl, sv, pt, ru, ja verified there), then unverified usual translations.
@@ -141,24 +141,8 @@ def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
             tls: TlsColumns, state: dict) -> pd.DataFrame:
     """Raw report rows -> one observation per row and TLS version with messages."""
     rows = raw[ROW_COLUMN]
-    alive = pd.Series(True, index=raw.index)
-    if named["date"]:
-        dates = pick(raw, named["date"])
-        stamps, state["culture"] = parse_datetimes(dates, state["culture"])
-        bad = stamps.isna()
-        reject_rows(report, rows, bad, "bad-date",
-                    "Date is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
-                    named["date"], dates)
-        alive &= ~bad
-        days = stamps.dt.floor("D")
-    else:
-        days = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-    volume_text = pick(raw, named["volume"])
-    volume = parse_int(volume_text)
-    bad = alive & (volume.isna() | (volume < 0) | (volume != volume.round()))
-    reject_rows(report, rows, bad, "bad-volume",
-                "Volume is not a whole number of messages", named["volume"], volume_text)
-    alive &= ~bad
+    alive, days, volume = day_and_total(raw, report, named["date"], named["volume"],
+                                        "bad-volume", state)
     counts = breakdown(raw, tls, volume.fillna(0), alive, rows, report, "Volume")
     connectors = pick(raw, named["connector"]).str.strip().tolist()
     types = pick(raw, named["type"]).str.strip().tolist() if named["type"] else None

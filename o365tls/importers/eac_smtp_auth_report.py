@@ -29,11 +29,11 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
-from .eac_tls import TlsColumns, breakdown, find_tls_columns, unknown_column_message
+from .base import Batch, Format, LoadContext, canonical, pick
+from .eac_tls import TlsColumns, breakdown, day_and_total, find_tls_columns, unknown_column_message
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_address, parse_datetimes, parse_int
+from .values import clean_address
 
 #: Client submission port of smtp.office365.com.
 SUBMISSION_PORT = 587
@@ -93,24 +93,8 @@ def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
             tls: TlsColumns, state: dict) -> pd.DataFrame:
     """Raw report rows -> one observation per sender and TLS version with messages."""
     rows = raw[ROW_COLUMN]
-    alive = pd.Series(True, index=raw.index)
-    if named["date"]:
-        dates = pick(raw, named["date"])
-        stamps, state["culture"] = parse_datetimes(dates, state["culture"])
-        bad = stamps.isna()
-        reject_rows(report, rows, bad, "bad-date",
-                    "Date is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
-                    named["date"], dates)
-        alive &= ~bad
-        stamps = stamps.dt.floor("D")
-    else:
-        stamps = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-    sent_text = pick(raw, named["sent"])
-    sent = parse_int(sent_text)
-    bad = alive & (sent.isna() | (sent < 0) | (sent != sent.round()))
-    reject_rows(report, rows, bad, "bad-count",
-                "Messages sent is not a whole number of messages", named["sent"], sent_text)
-    alive &= ~bad
+    alive, stamps, sent = day_and_total(raw, report, named["date"], named["sent"], "bad-count",
+                                        state)
     counts = breakdown(raw, tls, sent.fillna(0), alive, rows, report, "Messages sent")
     senders = clean_address(pick(raw, named["sender"])).tolist()
     protocols = pick(raw, named["protocol"]).str.strip().tolist() if named["protocol"] \

@@ -18,8 +18,10 @@ import pandas as pd
 
 from ..quality import FileReport
 from ..tls import NONE, SSL3, TLS10, TLS11, TLS12, TLS13, TLS_VERSIONS
+from .base import pick, reject_rows
 from .sample import normalize_header
-from .values import largest_remainder, parse_bool, parse_int, parse_number
+from .table import ROW_COLUMN
+from .values import largest_remainder, parse_bool, parse_datetimes, parse_int, parse_number
 
 #: Percentages may have been rounded for display: a row whose TLS columns add up to within this
 #: of 100 is read as percentages (two-decimal exports are off by 0.02 at most, whole-number
@@ -181,3 +183,30 @@ def _fmt(value: float) -> str:
     if np.isnan(value):
         return "an unreadable number"
     return f"{value:g}"
+
+
+def day_and_total(raw: pd.DataFrame, report: FileReport, date_column: str | None,
+                  total_column: str, total_code: str, state: dict
+                  ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """What both EAC reports read first: each row's day (NaT without a Date column) and its
+    message total (Volume, Messages sent). Rows where either is unreadable are rejected.
+    Returns (rows still alive, days, totals)."""
+    rows = raw[ROW_COLUMN]
+    alive = pd.Series(True, index=raw.index)
+    if date_column:
+        dates = pick(raw, date_column)
+        stamps, state["culture"] = parse_datetimes(dates, state.get("culture"))
+        bad = stamps.isna()
+        reject_rows(report, rows, bad, "bad-date",
+                    "Date is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
+                    date_column, dates)
+        alive &= ~bad
+        days = stamps.dt.floor("D")
+    else:
+        days = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    text = pick(raw, total_column)
+    totals = parse_int(text)
+    bad = alive & (totals.isna() | (totals < 0) | (totals != totals.round()))
+    reject_rows(report, rows, bad, total_code,
+                f"{total_column} is not a whole number of messages", total_column, text)
+    return alive & ~bad, days, totals

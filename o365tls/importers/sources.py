@@ -30,7 +30,8 @@ MAX_MEMBERS = 10_000
 # Files in a folder walk that are documentation or scripts, not exports. Named files are always
 # read; these are only skipped when a *folder* is searched, so that a folder with a README next
 # to its exports reads cleanly.
-_SKIPPED_IN_FOLDERS = (".md", ".py", ".pyc", ".rst", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg",
+_SKIPPED_IN_FOLDERS = (".md", ".py", ".pyc", ".rst", ".pdf", ".png", ".jpg", ".jpeg", ".gif",
+                       ".svg",
                        ".html", ".xlsx", ".docx")
 
 

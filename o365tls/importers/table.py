@@ -78,7 +78,8 @@ def read_table(sample: Sample, report: FileReport,
                                   "skipped")
                     continue
                 if len(fields) != len(header):
-                    if len(fields) > len(header) and not any(f.strip() for f in fields[len(header):]):
+                    extra = fields[len(header):]
+                    if len(fields) > len(header) and not any(f.strip() for f in extra):
                         fields = fields[: len(header)]
                     else:
                         report.reject(

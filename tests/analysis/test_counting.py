@@ -54,7 +54,8 @@ def test_identity_only_files_add_nothing_to_totals(tmp_path):
     with_identity = [*tls_only, SAMPLES / "exo" / "message-trace.csv",
                      SAMPLES / "exo" / "historical-search"]
     assert totals(*tls_only) == totals(*with_identity)
-    trace_only = totals(SAMPLES / "exo" / "message-trace.csv", SAMPLES / "exo" / "historical-search")
+    trace_only = totals(SAMPLES / "exo" / "message-trace.csv",
+                        SAMPLES / "exo" / "historical-search")
     assert trace_only["messages"] == 0
 
 
