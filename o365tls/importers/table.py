@@ -23,7 +23,10 @@ MAX_FIELD_CHARS = 8 * 1024 * 1024
 csv.field_size_limit(MAX_FIELD_CHARS)
 
 ROW_COLUMN = "__row__"
-DEFAULT_CHUNK_ROWS = 100_000
+#: Chunks are sized in cells, so that a wide export does not hold more memory than a narrow
+#: one: about half a million cells (~250 MB peak for a 17-column trace) per chunk.
+CHUNK_CELLS = 500_000
+MIN_CHUNK_ROWS = 5_000
 
 
 def open_text(sample: Sample) -> io.TextIOWrapper:
@@ -32,12 +35,14 @@ def open_text(sample: Sample) -> io.TextIOWrapper:
 
 
 def read_table(sample: Sample, report: FileReport,
-               chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+               chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
     """Yield frames of raw strings: the sample's header as columns plus ``__row__``, the
     1-based data-row number. Rows with the wrong number of fields and repeated header rows are
     rejected here; every other row is yielded for the importer to use or reject."""
     header = list(sample.header)
     header_keys = [normalize_header(h) for h in header]
+    if chunk_rows is None:
+        chunk_rows = max(MIN_CHUNK_ROWS, CHUNK_CELLS // max(len(header), 1))
     # Cheap pre-check for repeated headers: a first field much longer than the header's own
     # first name cannot be it (normalizing every row's fields would cost a fifth of the time).
     first_limit = len(header[0]) + 8 if header else 0

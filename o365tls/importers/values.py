@@ -8,6 +8,7 @@ import json
 import math
 import numbers
 import re
+from functools import lru_cache
 from decimal import Decimal
 from fractions import Fraction
 
@@ -142,7 +143,11 @@ def split_endpoint(value: str) -> tuple[str, int]:
     return match.group("ip"), int(match.group("port") or 0)
 
 
+@lru_cache(maxsize=65536)
 def is_ip(text: str) -> bool:
+    # Cached: a busy export repeats a few thousand IPs millions of times.
+    if not text:
+        return False
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -153,8 +158,8 @@ def is_ip(text: str) -> bool:
 def clean_ip(values: pd.Series) -> pd.Series:
     """IP text, or empty where the value is not an IP address."""
     text = values.astype(str).str.strip()
-    ok = text.map(is_ip)
-    return text.where(ok, "")
+    valid = {v: is_ip(v) for v in pd.unique(text)}
+    return text.where(text.map(valid), "")
 
 
 _USELESS = re.compile(r"^System\.(Collections|Object)|^Microsoft\.Exchange\.Data\.", re.IGNORECASE)
