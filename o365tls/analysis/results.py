@@ -43,6 +43,7 @@ class Finding:
     exception: dict | None = None
     status: str | None = None
     breaks_with_reject_direct_send: bool = False
+    history: dict | None = None  # first_reported, open_days (with --history)
 
     @property
     def id(self) -> str:
@@ -87,6 +88,7 @@ class Finding:
             "exception": self.exception,
             "sources": list(f.sources),
             "status": self.status,
+            "history": self.history,
         }
         return out
 
@@ -121,7 +123,7 @@ class Results:
     tenant_domains: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     attribution: tuple[dict, ...] = ()
-    resolved: tuple[Finding, ...] = ()
+    resolved: tuple[dict, ...] = ()  # findings.json records of resolved findings
     options: dict = field(default_factory=dict)
 
     @property
@@ -140,7 +142,7 @@ class Results:
             "totals": {**counts_dict(self.totals), "at_risk_messages": self.totals.at_risk},
             **{name: [g.as_dict() for g in self.groups.get(name, ())] for name in GROUPINGS},
             "findings": [f.as_dict() for f in self.findings],
-            "resolved": [f.as_dict() for f in self.resolved],
+            "resolved": list(self.resolved),
             "attribution": list(self.attribution),
             "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
             "notes": list(self.notes),

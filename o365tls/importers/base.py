@@ -76,7 +76,10 @@ def _series(value: object, dtype: str, length: int) -> pd.Series:
     else:
         series = pd.Series([value] * length)
     if dtype == "str":
-        return series.astype(object).where(series.notna(), "").astype(str).astype(object)
+        # Arrow-backed text: compact, and the string operations downstream run in C.
+        if not isinstance(series.dtype, pd.StringDtype):
+            series = series.astype(object).where(series.notna(), "").astype(str)
+        return series.astype("str").fillna("")
     if dtype == "int":
         return pd.to_numeric(series, errors="coerce").fillna(0).astype("int64")
     if dtype == "datetime":
@@ -109,6 +112,8 @@ def pick(raw: pd.DataFrame, *synonyms: str) -> pd.Series:
     if name is None:
         return pd.Series([""] * len(raw), index=raw.index, dtype=object)
     col = raw[name]
+    if isinstance(col.dtype, pd.StringDtype):  # the fast reader's arrow strings: stay arrow
+        return col.fillna("")
     return col.astype(object).where(col.notna(), "").astype(str)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from ..quality import FileReport
+from . import fastcsv
 from .sample import Sample, clean_header_name, dedupe, normalize_header
 
 #: Fields longer than this are a parse error, not a memory problem.
@@ -38,7 +39,26 @@ def read_table(sample: Sample, report: FileReport,
                chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
     """Yield frames of raw strings: the sample's header as columns plus ``__row__``, the
     1-based data-row number. Rows with the wrong number of fields and repeated header rows are
-    rejected here; every other row is yielded for the importer to use or reject."""
+    rejected here; every other row is yielded for the importer to use or reject.
+
+    Clean files take the fast path (:mod:`.fastcsv`: pyarrow's parser over blocks cut at record
+    boundaries, several cores); the first row it cannot take as is (a short row, a stray
+    quote, bytes that do not decode) hands the rest of the file to the tolerant reader below,
+    which picks up at the next record, so both paths give the same rows and issues."""
+    done = 0
+    if chunk_rows is None and fastcsv.eligible(sample):
+        try:
+            for frame in fastcsv.read_blocks(sample, report):
+                done = int(frame[ROW_COLUMN].iloc[-1]) if len(frame) else done
+                yield frame
+            return
+        except fastcsv.NotClean as stop:
+            done = stop.records_done
+    yield from _read_tolerant(sample, report, chunk_rows, skip_records=done)
+
+
+def _read_tolerant(sample: Sample, report: FileReport, chunk_rows: int | None,
+                   skip_records: int = 0) -> Iterator[pd.DataFrame]:
     header = list(sample.header)
     header_keys = [normalize_header(h) for h in header]
     if chunk_rows is None:
@@ -74,6 +94,8 @@ def read_table(sample: Sample, report: FileReport,
                 if len(fields) == 1 and first.strip().lower().startswith("sep="):
                     continue
                 row_no += 1
+                if row_no <= skip_records:
+                    continue  # already read by the fast path
                 report.read()
                 if len(fields) == len(header_keys) and len(first) <= first_limit and \
                         normalize_header(first) == header_keys[0] and \

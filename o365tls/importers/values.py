@@ -8,9 +8,9 @@ import json
 import math
 import numbers
 import re
-from functools import lru_cache
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -94,7 +94,11 @@ def parse_bool(value: object) -> bool | None:
 def parse_int(values: pd.Series) -> pd.Series:
     """Integers from text such as ``1,234`` or ``1.234`` (thousands separators) or ``12.0``;
     NaN where there is no number."""
-    text = values.astype(str).str.strip().str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    text = values.astype(str).str.strip()
+    plain = text.str.fullmatch(r"\d{1,18}")
+    if bool(plain.all()):  # the common case, without the regex work below
+        return pd.to_numeric(text, errors="coerce")
+    text = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
     # A separator followed by exactly three digits (and no other decimals) is a thousands mark.
     text = text.str.replace(r"(?<=\d)[.,](?=\d{3}(?:$|[.,]\d{3}))", "", regex=True)
     return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
@@ -116,10 +120,9 @@ def parse_number(values: pd.Series) -> pd.Series:
 
 def clean_address(values: pd.Series) -> pd.Series:
     """Lower-case e-mail addresses without angle brackets or ``SMTP:`` prefixes."""
-    text = values.astype(str).str.strip()
-    text = text.str.replace(r"^(?:smtp:)", "", case=False, regex=True)
-    text = text.str.strip("<>").str.strip().str.lower()
-    return text
+    text = values.astype(str).str.strip().str.lower()
+    text = text.str.replace(r"^smtp:", "", regex=True)
+    return text.str.strip("<>").str.strip()
 
 
 def clean_message_id(values: pd.Series) -> pd.Series:

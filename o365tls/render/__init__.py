@@ -1,23 +1,96 @@
-"""Renderers: results -> files. :func:`write_outputs` writes every output of ``analyze -o``
-atomically: either all of them are replaced, or none is."""
+"""Renderers: results -> files.
+
+:func:`write_outputs` writes every output of ``analyze -o`` from one results object, through one
+view-model (:mod:`.view`), atomically: either every file is replaced, or none is.
+"""
 
 from __future__ import annotations
 
+import mimetypes
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..analysis.results import Results
+from ..errors import UsageError
 from .csv_out import write_flows
 from .json_out import write_findings
 from .safety import staged_outputs
+from .view import ReportView, TrendPoint, build_view
 
 FINDINGS_JSON = "findings.json"
 FLOWS_CSV = "flows.csv"
+REPORT_HTML = "report.html"
+REMEDIATION_XLSX = "remediation.xlsx"
+OUTPUTS = (REPORT_HTML, REMEDIATION_XLSX, FINDINGS_JSON, FLOWS_CSV)
+
+_LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
+MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 
-def write_outputs(results: Results, out_dir: str | Path) -> list[Path]:
-    """Write findings.json and flows.csv into ``out_dir``; returns the paths written."""
-    names = [FINDINGS_JSON, FLOWS_CSV]
+@dataclass(frozen=True)
+class ReportOptions:
+    """How the human-facing reports look (consultant options)."""
+
+    title: str | None = None
+    client: str = ""
+    author: str = ""
+    logo: str | Path | None = None
+    template_dir: str | Path | None = None
+    trend: tuple[TrendPoint, ...] = ()
+
+
+def view_of(results: Results, options: ReportOptions | None = None) -> ReportView:
+    options = options or ReportOptions()
+    logo, mime = _logo(options.logo)
+    return build_view(results, title=options.title, client=options.client,
+                      author=options.author, logo=logo, logo_mime=mime,
+                      redacted=bool(results.options.get("redacted")), trend=options.trend)
+
+
+def write_outputs(results: Results, out_dir: str | Path,
+                  options: ReportOptions | None = None) -> list[Path]:
+    """Write report.html, remediation.xlsx, findings.json and flows.csv into ``out_dir``."""
+    from .html import write_html  # jinja2 and openpyxl load only when reports are written
+    from .xlsx import write_xlsx
+
+    options = options or ReportOptions()
+    view = view_of(results, options)
     with staged_outputs(out_dir) as stage:
         write_findings(results, stage / FINDINGS_JSON)
         write_flows(results, stage / FLOWS_CSV)
-    return [Path(out_dir) / n for n in names]
+        write_html(view, stage / REPORT_HTML, options.template_dir)
+        write_xlsx(view, stage / REMEDIATION_XLSX)
+    return [Path(out_dir) / name for name in OUTPUTS]
+
+
+def _logo(path: str | Path | None) -> tuple[bytes | None, str]:
+    if path is None:
+        return None, ""
+    file = Path(path)
+    mime = mimetypes.guess_type(file.name)[0] or ""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read the logo ({exc.strerror or exc})",
+                         hint="--logo takes a PNG, JPEG, GIF or SVG file") from exc
+    sniffed = _sniff_image(data)
+    if sniffed is None or (mime and mime != sniffed and not (mime == "image/svg+xml")):
+        raise UsageError(f"{file}: not a PNG, JPEG, GIF or SVG image",
+                         hint="--logo takes a PNG, JPEG, GIF or SVG file")
+    if len(data) > MAX_LOGO_BYTES:
+        raise UsageError(f"{file}: logo larger than {MAX_LOGO_BYTES // 1024} KB",
+                         hint="use a smaller image")
+    return data, sniffed
+
+
+def _sniff_image(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    head = data[:512].lstrip().lower()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return "image/svg+xml"
+    return None

@@ -1,0 +1,134 @@
+"""``--redact``: pseudonyms for sender addresses and subjects, the same in every output.
+
+The local part of every e-mail address and every subject is replaced by a keyed pseudonym
+(HMAC-SHA256 with the user's key): the same input and key give the same pseudonym in every run,
+so weekly reports still line up, while nobody without the key can confirm a guess. Domains,
+IPs, HELO names, connector names and device evidence stay readable: they are what the reader
+acts on. Redaction runs on the results, before any renderer, so findings.json, flows.csv, the
+workbook and the HTML page all carry the same pseudonyms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import replace
+
+from ..quality import FileReport, Issue
+from .flows import Flow
+from .groups import group
+from .results import GROUPINGS, Finding, Results
+
+_EMAIL = re.compile(r"(?<![\w.%+-])([\w.%+'-]{1,64})@((?:[\w-]+\.)+[A-Za-z]{2,63})", re.UNICODE)
+
+
+class Redactor:
+    def __init__(self, key: str | bytes):
+        self.key = key.encode("utf-8") if isinstance(key, str) else key
+        self.subjects: dict[str, str] = {}
+        self.locals: dict[str, str] = {}  # quoted local parts in evidence ("'scan'")
+
+    def _tag(self, kind: str, text: str) -> str:
+        mac = hmac.new(self.key, f"{kind}\0{text}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:10]
+
+    def address(self, address: str) -> str:
+        if "@" not in address:
+            return address
+        local, domain = address.rsplit("@", 1)
+        alias = f"sender-{self._tag('local', local.lower())}"
+        self.locals[local] = alias
+        return f"{alias}@{domain}"
+
+    def subject(self, subject: str) -> str:
+        if not subject:
+            return subject
+        alias = f"subject-{self._tag('subject', subject)}"
+        self.subjects[subject] = alias
+        return alias
+
+    def text(self, text: str) -> str:
+        """Free text (evidence, reasons, notes): every address pseudonymized, every subject
+        seen so far replaced."""
+        if not text:
+            return text
+        out = _EMAIL.sub(lambda m: self.address(m.group(0)), text)
+        for subject in sorted(self.subjects, key=len, reverse=True):
+            if subject and subject in out:
+                out = out.replace(subject, self.subjects[subject])
+        for local, alias in self.locals.items():  # evidence quotes local parts: 'j.smith'
+            out = out.replace(f"'{local}'", f"'{alias}'")
+        return out
+
+    def key_of(self, sender_key: str) -> str:
+        return "|".join(self.address(p) if "@" in p else p for p in sender_key.split("|"))
+
+
+def redact(results: Results, key: str | bytes) -> Results:
+    """The same results with pseudonyms in place of sender local parts and subjects."""
+    r = Redactor(key)
+    for finding in results.flows:  # learn subjects and senders first, to scrub evidence
+        for subject, _ in finding.flow.subjects:
+            r.subject(subject)
+        for address in (finding.flow.sender_address, finding.flow.auth_user):
+            r.address(address)
+    flows = tuple(_finding(f, r) for f in results.flows)
+    resolved = tuple(_record(d, r) for d in results.resolved)
+    return replace(
+        results,
+        flows=flows,
+        resolved=resolved,
+        groups={name: group(flows, name) for name in GROUPINGS},
+        inputs=tuple(_report(rep, r) for rep in results.inputs),
+        notes=tuple(r.text(n) for n in results.notes),
+        attribution=tuple({**row, "sender": r.key_of(str(row.get("sender", ""))),
+                           "why": r.text(str(row.get("why", ""))),
+                           "finding_id": None} for row in results.attribution),
+        options={**results.options, "redacted": True},
+    )
+
+
+def _flow(flow: Flow, r: Redactor) -> Flow:
+    attribution = None
+    if flow.attribution:
+        attribution = {k: (r.text(v) if isinstance(v, str) else
+                           [r.key_of(x) for x in v] if isinstance(v, list) else v)
+                       for k, v in flow.attribution.items()}
+    return replace(
+        flow,
+        sender_key=r.key_of(flow.sender_key),
+        sender_address=r.address(flow.sender_address),
+        auth_user=r.text(flow.auth_user) if "@" in flow.auth_user else flow.auth_user,
+        subjects=tuple((r.subject(s), n) for s, n in flow.subjects),
+        attribution=attribution,
+    )
+
+
+def _finding(f: Finding, r: Redactor) -> Finding:
+    device = replace(f.device, evidence=tuple(r.text(e) for e in f.device.evidence))
+    exception = {k: r.text(v) if isinstance(v, str) else v for k, v in f.exception.items()} \
+        if f.exception else None
+    return replace(f, flow=_flow(f.flow, r), device=device, exception=exception,
+                   priority_reasons=tuple(r.text(x) for x in f.priority_reasons))
+
+
+def _record(data: dict, r: Redactor) -> dict:
+    """A stored findings.json record (resolved findings come from the history as such)."""
+    out = dict(data)
+    for key in ("sender_address",):
+        if isinstance(out.get(key), str):
+            out[key] = r.address(out[key])
+    for key in ("device_evidence", "priority_reasons"):
+        if isinstance(out.get(key), list):
+            out[key] = [r.text(str(x)) for x in out[key]]
+    return out
+
+
+def _report(report: FileReport, r: Redactor) -> FileReport:
+    issues = [replace(i, message=r.text(i.message), value=None) for i in report.issues]
+    clone = replace(report, issues=issues)
+    return clone
+
+
+__all__ = ["Redactor", "redact", "Issue"]

@@ -1,0 +1,94 @@
+"""``o365tls analyze``: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import EXIT_FINDINGS, UsageError
+from .common import (
+    DomainOpt,
+    EncodingOpt,
+    ExceptionsOpt,
+    FormatOpt,
+    HistoryOpt,
+    InventoryOpt,
+    PathsArg,
+    QuietOpt,
+    RedactKeyOpt,
+    RulesOpt,
+    SinceOpt,
+    TenantOpt,
+    UntilOpt,
+    analysis_options,
+    app,
+    progress,
+)
+
+
+@app.command()
+def analyze(
+    paths: PathsArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the outputs "
+                                         "(created if missing; files are replaced atomically).")],
+    inventory: InventoryOpt = None,
+    rules: RulesOpt = None,
+    domain: DomainOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    exceptions: ExceptionsOpt = None,
+    history: HistoryOpt = None,
+    tenant: TenantOpt = "default",
+    format: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    fail_on_findings: Annotated[bool, typer.Option(
+        "--fail-on-findings", help="Exit 3 when at-risk flows that are not accepted exist.")]
+        = False,
+    quiet: QuietOpt = False,
+    client: Annotated[str, typer.Option("--client", help="Client name shown on the reports.")]
+        = "",
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    author: Annotated[str, typer.Option("--author", help="Author shown on the reports.")] = "",
+    logo: Annotated[Path | None, typer.Option(
+        "--logo", help="PNG, JPEG, GIF or SVG logo, embedded in the HTML and the workbook.")]
+        = None,
+    redact: Annotated[bool, typer.Option(
+        "--redact", help="Pseudonymize sender addresses and subjects in every output (same "
+                         "pseudonyms across runs with the same --redact-key).")] = False,
+    redact_key: RedactKeyOpt = None,
+    template_dir: Annotated[Path | None, typer.Option(
+        "--template-dir", help="Folder of Jinja templates that override or extend the "
+                               "built-in ones.")] = None,
+) -> None:
+    """Import the exports, analyse them, and write the reports (the main job)."""
+    import o365tls
+
+    if redact and not redact_key:
+        raise UsageError("--redact needs a key to make stable pseudonyms",
+                         hint="pass --redact-key or set O365TLS_REDACT_KEY")
+    rv = o365tls.review(
+        paths, options=analysis_options(inventory, rules, domain, since, until),
+        exceptions=exceptions, history_db=history, tenant=tenant,
+        redact_key=redact_key if redact else None, format=format, encoding=encoding,
+        progress=progress(quiet))
+    report = o365tls.ReportOptions(title=title, client=client, author=author, logo=logo,
+                                   template_dir=template_dir, trend=rv.trend)
+    written = o365tls.write_outputs(rv.results, output, report)
+    if history:
+        o365tls.record(rv, history)
+    results = rv.results
+    open_findings = [f for f in results.findings if not f.accepted]
+    if not quiet:
+        totals = results.totals
+        typer.echo(f"{totals.messages} messages, {totals.at_risk} at risk "
+                   f"({totals.legacy} legacy TLS, {totals.plaintext} without TLS); "
+                   f"{len(results.findings)} findings ({len(open_findings)} not accepted)",
+                   err=True)
+        for path in written:
+            typer.echo(f"wrote {path}", err=True)
+        if history:
+            typer.echo(f"stored snapshot {rv.tenant} {rv.week} in {history}", err=True)
+    if fail_on_findings and open_findings:
+        raise typer.Exit(EXIT_FINDINGS)

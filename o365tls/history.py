@@ -1,0 +1,260 @@
+"""The history store for weekly reviews: one snapshot per tenant and week, in SQLite.
+
+A snapshot keeps the period, the totals, the groups and every flow with its stable id, so that
+the next run can say which findings are new, still open, resolved, or back again. Writes are one
+``BEGIN IMMEDIATE`` transaction: two runs writing at once queue behind SQLite's lock (with a
+generous busy timeout) instead of interleaving, and a run killed mid-write leaves the earlier
+snapshots exactly as they were (SQLite rolls the journal back on the next open). Re-running the
+same week replaces that week's snapshot instead of adding a second one.
+
+The schema carries a version (``PRAGMA user_version``); :data:`MIGRATIONS` brings any older
+file up to date when it is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from .errors import InputError, OutputError
+
+BUSY_TIMEOUT_S = 60.0
+
+# Migration N brings a file from user_version N to N + 1. Never edit a shipped entry: add one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        week TEXT NOT NULL,              -- ISO week of the period's end, e.g. 2026-W47
+        period_start TEXT,
+        period_end TEXT,
+        created_at TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        at_risk INTEGER NOT NULL,
+        legacy INTEGER NOT NULL,
+        plaintext INTEGER NOT NULL,
+        totals_json TEXT NOT NULL,
+        UNIQUE (tenant, week)
+    );
+    CREATE TABLE findings (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        finding_id TEXT NOT NULL,
+        at_risk INTEGER NOT NULL,        -- 1 for findings, 0 for clean flows
+        priority TEXT,
+        accepted INTEGER NOT NULL,
+        messages INTEGER NOT NULL,
+        legacy INTEGER NOT NULL,
+        plaintext INTEGER NOT NULL,
+        first_seen TEXT,
+        last_seen TEXT,
+        data_json TEXT NOT NULL,         -- the finding as in findings.json
+        PRIMARY KEY (snapshot_id, finding_id)
+    );
+    CREATE TABLE groups (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        grouping TEXT NOT NULL,
+        key_json TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        legacy INTEGER NOT NULL,
+        plaintext INTEGER NOT NULL
+    );
+    CREATE INDEX findings_by_id ON findings(finding_id);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    tenant: str
+    week: str
+    period_start: str | None
+    period_end: str | None
+    created_at: str
+    messages: int
+    at_risk: int
+    legacy: int
+    plaintext: int
+    findings: int = 0
+    by_priority: dict | None = None
+
+
+@dataclass(frozen=True)
+class PastFinding:
+    """What the history knows of one flow id, across the earlier snapshots."""
+
+    finding_id: str
+    last_week: str  # the latest earlier snapshot that had this id
+    at_risk_then: bool  # at risk in the previous snapshot
+    ever_at_risk: bool  # at risk in any earlier snapshot
+    first_at_risk: str | None  # period start of the first snapshot where it was at risk
+    data: dict | None  # its last at-risk record, for resolved findings
+
+
+def week_of(day: date | datetime | None) -> str:
+    if day is None:
+        return "undated"
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+@contextmanager
+def connect(path: str | Path, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+    """An open, migrated history database."""
+    db = Path(path)
+    if not create and not db.exists():
+        raise InputError(f"{db}: no such history database",
+                         hint="create one with `o365tls analyze ... --history DB`")
+    try:
+        conn = sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise OutputError(f"{db}: cannot open the history database ({exc})",
+                          hint="check the path and its permissions") from exc
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        _migrate(conn, db)
+        yield conn
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{db}: not a usable o365tls history database ({exc})",
+                         hint="pass another --history file") from exc
+    finally:
+        conn.close()
+
+
+def _migrate(conn: sqlite3.Connection, db: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise InputError(f"{db}: history written by a newer o365tls (schema {version})",
+                         hint="upgrade o365tls")
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # another run may have won
+        for step in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[step].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: list[dict],
+          week: str | None = None) -> int:
+    """Store one run (``findings_json`` as written to findings.json, ``flows`` every flow as a
+    dict of the same shape) as the tenant's snapshot for its week, replacing an earlier one of
+    the same week. Returns the snapshot id."""
+    period = findings_json.get("period") or {}
+    end = period.get("end")
+    week = week or week_of(datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None)
+    totals = findings_json["totals"]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM snapshots WHERE tenant = ? AND week = ?", (tenant, week))
+        cur = conn.execute(
+            "INSERT INTO snapshots (tenant, week, period_start, period_end, created_at, "
+            "tool_version, messages, at_risk, legacy, plaintext, totals_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (tenant, week, period.get("start"), end,
+             datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), findings_json["tool_version"],
+             totals["messages"], totals["legacy_messages"] + totals["plaintext_messages"],
+             totals["legacy_messages"], totals["plaintext_messages"], json.dumps(totals)))
+        snapshot = cur.lastrowid
+        conn.executemany(
+            "INSERT INTO findings (snapshot_id, finding_id, at_risk, priority, accepted, "
+            "messages, legacy, plaintext, first_seen, last_seen, data_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(snapshot, f["id"], int(f["legacy_messages"] + f["plaintext_messages"] > 0),
+              f.get("priority"), int(bool(f.get("accepted"))), f["messages"],
+              f["legacy_messages"], f["plaintext_messages"], f.get("first_seen"),
+              f.get("last_seen"), json.dumps(f, ensure_ascii=False)) for f in flows])
+        rows = []
+        for grouping in ("by_connector", "by_sender_ip", "by_sender_address", "by_device_type"):
+            for g in findings_json.get(grouping, []):
+                key = {k: v for k, v in g.items() if k in ("connector", "direction", "sender_ip",
+                                                            "sender_address", "device_type")}
+                rows.append((snapshot, grouping, json.dumps(key, sort_keys=True), g["messages"],
+                             g["legacy_messages"], g["plaintext_messages"]))
+        conn.executemany("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return int(snapshot)
+
+
+def snapshots(conn: sqlite3.Connection, tenant: str | None = None) -> list[Snapshot]:
+    query = ("SELECT s.*, (SELECT COUNT(*) FROM findings f WHERE f.snapshot_id = s.id "
+             "AND f.at_risk = 1) AS n_findings FROM snapshots s")
+    args: tuple = ()
+    if tenant is not None:
+        query += " WHERE tenant = ?"
+        args = (tenant,)
+    out = []
+    for row in conn.execute(query + " ORDER BY tenant, week", args):
+        prio = {p: n for p, n in conn.execute(
+            "SELECT priority, COUNT(*) FROM findings WHERE snapshot_id = ? AND at_risk = 1 "
+            "GROUP BY priority", (row["id"],))}
+        out.append(Snapshot(row["id"], row["tenant"], row["week"], row["period_start"],
+                            row["period_end"], row["created_at"], row["messages"],
+                            row["at_risk"], row["legacy"], row["plaintext"], row["n_findings"],
+                            prio))
+    return out
+
+
+def tenants(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT tenant FROM snapshots ORDER BY tenant")]
+
+
+def past(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, PastFinding]:
+    """Every flow id the tenant's snapshots before ``before_week`` know, with its history."""
+    weeks = [r[0] for r in conn.execute(
+        "SELECT week FROM snapshots WHERE tenant = ? AND week < ? ORDER BY week",
+        (tenant, before_week))]
+    if not weeks:
+        return {}
+    previous = weeks[-1]
+    out: dict[str, PastFinding] = {}
+    rows = conn.execute(
+        "SELECT s.week, s.period_start, f.finding_id, f.at_risk, f.data_json FROM findings f "
+        "JOIN snapshots s ON s.id = f.snapshot_id WHERE s.tenant = ? AND s.week < ? "
+        "ORDER BY s.week", (tenant, before_week))
+    for week, start, fid, at_risk, data in rows:
+        seen = out.get(fid)
+        first = seen.first_at_risk if seen else None
+        if at_risk and first is None:
+            first = start
+        out[fid] = PastFinding(
+            finding_id=fid, last_week=week,
+            at_risk_then=bool(at_risk) and week == previous,
+            ever_at_risk=bool(at_risk) or bool(seen and seen.ever_at_risk),
+            first_at_risk=first,
+            data=json.loads(data) if at_risk else (seen.data if seen else None),
+        )
+    return out
+
+
+def previous_week(conn: sqlite3.Connection, tenant: str, before_week: str) -> str | None:
+    row = conn.execute("SELECT MAX(week) FROM snapshots WHERE tenant = ? AND week < ?",
+                       (tenant, before_week)).fetchone()
+    return row[0] if row else None
+
+
+def trend(conn: sqlite3.Connection, tenant: str) -> list[tuple[str, int, int]]:
+    """(week, at-risk messages, messages) for each stored week of the tenant."""
+    return [(r[0], r[1], r[2]) for r in conn.execute(
+        "SELECT week, at_risk, messages FROM snapshots WHERE tenant = ? ORDER BY week",
+        (tenant,))]

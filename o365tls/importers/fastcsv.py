@@ -1,0 +1,172 @@
+"""The fast path under :func:`.table.read_table`: pyarrow's CSV parser over large blocks.
+
+A file is read in blocks of a few tens of megabytes, transcoded to UTF-8 when it is not, and
+cut at the last line break outside quotes, so that each block holds whole records (quoted
+fields may span lines). pyarrow parses each block on every core; every column stays text, and
+neither an empty cell nor the literal ``None`` becomes null. Any row pyarrow cannot take as
+is raises :class:`NotClean`, and the tolerant reader takes over at the next record: the fast
+path never decides what a quirky row means.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ..quality import FileReport
+from .sample import TEXT, Sample, normalize_header
+
+BLOCK_BYTES = 32 * 1024 * 1024
+ROW_COLUMN = "__row__"
+
+
+class NotClean(Exception):
+    """The fast path stops here; ``records_done`` records were read and yielded."""
+
+    def __init__(self, records_done: int):
+        super().__init__(records_done)
+        self.records_done = records_done
+
+
+def eligible(sample: Sample) -> bool:
+    return (sample.kind == TEXT and not sample.log_fields and bool(sample.header)
+            and len(sample.delimiter) == 1 and len(set(sample.header)) == len(sample.header))
+
+
+def read_blocks(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
+    header = list(sample.header)
+    first_key = normalize_header(header[0])
+    first_limit = len(header[0]) + 8
+    header_keys = [normalize_header(h) for h in header]
+    options = (
+        pacsv.ReadOptions(column_names=header, use_threads=True, block_size=4 * 1024 * 1024),
+        pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True,
+                           invalid_row_handler=_refuse),
+        pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
+                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    done = 0
+    blocks = _utf8_blocks(sample)
+    while True:
+        try:
+            block = next(blocks, None)
+        except UnicodeDecodeError:
+            raise NotClean(done) from None
+        if block is None:
+            return
+        try:
+            table = pacsv.read_csv(io.BytesIO(block), read_options=options[0],
+                                   parse_options=options[1], convert_options=options[2])
+        except (pa.ArrowInvalid, _Refused, UnicodeDecodeError):
+            raise NotClean(done) from None
+        if table.num_rows == 0:
+            continue
+        frame = table.to_pandas()
+        numbers = pd.RangeIndex(done + 1, done + 1 + len(frame))
+        frame[ROW_COLUMN] = numbers.to_numpy()
+        report.read(len(frame))
+        frame = _drop_repeated_headers(frame, table, header, header_keys, first_key,
+                                       first_limit, report)
+        done = int(numbers[-1])
+        yield frame
+
+
+class _Refused(Exception):
+    pass
+
+
+def _refuse(row) -> str:
+    return "error"  # any row with the wrong number of fields: the tolerant reader decides
+
+
+def _drop_repeated_headers(frame, table, header, header_keys, first_key, first_limit,
+                           report) -> pd.DataFrame:
+    # normalize_header, vectorized, on the first column only; full rows are compared after.
+    first = pc.utf8_lower(table.column(0))
+    first = pc.replace_substring_regex(first, r"[?%¿\"'\x{feff}]|\(percentage\)|\(%\)", "")
+    first = pc.utf8_trim_whitespace(pc.replace_substring_regex(first, r"[\s_]+", " "))
+    near = pc.equal(first, first_key)
+    if not pc.any(near).as_py():
+        return frame
+    hits = []
+    for i in pc.indices_nonzero(near).to_pylist():
+        row = [str(frame.iat[i, j]) for j in range(len(header))]
+        if normalize_header(row[0]) == first_key and \
+                [normalize_header(v) for v in row] == header_keys:
+            hits.append(i)
+    for i in hits:
+        report.reject(int(frame[ROW_COLUMN].iat[i]), "repeated-header",
+                      "header row repeated inside the file (concatenated export); skipped")
+    return frame.drop(frame.index[hits]) if hits else frame
+
+
+def _utf8_blocks(sample: Sample) -> Iterator[bytes]:
+    """The data after the header, as UTF-8 blocks that end at a record boundary."""
+    decoder = codecs.getincrementaldecoder(sample.encoding)(errors="strict")
+    utf8 = sample.encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    carry = b""
+    skipped = False
+    with sample.source.open() as fh:
+        while True:
+            raw = fh.read(BLOCK_BYTES)
+            final = not raw
+            text = decoder.decode(raw, final=final)  # validates UTF-8 too
+            data = carry + (raw if utf8 else text.encode("utf-8"))
+            if not skipped:
+                data, ok = _skip_lines(data, sample.skip_lines, final)
+                if not ok:
+                    carry = data
+                    if final:
+                        return
+                    continue
+                skipped = True
+            if final:
+                if data.strip():
+                    yield data
+                return
+            cut = _record_boundary(data)
+            if cut <= 0:
+                carry = data
+                continue
+            yield data[:cut]
+            carry = data[cut:]
+
+
+def _skip_lines(data: bytes, count: int, final: bool) -> tuple[bytes, bool]:
+    """Drop the first ``count`` physical lines (title, sep=, header). (rest, done)."""
+    pos = 0
+    for _ in range(count):
+        nl = _next_newline(data, pos)
+        if nl < 0:
+            return (b"" if final else data), final
+        pos = nl
+    return data[pos:], True
+
+
+def _next_newline(data: bytes, pos: int) -> int:
+    """Position after the next line break (\\r\\n, \\n or \\r) from ``pos``, or -1."""
+    n, r = data.find(b"\n", pos), data.find(b"\r", pos)
+    if n < 0 and r < 0:
+        return -1
+    if r >= 0 and (n < 0 or r < n):
+        return r + 2 if data[r + 1:r + 2] == b"\n" else r + 1
+    return n + 1
+
+
+def _record_boundary(data: bytes) -> int:
+    """Position just after the last newline outside quotes (quote count even before it)."""
+    end = len(data)
+    for _ in range(256):
+        nl = data.rfind(b"\n", 0, end)
+        if nl < 0:
+            return -1
+        if data.count(b'"', 0, nl) % 2 == 0:
+            return nl + 1
+        end = nl
+    return -1

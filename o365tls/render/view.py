@@ -1,0 +1,453 @@
+"""The view-model between results and templates: documented fields only.
+
+Templates (HTML) and the workbook writer receive a :class:`ReportView` and nothing else. Every
+field below is plain data (str, int, float, bool, date, datetime, tuples of those, or the small
+view dataclasses), already sorted and labelled, so that templates hold no logic beyond layout.
+Text that came from the inputs is *not* escaped here: Jinja autoescapes it for HTML, and the
+workbook writer neutralizes formulas. Redaction (``--redact``) happens before this, on the
+results themselves, so every output sees the same pseudonyms.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+from ..analysis.model import PRIORITIES
+from ..analysis.results import Finding, Group, Results
+from ..tls import TLS_VERSIONS
+
+PATH_LABELS = {
+    "client-submission": "Client submission (SMTP AUTH)",
+    "connector-relay": "Connector relay",
+    "direct-send": "Direct Send",
+    "internet": "Internet / partner",
+    "on-prem": "On-premises Exchange",
+}
+DEVICE_LABELS = {
+    "mfp": "Printer / scanner / MFP",
+    "erp": "ERP / finance system",
+    "application": "Application / appliance",
+    "mail-server": "Mail server",
+    "third-party-service": "Third-party service",
+    "partner-mta": "Partner mail server",
+    "user-client": "User mail client",
+    "unknown": "Unknown",
+}
+GROUP_TITLES = {
+    "by_connector": "By connector",
+    "by_sender_ip": "By sender IP",
+    "by_device_type": "By device type",
+    "by_sender_address": "By sender",
+}
+NO_CONNECTOR = "(no connector)"
+UNKNOWN = "(unknown)"
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Who the report is for and by whom (consultant options)."""
+
+    title: str
+    client: str
+    author: str
+    generated_at: datetime
+    tool_version: str
+    period_start: date | None
+    period_end: date | None
+    redacted: bool = False
+    logo_bytes: bytes | None = None  # the logo file's bytes, for the workbook
+    logo_mime: str = ""  # image/png, image/jpeg, image/svg+xml
+
+    @property
+    def logo_data_uri(self) -> str | None:
+        """The logo inlined for the self-contained HTML (never a network fetch)."""
+        if not self.logo_bytes:
+            return None
+        return f"data:{self.logo_mime};base64,{base64.b64encode(self.logo_bytes).decode()}"
+
+    @property
+    def period_label(self) -> str:
+        if not self.period_start:
+            return "no dated records"
+        return f"{self.period_start:%Y-%m-%d} to {self.period_end:%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class Headline:
+    messages: int
+    at_risk: int
+    legacy: int
+    plaintext: int
+    findings: int
+    accepted: int
+    by_priority: dict[str, int]  # critical/high/medium/low -> findings
+    connectors_at_risk: int
+    connectors: int
+    sender_ips_at_risk: int
+    devices_at_risk: int  # findings whose device type is known (not "unknown")
+
+    @property
+    def at_risk_share(self) -> float:
+        return self.at_risk / self.messages if self.messages else 0.0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    date: date | None
+    title: str  # the remediation titles it applies to, joined
+    note: str
+    findings: int
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One row of the remediation plan."""
+
+    rank: int
+    id: str
+    priority: str
+    priority_reasons: tuple[str, ...]
+    device_type: str
+    device_label: str
+    device_name: str
+    device_confidence: float
+    device_evidence: tuple[str, ...]
+    owner: str
+    site: str
+    connector: str  # display text: NO_CONNECTOR when empty
+    direction: str
+    sender_ip: str
+    sender_address: str
+    hostname: str
+    path: str
+    path_label: str
+    tls_summary: str  # "TLS1.0 614, none 3"
+    by_tls: dict[str, int]
+    messages: int
+    legacy: int
+    plaintext: int
+    at_risk: int
+    evidence: str  # observed / attributed
+    likelihood: float
+    attribution_why: str
+    remediation_id: str
+    action: str  # the remediation title
+    steps: tuple[str, ...]
+    powershell: tuple[str, ...]
+    references: tuple[str, ...]
+    stopgap: str
+    what_you_will_see: str
+    deadline: date | None
+    deadline_note: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    accepted: bool
+    exception_reason: str
+    status: str  # new / open / regressed / resolved, "" without history
+    breaks_with_reject_direct_send: bool
+    forced_tls: bool | None
+    sources: tuple[str, ...]
+    first_reported: date | None = None  # with history: first snapshot that reported it
+    open_days: int | None = None  # with history: days it has been open
+
+
+@dataclass(frozen=True)
+class GroupView:
+    label: str  # the key as people read it
+    keys: dict[str, str]
+    messages: int
+    by_tls: dict[str, int]
+    legacy: int
+    plaintext: int
+    at_risk: int
+    findings: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+    @property
+    def at_risk_share(self) -> float:
+        return self.at_risk / self.messages if self.messages else 0.0
+
+
+@dataclass(frozen=True)
+class DayView:
+    day: date
+    by_tls: dict[str, int]
+    messages: int
+    at_risk: int
+
+
+@dataclass(frozen=True)
+class IssueView:
+    file: str
+    format: str
+    code: str
+    row: int | None
+    message: str
+    rejected: bool
+
+
+@dataclass(frozen=True)
+class InputView:
+    path: str
+    format: str
+    encoding: str
+    rows_read: int
+    rows_used: int
+    rows_rejected: int
+    records: int
+    period: str
+    issues: int
+
+
+@dataclass(frozen=True)
+class AttributionView:
+    connector: str
+    direction: str
+    sender: str
+    verdict: str
+    estimate: float | None
+    low: float | None
+    high: float | None
+    messages: int
+    why: str
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One week of history (filled by the weekly-review feature; empty otherwise)."""
+
+    label: str
+    at_risk: int
+    messages: int
+
+
+@dataclass(frozen=True)
+class ReportView:
+    meta: Meta
+    headline: Headline
+    verdict: str  # one plain-language paragraph
+    deadlines: tuple[Deadline, ...]
+    findings: tuple[FindingView, ...]  # at-risk flows, highest priority first
+    groups: dict[str, tuple[GroupView, ...]]  # GROUP_TITLES keys, at-risk first
+    group_titles: dict[str, str]
+    daily: tuple[DayView, ...]
+    inputs: tuple[InputView, ...]
+    issues: tuple[IssueView, ...]
+    notes: tuple[str, ...]
+    attribution: tuple[AttributionView, ...]
+    tls_versions: tuple[str, ...] = TLS_VERSIONS
+    priorities: tuple[str, ...] = PRIORITIES
+    trend: tuple[TrendPoint, ...] = ()
+    resolved: tuple[FindingView, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+
+def build_view(results: Results, *, title: str | None = None, client: str = "",
+               author: str = "", logo: bytes | None = None, logo_mime: str = "",
+               redacted: bool = False, trend: tuple[TrendPoint, ...] = ()) -> ReportView:
+    """The one view of ``results`` that the HTML report and the workbook render."""
+    start, end = results.period
+    meta = Meta(
+        title=title or (f"Legacy TLS report: {client}" if client else "Legacy TLS report"),
+        client=client, author=author, generated_at=_dt(results.generated_at),
+        tool_version=results.tool_version, period_start=_day(start), period_end=_day(end),
+        redacted=redacted, logo_bytes=logo, logo_mime=logo_mime,
+    )
+    findings = tuple(_finding(f, i + 1) for i, f in enumerate(results.findings))
+    groups = {name: tuple(_group(name, g) for g in results.groups.get(name, ()))
+              for name in GROUP_TITLES}
+    headline = _headline(results, findings, groups)
+    return ReportView(
+        meta=meta,
+        headline=headline,
+        verdict=_verdict(headline, findings),
+        deadlines=_deadlines(findings),
+        findings=findings,
+        groups=groups,
+        group_titles=dict(GROUP_TITLES),
+        daily=tuple(DayView(_day(day), c.as_dict(), c.messages, c.at_risk)
+                    for day, c in results.daily),
+        inputs=tuple(_input(r) for r in results.inputs),
+        issues=tuple(IssueView(r.path, r.format or "", i.code, i.row, i.message, i.rejected)
+                     for r in results.inputs for i in r.issues),
+        notes=tuple(results.notes),
+        attribution=tuple(_attribution(a) for a in results.attribution),
+        trend=trend,
+        resolved=tuple(_record(d, i + 1) for i, d in enumerate(results.resolved)),
+    )
+
+
+def _dt(value) -> datetime | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.to_pydatetime()
+
+
+def _day(value) -> date | None:
+    stamp = _dt(value)
+    return stamp.date() if stamp else None
+
+
+def tls_summary(by_tls: dict[str, int]) -> str:
+    return ", ".join(f"{v} {by_tls[v]}" for v in TLS_VERSIONS if by_tls.get(v))
+
+
+def _finding(f: Finding, rank: int) -> FindingView:
+    flow, rem, device = f.flow, f.remediation, f.device
+    by_tls = flow.tls.as_dict()
+    attribution = flow.attribution or {}
+    deadline = date.fromisoformat(rem.deadline) if rem and rem.deadline else None
+    return FindingView(
+        rank=rank, id=f.id, priority=f.priority or "", priority_reasons=f.priority_reasons,
+        device_type=device.device_type,
+        device_label=DEVICE_LABELS.get(device.device_type, device.device_type),
+        device_name=device.name, device_confidence=round(device.confidence, 2),
+        device_evidence=tuple(device.evidence), owner=device.owner, site=device.site,
+        connector=flow.connector or NO_CONNECTOR, direction=flow.direction,
+        sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
+        path=f.path, path_label=PATH_LABELS.get(f.path, f.path),
+        tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=flow.tls.messages,
+        legacy=flow.tls.legacy, plaintext=flow.tls.plaintext, at_risk=flow.tls.at_risk,
+        evidence=flow.evidence, likelihood=round(flow.legacy_likelihood, 3),
+        attribution_why=str(attribution.get("why", "")),
+        remediation_id=rem.id if rem else "", action=rem.title if rem else "",
+        steps=rem.steps if rem else (), powershell=rem.powershell if rem else (),
+        references=rem.references if rem else (), stopgap=rem.stopgap if rem else "",
+        what_you_will_see=rem.what_you_will_see if rem else "",
+        deadline=deadline, deadline_note=rem.deadline_note if rem else "",
+        first_seen=_dt(flow.first_seen), last_seen=_dt(flow.last_seen),
+        accepted=f.accepted, exception_reason=str((f.exception or {}).get("reason", "")),
+        status=f.status or "", breaks_with_reject_direct_send=f.breaks_with_reject_direct_send,
+        forced_tls=flow.forced_tls, sources=tuple(flow.sources),
+        first_reported=_day((f.history or {}).get("first_reported")),
+        open_days=(f.history or {}).get("open_days"),
+    )
+
+
+def _record(d: dict, rank: int) -> FindingView:
+    """A finding stored in the history (resolved findings exist only as such records)."""
+    rem = d.get("remediation") or {}
+    by_tls = {v: int((d.get("by_tls") or {}).get(v, 0)) for v in TLS_VERSIONS}
+
+    def stamp(key: str) -> datetime | None:
+        return _dt(d[key]) if d.get(key) else None
+
+    return FindingView(
+        rank=rank, id=str(d.get("id", "")), priority=str(d.get("priority") or ""),
+        priority_reasons=tuple(d.get("priority_reasons") or ()),
+        device_type=str(d.get("device_type", "unknown")),
+        device_label=DEVICE_LABELS.get(d.get("device_type", ""), str(d.get("device_type", ""))),
+        device_name=str(d.get("device_name", "")),
+        device_confidence=float(d.get("device_confidence") or 0),
+        device_evidence=tuple(d.get("device_evidence") or ()), owner=str(d.get("owner", "")),
+        site=str(d.get("site", "")), connector=str(d.get("connector") or NO_CONNECTOR),
+        direction=str(d.get("direction", "")), sender_ip=str(d.get("sender_ip", "")),
+        sender_address=str(d.get("sender_address", "")), hostname=str(d.get("hostname", "")),
+        path=str(d.get("path", "")), path_label=PATH_LABELS.get(d.get("path", ""), ""),
+        tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=int(d.get("messages", 0)),
+        legacy=int(d.get("legacy_messages", 0)), plaintext=int(d.get("plaintext_messages", 0)),
+        at_risk=int(d.get("legacy_messages", 0)) + int(d.get("plaintext_messages", 0)),
+        evidence=str(d.get("evidence", "")), likelihood=float(d.get("legacy_likelihood") or 0),
+        attribution_why=str((d.get("attribution") or {}).get("why", "")),
+        remediation_id=str(rem.get("id", "")), action=str(rem.get("title", "")),
+        steps=tuple(rem.get("steps") or ()), powershell=tuple(rem.get("powershell") or ()),
+        references=tuple(rem.get("references") or ()), stopgap=str(rem.get("stopgap") or ""),
+        what_you_will_see=str(rem.get("what_you_will_see") or ""),
+        deadline=date.fromisoformat(rem["deadline"]) if rem.get("deadline") else None,
+        deadline_note=str(rem.get("deadline_note") or ""),
+        first_seen=stamp("first_seen"), last_seen=stamp("last_seen"),
+        accepted=bool(d.get("accepted")), exception_reason="", status=str(d.get("status", "")),
+        breaks_with_reject_direct_send=bool(d.get("breaks_with_reject_direct_send")),
+        forced_tls=d.get("forced_tls"), sources=tuple(d.get("sources") or ()),
+    )
+
+
+def _group(name: str, g: Group) -> GroupView:
+    keys = {k: str(v) for k, v in g.key.items()}
+    if name == "by_connector":
+        label = keys.get("connector") or NO_CONNECTOR
+        label = f"{label} ({keys.get('direction') or 'unknown direction'})"
+    elif name == "by_device_type":
+        label = DEVICE_LABELS.get(keys.get("device_type", ""), keys.get("device_type", ""))
+    else:
+        label = next(iter(keys.values()), "") or UNKNOWN
+    return GroupView(label=label, keys=keys, messages=g.tls.messages, by_tls=g.tls.as_dict(),
+                     legacy=g.tls.legacy, plaintext=g.tls.plaintext, at_risk=g.tls.at_risk,
+                     findings=g.findings, first_seen=_dt(g.first_seen), last_seen=_dt(g.last_seen))
+
+
+def _headline(results: Results, findings: tuple[FindingView, ...],
+              groups: dict[str, tuple[GroupView, ...]]) -> Headline:
+    totals = results.totals
+    by_priority = {p: sum(1 for f in findings if f.priority == p) for p in PRIORITIES}
+    connectors = groups["by_connector"]
+    return Headline(
+        messages=totals.messages, at_risk=totals.at_risk, legacy=totals.legacy,
+        plaintext=totals.plaintext, findings=len(findings),
+        accepted=sum(1 for f in findings if f.accepted), by_priority=by_priority,
+        connectors_at_risk=sum(1 for g in connectors if g.at_risk),
+        connectors=len(connectors),
+        sender_ips_at_risk=sum(1 for g in groups["by_sender_ip"] if g.at_risk and g.keys.get(
+            "sender_ip")),
+        devices_at_risk=sum(1 for f in findings if f.device_type != "unknown"),
+    )
+
+
+def _verdict(h: Headline, findings: tuple[FindingView, ...]) -> str:
+    if not h.messages:
+        return "No message with TLS evidence was found in the inputs: nothing can be judged yet."
+    if not h.at_risk:
+        return (f"All {h.messages:,} messages with TLS evidence used TLS 1.2 or later. "
+                "Nothing to fix in this period.")
+    urgent = h.by_priority.get("critical", 0) + h.by_priority.get("high", 0)
+    share = f"{h.at_risk_share:.1%}"
+    parts = [f"{h.at_risk:,} of {h.messages:,} messages ({share}) used legacy TLS "
+             f"({h.legacy:,}) or no TLS ({h.plaintext:,})."]
+    parts.append(f"They come from {h.findings} flow{'s' if h.findings != 1 else ''}; "
+                 f"{urgent} need{'s' if urgent == 1 else ''} action first "
+                 "(critical or high priority).")
+    top = findings[0] if findings else None
+    if top:
+        who = top.device_name or top.sender_address or top.sender_ip or top.connector
+        parts.append(f"Start with {who} ({top.device_label}; {top.path_label}): "
+                     f"{top.action.rstrip('.')}.")
+    if h.accepted:
+        parts.append(f"{h.accepted} finding{'s are' if h.accepted != 1 else ' is'} accepted as "
+                     "a known risk.")
+    return " ".join(parts)
+
+
+def _deadlines(findings: tuple[FindingView, ...]) -> tuple[Deadline, ...]:
+    seen: dict[tuple, list[FindingView]] = {}
+    for f in findings:
+        if f.deadline or f.deadline_note:
+            seen.setdefault((f.deadline, f.deadline_note), []).append(f)
+    out = []
+    for (day, note), items in seen.items():
+        titles = sorted({f.path_label for f in items})
+        out.append(Deadline(day, ", ".join(titles), note, len(items)))
+    out.sort(key=lambda d: (d.date is None, d.date or date.max))
+    return tuple(out)
+
+
+def _input(r) -> InputView:
+    start, end = r.period_start, r.period_end
+    period = f"{_day(start)} to {_day(end)}" if start is not None else ""
+    return InputView(r.path, r.format or "unrecognised", r.encoding or "", r.rows_read,
+                     r.rows_used, r.rows_rejected, r.records, period, len(r.issues))
+
+
+def _attribution(row: dict) -> AttributionView:
+    return AttributionView(
+        connector=row.get("connector") or NO_CONNECTOR, direction=row.get("direction", ""),
+        sender=row.get("sender", ""), verdict=row.get("verdict", ""),
+        estimate=row.get("estimate"), low=row.get("low"), high=row.get("high"),
+        messages=int(row.get("messages", 0)), why=row.get("why", ""))

@@ -1,0 +1,454 @@
+"""remediation.xlsx: the working document admins fill in and consultants hand over.
+
+Rendered from the view-model only (:class:`~.view.ReportView`). What each data sheet holds is
+declared once in :mod:`.xlsx_columns`; this module draws it with openpyxl (the only module
+allowed to import it): Excel tables, formats, widths, the Summary and its native charts.
+
+Every string written is hostile until proven otherwise: characters XML cannot carry are
+dropped, text that a spreadsheet would run as a formula is neutralized (:func:`.safety.
+neutralize`), cells are capped at Excel's 32,767 characters and typed as text, so that a
+subject such as ``#N/A`` or ``=HYPERLINK(...)`` stays what it is: text.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Sequence
+from copy import copy
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.drawing.image import Image
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..tls import TLS_VERSIONS
+from . import xlsx_columns as sheets
+from .safety import neutralize
+from .view import ReportView
+from .xlsx_columns import COUNT, DATE, DATETIME, GENERAL, PCT, TLS_HEADERS, Col
+
+MAX_CELL = 32_767  # Excel's limit for one cell's text
+MAX_ROW_HEIGHT = 120.0  # points: eight lines; the rest shows in the formula bar
+MAX_FIT_WIDTH = 220  # sheets up to this many characters wide print one page wide
+LINE_HEIGHT = 15.0
+# XML 1.0 cannot carry these either; lone surrogates cannot even be encoded as UTF-8.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+PRIORITY_FILLS = {  # fill colour, font colour
+    "critical": ("C00000", "FFFFFF"),
+    "high": ("F4B183", "000000"),
+    "medium": ("FFE699", "000000"),
+    "low": ("D9D9D9", "000000"),
+}
+TLS_COLOURS = {"SSL3": "7B0000", "TLS1.0": "C00000", "TLS1.1": "ED7D31", "TLS1.2": "70AD47",
+               "TLS1.3": "375623", "none": "7030A0", "unknown": "A5A5A5"}
+_RULE = Border(bottom=Side(style="thin", color="1F3864"))
+_TOP = Alignment(vertical="top")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_LEFT = Alignment(horizontal="left", vertical="top")
+
+
+def write_xlsx(view: ReportView, path: Path) -> None:
+    """Write the remediation workbook for ``view`` to ``path``."""
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    written = []
+    for sheet in sheets.SHEETS:
+        rows = sheet.rows(view)
+        if rows or not sheet.optional:
+            ws = data_sheet(wb, sheet, rows)
+            written.append(sheet)
+            if sheet.columns is sheets.REMEDIATION:
+                _work_columns(ws, len(rows))
+    chart_data = wb.create_sheet(sheets.CHART_DATA)
+    _summary(summary, view, written)
+    _charts(summary, chart_data, view, column="H")
+    m = view.meta
+    wb.properties.title = xml_text(m.title)
+    wb.properties.creator = xml_text(m.author) or f"o365tls {m.tool_version}"
+    wb.properties.subject = xml_text(m.client)
+    wb.properties.created = m.generated_at
+    wb.save(path)
+
+
+def clean(value: object) -> object:
+    """A value safe to put in a cell: inert, XML-clean, within Excel's limits."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):  # numpy's too: a count must stay a number
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, datetime):  # Excel has no time zones: the view's times are UTC
+        if value.tzinfo:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.replace(microsecond=0)  # whole seconds, as in findings.json
+    if isinstance(value, date):
+        return value
+    text = neutralize(xml_text(str(value)))
+    if len(text) > MAX_CELL:
+        text = text[:MAX_CELL - 1] + "\u2026"
+    return text
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters an XML file cannot carry (openpyxl would refuse them)."""
+    return _NOT_XML.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("", text))
+
+
+def put(ws: Worksheet, row: int, column: int, value: object, fmt: str = GENERAL):
+    """Write one cleaned value; text is always typed as text (never a formula or an error)."""
+    cell = ws.cell(row=row, column=column)
+    cell.value = clean(value)
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # openpyxl would type "=..." as a formula and "#N/A" as an error
+    if fmt != GENERAL:
+        cell.number_format = fmt
+    return cell
+
+
+def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any]) -> Worksheet:
+    """A sheet with one Excel table: headers, formats and widths from its columns."""
+    ws, columns = wb.create_sheet(sheet.title), sheet.columns
+    header_lines = 1
+    for c, col in enumerate(columns, 1):
+        put(ws, 1, c, col.header).alignment = _WRAP
+    longest = [0] * len(columns)
+    styles = []  # each column's style, built once: per-cell style objects cost a third of the time
+    for c, col in enumerate(columns, 1):
+        proto = ws.cell(row=2, column=c)
+        proto.alignment = _WRAP if col.wrap else _TOP
+        proto.number_format = col.fmt
+        styles.append(proto._style)
+    for r, item in enumerate(rows, 2):
+        height = 1
+        for c, col in enumerate(columns, 1):
+            cell = put(ws, r, c, col.get(item))
+            cell._style = copy(styles[c - 1])  # as openpyxl's own copy_worksheet does
+            longest[c - 1] = max(longest[c - 1], _shown_length(cell.value, col.fmt))
+            if col.wrap:
+                height = max(height, _lines_needed(cell.value, col.width))
+        if height > 1:
+            ws.row_dimensions[r].height = min(MAX_ROW_HEIGHT, height * LINE_HEIGHT)
+    total = 0
+    for c, col in enumerate(columns, 1):
+        # Headers wrap at spaces and keep room for the filter button; content decides the rest.
+        word = max(len(w) for w in col.header.split())
+        width = min(col.width, max(longest[c - 1] + 2, word + 4, 8))
+        header_lines = max(header_lines, _lines_needed(col.header, width - 4))
+        ws.column_dimensions[get_column_letter(c)].width = width
+        total += width
+    ws.row_dimensions[1].height = header_lines * LINE_HEIGHT
+    last_row = max(len(rows), 1) + 1  # Excel wants a table to have at least one body row
+    ref = f"A1:{get_column_letter(len(columns))}{last_row}"
+    table = Table(displayName=sheet.table, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = sheet.freeze
+    ws.print_title_rows = "1:1"
+    _print_setup(ws, fit=total <= MAX_FIT_WIDTH)
+    _colour_priorities(ws, columns, len(rows))
+    return ws
+
+
+def _print_setup(ws: Worksheet, fit: bool = True) -> None:
+    """Landscape; one page wide and as many long as it takes, unless that would print too
+    small to read."""
+    ws.page_setup.orientation = "landscape"
+    if fit:
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _shown_length(value: object, fmt: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, int | float):
+        return 7 if "%" in fmt else len(f"{value:,}")
+    return max(len(line) for line in str(value).split("\n"))
+
+
+def _lines_needed(value: object, width: int) -> int:
+    """About how many lines wrapped text takes in a column ``width`` characters wide. Calibri's
+    average letter is a little narrower than the width unit (a digit), but the fonts that stand
+    in for it elsewhere are wider: one letter per unit leaves a little room rather than clip."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(1, width)
+    return sum(max(1, math.ceil(len(line) / per_line)) for line in value.split("\n"))
+
+
+def priority_style(cell, priority: str) -> None:
+    colours = PRIORITY_FILLS.get(str(priority))
+    if colours:
+        fill, font = colours
+        cell.fill = PatternFill("solid", start_color=fill, end_color=fill)
+        cell.font = Font(bold=True, color=font)
+
+
+def _colour_priorities(ws: Worksheet, columns: Sequence[Col], count: int) -> None:
+    for c, col in enumerate(columns, 1):
+        if col.header == "Priority":
+            for r in range(2, count + 2):
+                priority_style(ws.cell(row=r, column=c), ws.cell(row=r, column=c).value)
+
+
+def _column(columns: Sequence[Col], header: str) -> str:
+    return get_column_letter([c.header for c in columns].index(header) + 1)
+
+
+def _work_columns(ws: Worksheet, count: int) -> None:
+    """Status is a drop-down list, Due date takes dates only."""
+    last = max(count, 1) + 1
+    status = DataValidation(type="list", formula1='"' + ",".join(sheets.STATUS_CHOICES) + '"',
+                            allow_blank=True, showErrorMessage=True,
+                            errorTitle="Status", error="Pick a status from the list.")
+    column = _column(sheets.REMEDIATION, sheets.STATUS)
+    status.add(f"{column}2:{column}{last}")
+    due = DataValidation(type="date", operator="greaterThan", formula1="DATE(2000,1,1)",
+                         allow_blank=True, showErrorMessage=True,
+                         errorTitle="Due date", error="Enter a date, e.g. 2026-12-31.")
+    column = _column(sheets.REMEDIATION, sheets.DUE)
+    due.add(f"{column}2:{column}{last}")
+    ws.add_data_validation(status)
+    ws.add_data_validation(due)
+
+
+def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> None:
+    m, h = view.meta, view.headline
+    for letter, width in zip("ABCDEFG", (38, 16, 16, 16, 16, 16, 3), strict=True):
+        ws.column_dimensions[letter].width = width
+    put(ws, 1, 1, m.title).font = Font(size=18, bold=True, color="1F3864")
+    ws.row_dimensions[1].height = 30
+    row = 3
+    for label, value, fmt in (("Client", m.client, GENERAL), ("Prepared by", m.author, GENERAL),
+                              ("Period", m.period_label, GENERAL),
+                              ("Generated (UTC)", m.generated_at, DATETIME),
+                              ("Tool", f"o365tls {m.tool_version}", GENERAL)):
+        if value:
+            put(ws, row, 1, label).font = Font(bold=True)
+            put(ws, row, 2, value, fmt).alignment = _LEFT
+            row += 1
+    if m.redacted:
+        put(ws, row, 1, "Names and addresses are pseudonymized (--redact).").font = \
+            Font(italic=True)
+        row += 1
+    row = _heading(ws, row + 1, "Headline")
+    lines = [
+        ("Messages with TLS evidence", h.messages, COUNT, ""),
+        ("At-risk messages (legacy TLS or no TLS)", h.at_risk, COUNT, ""),
+        ("At-risk share", h.at_risk_share, PCT, ""),
+        ("Legacy TLS (SSL3, TLS1.0, TLS1.1)", h.legacy, COUNT, ""),
+        ("No TLS (plaintext)", h.plaintext, COUNT, ""),
+        ("Findings (at-risk flows)", h.findings, COUNT, ""),
+        *((f"  {p.capitalize()}", h.by_priority.get(p, 0), COUNT, p) for p in view.priorities),
+        ("Accepted risks", h.accepted, COUNT, ""),
+        ("Connectors at risk", h.connectors_at_risk, COUNT, f"of {h.connectors} connectors"),
+        ("Sender IPs at risk", h.sender_ips_at_risk, COUNT, ""),
+        ("Devices at risk (device type identified)", h.devices_at_risk, COUNT, ""),
+    ]
+    for label, value, fmt, note in lines:
+        put(ws, row, 1, label)
+        put(ws, row, 2, value, fmt).font = Font(bold=True)
+        if note in PRIORITY_FILLS:
+            priority_style(ws.cell(row=row, column=2), note)
+        elif note:
+            put(ws, row, 3, note).font = Font(italic=True, color="595959")
+        row += 1
+    row = _heading(ws, row + 1, "Verdict")
+    row = _paragraph(ws, row, view.verdict)
+    if view.deadlines:
+        row = _deadlines(ws, _heading(ws, row + 1, "Deadlines that apply"), view)
+    if view.notes:
+        row = _heading(ws, row + 1, "Notes")
+        for note in view.notes:
+            row = _paragraph(ws, row, note)
+    rejected = sum(s.rows_rejected for s in view.inputs)
+    row = _heading(ws, row + 1, "Inputs")
+    row = _paragraph(ws, row, f"{len(view.inputs)} files read, {rejected:,} rows rejected, "
+                              f"{len(view.issues):,} data-quality issues.")
+    row = _heading(ws, row + 1, "Sheets")
+    contents = [(s.title, s.purpose) for s in written]
+    contents.append((sheets.CHART_DATA, "the numbers behind the charts on the right"))
+    for title, purpose in contents:
+        link = put(ws, row, 1, title)
+        # An in-workbook link (a location, not a URL); our own sheet names: nothing to escape.
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{title}'!A1")
+        link.font = Font(color="0563C1", underline="single")
+        put(ws, row, 2, purpose)
+        row += 1
+    _logo(ws, view, anchor="F1")
+    _print_setup(ws)
+
+
+def _deadlines(ws: Worksheet, row: int, view: ReportView) -> int:
+    for c, text in enumerate(("Date", "Applies to", "Findings", "What happens"), 1):
+        put(ws, row, c, text).font = Font(bold=True)
+    for d in view.deadlines:
+        row += 1
+        put(ws, row, 1, d.date or "you choose the date", DATE).alignment = _LEFT
+        put(ws, row, 2, d.title).alignment = _WRAP
+        put(ws, row, 3, d.findings, COUNT).alignment = _TOP
+        ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=6)
+        put(ws, row, 4, d.note).alignment = _WRAP
+        lines = max(_lines_needed(d.note, 48), _lines_needed(d.title, 16))
+        ws.row_dimensions[row].height = min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT)
+    return row + 1
+
+
+def _heading(ws: Worksheet, row: int, text: str) -> int:
+    cell = put(ws, row, 1, text)
+    cell.font = Font(size=13, bold=True, color="1F3864")
+    for c in range(1, 7):
+        ws.cell(row=row, column=c).border = _RULE
+    return row + 1
+
+
+def _paragraph(ws: Worksheet, row: int, text: str) -> int:
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+    put(ws, row, 1, text).alignment = _WRAP
+    ws.row_dimensions[row].height = min(MAX_ROW_HEIGHT, _lines_needed(text, 110) * LINE_HEIGHT)
+    return row + 1
+
+
+def _logo(ws: Worksheet, view: ReportView, anchor: str) -> None:
+    data = view.meta.logo_bytes
+    if not data:
+        return
+    size = sheets.image_size(data)
+    if size is None:  # SVG (Excel cannot take it from openpyxl) or an unreadable image
+        put(ws, 2, 6, "(logo not shown: the workbook takes PNG, JPEG or GIF)").font = \
+            Font(italic=True, color="808080")
+        return
+    fmt, width, height = size
+    logo = _Logo(data, fmt, width, height)
+    scale = min(1.0, 60 / max(height, 1), 220 / max(width, 1))  # about 60 px high at most
+    logo.width, logo.height = max(1, round(width * scale)), max(1, round(height * scale))
+    ws.add_image(logo, anchor)
+
+
+class _Logo(Image):
+    """openpyxl's Image needs Pillow only to learn an image's size and format, and Pillow is
+    not a dependency of o365tls: we read both from the file's header instead."""
+
+    def __init__(self, data: bytes, fmt: str, width: int, height: int):  # no super(): Pillow
+        self.ref = data
+        self.format = fmt
+        self.width, self.height = width, height
+
+    def _data(self) -> bytes:
+        return self.ref
+
+
+def _charts(summary: Worksheet, data: Worksheet, view: ReportView, column: str) -> None:
+    """Native Excel charts on the Summary, drawn from small tables on the Chart data sheet."""
+    row, anchor = 1, 3
+    charts: list[tuple[Any, str]] = []
+    versions = [v for v in TLS_VERSIONS if any(d.by_tls.get(v) for d in view.daily)]
+    if versions:
+        rows = [(d.day, *(d.by_tls.get(v, 0) for v in versions)) for d in view.daily]
+        header = ("Day", *(TLS_HEADERS.get(v, v) for v in versions))
+        first, last, row = _block(data, row, "TLS mix per day (messages)", header, rows, DATE)
+        chart = _bar(data, first, last, len(versions), horizontal=False)
+        for series, version in zip(chart.series, versions, strict=True):
+            series.graphicalProperties.solidFill = TLS_COLOURS[version]
+            series.graphicalProperties.line.solidFill = TLS_COLOURS[version]
+        chart.x_axis.number_format = "d mmm"
+        charts.append((chart, "TLS mix per day"))
+    for name, title in (("by_connector", "At-risk messages by connector (top 10)"),
+                        ("by_device_type", "At-risk messages by device type")):
+        groups = [g for g in view.groups.get(name, ()) if g.at_risk][:10]
+        if not groups:
+            continue
+        rows = [(g.label, g.legacy, g.plaintext) for g in groups]
+        header = (title.split(" by ")[1].split(" (")[0].capitalize(), "Legacy TLS", "No TLS")
+        first, last, row = _block(data, row, title, header, rows, GENERAL)
+        chart = _bar(data, first, last, 2, horizontal=True)
+        for series, colour in zip(chart.series, (TLS_COLOURS["TLS1.0"], TLS_COLOURS["none"]),
+                                  strict=True):
+            series.graphicalProperties.solidFill = colour
+            series.graphicalProperties.line.solidFill = colour
+        chart.height = max(6.0, 2.5 + 0.8 * len(groups))
+        charts.append((chart, title))
+    if view.trend:
+        rows = [(t.label, t.at_risk, t.messages) for t in view.trend]
+        first, last, row = _block(data, row, "At-risk messages per week", ("Week", "At risk",
+                                  "Messages"), rows, GENERAL)
+        chart = LineChart()
+        chart.add_data(Reference(data, min_col=2, min_row=first - 1, max_row=last),
+                       titles_from_data=True)
+        chart.set_categories(Reference(data, min_col=1, min_row=first, max_row=last))
+        chart.series[0].graphicalProperties.line.solidFill = TLS_COLOURS["TLS1.0"]
+        chart.series[0].graphicalProperties.line.width = 28575  # 2.25 pt
+        chart.series[0].marker.symbol = "circle"  # one week of history is still a point
+        chart.y_axis.number_format = COUNT
+        charts.append((chart, "At-risk messages per week"))
+    for chart, title in charts:
+        chart.title = title
+        chart.width = 20.0
+        chart.legend.position = "b"
+        chart.x_axis.delete = False  # openpyxl 3.1 hides the axes unless told otherwise
+        chart.y_axis.delete = False
+        summary.add_chart(chart, f"{column}{anchor}")
+        anchor = _row_below(summary, anchor, chart.height + 0.8)
+    if not charts:
+        put(summary, 3, summary[column + "1"].column, "(no chart: no dated TLS records)")
+    for letter, width in zip("ABCDEFGH", (30, 12, 12, 12, 12, 12, 12, 12), strict=True):
+        data.column_dimensions[letter].width = width
+
+
+def _row_below(ws: Worksheet, row: int, cm: float) -> int:
+    """The first row at least ``cm`` below the top of ``row``: charts are anchored to cells,
+    and the Summary's rows have different heights."""
+    points = cm / 2.54 * 72
+    while points > 0:
+        points -= ws.row_dimensions[row].height or LINE_HEIGHT
+        row += 1
+    return row
+
+
+def _block(ws: Worksheet, row: int, title: str, header: Sequence[str],
+           rows: Sequence[Sequence[object]], first_fmt: str) -> tuple[int, int, int]:
+    """A titled block of chart data; returns its first and last data row and the next free
+    row."""
+    put(ws, row, 1, title).font = Font(bold=True)
+    for c, text in enumerate(header, 1):
+        put(ws, row + 1, c, text).font = Font(bold=True)
+    for r, values in enumerate(rows, row + 2):
+        for c, value in enumerate(values, 1):
+            put(ws, r, c, value, first_fmt if c == 1 else COUNT)
+    last = row + 1 + len(rows)
+    return row + 2, last, last + 2
+
+
+def _bar(data: Worksheet, first: int, last: int, series: int, horizontal: bool) -> BarChart:
+    chart = BarChart()
+    chart.type = "bar" if horizontal else "col"
+    chart.grouping, chart.overlap, chart.gapWidth = "stacked", 100, 60
+    chart.add_data(Reference(data, min_col=2, max_col=1 + series, min_row=first - 1,
+                             max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(data, min_col=1, min_row=first, max_row=last))
+    chart.y_axis.number_format = COUNT
+    chart.y_axis.majorGridlines = None if horizontal else chart.y_axis.majorGridlines
+    if horizontal:
+        chart.x_axis.scaling.orientation = "maxMin"  # the biggest at the top, as listed
+        chart.y_axis.crosses = "max"  # and the value axis stays at the bottom
+    return chart

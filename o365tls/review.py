@@ -1,0 +1,71 @@
+"""One review of a tenant: load, analyse, accept known risks, compare with history.
+
+This is what ``o365tls analyze`` and ``o365tls check`` run; :func:`record` then stores the run
+as the tenant's snapshot of its week. The pieces stay usable on their own (``o365tls.load``,
+``o365tls.analyze``...); this module only orders them the one way the commands need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from . import history
+from .analysis import Options, analyze
+from .analysis.exceptions import apply_exceptions, load_exceptions
+from .analysis.redact import redact
+from .analysis.results import Results
+from .analysis.status import apply_history
+from .errors import InputError
+from .importers import load
+from .render.view import TrendPoint
+
+DEFAULT_TENANT = "default"
+
+
+@dataclass(frozen=True)
+class Review:
+    results: Results
+    week: str
+    tenant: str
+    trend: tuple[TrendPoint, ...] = field(default_factory=tuple)
+
+
+def review(paths, *, options: Options | None = None, exceptions: str | Path | None = None,
+           history_db: str | Path | None = None, tenant: str = DEFAULT_TENANT,
+           redact_key: str | None = None, format: str | None = None,
+           encoding: str | None = None, progress=None, today: date | None = None) -> Review:
+    """Everything but writing: raises :class:`~o365tls.errors.InputError` when nothing usable
+    could be read."""
+    options = options or Options()
+    today = today or options.today or datetime.now(UTC).date()
+    risks = load_exceptions(exceptions) if exceptions else []  # bad file: fail before reading
+    data = load(paths, format=format, encoding=encoding, progress=progress)
+    if not [r for r in data.inputs if not r.fatal]:
+        problems = "; ".join(f"{r.path}: {r.issues[0].message}" for r in data.inputs
+                             if r.issues) or "no files found"
+        raise InputError(f"nothing usable could be read ({problems})",
+                         hint="run `o365tls inspect` on the inputs")
+    results = analyze(data, options)
+    if redact_key:
+        results = redact(results, redact_key)
+    results = apply_exceptions(results, risks, today)
+    end = results.period[1]
+    week = history.week_of(end.date() if end is not None else None)
+    trend: tuple[TrendPoint, ...] = ()
+    if history_db:
+        with history.connect(history_db) as conn:
+            results = apply_history(results, history.past(conn, tenant, week))
+            points = [TrendPoint(w, at_risk, messages)
+                      for w, at_risk, messages in history.trend(conn, tenant) if w != week]
+        points.append(TrendPoint(week, results.totals.at_risk, results.totals.messages))
+        trend = tuple(sorted(points, key=lambda p: p.label))
+    return Review(results, week, tenant, trend)
+
+
+def record(rv: Review, history_db: str | Path) -> int:
+    """Store the review as the tenant's snapshot for its week (replacing a re-run)."""
+    with history.connect(history_db) as conn:
+        return history.store(conn, rv.tenant, rv.results.as_dict(),
+                             [f.as_dict() for f in rv.results.flows], rv.week)

@@ -1,0 +1,260 @@
+"""report.html in a real browser: Debian's Chromium driven by Playwright's Python package.
+
+The page is opened from disk (file://), as people open a report they were sent. The tests
+watch every request, console message, page error and dialog: the page must fetch nothing but
+itself, log no error, and never run input text (a subject or sender with an <img onerror> in
+it stays text). They sort, filter and expand the remediation plan as a reader would.
+
+Needs `pip install -e '.[dev]'` (playwright) and a Chromium (`apt-get install chromium`; set
+O365TLS_CHROMIUM to use another binary). Playwright's own browser download is not used. Without
+them the tests skip locally and FAIL under CI=true, so CI cannot pass without running them.
+
+O365TLS_UPDATE_SCREENSHOT=1 saves the screenshot to docs/report-screenshot.png (for the README);
+otherwise it goes to the test's tmp folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from o365tls.render.html import render_html
+from tests.render.html_support import PAYLOAD, ROOT, hostile_view, sample_view
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+SCREENSHOT = ROOT / "docs" / "report-screenshot.png"
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}: .ci/run installs both", pytrace=False)
+    pytest.skip(reason)
+
+
+def _chromium() -> str:
+    for candidate in (os.environ.get("O365TLS_CHROMIUM"), shutil.which("chromium"),
+                      "/usr/bin/chromium", shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    _unavailable("no Chromium found (apt-get install chromium, or set O365TLS_CHROMIUM)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is missing (pip install -e '.[dev]')")
+    executable = _chromium()
+    with sync_playwright() as p:
+        # launch() gives every run a fresh, temporary user-data-dir.
+        browser = p.chromium.launch(executable_path=executable, headless=True,
+                                    args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def view():
+    return sample_view()
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory, view) -> Path:
+    path = tmp_path_factory.mktemp("browser") / "report.html"
+    path.write_text(render_html(view), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def hostile_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("hostile") / "report.html"
+    path.write_text(render_html(hostile_view()), encoding="utf-8")
+    return path
+
+
+class Watched:
+    """A page with everything it does recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.console: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: self.console.append((m.type, m.text)))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.url = path.as_uri()
+        self.page.goto(self.url, wait_until="load")
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def visible_ranks(self) -> list[int]:
+        return self.page.eval_on_selector_all(
+            "#findings-table > tbody.finding:not([hidden])",
+            "bodies => bodies.map(b => parseInt(b.rows[0].cells[0].getAttribute('data-sort')))")
+
+    def column(self, index: int) -> list[str]:
+        return self.page.eval_on_selector_all(
+            "#findings-table > tbody.finding:not([hidden])",
+            f"bodies => bodies.map(b => b.rows[0].cells[{index}].getAttribute('data-sort')"
+            f" ?? b.rows[0].cells[{index}].textContent.trim())")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def sample_page(browser, report_file):
+    watched = Watched(browser, report_file)
+    yield watched
+    watched.close()
+
+
+def test_loads_without_errors_or_network(sample_page, view):
+    page = sample_page.page
+    assert sample_page.requests == [sample_page.url]
+    assert [c for c in sample_page.console if c[0] in ("error", "warning")] == []
+    assert sample_page.errors == []
+    assert page.evaluate("document.documentElement.classList.contains('js')")  # script ran
+    assert page.locator("#filter-count").text_content() == "12 findings"
+    assert sample_page.visible_ranks() == [f.rank for f in view.findings]
+    # With the script running, details start folded.
+    assert page.locator("tr.detail-row:visible").count() == 0
+    assert page.locator("#chart-daily-title").is_visible()
+
+
+def test_sort_by_columns(sample_page, view):
+    page = sample_page.page
+    at_risk = page.locator("#findings-table th", has_text="At risk")
+    at_risk.locator("button").click()
+    assert at_risk.get_attribute("aria-sort") == "descending"
+    assert [int(v) for v in sample_page.column(5)] == [614, 473, 357, 71, 69, 53, 38, 34, 32,
+                                                       11, 4, 2]
+    assert sample_page.visible_ranks()[:3] == [4, 1, 2]
+    at_risk.locator("button").click()
+    assert at_risk.get_attribute("aria-sort") == "ascending"
+    assert [int(v) for v in sample_page.column(5)] == [2, 4, 11, 32, 34, 38, 53, 69, 71, 357,
+                                                       473, 614]
+    assert page.locator("#findings-table th[aria-sort]").count() == 1
+    sender = page.locator("#findings-table th", has_text="Sender")
+    sender.locator("button").click()
+    names = sample_page.column(2)
+    known = sorted(f.sender_address or f.hostname or f.sender_ip for f in view.findings
+                   if f.sender_address or f.hostname or f.sender_ip)
+    # Blank keys (no sender identified) go last, in the plan's order (rank 2, 7, 9).
+    assert names == known + ["", "", ""]
+    assert names[0] == "alerts@northwindtraders.example"
+    assert sample_page.visible_ranks()[-3:] == [2, 7, 9]
+    sender.locator("button").click()
+    assert sender.get_attribute("aria-sort") == "descending"
+    assert sample_page.column(2) == known[::-1] + ["", "", ""]
+    page.locator("#findings-table th", has_text="#").locator("button").click()
+    assert sample_page.visible_ranks() == list(range(1, 13))
+
+
+def test_filter_by_priority_path_device_and_text(sample_page, view):
+    page = sample_page.page
+    page.select_option("#filter-priority", "critical")
+    assert sample_page.visible_ranks() == [1, 2, 3]
+    assert page.locator("#filter-count").text_content() == "Showing 3 of 12 findings"
+    page.select_option("#filter-path", "client-submission")
+    assert sample_page.visible_ranks() == [1, 3]
+    page.select_option("#filter-priority", "")
+    page.select_option("#filter-path", "")
+    page.select_option("#filter-device", "mfp")
+    assert sample_page.visible_ranks() == [f.rank for f in view.findings
+                                           if f.device_type == "mfp"] == [4, 6, 11]
+    page.select_option("#filter-device", "")
+    page.fill("#filter-text", "hp-SCANNER")
+    assert sample_page.visible_ranks() == [6]
+    page.fill("#filter-text", "Relais anonyme")
+    assert sample_page.visible_ranks() == [11, 12]
+    page.select_option("#filter-priority", "medium")
+    assert sample_page.visible_ranks() == []
+    assert page.locator("#filter-count").text_content() == "Showing 0 of 12 findings"
+    page.select_option("#filter-priority", "")
+    page.fill("#filter-text", "")
+    assert sample_page.visible_ranks() == list(range(1, 13))
+    assert page.locator("#filter-count").text_content() == "12 findings"
+
+
+def test_expand_a_finding(sample_page, view):
+    page = sample_page.page
+    top = view.findings[0]
+    toggle = page.locator(f"#finding-{top.id} button.toggle")
+    detail = page.locator(f"#detail-{top.id}")
+    assert toggle.get_attribute("aria-expanded") == "false" and not detail.is_visible()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true" and detail.is_visible()
+    assert detail.locator("h3").text_content() == top.action
+    assert detail.locator("pre code").text_content() == "\n".join(top.powershell)
+    assert detail.locator("ol.steps li").count() == len(top.steps)
+    assert page.locator("tr.detail-row:visible").count() == 1
+    toggle.click()
+    assert not detail.is_visible()
+    page.click("#expand-all")
+    assert page.locator("tr.detail-row:visible").count() == 12
+    page.click("#collapse-all")
+    assert page.locator("tr.detail-row:visible").count() == 0
+
+
+def test_print_shows_every_detail_and_hides_the_controls(sample_page):
+    page = sample_page.page
+    page.select_option("#filter-priority", "low")
+    assert not page.locator("#group-by-sender-ip details table").is_visible()
+    page.emulate_media(media="print")
+    assert page.locator("tr.detail-row:visible").count() == 12
+    assert page.locator("tbody.finding:visible").count() == 12
+    assert not page.locator(".filters").is_visible()
+    assert not page.locator("nav.toc").is_visible()
+    # Folded tables (groups without at-risk mail) print open too.
+    assert page.locator("#group-by-sender-ip details table").is_visible()
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+    assert sample_page.errors == [] and sample_page.requests == [sample_page.url]
+
+
+def test_hostile_text_stays_text(browser, hostile_file):
+    watched = Watched(browser, hostile_file)
+    try:
+        page = watched.page
+        page.wait_for_timeout(300)  # time for a broken <img> to fire onerror, were there one
+        page.click("#expand-all")
+        page.fill("#filter-text", "<img src=x")
+        page.wait_for_timeout(100)
+        assert watched.dialogs == []
+        assert watched.errors == []
+        assert watched.requests == [watched.url]
+        assert page.locator("img").count() == 0
+        assert page.locator("#findings-table td.who .who-main").first.text_content() == (
+            f"x{PAYLOAD}@evil.example")
+        assert watched.visible_ranks() == [1, 2]  # both findings mention the payload
+        assert page.locator("h1").text_content() == f"Report {PAYLOAD}"
+        assert page.get_by_text(f"Scanned from a Xerox Multifunction Printer {PAYLOAD}",
+                                exact=False).first.is_visible()
+        assert page.get_by_text("<img/src=x/onerror=alert(1)></script>").first.is_visible()
+    finally:
+        watched.close()
+
+
+def test_screenshot(sample_page, tmp_path):
+    page = sample_page.page
+    target = SCREENSHOT if os.environ.get("O365TLS_UPDATE_SCREENSHOT") == "1" else (
+        tmp_path / "report-screenshot.png")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    charts = page.locator("#charts").bounding_box()  # header, summary and charts
+    page.screenshot(path=str(target), full_page=True, clip={
+        "x": 0, "y": 0, "width": 1280, "height": round(charts["y"] + charts["height"] + 16)})
+    assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert sample_page.errors == []
