@@ -184,8 +184,9 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
         rows = []
         for grouping in ("by_connector", "by_sender_ip", "by_sender_address", "by_device_type"):
             for g in findings_json.get(grouping, []):
-                key = {k: v for k, v in g.items() if k in ("connector", "direction", "sender_ip",
-                                                            "sender_address", "device_type")}
+                key = {k: v for k, v in g.items() if k in ("connector", "direction", "scope",
+                                                            "sender_ip", "sender_address",
+                                                            "device_type")}
                 rows.append((snapshot, grouping, json.dumps(key, sort_keys=True), g["messages"],
                              g["legacy_messages"], g["plaintext_messages"]))
         conn.executemany("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)", rows)

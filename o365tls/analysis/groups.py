@@ -8,7 +8,9 @@ from .model import TlsCounts
 from .results import Finding, Group
 
 KEYS: dict[str, Callable[[Finding], dict]] = {
-    "by_connector": lambda f: {"connector": f.flow.connector, "direction": f.flow.direction},
+    # The scope keeps SMTP AUTH submissions apart from mail without a connector.
+    "by_connector": lambda f: {"connector": f.flow.connector, "direction": f.flow.direction,
+                               "scope": f.flow.scope},
     "by_sender_ip": lambda f: {"sender_ip": f.flow.sender_ip},
     "by_sender_address": lambda f: {"sender_address": f.flow.sender_address},
     "by_device_type": lambda f: {"device_type": f.device.device_type},

@@ -44,6 +44,7 @@ GROUP_TITLES = {
     "by_sender_address": "By sender",
 }
 NO_CONNECTOR = "(no connector)"
+SUBMISSION = "(SMTP AUTH submission)"
 UNKNOWN = "(unknown)"
 
 
@@ -311,7 +312,8 @@ def _finding(f: Finding, rank: int) -> FindingView:
         device_label=DEVICE_LABELS.get(device.device_type, device.device_type),
         device_name=device.name, device_confidence=round(device.confidence, 2),
         device_evidence=tuple(device.evidence), owner=device.owner, site=device.site,
-        connector=flow.connector or NO_CONNECTOR, direction=flow.direction,
+        connector=flow.connector or (SUBMISSION if flow.scope == "exo-submission"
+                                     else NO_CONNECTOR), direction=flow.direction,
         sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
         path=f.path, path_label=PATH_LABELS.get(f.path, f.path),
         tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=flow.tls.messages,
@@ -373,7 +375,8 @@ def _record(d: dict, rank: int) -> FindingView:
 def _group(name: str, g: Group) -> GroupView:
     keys = {k: str(v) for k, v in g.key.items()}
     if name == "by_connector":
-        label = keys.get("connector") or NO_CONNECTOR
+        label = keys.get("connector") or (SUBMISSION if keys.get("scope") == "exo-submission"
+                                          else NO_CONNECTOR)
         label = f"{label} ({keys.get('direction') or 'unknown direction'})"
     elif name == "by_device_type":
         label = DEVICE_LABELS.get(keys.get("device_type", ""), keys.get("device_type", ""))
@@ -417,12 +420,18 @@ def _verdict(h: Headline, findings: tuple[FindingView, ...]) -> str:
     top = findings[0] if findings else None
     if top:
         who = top.device_name or top.sender_address or top.sender_ip or top.connector
-        parts.append(f"Start with {who} ({top.device_label}; {top.path_label}): "
-                     f"{top.action.rstrip('.')}.")
+        parts.append(f"Start with {who} ({top.device_label.lower()} on "
+                     f"{_path_phrase(top.path)}): {top.action.rstrip('.')}.")
     if h.accepted:
         parts.append(f"{h.accepted} finding{'s are' if h.accepted != 1 else ' is'} accepted as "
                      "a known risk.")
     return " ".join(parts)
+
+
+def _path_phrase(path: str) -> str:
+    return {"client-submission": "SMTP AUTH client submission", "connector-relay":
+            "a connector relay", "direct-send": "Direct Send", "internet": "the internet",
+            "on-prem": "on-premises Exchange"}.get(path, path)
 
 
 def _deadlines(findings: tuple[FindingView, ...]) -> tuple[Deadline, ...]:

@@ -120,7 +120,7 @@ def test_charts_are_inline_svg_drawn_from_the_data(view, page):
     bars = page.classed("bar", "g")
     connectors_at_risk = [g for g in view.groups["by_connector"] if g.at_risk]
     devices_at_risk = [g for g in view.groups["by_device_type"] if g.at_risk]
-    assert len(bars) == len(connectors_at_risk) + len(devices_at_risk) == 6 + 7
+    assert len(bars) == len(connectors_at_risk) + len(devices_at_risk) == 7 + 7
     assert page.find("desc", id="chart-daily-desc")
     assert not page.find("figcaption", id="chart-trend-title")  # no history, no trend chart
 

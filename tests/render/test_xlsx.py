@@ -78,7 +78,7 @@ def test_sheets_in_order(sample):
 
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
     expected = {"Remediation plan": ("Remediation", "A1:AI13", "C2"),
-                "By connector": ("ByConnector", "A1:P12", "C2"),
+                "By connector": ("ByConnector", "A1:P13", "C2"),
                 "By sender IP": ("BySenderIP", "A1:O31", "B2"),
                 "By device type": ("ByDeviceType", "A1:P8", "C2"),
                 "By sender": ("BySender", "A1:O32", "B2"),
