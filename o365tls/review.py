@@ -12,13 +12,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from . import history
-from .analysis import Options, analyze
+from .analysis import Options, analyze, gather
 from .analysis.exceptions import apply_exceptions, load_exceptions
 from .analysis.redact import redact
 from .analysis.results import Results
 from .analysis.status import apply_history
 from .errors import InputError
-from .importers import load
 from .render.view import TrendPoint
 
 DEFAULT_TENANT = "default"
@@ -41,7 +40,8 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     options = options or Options()
     today = today or options.today or datetime.now(UTC).date()
     risks = load_exceptions(exceptions) if exceptions else []  # bad file: fail before reading
-    data = load(paths, format=format, encoding=encoding, progress=progress)
+    data = gather(paths, format=format, encoding=encoding, progress=progress,
+                  since=options.since, until=options.until)
     if not [r for r in data.inputs if not r.fatal]:
         problems = "; ".join(f"{r.path}: {r.issues[0].message}" for r in data.inputs
                              if r.issues) or "no files found"

@@ -5,25 +5,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
-from ..importers.loader import Dataset
-from ..schema import GRAIN, GRAIN_PERIOD, INBOUND, MESSAGES, SENDER_ADDRESS, TIMESTAMP, TLS
+from ..importers.base import empty
+from ..importers.loader import Dataset, iter_load
+from ..schema import (
+    CONNECTORS,
+    GRAIN,
+    GRAIN_PERIOD,
+    INBOUND,
+    MESSAGE_ID,
+    MESSAGES,
+    OBSERVATIONS,
+    ROW,
+    SENDER_ADDRESS,
+    SIGHTINGS,
+    SOURCE,
+    TIMESTAMP,
+    TLS,
+)
 from . import devices, remediation
 from .connectors import ConnectorBook
 from .flows import Flow, from_aggregates, from_messages, from_submissions
 from .groups import group
-from .messages import domain_of, link_by_volume, merge_messages, tenant_domains
+from .messages import domain_of, link_by_volume, tenant_domains
 from .model import DIRECT_SEND, PRIORITIES, FlowEvidence, TlsCounts
 from .observations import COUNTED, DAY, prepare
 from .paths import path_of
 from .results import GROUPINGS, Finding, Results
 from .scopes import EXO_SUBMISSION, add_scope
+from .sightings import SightingReducer, message_keys
 
 
 @dataclass(frozen=True)
@@ -38,19 +54,20 @@ class Options:
     today: date | None = None  # for deadline arithmetic; defaults to the current UTC date
 
 
-def analyze(data: Dataset, options: Options | None = None) -> Results:
-    """Join the evidence in ``data`` and return the results every output is rendered from."""
+def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results:
+    """Join the evidence in ``data`` and return the results every output is rendered from.
+    ``data`` is a :class:`~o365tls.importers.Dataset` from :func:`o365tls.load`, or the
+    streamed :class:`Evidence` of :func:`gather` (what the commands use: bounded memory)."""
     options = options or Options()
     today = options.today or datetime.now(UTC).date()
-    formats = {r.path: r.format for r in data.inputs}
-    obs = _within(add_scope(data.observations, formats), options)
-    sightings = _within(add_scope(data.sightings, formats), options)
-    book = ConnectorBook.from_frame(data.connectors)
-    obs = prepare(obs)
+    evidence = data if isinstance(data, Evidence) else Evidence.of(data, options)
+    book = ConnectorBook.from_frame(evidence.connectors)
+    obs = prepare(evidence.observations)
+    obs["key"] = message_keys(obs[MESSAGE_ID], obs[SOURCE], obs[ROW])
     submitters = obs.loc[obs["scope"] == EXO_SUBMISSION, SENDER_ADDRESS]
-    tenant = tenant_domains(sightings, submitters, options.domains)
+    tenant = tenant_domains(evidence.sightings.recipient_domains(), submitters, options.domains)
     named = set(obs.loc[obs["format"] == "eac-connector-report", "connector"]) - {""}
-    msgs = merge_messages(sightings, tenant, book, named, set(submitters))
+    msgs = evidence.sightings.messages(tenant, book, named, set(submitters))
     day_agg = obs[obs[COUNTED] & (obs[GRAIN] == "day")]
     msgs, link_notes = link_by_volume(
         msgs, day_agg.groupby(["direction", "connector", DAY], as_index=False)[MESSAGES].sum())
@@ -85,23 +102,81 @@ def analyze(data: Dataset, options: Options | None = None) -> Results:
     )
 
 
-def _within(frame: pd.DataFrame, options: Options) -> pd.DataFrame:
+def _within(frame: pd.DataFrame, since, until) -> pd.DataFrame:
     """Keep records inside --since/--until; period-grained records (no date) always stay."""
-    if options.since is None and options.until is None:
+    if since is None and until is None:
         return frame
     stamps = frame[TIMESTAMP]
     keep = stamps.isna()
     inside = pd.Series(True, index=frame.index)
-    if options.since is not None:
-        inside &= stamps >= pd.Timestamp(options.since).tz_localize("UTC") \
-            if pd.Timestamp(options.since).tzinfo is None else stamps >= pd.Timestamp(options.since)
-    if options.until is not None:
-        until = pd.Timestamp(options.until)
-        until = until.tz_localize("UTC") if until.tzinfo is None else until
-        inside &= stamps < until
+    if since is not None:
+        inside &= stamps >= _utc(since)
+    if until is not None:
+        inside &= stamps < _utc(until)
     if GRAIN in frame.columns:
         keep |= frame[GRAIN] == GRAIN_PERIOD
     return frame[keep | (inside & stamps.notna())]
+
+
+def _utc(moment) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+@dataclass
+class Evidence:
+    """Everything the analysis needs from the inputs, gathered as they stream: TLS records
+    as a frame, identity-only sightings reduced to compact codes, connector configuration."""
+
+    observations: pd.DataFrame
+    sightings: SightingReducer
+    connectors: pd.DataFrame
+    inputs: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, data: Dataset, options: Options | None = None) -> Evidence:
+        options = options or Options()
+        formats = {r.path: r.format for r in data.inputs}
+        reducer = SightingReducer()
+        sightings = _within(add_scope(data.sightings, formats), options.since, options.until)
+        for fmt, part in sightings.groupby("format", sort=True):
+            reducer.add(part, str(fmt))
+        observations = _within(add_scope(data.observations, formats), options.since,
+                               options.until)
+        return cls(observations, reducer, data.connectors, list(data.inputs))
+
+    def absorb(self, other: Evidence) -> None:
+        """Add another gathering (files read elsewhere) to this one."""
+        self.observations = pd.concat([self.observations, other.observations],
+                                      ignore_index=True)
+        self.sightings.absorb(other.sightings)
+        self.connectors = pd.concat([self.connectors, other.connectors], ignore_index=True)
+        self.inputs.extend(other.inputs)
+
+
+def gather(paths, *, format: str | None = None, encoding: str | None = None,
+           progress=None, since=None, until=None) -> Evidence:
+    """Read ``paths`` streaming into :class:`Evidence`: memory grows with the number of
+    messages kept as codes, not with the size of the files."""
+    reports: dict = {}
+    parts: dict[str, list[pd.DataFrame]] = {OBSERVATIONS: [], CONNECTORS: []}
+    reducer = SightingReducer()
+    for report, batch in iter_load(paths, format=format, encoding=encoding, progress=progress,
+                                   reports=reports):
+        if not len(batch.frame):
+            continue
+        frame = add_scope(batch.frame, {report.path: report.format})
+        if batch.kind == SIGHTINGS:
+            reducer.add(_within(frame, since, until), report.format or "")
+        elif batch.kind == OBSERVATIONS:
+            parts[OBSERVATIONS].append(_within(frame, since, until))
+        else:
+            parts[CONNECTORS].append(batch.frame)
+    observations = pd.concat(parts[OBSERVATIONS], ignore_index=True) if parts[OBSERVATIONS] \
+        else add_scope(empty(OBSERVATIONS), {})
+    connectors = pd.concat(parts[CONNECTORS], ignore_index=True) if parts[CONNECTORS] \
+        else empty(CONNECTORS)
+    return Evidence(observations, reducer, connectors, list(reports.values()))
 
 
 def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFrame:
@@ -175,10 +250,10 @@ def _notes(flows: list[Flow], totals: TlsCounts, msgs: pd.DataFrame, obs: pd.Dat
     if len(msgs):
         keys = {(f.direction, f.connector.lower()) for f in flows}
         exo = msgs[msgs["realm"] == "exo"]
-        loose = exo[[(d, c.lower()) not in keys for d, c in
-                     zip(exo["direction"], exo["connector"], strict=True)]]
-        if len(loose):
-            notes.append(f"{len(loose)} traced messages are on connectors without any TLS "
+        per = exo.groupby(["direction", "connector"], observed=True).size()
+        loose = sum(int(n) for (d, c), n in per.items() if (str(d), str(c).lower()) not in keys)
+        if loose:
+            notes.append(f"{loose} traced messages are on connectors without any TLS "
                          "record (add the connector report for their days to judge them)")
     return notes
 
@@ -200,4 +275,4 @@ def with_status(results: Results, **changes) -> Results:
     return replace(results, **changes)
 
 
-__all__ = ["Options", "analyze", "Results", "Finding", "domain_of"]
+__all__ = ["Evidence", "Options", "analyze", "gather", "Results", "Finding", "domain_of"]

@@ -13,7 +13,6 @@ their counts add up exactly to the totals. Three builders, one per kind of evide
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -32,7 +31,6 @@ from ..schema import (
     GRAIN_PERIOD,
     HOSTNAME,
     LOCAL_PORT,
-    MESSAGE_ID,
     MESSAGES,
     SENDER_ADDRESS,
     SENDER_IP,
@@ -94,17 +92,20 @@ def sender_key(address: str, ip: str) -> str:
     return f"ip:{ip}" if ip else ""
 
 
-def _mode(values) -> str:
-    counts = Counter(v for v in values if v)
-    return counts.most_common(1)[0][0] if counts else ""
+def _ranked(values: pd.Series) -> list[tuple[str, int]]:
+    """Non-empty values by count, most frequent first; ties in text order (stable runs)."""
+    counts = values.astype(str).value_counts()
+    pairs = [(v, int(c)) for v, c in counts.items() if c > 0 and v != ""]
+    return sorted(pairs, key=lambda p: (-p[1], p[0]))
 
 
-def _top(values, n: int = 5) -> tuple[tuple[str, int], ...]:
-    return tuple(Counter(v for v in values).most_common(n))
+def _mode(values: pd.Series) -> str:
+    ranked = _ranked(values) if len(values) else []
+    return ranked[0][0] if ranked else ""
 
 
-def _id_host(message_id: str) -> str:
-    return message_id.rsplit("@", 1)[1].strip("<> ").lower() if "@" in message_id else ""
+def _top(values: pd.Series, n: int = 5) -> tuple[tuple[str, int], ...]:
+    return tuple(_ranked(values)[:n])
 
 
 def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
@@ -123,25 +124,36 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
         weekdays = tuple(int(x) for x in np.bincount(t.dt.day_of_week, minlength=7))
     sources = set(flow.sources)
     if len(msgs):
-        for s in msgs["sources"]:
-            sources.update(s)
+        for files in pd.unique(msgs["sources"]):
+            sources.update(f for f in str(files).split("\0") if f)
+    if not len(msgs):
+        return replace(flow, first_seen=stamps.min() if len(stamps) else flow.first_seen,
+                       last_seen=stamps.max() if len(stamps) else flow.last_seen,
+                       sources=tuple(sorted(sources)))
     return replace(
         flow,
-        sender_ip=flow.sender_ip or (_mode(msgs[SENDER_IP]) if len(msgs) else ""),
-        sender_address=flow.sender_address or (_mode(msgs[SENDER_ADDRESS])
-                                               if len(msgs) and fill_sender else ""),
-        hostname=flow.hostname or (_mode(msgs[HOSTNAME]) if len(msgs) else ""),
-        ptr=flow.ptr or (_mode(msgs["ptr"]) if len(msgs) else ""),
+        sender_ip=flow.sender_ip or _mode(msgs[SENDER_IP]),
+        sender_address=flow.sender_address or (_mode(msgs[SENDER_ADDRESS]) if fill_sender
+                                               else ""),
+        hostname=flow.hostname or _mode(msgs[HOSTNAME]),
+        ptr=flow.ptr or _mode(msgs["ptr"]),
         first_seen=stamps.min() if len(stamps) else flow.first_seen,
         last_seen=stamps.max() if len(stamps) else flow.last_seen,
         sources=tuple(sorted(sources)),
-        subjects=_top(msgs[SUBJECT]) if len(msgs) else flow.subjects,
-        message_id_hosts=_top(h for h in msgs[MESSAGE_ID].map(_id_host) if h) if len(msgs)
-        else flow.message_id_hosts,
+        subjects=_top(msgs[SUBJECT]),
+        message_id_hosts=_top(msgs["msgid_host"]),
         hours=hours or flow.hours,
         weekdays=weekdays or flow.weekdays,
-        sighted_messages=len(msgs) or flow.sighted_messages,
+        sighted_messages=len(msgs),
     )
+
+
+def same_text(values: pd.Series, text: str) -> pd.Series:
+    """``values == text`` ignoring case, without spelling out every row of a categorical."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hits = [c for c in values.cat.categories if str(c).lower() == text.lower()]
+        return values.isin(hits)
+    return values.astype(str).str.lower() == text.lower()
 
 
 def _counts(frame: pd.DataFrame) -> TlsCounts:
@@ -154,16 +166,21 @@ def _forced(frame: pd.DataFrame) -> bool | None:
     return bool(any(values)) if values else None
 
 
-def unit_of(direction: str, connector: str, address: str, ip: str, recipient_domain: str) -> str:
-    """Who a connector's TLS mix is attributed to. Outbound TLS is negotiated by the receiving
-    server, so outbound mail is attributed to the recipient domain; inbound mail without a
-    connector comes from other organizations' servers, one IP each; behind a tenant connector
-    every device relays through the same IP, so the sender address tells them apart."""
+def units(msgs: pd.DataFrame, direction: str, connector: str) -> pd.Series:
+    """Who a connector's TLS mix is attributed to, per message. Outbound TLS is negotiated by
+    the receiving server, so outbound mail is attributed to the recipient domain; inbound mail
+    without a connector comes from other organizations' servers, one IP each; behind a tenant
+    connector every device relays through the same IP, so the sender address tells them
+    apart. Labels: ``to:<domain>``, ``ip:<address>`` or the sender address."""
+    address = msgs[SENDER_ADDRESS].astype(str)
+    ip = msgs[SENDER_IP].astype(str)
+    by_sender = address.where(address != "", ("ip:" + ip).where(ip != "", ""))
     if direction == "outbound":
-        return f"to:{recipient_domain}" if recipient_domain else sender_key(address, ip)
-    if not connector and ip:
-        return f"ip:{ip}"
-    return sender_key(address, ip)
+        domain = msgs["recipient_domain"].astype(str)
+        return ("to:" + domain).where(domain != "", by_sender)
+    if not connector:
+        return ("ip:" + ip).where(ip != "", by_sender)
+    return by_sender
 
 
 def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], list[dict]]:
@@ -180,7 +197,7 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
         table = (records.groupby([DAY, TLS])[MESSAGES].sum().unstack(fill_value=0)
                  .reindex(index=days, columns=list(TLS_VERSIONS), fill_value=0))
         on_connector = exo_msgs[(exo_msgs[DIRECTION] == direction)
-                                & (exo_msgs[CONNECTOR].str.lower() == connector.lower())
+                                & same_text(exo_msgs[CONNECTOR], connector)
                                 & exo_msgs["day"].isin(days)] if len(exo_msgs) else exo_msgs
         base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
                     tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
@@ -192,11 +209,8 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
             counts = _counts(records)
             flows.append(replace(base, tls=counts, legacy_likelihood=counts.at_risk_share))
             continue
-        keys = [unit_of(direction, connector, a, i, r) for a, i, r in
-                zip(on_connector[SENDER_ADDRESS], on_connector[SENDER_IP],
-                    on_connector["recipient_domain"], strict=True)]
-        on_connector = on_connector.assign(_sender=keys)
-        senders = sorted(set(keys))
+        on_connector = on_connector.assign(_sender=units(on_connector, direction, connector))
+        senders = sorted(pd.unique(on_connector["_sender"]))
         volumes = (on_connector.groupby(["day", "_sender"]).size().unstack(fill_value=0)
                    .reindex(index=days, columns=senders, fill_value=0))
         observed = _observed_by_sender(detail, on_connector, scope, direction, connector)
@@ -250,11 +264,11 @@ def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, scope:
     if detail.empty:
         return {}
     mine = detail[(detail["scope"] == scope) & (detail[DIRECTION] == direction)
-                  & (detail[CONNECTOR].str.lower() == connector.lower())
+                  & same_text(detail[CONNECTOR], connector)
                   & (detail[TLS] != "unknown")]
     if mine.empty:
         return {}
-    joined = mine.merge(on_connector[[MESSAGE_ID, "_sender"]], on=MESSAGE_ID, how="inner")
+    joined = mine.merge(on_connector[["key", "_sender"]], on="key", how="inner")
     out: dict[str, np.ndarray] = {}
     for sender, rows in joined.groupby("_sender"):
         vec = np.zeros(len(TLS_VERSIONS))
@@ -276,7 +290,7 @@ def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
                     sender_address=address, auth_user=_mode(records[AUTH_USER]) or address,
                     auth_protocol=_mode(records[AUTH_PROTOCOL]), local_port=587,
                     sources=tuple(sorted(set(records[SOURCE]))))
-        mine = msgs[(msgs["realm"] == "exo") & (msgs[SENDER_ADDRESS] == address)] \
+        mine = msgs[(msgs["realm"] == "exo") & same_text(msgs[SENDER_ADDRESS], address)] \
             if len(msgs) else msgs
         flows.append(enrich(flow, mine))
     return flows
@@ -289,9 +303,10 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
         return []
     rows = rows.copy()
     if len(msgs):  # trace detail names the message; the trace names its sender
-        ident = msgs[msgs["realm"] == "exo"][[MESSAGE_ID, SENDER_ADDRESS, SENDER_IP]]
-        ident = ident[ident[MESSAGE_ID] != ""].drop_duplicates(MESSAGE_ID)
-        rows = rows.merge(ident, on=MESSAGE_ID, how="left", suffixes=("", "_trace"))
+        ident = msgs[msgs["realm"] == "exo"][["key", SENDER_ADDRESS, SENDER_IP]]
+        ident = ident.drop_duplicates("key")
+        ident = ident.assign(**{c: ident[c].astype(str) for c in (SENDER_ADDRESS, SENDER_IP)})
+        rows = rows.merge(ident, on="key", how="left", suffixes=("", "_trace"))
         for col in (SENDER_ADDRESS, SENDER_IP):
             rows[col] = rows[col].where(rows[col] != "", rows[f"{col}_trace"].fillna(""))
     # An Exchange server's send hop is the server's own TLS, whoever the envelope sender is.
@@ -326,7 +341,7 @@ def _same_sender(msgs: pd.DataFrame, scope: str, address: str, ip: str) -> pd.Da
     pool = msgs[msgs["realm"] == realm] if realm else msgs[msgs["realm"] != "exo"]
     mask = pd.Series(True, index=pool.index)
     if address:
-        mask &= pool[SENDER_ADDRESS] == address
+        mask &= same_text(pool[SENDER_ADDRESS], address)
     if ip:
         mask &= pool[SENDER_IP] == ip
     return pool[mask]

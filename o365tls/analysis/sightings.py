@@ -1,0 +1,323 @@
+"""Identity-only sightings, reduced as they stream in, then merged into one row per message.
+
+A tenant's message trace can have tens of millions of rows; keeping them as text would not fit
+in memory. :class:`SightingReducer` keeps, per row, a 64-bit hash of the message id and small
+integer codes into shared code books (sender, IP, HELO, reverse DNS, connector, recipient
+domain, subject, Message-ID host, source file), collapsing the recipients of a message within
+each chunk. :meth:`SightingReducer.messages` then merges the sightings of one message across
+chunks and files (the same message is in the trace, the historical search and once per
+recipient), preferring the richest export for each field, and places each message on a
+connector and a direction. Reducers merge exactly (:meth:`SightingReducer.absorb`), so files
+can be read in parallel and combined.
+
+Subjects are the one field kept only in part: their text is kept when a subject recurs in a
+chunk or is among a sender's most frequent ones there, which is what device classification
+looks at (a scanner's default subject); one-off subjects count as "no subject kept".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import (
+    CONNECTOR,
+    DIRECTION,
+    EVENT,
+    HOSTNAME,
+    INBOUND,
+    MESSAGE_ID,
+    OUTBOUND,
+    PTR,
+    RECIPIENT_ADDRESS,
+    ROW,
+    SENDER_ADDRESS,
+    SENDER_IP,
+    SOURCE,
+    SUBJECT,
+    TIMESTAMP,
+)
+from .connectors import ConnectorBook
+
+# Which export's value wins when two disagree: the message trace is the most complete.
+FORMAT_RANK = {"message-trace": 0, "historical-summary": 1, "historical-extended": 2,
+               "exchange-tracking-log": 3}
+ON_PREM_FORMATS = frozenset({"exchange-tracking-log"})
+_DIRECTIONS = ("", INBOUND, OUTBOUND)
+_TEXT_FIELDS = ("sender", "ip", "host", "ptr", "conn", "rdom", "subject", "mhost", "source")
+_NAT = np.iinfo(np.int64).min
+_SUBJECTS_PER_CHUNK = 500
+_SUBJECTS_PER_SENDER = 3
+
+MESSAGE_COLUMNS = ["realm", "key", TIMESTAMP, "day", SENDER_ADDRESS, SENDER_IP, HOSTNAME, PTR,
+                   CONNECTOR, "connector_type", DIRECTION, SUBJECT, "msgid_host", "to_tenant",
+                   "recipient_domain", "source", "sources", "submission"]
+
+
+class Codebook:
+    """Text <-> small integer codes, shared by every chunk; code 0 is the empty string."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {"": 0}
+        self.values: list[str] = [""]
+
+    def code(self, text: str) -> int:
+        found = self.index.get(text)
+        if found is None:
+            found = self.index[text] = len(self.values)
+            self.values.append(text)
+        return found
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        lookup = np.fromiter((self.code("" if u is None else str(u)) for u in uniques),
+                             dtype=np.int32, count=len(uniques))
+        out = np.zeros(len(values), dtype=np.int32)
+        valid = codes >= 0
+        out[valid] = lookup[codes[valid]]
+        return out
+
+    def remap(self, other: Codebook) -> np.ndarray:
+        """Codes of ``other`` translated into this book (adding what is new)."""
+        return np.fromiter((self.code(v) for v in other.values), dtype=np.int32,
+                           count=len(other.values))
+
+    def categorical(self, codes: np.ndarray) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=pd.Index(self.values, dtype=object))
+
+
+def _hash(values: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(values.astype(str), index=False).to_numpy(np.uint64,
+                                                                               copy=True)
+
+
+def message_keys(message_ids: pd.Series, sources: pd.Series, rows: pd.Series) -> np.ndarray:
+    """The merge key of a message: its id, or (file, row) when it has none."""
+    keys = _hash(message_ids)
+    missing = (message_ids == "").to_numpy()
+    if missing.any():
+        local = sources[missing].astype(str) + "#" + rows[missing].astype(str)
+        keys[missing] = _hash(local)
+    return keys
+
+
+def _after_at(values: pd.Series) -> pd.Series:
+    text = values.astype("str")
+    return text.str.replace(r"^[^@]*@", "", regex=True).where(text.str.contains("@",
+                                                                                  regex=False), "")
+
+
+class SightingReducer:
+    def __init__(self) -> None:
+        self.books = {name: Codebook() for name in _TEXT_FIELDS}
+        self.parts: dict[str, list[np.ndarray]] = {}
+        self.rdom_rows = np.zeros(1, dtype=np.int64)  # rows per recipient-domain code
+        self.rows = 0
+
+    # -- streaming ------------------------------------------------------------------------
+    def add(self, frame: pd.DataFrame, fmt: str) -> None:
+        """Reduce one chunk of canonical sightings from a file of format ``fmt``."""
+        if frame.empty:
+            return
+        n = len(frame)
+        self.rows += n
+        books = self.books
+        mid = frame[MESSAGE_ID].astype("str")
+        rdom = _after_at(frame[RECIPIENT_ADDRESS]).str.lower()
+        cols = {
+            "key": message_keys(mid, frame[SOURCE], frame[ROW]),
+            # An on-prem server's receive and send hops are different hops of one message.
+            "realm": (np.where(frame[EVENT].astype(str).str.upper() == "SEND", 2, 1)
+                      if fmt in ON_PREM_FORMATS else np.zeros(n)).astype(np.int8),
+            "rank": np.full(n, FORMAT_RANK.get(fmt, 9), dtype=np.int8),
+            "ts": _nanos(frame[TIMESTAMP]),
+            "sender": books["sender"].encode(frame[SENDER_ADDRESS]),
+            "ip": books["ip"].encode(frame[SENDER_IP]),
+            "host": books["host"].encode(frame[HOSTNAME]),
+            "ptr": books["ptr"].encode(frame[PTR]),
+            "conn": books["conn"].encode(frame[CONNECTOR]),
+            "direction": frame[DIRECTION].map({d: i for i, d in enumerate(_DIRECTIONS)})
+            .fillna(0).to_numpy(np.int8),
+            "rdom": books["rdom"].encode(rdom),
+            "mhost": books["mhost"].encode(_after_at(mid).str.strip("<> ").str.lower()),
+            "source": books["source"].encode(frame[SOURCE]),
+        }
+        cols["subject"] = self._subjects(frame[SUBJECT], cols["sender"])
+        counts = np.bincount(cols["rdom"], minlength=len(books["rdom"].values))
+        self._count_rdoms(counts)
+        # One row per message, hop and recipient domain within the chunk.
+        keep = ~pd.DataFrame({"k": cols["key"], "r": cols["rdom"],
+                              "h": cols["realm"]}).duplicated().to_numpy()
+        for name, values in cols.items():
+            self.parts.setdefault(name, []).append(values[keep])
+
+    def _subjects(self, subjects: pd.Series, senders: np.ndarray) -> np.ndarray:
+        text = subjects.astype("str").fillna("")
+        frame = pd.DataFrame({"s": senders, "t": text})
+        counts = frame.value_counts().reset_index(name="n")
+        counts = counts[counts["t"] != ""]
+        recurring = counts.groupby("t")["n"].sum()
+        kept = set(recurring[recurring >= 2].nlargest(_SUBJECTS_PER_CHUNK).index)
+        kept |= set(counts.sort_values("n", ascending=False, kind="stable")
+                    .groupby("s").head(_SUBJECTS_PER_SENDER)["t"])
+        book = self.books["subject"]
+        lookup = {t: book.code(t) for t in kept}
+        return text.map(lookup).fillna(0).to_numpy(np.int32)
+
+    def _count_rdoms(self, counts: np.ndarray) -> None:
+        if len(counts) > len(self.rdom_rows):
+            grown = np.zeros(len(counts), dtype=np.int64)
+            grown[: len(self.rdom_rows)] = self.rdom_rows
+            self.rdom_rows = grown
+        self.rdom_rows[: len(counts)] += counts
+
+    def absorb(self, other: SightingReducer) -> None:
+        """Merge another reducer's rows (files read elsewhere) into this one, exactly."""
+        maps = {name: self.books[name].remap(other.books[name]) for name in _TEXT_FIELDS}
+        for name, pieces in other.parts.items():
+            for values in pieces:
+                self.parts.setdefault(name, []).append(
+                    maps[name][values] if name in maps else values)
+        remapped = np.zeros(len(self.books["rdom"].values), dtype=np.int64)
+        np.add.at(remapped, maps["rdom"][: len(other.rdom_rows)], other.rdom_rows)
+        self._count_rdoms(remapped)
+        self.rows += other.rows
+
+    # -- merging ----------------------------------------------------------------------------
+    def recipient_domains(self) -> pd.Series:
+        """Rows per recipient domain (for guessing the tenant's own domains)."""
+        values = self.books["rdom"].values
+        counts = pd.Series(self.rdom_rows[: len(values)], index=values[: len(self.rdom_rows)])
+        return counts[(counts.index != "") & (counts > 0)].sort_values(ascending=False)
+
+    def messages(self, tenant: set[str], book: ConnectorBook, known_connectors: set[str],
+                 submitters: set[str]) -> pd.DataFrame:
+        """One row per message and realm (columns :data:`MESSAGE_COLUMNS`; text columns are
+        categorical)."""
+        if not self.parts:
+            return _empty()
+        col = {name: np.concatenate(pieces) for name, pieces in self.parts.items()}
+        rdom_tenant = np.array([v in tenant for v in self.books["rdom"].values], dtype=bool)
+        col["outside"] = np.where(rdom_tenant[col["rdom"]], 0, col["rdom"]).astype(np.int32)
+        col["to_tenant"] = rdom_tenant[col["rdom"]].astype(np.int8)
+        order = np.lexsort((col["ts"], col["rank"], col["key"], col["realm"]))
+        for name in list(col):
+            col[name] = col[name][order]
+        change = np.ones(len(order), dtype=bool)
+        change[1:] = (col["key"][1:] != col["key"][:-1]) | (col["realm"][1:] != col["realm"][:-1])
+        starts = np.flatnonzero(change)
+        out = {"realm": col["realm"][starts], "key": col["key"][starts]}
+        for name in ("sender", "ip", "host", "ptr", "conn", "direction", "subject", "mhost",
+                     "source", "outside"):
+            out[name] = _first_nonzero(col[name], starts)
+        ts = np.where(col["ts"] == _NAT, np.iinfo(np.int64).max, col["ts"])
+        first = np.minimum.reduceat(ts, starts)
+        out["ts"] = np.where(first == np.iinfo(np.int64).max, _NAT, first)
+        out["to_tenant"] = np.minimum.reduceat(col["to_tenant"], starts).astype(bool)
+        out["sources"] = self._source_sets(col["source"], starts, out["source"])
+        del col
+        return self._frame(out, tenant, book, known_connectors, submitters)
+
+    def _source_sets(self, sources: np.ndarray, starts: np.ndarray,
+                     first: np.ndarray) -> pd.Categorical:
+        """Every file that saw each message ("which file said what"), as a categorical of
+        file-name sets (names joined by NUL). Up to 62 files are tracked per message exactly,
+        as a bit set; beyond that, the first file stands for the rest."""
+        names = self.books["source"].values
+        if len(names) > 63:
+            masks = (np.int64(1) << np.minimum(first, 62).astype(np.int64))
+            labels = {int(1 << c): (names[c],) for c in range(min(len(names), 63))}
+        else:
+            masks = np.bitwise_or.reduceat(np.int64(1) << sources.astype(np.int64), starts)
+            labels = {}
+        codes, uniques = pd.factorize(masks)
+        sets = [labels.get(int(m)) or tuple(sorted(names[i] for i in range(len(names))
+                                                   if int(m) >> i & 1 and names[i]))
+                for m in uniques]
+        # NUL never occurs in a path: it joins a set's file names into one category label.
+        joined = pd.Index(["\0".join(files) for files in sets], dtype=object)
+        return pd.Categorical.from_codes(codes, categories=joined) if len(sets) \
+            else pd.Categorical([])
+
+    def _frame(self, out: dict, tenant: set[str], book: ConnectorBook,
+               known_connectors: set[str], submitters: set[str]) -> pd.DataFrame:
+        b = self.books
+        exo = out["realm"] == 0
+        # Connectors: a name Exchange Online knows (configured, or in a connector report) is
+        # kept; Microsoft's own receive connectors (historical search) are no tenant connector.
+        known = {c.lower() for c in known_connectors} | set(book.by_name)
+        conn_names = b["conn"].values
+        foreign = np.array([bool(v) and v.lower() not in known for v in conn_names], dtype=bool)
+        if known_connectors or book.by_name:
+            out["conn"] = np.where(exo & foreign[out["conn"]], 0, out["conn"])
+        # Direction: explicit, else tenant mail to outside recipients only is outbound.
+        sender_domain = np.array([v.rsplit("@", 1)[1].lower() in tenant if "@" in v else False
+                                  for v in b["sender"].values], dtype=bool)
+        guessed = np.where(sender_domain[out["sender"]] & ~out["to_tenant"], 2, 1)
+        direction = np.where(out["direction"] > 0, out["direction"], guessed)
+        # Inbound mail without a connector: the configured sender IP ranges place it.
+        conn_type = np.zeros(len(direction), dtype=np.int32)
+        types = Codebook()
+        for code in np.unique(out["conn"]):
+            info = book.get(conn_names[code]) if code else None
+            if info is not None:
+                conn_type[out["conn"] == code] = types.code(info.connector_type)
+        loose = exo & (out["conn"] == 0) & (direction == 1) & (out["ip"] > 0)
+        for ip_code in np.unique(out["ip"][loose]):
+            info = book.for_ip(b["ip"].values[ip_code])
+            if info is not None:
+                hit = loose & (out["ip"] == ip_code)
+                out["conn"][hit] = b["conn"].code(info.name)
+                conn_type[hit] = types.code(info.connector_type)
+        submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
+        stamps = pd.to_datetime(out["ts"], utc=True)
+        return pd.DataFrame({
+            "realm": pd.Categorical.from_codes(out["realm"],
+                                               categories=["exo", "on-prem", "on-prem-send"]),
+            "key": out["key"],
+            TIMESTAMP: stamps,
+            "day": stamps.floor("D"),
+            SENDER_ADDRESS: b["sender"].categorical(out["sender"]),
+            SENDER_IP: b["ip"].categorical(out["ip"]),
+            HOSTNAME: b["host"].categorical(out["host"]),
+            PTR: b["ptr"].categorical(out["ptr"]),
+            CONNECTOR: b["conn"].categorical(out["conn"]),
+            "connector_type": types.categorical(conn_type),
+            DIRECTION: pd.Categorical.from_codes(direction, categories=list(_DIRECTIONS)),
+            SUBJECT: b["subject"].categorical(out["subject"]),
+            "msgid_host": b["mhost"].categorical(out["mhost"]),
+            "to_tenant": out["to_tenant"],
+            "recipient_domain": b["rdom"].categorical(out["outside"]),
+            "source": b["source"].categorical(out["source"]),
+            "sources": out["sources"],
+            "submission": exo & submitter_codes[out["sender"]],
+        })
+
+
+def _first_nonzero(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per group (rows from each start to the next), the first value that is not 0."""
+    position = np.where(values != 0, np.arange(len(values)), len(values))
+    first = np.minimum.reduceat(position, starts)
+    padded = np.append(values, values.dtype.type(0))
+    return padded[first]
+
+
+def _nanos(stamps: pd.Series) -> np.ndarray:
+    values = pd.to_datetime(stamps, utc=True)
+    out = values.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    out[values.isna().to_numpy()] = _NAT
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in MESSAGE_COLUMNS})
+    frame["key"] = frame["key"].astype(np.uint64)
+    frame[TIMESTAMP] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["day"] = pd.Series(dtype="datetime64[ns, UTC]")
+    for col in ("to_tenant", "submission"):
+        frame[col] = frame[col].astype(bool)
+    for col in (SENDER_ADDRESS, SENDER_IP, HOSTNAME, PTR, CONNECTOR, "connector_type",
+                DIRECTION, SUBJECT, "msgid_host", "recipient_domain", "source", "sources",
+                "realm"):
+        frame[col] = frame[col].astype(str)
+    return frame
