@@ -34,14 +34,15 @@ class Review:
 def review(paths, *, options: Options | None = None, exceptions: str | Path | None = None,
            history_db: str | Path | None = None, tenant: str = DEFAULT_TENANT,
            redact_key: str | None = None, format: str | None = None,
-           encoding: str | None = None, progress=None, today: date | None = None) -> Review:
+           encoding: str | None = None, progress=None, today: date | None = None,
+           jobs: int = 1, scheduler: str | None = None) -> Review:
     """Everything but writing: raises :class:`~o365tls.errors.InputError` when nothing usable
     could be read."""
     options = options or Options()
     today = today or options.today or datetime.now(UTC).date()
     risks = load_exceptions(exceptions) if exceptions else []  # bad file: fail before reading
     data = gather(paths, format=format, encoding=encoding, progress=progress,
-                  since=options.since, until=options.until)
+                  since=options.since, until=options.until, jobs=jobs, scheduler=scheduler)
     if not [r for r in data.inputs if not r.fatal]:
         problems = "; ".join(f"{r.path}: {r.issues[0].message}" for r in data.inputs
                              if r.issues) or "no files found"

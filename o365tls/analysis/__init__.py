@@ -5,32 +5,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
-from ..importers.base import empty
-from ..importers.loader import Dataset, iter_load
+from ..importers.loader import Dataset
 from ..schema import (
-    CONNECTORS,
     GRAIN,
-    GRAIN_PERIOD,
     INBOUND,
     MESSAGE_ID,
     MESSAGES,
-    OBSERVATIONS,
     ROW,
     SENDER_ADDRESS,
-    SIGHTINGS,
     SOURCE,
     TIMESTAMP,
     TLS,
 )
 from . import devices, remediation
 from .connectors import ConnectorBook
+from .evidence import Evidence, gather
 from .flows import Flow, from_aggregates, from_messages, from_submissions
 from .groups import group
 from .messages import domain_of, link_by_volume, tenant_domains
@@ -38,8 +34,8 @@ from .model import DIRECT_SEND, PRIORITIES, FlowEvidence, TlsCounts
 from .observations import COUNTED, DAY, prepare
 from .paths import path_of
 from .results import GROUPINGS, Finding, Results
-from .scopes import EXO_SUBMISSION, add_scope
-from .sightings import SightingReducer, message_keys
+from .scopes import EXO_SUBMISSION
+from .sightings import message_keys
 
 
 @dataclass(frozen=True)
@@ -60,9 +56,10 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     streamed :class:`Evidence` of :func:`gather` (what the commands use: bounded memory)."""
     options = options or Options()
     today = options.today or datetime.now(UTC).date()
-    evidence = data if isinstance(data, Evidence) else Evidence.of(data, options)
+    evidence = data if isinstance(data, Evidence) else Evidence.of(data, options.since,
+                                                                   options.until)
     book = ConnectorBook.from_frame(evidence.connectors)
-    obs = prepare(evidence.observations)
+    obs = prepare(evidence.ordered_observations())
     obs["key"] = message_keys(obs[MESSAGE_ID], obs[SOURCE], obs[ROW])
     submitters = obs.loc[obs["scope"] == EXO_SUBMISSION, SENDER_ADDRESS]
     tenant = tenant_domains(evidence.sightings.recipient_domains(), submitters, options.domains)
@@ -100,83 +97,6 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         notes=tuple(notes),
         attribution=tuple(_with_finding_ids(attribution_rows, flows_t)),
     )
-
-
-def _within(frame: pd.DataFrame, since, until) -> pd.DataFrame:
-    """Keep records inside --since/--until; period-grained records (no date) always stay."""
-    if since is None and until is None:
-        return frame
-    stamps = frame[TIMESTAMP]
-    keep = stamps.isna()
-    inside = pd.Series(True, index=frame.index)
-    if since is not None:
-        inside &= stamps >= _utc(since)
-    if until is not None:
-        inside &= stamps < _utc(until)
-    if GRAIN in frame.columns:
-        keep |= frame[GRAIN] == GRAIN_PERIOD
-    return frame[keep | (inside & stamps.notna())]
-
-
-def _utc(moment) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-@dataclass
-class Evidence:
-    """Everything the analysis needs from the inputs, gathered as they stream: TLS records
-    as a frame, identity-only sightings reduced to compact codes, connector configuration."""
-
-    observations: pd.DataFrame
-    sightings: SightingReducer
-    connectors: pd.DataFrame
-    inputs: list = field(default_factory=list)
-
-    @classmethod
-    def of(cls, data: Dataset, options: Options | None = None) -> Evidence:
-        options = options or Options()
-        formats = {r.path: r.format for r in data.inputs}
-        reducer = SightingReducer()
-        sightings = _within(add_scope(data.sightings, formats), options.since, options.until)
-        for fmt, part in sightings.groupby("format", sort=True):
-            reducer.add(part, str(fmt))
-        observations = _within(add_scope(data.observations, formats), options.since,
-                               options.until)
-        return cls(observations, reducer, data.connectors, list(data.inputs))
-
-    def absorb(self, other: Evidence) -> None:
-        """Add another gathering (files read elsewhere) to this one."""
-        self.observations = pd.concat([self.observations, other.observations],
-                                      ignore_index=True)
-        self.sightings.absorb(other.sightings)
-        self.connectors = pd.concat([self.connectors, other.connectors], ignore_index=True)
-        self.inputs.extend(other.inputs)
-
-
-def gather(paths, *, format: str | None = None, encoding: str | None = None,
-           progress=None, since=None, until=None) -> Evidence:
-    """Read ``paths`` streaming into :class:`Evidence`: memory grows with the number of
-    messages kept as codes, not with the size of the files."""
-    reports: dict = {}
-    parts: dict[str, list[pd.DataFrame]] = {OBSERVATIONS: [], CONNECTORS: []}
-    reducer = SightingReducer()
-    for report, batch in iter_load(paths, format=format, encoding=encoding, progress=progress,
-                                   reports=reports):
-        if not len(batch.frame):
-            continue
-        frame = add_scope(batch.frame, {report.path: report.format})
-        if batch.kind == SIGHTINGS:
-            reducer.add(_within(frame, since, until), report.format or "")
-        elif batch.kind == OBSERVATIONS:
-            parts[OBSERVATIONS].append(_within(frame, since, until))
-        else:
-            parts[CONNECTORS].append(batch.frame)
-    observations = pd.concat(parts[OBSERVATIONS], ignore_index=True) if parts[OBSERVATIONS] \
-        else add_scope(empty(OBSERVATIONS), {})
-    connectors = pd.concat(parts[CONNECTORS], ignore_index=True) if parts[CONNECTORS] \
-        else empty(CONNECTORS)
-    return Evidence(observations, reducer, connectors, list(reports.values()))
 
 
 def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFrame:

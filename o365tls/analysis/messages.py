@@ -44,7 +44,9 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
         & (msgs[SENDER_IP] != "") & ~msgs["submission"]
     if named.empty or not loose.any():
         return msgs, notes
-    per_ip = msgs[loose].groupby([SENDER_IP, "day"], observed=True).size()
+    mine = msgs.loc[loose, [SENDER_IP, "day"]]
+    mine = mine.assign(day=mine["day"].astype("datetime64[ns, UTC]"))  # days are categorical
+    per_ip = mine.groupby([SENDER_IP, "day"], observed=True).size()
     links: dict[str, str] = {}
     for ip, days in per_ip.groupby(level=0, observed=True):
         days = days.droplevel(0)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..importers.values import map_unique
+
 EXO = "exo"
 EXO_SUBMISSION = "exo-submission"
 ON_PREM_PREFIX = "on-prem"
@@ -48,7 +50,7 @@ def is_on_prem(scope: str) -> bool:
 def add_scope(frame: pd.DataFrame, formats: dict[str, str | None]) -> pd.DataFrame:
     """Add ``format`` and ``scope`` columns from the source file's format."""
     out = frame.copy()
-    out["format"] = out["source"].map(lambda s: formats.get(s) or "")
-    servers = out["server"] if "server" in out.columns else pd.Series("", index=out.index)
-    out["scope"] = [scope_of(f, s) for f, s in zip(out["format"], servers, strict=True)]
+    names = {src: formats.get(src) or "" for src in pd.unique(out["source"])}
+    out["format"] = map_unique(out["source"], names).astype(object)
+    out["scope"] = map_unique(out["format"], lambda f: scope_of(f)).astype(object)
     return out

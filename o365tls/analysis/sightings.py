@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..importers.values import map_unique
 from ..schema import (
     CONNECTOR,
     DIRECTION,
@@ -136,7 +137,8 @@ class SightingReducer:
             "host": books["host"].encode(frame[HOSTNAME]),
             "ptr": books["ptr"].encode(frame[PTR]),
             "conn": books["conn"].encode(frame[CONNECTOR]),
-            "direction": frame[DIRECTION].map({d: i for i, d in enumerate(_DIRECTIONS)})
+            "direction": map_unique(frame[DIRECTION], {d: i for i, d in
+                                                       enumerate(_DIRECTIONS)})
             .fillna(0).to_numpy(np.int8),
             "rdom": books["rdom"].encode(rdom),
             "mhost": books["mhost"].encode(_after_at(mid).str.strip("<> ").str.lower()),
@@ -149,7 +151,7 @@ class SightingReducer:
         keep = ~pd.DataFrame({"k": cols["key"], "r": cols["rdom"],
                               "h": cols["realm"]}).duplicated().to_numpy()
         for name, values in cols.items():
-            self.parts.setdefault(name, []).append(values[keep])
+            self.parts.setdefault(name, []).append(_narrow(values[keep], name, self.books))
 
     def _subjects(self, subjects: pd.Series, senders: np.ndarray) -> np.ndarray:
         text = subjects.astype("str").fillna("")
@@ -162,7 +164,7 @@ class SightingReducer:
                     .groupby("s").head(_SUBJECTS_PER_SENDER)["t"])
         book = self.books["subject"]
         lookup = {t: book.code(t) for t in kept}
-        return text.map(lookup).fillna(0).to_numpy(np.int32)
+        return map_unique(text, lookup).fillna(0).to_numpy(np.int32)
 
     def _count_rdoms(self, counts: np.ndarray) -> None:
         if len(counts) > len(self.rdom_rows):
@@ -196,7 +198,9 @@ class SightingReducer:
         categorical)."""
         if not self.parts:
             return _empty()
-        col = {name: np.concatenate(pieces) for name, pieces in self.parts.items()}
+        col = {}
+        for name in list(self.parts):  # the parts are consumed as they are joined
+            col[name] = np.concatenate(self.parts.pop(name))
         rdom_tenant = np.array([v in tenant for v in self.books["rdom"].values], dtype=bool)
         col["outside"] = np.where(rdom_tenant[col["rdom"]], 0, col["rdom"]).astype(np.int32)
         col["to_tenant"] = rdom_tenant[col["rdom"]].astype(np.int8)
@@ -271,12 +275,13 @@ class SightingReducer:
                 conn_type[hit] = types.code(info.connector_type)
         submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
         stamps = pd.to_datetime(out["ts"], utc=True)
+        days = stamps.floor("D")
         return pd.DataFrame({
             "realm": pd.Categorical.from_codes(out["realm"],
                                                categories=["exo", "on-prem", "on-prem-send"]),
             "key": out["key"],
             TIMESTAMP: stamps,
-            "day": stamps.floor("D"),
+            "day": pd.Categorical(days),  # a few dozen days: one byte a message
             SENDER_ADDRESS: b["sender"].categorical(out["sender"]),
             SENDER_IP: b["ip"].categorical(out["ip"]),
             HOSTNAME: b["host"].categorical(out["host"]),
@@ -292,6 +297,19 @@ class SightingReducer:
             "sources": out["sources"],
             "submission": exo & submitter_codes[out["sender"]],
         })
+
+
+def _narrow(values: np.ndarray, name: str, books: dict[str, Codebook]) -> np.ndarray:
+    """Code arrays in the smallest integer type the code book needs so far (concatenation
+    widens them again): most books hold a few thousand texts, and every byte counts at ten
+    million rows."""
+    if name not in books:
+        return values
+    size = len(books[name].values)
+    for dtype in (np.int8, np.int16):
+        if size <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values
 
 
 def _first_nonzero(values: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -15,10 +15,12 @@ from .common import (
     FormatOpt,
     HistoryOpt,
     InventoryOpt,
+    JobsOpt,
     PathsArg,
     QuietOpt,
     RedactKeyOpt,
     RulesOpt,
+    SchedulerOpt,
     SinceOpt,
     TenantOpt,
     UntilOpt,
@@ -43,6 +45,8 @@ def analyze(
     tenant: TenantOpt = "default",
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
+    jobs: JobsOpt = 1,
+    scheduler: SchedulerOpt = None,
     fail_on_findings: Annotated[bool, typer.Option(
         "--fail-on-findings", help="Exit 3 when at-risk flows that are not accepted exist.")]
         = False,
@@ -72,6 +76,7 @@ def analyze(
         paths, options=analysis_options(inventory, rules, domain, since, until),
         exceptions=exceptions, history_db=history, tenant=tenant,
         redact_key=redact_key if redact else None, format=format, encoding=encoding,
+        jobs=jobs, scheduler=scheduler,
         progress=progress(quiet))
     report = o365tls.ReportOptions(title=title, client=client, author=author, logo=logo,
                                    template_dir=template_dir, trend=rv.trend)

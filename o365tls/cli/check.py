@@ -15,9 +15,11 @@ from .common import (
     FormatOpt,
     HistoryOpt,
     InventoryOpt,
+    JobsOpt,
     PathsArg,
     RedactKeyOpt,
     RulesOpt,
+    SchedulerOpt,
     SinceOpt,
     TenantOpt,
     UntilOpt,
@@ -45,6 +47,8 @@ def check(
     until: UntilOpt = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
+    jobs: JobsOpt = 1,
+    scheduler: SchedulerOpt = None,
     redact_key: RedactKeyOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -57,7 +61,7 @@ def check(
     rv = o365tls.review(
         paths, options=analysis_options(inventory, rules, domain, since, until),
         exceptions=exceptions, history_db=history, tenant=tenant, redact_key=redact_key,
-        format=format, encoding=encoding)
+        format=format, encoding=encoding, jobs=jobs, scheduler=scheduler)
     worst = LEVELS.index(fail_on)
     failing = [f for f in rv.results.findings
                if not f.accepted and LEVELS.index(f.priority or "low") <= worst]

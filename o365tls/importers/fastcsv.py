@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -22,7 +22,9 @@ import pyarrow.csv as pacsv
 from ..quality import FileReport
 from .sample import TEXT, Sample, normalize_header
 
-BLOCK_BYTES = 32 * 1024 * 1024
+#: Raw bytes per block: large enough for pyarrow to use every core, small enough that a block
+#: and its conversions stay a few hundred MB whatever the file size.
+BLOCK_BYTES = 16 * 1024 * 1024
 ROW_COLUMN = "__row__"
 
 
@@ -39,8 +41,12 @@ def eligible(sample: Sample) -> bool:
             and len(sample.delimiter) == 1 and len(set(sample.header)) == len(sample.header))
 
 
-def read_blocks(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
+def read_blocks(sample: Sample, report: FileReport,
+                columns: Iterable[str] | None = None) -> Iterator[pd.DataFrame]:
     header = list(sample.header)
+    wanted = set(columns) if columns is not None else None
+    # The first column is always converted: repeated header rows are spotted through it.
+    include = [h for i, h in enumerate(header) if wanted is None or i == 0 or h in wanted]
     first_key = normalize_header(header[0])
     first_limit = len(header[0]) + 8
     header_keys = [normalize_header(h) for h in header]
@@ -49,6 +55,7 @@ def read_blocks(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
         pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True,
                            invalid_row_handler=_refuse),
         pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
+                             include_columns=include,
                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
     done = 0
@@ -74,7 +81,10 @@ def read_blocks(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
         frame = _drop_repeated_headers(frame, table, header, header_keys, first_key,
                                        first_limit, report)
         done = int(numbers[-1])
+        del table
         yield frame
+        # Freed blocks go back to the system, so the peak does not creep with the file size.
+        pa.default_memory_pool().release_unused()
 
 
 class _Refused(Exception):
@@ -95,10 +105,10 @@ def _drop_repeated_headers(frame, table, header, header_keys, first_key, first_l
     if not pc.any(near).as_py():
         return frame
     hits = []
+    keys = dict(zip(header, header_keys, strict=True))
+    names = [c for c in frame.columns if c in keys]
     for i in pc.indices_nonzero(near).to_pylist():
-        row = [str(frame.iat[i, j]) for j in range(len(header))]
-        if normalize_header(row[0]) == first_key and \
-                [normalize_header(v) for v in row] == header_keys:
+        if all(normalize_header(str(frame.at[frame.index[i], c])) == keys[c] for c in names):
             hits.append(i)
     for i in hits:
         report.reject(int(frame[ROW_COLUMN].iat[i]), "repeated-header",
@@ -116,8 +126,8 @@ def _utf8_blocks(sample: Sample) -> Iterator[bytes]:
         while True:
             raw = fh.read(BLOCK_BYTES)
             final = not raw
-            text = decoder.decode(raw, final=final)  # validates UTF-8 too
-            data = carry + (raw if utf8 else text.encode("utf-8"))
+            # UTF-8 is passed through (pyarrow validates it); anything else is transcoded.
+            data = carry + (raw if utf8 else decoder.decode(raw, final=final).encode("utf-8"))
             if not skipped:
                 data, ok = _skip_lines(data, sample.skip_lines, final)
                 if not ok:

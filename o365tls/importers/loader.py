@@ -3,18 +3,19 @@ its content, read it in chunks, and account for every row."""
 
 from __future__ import annotations
 
+import codecs
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..quality import FileReport
 from ..schema import CONNECTORS, KINDS, OBSERVATIONS, SIGHTINGS, TIMESTAMP
 from .base import Batch, Format, LoadContext, empty
-from .sample import BINARY, EMPTY, JSON, Sample, normalize_header, take_sample
-from .sources import expand_paths
+from .sample import BINARY, EMPTY, JSON, MAX_COLUMNS, Sample, normalize_header, take_sample
+from .sources import Source, expand_paths
 
 Progress = Callable[[str, FileReport], None]
 
@@ -79,22 +80,59 @@ def iter_load(paths, *, format: str | None = None, encoding: str | None = None,
     """Yield (file report, batch of canonical records) for every input, streaming. Pass a dict
     as ``reports`` to receive one report per input, including files that yield no records;
     reports are complete once the iterator is exhausted (records spanning files come last)."""
-    from . import FORMATS_BY_NAME
-
-    forced = None
-    if format is not None:
-        forced = FORMATS_BY_NAME.get(format)
-        if forced is None:
-            raise InputError(f"unknown format {format!r}",
-                             hint="run `o365tls formats` for the names")
+    forced = forced_format(format)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(f"unknown encoding {encoding!r}",
+                             hint="use a Python codec name: utf-8, utf-16-le, cp1252...") from None
     sources, refusals = expand_paths(list(paths))
-    context = LoadContext(reports=reports if reports is not None else {})
+    reports = reports if reports is not None else {}
     for refusal in refusals:
-        report = FileReport(refusal.display)
-        report.fail(refusal.code, refusal.message)
-        context.reports[refusal.display] = report
+        report = refused(refusal)
+        reports[refusal.display] = report
         if progress:
             progress("refused", report)
+    yield from iter_sources(sources, forced=forced, encoding=encoding, progress=progress,
+                            reports=reports)
+
+
+def forced_format(name: str | None) -> Format | None:
+    """The format ``--format`` names, or None; an unknown name is an error."""
+    from . import FORMATS_BY_NAME
+
+    if name is None:
+        return None
+    fmt = FORMATS_BY_NAME.get(name)
+    if fmt is None:
+        raise InputError(f"unknown format {name!r}", hint="run `o365tls formats` for the names")
+    return fmt
+
+
+def refused(refusal) -> FileReport:
+    report = FileReport(refusal.display)
+    report.fail(refusal.code, refusal.message)
+    return report
+
+
+def format_of(source: Source, forced: Format | None, encoding: str | None) -> str | None:
+    """The format a source would be read as (for planning parallel work); None if unknown."""
+    if forced is not None:
+        return forced.name
+    try:
+        fmt = identify(take_sample(source, encoding))
+    except (OSError, UnicodeError, LookupError):
+        return None
+    return fmt.name if fmt else None
+
+
+def iter_sources(sources: list[Source], *, forced: Format | None = None,
+                 encoding: str | None = None, progress: Progress | None = None,
+                 reports: dict[str, FileReport] | None = None,
+                 ) -> Iterator[tuple[FileReport, Batch]]:
+    """:func:`iter_load` for sources already found (a worker's share of the files)."""
+    context = LoadContext(reports=reports if reports is not None else {})
     used_formats: list[Format] = []
     for source in sources:
         report = FileReport(source.display)
@@ -104,7 +142,16 @@ def iter_load(paths, *, format: str | None = None, encoding: str | None = None,
         except OSError as exc:
             report.fail("unreadable", f"cannot read: {exc}")
             continue
+        except (UnicodeError, LookupError) as exc:  # --encoding utf-16 on a file without BOM
+            report.fail("undecodable", f"cannot be read as {encoding}: {exc}; try another "
+                                       "--encoding, or none to let o365tls detect it")
+            continue
         report.encoding = sample.encoding_label
+        if len(sample.header) > MAX_COLUMNS:
+            report.fail("too-many-columns",
+                        f"the header has {len(sample.header)} columns; no export o365tls reads "
+                        f"has more than {MAX_COLUMNS}: is this the right file?")
+            continue
         fmt = forced or identify(sample)
         if fmt is None:
             report.fail(*_unrecognised(sample))

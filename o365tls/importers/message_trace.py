@@ -71,7 +71,15 @@ def _raw_frames(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
         if records:
             yield records_frame(records, report)
     else:
-        yield from read_table(sample, report)
+        yield from read_table(sample, report, columns=_used_columns(sample))
+
+
+def _used_columns(sample: Sample) -> list[str]:
+    from .table import column_for
+
+    groups = (RECEIVED, SENDER, RECIPIENT, FROM_IP, TO_IP, MESSAGE_ID_COLS, TRACE_ID,
+              ("Subject",), ("Status", "Delivery status"), ("Size", "Size (bytes)"))
+    return [c for group in groups if (c := column_for(sample.header, *group))]
 
 
 def convert(raw: pd.DataFrame, report: FileReport,

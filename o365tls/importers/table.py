@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
 from ..quality import FileReport
 from . import fastcsv
-from .sample import Sample, clean_header_name, dedupe, normalize_header
+from .sample import MAX_COLUMNS, Sample, clean_header_name, dedupe, normalize_header
 
 #: Fields longer than this are a parse error, not a memory problem.
 MAX_FIELD_CHARS = 8 * 1024 * 1024
@@ -35,8 +35,8 @@ def open_text(sample: Sample) -> io.TextIOWrapper:
                             errors="strict")
 
 
-def read_table(sample: Sample, report: FileReport,
-               chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
+def read_table(sample: Sample, report: FileReport, chunk_rows: int | None = None,
+               columns: Iterable[str] | None = None) -> Iterator[pd.DataFrame]:
     """Yield frames of raw strings: the sample's header as columns plus ``__row__``, the
     1-based data-row number. Rows with the wrong number of fields and repeated header rows are
     rejected here; every other row is yielded for the importer to use or reject.
@@ -48,7 +48,7 @@ def read_table(sample: Sample, report: FileReport,
     done = 0
     if chunk_rows is None and fastcsv.eligible(sample):
         try:
-            for frame in fastcsv.read_blocks(sample, report):
+            for frame in fastcsv.read_blocks(sample, report, columns):
                 done = int(frame[ROW_COLUMN].iloc[-1]) if len(frame) else done
                 yield frame
             return
@@ -80,6 +80,12 @@ def _read_tolerant(sample: Sample, report: FileReport, chunk_rows: int | None,
                 first = fields[0]
                 if first.startswith("#"):
                     if sample.log_fields and first.startswith("#Fields:"):
+                        if len(fields) > MAX_COLUMNS:  # a frame that wide would never end
+                            report.note(row_no + 1, "too-many-columns",
+                                        f"a '#Fields:' line names {len(fields)} fields (more "
+                                        f"than {MAX_COLUMNS}); ignored, the lines after it are "
+                                        "read with the field list before it")
+                            continue
                         # A concatenated log may change its field list: flush, then switch.
                         if rows:
                             yield _frame(header, rows, numbers)

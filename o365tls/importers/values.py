@@ -38,7 +38,7 @@ def parse_datetimes(values: pd.Series, culture: str | None = None) -> tuple[pd.S
     """Parse ``values`` (strings) to UTC timestamps. Returns (timestamps with NaT where a value
     could not be read, the culture used). Naive times are UTC, as Exchange exports them.
     Pass the culture found in an earlier chunk of the same file to keep it stable."""
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    text = values.astype("str").fillna("").str.strip()
     present = text != ""
     if not present.any():
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]"), culture
@@ -47,9 +47,10 @@ def parse_datetimes(values: pd.Series, culture: str | None = None) -> tuple[pd.S
     best: tuple[int, str | None, pd.Series] | None = None
     for name, fmt in candidates:
         if fmt == "ISO8601":
-            parsed = pd.to_datetime(probe, format="ISO8601", errors="coerce", utc=True)
+            parsed = pd.to_datetime(probe, format="ISO8601", errors="coerce", utc=True,
+                                    cache=False)
         else:
-            parsed = pd.to_datetime(probe, format=fmt, errors="coerce", utc=True)
+            parsed = _strptime(probe, fmt)
         hits = int(parsed.notna().sum())
         if best is None or hits > best[0]:
             best = (hits, name, parsed)
@@ -59,6 +60,12 @@ def parse_datetimes(values: pd.Series, culture: str | None = None) -> tuple[pd.S
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     out[present] = best[2].astype("datetime64[ns, UTC]")
     return out, (best[1] if best[0] else culture)
+
+
+def _strptime(text: pd.Series, fmt: str) -> pd.Series:
+    """One fixed format; values that do not fit (31/02 included) are NaT. ``cache=False``:
+    timestamps rarely repeat, and pandas' de-duplication costs more than it saves."""
+    return pd.to_datetime(text, format=fmt, errors="coerce", utc=True, cache=False)
 
 
 def _candidates(probe: pd.Series, culture: str | None) -> list[tuple[str, str]]:
@@ -146,6 +153,15 @@ def split_endpoint(value: str) -> tuple[str, int]:
     return match.group("ip"), int(match.group("port") or 0)
 
 
+def map_unique(values: pd.Series, mapping) -> pd.Series:
+    """``values.map(mapping)`` computed once per distinct value (``mapping`` is a dict or a
+    function): exports repeat a few thousand values millions of times."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    get = mapping.get if isinstance(mapping, dict) else mapping
+    mapped = pd.Series([get(u) for u in uniques], dtype=object)
+    return pd.Series(mapped.to_numpy()[codes], index=values.index)
+
+
 @lru_cache(maxsize=65536)
 def is_ip(text: str) -> bool:
     # Cached: a busy export repeats a few thousand IPs millions of times.
@@ -161,8 +177,8 @@ def is_ip(text: str) -> bool:
 def clean_ip(values: pd.Series) -> pd.Series:
     """IP text, or empty where the value is not an IP address."""
     text = values.astype(str).str.strip()
-    valid = {v: is_ip(v) for v in pd.unique(text)}
-    return text.where(text.map(valid), "")
+    valid = map_unique(text, is_ip).astype(bool)
+    return text.where(valid, "")
 
 
 _USELESS = re.compile(r"^System\.(Collections|Object)|^Microsoft\.Exchange\.Data\.", re.IGNORECASE)
@@ -190,7 +206,7 @@ def split_multi(value: object) -> tuple[str, ...]:
     if text.startswith("["):
         try:
             items = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             items = None
         if isinstance(items, list):
             return tuple(str(v).strip() for v in items if str(v).strip())

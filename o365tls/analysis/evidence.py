@@ -1,0 +1,210 @@
+"""Gathering the evidence: every input read once, streaming, on one core, several, or a Dask
+cluster, into the same :class:`Evidence`.
+
+Files are independent except Exchange protocol logs, whose SMTP sessions run across the hourly
+files: those are read together, in one task. Every other file is a task of its own. Workers
+return partial :class:`Evidence` objects (canonical TLS records, a
+:class:`~.sightings.SightingReducer`, connector configuration, file reports) and the
+coordinator combines them in file order, so a parallel or distributed run gives the same
+``findings.json`` as a local one. Dask workers must see the input paths (a shared disk).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..errors import InputError, UsageError
+from ..importers.base import empty
+from ..importers.loader import (
+    Dataset,
+    forced_format,
+    format_of,
+    iter_sources,
+    refused,
+)
+from ..importers.sources import Source, expand_paths
+from ..schema import (
+    CONNECTORS,
+    GRAIN,
+    GRAIN_PERIOD,
+    OBSERVATIONS,
+    ROW,
+    SIGHTINGS,
+    SOURCE,
+    TIMESTAMP,
+)
+from .scopes import add_scope
+from .sightings import SightingReducer
+
+#: Formats whose records span files and must be read by one task, in file order.
+TOGETHER = frozenset({"exchange-protocol-log"})
+
+
+def within(frame: pd.DataFrame, since, until) -> pd.DataFrame:
+    """Keep records inside --since/--until; period-grained records (no date) always stay."""
+    if since is None and until is None:
+        return frame
+    stamps = frame[TIMESTAMP]
+    keep = stamps.isna()
+    inside = pd.Series(True, index=frame.index)
+    if since is not None:
+        inside &= stamps >= _utc(since)
+    if until is not None:
+        inside &= stamps < _utc(until)
+    if GRAIN in frame.columns:
+        keep |= frame[GRAIN] == GRAIN_PERIOD
+    return frame[keep | (inside & stamps.notna())]
+
+
+def _utc(moment) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+@dataclass
+class Evidence:
+    """Everything the analysis needs from the inputs, gathered as they stream: TLS records
+    as a frame, identity-only sightings reduced to compact codes, connector configuration,
+    and one report per input."""
+
+    observations: pd.DataFrame
+    sightings: SightingReducer
+    connectors: pd.DataFrame
+    inputs: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, data: Dataset, since=None, until=None) -> Evidence:
+        """The evidence of an already loaded :class:`~o365tls.importers.Dataset`."""
+        formats = {r.path: r.format for r in data.inputs}
+        reducer = SightingReducer()
+        sightings = within(add_scope(data.sightings, formats), since, until)
+        for fmt, part in sightings.groupby("format", sort=True):
+            reducer.add(part, str(fmt))
+        observations = within(add_scope(data.observations, formats), since, until)
+        return cls(observations, reducer, data.connectors, list(data.inputs))
+
+    def absorb(self, other: Evidence) -> None:
+        """Add another gathering (files read elsewhere) to this one."""
+        frames = [f for f in (self.observations, other.observations) if len(f)]
+        if frames:
+            self.observations = pd.concat(frames, ignore_index=True)
+        self.sightings.absorb(other.sightings)
+        frames = [f for f in (self.connectors, other.connectors) if len(f)]
+        if frames:
+            self.connectors = pd.concat(frames, ignore_index=True)
+        self.inputs.extend(other.inputs)
+
+    def ordered_observations(self) -> pd.DataFrame:
+        """TLS records in input order (file, then row): the same order however they were
+        gathered, so that de-duplication keeps the same copy."""
+        rank = {r.path: i for i, r in enumerate(self.inputs)}
+        obs = self.observations
+        if obs.empty:
+            return obs
+        order = pd.DataFrame({"f": obs[SOURCE].map(rank).fillna(len(rank)), "r": obs[ROW]})
+        return obs.iloc[order.sort_values(["f", "r"], kind="stable").index].reset_index(
+            drop=True)
+
+
+def gather(paths, *, format: str | None = None, encoding: str | None = None,
+           progress=None, since=None, until=None, jobs: int = 1,
+           scheduler: str | None = None) -> Evidence:
+    """Read ``paths`` into :class:`Evidence`, streaming: memory grows with the number of
+    messages kept as codes, not with the size of the files. ``jobs`` > 1 reads files on that
+    many local processes; ``scheduler`` (a Dask scheduler address) reads them on a cluster."""
+    forced = forced_format(format)
+    sources, refusals = expand_paths(list(paths))
+    refused_reports = [refused(r) for r in refusals]
+    if (jobs or 1) <= 1 and not scheduler:
+        evidence = gather_sources(sources, forced.name if forced else None, encoding, since,
+                                  until, progress)
+    else:
+        tasks = plan(sources, forced, encoding)
+        args = [(task, forced.name if forced else None, encoding, since, until, None)
+                for task in tasks]
+        parts = _run_dask(scheduler, args) if scheduler else _run_local(jobs, args)
+        evidence = _combine(parts)
+        position = {s.display: i for i, s in enumerate(sources)}
+        evidence.inputs.sort(key=lambda r: position.get(r.path, len(position)))
+        if progress:
+            for report in evidence.inputs:
+                progress("done", report)
+    evidence.inputs[:0] = refused_reports
+    return evidence
+
+
+def plan(sources: list[Source], forced, encoding: str | None) -> list[list[Source]]:
+    """Tasks in file order: protocol logs together, every other file on its own."""
+    tasks: list[list[Source]] = []
+    together: list[Source] | None = None
+    for source in sources:
+        if format_of(source, forced, encoding) in TOGETHER:
+            if together is None:
+                together = []
+                tasks.append(together)
+            together.append(source)
+        else:
+            tasks.append([source])
+    return tasks
+
+
+def gather_sources(sources: list[Source], format_name: str | None, encoding: str | None,
+                   since, until, progress=None) -> Evidence:
+    """One task: read these sources into a partial :class:`Evidence` (runs in workers)."""
+    reports: dict = {}
+    parts: dict[str, list[pd.DataFrame]] = {OBSERVATIONS: [], CONNECTORS: []}
+    reducer = SightingReducer()
+    forced = forced_format(format_name)
+    for report, batch in iter_sources(sources, forced=forced, encoding=encoding,
+                                      progress=progress, reports=reports):
+        if not len(batch.frame):
+            continue
+        if batch.kind == CONNECTORS:
+            parts[CONNECTORS].append(batch.frame)
+            continue
+        frame = within(add_scope(batch.frame, {report.path: report.format}), since, until)
+        if batch.kind == SIGHTINGS:
+            reducer.add(frame, report.format or "")
+        else:
+            parts[OBSERVATIONS].append(frame)
+    observations = pd.concat(parts[OBSERVATIONS], ignore_index=True) if parts[OBSERVATIONS] \
+        else add_scope(empty(OBSERVATIONS), {})
+    connectors = pd.concat(parts[CONNECTORS], ignore_index=True) if parts[CONNECTORS] \
+        else empty(CONNECTORS)
+    return Evidence(observations, reducer, connectors, list(reports.values()))
+
+
+def _combine(parts: list[Evidence]) -> Evidence:
+    combined = Evidence(add_scope(empty(OBSERVATIONS), {}), SightingReducer(),
+                        empty(CONNECTORS), [])
+    for part in parts:
+        combined.absorb(part)
+    return combined
+
+
+def _call(args: tuple) -> Evidence:
+    return gather_sources(*args)
+
+
+def _run_local(jobs: int, args: list[tuple]) -> list[Evidence]:
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(_call, args))
+
+
+def _run_dask(address: str, args: list[tuple]) -> list[Evidence]:
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise UsageError("--scheduler needs Dask's distributed scheduler",
+                         hint="pip install 'o365tls[dask]'") from exc
+    try:
+        client = Client(address, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {address} ({exc})",
+                         hint="check --scheduler, or use --jobs N on this machine") from exc
+    with client:
+        futures = [client.submit(_call, a, pure=False) for a in args]
+        return client.gather(futures)
