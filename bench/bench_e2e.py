@@ -1,0 +1,151 @@
+"""End-to-end benchmark: ``o365tls analyze`` against a bare polars parse and group-by.
+
+For each scenario the same generated files are read by
+
+* ``o365tls analyze DIR -o OUT -q`` (import, analysis and every report), and
+* a polars baseline that only parses the CSV and counts messages per sender and day (for
+  protocol logs: per session), i.e. the least work any tool must do on these files,
+
+each in a fresh process, measuring wall time and peak RSS (``wait4``). It prints one table with
+the ratio and checks the targets of the scale issue:
+
+* a 2M-row message trace with its connector report within 2.5x of the baseline;
+* protocol logs with N SMTP sessions within 3x (1M sessions by default: about 4 GB);
+* peak memory under 1 GB on a 10M-row message trace (about 3.9 GB of CSV);
+* time growing linearly: 10x the rows at most 11x the time.
+
+Usage (from the repository root; data goes to bench/data/e2e, git-ignored)::
+
+    .venv/bin/python bench/bench_e2e.py                        # every scenario, full sizes
+    .venv/bin/python bench/bench_e2e.py --only trace,linear    # a subset
+    .venv/bin/python bench/bench_e2e.py --scale 0.1            # everything ten times smaller
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+POLARS_TRACE = r"""
+import sys, polars as pl
+# Export-Csv: a "#TYPE" line, then the header; every field quoted.
+lf = pl.scan_csv(sys.argv[1], skip_rows=1, infer_schema=False, encoding="utf8-lossy")
+out = (lf.with_columns(pl.col("Received").str.slice(0, 10).alias("day"))
+         .group_by(["SenderAddress", "FromIP", "day"]).agg(pl.len()).collect())
+report = pl.read_csv(sys.argv[2], infer_schema=False)
+print(len(out), len(report))
+"""
+
+POLARS_LOGS = r"""
+import glob, sys, polars as pl
+fields = ["date-time", "connector-id", "session-id", "sequence-number", "local-endpoint",
+          "remote-endpoint", "event", "data", "context"]
+files = sorted(glob.glob(sys.argv[1] + "/*.LOG"))
+lf = pl.concat([pl.scan_csv(f, comment_prefix="#", has_header=False, new_columns=fields,
+                            infer_schema=False) for f in files])
+out = lf.group_by("session-id").agg(pl.len(), pl.col("context").str.contains("TLS").any()).collect()
+print(len(out))
+"""
+
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command in a fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 3):
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def generate(folder: Path, **sizes) -> Path:
+    manifest = folder / "manifest.json"
+    if manifest.exists() and json.loads(manifest.read_text()).get("sizes") == sizes:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    args = [PY, str(ROOT / "bench" / "generate.py"), str(folder), "--seed", "1"]
+    only = []
+    if sizes.get("trace"):
+        args += ["--trace-rows", str(sizes["trace"])]
+        only += ["trace", "connector"]
+    if sizes.get("sessions"):
+        args += ["--sessions", str(sizes["sessions"])]
+        only += ["protocol"]
+    subprocess.run([*args, "--only", ",".join(only)], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    manifest.write_text(json.dumps({"sizes": sizes}))
+    return folder
+
+
+def o365tls(folder: Path, inputs: list[Path]) -> tuple[float, float]:
+    out = folder / "out"
+    return run([PY, "-m", "o365tls", "analyze", *map(str, inputs), "-o", str(out), "-q"])
+
+
+def trace_inputs(folder: Path) -> list[Path]:
+    return [folder / "message_trace.csv", folder / "connector_report.csv"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=str(ROOT / "bench" / "data" / "e2e"))
+    parser.add_argument("--only", default="trace,logs,memory,linear")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every size")
+    opts = parser.parse_args()
+    data, only = Path(opts.data), set(opts.only.split(","))
+    size = lambda n: max(1000, int(n * opts.scale))  # noqa: E731
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.machine()}")
+    rows = []
+
+    def compare(name, folder, inputs, baseline, limit):
+        ours = o365tls(folder, inputs)
+        base = run([PY, "-c", baseline, *map(str, inputs)])
+        ratio = ours[0] / base[0]
+        rows.append((name, ours, base, f"{ratio:.2f}x", "ok" if ratio <= limit else
+                     f"MISSED (target {limit}x)"))
+
+    if "trace" in only:
+        folder = generate(data / "trace2m", trace=size(2_000_000))
+        compare(f"trace {size(2_000_000):,} rows", folder, trace_inputs(folder), POLARS_TRACE,
+                2.5)
+    if "logs" in only:
+        folder = generate(data / "logs", sessions=size(1_000_000))
+        compare(f"protocol logs {size(1_000_000):,} sessions", folder,
+                [folder / "protocol_log"], POLARS_LOGS, 3.0)
+    if "memory" in only:
+        folder = generate(data / "trace10m", trace=size(10_000_000))
+        ours = o365tls(folder, trace_inputs(folder))
+        rows.append((f"memory: trace {size(10_000_000):,} rows", ours, None,
+                     f"{ours[1]:.0f} MB", "ok" if ours[1] < 1024 else "MISSED (target 1 GB)"))
+    if "linear" in only:
+        small = generate(data / "linear-small", trace=size(200_000))
+        large = generate(data / "linear-large", trace=size(2_000_000))
+        t_small, t_large = o365tls(small, trace_inputs(small)), o365tls(large, trace_inputs(large))
+        ratio = t_large[0] / t_small[0]
+        rows.append((f"linear: {size(200_000):,} -> {size(2_000_000):,} rows", t_large, t_small,
+                     f"{ratio:.1f}x time", "ok" if ratio <= 11 else "MISSED (target 11x)"))
+
+    print(f"{'scenario':<34} {'o365tls s':>10} {'MB':>7} {'baseline s':>11} {'MB':>7} "
+          f"{'ratio':>12}  verdict")
+    for name, ours, base, ratio, verdict in rows:
+        b_time = f"{base[0]:.1f}" if base else "-"
+        b_mem = f"{base[1]:.0f}" if base else "-"
+        print(f"{name:<34} {ours[0]:>10.1f} {ours[1]:>7.0f} {b_time:>11} {b_mem:>7} "
+              f"{ratio:>12}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
