@@ -180,3 +180,11 @@ def test_terminal_output_has_no_escape_sequences(tmp_path):
     evil.write_text("a,b\n1,2\n", encoding="utf-8")
     result = cli("inspect", str(tmp_path))
     assert "\x1b" not in result.stdout
+
+
+def test_a_logo_that_is_not_an_image_is_refused(tmp_path):
+    fake = tmp_path / "logo.png"
+    fake.write_text("<script>alert(1)</script>", encoding="utf-8")
+    result = cli("analyze", str(SAMPLES), "-o", str(tmp_path / "out"), "--logo", str(fake))
+    assert result.returncode == 2 and "not a PNG, JPEG, GIF or SVG image" in result.stderr
+    assert not (tmp_path / "out").exists()
