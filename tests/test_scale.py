@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,25 @@ def test_memory_stays_bounded_as_the_trace_grows(traces):
     small, large = peak_mb(traces[100_000]), peak_mb(traces[400_000])
     assert large < 600, (small, large)
     assert large - small < 120, (small, large)
+
+
+def test_progress_shows_on_a_terminal_and_stays_quiet_otherwise(tmp_path):
+    import pty
+
+    command = [sys.executable, "-m", "o365tls", "analyze", str(SAMPLES), "-o", str(tmp_path)]
+    piped = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and "rows/s" not in piped.stderr
+    chunks: list[bytes] = []
+
+    def read(fd: int) -> bytes:
+        data = os.read(fd, 65536)
+        chunks.append(data)
+        return data
+
+    status = pty.spawn(command, read)
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert "rows/s" in text and "files done" in text
+    quiet = []
+    pty.spawn([*command, "--quiet"], lambda fd: quiet.append(os.read(fd, 65536)) or quiet[-1])
+    assert b"rows/s" not in b"".join(quiet)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -67,15 +68,26 @@ def safe(text: object) -> str:
 
 
 def progress(quiet: bool = False):
-    """A progress printer for stderr, or None when quiet or not a terminal."""
+    """A progress printer for stderr (file, rows, rate, files done), or None when quiet or
+    when stderr is not a terminal (scheduled jobs keep clean logs)."""
     if quiet or not sys.stderr.isatty():
         return None
+    started = time.monotonic()
+    state = {"files": 0, "rows": 0, "file_rows": 0}
 
     def show(stage: str, report) -> None:
         if stage == "reading":
-            sys.stderr.write(f"\rreading {safe(report.path)[-60:]:<60} ({report.format})")
+            state["file_rows"] = 0
+        if stage in ("reading", "rows"):
+            rows = state["rows"] + report.rows_read
+            rate = rows / max(time.monotonic() - started, 1e-6)
+            name = safe(report.path)[-48:]
+            sys.stderr.write(f"\r{state['files']} files done; {name} ({report.format}): "
+                             f"{report.rows_read:,} rows, {rate:,.0f} rows/s  ")
         elif stage == "done":
-            sys.stderr.write(f"\r{'':<80}\r")
+            state["files"] += 1
+            state["rows"] += report.rows_read
+            sys.stderr.write(f"\r{'':<110}\r")
         sys.stderr.flush()
 
     return show

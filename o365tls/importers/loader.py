@@ -166,6 +166,8 @@ def iter_sources(sources: list[Source], *, forced: Format | None = None,
         try:
             for batch in fmt.read(sample, report, context):
                 _see(report, batch)
+                if progress:
+                    progress("rows", report)
                 yield report, batch
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             _failed(report, exc)
