@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Date forms, most specific first. The culture of a file is decided once, from the values
 # themselves: en-US writes AM/PM, en-GB writes dd/MM/yyyy in 24 hours, de-DE writes dd.MM.yyyy.
@@ -51,6 +53,9 @@ def parse_datetimes(values: pd.Series, culture: str | None = None) -> tuple[pd.S
                                     cache=False)
         else:
             parsed = _strptime(probe, fmt)
+        # pandas parses 1/1/0001 and 12/31/9999 (PowerShell's DateTime.MinValue/MaxValue) at
+        # second resolution; they do not fit the nanosecond column: not a usable time.
+        parsed = parsed.where((parsed >= _FIRST) & (parsed <= _LAST))
         hits = int(parsed.notna().sum())
         if best is None or hits > best[0]:
             best = (hits, name, parsed)
@@ -62,10 +67,28 @@ def parse_datetimes(values: pd.Series, culture: str | None = None) -> tuple[pd.S
     return out, (best[1] if best[0] else culture)
 
 
+_FIRST = pd.Timestamp.min.tz_localize("UTC")
+_LAST = pd.Timestamp.max.tz_localize("UTC")
+
+
 def _strptime(text: pd.Series, fmt: str) -> pd.Series:
-    """One fixed format; values that do not fit (31/02 included) are NaT. ``cache=False``:
-    timestamps rarely repeat, and pandas' de-duplication costs more than it saves."""
-    return pd.to_datetime(text, format=fmt, errors="coerce", utc=True, cache=False)
+    """One fixed format; values that do not fit (31/02 included) are NaT.
+
+    Arrow parses it (an order of magnitude faster than pandas), but Arrow rolls an impossible
+    day over into the next month (31/02 -> 03/03); such rows, whose parsed day is not the day
+    written, become NaT as pandas would have it."""
+    array = pa.array(text.astype("str"))
+    try:
+        parsed = pc.strptime(array, format=fmt, unit="s", error_is_null=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_datetime(text, format=fmt, errors="coerce", utc=True, cache=False)
+    numeric = [f for f in re.findall(r"%([a-zA-Z])", fmt) if f in "dmYHIMS"]
+    if "d" in numeric:
+        written = pc.extract_regex(array, r"^\s*(?P<f0>\d+)\D+(?P<f1>\d+)\D+(?P<f2>\d+)")
+        day = pc.cast(pc.struct_field(written, [numeric.index("d")]), pa.int64())
+        parsed = pc.if_else(pc.equal(pc.day(parsed), day), parsed, pa.scalar(None, parsed.type))
+    stamps = pd.Series(parsed.to_pandas().to_numpy(), index=text.index).dt.tz_localize("UTC")
+    return stamps.astype("datetime64[ns, UTC]")
 
 
 def _candidates(probe: pd.Series, culture: str | None) -> list[tuple[str, str]]:
