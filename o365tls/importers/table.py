@@ -46,7 +46,7 @@ def read_table(sample: Sample, report: FileReport, chunk_rows: int | None = None
     quote, bytes that do not decode) hands the rest of the file to the tolerant reader below,
     which picks up at the next record, so both paths give the same rows and issues."""
     done = 0
-    if chunk_rows is None and fastcsv.eligible(sample):
+    if fastcsv.eligible(sample):  # its blocks are bounded in bytes, whatever chunk_rows says
         try:
             for frame in fastcsv.read_blocks(sample, report, columns):
                 done = int(frame[ROW_COLUMN].iloc[-1]) if len(frame) else done
