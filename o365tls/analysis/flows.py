@@ -201,12 +201,17 @@ def _empty_code(values: pd.Series) -> int:
     return categories.index("") if "" in categories else -2
 
 
+# What attribution reads of each message; enrichment reads whole rows of one sender only.
+_ATTRIBUTION_COLUMNS = ["day", "key", SENDER_ADDRESS, SENDER_IP, "recipient_domain"]
+
+
 def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], list[dict]]:
     """Flows from counted connector-day aggregates, attributed to the senders sighted on the
     same connector, direction and days; and one attribution row per sender judged."""
     agg = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_DAY)]
     detail = obs[~obs[COUNTED] & (obs[GRAIN] == GRAIN_MESSAGE)]
-    exo_msgs = msgs[(msgs["realm"] == "exo") & ~msgs["submission"]] if len(msgs) else msgs
+    # Masks, not copies: at ten million messages every copy of the table costs half a GB.
+    usable = ((msgs["realm"] == "exo") & ~msgs["submission"]).to_numpy() if len(msgs) else None
     flows: list[Flow] = []
     rows: list[dict] = []
     for (scope, direction, connector), records in agg.groupby(
@@ -214,9 +219,13 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
         days = sorted(records[DAY].unique())
         table = (records.groupby([DAY, TLS])[MESSAGES].sum().unstack(fill_value=0)
                  .reindex(index=days, columns=list(TLS_VERSIONS), fill_value=0))
-        on_connector = exo_msgs[(exo_msgs[DIRECTION] == direction)
-                                & same_text(exo_msgs[CONNECTOR], connector)
-                                & exo_msgs["day"].isin(days)] if len(exo_msgs) else exo_msgs
+        if usable is not None:
+            hit = usable & (msgs[DIRECTION] == direction).to_numpy() \
+                & same_text(msgs[CONNECTOR], connector).to_numpy() \
+                & msgs["day"].isin(days).to_numpy()
+            on_connector = msgs.loc[hit, _ATTRIBUTION_COLUMNS]
+        else:
+            on_connector = msgs
         base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
                     tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
                     connector_type=_mode(records[CONNECTOR_TYPE]),
@@ -246,7 +255,8 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                 if est.verdict == "cannot-tell":
                     undecided.append(est.sender)
                 continue
-            mine = on_connector[on_connector["_sender"] == est.sender]
+            mine = msgs.loc[on_connector.index[(on_connector["_sender"] == est.sender)
+                                               .to_numpy()]]
             flow = replace(
                 base,
                 sender_key=est.sender,
@@ -260,8 +270,7 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                 extra={"recipient_domain": est.sender[3:]} if est.sender.startswith("to:")
                 else {},
             )
-            flows.append(enrich(flow, mine.drop(columns="_sender"),
-                                fill_sender=not est.sender.startswith("to:")))
+            flows.append(enrich(flow, mine, fill_sender=not est.sender.startswith("to:")))
         other = TlsCounts.of(zip(TLS_VERSIONS, result.other, strict=True))
         if other.messages:
             why = ("messages the sighted senders do not explain (mail not in the trace, or "

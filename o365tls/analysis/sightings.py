@@ -275,13 +275,21 @@ class SightingReducer:
                 conn_type[hit] = types.code(info.connector_type)
         submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
         stamps = pd.to_datetime(out["ts"], utc=True)
-        days = stamps.floor("D")
+        # Days as a categorical built from integers: no second timestamp column, no hashing.
+        day_numbers = np.where(out["ts"] == _NAT, -1, out["ts"] // 86_400_000_000_000)
+        day_values, day_codes = np.unique(day_numbers, return_inverse=True)
+        valid_days = day_values >= 0
+        day_index = pd.to_datetime(day_values[valid_days] * 86_400_000_000_000, utc=True)
+        remap = np.cumsum(valid_days) - 1
+        day_codes = np.where(valid_days[day_codes], remap[day_codes], -1)
+        days = pd.Categorical.from_codes(day_codes, categories=day_index)
+        del day_numbers, out["ts"]
         return pd.DataFrame({
             "realm": pd.Categorical.from_codes(out["realm"],
                                                categories=["exo", "on-prem", "on-prem-send"]),
             "key": out["key"],
             TIMESTAMP: stamps,
-            "day": pd.Categorical(days),  # a few dozen days: one byte a message
+            "day": days,  # a few dozen days: one byte a message
             SENDER_ADDRESS: b["sender"].categorical(out["sender"]),
             SENDER_IP: b["ip"].categorical(out["ip"]),
             HOSTNAME: b["host"].categorical(out["host"]),
