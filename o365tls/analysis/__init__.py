@@ -169,7 +169,7 @@ def _notes(flows: list[Flow], totals: TlsCounts, msgs: pd.DataFrame, obs: pd.Dat
                      "connector report already counts; they name senders but add no messages")
     if len(msgs):
         keys = {(f.direction, f.connector.lower()) for f in flows}
-        exo = msgs[msgs["realm"] == "exo"]
+        exo = msgs.loc[(msgs["realm"] == "exo").to_numpy(), ["direction", "connector"]]
         per = exo.groupby(["direction", "connector"], observed=True).size()
         loose = sum(int(n) for (d, c), n in per.items() if (str(d), str(c).lower()) not in keys)
         if loose:

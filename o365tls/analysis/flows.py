@@ -330,8 +330,8 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
         return []
     rows = rows.copy()
     if len(msgs):  # trace detail names the message; the trace names its sender
-        ident = msgs[msgs["realm"] == "exo"][["key", SENDER_ADDRESS, SENDER_IP]]
-        ident = ident.drop_duplicates("key")
+        wanted = ((msgs["realm"] == "exo") & msgs["key"].isin(rows["key"])).to_numpy()
+        ident = msgs.loc[wanted, ["key", SENDER_ADDRESS, SENDER_IP]].drop_duplicates("key")
         ident = ident.assign(**{c: ident[c].astype(str) for c in (SENDER_ADDRESS, SENDER_IP)})
         rows = rows.merge(ident, on="key", how="left", suffixes=("", "_trace"))
         for col in (SENDER_ADDRESS, SENDER_IP):

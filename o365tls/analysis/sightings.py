@@ -322,10 +322,12 @@ def _narrow(values: np.ndarray, name: str, books: dict[str, Codebook]) -> np.nda
 
 def _first_nonzero(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per group (rows from each start to the next), the first value that is not 0."""
-    position = np.where(values != 0, np.arange(len(values)), len(values))
+    index = np.int32 if len(values) < 2**31 - 1 else np.int64
+    position = np.where(values != 0, np.arange(len(values), dtype=index), len(values))
     first = np.minimum.reduceat(position, starts)
-    padded = np.append(values, values.dtype.type(0))
-    return padded[first]
+    del position
+    found = first < len(values)
+    return np.where(found, values[np.minimum(first, len(values) - 1)], 0).astype(values.dtype)
 
 
 def _nanos(stamps: pd.Series) -> np.ndarray:
