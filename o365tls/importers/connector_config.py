@@ -191,7 +191,7 @@ def read_multi(text: str) -> tuple[tuple[str, ...], str | None]:
     if text[:1] in ("{", "["):
         try:
             doc = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." deeper than any list
             doc = None
         if isinstance(doc, dict) and isinstance(doc.get("value"), list):
             doc = doc["value"]  # Windows PowerShell 5.1 wraps some arrays as {value, Count}

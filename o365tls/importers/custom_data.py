@@ -22,7 +22,9 @@ from dataclasses import dataclass
 # Items start at the beginning or after ";", with a one-letter type prefix ("S:", "I:").
 _ITEM_SPLIT = re.compile(r";\s*(?=[A-Za-z]:[A-Za-z])")
 _TYPE_PREFIX = re.compile(r"^[A-Za-z]:(?=[A-Za-z])")
-_PAIR = re.compile(r"\[\s*([^,\[\]]+?)\s*,\s*([^\[\]]*?)\s*\]")
+# Key and value are stripped by the caller: no \s* around the lazy groups, which made "[a   b]"
+# (no comma) backtrack quadratically.
+_PAIR = re.compile(r"\[([^,\[\]]+),([^\[\]]*)\]")
 _NAME = re.compile(r"(?:^|[;|,])\s*Name=([^;|]*)", re.IGNORECASE)
 
 SPAM_AGENT = "SFA"

@@ -75,10 +75,12 @@ _NO_CONNECTOR = re.compile(
     r"without\s+(?:a\s+)?connector|ohne\s+connector|sin\s+(?:un\s+)?conector|"
     r"zonder\s+(?:verbindingslijn|connector)|utan\s+koppling|sans\s+connecteur|"
     r"senza\s+connettore|sem\s+conector", re.IGNORECASE)
+# A direction word somewhere before "internet" (see _before_internet).
 _FROM_INTERNET = re.compile(
-    r"\b(?:from|aus|von|desde|de|van|från|depuis|dall'|da)\b.*internet", re.IGNORECASE)
+    r"\b(?:from|aus|von|desde|de|van|från|depuis|dall'|da)\b", re.IGNORECASE)
 _TO_INTERNET = re.compile(
-    r"\b(?:to|ins|an|a|hacia|naar|till|vers|verso|para)\b.*internet", re.IGNORECASE)
+    r"\b(?:to|ins|an|a|hacia|naar|till|vers|verso|para)\b", re.IGNORECASE)
+_INTERNET = re.compile("internet", re.IGNORECASE)
 _NO_TYPE = frozenset({"", "-", "–", "—", "n/a", "none"})
 INTERNET_TYPE = "Internet"
 
@@ -195,12 +197,24 @@ def parse_connector(text: str) -> tuple[str, str, bool]:
         text = match.group("name").strip()
     if _NO_CONNECTOR.search(text):
         if not direction:
-            if _FROM_INTERNET.search(text):
+            if _before_internet(_FROM_INTERNET, text):
                 direction = INBOUND
-            elif _TO_INTERNET.search(text):
+            elif _before_internet(_TO_INTERNET, text):
                 direction = OUTBOUND
         return "", direction, True
     return text, direction, False
+
+
+def _before_internet(words: re.Pattern, text: str) -> bool:
+    """``words`` occurs before an "internet" on the same line. One search per line, up to its
+    last "internet": "\\bde\\b.*internet" rescanned the rest of the text from every "de", which
+    took quadratic time on long names."""
+    for line in text.split("\n"):  # ".*" never crossed a line break
+        found = list(_INTERNET.finditer(line))
+        # One character past the start of "internet", so that "\b" after "dall'" sees its "i".
+        if found and words.search(line, 0, found[-1].start() + 1):
+            return True
+    return False
 
 
 def _forced(value: str, row: int, report: FileReport, column: str | None,

@@ -29,7 +29,7 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from .base import Batch, Format, LoadContext, canonical, pick
+from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .eac_tls import TlsColumns, breakdown, day_and_total, find_tls_columns, unknown_column_message
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
@@ -80,6 +80,19 @@ def detect(sample: Sample) -> bool:
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
     named = _columns(sample.header)
     tls = _tls_columns(sample.header, named)
+    # Only reachable with --format: detect() insists on these columns.
+    missing = ["Messages sent"] if not named["sent"] else []
+    if not tls.mapped:
+        missing.append("TLS 1.0 / TLS 1.1 / TLS 1.2")
+    if missing:
+        report.note(None, "missing-column",
+                    f"which column is this? No column could be read as {', '.join(missing)}; "
+                    f"the headers are: {', '.join(sample.header) or 'none'}. Rename them to "
+                    "the English report headers and run again")
+        for raw in read_table(sample, report):
+            reject_rows(report, raw[ROW_COLUMN], pd.Series(True, index=raw.index),
+                        "missing-column", f"not read: no {', '.join(missing)} column")
+        return
     for header in tls.unknown:
         report.note(None, "unknown-column", unknown_column_message(header), column=header)
     state = {"culture": None}
@@ -96,7 +109,8 @@ def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
     alive, stamps, sent = day_and_total(raw, report, named["date"], named["sent"], "bad-count",
                                         state)
     counts = breakdown(raw, tls, sent.fillna(0), alive, rows, report, "Messages sent")
-    senders = clean_address(pick(raw, named["sender"])).tolist()
+    senders = clean_address(pick(raw, named["sender"])).tolist() if named["sender"] \
+        else [""] * len(raw)
     protocols = pick(raw, named["protocol"]).str.strip().tolist() if named["protocol"] \
         else [""] * len(raw)
     out: dict[str, list] = {k: [] for k in (ROW, TIMESTAMP, SENDER_ADDRESS, AUTH_USER,

@@ -15,7 +15,7 @@ from ..quality import FileReport
 from ..schema import CONNECTORS, KINDS, OBSERVATIONS, SIGHTINGS, TIMESTAMP
 from .base import Batch, Format, LoadContext, empty
 from .sample import BINARY, EMPTY, JSON, MAX_COLUMNS, Sample, normalize_header, take_sample
-from .sources import Source, expand_paths
+from .sources import READ_ERRORS, Source, expand_paths
 
 Progress = Callable[[str, FileReport], None]
 
@@ -122,7 +122,7 @@ def format_of(source: Source, forced: Format | None, encoding: str | None) -> st
         return forced.name
     try:
         fmt = identify(take_sample(source, encoding))
-    except (OSError, UnicodeError, LookupError):
+    except (*READ_ERRORS, UnicodeError, LookupError):
         return None
     return fmt.name if fmt else None
 
@@ -139,8 +139,9 @@ def iter_sources(sources: list[Source], *, forced: Format | None = None,
         context.reports[source.display] = report
         try:
             sample = take_sample(source, encoding)
-        except OSError as exc:
-            report.fail("unreadable", f"cannot read: {exc}")
+        except READ_ERRORS as exc:
+            report.fail("bad-archive" if source.member else "unreadable",
+                        f"cannot read: {exc or type(exc).__name__}")
             continue
         except (UnicodeError, LookupError) as exc:  # --encoding utf-16 on a file without BOM
             report.fail("undecodable", f"cannot be read as {encoding}: {exc}; try another "
@@ -169,6 +170,10 @@ def iter_sources(sources: list[Source], *, forced: Format | None = None,
                 if progress:
                     progress("rows", report)
                 yield report, batch
+        except READ_ERRORS as exc:  # the input, not the importer: a damaged archive member
+            report.note(None, "bad-archive" if source.member else "unreadable",
+                        f"the file could not be read to its end ({exc or type(exc).__name__}); "
+                        "the rows before the damage were read")
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             _failed(report, exc)
         if report.rows_read == 0 and not report.fatal:

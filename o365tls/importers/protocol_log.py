@@ -64,6 +64,8 @@ STATE_KEY = NAME
 CHUNK_ROWS = 50_000
 
 _EVENTS = frozenset({"+", "-", "<", ">", "*"})
+_EARLIEST = pd.Timestamp.min.tz_localize("UTC")
+_LATEST = pd.Timestamp.max.tz_localize("UTC")
 _COMMAND = r"^\s*(?:EHLO|HELO|MAIL FROM|AUTH|X-EXPS|STARTTLS)\b"
 _TLS_LINE = re.compile(r"TLS protocol\s+(\S+)\s+negotiation succeeded"
                        r"(?:\s+using bulk encryption algorithm\s+([^\s,]+))?", re.IGNORECASE)
@@ -178,8 +180,10 @@ def _consume(raw: pd.DataFrame, report: FileReport, state: _State, direction: st
              out: _Records) -> None:
     rows = raw[ROW_COLUMN]
     when_text = pick(raw, "date-time")
-    # Exchange always writes ISO 8601 UTC here; anything else is a damaged line.
+    # Exchange always writes ISO 8601 UTC here; anything else is a damaged line, and so is a
+    # year outside pandas' nanosecond range ("0001" parses, then breaks the timestamp column).
     stamps = pd.to_datetime(when_text.str.strip(), format="ISO8601", errors="coerce", utc=True)
+    stamps = stamps.where((stamps >= _EARLIEST) & (stamps <= _LATEST))
     sid = pick(raw, "session-id").str.strip()
     event = pick(raw, "event").str.strip()
     data = pick(raw, "data")

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from .sources import Source
 
 SAMPLE_BYTES = 256 * 1024
+#: Header columns beyond which a file is refused: real exports have < 150 (Get-ReceiveConnector
+#: has ~100); tens of thousands made the readers slow and memory-hungry for no purpose.
+MAX_COLUMNS = 2_000
 _HEADER_SCAN_LINES = 40
 
 TEXT = "text"

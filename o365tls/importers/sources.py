@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,10 @@ MAX_MEMBER_BYTES = 8 * 1024**3
 MAX_COMPRESSION_RATIO = 400
 #: Members per archive.
 MAX_MEMBERS = 10_000
+#: What reading a file or a damaged archive member raises: a bad local header or CRC
+#: (BadZipFile), a corrupt deflate stream (zlib.error), a truncated bz2/lzma stream (EOFError),
+#: a compression method zipfile lacks (NotImplementedError), or the disk (OSError).
+READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError)
 
 # Files in a folder walk that are documentation or scripts, not exports. Named files are always
 # read; these are only skipped when a *folder* is searched, so that a folder with a README next
@@ -109,7 +114,7 @@ def _add_file(path: Path, sources: list[Source], refusals: list[Refusal]) -> Non
 def _add_archive(path: Path, sources: list[Source], refusals: list[Refusal]) -> None:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (*READ_ERRORS, ValueError) as exc:  # ValueError: a member name that is not UTF-8
         refusals.append(Refusal(str(path), "bad-archive", f"not a readable zip archive ({exc})"))
         return
     with archive:
@@ -130,8 +135,14 @@ def _add_archive(path: Path, sources: list[Source], refusals: list[Refusal]) -> 
             if name.startswith(".") or name.lower().startswith("readme") or \
                     name.lower().endswith(_SKIPPED_IN_FOLDERS):
                 continue
-            with archive.open(info) as fh:
-                magic = fh.read(4)
+            try:
+                with archive.open(info) as fh:
+                    magic = fh.read(4)
+            except (*READ_ERRORS, RuntimeError) as exc:  # RuntimeError: encrypted member
+                refusals.append(Refusal(display, "bad-archive",
+                                        f"the archive member cannot be read ({exc}); "
+                                        "unzip the archive and check its files"))
+                continue
             if magic in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
                 refusals.append(Refusal(display, "nested-archive",
                                         "archives inside archives are not opened; unzip it first"))

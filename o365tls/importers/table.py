@@ -18,6 +18,7 @@ import pandas as pd
 from ..quality import FileReport
 from . import fastcsv
 from .sample import MAX_COLUMNS, Sample, clean_header_name, dedupe, normalize_header
+from .sources import READ_ERRORS
 
 #: Fields longer than this are a parse error, not a memory problem.
 MAX_FIELD_CHARS = 8 * 1024 * 1024
@@ -134,6 +135,10 @@ def _read_tolerant(sample: Sample, report: FileReport, chunk_rows: int | None,
             report.note(row_no + 1, "parse-error",
                         f"unreadable CSV after row {row_no} ({exc}); the rest of the file was "
                         "not read")
+        except READ_ERRORS as exc:  # a damaged archive member: keep the rows read before it
+            report.note(row_no + 1, "bad-archive" if sample.source.member else "unreadable",
+                        f"the file could not be read after row {row_no} "
+                        f"({exc or type(exc).__name__}); the rest of it was not read")
     if rows:
         yield _frame(header, rows, numbers)
 

@@ -88,6 +88,7 @@ def _strptime(text: pd.Series, fmt: str) -> pd.Series:
         day = pc.cast(pc.struct_field(written, [numeric.index("d")]), pa.int64())
         parsed = pc.if_else(pc.equal(pc.day(parsed), day), parsed, pa.scalar(None, parsed.type))
     stamps = pd.Series(parsed.to_pandas().to_numpy(), index=text.index).dt.tz_localize("UTC")
+    stamps = stamps.where((stamps >= _FIRST) & (stamps <= _LAST))  # year 1 or 9999: no time
     return stamps.astype("datetime64[ns, UTC]")
 
 
@@ -123,7 +124,7 @@ def parse_bool(value: object) -> bool | None:
 
 def parse_int(values: pd.Series) -> pd.Series:
     """Integers from text such as ``1,234`` or ``1.234`` (thousands separators) or ``12.0``;
-    NaN where there is no number."""
+    NaN where there is no number, or none that fits 64 bits."""
     text = values.astype(str).str.strip()
     plain = text.str.fullmatch(r"\d{1,18}")
     if bool(plain.all()):  # the common case, without the regex work below
@@ -131,7 +132,10 @@ def parse_int(values: pd.Series) -> pd.Series:
     text = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
     # A separator followed by exactly three digits (and no other decimals) is a thousands mark.
     text = text.str.replace(r"(?<=\d)[.,](?=\d{3}(?:$|[.,]\d{3}))", "", regex=True)
-    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    # "inf", "1e999" and 20-digit numbers are no count: they made the int64 columns raise
+    # (or wrap around to negative sizes).
+    return numbers.where(numbers.abs() < 2.0**63)
 
 
 def parse_number(values: pd.Series) -> pd.Series:
