@@ -82,6 +82,9 @@ def _cases() -> dict[str, tuple[bytes, tuple[str | None, ...]]]:
                              for i in range(40_000)) + b"]", (None, "message-trace-detail")),
         "JSON nested 1,000,000 deep": (b"[" * 1_000_000 + b"]" * 1_000_000,
                                        (None, "connector-config", "message-trace")),
+        "latin-1 byte after a 300 KB UTF-8 sample": (
+            TRACE_HEADER + TRACE_ROW * 4000 + TRACE_ROW.replace(b"Hi", b"Gr\xfc\xdfe")
+            + TRACE_ROW * 10, (None, "message-trace")),
         "5,000,000 bare CRs": (TRACE_HEADER + TRACE_ROW + b"\r" * (5 * MB) + TRACE_ROW, (None,)),
         "1,000,000 blank lines": (TRACE_HEADER + b"\r\n" * 1_000_000 + TRACE_ROW, (None,)),
         "300,000 header repeats": (TRACE_HEADER * 300_000, (None,)),
@@ -134,6 +137,7 @@ def test_worst_cases_are_read_or_refused_in_bounded_time_and_memory(results):
     ("JSON objects with a key each (sparse) [detected]", ("too-many-columns",)),
     ("JSON nested 1,000,000 deep [connector-config]", ("bad-json",)),
     ("20 MB quoted field [detected]", ("parse-error",)),
+    ("latin-1 byte after a 300 KB UTF-8 sample [detected]", ("decode-error",)),
 ])
 def test_worst_cases_say_what_went_wrong(results, name, expected):
     codes = results[name]["reports"][0]["codes"]
