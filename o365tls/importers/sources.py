@@ -138,7 +138,8 @@ def _add_archive(path: Path, sources: list[Source], refusals: list[Refusal]) -> 
             try:
                 with archive.open(info) as fh:
                     magic = fh.read(4)
-            except (*READ_ERRORS, RuntimeError) as exc:  # RuntimeError: encrypted member
+            # RuntimeError: an encrypted member; ValueError: a local name flagged UTF-8 that is not
+            except (*READ_ERRORS, RuntimeError, ValueError) as exc:
                 refusals.append(Refusal(display, "bad-archive",
                                         f"the archive member cannot be read ({exc}); "
                                         "unzip the archive and check its files"))

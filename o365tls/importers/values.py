@@ -84,7 +84,9 @@ def _strptime(text: pd.Series, fmt: str) -> pd.Series:
         return pd.to_datetime(text, format=fmt, errors="coerce", utc=True, cache=False)
     numeric = [f for f in re.findall(r"%([a-zA-Z])", fmt) if f in "dmYHIMS"]
     if "d" in numeric:
-        written = pc.extract_regex(array, r"^\s*(?P<f0>\d+)\D+(?P<f1>\d+)\D+(?P<f2>\d+)")
+        # At most 9 digits a number: a 20-digit "year" made the int64 cast raise ArrowInvalid.
+        written = pc.extract_regex(array,
+                                   r"^\s*(?P<f0>\d{1,9})\D+(?P<f1>\d{1,9})\D+(?P<f2>\d{1,9})")
         day = pc.cast(pc.struct_field(written, [numeric.index("d")]), pa.int64())
         parsed = pc.if_else(pc.equal(pc.day(parsed), day), parsed, pa.scalar(None, parsed.type))
     stamps = pd.Series(parsed.to_pandas().to_numpy(), index=text.index).dt.tz_localize("UTC")

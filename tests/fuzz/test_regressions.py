@@ -295,3 +295,24 @@ def test_protocol_log_year_outside_the_nanosecond_range(write_input, when):
     report = only(data)
     assert counts(report) == (2, 1, 1) and report.issues[0].code == "bad-date"
     assert [str(t) for t in data.observations["timestamp"]] == ["2024-03-15 10:00:00.004000+00:00"]
+
+
+def test_date_with_a_twenty_digit_year(write_input):
+    """values._strptime: the written day was cast from text to int64, and a 20-digit number
+    raised ArrowInvalid (found by the long run)."""
+    path = write_input(REPORT_HEADER + b"11111111111111112024-03-01,Inbound - a,,False,0,0,0,100,"
+                       b"10\r\n2024-03-02,Inbound - a,,False,0,0,0,100,5\r\n")
+    data = check_load(path)
+    report = only(data)
+    assert counts(report) == (2, 1, 1) and codes(report) == ["bad-date"]
+    assert list(data.observations["messages"]) == [5]
+
+
+def test_zip_member_whose_local_name_is_flagged_utf8_but_is_not(write_input):
+    """sources._add_archive: zipfile.open() raised UnicodeDecodeError (found by the long run:
+    two bit flips, the local header's UTF-8 flag and the first byte of the name)."""
+    data = bytearray(_zip({"empty.csv": b""}))
+    data[7] |= 0x08  # general purpose flag bit 11: the name is UTF-8
+    data[30] |= 0x80  # "e" -> 0xe5, which does not start a UTF-8 sequence followed by "m"
+    reports = check_load(write_input(bytes(data), "exports.zip")).inputs
+    assert [(codes(r), r.fatal) for r in reports] == [(["bad-archive"], True)]
