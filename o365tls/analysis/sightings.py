@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..importers.values import map_unique
+from ..importers.values import domain_part, map_unique
 from ..schema import (
     CONNECTOR,
     DIRECTION,
@@ -102,12 +102,6 @@ def message_keys(message_ids: pd.Series, sources: pd.Series, rows: pd.Series) ->
     return keys
 
 
-def _after_at(values: pd.Series) -> pd.Series:
-    text = values.astype("str")
-    return text.str.replace(r"^[^@]*@", "", regex=True).where(text.str.contains("@",
-                                                                                  regex=False), "")
-
-
 class SightingReducer:
     def __init__(self) -> None:
         self.books = {name: Codebook() for name in _TEXT_FIELDS}
@@ -124,7 +118,7 @@ class SightingReducer:
         self.rows += n
         books = self.books
         mid = frame[MESSAGE_ID].astype("str")
-        rdom = _after_at(frame[RECIPIENT_ADDRESS]).str.lower()
+        rdom = domain_part(frame[RECIPIENT_ADDRESS])
         cols = {
             "key": message_keys(mid, frame[SOURCE], frame[ROW]),
             # An on-prem server's receive and send hops are different hops of one message.
@@ -141,7 +135,7 @@ class SightingReducer:
                                                        enumerate(_DIRECTIONS)})
             .fillna(0).to_numpy(np.int8),
             "rdom": books["rdom"].encode(rdom),
-            "mhost": books["mhost"].encode(_after_at(mid).str.strip("<> ").str.lower()),
+            "mhost": books["mhost"].encode(domain_part(mid).str.strip("<> ")),
             "source": books["source"].encode(frame[SOURCE]),
         }
         cols["subject"] = self._subjects(frame[SUBJECT], cols["sender"])

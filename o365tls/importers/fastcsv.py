@@ -25,6 +25,8 @@ from .sample import TEXT, Sample, normalize_header
 #: Raw bytes per block: large enough for pyarrow to use every core, small enough that a block
 #: and its conversions stay a few hundred MB whatever the file size.
 BLOCK_BYTES = 16 * 1024 * 1024
+#: pyarrow's own parse unit inside a block: each becomes one chunk of every column.
+PARSE_BYTES = 4 * 1024 * 1024
 ROW_COLUMN = "__row__"
 
 
@@ -53,7 +55,7 @@ def read_blocks(sample: Sample, report: FileReport,
     first_limit = len(header[0]) + 8
     header_keys = [normalize_header(h) for h in header]
     options = (
-        pacsv.ReadOptions(column_names=header, use_threads=True, block_size=4 * 1024 * 1024),
+        pacsv.ReadOptions(column_names=header, use_threads=True, block_size=PARSE_BYTES),
         pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True,
                            invalid_row_handler=_refuse),
         pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
@@ -99,13 +101,17 @@ def _refuse(row) -> str:
 
 def _drop_repeated_headers(frame, table, header, header_keys, first_key, first_limit,
                            report) -> pd.DataFrame:
-    # normalize_header, vectorized, on the first column only; full rows are compared after.
-    first = pc.utf8_lower(table.column(0))
+    # normalize_header, vectorized, on the first column's distinct values only (a few, in most
+    # exports); full rows are compared after.
+    column = table.column(0)
+    distinct = pc.unique(column)
+    first = pc.utf8_lower(distinct)
     first = pc.replace_substring_regex(first, r"[?%¿\"'\x{feff}]|\(percentage\)|\(%\)", "")
     first = pc.utf8_trim_whitespace(pc.replace_substring_regex(first, r"[\s_]+", " "))
-    near = pc.equal(first, first_key)
-    if not pc.any(near).as_py():
+    matching = pc.filter(distinct, pc.equal(first, first_key))
+    if not len(matching):
         return frame
+    near = pc.is_in(column, value_set=matching)
     hits = []
     keys = dict(zip(header, header_keys, strict=True))
     names = [c for c in frame.columns if c in keys]

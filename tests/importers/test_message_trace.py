@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from o365tls.importers import identify
+from o365tls.importers import fastcsv, identify
 from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import Source
 from o365tls.schema import SIGHTINGS, column_names
@@ -120,3 +120,32 @@ def test_recognised_from_content(name):
     path = DATA / name
     assert identify(take_sample(Source(name, path, size=path.stat().st_size))).name == \
         "message-trace"
+
+
+def test_a_large_file_cleans_repeated_values_once_and_exactly(tmp_path, monkeypatch):
+    """Above a thousand rows the importer cleans each distinct address, IP and time once and
+    maps the results back: every row must still get its own value. Small parse units make
+    every column several Arrow chunks, as in a big file."""
+    monkeypatch.setattr(fastcsv, "PARSE_BYTES", 16 * 1024)
+    path = tmp_path / "trace.csv"
+    lines = ['"Received","SenderAddress","RecipientAddress","Subject","Status","FromIP",'
+             '"ToIP","Size","MessageId"']
+    for i in range(3000):
+        day, second = 1 + i % 28, i % 60
+        lines.append(f'"2/{day}/2024 1:00:{second:02d} PM","SMTP:<Scan{i % 7}@Contoso.COM>",'
+                     f'"u{i % 11}@Fabrikam.com","s","Delivered"," 10.0.0.{i % 5} ","not-ip",'
+                     f'"{i}","<m{i}@host{i % 3}.contoso.com>"')
+    lines.append('"2/30/2024 1:00:00 PM","a@b.com","c@d.com","s","Delivered","","","1",""')
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    data, report = load_one(path)
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (3001, 3000, 1)
+    assert [i.code for i in report.issues] == ["bad-date"]  # 30 February
+    frame = data.sightings
+    i = frame["row"].to_numpy() - 1
+    assert list(frame["sender_address"]) == [f"scan{n % 7}@contoso.com" for n in i]
+    assert list(frame["recipient_address"]) == [f"u{n % 11}@fabrikam.com" for n in i]
+    assert list(frame["sender_ip"]) == [f"10.0.0.{n % 5}" for n in i]
+    assert set(frame["destination_ip"]) == {""}
+    assert list(frame["size"]) == list(i)
+    assert [t.isoformat() for t in frame["timestamp"]] == [
+        f"2024-02-{1 + n % 28:02d}T13:00:{n % 60:02d}+00:00" for n in i]
