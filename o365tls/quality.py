@@ -77,6 +77,22 @@ class FileReport:
         if self.issue_counts[issue.code] <= MAX_EXAMPLES_PER_CODE:
             self.issues.append(issue)
 
+    def absorb(self, part: FileReport) -> None:
+        """Add the counts and issues of ``part`` (one chunk of this file, converted
+        elsewhere) as if they had been recorded here, in order."""
+        self.rows_read += part.rows_read
+        self.rows_used += part.rows_used
+        self.rows_rejected += part.rows_rejected
+        self.records += part.records
+        self.fatal = self.fatal or part.fatal
+        listed: Counter = Counter()
+        for issue in part.issues:
+            listed[issue.code] += 1
+            self._add(issue)
+        for code, count in part.issue_counts.items():
+            self.issue_counts[code] += count - listed[code]  # beyond the examples kept there
+        self.see_period(part.period_start, part.period_end)
+
     def see_period(self, start, end) -> None:
         if start is not None and (self.period_start is None or start < self.period_start):
             self.period_start = start

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from o365tls.analysis import analyze, gather
+from o365tls.analysis import analyze, evidence, gather
+from o365tls.importers import fastcsv
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_reports"
@@ -27,8 +28,26 @@ def local() -> str:
     return findings()
 
 
-def test_jobs_2_gives_the_local_findings(local):
+def test_jobs_2_gives_the_local_findings(local, monkeypatch):
+    """Files spread over two processes (each sample file counts as large here)."""
+    monkeypatch.setattr(evidence, "SPREAD_BYTES", 0)
     assert findings(jobs=2) == local
+
+
+def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(traces,
+                                                                           monkeypatch):
+    """One large file: --jobs 2 converts its chunks two at a time; the findings, the row
+    accounting and the issues must not change."""
+    monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 1024 * 1024)  # ~37 chunks
+    results = []
+    for jobs in (1, 2):
+        data = analyze(gather([traces[100_000]], jobs=jobs)).as_dict()
+        data.pop("generated_at")
+        results.append(json.dumps(data, sort_keys=True))
+    assert results[0] == results[1]
+    inputs = json.loads(results[0])["inputs"]
+    trace = next(i for i in inputs if i["format"] == "message-trace")
+    assert trace["rows_read"] == trace["rows_used"] == 100_000
 
 
 def test_a_dask_local_cluster_gives_the_local_findings(local):

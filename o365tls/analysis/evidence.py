@@ -41,6 +41,9 @@ from .sightings import SightingReducer
 
 #: Formats whose records span files and must be read by one task, in file order.
 TOGETHER = frozenset({"exchange-protocol-log"})
+#: With --jobs, files are spread over processes when at least two tasks are this large;
+#: otherwise the chunks of the one large file are spread over threads.
+SPREAD_BYTES = 64 * 1024 * 1024
 
 
 def within(frame: pd.DataFrame, since, until) -> pd.DataFrame:
@@ -118,11 +121,13 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
     forced = forced_format(format)
     sources, refusals = expand_paths(list(paths))
     refused_reports = [refused(r) for r in refusals]
-    if (jobs or 1) <= 1 and not scheduler:
+    tasks = plan(sources, forced, encoding) if (jobs or 1) > 1 or scheduler else [sources]
+    if not scheduler and sum(_size(t) >= SPREAD_BYTES for t in tasks) <= 1:
+        # At most one large task (one big trace and its small reports): processes would wait
+        # on it, so its chunks share the cores instead.
         evidence = gather_sources(sources, forced.name if forced else None, encoding, since,
-                                  until, progress)
+                                  until, progress, threads=max(1, jobs or 1))
     else:
-        tasks = plan(sources, forced, encoding)
         args = [(task, forced.name if forced else None, encoding, since, until, None)
                 for task in tasks]
         parts = _run_dask(scheduler, args) if scheduler else _run_local(jobs, args)
@@ -134,6 +139,10 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
                 progress("done", report)
     evidence.inputs[:0] = refused_reports
     return evidence
+
+
+def _size(task: list[Source]) -> int:
+    return sum(s.size for s in task)
 
 
 def plan(sources: list[Source], forced, encoding: str | None) -> list[list[Source]]:
@@ -152,24 +161,25 @@ def plan(sources: list[Source], forced, encoding: str | None) -> list[list[Sourc
 
 
 def gather_sources(sources: list[Source], format_name: str | None, encoding: str | None,
-                   since, until, progress=None) -> Evidence:
-    """One task: read these sources into a partial :class:`Evidence` (runs in workers)."""
+                   since, until, progress=None, threads: int = 1) -> Evidence:
+    """One task: read these sources into a partial :class:`Evidence` (runs in workers);
+    ``threads`` chunks of a large file are converted at once."""
     reports: dict = {}
     parts: dict[str, list[pd.DataFrame]] = {OBSERVATIONS: [], CONNECTORS: []}
     reducer = SightingReducer()
     forced = forced_format(format_name)
     for report, batch in iter_sources(sources, forced=forced, encoding=encoding,
-                                      progress=progress, reports=reports):
+                                      progress=progress, reports=reports, threads=threads):
         if not len(batch.frame):
             continue
         if batch.kind == CONNECTORS:
             parts[CONNECTORS].append(batch.frame)
             continue
-        frame = within(add_scope(batch.frame, {report.path: report.format}), since, until)
-        if batch.kind == SIGHTINGS:
-            reducer.add(frame, report.format or "")
+        if batch.kind == SIGHTINGS:  # the reducer takes the format as it is; no scope column
+            reducer.add(within(batch.frame, since, until), report.format or "")
         else:
-            parts[OBSERVATIONS].append(frame)
+            parts[OBSERVATIONS].append(
+                within(add_scope(batch.frame, {report.path: report.format}), since, until))
     observations = pd.concat(parts[OBSERVATIONS], ignore_index=True) if parts[OBSERVATIONS] \
         else add_scope(empty(OBSERVATIONS), {})
     connectors = pd.concat(parts[CONNECTORS], ignore_index=True) if parts[CONNECTORS] \

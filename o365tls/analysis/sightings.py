@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from ..importers.values import domain_part, map_unique
+from ..importers.values import arrow_text, domain_part, map_unique
 from ..schema import (
     CONNECTOR,
     DIRECTION,
@@ -118,47 +119,68 @@ class SightingReducer:
         self.rows += n
         books = self.books
         mid = frame[MESSAGE_ID].astype("str")
-        rdom = domain_part(frame[RECIPIENT_ADDRESS])
+        key = message_keys(mid, frame[SOURCE], frame[ROW])
+        # An on-prem server's receive and send hops are different hops of one message.
+        realm = (np.where(frame[EVENT].astype(str).str.upper() == "SEND", 2, 1)
+                 if fmt in ON_PREM_FORMATS else np.zeros(n)).astype(np.int8)
+        rdom = books["rdom"].encode(domain_part(frame[RECIPIENT_ADDRESS]))
+        self._count_rdoms(np.bincount(rdom, minlength=len(books["rdom"].values)))
+        senders = books["sender"].encode(frame[SENDER_ADDRESS])
+        subjects, chosen = self._subjects(frame[SUBJECT], senders)
+        # One row per message, hop and recipient domain within the chunk: the rest of the
+        # work is done on those rows only (a trace has a row per recipient).
+        keep = np.flatnonzero(~pd.DataFrame({"k": key, "r": rdom, "h": realm})
+                              .duplicated().to_numpy())
+        kept = {name: frame[name].take(keep) for name in (TIMESTAMP, SENDER_IP, HOSTNAME, PTR,
+                                                          CONNECTOR, DIRECTION, SOURCE)}
         cols = {
-            "key": message_keys(mid, frame[SOURCE], frame[ROW]),
-            # An on-prem server's receive and send hops are different hops of one message.
-            "realm": (np.where(frame[EVENT].astype(str).str.upper() == "SEND", 2, 1)
-                      if fmt in ON_PREM_FORMATS else np.zeros(n)).astype(np.int8),
-            "rank": np.full(n, FORMAT_RANK.get(fmt, 9), dtype=np.int8),
-            "ts": _nanos(frame[TIMESTAMP]),
-            "sender": books["sender"].encode(frame[SENDER_ADDRESS]),
-            "ip": books["ip"].encode(frame[SENDER_IP]),
-            "host": books["host"].encode(frame[HOSTNAME]),
-            "ptr": books["ptr"].encode(frame[PTR]),
-            "conn": books["conn"].encode(frame[CONNECTOR]),
-            "direction": map_unique(frame[DIRECTION], {d: i for i, d in
-                                                       enumerate(_DIRECTIONS)})
+            "key": key[keep],
+            "realm": realm[keep],
+            "rank": np.full(len(keep), FORMAT_RANK.get(fmt, 9), dtype=np.int8),
+            "ts": _nanos(kept[TIMESTAMP]),
+            "sender": senders[keep],
+            "ip": books["ip"].encode(kept[SENDER_IP]),
+            "host": books["host"].encode(kept[HOSTNAME]),
+            "ptr": books["ptr"].encode(kept[PTR]),
+            "conn": books["conn"].encode(kept[CONNECTOR]),
+            "direction": map_unique(kept[DIRECTION], {d: i for i, d in
+                                                      enumerate(_DIRECTIONS)})
             .fillna(0).to_numpy(np.int8),
-            "rdom": books["rdom"].encode(rdom),
-            "mhost": books["mhost"].encode(domain_part(mid).str.strip("<> ")),
-            "source": books["source"].encode(frame[SOURCE]),
+            "rdom": rdom[keep],
+            "mhost": books["mhost"].encode(domain_part(mid.take(keep)).str.strip("<> ")),
+            "source": books["source"].encode(kept[SOURCE]),
+            "subject": chosen[subjects[keep]],
         }
-        cols["subject"] = self._subjects(frame[SUBJECT], cols["sender"])
-        counts = np.bincount(cols["rdom"], minlength=len(books["rdom"].values))
-        self._count_rdoms(counts)
-        # One row per message, hop and recipient domain within the chunk.
-        keep = ~pd.DataFrame({"k": cols["key"], "r": cols["rdom"],
-                              "h": cols["realm"]}).duplicated().to_numpy()
         for name, values in cols.items():
-            self.parts.setdefault(name, []).append(_narrow(values[keep], name, self.books))
+            self.parts.setdefault(name, []).append(_narrow(values, name, self.books))
 
-    def _subjects(self, subjects: pd.Series, senders: np.ndarray) -> np.ndarray:
-        text = subjects.astype("str").fillna("")
-        frame = pd.DataFrame({"s": senders, "t": text})
-        counts = frame.value_counts().reset_index(name="n")
-        counts = counts[counts["t"] != ""]
-        recurring = counts.groupby("t")["n"].sum()
-        kept = set(recurring[recurring >= 2].nlargest(_SUBJECTS_PER_CHUNK).index)
-        kept |= set(counts.sort_values("n", ascending=False, kind="stable")
-                    .groupby("s").head(_SUBJECTS_PER_SENDER)["t"])
+    def _subjects(self, subjects: pd.Series, senders: np.ndarray) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+        """The chunk's subjects as codes into its distinct texts, and those codes translated
+        into the subject book: 0 for a subject not kept. Kept: subjects that recur in the
+        chunk (the most frequent ones) and each sender's most frequent ones; ties go to the
+        subject seen first in the chunk."""
+        encoded = pc.dictionary_encode(arrow_text(subjects.fillna("")))
+        codes = encoded.indices.to_numpy().astype(np.int64)
+        texts = encoded.dictionary
+        size = len(texts)
+        pairs, counts = np.unique(senders.astype(np.int64) * size + codes, return_counts=True)
+        pair_sender, pair_text = pairs // size, pairs % size
+        empty = pc.index(texts, "").as_py()
+        real = pair_text != empty
+        pair_sender, pair_text, counts = pair_sender[real], pair_text[real], counts[real]
+        per_text = np.bincount(pair_text, weights=counts, minlength=size)
+        recurring = np.flatnonzero(per_text >= 2)
+        recurring = recurring[np.lexsort((recurring, -per_text[recurring]))]
+        kept = set(recurring[:_SUBJECTS_PER_CHUNK].tolist())
+        order = np.lexsort((pair_text, -counts, pair_sender))
+        rank = np.arange(len(order)) - np.searchsorted(pair_sender[order], pair_sender[order])
+        kept.update(pair_text[order][rank < _SUBJECTS_PER_SENDER].tolist())
+        chosen = np.zeros(size, dtype=np.int32)
         book = self.books["subject"]
-        lookup = {t: book.code(t) for t in kept}
-        return map_unique(text, lookup).fillna(0).to_numpy(np.int32)
+        for code in sorted(kept):
+            chosen[code] = book.code(texts[code].as_py())
+        return codes, chosen
 
     def _count_rdoms(self, counts: np.ndarray) -> None:
         if len(counts) > len(self.rdom_rows):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -28,6 +30,46 @@ class LoadContext:
 
     state: dict[str, object] = field(default_factory=dict)
     reports: dict[str, FileReport] = field(default_factory=dict)
+    threads: int = 1  # chunks of one file converted at once (see convert_chunks)
+
+
+Converter = Callable[[pd.DataFrame, FileReport, object], tuple[pd.DataFrame, object]]
+
+
+def convert_chunks(raws: Iterator[pd.DataFrame], convert: Converter, report: FileReport,
+                   threads: int = 1) -> Iterator[pd.DataFrame]:
+    """``convert(raw, report, hint)`` over the raw chunks of one file, yielding canonical
+    frames in file order. The hint the first chunk returns (a message trace's date culture)
+    is handed to every later chunk, so chunks do not depend on each other: with ``threads`` >
+    1 they are converted concurrently (Arrow's kernels release the GIL) while the next chunk
+    is parsed, each into a scratch report absorbed in order, so the result is the same."""
+    raws = iter(raws)
+    first = next(raws, None)
+    if first is None:
+        return
+    frame, hint = convert(first, report, None)
+    yield frame
+    if threads <= 1:
+        for raw in raws:
+            yield convert(raw, report, hint)[0]
+        return
+    pending: deque[tuple[FileReport, Future]] = deque()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="o365tls-chunk") as pool:
+        for raw in raws:
+            scratch = FileReport(report.path)
+            pending.append((scratch, pool.submit(convert, raw, scratch, hint)))
+            del raw
+            while len(pending) > threads:
+                yield _settled(pending.popleft(), report)
+        while pending:
+            yield _settled(pending.popleft(), report)
+
+
+def _settled(job: tuple[FileReport, Future], report: FileReport) -> pd.DataFrame:
+    scratch, future = job
+    frame = future.result()[0]
+    report.absorb(scratch)
+    return frame
 
 
 Reader = Callable[[Sample, FileReport, LoadContext], Iterator[Batch]]

@@ -129,10 +129,12 @@ def format_of(source: Source, forced: Format | None, encoding: str | None) -> st
 
 def iter_sources(sources: list[Source], *, forced: Format | None = None,
                  encoding: str | None = None, progress: Progress | None = None,
-                 reports: dict[str, FileReport] | None = None,
+                 reports: dict[str, FileReport] | None = None, threads: int = 1,
                  ) -> Iterator[tuple[FileReport, Batch]]:
-    """:func:`iter_load` for sources already found (a worker's share of the files)."""
-    context = LoadContext(reports=reports if reports is not None else {})
+    """:func:`iter_load` for sources already found (a worker's share of the files).
+    ``threads`` > 1 converts the chunks of a large file concurrently, where its format
+    allows."""
+    context = LoadContext(reports=reports if reports is not None else {}, threads=threads)
     used_formats: list[Format] = []
     for source in sources:
         report = FileReport(source.display)

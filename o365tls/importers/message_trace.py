@@ -26,7 +26,7 @@ from ..schema import (
     SUBJECT,
     TIMESTAMP,
 )
-from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
+from .base import Batch, Format, LoadContext, canonical, convert_chunks, pick, reject_rows
 from .jsonfile import json_keys, json_records, records_frame
 from .sample import JSON, TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
@@ -58,9 +58,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
-    culture: str | None = None
-    for raw in _raw_frames(sample, report):
-        frame, culture = convert(raw, report, culture)
+    for frame in convert_chunks(_raw_frames(sample, report), convert, report, context.threads):
         if len(frame):
             yield Batch(SIGHTINGS, frame)
 
