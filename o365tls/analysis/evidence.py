@@ -11,7 +11,8 @@ coordinator combines them in file order, so a parallel or distributed run gives 
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -168,6 +169,11 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
     parts: dict[str, list[pd.DataFrame]] = {OBSERVATIONS: [], CONNECTORS: []}
     reducer = SightingReducer()
     forced = forced_format(format_name)
+    # With threads, each chunk of sightings is reduced on its own (while the next is read)
+    # and absorbed in file order: the same codes, in the same order, as one reducer.
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="o365tls-reduce") if threads > 1 \
+        else None
+    pending: deque[Future] = deque()
     for report, batch in iter_sources(sources, forced=forced, encoding=encoding,
                                       progress=progress, reports=reports, threads=threads):
         if not len(batch.frame):
@@ -176,15 +182,31 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
             parts[CONNECTORS].append(batch.frame)
             continue
         if batch.kind == SIGHTINGS:  # the reducer takes the format as it is; no scope column
-            reducer.add(within(batch.frame, since, until), report.format or "")
+            frame = within(batch.frame, since, until)
+            if pool is None:
+                reducer.add(frame, report.format or "")
+                continue
+            pending.append(pool.submit(_reduced, frame, report.format or ""))
+            while len(pending) > threads:
+                reducer.absorb(pending.popleft().result())
         else:
             parts[OBSERVATIONS].append(
                 within(add_scope(batch.frame, {report.path: report.format}), since, until))
+    if pool is not None:
+        while pending:
+            reducer.absorb(pending.popleft().result())
+        pool.shutdown()
     observations = pd.concat(parts[OBSERVATIONS], ignore_index=True) if parts[OBSERVATIONS] \
         else add_scope(empty(OBSERVATIONS), {})
     connectors = pd.concat(parts[CONNECTORS], ignore_index=True) if parts[CONNECTORS] \
         else empty(CONNECTORS)
     return Evidence(observations, reducer, connectors, list(reports.values()))
+
+
+def _reduced(frame: pd.DataFrame, fmt: str) -> SightingReducer:
+    reducer = SightingReducer()
+    reducer.add(frame, fmt)
+    return reducer
 
 
 def _combine(parts: list[Evidence]) -> Evidence:

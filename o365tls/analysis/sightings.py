@@ -195,7 +195,7 @@ class SightingReducer:
         for name, pieces in other.parts.items():
             for values in pieces:
                 self.parts.setdefault(name, []).append(
-                    maps[name][values] if name in maps else values)
+                    _narrow(maps[name][values], name, self.books) if name in maps else values)
         remapped = np.zeros(len(self.books["rdom"].values), dtype=np.int64)
         np.add.at(remapped, maps["rdom"][: len(other.rdom_rows)], other.rdom_rows)
         self._count_rdoms(remapped)
