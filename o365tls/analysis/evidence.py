@@ -7,6 +7,8 @@ return partial :class:`Evidence` objects (canonical TLS records, a
 :class:`~.sightings.SightingReducer`, connector configuration, file reports) and the
 coordinator combines them in file order, so a parallel or distributed run gives the same
 ``findings.json`` as a local one. Dask workers must see the input paths (a shared disk).
+When only one task is large (a week's trace beside its small reports), processes would wait on
+it: its chunks are converted and reduced on threads instead, absorbed in file order.
 """
 
 from __future__ import annotations
@@ -117,8 +119,9 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
            progress=None, since=None, until=None, jobs: int = 1,
            scheduler: str | None = None) -> Evidence:
     """Read ``paths`` into :class:`Evidence`, streaming: memory grows with the number of
-    messages kept as codes, not with the size of the files. ``jobs`` > 1 reads files on that
-    many local processes; ``scheduler`` (a Dask scheduler address) reads them on a cluster."""
+    messages kept as codes, not with the size of the files. ``jobs`` > 1 reads large files on
+    that many local processes, or the chunks of the one large file on that many threads;
+    ``scheduler`` (a Dask scheduler address) reads the files on a cluster."""
     forced = forced_format(format)
     sources, refusals = expand_paths(list(paths))
     refused_reports = [refused(r) for r in refusals]
