@@ -19,6 +19,9 @@ Usage (from the repository root; data goes to bench/data/e2e, git-ignored)::
     .venv/bin/python bench/bench_e2e.py                        # every scenario, full sizes
     .venv/bin/python bench/bench_e2e.py --only trace,linear    # a subset
     .venv/bin/python bench/bench_e2e.py --scale 0.1            # everything ten times smaller
+    .venv/bin/python bench/bench_e2e.py --jobs 1               # o365tls on one core
+
+o365tls runs with ``--jobs`` set to every core by default, as polars uses every core.
 """
 
 from __future__ import annotations
@@ -89,9 +92,10 @@ def generate(folder: Path, **sizes) -> Path:
     return folder
 
 
-def o365tls(folder: Path, inputs: list[Path]) -> tuple[float, float]:
+def o365tls(folder: Path, inputs: list[Path], jobs: int) -> tuple[float, float]:
     out = folder / "out"
-    return run([PY, "-m", "o365tls", "analyze", *map(str, inputs), "-o", str(out), "-q"])
+    return run([PY, "-m", "o365tls", "analyze", *map(str, inputs), "-o", str(out), "-q",
+                "--jobs", str(jobs)])
 
 
 def trace_inputs(folder: Path) -> list[Path]:
@@ -103,37 +107,43 @@ def main() -> None:
     parser.add_argument("--data", default=str(ROOT / "bench" / "data" / "e2e"))
     parser.add_argument("--only", default="trace,logs,memory,linear")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every size")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="o365tls --jobs (default: every core, as polars uses them)")
     opts = parser.parse_args()
     data, only = Path(opts.data), set(opts.only.split(","))
     size = lambda n: max(1000, int(n * opts.scale))  # noqa: E731
+    # Scaled data gets its own folders: a quick --scale run never replaces the full-size files.
+    suffix = "" if opts.scale == 1 else f"-x{opts.scale:g}"
+    folder_for = lambda name: data / f"{name}{suffix}"  # noqa: E731
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.machine()}")
+          f"{platform.machine()}; o365tls analyze --jobs {opts.jobs}")
     rows = []
 
     def compare(name, folder, inputs, baseline, limit):
-        ours = o365tls(folder, inputs)
+        ours = o365tls(folder, inputs, opts.jobs)
         base = run([PY, "-c", baseline, *map(str, inputs)])
         ratio = ours[0] / base[0]
         rows.append((name, ours, base, f"{ratio:.2f}x", "ok" if ratio <= limit else
                      f"MISSED (target {limit}x)"))
 
     if "trace" in only:
-        folder = generate(data / "trace2m", trace=size(2_000_000))
+        folder = generate(folder_for("trace2m"), trace=size(2_000_000))
         compare(f"trace {size(2_000_000):,} rows", folder, trace_inputs(folder), POLARS_TRACE,
                 2.5)
     if "logs" in only:
-        folder = generate(data / "logs", sessions=size(1_000_000))
+        folder = generate(folder_for("logs"), sessions=size(1_000_000))
         compare(f"protocol logs {size(1_000_000):,} sessions", folder,
                 [folder / "protocol_log"], POLARS_LOGS, 3.0)
     if "memory" in only:
-        folder = generate(data / "trace10m", trace=size(10_000_000))
-        ours = o365tls(folder, trace_inputs(folder))
+        folder = generate(folder_for("trace10m"), trace=size(10_000_000))
+        ours = o365tls(folder, trace_inputs(folder), opts.jobs)
         rows.append((f"memory: trace {size(10_000_000):,} rows", ours, None,
                      f"{ours[1]:.0f} MB", "ok" if ours[1] < 1024 else "MISSED (target 1 GB)"))
     if "linear" in only:
-        small = generate(data / "linear-small", trace=size(200_000))
-        large = generate(data / "linear-large", trace=size(2_000_000))
-        t_small, t_large = o365tls(small, trace_inputs(small)), o365tls(large, trace_inputs(large))
+        small = generate(folder_for("linear-small"), trace=size(200_000))
+        large = generate(folder_for("linear-large"), trace=size(2_000_000))
+        t_small = o365tls(small, trace_inputs(small), opts.jobs)
+        t_large = o365tls(large, trace_inputs(large), opts.jobs)
         ratio = t_large[0] / t_small[0]
         rows.append((f"linear: {size(200_000):,} -> {size(2_000_000):,} rows", t_large, t_small,
                      f"{ratio:.1f}x time", "ok" if ratio <= 11 else "MISSED (target 11x)"))
