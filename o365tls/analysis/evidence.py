@@ -170,40 +170,58 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
     ``threads`` chunks of a large file are converted at once."""
     reports: dict = {}
     parts: dict[str, list[pd.DataFrame]] = {OBSERVATIONS: [], CONNECTORS: []}
-    reducer = SightingReducer()
     forced = forced_format(format_name)
-    # With threads, each chunk of sightings is reduced on its own (while the next is read)
-    # and absorbed in file order: the same codes, in the same order, as one reducer.
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="o365tls-reduce") if threads > 1 \
-        else None
-    pending: deque[Future] = deque()
-    for report, batch in iter_sources(sources, forced=forced, encoding=encoding,
-                                      progress=progress, reports=reports, threads=threads):
-        if not len(batch.frame):
-            continue
-        if batch.kind == CONNECTORS:
-            parts[CONNECTORS].append(batch.frame)
-            continue
-        if batch.kind == SIGHTINGS:  # the reducer takes the format as it is; no scope column
-            frame = within(batch.frame, since, until)
-            if pool is None:
-                reducer.add(frame, report.format or "")
+    with _Reducing(threads) as reducing:
+        for report, batch in iter_sources(sources, forced=forced, encoding=encoding,
+                                          progress=progress, reports=reports, threads=threads):
+            if not len(batch.frame):
                 continue
-            pending.append(pool.submit(_reduced, frame, report.format or ""))
-            while len(pending) > threads:
-                reducer.absorb(pending.popleft().result())
-        else:
-            parts[OBSERVATIONS].append(
-                within(add_scope(batch.frame, {report.path: report.format}), since, until))
-    if pool is not None:
-        while pending:
-            reducer.absorb(pending.popleft().result())
-        pool.shutdown()
+            if batch.kind == CONNECTORS:
+                parts[CONNECTORS].append(batch.frame)
+            elif batch.kind == SIGHTINGS:  # the reducer takes the format; no scope column
+                reducing.add(within(batch.frame, since, until), report.format or "")
+            else:
+                parts[OBSERVATIONS].append(
+                    within(add_scope(batch.frame, {report.path: report.format}), since, until))
+    reducer = reducing.reducer
     observations = pd.concat(parts[OBSERVATIONS], ignore_index=True) if parts[OBSERVATIONS] \
         else add_scope(empty(OBSERVATIONS), {})
     connectors = pd.concat(parts[CONNECTORS], ignore_index=True) if parts[CONNECTORS] \
         else empty(CONNECTORS)
     return Evidence(observations, reducer, connectors, list(reports.values()))
+
+
+class _Reducing:
+    """Sightings into one :class:`SightingReducer`. With threads, each chunk is reduced on its
+    own (while the next is read) and absorbed in file order: the same codes, in the same
+    order, as adding them one by one."""
+
+    def __init__(self, threads: int) -> None:
+        self.reducer = SightingReducer()
+        self.threads = threads
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="o365tls-reduce") \
+            if threads > 1 else None
+        self.pending: deque[Future] = deque()
+
+    def add(self, frame: pd.DataFrame, fmt: str) -> None:
+        if self.pool is None:
+            self.reducer.add(frame, fmt)
+            return
+        self.pending.append(self.pool.submit(_reduced, frame, fmt))
+        while len(self.pending) > self.threads:
+            self.reducer.absorb(self.pending.popleft().result())
+
+    def __enter__(self) -> _Reducing:
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        if self.pool is None:
+            return
+        try:
+            while self.pending and kind is None:
+                self.reducer.absorb(self.pending.popleft().result())
+        finally:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _reduced(frame: pd.DataFrame, fmt: str) -> SightingReducer:
