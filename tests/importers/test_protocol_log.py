@@ -267,3 +267,16 @@ def test_session_crossing_files_and_chunks_keeps_its_start(monkeypatch, tmp_path
         (first.name, 1, S1, "a@one.example", "TLS1.2", "", 1),
         (first.name, 2, S2, "bare@two.example", "TLS1.1", "OAuth", 1),
     ]
+
+
+def test_header_row_repeated_inside_a_log_is_rejected_not_read_as_a_line(tmp_path):
+    # Concatenated logs can carry the field names as a data row, in any case and spacing.
+    path = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED)
+    text = path.read_bytes().splitlines(keepends=True)
+    repeated = b"DATE-Time, Connector-ID,session-id,sequence-number,local-endpoint," \
+               b"remote-endpoint,event,data,context\r\n"
+    path.write_bytes(b"".join([*text[:8], repeated, *text[8:]]))
+    data, report = load_one(path)
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (18, 17, 1)
+    assert [(i.code, i.row) for i in report.issues] == [("repeated-header", 4)]
+    assert len(data.observations) == 4
