@@ -35,6 +35,7 @@ from ..schema import (
     AUTH_USER,
     CIPHER,
     CONNECTOR,
+    CONNECTOR_TYPE,
     DESTINATION_IP,
     DIRECTION,
     FORCED_TLS,
@@ -43,15 +44,18 @@ from ..schema import (
     HOSTNAME,
     INBOUND,
     LOCAL_PORT,
+    MESSAGE_ID,
     MESSAGES,
     OBSERVATIONS,
     OUTBOUND,
+    RECIPIENT_ADDRESS,
     ROW,
     SENDER_ADDRESS,
     SENDER_IP,
     SENDER_PORT,
     SERVER,
     SESSION_ID,
+    SOURCE,
     TIMESTAMP,
     TLS,
 )
@@ -61,7 +65,6 @@ from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .protocol_log_sessions import Columns, advance, no_sessions, session_records
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, read_table
-from .values import map_unique
 
 NAME = "exchange-protocol-log"
 FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-endpoint",
@@ -262,32 +265,39 @@ def _information(data: pa.Array, context: pa.Array, picked: np.ndarray,
 def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
     """Canonical observations of some records. Inbound (and a session whose side never
     showed): the peer is the sender. Outbound: this server was the client and the peer is
-    the destination."""
+    the destination. Every column is given typed: canonical() fills a missing column or a
+    scalar at several times the cost, and a load builds two frames per log file."""
     records = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 \
         else parts[0]
+    length = len(records["row"])
     outbound = records["direction"] == OUTBOUND
-    servers = map_unique(pd.Series(records["connector"], dtype=object), _server_of)
-    when = pd.Series(records["when"].astype(np.int64).view("datetime64[ns]")).dt.tz_localize(
-        "UTC")
+    codes, connectors = pd.factorize(records["connector"])
+    servers = np.array([_server_of(c) for c in connectors], dtype=object)[codes] \
+        if length else records["connector"]
+    blank = np.full(length, "", dtype=object)
     text = {
+        SOURCE: np.full(length, source, dtype=object), GRAIN: np.full(length, GRAIN_MESSAGE,
+                                                                      dtype=object),
         CONNECTOR: records["connector"], DIRECTION: records["direction"],
-        SENDER_IP: np.where(outbound, records["lip"], records["rip"]),
-        DESTINATION_IP: np.where(outbound, records["rip"], ""),
-        SENDER_ADDRESS: records["sender"], AUTH_USER: records["auth_user"],
+        CONNECTOR_TYPE: blank, SENDER_IP: np.where(outbound, records["lip"], records["rip"]),
+        DESTINATION_IP: np.where(outbound, records["rip"], ""), SENDER_ADDRESS: records["sender"],
+        RECIPIENT_ADDRESS: blank, AUTH_USER: records["auth_user"],
         AUTH_PROTOCOL: records["auth_protocol"], HOSTNAME: records["hostname"],
-        SESSION_ID: records["session_id"], TLS: records["tls"], CIPHER: records["cipher"],
-        SERVER: servers.to_numpy(dtype=object)}
+        MESSAGE_ID: blank, SESSION_ID: records["session_id"], TLS: records["tls"],
+        CIPHER: records["cipher"], SERVER: servers}
     data: dict[str, object] = {name: pd.Series(values, dtype="str")
                                for name, values in text.items()}
+    stamps = records["when"].astype(np.int64).view("datetime64[ns]")
     data.update({
-        ROW: pd.Series(records["row"], dtype=np.int64), TIMESTAMP: when,
+        ROW: pd.Series(records["row"], dtype=np.int64),
+        TIMESTAMP: pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC")),
         SENDER_PORT: pd.Series(np.where(outbound, records["lport"], records["rport"]),
                                dtype=np.int64),
         LOCAL_PORT: pd.Series(np.where(outbound, records["rport"], records["lport"]),
                               dtype=np.int64),
         MESSAGES: pd.Series(records["messages"], dtype=np.int64),
-        GRAIN: GRAIN_MESSAGE, FORCED_TLS: None})
-    return canonical(OBSERVATIONS, data, len(records["row"]), source)
+        FORCED_TLS: pd.Series(np.full(length, None, dtype=object), dtype=object)})
+    return canonical(OBSERVATIONS, data, length, source)
 
 
 def finish(context: LoadContext) -> Iterator[Batch]:
