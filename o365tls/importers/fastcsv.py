@@ -11,7 +11,9 @@ path never decides what a quirky row means.
 from __future__ import annotations
 
 import codecs
+import functools
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 import pandas as pd
@@ -101,9 +103,15 @@ def _refuse(row) -> str:
 
 def _drop_repeated_headers(frame, table, header, header_keys, first_key, first_limit,
                            report) -> pd.DataFrame:
+    # A first field with an ASCII character that neither the header's first name nor the
+    # normalization below can account for is no header: most files are ruled out by one cheap
+    # scan, without normalizing every row (about a second per 5M rows).
+    column = table.column(0)
+    if not pc.any(pc.invert(pc.match_substring_regex(column,
+                                                     _impossible(first_key)))).as_py():
+        return frame
     # normalize_header, vectorized, on the first column's distinct values only (a few, in most
     # exports); full rows are compared after.
-    column = table.column(0)
     distinct = pc.unique(column)
     first = pc.utf8_lower(distinct)
     first = pc.replace_substring_regex(first, r"[?%¿\"'\x{feff}]|\(percentage\)|\(%\)", "")
@@ -127,6 +135,17 @@ def _drop_repeated_headers(frame, table, header, header_keys, first_key, first_l
         report.reject(int(row_numbers[i]), "repeated-header",
                       "header row repeated inside the file (concatenated export); skipped")
     return frame.drop(frame.index[hits]) if hits else frame
+
+
+@functools.lru_cache(maxsize=64)
+def _impossible(key: str) -> str:
+    """RE2 class of the printable ASCII characters that cannot occur in a field whose
+    normalized form is ``key``: not in it (in either case), not removed or turned into a
+    space by the normalization. Control characters and non-ASCII text are never ruled out."""
+    allowed = set(key) | set(key.upper()) | set("_ ?%\"'()") | set("percentagePERCENTAGE")
+    banned = [c for c in map(chr, range(0x20, 0x7F)) if c not in allowed]
+    return "[" + "".join(re.escape(c) if not c.isalnum() else c for c in banned) + "]" \
+        if banned else "[^\\x00-\\x{10FFFF}]"
 
 
 def _utf8_blocks(sample: Sample) -> Iterator[bytes]:

@@ -13,15 +13,21 @@ state at that moment, or one per session that never sent ``MAIL FROM`` (messages
 is emitted as soon as its ``MAIL FROM`` is read, so memory holds only the open sessions. Files
 roll over hourly and a session can continue in the next file: open sessions are kept in the
 load context and the file where a session started stays the ``source`` of its records.
+
+The lines are classified column by column (:mod:`.protocol_log_lines`) and the sessions'
+state computed over arrays (:mod:`.protocol_log_sessions`): no Python work per log line.
 """
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..quality import FileReport
 from ..schema import (
@@ -29,6 +35,7 @@ from ..schema import (
     AUTH_USER,
     CIPHER,
     CONNECTOR,
+    CONNECTOR_TYPE,
     DESTINATION_IP,
     DIRECTION,
     FORCED_TLS,
@@ -37,41 +44,38 @@ from ..schema import (
     HOSTNAME,
     INBOUND,
     LOCAL_PORT,
+    MESSAGE_ID,
     MESSAGES,
     OBSERVATIONS,
     OUTBOUND,
+    RECIPIENT_ADDRESS,
     ROW,
     SENDER_ADDRESS,
     SENDER_IP,
     SENDER_PORT,
     SERVER,
     SESSION_ID,
+    SOURCE,
     TIMESTAMP,
     TLS,
 )
-from ..tls import NONE, SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
+from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
+from . import protocol_log_lines as lines
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
+from .protocol_log_sessions import Columns, advance, no_sessions, session_records
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, read_table
-from .values import split_endpoint
 
 NAME = "exchange-protocol-log"
 FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-endpoint",
           "remote-endpoint", "event", "data", "context")
 STATE_KEY = NAME
-# Log lines per read_table chunk; records are emitted per chunk. Peak memory is about 2.5 kB a
-# line in flight (~260 MB at 50k), whatever the file size.
+# Log lines per chunk (read_table's frames are cut to this size); records are emitted per
+# chunk and only the open sessions' state is carried from one chunk to the next.
 CHUNK_ROWS = 50_000
+BATCH_RECORDS = 100_000
 
-_EVENTS = frozenset({"+", "-", "<", ">", "*"})
-_EARLIEST = pd.Timestamp.min.tz_localize("UTC")
-_LATEST = pd.Timestamp.max.tz_localize("UTC")
-_COMMAND = r"^\s*(?:EHLO|HELO|MAIL FROM|AUTH|X-EXPS|STARTTLS)\b"
-_TLS_LINE = re.compile(r"TLS protocol\s+(\S+)\s+negotiation succeeded"
-                       r"(?:\s+using bulk encryption algorithm\s+([^\s,]+))?", re.IGNORECASE)
-_HELO = re.compile(r"^\s*(?:EHLO|HELO)\s+(\S+)", re.IGNORECASE)
-_MAIL_FROM = re.compile(r"^\s*MAIL FROM:\s*(?:<([^>]*)>|(\S*))", re.IGNORECASE)
-_AUTH = re.compile(r"^\s*(?:AUTH|X-EXPS)\s+(\S+)", re.IGNORECASE)
+_EVENTS = pa.array(["+", "-", "<", ">", "*"], pa.large_string())
 # SASL mechanisms in the SMTP AUTH report's words (Basic/OAuth); others (NTLM, GSSAPI) as logged.
 _AUTH_PROTOCOLS = {"LOGIN": "Basic", "PLAIN": "Basic", "XOAUTH2": "OAuth"}
 # SchannelProtocols bits, for builds that print the number instead of the SP_PROT_ name.
@@ -79,69 +83,14 @@ _PROTOCOL_BITS = ((0x3000, TLS13), (0x0C00, TLS12), (0x0300, TLS11), (0x00C0, TL
                   (0x0030, SSL3))
 
 
-@dataclass(slots=True)
-class _Session:
-    source: str  # the file the session started in
-    first_row: int
-    start: pd.Timestamp
-    direction: str  # inbound (receive log), outbound (send log), "" until known
-    connector: str
-    session_id: str
-    local: tuple[str, int]
-    remote: tuple[str, int]
-    hostname: str = ""
-    tls: str = NONE  # no TLS until a negotiation succeeds
-    cipher: str = ""
-    auth_user: str = ""
-    auth_protocol: str = ""
-    pending_auth: str = ""  # the mechanism of the last AUTH command, until it succeeds
-    messages: int = 0
-
-
-class _Records:
-    """Observation columns, appended one record at a time."""
-
-    NAMES = (ROW, TIMESTAMP, CONNECTOR, DIRECTION, SENDER_IP, SENDER_PORT, DESTINATION_IP,
-             LOCAL_PORT, SENDER_ADDRESS, AUTH_USER, AUTH_PROTOCOL, HOSTNAME, SESSION_ID, TLS,
-             CIPHER, MESSAGES, SERVER)
-
-    def __init__(self) -> None:
-        self.columns: dict[str, list] = {name: [] for name in self.NAMES}
-
-    def __len__(self) -> int:
-        return len(self.columns[ROW])
-
-    def add(self, s: _Session, row: int, when: pd.Timestamp, sender: str, messages: int) -> None:
-        # Inbound (and a session whose side never showed): the peer is the sender. Outbound:
-        # this server was the client and the peer is the destination.
-        if s.direction == OUTBOUND:
-            (sender_ip, sender_port), destination_ip = s.local, s.remote[0]
-            server_port = s.remote[1]
-        else:
-            (sender_ip, sender_port), destination_ip = s.remote, ""
-            server_port = s.local[1]
-        values = (row, when, s.connector, s.direction, sender_ip, sender_port, destination_ip,
-                  server_port, sender, s.auth_user, s.auth_protocol, s.hostname, s.session_id,
-                  s.tls, s.cipher, messages, _server_of(s.connector))
-        for name, value in zip(self.NAMES, values, strict=True):
-            self.columns[name].append(value)
-
-    def frame(self, source: str) -> pd.DataFrame:
-        data: dict[str, object] = dict(self.columns)
-        data[TIMESTAMP] = pd.Series(self.columns[TIMESTAMP], dtype="datetime64[ns, UTC]")
-        data[GRAIN] = GRAIN_MESSAGE
-        data[FORCED_TLS] = None
-        return canonical(OBSERVATIONS, data, len(self), source)
-
-
 @dataclass
 class _State:
-    """Carried across the files of one load."""
+    """Carried across the chunks and files of one load."""
 
-    open: dict[tuple, _Session] = field(default_factory=dict)
+    open: Columns = field(default_factory=no_sessions)
     # Records of sessions that started in an earlier file, held so that each file's report
     # counts its own records; emitted by finish().
-    held: dict[str, _Records] = field(default_factory=dict)
+    held: dict[str, list[Columns]] = field(default_factory=dict)
 
 
 def detect(sample: Sample) -> bool:
@@ -169,112 +118,186 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
         report.note(None, "no-log-type",
                     "no '#Log-type: SMTP Receive/Send Protocol Log' line; whether each session "
                     "was received or sent is inferred from who issued EHLO/MAIL FROM")
-    for raw in read_table(sample, report, CHUNK_ROWS):
-        out = _Records()
-        _consume(raw, report, state, direction, out)
-        if len(out):
-            yield Batch(OBSERVATIONS, out.frame(report.path))
+    columns = [c for c in sample.header if c != "sequence-number"]
+    pending: list[Columns] = []
+    count = 0
+    for frame in read_table(sample, report, CHUNK_ROWS, columns=columns):
+        for begin in range(0, len(frame), CHUNK_ROWS):
+            records = _consume(frame.iloc[begin:begin + CHUNK_ROWS], report, state, direction)
+            if records is not None and len(records["row"]):
+                pending.append(records)
+                count += len(records["row"])
+            # Records are small next to the lines they come from; a batch per file (or per
+            # BATCH_RECORDS) keeps the frame-building overhead off every chunk.
+            if count >= BATCH_RECORDS:
+                yield Batch(OBSERVATIONS, _frame(pending, report.path))
+                pending, count = [], 0
+    if count:
+        yield Batch(OBSERVATIONS, _frame(pending, report.path))
 
 
-def _consume(raw: pd.DataFrame, report: FileReport, state: _State, direction: str,
-             out: _Records) -> None:
-    rows = raw[ROW_COLUMN]
-    when_text = pick(raw, "date-time")
+def _consume(raw: pd.DataFrame, report: FileReport, state: _State,
+             direction: str) -> Columns | None:
+    """Account for the lines of a chunk; the records of this file they complete."""
+    rows = raw[ROW_COLUMN].to_numpy()
+    when_text = lines.arrow(pick(raw, "date-time"))
     # Exchange always writes ISO 8601 UTC here; anything else is a damaged line, and so is a
     # year outside pandas' nanosecond range ("0001" parses, then breaks the timestamp column).
-    stamps = pd.to_datetime(when_text.str.strip(), format="ISO8601", errors="coerce", utc=True)
-    stamps = stamps.where((stamps >= _EARLIEST) & (stamps <= _LATEST))
-    sid = pick(raw, "session-id").str.strip()
-    event = pick(raw, "event").str.strip()
-    data = pick(raw, "data")
-    context = pick(raw, "context")
-    local = pick(raw, "local-endpoint").str.strip()
-    remote = pick(raw, "remote-endpoint").str.strip()
+    stamps = lines.parse_stamps(when_text)
+    sid = pc.utf8_trim_whitespace(lines.arrow(pick(raw, "session-id")))
+    events = pc.utf8_trim_whitespace(lines.arrow(pick(raw, "event")))
 
-    bad_date = stamps.isna()
-    reject_rows(report, rows, bad_date, "bad-date",
-                "date-time is not an ISO timestamp; the line is damaged", "date-time", when_text)
-    no_session = ~bad_date & (sid == "")
-    reject_rows(report, rows, no_session, "no-session",
-                "the line has no session-id, so it cannot be placed in a session", "session-id")
-    bad_event = ~bad_date & ~no_session & ~event.isin(_EVENTS)
-    reject_rows(report, rows, bad_event, "bad-event",
-                "event is not one of + - < > *; the line is damaged", "event", event)
+    bad_date = stamps == lines.NAT
+    no_session = ~bad_date & _is(sid, "")
+    bad_event = ~bad_date & ~no_session & ~pc.is_in(events, value_set=_EVENTS).to_numpy(
+        zero_copy_only=False)
+    for mask, code, message, column, values in (
+            (bad_date, "bad-date", "date-time is not an ISO timestamp; the line is damaged",
+             "date-time", when_text),
+            (no_session, "no-session", "the line has no session-id, so it cannot be placed in "
+             "a session", "session-id", None),
+            (bad_event, "bad-event", "event is not one of + - < > *; the line is damaged",
+             "event", events)):
+        if mask.any():
+            where = np.flatnonzero(mask)
+            reject_rows(report, pd.Series(rows[where]), pd.Series(True, index=range(len(where))),
+                        code, message, column,
+                        None if values is None else pd.Series(values.take(where).to_pylist()))
     ok = ~(bad_date | no_session | bad_event)
     report.use(int(ok.sum()))
+    if not ok.any():
+        return None
 
-    # Only some lines change a session: its first line, connect (a send log's first line,
-    # "attempting to connect", has no local endpoint yet), commands, TLS/auth results and
-    # disconnect.
-    connectors = pick(raw, "connector-id").str.strip()
-    key_text = sid + "\x1f" + connectors
-    first = ok & ~key_text.where(ok, None).duplicated()
-    command = event.isin(("<", ">")) & data.str.match(_COMMAND, case=False)
-    info = (event == "*") & (context.str.contains("negotiation succeeded|^\\s*authenticated\\s*$",
-                                                  case=False, regex=True)
-                             | data.str.contains("negotiation succeeded", case=False))
-    wanted = ok & (first | event.isin(("+", "-")) | command | info)
-    picked = [col[wanted].tolist() for col in (rows, stamps, sid, event, data, context, local,
-                                               remote, connectors)]
-    for row, when, session_id, ev, text, ctx, loc, rem, connector in zip(*picked, strict=True):
-        # Session ids are unique per transport service; the connector keeps two servers' logs
-        # apart should their ids ever meet.
-        key = (direction, session_id, connector)
-        session = state.open.get(key)
-        if session is None:
-            session = _Session(report.path, row, when, direction, connector, session_id,
-                               split_endpoint(loc), split_endpoint(rem))
-            state.open[key] = session
-        else:
-            if not session.local[0] and loc:
-                session.local = split_endpoint(loc)
-            if not session.remote[0] and rem:
-                session.remote = split_endpoint(rem)
-        if ev == "-":
-            del state.open[key]
-            if session.messages == 0:
-                _target(state, session, report, out).add(session, session.first_row,
-                                                          session.start, "", 0)
-        elif ev == "*":
-            _information(session, text, ctx)
-        else:
-            _command(session, state, report, out, row, when, ev, text)
-
-
-def _information(session: _Session, data: str, context: str) -> None:
-    match = _TLS_LINE.search(context) or _TLS_LINE.search(data)
-    if match:
-        session.tls = protocol_tls(match.group(1))
-        session.cipher = match.group(2) or ""
-    elif context.strip().lower() == "authenticated" and data.strip():
-        session.auth_user = data.strip()
-        session.auth_protocol = session.pending_auth
+    # Only some lines change a session: its first line here (a continuation from an earlier
+    # chunk or file), connect (a send log's first line, "attempting to connect", has no local
+    # endpoint yet), commands, TLS/auth results and disconnect.
+    connectors = pc.utf8_trim_whitespace(lines.arrow(pick(raw, "connector-id")))
+    key_codes = _codes(sid) * (int(pc.count_distinct(connectors).as_py()) + 1) + _codes(connectors)
+    first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
+    said = ok & (_is(events, "<") | _is(events, ">"))
+    noted = ok & _is(events, "*")
+    data = lines.arrow(pick(raw, "data"))
+    context = lines.arrow(pick(raw, "context"))
+    command = np.zeros(len(raw), dtype=bool)
+    command[said] = lines.matches(_take(data, said), lines.RE2_COMMAND, lines.COMMAND,
+                                  search=False)
+    info = np.zeros(len(raw), dtype=bool)
+    info[noted] = (lines.matches(_take(context, noted), lines.RE2_INFO, lines.INFO, search=True)
+                   | lines.matches(_take(data, noted), lines.RE2_INFO_DATA, lines.INFO_DATA,
+                                   search=True))
+    picked = np.flatnonzero(ok & (first | _is(events, "+") | _is(events, "-") | command | info))
+    at = pa.array(picked)
+    ev = events.take(at).to_numpy(zero_copy_only=False)
+    session_ids, conns = sid.take(at), connectors.take(at)
+    # Session ids are unique per transport service; the connector keeps two servers' logs
+    # apart should their ids ever meet.
+    key = pc.binary_join_element_wise(pa.scalar(direction, pa.large_string()), session_ids,
+                                      conns, pa.scalar("\x1f", pa.large_string()))
+    line = {"key": key.to_numpy(zero_copy_only=False), "row": rows[picked],
+            "when": stamps[picked], "ev": ev,
+            "session_id": session_ids.to_numpy(zero_copy_only=False),
+            "connector": conns.to_numpy(zero_copy_only=False), "cmd": command[picked]}
+    for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
+        text = pc.utf8_trim_whitespace(lines.arrow(pick(raw, name)).take(at))
+        line[prefix + "ip"], line[prefix + "port"] = lines.endpoints(text)
+    line.update(_commands(data, picked, line["cmd"]))
+    line.update(_information(data, context, picked, ev == "*"))
+    records, state.open = advance(line, state.open, report.path, direction)
+    own = records["source"] == report.path
+    if not own.all():
+        for source in dict.fromkeys(records["source"][~own]):
+            mine = records["source"] == source
+            state.held.setdefault(source, []).append({k: v[mine] for k, v in records.items()})
+        records = {k: v[own] for k, v in records.items()}
+    return records
 
 
-def _command(session: _Session, state: _State, report: FileReport, out: _Records, row: int,
-             when: pd.Timestamp, event: str, text: str) -> None:
-    if not session.direction:  # no #Log-type: whoever issues commands is the client
-        session.direction = INBOUND if event == "<" else OUTBOUND
-    if event != ("<" if session.direction == INBOUND else ">"):
-        return  # the server's side of the conversation
-    if match := _HELO.match(text):
-        session.hostname = match.group(1)
-    elif match := _MAIL_FROM.match(text):
-        address = (match.group(1) if match.group(1) is not None else match.group(2)) or ""
-        session.messages += 1
-        own_file = session.source == report.path
-        _target(state, session, report, out).add(
-            session, row if own_file else session.first_row, when, address.strip().lower(), 1)
-    elif match := _AUTH.match(text):
-        mechanism = match.group(1).upper()
-        session.pending_auth = _AUTH_PROTOCOLS.get(mechanism, mechanism)
+def _is(values: pa.Array, text: str) -> np.ndarray:
+    return pc.equal(values, text).to_numpy(zero_copy_only=False)
 
 
-def _target(state: _State, session: _Session, report: FileReport, out: _Records) -> _Records:
-    """Records of this file go out now; those of a session begun in an earlier file wait."""
-    if session.source == report.path:
+def _take(values: pa.Array, mask: np.ndarray) -> pa.Array:
+    return values.filter(pa.array(mask))
+
+
+def _codes(values: pa.Array) -> np.ndarray:
+    return pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> dict[str, np.ndarray]:
+    n = len(picked)
+    out = {"helo": np.zeros(n, bool), "host": np.full(n, "", object),
+           "mail": np.zeros(n, bool), "address": np.full(n, "", object),
+           "auth": np.zeros(n, bool), "mechanism": np.full(n, "", object)}
+    where = np.flatnonzero(cmd)
+    if len(where):
+        for name, values in lines.commands(data.take(pa.array(picked[where]))).items():
+            out[name][where] = values
+        out["mechanism"][where] = [_AUTH_PROTOCOLS.get(m, m) for m in out["mechanism"][where]]
+    return out
+
+
+def _information(data: pa.Array, context: pa.Array, picked: np.ndarray,
+                 noted: np.ndarray) -> dict[str, np.ndarray]:
+    """TLS outcome and login of the information lines (a few per session)."""
+    n = len(picked)
+    out = {"is_tls": np.zeros(n, bool), "tls": np.full(n, "", object),
+           "cipher": np.full(n, "", object), "is_user": np.zeros(n, bool),
+           "user": np.full(n, "", object)}
+    where = np.flatnonzero(noted)
+    if not len(where):
         return out
-    return state.held.setdefault(session.source, _Records())
+    at = pa.array(picked[where])
+    tokens, ciphers, users = lines.info_lines(data.take(at).to_pylist(),
+                                              context.take(at).to_pylist())
+    versions: dict[str, str] = {}
+    for i, token, cipher, user in zip(where, tokens, ciphers, users, strict=True):
+        if token is not None:
+            version = versions.get(token)
+            if version is None:
+                version = versions[token] = protocol_tls(token)
+            out["is_tls"][i], out["tls"][i], out["cipher"][i] = True, version, cipher
+        elif user is not None:
+            out["is_user"][i], out["user"][i] = True, user
+    return out
+
+
+def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
+    """Canonical observations of some records. Inbound (and a session whose side never
+    showed): the peer is the sender. Outbound: this server was the client and the peer is
+    the destination. Every column is given typed: canonical() fills a missing column or a
+    scalar at several times the cost, and a load builds two frames per log file."""
+    records = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 \
+        else parts[0]
+    length = len(records["row"])
+    outbound = records["direction"] == OUTBOUND
+    codes, connectors = pd.factorize(records["connector"])
+    servers = np.array([_server_of(c) for c in connectors], dtype=object)[codes] \
+        if length else records["connector"]
+    blank = np.full(length, "", dtype=object)
+    text = {
+        SOURCE: np.full(length, source, dtype=object), GRAIN: np.full(length, GRAIN_MESSAGE,
+                                                                      dtype=object),
+        CONNECTOR: records["connector"], DIRECTION: records["direction"],
+        CONNECTOR_TYPE: blank, SENDER_IP: np.where(outbound, records["lip"], records["rip"]),
+        DESTINATION_IP: np.where(outbound, records["rip"], ""), SENDER_ADDRESS: records["sender"],
+        RECIPIENT_ADDRESS: blank, AUTH_USER: records["auth_user"],
+        AUTH_PROTOCOL: records["auth_protocol"], HOSTNAME: records["hostname"],
+        MESSAGE_ID: blank, SESSION_ID: records["session_id"], TLS: records["tls"],
+        CIPHER: records["cipher"], SERVER: servers}
+    data: dict[str, object] = {name: pd.Series(values, dtype="str")
+                               for name, values in text.items()}
+    stamps = records["when"].astype(np.int64).view("datetime64[ns]")
+    data.update({
+        ROW: pd.Series(records["row"], dtype=np.int64),
+        TIMESTAMP: pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC")),
+        SENDER_PORT: pd.Series(np.where(outbound, records["lport"], records["rport"]),
+                               dtype=np.int64),
+        LOCAL_PORT: pd.Series(np.where(outbound, records["rport"], records["lport"]),
+                              dtype=np.int64),
+        MESSAGES: pd.Series(records["messages"], dtype=np.int64),
+        FORCED_TLS: pd.Series(np.full(length, None, dtype=object), dtype=object)})
+    return canonical(OBSERVATIONS, data, length, source)
 
 
 def finish(context: LoadContext) -> Iterator[Batch]:
@@ -282,21 +305,20 @@ def finish(context: LoadContext) -> Iterator[Batch]:
     state: _State | None = context.state.pop(STATE_KEY, None)
     if state is None:
         return
-    still_open: dict[str, int] = {}
-    for session in state.open.values():
-        still_open[session.source] = still_open.get(session.source, 0) + 1
-        if session.messages == 0:
-            state.held.setdefault(session.source, _Records()).add(
-                session, session.first_row, session.start, "", 0)
+    sessions = state.open
+    still_open = Counter(sessions["source"].tolist())
+    quiet = session_records(sessions)
+    for source in dict.fromkeys(quiet["source"].tolist()):
+        mine = quiet["source"] == source
+        state.held.setdefault(source, []).append({k: v[mine] for k, v in quiet.items()})
     for source, count in still_open.items():
         report = context.reports.get(source)
         if report is not None:
             report.note(None, "open-session",
                         f"{count} session(s) have no disconnect line in the files read; they "
                         "are counted as logged (add the next hour's log to complete them)")
-    for source, records in state.held.items():
-        if len(records):
-            yield Batch(OBSERVATIONS, records.frame(source))
+    for source, parts in state.held.items():
+        yield Batch(OBSERVATIONS, _frame(parts, source))
 
 
 def protocol_tls(token: str) -> str:

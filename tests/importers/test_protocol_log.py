@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import o365tls
-from o365tls.importers import identify, protocol_log
+from o365tls.importers import fastcsv, identify, protocol_log
 from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import Source
 from o365tls.schema import OBSERVATIONS, column_names
@@ -170,3 +170,113 @@ def test_recognised_from_content_only():
         assert identify(sample).name == "exchange-protocol-log"
     tracking = DATA.parent / "exchange-tracking-log" / "MSGTRK2024031509-1.LOG"
     assert identify(take_sample(Source("x.log", tracking))).name == "exchange-tracking-log"
+
+
+# Interleaved sessions written line by line (CRLF, as Exchange writes), for the state at each
+# MAIL FROM and for chunk boundaries falling anywhere.
+HEADER = ("#Software: Microsoft Exchange Server\r\n#Version: 15.02.1544.004\r\n"
+          "#Log-type: SMTP Receive Protocol Log\r\n#Date: 2024-03-15T11:00:00.000Z\r\n"
+          "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
+          "remote-endpoint,event,data,context\r\n")
+TLS_INFO = ("TLS protocol {} negotiation succeeded using bulk encryption algorithm {} with "
+            "strength 256 bits")
+FRONT = "EX01\\Default Frontend EX01"
+S1, S2 = "08DC44A1B2C3F001", "08DC44A1B2C3F002"
+INTERLEAVED = [  # (second, session, remote, event, data, context); row = index + 1
+    (0, S1, "192.0.2.1:40001", "+", "", ""),
+    (1, S2, "192.0.2.2:40002", "+", "", ""),
+    (2, S1, "192.0.2.1:40001", "<", "EHLO one.example", ""),
+    (3, S2, "192.0.2.2:40002", "<", "helo two.example", ""),
+    (4, S1, "192.0.2.1:40001", ">", "250-AUTH LOGIN MAIL FROM STARTTLS", ""),  # server side
+    (5, S2, "192.0.2.2:40002", "<", "MAIL FROM:<Early@Two.Example> SIZE=10", ""),
+    (6, S1, "192.0.2.1:40001", "*", "", TLS_INFO.format("SP_PROT-TLS1_2_SERVER", "CALG_AES_256")),
+    (7, S2, "192.0.2.2:40002", "*", "", TLS_INFO.format("768", "CALG_3DES")),  # 0x300: TLS 1.1
+    (8, S2, "192.0.2.2:40002", "<", "AUTH XOAUTH2 dG9rZW4=", ""),
+    (9, S2, "192.0.2.2:40002", "*", "app@two.example", "authenticated"),
+    (10, S1, "192.0.2.1:40001", "<", "MAIL FROM:<a@one.example>", ""),
+    (11, S2, "192.0.2.2:40002", "<", "MAIL FROM: bare@two.example", ""),
+    (12, S1, "192.0.2.1:40001", "-", "", "Local"),
+    # The same id after its disconnect is a new session; U+2003 is whitespace to Python's \s.
+    (13, S1, "192.0.2.9:40009", "+", "", ""),
+    (14, S1, "192.0.2.9:40009", "<", "\u2003EHLO trois.exemple", ""),
+    (15, S2, "192.0.2.2:40002", "-", "", "Remote"),
+    (16, S1, "192.0.2.9:40009", "-", "", "Local"),
+]
+
+
+def write_log(path: Path, lines) -> Path:
+    out = [HEADER]
+    for seq, (second, session, remote, event, data, context) in enumerate(lines):
+        fields = [f"2024-03-15T11:00:{second:02d}.000Z", FRONT, session, str(seq),
+                  "10.0.0.10:25", remote, event, data, context]
+        out.append(",".join(f'"{f}"' if "," in f else f for f in fields) + "\r\n")
+    path.write_bytes("".join(out).encode("utf-8"))
+    return path
+
+
+def test_interleaved_sessions_each_message_with_its_own_state(tmp_path):
+    path = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED)
+    data, report = load_one(path)
+    assert (report.rows_read, report.rows_used, report.issues) == (17, 17, [])
+    name = path.name
+
+    def at(row, second, session, ip, port, **kw):
+        return obs(name, row, f"11:00:{second:02d}", FRONT, session, ip, port, 25, **kw)
+
+    assert records(data.observations) == [
+        at(6, 5, S2, "192.0.2.2", 40002, sender="early@two.example", hostname="two.example"),
+        at(11, 10, S1, "192.0.2.1", 40001, sender="a@one.example", tls="TLS1.2",
+           cipher="CALG_AES_256", hostname="one.example"),
+        at(12, 11, S2, "192.0.2.2", 40002, sender="bare@two.example", tls="TLS1.1",
+           cipher="CALG_3DES", hostname="two.example", auth_user="app@two.example",
+           auth_protocol="OAuth"),
+        at(14, 13, S1, "192.0.2.9", 40009, messages=0, hostname="trois.exemple"),
+    ]
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 5, 8])
+def test_chunk_boundaries_anywhere_give_the_same_records(monkeypatch, tmp_path, rows):
+    path = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED)
+    inputs = [RECV09, RECV10, path, SEND09]
+    expected = records(o365tls.load(inputs).observations)
+    monkeypatch.setattr(protocol_log, "CHUNK_ROWS", rows)
+    monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 512)  # the fast reader's frames, cut small too
+    data = o365tls.load(inputs)
+    assert records(data.observations) == expected
+    assert [codes(r) for r in data.inputs] == [
+        ["field-count", "bad-date"], ["open-session"], [], []]
+
+
+def test_session_crossing_files_and_chunks_keeps_its_start(monkeypatch, tmp_path):
+    # S2 opens, says EHLO and gets TLS in the first file; AUTH, login and MAIL FROM come in
+    # the second, which is read a line per chunk.
+    first = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED[:8])
+    second = write_log(tmp_path / "RECV2024031511-2.LOG", INTERLEAVED[8:])
+    monkeypatch.setattr(protocol_log, "CHUNK_ROWS", 1)
+    data = o365tls.load([first, second])
+    reports = {Path(r.path).name: r for r in data.inputs}
+    assert {n: (r.rows_read, r.rows_used, r.records, codes(r)) for n, r in reports.items()} == {
+        first.name: (8, 8, 3, []), second.name: (9, 9, 1, [])}
+    got = records(data.observations)
+    assert [(r["source"], r["row"], r["session_id"], r["sender_address"], r["tls"],
+             r["auth_protocol"], r["messages"]) for r in got] == [
+        (first.name, 6, S2, "early@two.example", "none", "", 1),
+        # The new S1 (started in the second file) is the second file's own record...
+        (second.name, 6, S1, "", "none", "", 0),
+        # ...those of sessions begun in the first file follow, with the first file's rows.
+        (first.name, 1, S1, "a@one.example", "TLS1.2", "", 1),
+        (first.name, 2, S2, "bare@two.example", "TLS1.1", "OAuth", 1),
+    ]
+
+
+def test_header_row_repeated_inside_a_log_is_rejected_not_read_as_a_line(tmp_path):
+    # Concatenated logs can carry the field names as a data row, in any case and spacing.
+    path = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED)
+    text = path.read_bytes().splitlines(keepends=True)
+    repeated = b"DATE-Time, Connector-ID,session-id,sequence-number,local-endpoint," \
+               b"remote-endpoint,event,data,context\r\n"
+    path.write_bytes(b"".join([*text[:8], repeated, *text[8:]]))
+    data, report = load_one(path)
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (18, 17, 1)
+    assert [(i.code, i.row) for i in report.issues] == [("repeated-header", 4)]
+    assert len(data.observations) == 4

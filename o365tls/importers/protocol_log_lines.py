@@ -1,0 +1,172 @@
+"""Whole-column line classification for :mod:`.protocol_log`.
+
+A protocol log is millions of lines, of which only a few per session matter (connect,
+disconnect, the client's EHLO/MAIL FROM/AUTH/STARTTLS, the TLS and login information lines).
+They are found and their values extracted with pyarrow's RE2 over whole columns. RE2 and
+Python's ``re`` agree on ASCII text once ``\\s`` is spelled out (Python's also matches
+``\\x0b`` and ``\\x1c``-``\\x1f``), so the RE2 patterns below run on ASCII lines and the Python
+patterns decide the rare non-ASCII lines: the result is exactly what the Python patterns say.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .values import is_ip, split_endpoint
+
+_EARLIEST = pd.Timestamp.min.tz_localize("UTC")
+_LATEST = pd.Timestamp.max.tz_localize("UTC")
+
+# Python's \s on ASCII text, for RE2.
+_WS = r"[\t\n\x0b\x0c\r \x1c-\x1f]"
+_NWS = r"[^\t\n\x0b\x0c\r \x1c-\x1f]"
+
+COMMAND = re.compile(r"^\s*(?:EHLO|HELO|MAIL FROM|AUTH|X-EXPS|STARTTLS)\b", re.IGNORECASE)
+HELO = re.compile(r"^\s*(?:EHLO|HELO)\s+(\S+)", re.IGNORECASE)
+MAIL_FROM = re.compile(r"^\s*MAIL FROM:\s*(?:<([^>]*)>|(\S*))", re.IGNORECASE)
+AUTH = re.compile(r"^\s*(?:AUTH|X-EXPS)\s+(\S+)", re.IGNORECASE)
+INFO = re.compile(r"negotiation succeeded|^\s*authenticated\s*$", re.IGNORECASE)
+INFO_DATA = re.compile(r"negotiation succeeded", re.IGNORECASE)
+TLS_LINE = re.compile(r"TLS protocol\s+(\S+)\s+negotiation succeeded"
+                      r"(?:\s+using bulk encryption algorithm\s+([^\s,]+))?", re.IGNORECASE)
+
+RE2_COMMAND = rf"(?i)^{_WS}*(?:EHLO|HELO|MAIL FROM|AUTH|X-EXPS|STARTTLS)\b"
+_RE2_HELO = rf"(?i)^{_WS}*(?:EHLO|HELO){_WS}+(?P<v>{_NWS}+)"
+_RE2_MAIL_FROM = rf"(?i)^{_WS}*MAIL FROM:{_WS}*(?:<(?P<a>[^>]*)>|(?P<b>{_NWS}*))"
+_RE2_AUTH = rf"(?i)^{_WS}*(?:AUTH|X-EXPS){_WS}+(?P<v>{_NWS}+)"
+RE2_INFO = rf"(?i)negotiation succeeded|^{_WS}*authenticated{_WS}*$"
+RE2_INFO_DATA = r"(?i)negotiation succeeded"
+# The usual endpoint shape; anything else goes through values.split_endpoint.
+_RE2_ENDPOINT = r"^(?P<ip>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):(?P<port>\d{1,5})$"
+
+
+def arrow(values: pd.Series) -> pa.Array:
+    """A text column as one pyarrow array (zero-copy for the fast reader's columns)."""
+    out = pa.array(values, type=pa.large_string(), from_pandas=True)
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+
+def parse_stamps(text: pa.Array) -> np.ndarray:
+    """ISO 8601 UTC timestamps as int64 nanoseconds; ``NAT`` where the text is not one (or
+    is out of pandas' range).
+
+    pyarrow's cast takes the whole column at once and accepts only complete ISO timestamps
+    with an offset, which pandas reads the same; a column it refuses (a damaged line, a
+    stray space) is parsed by pandas, as before."""
+    try:
+        stamps = pc.cast(text, pa.timestamp("ns", "UTC"))
+        return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    stamps = pd.to_datetime(pd.Series(text.to_pylist(), dtype=object).str.strip(),
+                            format="ISO8601", errors="coerce", utc=True)
+    stamps = stamps.where((stamps >= _EARLIEST) & (stamps <= _LATEST))
+    return stamps.astype("datetime64[ns, UTC]").array.asi8
+
+
+NAT = np.iinfo(np.int64).min  # pandas' NaT as int64
+
+
+def _python_rows(values: pa.Array, mask: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Positions where ``mask`` holds (non-ASCII lines), and their text."""
+    where = np.flatnonzero(mask)
+    return where, values.take(pa.array(where)).to_pylist() if len(where) else []
+
+
+def _non_ascii(values: pa.Array) -> np.ndarray:
+    return ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
+
+
+def matches(values: pa.Array, re2: str, python: re.Pattern, *, search: bool) -> np.ndarray:
+    """Where ``python`` matches (``search`` or match), RE2 deciding the ASCII lines."""
+    out = np.array(pc.match_substring_regex(values, re2).to_numpy(zero_copy_only=False),
+                   dtype=bool)
+    where, texts = _python_rows(values, _non_ascii(values))
+    find = python.search if search else python.match
+    for i, text in zip(where, texts, strict=True):
+        out[i] = find(text) is not None
+    return out
+
+
+def _extract(values: pa.Array, re2: str, python: re.Pattern, non_ascii: np.ndarray,
+             groups: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(matched, one object array per group; "" where a group took no part)."""
+    found = pc.extract_regex(values, re2)
+    matched = np.array(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    out = [np.array(found.field(g).fill_null("").to_numpy(zero_copy_only=False), dtype=object)
+           for g in range(groups)]
+    where, texts = _python_rows(values, non_ascii)
+    for i, text in zip(where, texts, strict=True):
+        match = python.match(text)
+        matched[i] = match is not None
+        for g in range(groups):
+            out[g][i] = (match.group(g + 1) or "") if match else ""
+    return matched, out
+
+
+def commands(data: pa.Array) -> dict[str, np.ndarray]:
+    """HELO/EHLO host, MAIL FROM address (trimmed, lower case) and AUTH mechanism (upper
+    case) of command lines; the first pattern that matches wins, as a session reads them."""
+    non_ascii = _non_ascii(data)
+    helo, (host,) = _extract(data, _RE2_HELO, HELO, non_ascii, 1)
+    mail, (quoted, bare) = _extract(data, _RE2_MAIL_FROM, MAIL_FROM, non_ascii, 2)
+    auth, (mechanism,) = _extract(data, _RE2_AUTH, AUTH, non_ascii, 1)
+    mail &= ~helo
+    auth &= ~helo & ~mail
+    # A <...> address may be empty (the null sender); the bare form is taken only without one.
+    address = np.where(quoted != "", quoted, bare)
+    return {"helo": helo, "host": host, "mail": mail, "address": _python_case(address, str.lower),
+            "auth": auth, "mechanism": _python_case(mechanism, str.upper)}
+
+
+def _python_case(values: np.ndarray, change) -> np.ndarray:
+    """``change(value.strip())`` of every value (str.lower or str.upper), per distinct value."""
+    codes, uniques = pd.factorize(values)
+    return np.array([change(u.strip()) for u in uniques], dtype=object)[codes] \
+        if len(values) else values
+
+
+def endpoints(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``split_endpoint`` of every value: (ip object array, port int array)."""
+    unique = pc.unique(values)
+    codes = pc.index_in(values, unique).to_numpy(zero_copy_only=False)
+    found = pc.extract_regex(unique, _RE2_ENDPOINT)
+    shaped = found.is_valid().to_numpy(zero_copy_only=False)
+    ips = found.field("ip").fill_null("").to_pylist()
+    ports = found.field("port").fill_null("").to_pylist()
+    texts = unique.to_pylist()
+    u_ip, u_port = [], []
+    for ok, ip, port, text in zip(shaped, ips, ports, texts, strict=True):
+        if ok:
+            good = is_ip(ip)
+            u_ip.append(ip if good else "")
+            u_port.append(int(port) if good else 0)
+        else:
+            ip, port = split_endpoint(text)
+            u_ip.append(ip)
+            u_port.append(port)
+    return (np.array(u_ip, dtype=object)[codes],
+            np.array(u_port, dtype=np.int64)[codes])
+
+
+def info_lines(data: list[str], context: list[str]) -> tuple[list, list, list]:
+    """(TLS token or None, cipher, authenticated user or None) of information lines."""
+    tokens, ciphers, users = [], [], []
+    for text, ctx in zip(data, context, strict=True):
+        match = TLS_LINE.search(ctx) or TLS_LINE.search(text)
+        if match:
+            tokens.append(match.group(1))
+            ciphers.append(match.group(2) or "")
+            users.append(None)
+            continue
+        tokens.append(None)
+        ciphers.append("")
+        users.append(text.strip() if ctx.strip().lower() == "authenticated" and text.strip()
+                     else None)
+    return tokens, ciphers, users
+
