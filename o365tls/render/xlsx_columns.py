@@ -214,11 +214,25 @@ SHEETS: tuple[Sheet, ...] = (
 CHART_DATA = "Chart data"
 
 
+#: Source files listed per finding on the Evidence sheet; the rest are counted (a flow seen in
+#: a week of hourly protocol logs has hundreds, and every file is on the Sources sheet).
+SOURCE_ROWS = 10
+
+
+def _source_rows(sources: Sequence[str]) -> list[tuple[str, str]]:
+    rows = [("Source file", s) for s in sources[:SOURCE_ROWS]]
+    if len(sources) > SOURCE_ROWS:
+        rows.append(("Source file", f"... and {len(sources) - SOURCE_ROWS} more files (all "
+                                    "in findings.json; every file read is on the Sources "
+                                    "sheet)"))
+    return rows
+
+
 def evidence_rows(findings: Sequence[FindingView]) -> list[tuple[FindingView, str, str]]:
     rows: list[tuple[FindingView, str, str]] = []
     for f in findings:
         statements = [
-            *(("Source file", s) for s in f.sources),
+            *_source_rows(list(f.sources)),
             ("Evidence kind", f"{f.evidence}: legacy or no TLS for about {f.likelihood:.0%} "
                               "of its messages"),
             *(("Device evidence", e) for e in f.device_evidence),

@@ -191,6 +191,22 @@ def test_evidence_says_which_file_said_what(sample):
                for r in rows if r["Finding ID"] == first.id and r["Kind"] == "Source file")
 
 
+def test_evidence_lists_ten_source_files_a_finding_and_counts_the_rest():
+    from o365tls.render.xlsx_columns import evidence_rows
+
+    class Finding:  # the fields evidence_rows reads, as a FindingView has them
+        sources = tuple(f"logs/RECV20240115{h:02d}-1.LOG" for h in range(24))
+        evidence, likelihood, forced_tls = "observed", 1.0, None
+        device_evidence = priority_reasons = powershell = references = ()
+        attribution_why = deadline_note = what_you_will_see = stopgap = ""
+        breaks_with_reject_direct_send = accepted = False
+
+    files = [text for _, kind, text in evidence_rows([Finding()]) if kind == "Source file"]
+    assert files[:10] == list(Finding.sources[:10])
+    assert files[10:] == ["... and 14 more files (all in findings.json; every file read is on "
+                          "the Sources sheet)"]
+
+
 def test_attribution_and_sources(sample):
     attribution = records(sample.wb["Attribution"])
     assert len(attribution) == len(sample.view.attribution) == 38
