@@ -12,6 +12,7 @@ bucket is stable, so every tie breaks as it would in one global sort.
 
 from __future__ import annotations
 
+import ctypes
 from functools import reduce
 
 import numpy as np
@@ -166,3 +167,32 @@ def code_type(categories: int) -> np.dtype:
 def narrow_codes(codes: np.ndarray, categories: int) -> np.ndarray:
     """Codes in that type, so that making the categorical does not copy them again."""
     return codes.astype(code_type(categories), copy=False)
+
+
+def pair_counts(first: np.ndarray, second: np.ndarray, shape: tuple[int, int],
+                block: int = 1 << 20) -> np.ndarray:
+    """How many rows hold each pair of codes (``shape``: how many codes of each; rows with a
+    negative code, a missing value, are not counted). Counted a million rows at a time: a
+    groupby on two columns of ten million rows builds several int64 copies of them."""
+    counts = np.zeros(shape[0] * shape[1], dtype=np.int64)
+    for start in range(0, len(first), block):
+        a = first[start:start + block].astype(np.int64)
+        b = second[start:start + block].astype(np.int64)
+        ok = (a >= 0) & (b >= 0)
+        counts += np.bincount(a[ok] * shape[1] + b[ok], minlength=len(counts))
+    return counts.reshape(shape)
+
+
+def release_freed_memory() -> None:
+    """Hand memory that is free but still held by the C allocator back to the system.
+
+    Streaming leaves glibc's heap full of holes: the chunks of the import and the parts of the
+    merge are small enough to live on the heap, and freeing them keeps the pages resident
+    (hundreds of MB at ten million rows) while every large array after them is mapped anew.
+    ``malloc_trim`` releases those pages; elsewhere (macOS, Windows, musl) this does nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)

@@ -200,8 +200,10 @@ class SightingReducer:
         if not self.parts:
             return _empty()
         rdom_tenant = np.array([v in tenant for v in self.books["rdom"].values], dtype=bool)
+        merging.release_freed_memory()  # what the import freed, before the merge needs more
         out = merging.merge(self.parts, rdom_tenant, len(self.books["source"].values))
         self.parts = {}
+        merging.release_freed_memory()  # the parts, now in the merged arrays
         return self._frame(out, tenant, book, known_connectors, submitters)
 
     def _frame(self, out: dict, tenant: set[str], book: ConnectorBook,
