@@ -157,9 +157,16 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
 def same_text(values: pd.Series, text: str) -> pd.Series:
     """``values == text`` ignoring case, without spelling out every row of a categorical."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        hits = [c for c in values.cat.categories if str(c).lower() == text.lower()]
-        return values.isin(hits)
+        return _of_categories(values, [str(c).lower() == text.lower()
+                                       for c in values.cat.categories])
     return values.astype(str).str.lower() == text.lower()
+
+
+def _of_categories(values: pd.Series, chosen: list[bool]) -> pd.Series:
+    """Rows of a categorical whose category is chosen (a missing value never is), looked up
+    by code: ``isin`` would widen ten million one-byte codes to 64 bits first."""
+    lookup = np.array([*chosen, False], dtype=bool)  # code -1 (missing) reads the last
+    return pd.Series(lookup[values.cat.codes.to_numpy()], index=values.index)
 
 
 def _counts(frame: pd.DataFrame) -> TlsCounts:
@@ -193,11 +200,13 @@ def units(msgs: pd.DataFrame, direction: str, connector: str) -> pd.Series:
     del has_address, has_ip
     # One number per unit: 0 for nobody, then the address, IP and domain codes after another.
     books = [c.cat.categories for c in columns]
-    offsets = np.cumsum([1] + [len(b) for b in books]).astype(np.int32)
-    unit = np.zeros(len(kind), dtype=np.int32)
+    offsets = np.cumsum([1] + [len(b) for b in books])
+    number = np.int16 if offsets[-1] <= np.iinfo(np.int16).max else np.int32
+    offsets = offsets.astype(number)
+    unit = np.zeros(len(kind), dtype=number)
     for k, codes in enumerate((address, ip, domain), start=1):
         hit = kind == k
-        unit[hit] = np.add(codes[hit], offsets[k - 1], dtype=np.int32)
+        unit[hit] = np.add(codes[hit], offsets[k - 1], dtype=number)
     uniques = pd.unique(unit)  # in order of appearance, as pd.factorize would number them
     lookup = np.zeros(offsets[-1], dtype=code_type(len(uniques)))
     lookup[uniques] = np.arange(len(uniques))
@@ -215,8 +224,9 @@ def _empty_code(values: pd.Series) -> int:
     return categories.index("") if "" in categories else -2
 
 
-# What attribution reads of each message; enrichment reads whole rows of one sender only.
-_ATTRIBUTION_COLUMNS = ["day", "key", SENDER_ADDRESS, SENDER_IP, "recipient_domain"]
+# What attribution reads of each message (and the keys, when trace detail needs them);
+# enrichment reads whole rows of one sender only.
+_ATTRIBUTION_COLUMNS = ["day", SENDER_ADDRESS, SENDER_IP, "recipient_domain"]
 
 
 def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], list[dict]]:
@@ -236,10 +246,11 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
         if usable is not None:
             hit = usable & (msgs[DIRECTION] == direction).to_numpy() \
                 & same_text(msgs[CONNECTOR], connector).to_numpy() \
-                & msgs["day"].isin(days).to_numpy()
+                & _of_categories(msgs["day"], list(msgs["day"].cat.categories.isin(days))) \
+                .to_numpy()
             on_connector = msgs.loc[hit, _ATTRIBUTION_COLUMNS]
         else:
-            on_connector = msgs
+            hit, on_connector = None, msgs
         base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
                     tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
                     connector_type=_mode(records[CONNECTOR_TYPE]),
@@ -257,7 +268,8 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                              (len(day.cat.categories), len(unit.cat.categories)))
         volumes = (pd.DataFrame(counts, index=day.cat.categories, columns=unit.cat.categories)
                    .reindex(index=days, columns=senders, fill_value=0))
-        observed = _observed_by_sender(detail, on_connector, scope, direction, connector)
+        observed = _observed_by_sender(detail, on_connector, msgs["key"].to_numpy()[hit],
+                                       scope, direction, connector) if len(detail) else {}
         result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed)
         undecided = []
         for est in result.senders:
@@ -302,9 +314,10 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
     return flows, rows
 
 
-def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, scope: str,
-                        direction: str, connector: str) -> dict[str, np.ndarray]:
-    """TLS seen message by message (trace detail) for senders on this connector."""
+def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, keys: np.ndarray,
+                        scope: str, direction: str, connector: str) -> dict[str, np.ndarray]:
+    """TLS seen message by message (trace detail) for senders on this connector; ``keys``:
+    the message keys of ``on_connector``'s rows."""
     if detail.empty:
         return {}
     mine = detail[(detail["scope"] == scope) & (detail[DIRECTION] == direction)
@@ -313,8 +326,10 @@ def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, scope:
     if mine.empty:
         return {}
     # Only the messages that trace detail names: the connector may carry millions.
-    named = on_connector["key"].isin(mine["key"]).to_numpy()
-    joined = mine.merge(on_connector.loc[named, ["key", "_sender"]], on="key", how="inner")
+    named = pd.Series(keys).isin(mine["key"]).to_numpy()
+    sightings = pd.DataFrame({"key": keys[named],
+                              "_sender": on_connector["_sender"].array[named]})
+    joined = mine.merge(sightings, on="key", how="inner")
     out: dict[str, np.ndarray] = {}
     for sender, rows in joined.groupby("_sender"):
         vec = np.zeros(len(TLS_VERSIONS))

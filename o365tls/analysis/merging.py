@@ -48,6 +48,8 @@ def merge(parts: dict[str, list[np.ndarray]], rdom_tenant: np.ndarray,
         for name, values in merged.items():
             out[name][filled:filled + size] = values
         filled += size
+        del merged
+        release_freed_memory()  # the bucket's rows, freed on the heap, now sit in ``out``
     return {name: values[:filled] for name, values in out.items()}
 
 
