@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__
@@ -29,6 +30,7 @@ from .connectors import ConnectorBook
 from .evidence import Evidence, gather
 from .flows import Flow, from_aggregates, from_messages, from_submissions
 from .groups import group
+from .merging import pair_counts, release_freed_memory
 from .messages import domain_of, link_by_volume, tenant_domains
 from .model import DIRECT_SEND, PRIORITIES, FlowEvidence, TlsCounts
 from .observations import COUNTED, DAY, prepare
@@ -69,6 +71,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     msgs, link_notes = link_by_volume(
         msgs, day_agg.groupby(["direction", "connector", DAY], as_index=False)[MESSAGES].sum())
     obs = _with_connector_facts(obs, book)
+    release_freed_memory()  # what building the message table left on the heap
 
     aggregate_flows, attribution_rows = from_aggregates(obs, msgs)
     flows = [*aggregate_flows, *from_submissions(obs, msgs), *from_messages(obs, msgs)]
@@ -169,9 +172,14 @@ def _notes(flows: list[Flow], totals: TlsCounts, msgs: pd.DataFrame, obs: pd.Dat
                      "connector report already counts; they name senders but add no messages")
     if len(msgs):
         keys = {(f.direction, f.connector.lower()) for f in flows}
-        exo = msgs.loc[(msgs["realm"] == "exo").to_numpy(), ["direction", "connector"]]
-        per = exo.groupby(["direction", "connector"], observed=True).size()
-        loose = sum(int(n) for (d, c), n in per.items() if (str(d), str(c).lower()) not in keys)
+        # Messages per direction and connector, counted on the codes: no copy of the table.
+        exo = (msgs["realm"] == "exo").to_numpy()
+        direction, connector = msgs["direction"], msgs["connector"]
+        per = pair_counts(direction.cat.codes.to_numpy()[exo], connector.cat.codes.to_numpy()[exo],
+                          (len(direction.cat.categories), len(connector.cat.categories)))
+        loose = sum(int(per[i, j]) for i, j in zip(*np.nonzero(per), strict=True)
+                    if (str(direction.cat.categories[i]),
+                        str(connector.cat.categories[j]).lower()) not in keys)
         if loose:
             notes.append(f"{loose} traced messages are on connectors without any TLS "
                          "record (add the connector report for their days to judge them)")

@@ -41,6 +41,7 @@ from ..schema import (
 )
 from ..tls import TLS_VERSIONS
 from .attribution import OBSERVED, attribute
+from .merging import code_type, pair_counts
 from .model import TlsCounts
 from .observations import COUNTED, DAY
 
@@ -94,7 +95,12 @@ def sender_key(address: str, ip: str) -> str:
 
 def _ranked(values: pd.Series) -> list[tuple[str, int]]:
     """Non-empty values by count, most frequent first; ties in text order (stable runs)."""
-    counts = values.astype(str).value_counts()
+    if isinstance(values.dtype, pd.CategoricalDtype) and not values.hasnans:
+        # Counted per category: a million rows never become a million strings.
+        counts = values.value_counts(sort=False)
+        counts.index = [str(v) for v in counts.index]
+    else:
+        counts = values.astype(str).value_counts()
     pairs = [(v, int(c)) for v, c in counts.items() if c > 0 and v != ""]
     return sorted(pairs, key=lambda p: (-p[1], p[0]))
 
@@ -151,9 +157,16 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
 def same_text(values: pd.Series, text: str) -> pd.Series:
     """``values == text`` ignoring case, without spelling out every row of a categorical."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        hits = [c for c in values.cat.categories if str(c).lower() == text.lower()]
-        return values.isin(hits)
+        return _of_categories(values, [str(c).lower() == text.lower()
+                                       for c in values.cat.categories])
     return values.astype(str).str.lower() == text.lower()
+
+
+def _of_categories(values: pd.Series, chosen: list[bool]) -> pd.Series:
+    """Rows of a categorical whose category is chosen (a missing value never is), looked up
+    by code: ``isin`` would widen ten million one-byte codes to 64 bits first."""
+    lookup = np.array([*chosen, False], dtype=bool)  # code -1 (missing) reads the last
+    return pd.Series(lookup[values.cat.codes.to_numpy()], index=values.index)
 
 
 def _counts(frame: pd.DataFrame) -> TlsCounts:
@@ -172,28 +185,38 @@ def units(msgs: pd.DataFrame, direction: str, connector: str) -> pd.Series:
     without a connector comes from other organizations' servers, one IP each; behind a tenant
     connector every device relays through the same IP, so the sender address tells them
     apart. Labels: ``to:<domain>``, ``ip:<address>`` or the sender address. Computed on the
-    categorical codes, so that millions of messages never become millions of strings."""
-    address = msgs[SENDER_ADDRESS].cat.codes.to_numpy(np.int64)
-    ip = msgs[SENDER_IP].cat.codes.to_numpy(np.int64)
-    domain = msgs["recipient_domain"].cat.codes.to_numpy(np.int64)
-    empty_address = _empty_code(msgs[SENDER_ADDRESS])
-    empty_ip = _empty_code(msgs[SENDER_IP])
-    has_address, has_ip = address != empty_address, ip != empty_ip
+    categorical codes, in their own narrow types, so that millions of messages never become
+    millions of strings or of 64-bit numbers."""
+    columns = (msgs[SENDER_ADDRESS], msgs[SENDER_IP], msgs["recipient_domain"])
+    address, ip, domain = (c.cat.codes.to_numpy() for c in columns)
+    has_address = address != _empty_code(columns[0])
+    has_ip = ip != _empty_code(columns[1])
     # kind 0: nobody, 1: address, 2: ip, 3: recipient domain
-    kind = np.where(has_address, 1, np.where(has_ip, 2, 0))
+    kind = np.where(has_address, np.int8(1), np.where(has_ip, np.int8(2), np.int8(0)))
     if direction == "outbound":
-        kind = np.where(domain != _empty_code(msgs["recipient_domain"]), 3, kind)
+        kind[domain != _empty_code(columns[2])] = 3
     elif not connector:
-        kind = np.where(has_ip, 2, kind)
-    code = np.select([kind == 1, kind == 2, kind == 3], [address, ip, domain], 0)
-    composite = kind * (1 << 40) + code
-    codes, uniques = pd.factorize(composite)
-    books = {1: msgs[SENDER_ADDRESS].cat.categories, 2: msgs[SENDER_IP].cat.categories,
-             3: msgs["recipient_domain"].cat.categories}
-    prefix = {1: "", 2: "ip:", 3: "to:"}
-    labels = [prefix[k] + str(books[k][c]) if k else ""
-              for k, c in ((int(u) >> 40, int(u) & ((1 << 40) - 1)) for u in uniques)]
-    return pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=msgs.index)
+        kind[has_ip] = 2
+    del has_address, has_ip
+    # One number per unit: 0 for nobody, then the address, IP and domain codes after another.
+    books = [c.cat.categories for c in columns]
+    offsets = np.cumsum([1] + [len(b) for b in books])
+    number = np.int16 if offsets[-1] <= np.iinfo(np.int16).max else np.int32
+    offsets = offsets.astype(number)
+    unit = np.zeros(len(kind), dtype=number)
+    for k, codes in enumerate((address, ip, domain), start=1):
+        hit = kind == k
+        unit[hit] = np.add(codes[hit], offsets[k - 1], dtype=number)
+    uniques = pd.unique(unit)  # in order of appearance, as pd.factorize would number them
+    lookup = np.zeros(offsets[-1], dtype=code_type(len(uniques)))
+    lookup[uniques] = np.arange(len(uniques))
+    prefix = ("", "ip:", "to:")
+    labels = []
+    for u in uniques.tolist():
+        k = int(np.searchsorted(offsets, u, side="right"))  # 0: nobody
+        labels.append(prefix[k - 1] + str(books[k - 1][u - offsets[k - 1]]) if k else "")
+    return pd.Series(pd.Categorical.from_codes(lookup[unit], categories=labels),
+                     index=msgs.index)
 
 
 def _empty_code(values: pd.Series) -> int:
@@ -201,8 +224,9 @@ def _empty_code(values: pd.Series) -> int:
     return categories.index("") if "" in categories else -2
 
 
-# What attribution reads of each message; enrichment reads whole rows of one sender only.
-_ATTRIBUTION_COLUMNS = ["day", "key", SENDER_ADDRESS, SENDER_IP, "recipient_domain"]
+# What attribution reads of each message (and the keys, when trace detail needs them);
+# enrichment reads whole rows of one sender only.
+_ATTRIBUTION_COLUMNS = ["day", SENDER_ADDRESS, SENDER_IP, "recipient_domain"]
 
 
 def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], list[dict]]:
@@ -222,10 +246,11 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
         if usable is not None:
             hit = usable & (msgs[DIRECTION] == direction).to_numpy() \
                 & same_text(msgs[CONNECTOR], connector).to_numpy() \
-                & msgs["day"].isin(days).to_numpy()
+                & _of_categories(msgs["day"], list(msgs["day"].cat.categories.isin(days))) \
+                .to_numpy()
             on_connector = msgs.loc[hit, _ATTRIBUTION_COLUMNS]
         else:
-            on_connector = msgs
+            hit, on_connector = None, msgs
         base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
                     tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
                     connector_type=_mode(records[CONNECTOR_TYPE]),
@@ -238,9 +263,13 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
             continue
         on_connector = on_connector.assign(_sender=units(on_connector, direction, connector))
         senders = sorted(pd.unique(on_connector["_sender"]))
-        volumes = (on_connector.groupby(["day", "_sender"]).size().unstack(fill_value=0)
+        day, unit = on_connector["day"], on_connector["_sender"]
+        counts = pair_counts(day.cat.codes.to_numpy(), unit.cat.codes.to_numpy(),
+                             (len(day.cat.categories), len(unit.cat.categories)))
+        volumes = (pd.DataFrame(counts, index=day.cat.categories, columns=unit.cat.categories)
                    .reindex(index=days, columns=senders, fill_value=0))
-        observed = _observed_by_sender(detail, on_connector, scope, direction, connector)
+        observed = _observed_by_sender(detail, on_connector, msgs["key"].to_numpy()[hit],
+                                       scope, direction, connector) if len(detail) else {}
         result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed)
         undecided = []
         for est in result.senders:
@@ -285,9 +314,10 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
     return flows, rows
 
 
-def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, scope: str,
-                        direction: str, connector: str) -> dict[str, np.ndarray]:
-    """TLS seen message by message (trace detail) for senders on this connector."""
+def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, keys: np.ndarray,
+                        scope: str, direction: str, connector: str) -> dict[str, np.ndarray]:
+    """TLS seen message by message (trace detail) for senders on this connector; ``keys``:
+    the message keys of ``on_connector``'s rows."""
     if detail.empty:
         return {}
     mine = detail[(detail["scope"] == scope) & (detail[DIRECTION] == direction)
@@ -295,7 +325,11 @@ def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, scope:
                   & (detail[TLS] != "unknown")]
     if mine.empty:
         return {}
-    joined = mine.merge(on_connector[["key", "_sender"]], on="key", how="inner")
+    # Only the messages that trace detail names: the connector may carry millions.
+    named = pd.Series(keys).isin(mine["key"]).to_numpy()
+    sightings = pd.DataFrame({"key": keys[named],
+                              "_sender": on_connector["_sender"].array[named]})
+    joined = mine.merge(sightings, on="key", how="inner")
     out: dict[str, np.ndarray] = {}
     for sender, rows in joined.groupby("_sender"):
         vec = np.zeros(len(TLS_VERSIONS))
@@ -364,11 +398,11 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
 def _same_sender(msgs: pd.DataFrame, scope: str, address: str, ip: str) -> pd.DataFrame:
     if msgs.empty or not (address or ip):
         return msgs.iloc[0:0]
-    realm = "exo" if not scope.startswith("on-prem") else None
-    pool = msgs[msgs["realm"] == realm] if realm else msgs[msgs["realm"] != "exo"]
-    mask = pd.Series(True, index=pool.index)
+    # One mask over the table: no copy of a whole realm (nearly all of it) per flow.
+    exo = msgs["realm"] == "exo"
+    mask = exo if not scope.startswith("on-prem") else ~exo
     if address:
-        mask &= same_text(pool[SENDER_ADDRESS], address)
+        mask &= same_text(msgs[SENDER_ADDRESS], address)
     if ip:
-        mask &= pool[SENDER_IP] == ip
-    return pool[mask]
+        mask &= msgs[SENDER_IP] == ip
+    return msgs[mask]

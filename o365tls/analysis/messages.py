@@ -5,9 +5,11 @@ The per-message table itself comes from :mod:`.sightings`.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..schema import CONNECTOR, DIRECTION, INBOUND, SENDER_IP
+from .merging import pair_counts
 
 
 def domain_of(address: str) -> str:
@@ -44,12 +46,16 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
         & (msgs[SENDER_IP] != "") & ~msgs["submission"]
     if named.empty or not loose.any():
         return msgs, notes
-    mine = msgs.loc[loose, [SENDER_IP, "day"]]
-    mine = mine.assign(day=mine["day"].astype("datetime64[ns, UTC]"))  # days are categorical
-    per_ip = mine.groupby([SENDER_IP, "day"], observed=True).size()
+    # Messages per IP and day, counted on the categorical codes (no copy of the columns).
+    ips, dates = msgs[SENDER_IP], msgs["day"]  # both categorical
+    mine = loose.to_numpy()
+    counts = pair_counts(ips.cat.codes.to_numpy()[mine], dates.cat.codes.to_numpy()[mine],
+                         (len(ips.cat.categories), len(dates.cat.categories)))
+    day_index = pd.DatetimeIndex(dates.cat.categories)
     links: dict[str, str] = {}
-    for ip, days in per_ip.groupby(level=0, observed=True):
-        days = days.droplevel(0)
+    for code in np.flatnonzero(counts.sum(axis=1)):
+        ip, seen = ips.cat.categories[code], counts[code] > 0
+        days = pd.Series(counts[code][seen], index=day_index[seen])
         fits = []
         for connector, rows in named.groupby(CONNECTOR):
             totals = rows.groupby("day")["messages"].sum()
@@ -59,7 +65,7 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
         if len(fits) == 1:
             links[ip] = fits[0]
     if links:
-        msgs = msgs.copy()
+        msgs = msgs.copy(deep=False)  # only the connector column changes
         hit = loose & msgs[SENDER_IP].isin(list(links))
         names = msgs[CONNECTOR]
         if isinstance(names.dtype, pd.CategoricalDtype):

@@ -39,6 +39,7 @@ from ..schema import (
     SUBJECT,
     TIMESTAMP,
 )
+from . import merging
 from .connectors import ConnectorBook
 
 # Which export's value wins when two disagree: the message trace is the most complete.
@@ -211,56 +212,20 @@ class SightingReducer:
     def messages(self, tenant: set[str], book: ConnectorBook, known_connectors: set[str],
                  submitters: set[str]) -> pd.DataFrame:
         """One row per message and realm (columns :data:`MESSAGE_COLUMNS`; text columns are
-        categorical)."""
+        categorical), in realm and key order. Consumes the parts (see :mod:`.merging`)."""
         if not self.parts:
             return _empty()
-        col = {}
-        for name in list(self.parts):  # the parts are consumed as they are joined
-            col[name] = np.concatenate(self.parts.pop(name))
         rdom_tenant = np.array([v in tenant for v in self.books["rdom"].values], dtype=bool)
-        col["outside"] = np.where(rdom_tenant[col["rdom"]], 0, col["rdom"]).astype(np.int32)
-        col["to_tenant"] = rdom_tenant[col["rdom"]].astype(np.int8)
-        order = np.lexsort((col["ts"], col["rank"], col["key"], col["realm"]))
-        for name in list(col):
-            col[name] = col[name][order]
-        change = np.ones(len(order), dtype=bool)
-        change[1:] = (col["key"][1:] != col["key"][:-1]) | (col["realm"][1:] != col["realm"][:-1])
-        starts = np.flatnonzero(change)
-        out = {"realm": col["realm"][starts], "key": col["key"][starts]}
-        for name in ("sender", "ip", "host", "ptr", "conn", "direction", "subject", "mhost",
-                     "source", "outside"):
-            out[name] = _first_nonzero(col[name], starts)
-        ts = np.where(col["ts"] == _NAT, np.iinfo(np.int64).max, col["ts"])
-        first = np.minimum.reduceat(ts, starts)
-        out["ts"] = np.where(first == np.iinfo(np.int64).max, _NAT, first)
-        out["to_tenant"] = np.minimum.reduceat(col["to_tenant"], starts).astype(bool)
-        out["sources"] = self._source_sets(col["source"], starts, out["source"])
-        del col
+        merging.release_freed_memory()  # what the import freed, before the merge needs more
+        out = merging.merge(self.parts, rdom_tenant, len(self.books["source"].values))
+        self.parts = {}
+        merging.release_freed_memory()  # the parts, now in the merged arrays
         return self._frame(out, tenant, book, known_connectors, submitters)
-
-    def _source_sets(self, sources: np.ndarray, starts: np.ndarray,
-                     first: np.ndarray) -> pd.Categorical:
-        """Every file that saw each message ("which file said what"), as a categorical of
-        file-name sets (names joined by NUL). Up to 62 files are tracked per message exactly,
-        as a bit set; beyond that, the first file stands for the rest."""
-        names = self.books["source"].values
-        if len(names) > 63:
-            masks = (np.int64(1) << np.minimum(first, 62).astype(np.int64))
-            labels = {int(1 << c): (names[c],) for c in range(min(len(names), 63))}
-        else:
-            masks = np.bitwise_or.reduceat(np.int64(1) << sources.astype(np.int64), starts)
-            labels = {}
-        codes, uniques = pd.factorize(masks)
-        sets = [labels.get(int(m)) or tuple(sorted(names[i] for i in range(len(names))
-                                                   if int(m) >> i & 1 and names[i]))
-                for m in uniques]
-        # NUL never occurs in a path: it joins a set's file names into one category label.
-        joined = pd.Index(["\0".join(files) for files in sets], dtype=object)
-        return pd.Categorical.from_codes(codes, categories=joined) if len(sets) \
-            else pd.Categorical([])
 
     def _frame(self, out: dict, tenant: set[str], book: ConnectorBook,
                known_connectors: set[str], submitters: set[str]) -> pd.DataFrame:
+        """The message table from :func:`.merging.merge`'s arrays (changed in place: they are
+        the table's columns, and each costs ten MB or more at ten million messages)."""
         b = self.books
         exo = out["realm"] == 0
         # Connectors: a name Exchange Online knows (configured, or in a connector report) is
@@ -268,59 +233,65 @@ class SightingReducer:
         known = {c.lower() for c in known_connectors} | set(book.by_name)
         conn_names = b["conn"].values
         foreign = np.array([bool(v) and v.lower() not in known for v in conn_names], dtype=bool)
+        conn = out["conn"].astype(np.int32 if len(conn_names) > 2**15 else np.int16)
         if known_connectors or book.by_name:
-            out["conn"] = np.where(exo & foreign[out["conn"]], 0, out["conn"])
+            conn[exo & foreign[conn]] = 0
         # Direction: explicit, else tenant mail to outside recipients only is outbound.
         sender_domain = np.array([v.rsplit("@", 1)[1].lower() in tenant if "@" in v else False
                                   for v in b["sender"].values], dtype=bool)
-        guessed = np.where(sender_domain[out["sender"]] & ~out["to_tenant"], 2, 1)
-        direction = np.where(out["direction"] > 0, out["direction"], guessed)
+        direction = out.pop("direction")
+        guess = direction == 0
+        direction[guess] = np.where(sender_domain[out["sender"][guess]]
+                                    & ~out["to_tenant"][guess], 2, 1)
+        del guess
         # Inbound mail without a connector: the configured sender IP ranges place it.
-        conn_type = np.zeros(len(direction), dtype=np.int32)
+        conn_type = np.zeros(len(direction), dtype=np.int16)
         types = Codebook()
-        for code in np.unique(out["conn"]):
+        for code in np.unique(conn):
             info = book.get(conn_names[code]) if code else None
             if info is not None:
-                conn_type[out["conn"] == code] = types.code(info.connector_type)
-        loose = exo & (out["conn"] == 0) & (direction == 1) & (out["ip"] > 0)
+                conn_type[conn == code] = types.code(info.connector_type)
+        loose = exo & (conn == 0) & (direction == 1) & (out["ip"] > 0)
         for ip_code in np.unique(out["ip"][loose]):
             info = book.for_ip(b["ip"].values[ip_code])
             if info is not None:
                 hit = loose & (out["ip"] == ip_code)
-                out["conn"][hit] = b["conn"].code(info.name)
+                conn[hit] = b["conn"].code(info.name)
                 conn_type[hit] = types.code(info.connector_type)
+        del loose
         submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
-        stamps = pd.to_datetime(out["ts"], utc=True)
-        # Days as a categorical built from integers: no second timestamp column, no hashing.
-        day_numbers = np.where(out["ts"] == _NAT, -1, out["ts"] // 86_400_000_000_000)
-        day_values, day_codes = np.unique(day_numbers, return_inverse=True)
-        valid_days = day_values >= 0
-        day_index = pd.to_datetime(day_values[valid_days] * 86_400_000_000_000, utc=True)
-        remap = np.cumsum(valid_days) - 1
-        day_codes = np.where(valid_days[day_codes], remap[day_codes], -1)
-        days = pd.Categorical.from_codes(day_codes, categories=day_index)
-        del day_numbers, out["ts"]
+        submission = exo & submitter_codes[out["sender"]]
+        del exo
+        stamps = merging.stamps(out.pop("ts"))
+        days = merging.days(out.pop("day"))
+        sources = merging.source_sets(out.pop("mask"), b["source"].values)
+
+        def text(name: str, codes: np.ndarray) -> pd.Categorical:
+            return b[name].categorical(merging.narrow_codes(codes, len(b[name].values)))
+
         return pd.DataFrame({
-            "realm": pd.Categorical.from_codes(out["realm"],
+            "realm": pd.Categorical.from_codes(merging.narrow_codes(out["realm"], 3),
                                                categories=["exo", "on-prem", "on-prem-send"]),
             "key": out["key"],
             TIMESTAMP: stamps,
-            "day": days,  # a few dozen days: one byte a message
-            SENDER_ADDRESS: b["sender"].categorical(out["sender"]),
-            SENDER_IP: b["ip"].categorical(out["ip"]),
-            HOSTNAME: b["host"].categorical(out["host"]),
-            PTR: b["ptr"].categorical(out["ptr"]),
-            CONNECTOR: b["conn"].categorical(out["conn"]),
-            "connector_type": types.categorical(conn_type),
-            DIRECTION: pd.Categorical.from_codes(direction, categories=list(_DIRECTIONS)),
-            SUBJECT: b["subject"].categorical(out["subject"]),
-            "msgid_host": b["mhost"].categorical(out["mhost"]),
+            "day": days,
+            SENDER_ADDRESS: text("sender", out["sender"]),
+            SENDER_IP: text("ip", out["ip"]),
+            HOSTNAME: text("host", out["host"]),
+            PTR: text("ptr", out["ptr"]),
+            CONNECTOR: text("conn", conn),
+            "connector_type": types.categorical(merging.narrow_codes(conn_type,
+                                                                     len(types.values))),
+            DIRECTION: pd.Categorical.from_codes(merging.narrow_codes(direction, 3),
+                                                 categories=list(_DIRECTIONS)),
+            SUBJECT: text("subject", out["subject"]),
+            "msgid_host": text("mhost", out["mhost"]),
             "to_tenant": out["to_tenant"],
-            "recipient_domain": b["rdom"].categorical(out["outside"]),
-            "source": b["source"].categorical(out["source"]),
-            "sources": out["sources"],
-            "submission": exo & submitter_codes[out["sender"]],
-        })
+            "recipient_domain": text("rdom", out["outside"]),
+            "source": text("source", out["source"]),
+            "sources": sources,
+            "submission": submission,
+        }, copy=False)
 
 
 def _narrow(values: np.ndarray, name: str, books: dict[str, Codebook]) -> np.ndarray:
@@ -334,16 +305,6 @@ def _narrow(values: np.ndarray, name: str, books: dict[str, Codebook]) -> np.nda
         if size <= np.iinfo(dtype).max:
             return values.astype(dtype)
     return values
-
-
-def _first_nonzero(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per group (rows from each start to the next), the first value that is not 0."""
-    index = np.int32 if len(values) < 2**31 - 1 else np.int64
-    position = np.where(values != 0, np.arange(len(values), dtype=index), len(values))
-    first = np.minimum.reduceat(position, starts)
-    del position
-    found = first < len(values)
-    return np.where(found, values[np.minimum(first, len(values) - 1)], 0).astype(values.dtype)
 
 
 def _nanos(stamps: pd.Series) -> np.ndarray:
