@@ -52,18 +52,22 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
     counts = pair_counts(ips.cat.codes.to_numpy()[mine], dates.cat.codes.to_numpy()[mine],
                          (len(ips.cat.categories), len(dates.cat.categories)))
     day_index = pd.DatetimeIndex(dates.cat.categories)
+    # Each named connector's volume per day, on the same days as the counts (0 where none).
+    connectors, totals = [], []
+    for connector, rows in named.groupby(CONNECTOR):
+        per_day = rows.groupby("day")["messages"].sum()
+        connectors.append(connector)
+        totals.append(per_day.reindex(day_index, fill_value=0).to_numpy(dtype=float))
+    volume = np.array(totals).reshape(len(connectors), len(day_index))
     links: dict[str, str] = {}
     for code in np.flatnonzero(counts.sum(axis=1)):
-        ip, seen = ips.cat.categories[code], counts[code] > 0
-        days = pd.Series(counts[code][seen], index=day_index[seen])
-        fits = []
-        for connector, rows in named.groupby(CONNECTOR):
-            totals = rows.groupby("day")["messages"].sum()
-            under = all(n <= totals.get(day, 0) * 1.05 + 2 for day, n in days.items())
-            if under and days.sum() >= 0.5 * totals[totals.index.isin(days.index)].sum():
-                fits.append(connector)
+        mine_per_day = counts[code]
+        seen = mine_per_day > 0
+        under = np.all((mine_per_day <= volume * 1.05 + 2) | ~seen, axis=1)
+        most = mine_per_day.sum() >= 0.5 * (volume * seen).sum(axis=1)
+        fits = np.flatnonzero(under & most)
         if len(fits) == 1:
-            links[ip] = fits[0]
+            links[ips.cat.categories[code]] = connectors[fits[0]]
     if links:
         msgs = msgs.copy(deep=False)  # only the connector column changes
         hit = loose & msgs[SENDER_IP].isin(list(links))
