@@ -280,3 +280,42 @@ def test_header_row_repeated_inside_a_log_is_rejected_not_read_as_a_line(tmp_pat
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (18, 17, 1)
     assert [(i.code, i.row) for i in report.issues] == [("repeated-header", 4)]
     assert len(data.observations) == 4
+
+
+def test_frame_is_what_canonical_builds():
+    """_frame builds its frame directly; it must be exactly canonical()'s, dtypes included."""
+    import numpy as np
+    import pandas as pd
+
+    from o365tls.importers.base import canonical
+
+    records = {
+        "row": np.array([3, 9], np.int64), "when": np.array([0, 10**18], np.int64),
+        "connector": np.array(["EX01\\Default Frontend EX01", "Outbound"], object),
+        "direction": np.array(["inbound", "outbound"], object),
+        "lip": np.array(["10.0.0.10", "10.0.0.10"], object), "lport": np.array([25, 1234]),
+        "rip": np.array(["192.0.2.1", "198.51.100.7"], object), "rport": np.array([5000, 25]),
+        "sender": np.array(["a@contoso.com", "None"], object),
+        "auth_user": np.array(["CONTOSO\\app", ""], object),
+        "auth_protocol": np.array(["Basic", ""], object),
+        "hostname": np.array(["mx.contoso.com", ""], object),
+        "session_id": np.array(["08DC1", "08DC2"], object),
+        "tls": np.array(["TLS1.0", "none"], object), "cipher": np.array(["AES256", ""], object),
+        "messages": np.array([1, 0], np.int64)}
+    got = protocol_log._frame([records], "RECV.LOG")
+    outbound = records["direction"] == "outbound"
+    want = canonical(OBSERVATIONS, {
+        "source": "RECV.LOG", "grain": "message", "connector": list(records["connector"]),
+        "direction": list(records["direction"]),
+        "sender_ip": list(np.where(outbound, records["lip"], records["rip"])),
+        "destination_ip": list(np.where(outbound, records["rip"], "")),
+        "sender_address": list(records["sender"]), "auth_user": list(records["auth_user"]),
+        "auth_protocol": list(records["auth_protocol"]), "hostname": list(records["hostname"]),
+        "session_id": list(records["session_id"]), "tls": list(records["tls"]),
+        "cipher": list(records["cipher"]), "server": ["EX01", ""], "row": [3, 9],
+        "timestamp": pd.Series(pd.to_datetime([0, 10**18], utc=True)), "sender_port": [5000, 1234],
+        "local_port": [25, 25], "messages": [1, 0]}, 2, "RECV.LOG")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_frame_equal(protocol_log._frame([{k: v[:0] for k, v in records.items()}],
+                                                      "RECV.LOG"),
+                                  canonical(OBSERVATIONS, {}, 0, "RECV.LOG"), check_exact=True)
