@@ -236,7 +236,8 @@ def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> dict[str, 
 
 def _information(data: pa.Array, context: pa.Array, picked: np.ndarray,
                  noted: np.ndarray) -> dict[str, np.ndarray]:
-    """TLS outcome and login of the information lines (a few per session)."""
+    """TLS outcome and login of the information lines (a few per session), read once per
+    distinct (context, data) pair: a log repeats a handful of TLS lines thousands of times."""
     n = len(picked)
     out = {"is_tls": np.zeros(n, bool), "tls": np.full(n, "", object),
            "cipher": np.full(n, "", object), "is_user": np.zeros(n, bool),
@@ -245,17 +246,24 @@ def _information(data: pa.Array, context: pa.Array, picked: np.ndarray,
     if not len(where):
         return out
     at = pa.array(picked[where])
-    tokens, ciphers, users = lines.info_lines(data.take(at).to_pylist(),
-                                              context.take(at).to_pylist())
-    versions: dict[str, str] = {}
-    for i, token, cipher, user in zip(where, tokens, ciphers, users, strict=True):
+    texts, contexts = pc.dictionary_encode(data.take(at)), pc.dictionary_encode(context.take(at))
+    pairs = (contexts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+             * len(texts.dictionary) + texts.indices.to_numpy(zero_copy_only=False))
+    distinct, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
+    del distinct
+    tokens, ciphers, users = lines.info_lines(
+        texts.dictionary.take(texts.indices.take(pa.array(first))).to_pylist(),
+        contexts.dictionary.take(contexts.indices.take(pa.array(first))).to_pylist())
+    u = {"is_tls": np.zeros(len(first), bool), "tls": np.full(len(first), "", object),
+         "cipher": np.full(len(first), "", object), "is_user": np.zeros(len(first), bool),
+         "user": np.full(len(first), "", object)}
+    for i, (token, cipher, user) in enumerate(zip(tokens, ciphers, users, strict=True)):
         if token is not None:
-            version = versions.get(token)
-            if version is None:
-                version = versions[token] = protocol_tls(token)
-            out["is_tls"][i], out["tls"][i], out["cipher"][i] = True, version, cipher
+            u["is_tls"][i], u["tls"][i], u["cipher"][i] = True, protocol_tls(token), cipher
         elif user is not None:
-            out["is_user"][i], out["user"][i] = True, user
+            u["is_user"][i], u["user"][i] = True, user
+    for name, values in u.items():
+        out[name][where] = values[inverse]
     return out
 
 
