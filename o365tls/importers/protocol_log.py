@@ -58,21 +58,21 @@ from ..schema import (
 )
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
-from .base import Batch, Format, LoadContext, pick, reject_rows
+from .base import Batch, Format, LoadContext, reject_rows
 from .protocol_log_sessions import Columns, advance, no_sessions, session_records
 from .sample import TEXT, Sample
-from .table import ROW_COLUMN, read_table
+from .table import ROW_COLUMN, column_for, read_arrow
 
 NAME = "exchange-protocol-log"
 FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-endpoint",
           "remote-endpoint", "event", "data", "context")
 STATE_KEY = NAME
-# Log lines per chunk (read_table's frames are cut to this size); records are emitted per
+# Log lines per chunk (read_arrow's tables are cut to this size); records are emitted per
 # chunk and only the open sessions' state is carried from one chunk to the next.
 CHUNK_ROWS = 50_000
 BATCH_RECORDS = 100_000
 
-_EVENTS = pa.array(["+", "-", "<", ">", "*"], pa.large_string())
+_EVENTS = pa.array(["+", "-", "<", ">", "*"], pa.string())
 # SASL mechanisms in the SMTP AUTH report's words (Basic/OAuth); others (NTLM, GSSAPI) as logged.
 _AUTH_PROTOCOLS = {"LOGIN": "Basic", "PLAIN": "Basic", "XOAUTH2": "OAuth"}
 # SchannelProtocols bits, for builds that print the number instead of the SP_PROT_ name.
@@ -118,9 +118,9 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
     columns = [c for c in sample.header if c != "sequence-number"]
     pending: list[Columns] = []
     count = 0
-    for frame in read_table(sample, report, CHUNK_ROWS, columns=columns):
-        for begin in range(0, len(frame), CHUNK_ROWS):
-            records = _consume(frame.iloc[begin:begin + CHUNK_ROWS], report, state, direction)
+    for table in read_arrow(sample, report, CHUNK_ROWS, columns=columns):
+        for begin in range(0, table.num_rows, CHUNK_ROWS):
+            records = _consume(table.slice(begin, CHUNK_ROWS), report, state, direction)
             if records is not None and len(records["row"]):
                 pending.append(records)
                 count += len(records["row"])
@@ -133,16 +133,16 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
         yield Batch(OBSERVATIONS, _frame(pending, report.path))
 
 
-def _consume(raw: pd.DataFrame, report: FileReport, state: _State,
+def _consume(raw: pa.Table, report: FileReport, state: _State,
              direction: str) -> Columns | None:
     """Account for the lines of a chunk; the records of this file they complete."""
-    rows = raw[ROW_COLUMN].to_numpy()
-    when_text = lines.arrow(pick(raw, "date-time"))
+    rows = raw.column(ROW_COLUMN).to_numpy()
+    when_text = _text(raw, "date-time")
     # Exchange always writes ISO 8601 UTC here; anything else is a damaged line, and so is a
     # year outside pandas' nanosecond range ("0001" parses, then breaks the timestamp column).
     stamps = lines.parse_stamps(when_text)
-    sid = pc.utf8_trim_whitespace(lines.arrow(pick(raw, "session-id")))
-    events = pc.utf8_trim_whitespace(lines.arrow(pick(raw, "event")))
+    sid = pc.utf8_trim_whitespace(_text(raw, "session-id"))
+    events = pc.utf8_trim_whitespace(_text(raw, "event"))
 
     bad_date = stamps == lines.NAT
     no_session = ~bad_date & _is(sid, "")
@@ -168,17 +168,17 @@ def _consume(raw: pd.DataFrame, report: FileReport, state: _State,
     # Only some lines change a session: its first line here (a continuation from an earlier
     # chunk or file), connect (a send log's first line, "attempting to connect", has no local
     # endpoint yet), commands, TLS/auth results and disconnect.
-    connectors = pc.utf8_trim_whitespace(lines.arrow(pick(raw, "connector-id")))
+    connectors = pc.utf8_trim_whitespace(_text(raw, "connector-id"))
     key_codes = _codes(sid) * (int(pc.count_distinct(connectors).as_py()) + 1) + _codes(connectors)
     first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
     said = ok & (_is(events, "<") | _is(events, ">"))
     noted = ok & _is(events, "*")
-    data = lines.arrow(pick(raw, "data"))
-    context = lines.arrow(pick(raw, "context"))
-    command = np.zeros(len(raw), dtype=bool)
+    data = _text(raw, "data")
+    context = _text(raw, "context")
+    command = np.zeros(raw.num_rows, dtype=bool)
     command[said] = lines.matches(_take(data, said), lines.RE2_COMMAND, lines.COMMAND,
                                   search=False)
-    info = np.zeros(len(raw), dtype=bool)
+    info = np.zeros(raw.num_rows, dtype=bool)
     info[noted] = (lines.matches(_take(context, noted), lines.RE2_INFO, lines.INFO, search=True)
                    | lines.matches(_take(data, noted), lines.RE2_INFO_DATA, lines.INFO_DATA,
                                    search=True))
@@ -188,14 +188,14 @@ def _consume(raw: pd.DataFrame, report: FileReport, state: _State,
     session_ids, conns = sid.take(at), connectors.take(at)
     # Session ids are unique per transport service; the connector keeps two servers' logs
     # apart should their ids ever meet.
-    key = pc.binary_join_element_wise(pa.scalar(direction, pa.large_string()), session_ids,
-                                      conns, pa.scalar("\x1f", pa.large_string()))
+    key = pc.binary_join_element_wise(pa.scalar(direction, pa.string()), session_ids,
+                                      conns, pa.scalar("\x1f", pa.string()))
     line = {"key": key.to_numpy(zero_copy_only=False), "row": rows[picked],
             "when": stamps[picked], "ev": ev,
             "session_id": session_ids.to_numpy(zero_copy_only=False),
             "connector": conns.to_numpy(zero_copy_only=False), "cmd": command[picked]}
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
-        text = pc.utf8_trim_whitespace(lines.arrow(pick(raw, name)).take(at))
+        text = pc.utf8_trim_whitespace(_text(raw, name).take(at))
         line[prefix + "ip"], line[prefix + "port"] = lines.endpoints(text)
     line.update(_commands(data, picked, line["cmd"]))
     line.update(_information(data, context, picked, ev == "*"))
@@ -207,6 +207,15 @@ def _consume(raw: pd.DataFrame, report: FileReport, state: _State,
             state.held.setdefault(source, []).append({k: v[mine] for k, v in records.items()})
         records = {k: v[own] for k, v in records.items()}
     return records
+
+
+def _text(raw: pa.Table, name: str) -> pa.Array:
+    """A text column as one array; empty strings when the log has no such field."""
+    found = column_for(raw.column_names, name)
+    if found is None:
+        return pa.repeat(pa.scalar("", pa.string()), raw.num_rows)
+    column = raw.column(found)
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _is(values: pa.Array, text: str) -> np.ndarray:

@@ -45,12 +45,6 @@ RE2_INFO_DATA = r"(?i)negotiation succeeded"
 _RE2_ENDPOINT = r"^(?P<ip>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):(?P<port>\d{1,5})$"
 
 
-def arrow(values: pd.Series) -> pa.Array:
-    """A text column as one pyarrow array (zero-copy for the fast reader's columns)."""
-    out = pa.array(values, type=pa.large_string(), from_pandas=True)
-    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
-
-
 def parse_stamps(text: pa.Array) -> np.ndarray:
     """ISO 8601 UTC timestamps as int64 nanoseconds; ``NAT`` where the text is not one (or
     is out of pandas' range).

@@ -319,3 +319,38 @@ def test_frame_is_what_canonical_builds():
     pd.testing.assert_frame_equal(protocol_log._frame([{k: v[:0] for k, v in records.items()}],
                                                       "RECV.LOG"),
                                   canonical(OBSERVATIONS, {}, 0, "RECV.LOG"), check_exact=True)
+
+
+@pytest.mark.parametrize("damage", ["none", "repeated-header", "short-row"])
+def test_read_arrow_gives_read_tables_rows_and_issues(tmp_path, damage):
+    """The importer reads Arrow tables (table.read_arrow); they hold the rows, row numbers and
+    issues of read_table, on the fast path, with header rows dropped, and after the tolerant
+    reader takes over."""
+    import pyarrow as pa
+
+    from o365tls.importers.table import read_arrow, read_table
+    from o365tls.quality import FileReport
+
+    path = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED)
+    text = path.read_bytes().splitlines(keepends=True)
+    extra = {"none": [], "short-row": [b"2024-03-15T11:00:09.000Z,EX01\\Default,08DC\r\n"],
+             "repeated-header": [b"date-time,connector-id,session-id,sequence-number,"
+                                 b"local-endpoint,remote-endpoint,event,data,context\r\n"]}
+    path.write_bytes(b"".join([*text[:8], *extra[damage], *text[8:]]))
+    sample = take_sample(Source(str(path), path))
+    columns = [c for c in sample.header if c != "sequence-number"]
+    by_table, by_arrow = FileReport(str(path)), FileReport(str(path))
+    frames = list(read_table(sample, by_table, 4, columns=columns))
+    tables = list(read_arrow(sample, by_arrow, 4, columns=columns))
+    want = {name: [v for f in frames for v in f[name].tolist()] for name in columns}
+    want["__row__"] = [int(v) for f in frames for v in f["__row__"]]
+    got = pa.concat_tables([t.select([*columns, "__row__"]).cast(tables[0].select(
+        [*columns, "__row__"]).schema) for t in tables]).to_pydict()
+    assert got == want and len(want["__row__"]) == 17
+    assert all(t.column(c).type == pa.string() for t in tables for c in columns)
+    assert [(i.code, i.row) for i in by_arrow.issues] == \
+        [(i.code, i.row) for i in by_table.issues] == {
+            "none": [], "repeated-header": [("repeated-header", 4)],
+            "short-row": [("field-count", 4)]}[damage]
+    assert (by_arrow.rows_read, by_arrow.rows_rejected) == \
+        (by_table.rows_read, by_table.rows_rejected)
