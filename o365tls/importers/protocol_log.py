@@ -237,9 +237,14 @@ def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> dict[str, 
            "auth": np.zeros(n, bool), "mechanism": np.full(n, "", object)}
     where = np.flatnonzero(cmd)
     if len(where):
-        for name, values in lines.commands(data.take(pa.array(picked[where]))).items():
-            out[name][where] = values
-        out["mechanism"][where] = [_AUTH_PROTOCOLS.get(m, m) for m in out["mechanism"][where]]
+        # Once per distinct command text: sessions repeat the same EHLO, AUTH and STARTTLS.
+        texts = pc.dictionary_encode(data.take(pa.array(picked[where])))
+        parsed = lines.commands(texts.dictionary)
+        parsed["mechanism"] = np.array([_AUTH_PROTOCOLS.get(m, m) for m in parsed["mechanism"]],
+                                       dtype=object)
+        codes = texts.indices.to_numpy(zero_copy_only=False)
+        for name, values in parsed.items():
+            out[name][where] = values[codes]
     return out
 
 
