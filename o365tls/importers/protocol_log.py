@@ -146,8 +146,9 @@ def _consume(raw: pa.Table, report: FileReport, state: _State,
 
     bad_date = stamps == lines.NAT
     no_session = ~bad_date & _is(sid, "")
-    bad_event = ~bad_date & ~no_session & ~pc.is_in(events, value_set=_EVENTS).to_numpy(
-        zero_copy_only=False)
+    # Each line's event as its position in _EVENTS (-1: none of them), in one pass.
+    kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(zero_copy_only=False)
+    bad_event = ~bad_date & ~no_session & (kind < 0)
     for mask, code, message, column, values in (
             (bad_date, "bad-date", "date-time is not an ISO timestamp; the line is damaged",
              "date-time", when_text),
@@ -171,8 +172,8 @@ def _consume(raw: pa.Table, report: FileReport, state: _State,
     connectors = pc.utf8_trim_whitespace(_text(raw, "connector-id"))
     key_codes = _codes(sid) * (int(pc.count_distinct(connectors).as_py()) + 1) + _codes(connectors)
     first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
-    said = ok & (_is(events, "<") | _is(events, ">"))
-    noted = ok & _is(events, "*")
+    said = ok & ((kind == 2) | (kind == 3))
+    noted = ok & (kind == 4)
     data = _text(raw, "data")
     context = _text(raw, "context")
     command = np.zeros(raw.num_rows, dtype=bool)
@@ -182,7 +183,7 @@ def _consume(raw: pa.Table, report: FileReport, state: _State,
     info[noted] = (lines.matches(_take(context, noted), lines.RE2_INFO, lines.INFO, search=True)
                    | lines.matches(_take(data, noted), lines.RE2_INFO_DATA, lines.INFO_DATA,
                                    search=True))
-    picked = np.flatnonzero(ok & (first | _is(events, "+") | _is(events, "-") | command | info))
+    picked = np.flatnonzero(ok & (first | (kind == 0) | (kind == 1) | command | info))
     at = pa.array(picked)
     ev = events.take(at).to_numpy(zero_copy_only=False)
     session_ids, conns = sid.take(at), connectors.take(at)
