@@ -177,6 +177,7 @@ def _consume(raw: pa.Table, report: FileReport, state: _State,
     data = _text(raw, "data")
     context = _text(raw, "context")
     command = np.zeros(raw.num_rows, dtype=bool)
+    said &= lines.may_be_command(data)  # most are replies: no regex for them
     command[said] = lines.matches(_take(data, said), lines.RE2_COMMAND, lines.COMMAND,
                                   search=False)
     info = np.zeros(raw.num_rows, dtype=bool)

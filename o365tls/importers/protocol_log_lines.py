@@ -76,6 +76,19 @@ def _non_ascii(values: pa.Array) -> np.ndarray:
     return ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
 
 
+# What a command line can start with: a letter of a command (either case), or what COMMAND's
+# \s* skips. A line starting with anything else ASCII (a reply code, RCPT, DATA...) cannot
+# match; a non-ASCII first character is left to the patterns.
+_COMMAND_STARTS = pa.array(list("EeHhMmAaXxSs\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f"), pa.string())
+
+
+def may_be_command(values: pa.Array) -> np.ndarray:
+    """False where ``COMMAND`` cannot match (a cheap look at the first character only)."""
+    first = pc.utf8_slice_codeunits(values, 0, 1)
+    return pc.or_(pc.is_in(first, value_set=_COMMAND_STARTS.cast(values.type)),
+                  pc.invert(pc.string_is_ascii(first))).to_numpy(zero_copy_only=False)
+
+
 def matches(values: pa.Array, re2: str, python: re.Pattern, *, search: bool) -> np.ndarray:
     """Where ``python`` matches (``search`` or match), RE2 deciding the ASCII lines."""
     out = np.array(pc.match_substring_regex(values, re2).to_numpy(zero_copy_only=False),

@@ -354,3 +354,19 @@ def test_read_arrow_gives_read_tables_rows_and_issues(tmp_path, damage):
             "short-row": [("field-count", 4)]}[damage]
     assert (by_arrow.rows_read, by_arrow.rows_rejected) == \
         (by_table.rows_read, by_table.rows_rejected)
+
+
+def test_command_prefilter_never_drops_a_command():
+    """may_be_command looks at the first character only; whatever COMMAND matches passes."""
+    import pyarrow as pa
+
+    from o365tls.importers import protocol_log_lines as lines
+
+    texts = ["EHLO a", " ehlo a", "\tMAIL FROM:<a@b>", "\x1cAUTH LOGIN", "x-exps GSSAPI",
+             "StartTLS", "\u017fTARTTLS", "\xa0HELO x", "250 OK", "RCPT TO:<a@b>", "DATA", "",
+             "QUIT", "354 Start", "MAILFROM", "ÉHLO x"]
+    keep = lines.may_be_command(pa.array(texts))
+    matched = [lines.COMMAND.match(t) is not None for t in texts]
+    assert all(k for k, m in zip(keep, matched, strict=True) if m)
+    assert sum(matched) == 8  # the ſ (long s) and no-break-space lines match in Python's re
+    assert list(keep) == [True] * 8 + [False] * 6 + [True, True]
