@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,12 +50,44 @@ def eligible(sample: Sample) -> bool:
 
 def read_blocks(sample: Sample, report: FileReport,
                 columns: Iterable[str] | None = None) -> Iterator[pd.DataFrame]:
+    for block, first_row, hits in _tables(sample, report, columns):
+        table = block.pop()
+        frame = table.to_pandas()
+        frame[ROW_COLUMN] = pd.RangeIndex(first_row, first_row + len(frame)).to_numpy()
+        frame = frame.drop(frame.index[hits]) if hits else frame
+        del table
+        yield frame
+        # Freed blocks go back to the system, so the peak does not creep with the file size.
+        pa.default_memory_pool().release_unused()
+
+
+def read_arrow(sample: Sample, report: FileReport,
+               columns: Iterable[str] | None = None) -> Iterator[pa.Table]:
+    """:func:`read_blocks` as Arrow tables (text columns, ``__row__`` int64), for importers
+    that work in Arrow: no round trip through pandas."""
+    for block, first_row, hits in _tables(sample, report, columns):
+        table = block.pop()
+        rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
+        table = table.append_column(ROW_COLUMN, pa.array(rows))
+        if hits:
+            keep = np.ones(table.num_rows, dtype=bool)
+            keep[hits] = False
+            table = table.filter(pa.array(keep))
+        yield table
+        del table
+        pa.default_memory_pool().release_unused()
+
+
+def _tables(sample: Sample, report: FileReport,
+            columns: Iterable[str] | None) -> Iterator[tuple[list[pa.Table], int, list[int]]]:
+    """([table of a block], its first data-row number, positions of repeated header rows,
+    already rejected). The table comes in a list for the caller to pop: this generator then
+    holds no reference to it while the caller works (a block is tens of MB)."""
     header = list(sample.header)
     wanted = set(columns) if columns is not None else None
     # The first column is always converted: repeated header rows are spotted through it.
     include = [h for i, h in enumerate(header) if wanted is None or i == 0 or h in wanted]
     first_key = normalize_header(header[0])
-    first_limit = len(header[0]) + 8
     header_keys = [normalize_header(h) for h in header]
     options = (
         pacsv.ReadOptions(column_names=header, use_threads=True, block_size=PARSE_BYTES),
@@ -80,17 +113,16 @@ def read_blocks(sample: Sample, report: FileReport,
             raise NotClean(done) from None
         if table.num_rows == 0:
             continue
-        frame = table.to_pandas()
-        numbers = pd.RangeIndex(done + 1, done + 1 + len(frame))
-        frame[ROW_COLUMN] = numbers.to_numpy()
-        report.read(len(frame))
-        frame = _drop_repeated_headers(frame, table, header, header_keys, first_key,
-                                       first_limit, report)
-        done = int(numbers[-1])
+        first_row = done + 1
+        report.read(table.num_rows)
+        hits = _repeated_headers(table, header, header_keys, first_key)
+        for i in hits:
+            report.reject(first_row + i, "repeated-header",
+                          "header row repeated inside the file (concatenated export); skipped")
+        done += table.num_rows
+        block_table = [table]
         del table
-        yield frame
-        # Freed blocks go back to the system, so the peak does not creep with the file size.
-        pa.default_memory_pool().release_unused()
+        yield block_table, first_row, hits
 
 
 class _Refused(Exception):
@@ -101,15 +133,15 @@ def _refuse(row) -> str:
     return "error"  # any row with the wrong number of fields: the tolerant reader decides
 
 
-def _drop_repeated_headers(frame, table, header, header_keys, first_key, first_limit,
-                           report) -> pd.DataFrame:
+def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
+    """Positions of the rows of ``table`` that repeat the header."""
     # A first field with an ASCII character that neither the header's first name nor the
     # normalization below can account for is no header: most files are ruled out by one cheap
     # scan, without normalizing every row (about a second per 5M rows).
     column = table.column(0)
     if not pc.any(pc.invert(pc.match_substring_regex(column,
                                                      _impossible(first_key)))).as_py():
-        return frame
+        return []
     # normalize_header, vectorized, on the first column's distinct values only (a few, in most
     # exports); full rows are compared after.
     distinct = pc.unique(column)
@@ -118,11 +150,11 @@ def _drop_repeated_headers(frame, table, header, header_keys, first_key, first_l
     first = pc.utf8_trim_whitespace(pc.replace_substring_regex(first, r"[\s_]+", " "))
     matching = pc.filter(distinct, pc.equal(first, first_key))
     if not len(matching):
-        return frame
+        return []
     near = pc.is_in(column, value_set=matching)
     hits = []
     keys = dict(zip(header, header_keys, strict=True))
-    names = [c for c in frame.columns if c in keys]
+    names = [c for c in table.column_names if c in keys]
     # The candidate rows' cells straight from Arrow: frame.at per cell took ~100 us, so a file
     # of repeated header lines was read 10x slower than by the tolerant reader.
     candidates = pc.indices_nonzero(near)
@@ -130,11 +162,7 @@ def _drop_repeated_headers(frame, table, header, header_keys, first_key, first_l
     for pos, i in enumerate(candidates.to_pylist()):
         if all(normalize_header(col[pos]) == keys[c] for c, col in zip(names, cells, strict=True)):
             hits.append(i)
-    row_numbers = frame[ROW_COLUMN].to_numpy()
-    for i in hits:
-        report.reject(int(row_numbers[i]), "repeated-header",
-                      "header row repeated inside the file (concatenated export); skipped")
-    return frame.drop(frame.index[hits]) if hits else frame
+    return hits
 
 
 @functools.lru_cache(maxsize=64)
@@ -160,6 +188,13 @@ def _utf8_blocks(sample: Sample) -> Iterator[bytes]:
         while True:
             raw = fh.read(BLOCK_BYTES)
             final = not raw
+            if raw and len(raw) < BLOCK_BYTES:
+                # A short read is usually the end: then the block needs no cut (counting its
+                # quotes and copying it cost ~2 ms per hourly log). An archive member may read
+                # short before its end: the next read joins this one.
+                more = fh.read(BLOCK_BYTES)
+                final = not more
+                raw += more
             # UTF-8 is passed through (pyarrow validates it); anything else is transcoded.
             if bom and raw.startswith(codecs.BOM_UTF8):
                 raw, bom = raw[len(codecs.BOM_UTF8):], False

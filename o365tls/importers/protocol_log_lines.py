@@ -45,12 +45,6 @@ RE2_INFO_DATA = r"(?i)negotiation succeeded"
 _RE2_ENDPOINT = r"^(?P<ip>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):(?P<port>\d{1,5})$"
 
 
-def arrow(values: pd.Series) -> pa.Array:
-    """A text column as one pyarrow array (zero-copy for the fast reader's columns)."""
-    out = pa.array(values, type=pa.large_string(), from_pandas=True)
-    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
-
-
 def parse_stamps(text: pa.Array) -> np.ndarray:
     """ISO 8601 UTC timestamps as int64 nanoseconds; ``NAT`` where the text is not one (or
     is out of pandas' range).
@@ -80,6 +74,19 @@ def _python_rows(values: pa.Array, mask: np.ndarray) -> tuple[np.ndarray, list[s
 
 def _non_ascii(values: pa.Array) -> np.ndarray:
     return ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
+
+
+# What a command line can start with: a letter of a command (either case), or what COMMAND's
+# \s* skips. A line starting with anything else ASCII (a reply code, RCPT, DATA...) cannot
+# match; a non-ASCII first character is left to the patterns.
+_COMMAND_STARTS = pa.array(list("EeHhMmAaXxSs\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f"), pa.string())
+
+
+def may_be_command(values: pa.Array) -> np.ndarray:
+    """False where ``COMMAND`` cannot match (a cheap look at the first character only)."""
+    first = pc.utf8_slice_codeunits(values, 0, 1)
+    return pc.or_(pc.is_in(first, value_set=_COMMAND_STARTS.cast(values.type)),
+                  pc.invert(pc.string_is_ascii(first))).to_numpy(zero_copy_only=False)
 
 
 def matches(values: pa.Array, re2: str, python: re.Pattern, *, search: bool) -> np.ndarray:

@@ -280,3 +280,93 @@ def test_header_row_repeated_inside_a_log_is_rejected_not_read_as_a_line(tmp_pat
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (18, 17, 1)
     assert [(i.code, i.row) for i in report.issues] == [("repeated-header", 4)]
     assert len(data.observations) == 4
+
+
+def test_frame_is_what_canonical_builds():
+    """_frame builds its frame directly; it must be exactly canonical()'s, dtypes included."""
+    import numpy as np
+    import pandas as pd
+
+    from o365tls.importers.base import canonical
+
+    records = {
+        "row": np.array([3, 9], np.int64), "when": np.array([0, 10**18], np.int64),
+        "connector": np.array(["EX01\\Default Frontend EX01", "Outbound"], object),
+        "direction": np.array(["inbound", "outbound"], object),
+        "lip": np.array(["10.0.0.10", "10.0.0.10"], object), "lport": np.array([25, 1234]),
+        "rip": np.array(["192.0.2.1", "198.51.100.7"], object), "rport": np.array([5000, 25]),
+        "sender": np.array(["a@contoso.com", "None"], object),
+        "auth_user": np.array(["CONTOSO\\app", ""], object),
+        "auth_protocol": np.array(["Basic", ""], object),
+        "hostname": np.array(["mx.contoso.com", ""], object),
+        "session_id": np.array(["08DC1", "08DC2"], object),
+        "tls": np.array(["TLS1.0", "none"], object), "cipher": np.array(["AES256", ""], object),
+        "messages": np.array([1, 0], np.int64)}
+    got = protocol_log._frame([records], "RECV.LOG")
+    outbound = records["direction"] == "outbound"
+    want = canonical(OBSERVATIONS, {
+        "source": "RECV.LOG", "grain": "message", "connector": list(records["connector"]),
+        "direction": list(records["direction"]),
+        "sender_ip": list(np.where(outbound, records["lip"], records["rip"])),
+        "destination_ip": list(np.where(outbound, records["rip"], "")),
+        "sender_address": list(records["sender"]), "auth_user": list(records["auth_user"]),
+        "auth_protocol": list(records["auth_protocol"]), "hostname": list(records["hostname"]),
+        "session_id": list(records["session_id"]), "tls": list(records["tls"]),
+        "cipher": list(records["cipher"]), "server": ["EX01", ""], "row": [3, 9],
+        "timestamp": pd.Series(pd.to_datetime([0, 10**18], utc=True)), "sender_port": [5000, 1234],
+        "local_port": [25, 25], "messages": [1, 0]}, 2, "RECV.LOG")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_frame_equal(protocol_log._frame([{k: v[:0] for k, v in records.items()}],
+                                                      "RECV.LOG"),
+                                  canonical(OBSERVATIONS, {}, 0, "RECV.LOG"), check_exact=True)
+
+
+@pytest.mark.parametrize("damage", ["none", "repeated-header", "short-row"])
+def test_read_arrow_gives_read_tables_rows_and_issues(tmp_path, damage):
+    """The importer reads Arrow tables (table.read_arrow); they hold the rows, row numbers and
+    issues of read_table, on the fast path, with header rows dropped, and after the tolerant
+    reader takes over."""
+    import pyarrow as pa
+
+    from o365tls.importers.table import read_arrow, read_table
+    from o365tls.quality import FileReport
+
+    path = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED)
+    text = path.read_bytes().splitlines(keepends=True)
+    extra = {"none": [], "short-row": [b"2024-03-15T11:00:09.000Z,EX01\\Default,08DC\r\n"],
+             "repeated-header": [b"date-time,connector-id,session-id,sequence-number,"
+                                 b"local-endpoint,remote-endpoint,event,data,context\r\n"]}
+    path.write_bytes(b"".join([*text[:8], *extra[damage], *text[8:]]))
+    sample = take_sample(Source(str(path), path))
+    columns = [c for c in sample.header if c != "sequence-number"]
+    by_table, by_arrow = FileReport(str(path)), FileReport(str(path))
+    frames = list(read_table(sample, by_table, 4, columns=columns))
+    tables = list(read_arrow(sample, by_arrow, 4, columns=columns))
+    want = {name: [v for f in frames for v in f[name].tolist()] for name in columns}
+    want["__row__"] = [int(v) for f in frames for v in f["__row__"]]
+    got = pa.concat_tables([t.select([*columns, "__row__"]).cast(tables[0].select(
+        [*columns, "__row__"]).schema) for t in tables]).to_pydict()
+    assert got == want and len(want["__row__"]) == 17
+    assert all(t.column(c).type == pa.string() for t in tables for c in columns)
+    assert [(i.code, i.row) for i in by_arrow.issues] == \
+        [(i.code, i.row) for i in by_table.issues] == {
+            "none": [], "repeated-header": [("repeated-header", 4)],
+            "short-row": [("field-count", 4)]}[damage]
+    assert (by_arrow.rows_read, by_arrow.rows_rejected) == \
+        (by_table.rows_read, by_table.rows_rejected)
+
+
+def test_command_prefilter_never_drops_a_command():
+    """may_be_command looks at the first character only; whatever COMMAND matches passes."""
+    import pyarrow as pa
+
+    from o365tls.importers import protocol_log_lines as lines
+
+    texts = ["EHLO a", " ehlo a", "\tMAIL FROM:<a@b>", "\x1cAUTH LOGIN", "x-exps GSSAPI",
+             "StartTLS", "\u017fTARTTLS", "\xa0HELO x", "250 OK", "RCPT TO:<a@b>", "DATA", "",
+             "QUIT", "354 Start", "MAILFROM", "ÉHLO x"]
+    keep = lines.may_be_command(pa.array(texts))
+    matched = [lines.COMMAND.match(t) is not None for t in texts]
+    assert all(k for k, m in zip(keep, matched, strict=True) if m)
+    assert sum(matched) == 8  # the ſ (long s) and no-break-space lines match in Python's re
+    assert list(keep) == [True] * 8 + [False] * 6 + [True, True]
