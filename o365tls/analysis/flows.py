@@ -362,7 +362,6 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
     rows = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_MESSAGE)]
     if rows.empty:
         return []
-    rows = rows.copy()
     if len(msgs):  # trace detail names the message; the trace names its sender
         wanted = ((msgs["realm"] == "exo") & msgs["key"].isin(rows["key"])).to_numpy()
         ident = msgs.loc[wanted, ["key", SENDER_ADDRESS, SENDER_IP]].drop_duplicates("key")

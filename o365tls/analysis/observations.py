@@ -40,7 +40,7 @@ COUNTED = "counted"
 def prepare(observations: pd.DataFrame) -> pd.DataFrame:
     """Deduplicated observations with ``day`` and ``counted`` columns (needs ``scope`` and
     ``format`` from :func:`.scopes.add_scope`)."""
-    obs = observations.copy()
+    obs = observations.copy(deep=False)  # copy-on-write: only new columns are written
     obs[DAY] = obs[TIMESTAMP].dt.floor("D")
     aggregate = obs["format"].isin(AGGREGATE_FORMATS)
     parts = [
@@ -60,11 +60,9 @@ def prepare(observations: pd.DataFrame) -> pd.DataFrame:
                    strict=True))
     per_message = obs[GRAIN] == GRAIN_MESSAGE
     if keys and per_message.any():
-        hit = [
-            (s, d, r, c) in keys
-            for s, d, r, c in zip(obs["scope"], obs[DAY], obs[DIRECTION], obs[CONNECTOR],
-                                  strict=True)
-        ]
+        cells = pd.MultiIndex.from_arrays([obs["scope"], obs[DAY], obs[DIRECTION],
+                                           obs[CONNECTOR]])
+        hit = cells.isin(list(keys))
         obs.loc[per_message & pd.Series(hit, index=obs.index), COUNTED] = False
     return obs
 
