@@ -106,7 +106,8 @@ class Evidence:
 
     def ordered_observations(self) -> pd.DataFrame:
         """TLS records in input order (file, then row): the same order however they were
-        gathered, so that de-duplication keeps the same copy."""
+        gathered, so that de-duplication keeps the same copy. The evidence keeps the ordered
+        frame in place of the gathered one, so that only one of them is in memory."""
         rank = {r.path: i for i, r in enumerate(self.inputs)}
         obs = self.observations
         if obs.empty:
@@ -117,7 +118,9 @@ class Evidence:
         order = np.lexsort((obs[ROW].to_numpy(), file_rank[codes]))  # stable
         if (order == np.arange(len(order))).all():  # read in order already: no copy
             return obs.reset_index(drop=True)
-        return obs.iloc[order].reset_index(drop=True)
+        # Protocol-log sessions that run into the next hourly file arrive after its records.
+        self.observations = obs = obs.iloc[order].reset_index(drop=True)
+        return obs
 
 
 def gather(paths, *, format: str | None = None, encoding: str | None = None,
