@@ -175,8 +175,12 @@ def _counts(frame: pd.DataFrame) -> TlsCounts:
 
 
 def _forced(frame: pd.DataFrame) -> bool | None:
-    values = [v for v in frame[FORCED_TLS] if v is not None and v == v]
-    return bool(any(values)) if values else None
+    values = frame[FORCED_TLS].dropna()  # None and NaN: not known
+    return bool(values.astype(bool).any()) if len(values) else None
+
+
+def _sources(records: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(sorted(str(s) for s in pd.unique(records[SOURCE])))
 
 
 def units(msgs: pd.DataFrame, direction: str, connector: str) -> pd.Series:
@@ -254,7 +258,7 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
         base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
                     tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
                     connector_type=_mode(records[CONNECTOR_TYPE]),
-                    forced_tls=_forced(records), sources=tuple(sorted(set(records[SOURCE]))),
+                    forced_tls=_forced(records), sources=_sources(records),
                     first_seen=min(days), last_seen=max(days) + pd.Timedelta(days=1)
                     - pd.Timedelta(seconds=1))
         if len(on_connector) == 0:
@@ -350,7 +354,7 @@ def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
                     legacy_likelihood=round(counts.at_risk_share, 4),
                     sender_address=address, auth_user=_mode(records[AUTH_USER]) or address,
                     auth_protocol=_mode(records[AUTH_PROTOCOL]), local_port=587,
-                    sources=tuple(sorted(set(records[SOURCE]))))
+                    sources=_sources(records))
         mine = msgs[(msgs["realm"] == "exo") & same_text(msgs[SENDER_ADDRESS], address)] \
             if len(msgs) else msgs
         flows.append(enrich(flow, mine))
@@ -373,6 +377,9 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
     send_hop = rows["scope"].str.startswith("on-prem") & (rows[DIRECTION] == "outbound")
     rows.loc[send_hop, SENDER_ADDRESS] = ""
     keys = ["scope", DIRECTION, CONNECTOR, SENDER_IP, SENDER_ADDRESS, HOSTNAME, AUTH_USER]
+    # Only the columns a flow reads: every group is a copy of its rows.
+    rows = rows[[*keys, TLS, MESSAGES, CONNECTOR_TYPE, AUTH_PROTOCOL, LOCAL_PORT, FORCED_TLS,
+                 SOURCE, TIMESTAMP]]
     flows = []
     for key, records in rows.groupby(keys, sort=True):
         scope, direction, connector, ip, address, hostname, auth_user = key
@@ -387,7 +394,7 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
                     sender_address=address, hostname=hostname, auth_user=auth_user,
                     auth_protocol=_mode(records[AUTH_PROTOCOL]),
                     local_port=int(records[LOCAL_PORT].mode().iloc[0]) if len(records) else 0,
-                    forced_tls=_forced(records), sources=tuple(sorted(set(records[SOURCE]))))
+                    forced_tls=_forced(records), sources=_sources(records))
         same = _same_sender(msgs, scope, address, ip)
         send_hop = scope.startswith("on-prem") and direction == "outbound"
         flows.append(enrich(flow, same, records[TIMESTAMP], fill_sender=not send_hop))
