@@ -14,6 +14,7 @@ Counting rules (contract.md section 3):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..schema import (
@@ -83,14 +84,25 @@ def _dedupe_messages(frame: pd.DataFrame) -> pd.DataFrame:
     and MAIL FROM; records without either identity are all kept."""
     if frame.empty:
         return frame
-    has_id = frame[MESSAGE_ID] != ""
-    has_session = frame[SESSION_ID] != ""
+    has_id = (frame[MESSAGE_ID] != "").to_numpy()
+    has_session = (frame[SESSION_ID] != "").to_numpy()
+    # Positions first, one copy of the records at the end: a week of protocol logs is
+    # millions of records, and each intermediate frame was a copy of all of them.
     # A message to several recipients is one message; where copies disagree, a known TLS
     # version wins over "unknown".
-    with_id = frame[has_id].assign(_unknown=frame[TLS] == "unknown")
-    by_id = (with_id.sort_values("_unknown", kind="mergesort")
-             .drop_duplicates(["scope", DIRECTION, MESSAGE_ID]).drop(columns="_unknown"))
-    by_session = frame[~has_id & has_session].drop_duplicates(
-        ["scope", DIRECTION, CONNECTOR, SESSION_ID, TIMESTAMP, SENDER_ADDRESS])
-    rest = frame[~has_id & ~has_session]
-    return pd.concat([by_id, by_session, rest], ignore_index=True)
+    with_id = np.flatnonzero(has_id)
+    unknown = (frame[TLS].to_numpy()[with_id] == "unknown")
+    with_id = with_id[np.argsort(unknown, kind="stable")]
+    by_id = with_id[~_repeated(frame, with_id, ["scope", DIRECTION, MESSAGE_ID])]
+    with_session = np.flatnonzero(~has_id & has_session)
+    by_session = with_session[~_repeated(frame, with_session, [
+        "scope", DIRECTION, CONNECTOR, SESSION_ID, TIMESTAMP, SENDER_ADDRESS])]
+    rest = np.flatnonzero(~has_id & ~has_session)
+    return frame.take(np.concatenate([by_id, by_session, rest])).reset_index(drop=True)
+
+
+def _repeated(frame: pd.DataFrame, positions: np.ndarray, key: list[str]) -> np.ndarray:
+    """Which of the records at ``positions`` repeat an earlier one's ``key``."""
+    if not len(positions):
+        return np.zeros(0, dtype=bool)
+    return frame[key].take(positions).duplicated().to_numpy()
