@@ -91,8 +91,10 @@ def _tables(sample: Sample, report: FileReport,
     header_keys = [normalize_header(h) for h in header]
     options = (
         pacsv.ReadOptions(column_names=header, use_threads=True, block_size=PARSE_BYTES),
-        pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True,
-                           invalid_row_handler=_refuse),
+        # No invalid-row handler: pyarrow raises on a row with the wrong number of fields, and
+        # the tolerant reader decides (a handler made pyarrow decode the row's bytes first,
+        # which failed, noisily, when they are not UTF-8).
+        pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True),
         pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
                              include_columns=include,
                              strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -109,7 +111,7 @@ def _tables(sample: Sample, report: FileReport,
         try:
             table = pacsv.read_csv(io.BytesIO(block), read_options=options[0],
                                    parse_options=options[1], convert_options=options[2])
-        except (pa.ArrowInvalid, _Refused, UnicodeDecodeError):
+        except (pa.ArrowInvalid, UnicodeDecodeError):
             raise NotClean(done) from None
         if table.num_rows == 0:
             continue
@@ -124,13 +126,6 @@ def _tables(sample: Sample, report: FileReport,
         del table
         yield block_table, first_row, hits
 
-
-class _Refused(Exception):
-    pass
-
-
-def _refuse(row) -> str:
-    return "error"  # any row with the wrong number of fields: the tolerant reader decides
 
 
 def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
