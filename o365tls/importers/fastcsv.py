@@ -127,7 +127,6 @@ def _tables(sample: Sample, report: FileReport,
         yield block_table, first_row, hits
 
 
-
 def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
     """Positions of the rows of ``table`` that repeat the header."""
     # A first field with an ASCII character that neither the header's first name nor the
