@@ -210,3 +210,26 @@ def test_sample_reads_zip_member(tmp_path):
         zf.writestr("t.csv", f"{TRACE_HEADER}\r\n")
     sample = take_sample(Source("a.zip!t.csv", archive, "t.csv", 10))
     assert sample.has("Received", "SenderAddress")
+
+
+def test_fast_reader_blocks_parsed_ahead_hand_over_at_the_right_row(tmp_path, monkeypatch):
+    """The fast reader parses the next block on another thread while this one is used; when a
+    later block has a short row, the tolerant reader takes over at exactly that record, and
+    the file reads the same as with the tolerant reader alone."""
+    from o365tls.importers import fastcsv
+
+    rows = [TRACE_ROW.replace("9:00:00", f"9:{i // 60:02d}:{i % 60:02d}") for i in range(300)]
+    rows[170] = '"11/20/2026 9:02:50 AM","a@x.example"'  # short: the hand-over
+    rows[250] = rows[250].replace("Hello, world", "Hello\r\nagain")  # quoted line break
+    path = write(tmp_path, "trace.csv", TRACE_HEADER + "\r\n" + "\r\n".join(rows) + "\r\n")
+    monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 1024)  # about ten rows a block
+
+    def read() -> tuple:
+        data, report = load_one(path)
+        return (data.sightings.drop(columns="source").to_dict("records"),
+                [(i.code, i.row) for i in report.issues], report.rows_read)
+
+    fast = read()
+    monkeypatch.setattr(fastcsv, "eligible", lambda sample: False)
+    assert fast == read()
+    assert fast[1] == [("field-count", 171)] and fast[2] == 300

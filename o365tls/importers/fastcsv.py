@@ -15,6 +15,7 @@ import functools
 import io
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -100,19 +101,14 @@ def _tables(sample: Sample, report: FileReport,
                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
     done = 0
-    blocks = _utf8_blocks(sample)
+    parsed = _parsed_blocks(sample, options)
     while True:
         try:
-            block = next(blocks, None)
-        except UnicodeDecodeError:
-            raise NotClean(done) from None
-        if block is None:
-            return
-        try:
-            table = pacsv.read_csv(io.BytesIO(block), read_options=options[0],
-                                   parse_options=options[1], convert_options=options[2])
+            table = next(parsed, None)
         except (pa.ArrowInvalid, UnicodeDecodeError):
             raise NotClean(done) from None
+        if table is None:
+            return
         if table.num_rows == 0:
             continue
         first_row = done + 1
@@ -125,6 +121,27 @@ def _tables(sample: Sample, report: FileReport,
         block_table = [table]
         del table
         yield block_table, first_row, hits
+
+
+def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[pa.Table]:
+    """The file's blocks, parsed one ahead on a second thread: reading and parsing the next
+    block (pyarrow lets go of the GIL) overlaps the caller's work on this one. A block that
+    cannot be read or parsed raises here, in its turn."""
+    blocks = _utf8_blocks(sample)
+
+    def parse_next() -> pa.Table | None:
+        block = next(blocks, None)
+        if block is None:
+            return None
+        return pacsv.read_csv(io.BytesIO(block), read_options=options[0],
+                              parse_options=options[1], convert_options=options[2])
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="o365tls-parse") as pool:
+        ahead = pool.submit(parse_next)
+        while (table := ahead.result()) is not None:
+            ahead = pool.submit(parse_next)
+            yield table
+            del table
 
 
 def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
