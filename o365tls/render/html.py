@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from ..errors import UsageError
 from . import charts
-from .view import ReportView
+from .view import SOURCES_LISTED, ReportView
 
 TEMPLATE = "report.html.j2"
 
@@ -66,6 +66,7 @@ def environment(template_dir: str | Path | None = None) -> jinja2.Environment:
     env.filters["csp_hash"] = csp_hash
     env.filters["tls_class"] = charts.css_class
     env.filters["tls_label"] = lambda v: charts.TLS_LABELS.get(v, v)
+    env.globals["SOURCES_LISTED"] = SOURCES_LISTED
     return env
 
 

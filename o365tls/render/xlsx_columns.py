@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from ..tls import TLS_VERSIONS
-from .view import GROUP_TITLES, NO_CONNECTOR, FindingView, ReportView
+from .view import GROUP_TITLES, NO_CONNECTOR, SOURCES_LISTED, FindingView, ReportView
 
 COUNT = "#,##0"
 PCT = "0.0%"
@@ -214,15 +214,10 @@ SHEETS: tuple[Sheet, ...] = (
 CHART_DATA = "Chart data"
 
 
-#: Source files listed per finding on the Evidence sheet; the rest are counted (a flow seen in
-#: a week of hourly protocol logs has hundreds, and every file is on the Sources sheet).
-SOURCE_ROWS = 10
-
-
 def _source_rows(sources: Sequence[str]) -> list[tuple[str, str]]:
-    rows = [("Source file", s) for s in sources[:SOURCE_ROWS]]
-    if len(sources) > SOURCE_ROWS:
-        rows.append(("Source file", f"... and {len(sources) - SOURCE_ROWS} more files (all "
+    rows = [("Source file", s) for s in sources[:SOURCES_LISTED]]
+    if len(sources) > SOURCES_LISTED:
+        rows.append(("Source file", f"... and {len(sources) - SOURCES_LISTED} more files (all "
                                     "in findings.json; every file read is on the Sources "
                                     "sheet)"))
     return rows

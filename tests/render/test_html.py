@@ -309,3 +309,17 @@ def test_a_tenant_without_tls_data_still_renders():
     assert "No at-risk flow was found: nothing to remediate in this period." in text
     assert page.find("table", id="findings-table") == [] and page.find("svg") == []
     assert len(page.find("tr")) > 1  # the inputs table
+
+
+def test_a_finding_lists_ten_source_files_and_counts_the_rest(view):
+    """A flow seen in a week of hourly protocol logs has a source file an hour: the report
+    names ten and counts the rest (findings.json keeps them all)."""
+    files = tuple(f"logs/RECV20240115{h:02d}-1.LOG" for h in range(24))
+    first = dataclasses.replace(view.findings[0], sources=files)
+    html = render_html(dataclasses.replace(view, findings=(first, *view.findings[1:])))
+    block = re.search(r'<ul class="sources">(.*?)</ul>', html, re.S).group(1)
+    items = [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li[^>]*>(.*?)</li>",
+                                                                      block, re.S)]
+    assert items[:10] == list(files[:10])
+    assert items[10:] == ["… and 14 more files (all in findings.json; every file read is "
+                          "under Data quality)"]
