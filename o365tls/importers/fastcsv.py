@@ -14,8 +14,9 @@ import codecs
 import functools
 import io
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,8 @@ from .sample import TEXT, Sample, normalize_header
 BLOCK_BYTES = 16 * 1024 * 1024
 #: pyarrow's own parse unit inside a block: each becomes one chunk of every column.
 PARSE_BYTES = 4 * 1024 * 1024
+#: Blocks parsed ahead of the one being used, each on its own thread.
+PARSE_AHEAD = 2
 ROW_COLUMN = "__row__"
 
 
@@ -124,24 +127,42 @@ def _tables(sample: Sample, report: FileReport,
 
 
 def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[pa.Table]:
-    """The file's blocks, parsed one ahead on a second thread: reading and parsing the next
-    block (pyarrow lets go of the GIL) overlaps the caller's work on this one. A block that
-    cannot be read or parsed raises here, in its turn."""
+    """The file's blocks, parsed ahead on other threads: the next PARSE_AHEAD blocks are
+    parsed (pyarrow lets go of the GIL) while the caller works on this one. Blocks are cut at
+    record boundaries, so they parse independently. A block that cannot be read or parsed
+    raises here, in its turn."""
     blocks = _utf8_blocks(sample)
+    pending: deque[Future] = deque()
+    exhausted = False
 
-    def parse_next() -> pa.Table | None:
-        block = next(blocks, None)
-        if block is None:
-            return None
+    def parse(block: bytes) -> pa.Table:
         return pacsv.read_csv(io.BytesIO(block), read_options=options[0],
                               parse_options=options[1], convert_options=options[2])
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="o365tls-parse") as pool:
-        ahead = pool.submit(parse_next)
-        while (table := ahead.result()) is not None:
-            ahead = pool.submit(parse_next)
+    with ThreadPoolExecutor(max_workers=PARSE_AHEAD, thread_name_prefix="o365tls-parse") as pool:
+        while True:
+            while not exhausted and len(pending) < PARSE_AHEAD:
+                try:
+                    block = next(blocks, None)
+                except Exception as exc:  # noqa: BLE001 - bad bytes, a damaged archive: in turn
+                    pending.append(_failed(exc))
+                    block = None
+                if block is None:
+                    exhausted = True
+                else:
+                    pending.append(pool.submit(parse, block))
+                del block
+            if not pending:
+                return
+            table = pending.popleft().result()
             yield table
             del table
+
+
+def _failed(exc: Exception) -> Future:
+    future: Future = Future()
+    future.set_exception(exc)
+    return future
 
 
 def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
