@@ -32,6 +32,14 @@ HARD_SECONDS = float(os.environ.get("O365TLS_FUZZ_HARD_SECONDS", "30"))
 #: The child process gets this much address space: a memory bomb fails there, not the box.
 CHILD_MEMORY = 4 * 1024**3
 
+# Byte-exact headers and rows the regression and worst-case tests build inputs from.
+TRACE_HEADER = b'"Received","SenderAddress","RecipientAddress","Subject","Status","FromIP"\r\n'
+TRACE_ROW = b'"11/20/2026 9:00:00 AM","a@x.example","b@x.example","Hi","Delivered","192.0.2.1"\r\n'
+DETAIL_HEADER = (b'"MessageTraceId","MessageId","Date","Event","Action","Detail","Data",'
+                 b'"SenderAddress","RecipientAddress"\r\n')
+REPORT_HEADER = (b"Date,Connector direction and name,Connector type,Forced TLS?,No TLS,TLS 1.0,"
+                 b"TLS 1.1,TLS 1.2,Volume\r\n")
+
 FIXTURE_SUFFIXES = (".csv", ".log", ".json")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -49,6 +49,16 @@ class Expected:
     rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (used, rejected)
     tls: Counter = field(default_factory=Counter)
 
+    def report_row(self, name: str, bad: str | None, counts: Counter) -> None:
+        """One row of an aggregate report: rejected, or used with its TLS counts."""
+        used, rejected = self.rows.get(name, (0, 0))
+        if bad:
+            rejected += 1
+        else:
+            used += 1
+            self.tls.update(counts)
+        self.rows[name] = (used, rejected)
+
 
 def _csv(rows: list[list[str]], delimiter: str = ",") -> str:
     out = io.StringIO()
@@ -83,7 +93,7 @@ BAD_ROW = st.sampled_from(("bad-date", "bad-volume", "tls-sum", "short"))
 def connector_report(draw, name: str, first_connector: int, expected: Expected) -> str:
     rows = [["Date", "Connector direction and name", "Connector type", "Forced TLS?",
              *(h for h, _ in REPORT_TLS), "Volume"]]
-    used = rejected = 0
+    expected.rows[name] = (0, 0)
     for i in range(draw(st.integers(0, 12))):
         day = START + timedelta(days=draw(st.integers(0, 27)))
         connector = f"{draw(st.sampled_from(('Inbound', 'Outbound')))} - C{first_connector + i}"
@@ -105,22 +115,17 @@ def connector_report(draw, name: str, first_connector: int, expected: Expected) 
             bad = None
         elif bad == "short":
             row = row[:5]
-        if bad:
-            rejected += 1
-        else:
-            used += 1
-            expected.tls.update(counts)
+        expected.report_row(name, bad, counts)
         rows.append(row)
         if draw(st.booleans()):
             rows.append([])  # blank lines are not rows
-    expected.rows[name] = (used, rejected)
     return _csv(rows)
 
 
 @st.composite
 def smtp_auth_report(draw, name: str, expected: Expected) -> str:
     rows = [["Sender address", "Domain", *(h for h, _ in AUTH_TLS), "Messages sent"]]
-    used = rejected = 0
+    expected.rows[name] = (0, 0)
     for i in range(draw(st.integers(0, 10))):
         sent = draw(st.integers(0, 3000))
         cells, counts = draw(split(sent, [v for _, v in AUTH_TLS]))
@@ -133,13 +138,8 @@ def smtp_auth_report(draw, name: str, expected: Expected) -> str:
             row[2:5] = ["10", "10", str(last)]
         else:
             bad = None
-        if bad:
-            rejected += 1
-        else:
-            used += 1
-            expected.tls.update(counts)
+        expected.report_row(name, bad, counts)
         rows.append(row)
-    expected.rows[name] = (used, rejected)
     return "\ufeff" + _csv(rows)
 
 

@@ -10,22 +10,16 @@ import pytest
 
 import o365tls
 from o365tls.errors import UsageError
-from tests.fuzz.harness import check_load
+from tests.fuzz.harness import DETAIL_HEADER, REPORT_HEADER, TRACE_HEADER, TRACE_ROW, check_load
 from tests.helpers import codes
 
 # Long enough that the old quadratic regexes took far longer than the guard.
 RUN = 200_000
 GUARD = 5
 
-TRACE_HEADER = b'"Received","SenderAddress","RecipientAddress","Subject","Status","FromIP"\r\n'
-TRACE_ROW = b'"11/20/2026 9:00:00 AM","a@x.example","b@x.example","Hi","Delivered","192.0.2.1"\r\n'
-DETAIL_HEADER = (b'"MessageTraceId","MessageId","Date","Event","Action","Detail","Data",'
-                 b'"SenderAddress","RecipientAddress"\r\n')
 DATA_LOG = (b"#Software: Microsoft Exchange Server\r\n#Log-type: SMTP Receive Protocol Log\r\n"
             b"#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
             b"remote-endpoint,event,data,context\r\n")
-REPORT_HEADER = (b"Date,Connector direction and name,Connector type,Forced TLS?,No TLS,TLS 1.0,"
-                 b"TLS 1.1,TLS 1.2,Volume\r\n")
 
 
 def only(data):

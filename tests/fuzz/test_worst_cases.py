@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.fuzz.harness import DATA, run_isolated
+from tests.fuzz.harness import (
+    DATA,
+    DETAIL_HEADER,
+    REPORT_HEADER,
+    TRACE_HEADER,
+    TRACE_ROW,
+    run_isolated,
+)
 
 MB = 1024 * 1024
 #: Per input: generous for a loaded 2-core CI box; each takes well under a second today.
@@ -20,12 +27,6 @@ RSS_GROWTH_MB = 1024
 #: The whole child (hard guard).
 CHILD_TIMEOUT = 300
 
-TRACE_HEADER = b'"Received","SenderAddress","RecipientAddress","Subject","Status","FromIP"\r\n'
-TRACE_ROW = b'"11/20/2026 9:00:00 AM","a@x.example","b@x.example","Hi","Delivered","192.0.2.1"\r\n'
-DETAIL_HEADER = (b'"MessageTraceId","MessageId","Date","Event","Action","Detail","Data",'
-                 b'"SenderAddress","RecipientAddress"\r\n')
-REPORT_HEADER = (b"Date,Connector direction and name,Connector type,Forced TLS?,No TLS,TLS 1.0,"
-                 b"TLS 1.1,TLS 1.2,Volume\r\n")
 TRACKING_LOG = (b"#Software: Microsoft Exchange Server\r\n#Log-type: Message Tracking Log\r\n"
                 b"#Fields: date-time,client-ip,source-context,source,event-id,"
                 b"internal-message-id,message-id,recipient-address,sender-address,custom-data\r\n")
