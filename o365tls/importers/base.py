@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
 
+from ..parallel import in_order
 from ..quality import FileReport
 from ..schema import COLUMNS, ROW, SOURCE
 from .sample import Sample
@@ -53,23 +52,14 @@ def convert_chunks(raws: Iterator[pd.DataFrame], convert: Converter, report: Fil
         for raw in raws:
             yield convert(raw, report, hint)[0]
         return
-    pending: deque[tuple[FileReport, Future]] = deque()
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="o365tls-chunk") as pool:
-        for raw in raws:
-            scratch = FileReport(report.path)
-            pending.append((scratch, pool.submit(convert, raw, scratch, hint)))
-            del raw
-            while len(pending) > threads:
-                yield _settled(pending.popleft(), report)
-        while pending:
-            yield _settled(pending.popleft(), report)
 
+    def job(raw: pd.DataFrame) -> tuple[pd.DataFrame, FileReport]:
+        scratch = FileReport(report.path)
+        return convert(raw, scratch, hint)[0], scratch
 
-def _settled(job: tuple[FileReport, Future], report: FileReport) -> pd.DataFrame:
-    scratch, future = job
-    frame = future.result()[0]
-    report.absorb(scratch)
-    return frame
+    for frame, scratch in in_order(job, raws, threads, "o365tls-chunk"):
+        report.absorb(scratch)
+        yield frame
 
 
 Reader = Callable[[Sample, FileReport, LoadContext], Iterator[Batch]]

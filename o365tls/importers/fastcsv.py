@@ -14,9 +14,7 @@ import codecs
 import functools
 import io
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -24,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..parallel import in_order
 from ..quality import FileReport
 from .sample import TEXT, Sample, normalize_header
 
@@ -127,42 +126,15 @@ def _tables(sample: Sample, report: FileReport,
 
 
 def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[pa.Table]:
-    """The file's blocks, parsed ahead on other threads: the next PARSE_AHEAD blocks are
-    parsed (pyarrow lets go of the GIL) while the caller works on this one. Blocks are cut at
-    record boundaries, so they parse independently. A block that cannot be read or parsed
-    raises here, in its turn."""
-    blocks = _utf8_blocks(sample)
-    pending: deque[Future] = deque()
-    exhausted = False
+    """The file's blocks, parsed PARSE_AHEAD ahead on other threads while the caller works on
+    this one. Blocks are cut at record boundaries, so they parse independently; a block that
+    cannot be read or parsed raises here, in its turn."""
 
     def parse(block: bytes) -> pa.Table:
         return pacsv.read_csv(io.BytesIO(block), read_options=options[0],
                               parse_options=options[1], convert_options=options[2])
 
-    with ThreadPoolExecutor(max_workers=PARSE_AHEAD, thread_name_prefix="o365tls-parse") as pool:
-        while True:
-            while not exhausted and len(pending) < PARSE_AHEAD:
-                try:
-                    block = next(blocks, None)
-                except Exception as exc:  # noqa: BLE001 - bad bytes, a damaged archive: in turn
-                    pending.append(_failed(exc))
-                    block = None
-                if block is None:
-                    exhausted = True
-                else:
-                    pending.append(pool.submit(parse, block))
-                del block
-            if not pending:
-                return
-            table = pending.popleft().result()
-            yield table
-            del table
-
-
-def _failed(exc: Exception) -> Future:
-    future: Future = Future()
-    future.set_exception(exc)
-    return future
+    return in_order(parse, _utf8_blocks(sample), PARSE_AHEAD, "o365tls-parse")
 
 
 def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
