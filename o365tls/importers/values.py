@@ -79,12 +79,9 @@ def _strptime(text: pd.Series, fmt: str) -> pd.Series:
     written, become NaT as pandas would have it."""
     array = arrow_text(text)
     # Times repeat (a trace has a few rows a second): parse each distinct text once.
-    encoded = pc.dictionary_encode(array) if len(array) >= 1000 and not array.null_count \
-        else None
-    if encoded is not None and len(encoded.dictionary) * 2 <= len(array):
+    encoded = _repeating(array)
+    if encoded is not None:
         array = encoded.dictionary
-    else:
-        encoded = None
     try:
         parsed = pc.strptime(array, format=fmt, unit="s", error_is_null=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -208,16 +205,20 @@ def arrow_text(values: pd.Series) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+def _repeating(array: pa.Array) -> pa.DictionaryArray | None:
+    """``array`` dictionary-encoded when it is long and its values repeat enough to pay (at
+    most one distinct value in two); None otherwise."""
+    if len(array) < 1000 or array.null_count:
+        return None
+    encoded = pc.dictionary_encode(array)
+    return encoded if len(encoded.dictionary) * 2 <= len(array) else None
+
+
 def per_distinct(values: pd.Series, transform) -> pd.Series:
     """``transform(values)`` (text in, text out) computed once per distinct value, when values
     repeat: exports repeat a few thousand addresses and IPs millions of times."""
-    if len(values) < 1000:
-        return transform(values)
-    array = arrow_text(values)
-    if array.null_count:
-        return transform(values)
-    encoded = pc.dictionary_encode(array)
-    if len(encoded.dictionary) * 2 > len(array):  # mostly distinct: no gain
+    encoded = _repeating(arrow_text(values)) if len(values) >= 1000 else None
+    if encoded is None:
         return transform(values)
     distinct = transform(pd.Series(encoded.dictionary, dtype="str"))
     taken = arrow_text(distinct.fillna("")).take(encoded.indices)
