@@ -34,3 +34,17 @@ def test_the_main_job_runs_on_the_sample_reports(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "findings.json").exists()
+
+
+def test_the_wheel_ships_every_package():
+    """The quick start installs a wheel (``pip install .``), not the source tree: every package
+    under o365tls/ must be listed in pyproject.toml, or the installed command cannot import it
+    (o365tls.cli once was missing)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts)
+             for init in (ROOT / "o365tls").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
+    assert "o365tls.templates" in listed  # shipped from the top-level templates/ folder
