@@ -154,10 +154,13 @@ def _period(counted: pd.DataFrame, msgs: pd.DataFrame):
 
 def _daily(counted: pd.DataFrame):
     dated = counted[counted[DAY].notna()]
-    out = []
-    for day, rows in dated.groupby(DAY, sort=True):
-        out.append((day, TlsCounts.of(rows.groupby(TLS)[MESSAGES].sum().to_dict())))
-    return tuple(out)
+    # One group-by over day and version: a group per day copied a week of records seven times.
+    sums = dated.groupby([DAY, TLS], sort=True)[MESSAGES].sum()
+    per_day: dict = {}
+    for (day, tls), n in sums.items():
+        per_day.setdefault(day, {})[tls] = n
+    return tuple((day, TlsCounts.of(per_day.get(day, {})))
+                 for day in sorted(pd.unique(dated[DAY])))
 
 
 def _notes(flows: list[Flow], totals: TlsCounts, msgs: pd.DataFrame, obs: pd.DataFrame) -> list:

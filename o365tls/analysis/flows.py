@@ -41,6 +41,7 @@ from ..schema import (
 )
 from ..tls import TLS_VERSIONS
 from .attribution import OBSERVED, attribute
+from .grouped import Groups
 from .merging import code_type, pair_counts
 from .model import TlsCounts
 from .observations import COUNTED, DAY
@@ -374,31 +375,42 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
         for col in (SENDER_ADDRESS, SENDER_IP):
             rows[col] = rows[col].where(rows[col] != "", rows[f"{col}_trace"].fillna(""))
     # An Exchange server's send hop is the server's own TLS, whoever the envelope sender is.
-    send_hop = rows["scope"].str.startswith("on-prem") & (rows[DIRECTION] == "outbound")
+    send_hop = _on_prem(rows["scope"]) & (rows[DIRECTION] == "outbound")
     rows.loc[send_hop, SENDER_ADDRESS] = ""
     keys = ["scope", DIRECTION, CONNECTOR, SENDER_IP, SENDER_ADDRESS, HOSTNAME, AUTH_USER]
     # Only the columns a flow reads: every group is a copy of its rows.
     rows = rows[[*keys, TLS, MESSAGES, CONNECTOR_TYPE, AUTH_PROTOCOL, LOCAL_PORT, FORCED_TLS,
                  SOURCE, TIMESTAMP]]
+    # Every flow's counts, modes and files at once: iterating the groupby copied each group's
+    # rows out of a million-record frame (5 s of 9 for a week of protocol logs).
+    groups = Groups(rows, keys)
+    counts_of = groups.sums(TLS, MESSAGES)
+    connector_types, auth_protocols = groups.modes(CONNECTOR_TYPE), groups.modes(AUTH_PROTOCOL)
+    ports, forced = groups.smallest_modes(LOCAL_PORT), groups.any_true(FORCED_TLS)
+    sources, times = groups.distinct(SOURCE), groups.values(TIMESTAMP)
     flows = []
-    for key, records in rows.groupby(keys, sort=True):
+    for i, key in enumerate(groups.keys):
         scope, direction, connector, ip, address, hostname, auth_user = key
-        counts = _counts(records)
+        counts = TlsCounts.of(counts_of[i])
         # Message-grained evidence reaches the device: address, IP and HELO name together.
         skey = "|".join(p for p in (address.lower(), f"ip:{ip}" if ip else "",
                                     f"helo:{hostname.lower()}" if hostname else "") if p)
         flow = Flow(scope=scope, direction=direction, connector=connector, sender_key=skey,
                     tls=counts, evidence="observed",
                     legacy_likelihood=round(counts.at_risk_share, 4),
-                    connector_type=_mode(records[CONNECTOR_TYPE]), sender_ip=ip,
+                    connector_type=connector_types[i], sender_ip=ip,
                     sender_address=address, hostname=hostname, auth_user=auth_user,
-                    auth_protocol=_mode(records[AUTH_PROTOCOL]),
-                    local_port=int(records[LOCAL_PORT].mode().iloc[0]) if len(records) else 0,
-                    forced_tls=_forced(records), sources=_sources(records))
+                    auth_protocol=auth_protocols[i], local_port=int(ports[i]),
+                    forced_tls=forced[i], sources=sources[i])
         same = _same_sender(msgs, scope, address, ip)
         send_hop = scope.startswith("on-prem") and direction == "outbound"
-        flows.append(enrich(flow, same, records[TIMESTAMP], fill_sender=not send_hop))
+        flows.append(enrich(flow, same, times[i], fill_sender=not send_hop))
     return flows
+
+
+def _on_prem(scopes: pd.Series) -> pd.Series:
+    """Which records are an Exchange server's hops, tested once per distinct scope."""
+    return scopes.isin([s for s in pd.unique(scopes) if str(s).startswith("on-prem")])
 
 
 def _same_sender(msgs: pd.DataFrame, scope: str, address: str, ip: str) -> pd.DataFrame:
