@@ -293,7 +293,9 @@ def _dt(value) -> datetime | None:
     ts = pd.Timestamp(value)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.to_pydatetime()
+    # Extended reports write 100 ns ticks; a datetime holds microseconds (pandas warned on
+    # every such time while dropping the rest, which is what floor does, silently).
+    return ts.floor("us").to_pydatetime()
 
 
 def _day(value) -> date | None:
