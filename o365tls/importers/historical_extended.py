@@ -20,6 +20,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -87,7 +88,7 @@ class _Hop:
     server_ip: str
     server_host: str
     connector: str
-    recipients: list[str]
+    recipients: tuple[str, ...]
     custom: custom_data.CustomData
 
     @property
@@ -190,10 +191,12 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
     return culture
 
 
-def _split(recipients: str) -> list[str]:
-    """``a@x;b@y`` (already lower case) -> addresses without spaces or angle brackets."""
+@lru_cache(maxsize=1 << 16)
+def _split(recipients: str) -> tuple[str, ...]:
+    """``a@x;b@y`` (already lower case) -> addresses without spaces or angle brackets (cached:
+    every event of a message repeats its recipients)."""
     parts = (part.strip().strip("<>").strip() for part in recipients.split(";"))
-    return [part for part in parts if part]
+    return tuple(part for part in parts if part)
 
 
 def _frame(messages: list[_Message], source: str) -> pd.DataFrame:
@@ -267,8 +270,10 @@ def _outbound_connector(send: _Hop | None) -> str:
     return send.custom.connector_name("TenantOutboundConnectorCustomData") or send.connector
 
 
+@lru_cache(maxsize=1 << 16)
 def is_microsoft(ip: str, hostname: str) -> bool:
-    """A hop inside Exchange Online (or a private/loopback address), not the real client."""
+    """A hop inside Exchange Online (or a private/loopback address), not the real client
+    (cached: a report names a few thousand hops, each on every message)."""
     if hostname and _MICROSOFT_HOST.search(hostname):
         return True
     if not is_ip(ip):
