@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 # Items start at the beginning or after ";", with a one-letter type prefix ("S:", "I:").
 _ITEM_SPLIT = re.compile(r";\s*(?=[A-Za-z]:[A-Za-z])")
@@ -49,11 +49,17 @@ class CustomData:
 
     def spam_field(self, name: str) -> str:
         """A sub-field of the spam filter agent's verdict: ``H``, ``PTR``, ``CIP``..."""
-        wanted = name.lower()
+        return self._spam_fields.get(name.lower(), "")
+
+    @cached_property
+    def _spam_fields(self) -> dict[str, str]:
+        """The first non-empty value of each sub-field, by lower-case name (parsed values are
+        shared, so each is indexed once however many rows ask)."""
+        fields: dict[str, str] = {}
         for key, value in self.spam:
-            if key.lower() == wanted and value:
-                return value
-        return ""
+            if value:
+                fields.setdefault(key.lower(), value)
+        return fields
 
     def connector_name(self, name: str) -> str:
         """``Name=`` inside an item such as ``InboundConnectorData=Name=Scanners;...``."""
