@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from o365tls.analysis import analyze, evidence, gather
@@ -120,3 +121,19 @@ def test_progress_shows_on_a_terminal_and_stays_quiet_otherwise(tmp_path):
     quiet = []
     pty.spawn([*command, "--quiet"], lambda fd: quiet.append(os.read(fd, 65536)) or quiet[-1])
     assert b"rows/s" not in b"".join(quiet)
+
+
+def test_the_analysis_takes_the_records_in_input_order_and_the_evidence_keeps_none():
+    """A session that runs into the next hourly log is emitted after that log's records; the
+    analysis must get every record in file-then-row order (de-duplication keeps the first
+    copy), with the gathered dtypes, and the evidence must not hold a second copy."""
+    gathered = gather([ROOT / "tests" / "data" / "exchange-protocol-log"])
+    before = gathered.observations.copy()
+    rank = {r.path: i for i, r in enumerate(gathered.inputs)}
+    expected = before.assign(_rank=before["source"].map(rank)) \
+        .sort_values(["_rank", "row"], kind="stable").drop(columns="_rank")
+    assert not expected.index.equals(before.index)  # the fixture's logs arrive out of order
+    taken = gathered.take_observations()
+    pd.testing.assert_frame_equal(taken, expected.reset_index(drop=True), check_exact=True)
+    assert gathered.observations.empty
+    assert dict(gathered.observations.dtypes) == dict(before.dtypes)

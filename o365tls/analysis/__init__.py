@@ -55,13 +55,14 @@ class Options:
 def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results:
     """Join the evidence in ``data`` and return the results every output is rendered from.
     ``data`` is a :class:`~o365tls.importers.Dataset` from :func:`o365tls.load`, or the
-    streamed :class:`Evidence` of :func:`gather` (what the commands use: bounded memory)."""
+    streamed :class:`Evidence` of :func:`gather` (what the commands use: bounded memory),
+    which the analysis consumes: its records are handed over, not copied."""
     options = options or Options()
     today = options.today or datetime.now(UTC).date()
     evidence = data if isinstance(data, Evidence) else Evidence.of(data, options.since,
                                                                    options.until)
     book = ConnectorBook.from_frame(evidence.connectors)
-    obs = prepare(evidence.ordered_observations())
+    obs = prepare(evidence.take_observations())
     obs["key"] = message_keys(obs[MESSAGE_ID], obs[SOURCE], obs[ROW])
     submitters = obs.loc[obs["scope"] == EXO_SUBMISSION, SENDER_ADDRESS]
     tenant = tenant_domains(evidence.sightings.recipient_domains(), submitters, options.domains)
@@ -75,7 +76,8 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
 
     aggregate_flows, attribution_rows = from_aggregates(obs, msgs)
     flows = [*aggregate_flows, *from_submissions(obs, msgs), *from_messages(obs, msgs)]
-    counted = obs[obs[COUNTED]]
+    # The columns the totals, the period and the days read: not a copy of every record.
+    counted = obs.loc[obs[COUNTED], [TLS, MESSAGES, DAY, GRAIN, TIMESTAMP]]
     totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())
     notes = link_notes + _notes(flows, totals, msgs, obs)
 

@@ -104,14 +104,17 @@ class Evidence:
             self.connectors = pd.concat(frames, ignore_index=True)
         self.inputs.extend(other.inputs)
 
-    def ordered_observations(self) -> pd.DataFrame:
-        """TLS records in input order (file, then row): the same order however they were
-        gathered, so that de-duplication keeps the same copy. The evidence keeps the ordered
-        frame in place of the gathered one, so that only one of them is in memory."""
-        rank = {r.path: i for i, r in enumerate(self.inputs)}
+    def take_observations(self) -> pd.DataFrame:
+        """The TLS records in input order (file, then row), handed over: the evidence keeps
+        none of them (as :meth:`.sightings.SightingReducer.messages` consumes the sightings),
+        so that the analysis' de-duplicated copy is not a second one in memory. The order is
+        the same however they were gathered, so that de-duplication keeps the same copy."""
         obs = self.observations
+        # A new empty frame: an empty slice of this one would keep all its buffers alive.
+        self.observations = pd.DataFrame({c: pd.Series(dtype=t) for c, t in obs.dtypes.items()})
         if obs.empty:
             return obs
+        rank = {r.path: i for i, r in enumerate(self.inputs)}
         # Ranks by file code, not per row: a file name per record cost a Python string each.
         codes, files = pd.factorize(obs[SOURCE])
         file_rank = np.array([rank.get(f, len(rank)) for f in files], dtype=np.int64)
@@ -119,8 +122,13 @@ class Evidence:
         if (order == np.arange(len(order))).all():  # read in order already: no copy
             return obs.reset_index(drop=True)
         # Protocol-log sessions that run into the next hourly file arrive after its records.
-        self.observations = obs = obs.iloc[order].reset_index(drop=True)
-        return obs
+        # Reordered a column at a time, each original dropped once copied: the peak is the
+        # records and one column, not the records twice (a GB for a week of logs).
+        ordered = {}
+        for name in list(obs.columns):
+            ordered[name] = obs[name].take(order).reset_index(drop=True)
+            del obs[name]
+        return pd.DataFrame(ordered, copy=False)
 
 
 def gather(paths, *, format: str | None = None, encoding: str | None = None,

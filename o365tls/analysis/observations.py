@@ -51,7 +51,8 @@ def prepare(observations: pd.DataFrame) -> pd.DataFrame:
                            ["scope", SENDER_ADDRESS]),
         _dedupe_aggregates(obs[aggregate & ~obs[GRAIN].isin([GRAIN_DAY, GRAIN_PERIOD])],
                            ["scope", DAY, DIRECTION, CONNECTOR, SENDER_ADDRESS]),
-        _dedupe_messages(obs[~aggregate]),
+        # Logs alone are all message records: no copy of them to select them.
+        _dedupe_messages(obs[~aggregate] if aggregate.any() else obs),
     ]
     obs = pd.concat([p for p in parts if len(p)] or [obs.iloc[0:0]], ignore_index=True)
     obs[COUNTED] = True
