@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from ..quality import FileReport
@@ -82,7 +83,7 @@ class _Hop:
     """One RECEIVE or SEND row."""
 
     row: int
-    when: pd.Timestamp
+    when: int  # nanoseconds since the epoch, UTC
     client_ip: str
     client_host: str
     server_ip: str
@@ -111,7 +112,7 @@ class _Message:
     inbound_connector: str = ""
     receives: list[_Hop] = field(default_factory=list)
     sends: list[_Hop] = field(default_factory=list)
-    last_event: dict[str, tuple[pd.Timestamp, int, str]] = field(default_factory=dict)
+    last_event: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # (when, row, event)
 
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
@@ -146,8 +147,17 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
     good = raw[~bad]
     network_id = pick(good, *tl.NETWORK_ID).str.strip().str.lower()
     message_id = clean_message_id(pick(good, *tl.MESSAGE_ID_COL))
+    # What each row's custom data says, worked out once per distinct text: the same agent
+    # texts recur on every message of a sender.
+    codes, texts = pd.factorize(pick(good, *tl.CUSTOM), use_na_sentinel=False)
+    parsed = [custom_data.parse(t) for t in texts]
+    facts = [(c.spam_field("H"), c.spam_field("PTR"),
+              cip if is_ip(cip := c.spam_field("CIP")) else "",
+              c.connector_name("InboundConnectorData")) for c in parsed]
+    # Times as nanosecond integers while rows are grouped (a Timestamp per row cost seconds).
+    nanos = stamps[~bad].to_numpy(dtype="datetime64[ns]").astype("int64")
     columns = (
-        good[ROW_COLUMN], stamps[~bad], network_id, message_id,
+        good[ROW_COLUMN], pd.Series(nanos), network_id, message_id,
         pick(good, *tl.EVENT_ID).str.strip().str.upper(),
         clean_ip(pick(good, *tl.CLIENT_IP)), pick(good, *tl.CLIENT_HOST).str.strip(),
         clean_ip(pick(good, *tl.SERVER_IP)), pick(good, *tl.SERVER_HOST).str.strip(),
@@ -155,10 +165,10 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
         tl.envelope_sender(pick(good, *tl.RETURN_PATH), pick(good, *tl.SENDER_COL)),
         pick(good, *tl.SUBJECT_COL), parse_int(pick(good, *tl.TOTAL_BYTES)).fillna(0),
         tl.directions(pick(good, *tl.DIRECTIONALITY)),
-        clean_ip(pick(good, *tl.ORIGINAL_CLIENT_IP)), pick(good, *tl.CUSTOM),
+        clean_ip(pick(good, *tl.ORIGINAL_CLIENT_IP)), pd.Series(codes),
     )
     for (row, stamp, nid, mid, event, cip, chost, sip, shost, connector, rcpt, sender, subject,
-         size, direction, original, custom_text) in zip(*(c.tolist() for c in columns),
+         size, direction, original, custom_code) in zip(*(c.tolist() for c in columns),
                                                         strict=True):
         key = nid or (f"mid:{mid}" if mid else f"row:{row}")
         message = open_messages.get(key)
@@ -173,20 +183,19 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
         message.size = message.size or int(size)
         message.direction = message.direction or direction
         message.original_client_ip = message.original_client_ip or original
-        custom = custom_data.parse(custom_text)
-        message.helo = message.helo or custom.spam_field("H")
-        message.ptr = message.ptr or custom.spam_field("PTR")
-        if not message.cip and is_ip(cip_text := custom.spam_field("CIP")):
-            message.cip = cip_text
-        message.inbound_connector = (message.inbound_connector
-                                     or custom.connector_name("InboundConnectorData"))
+        helo, ptr, client_ip, inbound = facts[custom_code]
+        message.helo = message.helo or helo
+        message.ptr = message.ptr or ptr
+        message.cip = message.cip or client_ip
+        message.inbound_connector = message.inbound_connector or inbound
         recipients = _split(rcpt)
         for recipient in recipients:
             seen = message.last_event.get(recipient)
             if seen is None or (stamp, row) >= seen[:2]:
                 message.last_event[recipient] = (stamp, row, event)
         if event in (tl.RECEIVE, tl.SEND):
-            hop = _Hop(row, stamp, cip, chost, sip, shost, connector, recipients, custom)
+            hop = _Hop(row, stamp, cip, chost, sip, shost, connector, recipients,
+                       parsed[custom_code])
             (message.receives if event == tl.RECEIVE else message.sends).append(hop)
     return culture
 
@@ -204,7 +213,8 @@ def _frame(messages: list[_Message], source: str) -> pd.DataFrame:
     for message in messages:
         records.extend(_sightings(message))
     columns = {name: [r[name] for r in records] for name in _NAMES}
-    columns[TIMESTAMP] = pd.Series(columns[TIMESTAMP], dtype="datetime64[ns, UTC]")
+    columns[TIMESTAMP] = pd.Series(pd.to_datetime(np.array(columns[TIMESTAMP], dtype=np.int64),
+                                                  unit="ns", utc=True))
     return canonical(SIGHTINGS, columns, len(records), source)
 
 
