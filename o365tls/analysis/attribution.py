@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog, lsq_linear
 
 from ..tls import AT_RISK_VERSIONS, TLS_VERSIONS
 
@@ -150,6 +149,8 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
 
 def _fit_shares(design: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Bounded least squares per version, then each sender's shares scaled to sum to 1."""
+    from scipy.optimize import lsq_linear  # a third of a second to import: only when fitting
+
     n_cols, n_versions = design.shape[1], target.shape[1]
     shares = np.zeros((n_cols, n_versions))
     for v in range(n_versions):
@@ -164,6 +165,8 @@ def _fit_shares(design: np.ndarray, target: np.ndarray) -> np.ndarray:
 def _intervals(design: np.ndarray, at_risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lowest and highest at-risk share per column that fits the daily at-risk counts within
     tolerance of the best L1 fit."""
+    from scipy.optimize import linprog
+
     n_days, n_cols = design.shape
     if at_risk.sum() <= 0:
         return np.zeros(n_cols), np.zeros(n_cols)
