@@ -16,6 +16,9 @@ load context and the file where a session started stays the ``source`` of its re
 
 The lines are classified column by column (:mod:`.protocol_log_lines`) and the sessions'
 state computed over arrays (:mod:`.protocol_log_sessions`): no Python work per log line.
+Reading is two steps (``Format.prepare`` / ``read_prepared``): parsing, checking, classifying
+and sorting a file's lines needs nothing from other files, and with ``--jobs`` runs ahead for
+the next files on worker processes; only the sessions' advance runs in file order.
 """
 
 from __future__ import annotations
@@ -59,7 +62,14 @@ from ..schema import (
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
 from .base import Batch, Format, LoadContext, reject_rows
-from .protocol_log_sessions import Columns, advance, no_sessions, session_records
+from .protocol_log_sessions import (
+    Columns,
+    Segmented,
+    advance,
+    no_sessions,
+    segment,
+    session_records,
+)
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_arrow
 
@@ -112,10 +122,11 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
     return read_prepared(prepare(sample, report), sample, report, context)
 
 
-def prepare(sample: Sample, report: FileReport) -> Iterator[Columns]:
-    """The lines of one file that change a session, classified, chunk by chunk: everything
-    that needs no state from earlier files (parsing, checks, rejections, classification), so
-    that the loader can run it for the next files on other threads (``--jobs``)."""
+def prepare(sample: Sample, report: FileReport) -> Iterator[Segmented]:
+    """The lines of one file that change a session, classified and sorted by session, chunk
+    by chunk: everything that needs no state from earlier files (parsing, checks, rejections,
+    classification, segments), so that with ``--jobs`` the loader runs it for the next files
+    on worker processes while this one is read."""
     direction = _file_direction(sample)
     if not direction:
         report.note(None, "no-log-type",
@@ -126,10 +137,10 @@ def prepare(sample: Sample, report: FileReport) -> Iterator[Columns]:
         for begin in range(0, table.num_rows, CHUNK_ROWS):
             line = _classify(table.slice(begin, CHUNK_ROWS), report, direction)
             if line is not None:
-                yield line
+                yield segment(line)
 
 
-def read_prepared(chunks: Iterable[Columns], sample: Sample, report: FileReport,
+def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileReport,
                   context: LoadContext) -> Iterator[Batch]:
     """The sessions' part, in file order: the prepared lines advance the open sessions (carried
     in the load context from file to file) into records. It writes nothing to the report."""
@@ -137,8 +148,8 @@ def read_prepared(chunks: Iterable[Columns], sample: Sample, report: FileReport,
     direction = _file_direction(sample)
     pending: list[Columns] = []
     count = 0
-    for line in chunks:
-        records = _advance(line, report.path, state, direction)
+    for chunk in chunks:
+        records = _advance(chunk, report.path, state, direction)
         if len(records["row"]):
             pending.append(records)
             count += len(records["row"])
@@ -222,10 +233,10 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     return line
 
 
-def _advance(line: Columns, path: str, state: _State, direction: str) -> Columns:
+def _advance(chunk: Segmented, path: str, state: _State, direction: str) -> Columns:
     """The records of this file that the chunk's lines complete; those of sessions begun in
     an earlier file are held for that file."""
-    records, state.open = advance(line, state.open, path, direction)
+    records, state.open = advance(chunk, state.open, path, direction)
     own = records["source"] == path
     if not own.all():
         for source in dict.fromkeys(records["source"][~own]):

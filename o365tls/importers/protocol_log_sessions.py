@@ -11,6 +11,8 @@ the order they opened (that order, like the records', is the one a line-by-line 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -79,13 +81,30 @@ class _Segments:
         return np.where(last >= 0, values[np.maximum(last, 0)], init[self.seg])
 
 
-def advance(lines: Columns, carry: Columns, path: str, direction: str) -> tuple[Columns, Columns]:
-    """Records of the lines of one chunk (in log order; ``source`` says which file each
-    belongs to) and the sessions open after it."""
+@dataclass
+class Segmented:
+    """The lines of one chunk sorted by session (``line``; ``pos``: their place in the log)
+    and cut into segments: all of :func:`advance` that needs no state from earlier chunks,
+    so that it can be done ahead, with the lines' classification."""
+
+    line: Columns
+    sg: _Segments
+    first_valid: dict[str, np.ndarray]  # per line, its segment's first line with that endpoint
+
+
+def segment(lines: Columns) -> Segmented:
     codes, _ = pd.factorize(lines["key"])
     sg = _Segments(codes, lines["ev"] == "-")
     line = {name: values[sg.order] for name, values in lines.items()}
     line["pos"] = sg.order
+    return Segmented(line, sg, {ip: sg.first(line[ip] != "")[sg.seg] for ip in ("lip", "rip")})
+
+
+def advance(chunk: Segmented, carry: Columns, path: str,
+            direction: str) -> tuple[Columns, Columns]:
+    """Records of the lines of one chunk (in log order; ``source`` says which file each
+    belongs to) and the sessions open after it. The chunk's arrays are used up."""
+    line, sg = chunk.line, chunk.sg
 
     # Each segment's state before its first line: carried in, or a new session's.
     first = sg.starts
@@ -123,7 +142,7 @@ def advance(lines: Columns, carry: Columns, path: str, direction: str) -> tuple[
     # Endpoints: the first valid one a session shows stays.
     for ip, port in (("lip", "lport"), ("rip", "rport")):
         given = init[ip][sg.seg] != ""
-        first_valid = sg.first(line[ip] != "")[sg.seg]
+        first_valid = chunk.first_valid[ip]
         seen = ~given & (first_valid >= 0) & (first_valid <= sg.at)
         pick = np.where(seen, first_valid, sg.at)
         state[ip] = np.where(given, init[ip][sg.seg], np.where(seen, line[ip][pick], ""))
