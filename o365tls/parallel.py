@@ -56,7 +56,9 @@ def _failed(exc: Exception) -> Future:
 def process_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
     """Worker processes started from a clean server process where the platform has one, not
     forked from this one: a fork of a process whose threads (Arrow's pools, in_order's) hold
-    locks can hang. The server imports ``preload`` once, so each worker starts with it."""
+    locks can hang. The server imports ``preload`` once, so each worker starts with it.
+    As with any such pool, a script that ends up here must guard its entry point (``if
+    __name__ == "__main__":``): the workers import the script's main module."""
     if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
         return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     context = multiprocessing.get_context("forkserver")

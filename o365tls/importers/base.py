@@ -86,8 +86,9 @@ class Format:
     # other files (parse, check, classify) and is the only step that writes to the report;
     # ``read_prepared(prepared, sample, report, context)`` does the rest, in file order.
     # ``read`` must equal the two in a row. With --jobs the loader prepares the next files on
-    # worker threads (into scratch reports, absorbed in each file's turn) while this one is
-    # read: the same records and reports, the cores busy.
+    # worker processes (the format found there by name; chunks, report and errors come back
+    # pickled, the report absorbed in the file's turn) while this one is read: the same
+    # records and reports, both cores busy.
     prepare: Preparer | None = None
     read_prepared: PreparedReader | None = None
 
