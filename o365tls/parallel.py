@@ -8,9 +8,10 @@ report, code and finding the same as a one-thread run.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -50,3 +51,16 @@ def _failed(exc: Exception) -> Future:
     future: Future = Future()
     future.set_exception(exc)
     return future
+
+
+def process_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
+    """Worker processes started from a clean server process where the platform has one, not
+    forked from this one: a fork of a process whose threads (Arrow's pools, in_order's) hold
+    locks can hang. The server imports ``preload`` once, so each worker starts with it.
+    As with any such pool, a script that ends up here must guard its entry point (``if
+    __name__ == "__main__":``): the workers import the script's main module."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    return ProcessPoolExecutor(workers, mp_context=context)

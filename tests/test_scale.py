@@ -35,6 +35,19 @@ def test_jobs_2_gives_the_local_findings(local, monkeypatch):
     assert findings(jobs=2) == local
 
 
+def test_protocol_logs_prepared_ahead_give_the_one_thread_findings():
+    """--jobs 2 on protocol logs (one task: sessions cross the hourly files) prepares the next
+    files on worker processes while the sessions advance in file order: same findings."""
+    logs = [ROOT / "tests" / "data" / "exchange-protocol-log"]
+    results = []
+    for jobs in (1, 2):
+        data = analyze(gather(logs, jobs=jobs)).as_dict()
+        data.pop("generated_at")
+        results.append(json.dumps(data, sort_keys=True))
+    assert results[0] == results[1]
+    assert sum(i["rows_read"] for i in json.loads(results[0])["inputs"]) > 0
+
+
 def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(traces,
                                                                            monkeypatch):
     """One large file: --jobs 2 converts its chunks two at a time; the findings, the row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -64,6 +64,8 @@ def convert_chunks(raws: Iterator[pd.DataFrame], convert: Converter, report: Fil
 
 Reader = Callable[[Sample, FileReport, LoadContext], Iterator[Batch]]
 Finisher = Callable[[LoadContext], Iterator[Batch]]
+Preparer = Callable[[Sample, FileReport], Iterator[object]]
+PreparedReader = Callable[[Iterable[object], Sample, FileReport, LoadContext], Iterator[Batch]]
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,20 @@ class Format:
     read: Reader
     finish: Finisher | None = None  # flush records that span files, after the last file
     recognised_by: str = ""  # one line for `o365tls formats`
+    # ``read`` in two steps, for a format whose files depend on each other (protocol log
+    # sessions run across files): ``prepare(sample, report)`` does what needs nothing from
+    # other files (parse, check, classify) and is the only step that writes to the report;
+    # ``read_prepared(prepared, sample, report, context)`` does the rest, in file order.
+    # ``read`` must equal the two in a row. With --jobs the loader prepares the next files on
+    # worker processes (the format found there by name; chunks, report and errors come back
+    # pickled, the report absorbed in the file's turn) while this one is read: the same
+    # records and reports, both cores busy.
+    prepare: Preparer | None = None
+    read_prepared: PreparedReader | None = None
+
+    def __post_init__(self) -> None:
+        if (self.prepare is None) != (self.read_prepared is None):
+            raise ValueError(f"{self.name}: prepare and read_prepared go together")
 
 
 _DEFAULTS = {"str": "", "int": 0, "bool": None, "list": (), "datetime": pd.NaT}

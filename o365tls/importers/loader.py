@@ -4,13 +4,17 @@ its content, read it in chunks, and account for every row."""
 from __future__ import annotations
 
 import codecs
+import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..errors import InputError, UsageError
+from ..parallel import in_order, process_pool
 from ..quality import FileReport
 from ..schema import CONNECTORS, KINDS, OBSERVATIONS, SIGHTINGS, TIMESTAMP
 from .base import Batch, Format, LoadContext, empty
@@ -127,63 +131,119 @@ def format_of(source: Source, forced: Format | None, encoding: str | None) -> st
     return fmt.name if fmt else None
 
 
+#: Files up to this size may be prepared ahead of their turn (see ``Format.prepare``): their
+#: prepared chunks wait in memory, so a huge file is read in its own turn, as without --jobs.
+AHEAD_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class _Opened:
+    """A source with its sample and format, or why it cannot be read; ``prepared`` when its
+    format's ``prepare`` already ran, ahead of its turn."""
+
+    source: Source
+    sample: Sample | None = None
+    fmt: Format | None = None
+    failure: tuple[str, str] | None = None
+    prepared: _Prepared | None = None
+
+
+@dataclass
+class _Prepared:
+    """``Format.prepare`` of one file run to its end: its chunks, its scratch report, and the
+    exception that stopped it (raised in the file's turn, after the chunks before it, as a
+    one-thread run raises it)."""
+
+    chunks: deque
+    report: FileReport
+    error: Exception | None = None
+
+    @classmethod
+    def run(cls, format_name: str, sample: Sample) -> _Prepared:
+        from . import FORMATS_BY_NAME
+
+        prepared = cls(deque(), FileReport(sample.display))
+        try:
+            for chunk in FORMATS_BY_NAME[format_name].prepare(sample, prepared.report):
+                prepared.chunks.append(chunk)
+        except Exception as exc:  # noqa: BLE001 - raised in the file's turn, by replay()
+            prepared.error = exc
+        return prepared
+
+    def replay(self) -> Iterator[object]:
+        while self.chunks:
+            yield self.chunks.popleft()  # not kept once read
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
+def _open(source: Source, forced: Format | None, encoding: str | None) -> _Opened:
+    try:
+        sample = take_sample(source, encoding)
+    except READ_ERRORS as exc:
+        return _Opened(source, failure=("bad-archive" if source.member else "unreadable",
+                                        f"cannot read: {exc or type(exc).__name__}"))
+    except (UnicodeError, LookupError) as exc:  # --encoding utf-16 on a file without BOM
+        return _Opened(source, failure=(
+            "undecodable", f"cannot be read as {encoding}: {exc}; try another --encoding, or "
+                           "none to let o365tls detect it"))
+    if len(sample.header) > MAX_COLUMNS:
+        return _Opened(source, sample)
+    return _Opened(source, sample, forced or identify(sample))
+
+
+class _Ahead:
+    """Prepares the files whose format has a ``prepare`` step on worker processes, called
+    from :func:`~o365tls.parallel.in_order`'s threads a few files ahead of their turn. Not
+    on the threads themselves: ``prepare`` is Arrow calls with Python between them, and a
+    thread doing that beside a caller running Python waits on the GIL at every call
+    (measured: 8x slower), so the threads only wait for the processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, item: _Opened) -> _Opened:
+        if item.fmt is None or item.fmt.prepare is None or item.source.size > AHEAD_BYTES:
+            return item
+        with self.lock:  # started for the first file that needs it
+            if self.pool is None:
+                self.pool = process_pool(self.workers, preload=("o365tls.importers",))
+        try:
+            item.prepared = self.pool.submit(_Prepared.run, item.fmt.name, item.sample).result()
+        except Exception:  # noqa: BLE001 - a broken pool, an unpicklable result: the file
+            item.prepared = None  # is then read in its own turn, as without --jobs
+        return item
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
 def iter_sources(sources: list[Source], *, forced: Format | None = None,
                  encoding: str | None = None, progress: Progress | None = None,
                  reports: dict[str, FileReport] | None = None, threads: int = 1,
                  ) -> Iterator[tuple[FileReport, Batch]]:
     """:func:`iter_load` for sources already found (a worker's share of the files).
     ``threads`` > 1 converts the chunks of a large file concurrently, where its format
-    allows."""
+    allows, and prepares that many of the next files ahead, where their format can."""
     context = LoadContext(reports=reports if reports is not None else {}, threads=threads)
     used_formats: list[Format] = []
-    for source in sources:
-        report = FileReport(source.display)
-        context.reports[source.display] = report
-        try:
-            sample = take_sample(source, encoding)
-        except READ_ERRORS as exc:
-            report.fail("bad-archive" if source.member else "unreadable",
-                        f"cannot read: {exc or type(exc).__name__}")
-            continue
-        except (UnicodeError, LookupError) as exc:  # --encoding utf-16 on a file without BOM
-            report.fail("undecodable", f"cannot be read as {encoding}: {exc}; try another "
-                                       "--encoding, or none to let o365tls detect it")
-            continue
-        report.encoding = sample.encoding_label
-        if len(sample.header) > MAX_COLUMNS:
-            report.fail("too-many-columns",
-                        f"the header has {len(sample.header)} columns; no export o365tls reads "
-                        f"has more than {MAX_COLUMNS}: is this the right file?")
-            continue
-        fmt = forced or identify(sample)
-        if fmt is None:
-            report.fail(*_unrecognised(sample))
-            if progress:
-                progress("unrecognised", report)
-            continue
-        report.format = fmt.name
-        if fmt not in used_formats:
-            used_formats.append(fmt)
-        if progress:
-            progress("reading", report)
-        try:
-            for batch in fmt.read(sample, report, context):
-                _see(report, batch)
-                if progress:
-                    progress("rows", report)
-                yield report, batch
-        except READ_ERRORS as exc:  # the input, not the importer: a damaged archive member
-            report.note(None, "bad-archive" if source.member else "unreadable",
-                        f"the file could not be read to its end ({exc or type(exc).__name__}); "
-                        "the rows before the damage were read")
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-            _failed(report, exc)
-        if report.rows_read == 0 and not report.fatal:
-            report.note(None, "no-rows", "the file has a header but no data rows; was the "
-                                         "export empty for its period?")
-        _settle(report)
-        if progress:
-            progress("done", report)
+    opened: Iterator[_Opened] = (_open(source, forced, encoding) for source in sources)
+    ahead = _Ahead(threads) if threads > 1 else None
+    if ahead is not None:
+        # Files are opened here, in turn; only ``prepare`` runs ahead. Two files per worker
+        # process keep each busy while a result travels back; their prepared lines wait in
+        # memory (a few MB a file).
+        opened = in_order(ahead, opened, 2 * threads, "o365tls-file")
+    try:
+        yield from _read_opened(opened, context, progress, used_formats)
+    finally:
+        if ahead is not None:
+            opened.close()  # waits for the files being prepared
+            ahead.close()
     for fmt in used_formats:
         if fmt.finish is None:
             continue
@@ -195,6 +255,61 @@ def iter_sources(sources: list[Source], *, forced: Format | None = None,
                 yield owner, batch
     for report in context.reports.values():
         _settle(report)
+
+
+def _read_opened(opened: Iterator[_Opened], context: LoadContext, progress: Progress | None,
+                 used_formats: list[Format]) -> Iterator[tuple[FileReport, Batch]]:
+    """Each file in its turn: its report, and its format's records."""
+    for item in opened:
+        source, sample, fmt = item.source, item.sample, item.fmt
+        report = FileReport(source.display)
+        context.reports[source.display] = report
+        if item.failure is not None:
+            report.fail(*item.failure)
+            continue
+        report.encoding = sample.encoding_label
+        if len(sample.header) > MAX_COLUMNS:
+            report.fail("too-many-columns",
+                        f"the header has {len(sample.header)} columns; no export o365tls reads "
+                        f"has more than {MAX_COLUMNS}: is this the right file?")
+            continue
+        if fmt is None:
+            report.fail(*_unrecognised(sample))
+            if progress:
+                progress("unrecognised", report)
+            continue
+        report.format = fmt.name
+        if fmt not in used_formats:
+            used_formats.append(fmt)
+        if progress:
+            progress("reading", report)
+        prepared, item.prepared = item.prepared, None
+        try:
+            if prepared is not None:
+                # ``prepare`` is the only step that writes to the report: its scratch report
+                # is all of it, and the same as a one-thread run's.
+                report.absorb(prepared.report)
+                batches = fmt.read_prepared(prepared.replay(), sample, report, context)
+            else:
+                batches = fmt.read(sample, report, context)
+            for batch in batches:
+                _see(report, batch)
+                if progress:
+                    progress("rows", report)
+                yield report, batch
+        except READ_ERRORS as exc:  # the input, not the importer: a damaged archive member
+            report.note(None, "bad-archive" if source.member else "unreadable",
+                        f"the file could not be read to its end ({exc or type(exc).__name__}); "
+                        "the rows before the damage were read")
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+            _failed(report, exc)
+        del prepared
+        if report.rows_read == 0 and not report.fatal:
+            report.note(None, "no-rows", "the file has a header but no data rows; was the "
+                                         "export empty for its period?")
+        _settle(report)
+        if progress:
+            progress("done", report)
 
 
 def _unrecognised(sample: Sample) -> tuple[str, str]:

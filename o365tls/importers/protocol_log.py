@@ -16,12 +16,15 @@ load context and the file where a session started stays the ``source`` of its re
 
 The lines are classified column by column (:mod:`.protocol_log_lines`) and the sessions'
 state computed over arrays (:mod:`.protocol_log_sessions`): no Python work per log line.
+Reading is two steps (``Format.prepare`` / ``read_prepared``): parsing, checking, classifying
+and sorting a file's lines needs nothing from other files, and with ``--jobs`` runs ahead for
+the next files on worker processes; only the sessions' advance runs in file order.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,7 +62,14 @@ from ..schema import (
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
 from .base import Batch, Format, LoadContext, reject_rows
-from .protocol_log_sessions import Columns, advance, no_sessions, session_records
+from .protocol_log_sessions import (
+    Columns,
+    Segmented,
+    advance,
+    no_sessions,
+    segment,
+    session_records,
+)
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_arrow
 
@@ -109,33 +119,52 @@ def _file_direction(sample: Sample) -> str:
 
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
-    state = context.state.setdefault(STATE_KEY, _State())
+    return read_prepared(prepare(sample, report), sample, report, context)
+
+
+def prepare(sample: Sample, report: FileReport) -> Iterator[Segmented]:
+    """The lines of one file that change a session, classified and sorted by session, chunk
+    by chunk: everything that needs no state from earlier files (parsing, checks, rejections,
+    classification, segments), so that with ``--jobs`` the loader runs it for the next files
+    on worker processes while this one is read."""
     direction = _file_direction(sample)
     if not direction:
         report.note(None, "no-log-type",
                     "no '#Log-type: SMTP Receive/Send Protocol Log' line; whether each session "
                     "was received or sent is inferred from who issued EHLO/MAIL FROM")
     columns = [c for c in sample.header if c != "sequence-number"]
-    pending: list[Columns] = []
-    count = 0
     for table in read_arrow(sample, report, CHUNK_ROWS, columns=columns):
         for begin in range(0, table.num_rows, CHUNK_ROWS):
-            records = _consume(table.slice(begin, CHUNK_ROWS), report, state, direction)
-            if records is not None and len(records["row"]):
-                pending.append(records)
-                count += len(records["row"])
-            # Records are small next to the lines they come from; a batch per file (or per
-            # BATCH_RECORDS) keeps the frame-building overhead off every chunk.
-            if count >= BATCH_RECORDS:
-                yield Batch(OBSERVATIONS, _frame(pending, report.path))
-                pending, count = [], 0
+            line = _classify(table.slice(begin, CHUNK_ROWS), report, direction)
+            if line is not None:
+                yield segment(line)
+
+
+def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileReport,
+                  context: LoadContext) -> Iterator[Batch]:
+    """The sessions' part, in file order: the prepared lines advance the open sessions (carried
+    in the load context from file to file) into records. It writes nothing to the report."""
+    state = context.state.setdefault(STATE_KEY, _State())
+    direction = _file_direction(sample)
+    pending: list[Columns] = []
+    count = 0
+    for chunk in chunks:
+        records = _advance(chunk, report.path, state, direction)
+        if len(records["row"]):
+            pending.append(records)
+            count += len(records["row"])
+        # Records are small next to the lines they come from; a batch per file (or per
+        # BATCH_RECORDS) keeps the frame-building overhead off every chunk.
+        if count >= BATCH_RECORDS:
+            yield Batch(OBSERVATIONS, _frame(pending, report.path))
+            pending, count = [], 0
     if count:
         yield Batch(OBSERVATIONS, _frame(pending, report.path))
 
 
-def _consume(raw: pa.Table, report: FileReport, state: _State,
-             direction: str) -> Columns | None:
-    """Account for the lines of a chunk; the records of this file they complete."""
+def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | None:
+    """Account for the lines of a chunk; those that change a session, classified (None when
+    no line is usable)."""
     rows = raw.column(ROW_COLUMN).to_numpy()
     when_text = _text(raw, "date-time")
     # Exchange always writes ISO 8601 UTC here; anything else is a damaged line, and so is a
@@ -201,8 +230,14 @@ def _consume(raw: pa.Table, report: FileReport, state: _State,
         line[prefix + "ip"], line[prefix + "port"] = lines.endpoints(text)
     line.update(_commands(data, picked, line["cmd"]))
     line.update(_information(data, context, picked, ev == "*"))
-    records, state.open = advance(line, state.open, report.path, direction)
-    own = records["source"] == report.path
+    return line
+
+
+def _advance(chunk: Segmented, path: str, state: _State, direction: str) -> Columns:
+    """The records of this file that the chunk's lines complete; those of sessions begun in
+    an earlier file are held for that file."""
+    records, state.open = advance(chunk, state.open, path, direction)
+    own = records["source"] == path
     if not own.all():
         for source in dict.fromkeys(records["source"][~own]):
             mine = records["source"] == source
@@ -377,6 +412,8 @@ FORMAT = Format(
     signature=FIELDS,
     detect=detect,
     read=read,
+    prepare=prepare,
+    read_prepared=read_prepared,
     finish=finish,
     recognised_by="'#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
                   "remote-endpoint,event,data,context' (#Log-type SMTP Receive/Send Protocol Log)",

@@ -11,6 +11,8 @@ the order they opened (that order, like the records', is the one a line-by-line 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -79,17 +81,42 @@ class _Segments:
         return np.where(last >= 0, values[np.maximum(last, 0)], init[self.seg])
 
 
-def advance(lines: Columns, carry: Columns, path: str, direction: str) -> tuple[Columns, Columns]:
-    """Records of the lines of one chunk (in log order; ``source`` says which file each
-    belongs to) and the sessions open after it."""
+@dataclass
+class Segmented:
+    """The lines of one chunk sorted by session (``line``; ``pos``: their place in the log)
+    and cut into segments: all of :func:`advance` that needs no state from earlier chunks,
+    so that it can be done ahead, with the lines' classification."""
+
+    line: Columns
+    sg: _Segments
+    first_valid: dict[str, np.ndarray]  # per line, its segment's first line with that endpoint
+    heads: Columns  # per segment: what is the same on all its lines (key, session, connector)
+
+
+#: Line columns the same along a segment (one session): kept once per segment, not per line.
+_PER_SESSION = ("key", "session_id", "connector")
+
+
+def segment(lines: Columns) -> Segmented:
     codes, _ = pd.factorize(lines["key"])
     sg = _Segments(codes, lines["ev"] == "-")
-    line = {name: values[sg.order] for name, values in lines.items()}
+    heads = {name: lines[name][sg.order[sg.starts]] for name in _PER_SESSION}
+    line = {name: values[sg.order] for name, values in lines.items()
+            if name not in _PER_SESSION}
     line["pos"] = sg.order
+    return Segmented(line, sg, {ip: sg.first(line[ip] != "")[sg.seg] for ip in ("lip", "rip")},
+                     heads)
+
+
+def advance(chunk: Segmented, carry: Columns, path: str,
+            direction: str) -> tuple[Columns, Columns]:
+    """Records of the lines of one chunk (in log order; ``source`` says which file each
+    belongs to) and the sessions open after it. The chunk's arrays are used up."""
+    line, sg, heads = chunk.line, chunk.sg, chunk.heads
 
     # Each segment's state before its first line: carried in, or a new session's.
     first = sg.starts
-    found = pd.Index(carry["key"]).get_indexer(line["key"][first]) if len(carry["key"]) \
+    found = pd.Index(carry["key"]).get_indexer(heads["key"]) if len(carry["key"]) \
         else np.full(len(first), -1)
     carried = (found >= 0) & sg.key_first
     init = {name: np.full(len(first), value, dtype=np.int64 if name in _INTS else object)
@@ -97,7 +124,7 @@ def advance(lines: Columns, carry: Columns, path: str, direction: str) -> tuple[
     init.update(source=np.full(len(first), path, dtype=object),
                 direction=np.full(len(first), direction, dtype=object),
                 first_row=line["row"][first], start=line["when"][first],
-                connector=line["connector"][first], session_id=line["session_id"][first])
+                connector=heads["connector"], session_id=heads["session_id"])
     if carried.any():
         for name in DEFAULTS:
             init[name][carried] = carry[name][found[carried]]
@@ -123,7 +150,7 @@ def advance(lines: Columns, carry: Columns, path: str, direction: str) -> tuple[
     # Endpoints: the first valid one a session shows stays.
     for ip, port in (("lip", "lport"), ("rip", "rport")):
         given = init[ip][sg.seg] != ""
-        first_valid = sg.first(line[ip] != "")[sg.seg]
+        first_valid = chunk.first_valid[ip]
         seen = ~given & (first_valid >= 0) & (first_valid <= sg.at)
         pick = np.where(seen, first_valid, sg.at)
         state[ip] = np.where(given, init[ip][sg.seg], np.where(seen, line[ip][pick], ""))
@@ -131,7 +158,8 @@ def advance(lines: Columns, carry: Columns, path: str, direction: str) -> tuple[
     state["messages"] = init["messages"][sg.seg] + sg.cumsum(mail.astype(np.int64))
     for name in ("source", "first_row", "start", "connector", "session_id"):
         state[name] = init[name][sg.seg]
-    return _records(line, state, mail, path), _carry_after(carry, sg, line, state, carried)
+    return (_records(line, state, mail, path),
+            _carry_after(carry, sg, line, state, carried, heads["key"]))
 
 
 def _records(line: Columns, state: Columns, mail: np.ndarray, path: str) -> Columns:
@@ -160,7 +188,7 @@ def session_records(sessions: Columns) -> Columns:
 
 
 def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
-                 carried: np.ndarray) -> Columns:
+                 carried: np.ndarray, keys: np.ndarray) -> Columns:
     """Open sessions after the chunk: the carried ones in their order (with their new state;
     those that ended dropped), then the new ones in the order they opened."""
     still = line["ev"][sg.ends] != "-"
@@ -168,7 +196,7 @@ def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
     # Carried sessions seen here: updated in place, or dropped when they ended.
     keep = np.ones(len(carry["key"]), dtype=bool)
     index = pd.Index(carry["key"])
-    seen_keys = line["key"][sg.starts[carried]]
+    seen_keys = keys[carried]
     if len(seen_keys):
         where = index.get_indexer(seen_keys)
         keep[where] = still[carried]
@@ -178,7 +206,7 @@ def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
             carry = {**carry, name: column}
     fresh = np.flatnonzero(still & ~carried)
     fresh = fresh[np.argsort(line["pos"][sg.starts[fresh]], kind="stable")]
-    out = {"key": np.concatenate([carry["key"][keep], line["key"][ends[fresh]]])}
+    out = {"key": np.concatenate([carry["key"][keep], keys[fresh]])}
     for name in DEFAULTS:
         out[name] = _typed(name, np.concatenate([carry[name][keep], state[name][ends[fresh]]]))
     return out
