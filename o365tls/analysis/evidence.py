@@ -14,7 +14,7 @@ it: its chunks are converted and reduced on threads instead, absorbed in file or
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +30,7 @@ from ..importers.loader import (
     refused,
 )
 from ..importers.sources import Source, expand_paths
+from ..parallel import process_pool
 from ..schema import (
     CONNECTORS,
     GRAIN,
@@ -137,7 +138,10 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
     """Read ``paths`` into :class:`Evidence`, streaming: memory grows with the number of
     messages kept as codes, not with the size of the files. ``jobs`` > 1 reads large files on
     that many local processes, or the chunks of the one large file on that many threads;
-    ``scheduler`` (a Dask scheduler address) reads the files on a cluster."""
+    ``scheduler`` (a Dask scheduler address) reads the files on a cluster. Local worker
+    processes start from a server process, not as forks of this one (see
+    :func:`o365tls.parallel.process_pool`): a script that calls this with ``jobs`` > 1 must
+    guard its entry point with ``if __name__ == "__main__":``, as for any such pool."""
     forced = forced_format(format)
     sources, refusals = expand_paths(list(paths))
     refused_reports = [refused(r) for r in refusals]
@@ -259,7 +263,7 @@ def _call(args: tuple) -> Evidence:
 
 
 def _run_local(jobs: int, args: list[tuple]) -> list[Evidence]:
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with process_pool(max(1, jobs), preload=("o365tls.analysis.evidence",)) as pool:
         return list(pool.map(_call, args))
 
 
