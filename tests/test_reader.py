@@ -7,9 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import o365tls
-from o365tls.importers.sample import detect_encoding, take_sample
+from o365tls.importers.sample import detect_encoding, split_lines, take_sample
 from o365tls.importers.sources import Source, expand_paths
 from tests.helpers import codes, load_one
 
@@ -233,3 +235,20 @@ def test_fast_reader_blocks_parsed_ahead_hand_over_at_the_right_row(tmp_path, mo
     monkeypatch.setattr(fastcsv, "eligible", lambda sample: False)
     assert fast == read()
     assert fast[1] == [("field-count", 171)] and fast[2] == 300
+
+
+
+@given(st.text(alphabet="a,\r\n\x0b\x0c\x1c\x85\u2028", max_size=60))
+def test_lines_split_on_cr_lf_and_crlf_only(text):
+    """Whatever mix of line ends a file has, lines are cut at \\r\\n, \\n or \\r, as
+    readline(newline='') cuts them; form feeds, NEL and the Unicode separators stay inside a
+    line (str.splitlines would cut there too)."""
+    import io
+
+    lines = split_lines(text)
+    assert "".join(io.StringIO(text, newline="").readlines()) == text
+    expected = [line.removesuffix("\n").removesuffix("\r")
+                for line in io.StringIO(text, newline="").readlines()]
+    if text == "" or text.endswith(("\r", "\n")):
+        expected.append("")
+    assert lines == expected

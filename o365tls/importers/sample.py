@@ -136,6 +136,14 @@ _NEWLINE = re.compile(r"\r\n|\n|\r")
 
 def split_lines(text: str) -> list[str]:
     """Split like ``readline`` with ``newline=''`` does (\\r\\n, \\n or \\r), and nothing else."""
+    # Most files end every line the same way: a plain split is ten times the regex's speed
+    # (a week of hourly logs is a thousand samples of 256 KB).
+    crlf = text.count("\r\n")
+    if crlf == text.count("\r"):
+        if not crlf:
+            return text.split("\n")
+        if crlf == text.count("\n"):
+            return text.split("\r\n")
     return _NEWLINE.split(text)
 
 
