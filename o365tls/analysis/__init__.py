@@ -28,7 +28,7 @@ from ..schema import (
 from . import devices, remediation
 from .connectors import ConnectorBook
 from .evidence import Evidence, gather
-from .flows import Flow, from_aggregates, from_messages, from_submissions
+from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
 from .groups import group
 from .merging import pair_counts, release_freed_memory
 from .messages import domain_of, link_by_volume, tenant_domains
@@ -75,7 +75,9 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     release_freed_memory()  # what building the message table left on the heap
 
     aggregate_flows, attribution_rows = from_aggregates(obs, msgs)
-    flows = [*aggregate_flows, *from_submissions(obs, msgs), *from_messages(obs, msgs)]
+    senders = Senders(msgs)  # who sent which sighted message, indexed once for both
+    flows = [*aggregate_flows, *from_submissions(obs, msgs, senders),
+             *from_messages(obs, msgs, senders)]
     # The columns the totals, the period and the days read: not a copy of every record.
     counted = obs.loc[obs[COUNTED], [TLS, MESSAGES, DAY, GRAIN, TIMESTAMP]]
     totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())

@@ -344,9 +344,11 @@ def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, keys: 
     return out
 
 
-def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
-    """One flow per mailbox in the SMTP AUTH report."""
+def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame,
+                     senders: Senders | None = None) -> list[Flow]:
+    """One flow per mailbox in the SMTP AUTH report (``senders``: the index of ``msgs``)."""
     rows = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_PERIOD)]
+    senders = senders or Senders(msgs)
     flows = []
     for (scope, address), records in rows.groupby(["scope", SENDER_ADDRESS], sort=True):
         counts = _counts(records)
@@ -356,14 +358,14 @@ def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
                     sender_address=address, auth_user=_mode(records[AUTH_USER]) or address,
                     auth_protocol=_mode(records[AUTH_PROTOCOL]), local_port=587,
                     sources=_sources(records))
-        mine = msgs[(msgs["realm"] == "exo") & same_text(msgs[SENDER_ADDRESS], address)] \
-            if len(msgs) else msgs
-        flows.append(enrich(flow, mine))
+        flows.append(enrich(flow, senders.of(True, address=address) if len(msgs) else msgs))
     return flows
 
 
-def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
-    """Flows from message-grained records that count (no aggregate covers them)."""
+def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame,
+                  senders: Senders | None = None) -> list[Flow]:
+    """Flows from message-grained records that count (no aggregate covers them;
+    ``senders``: the index of ``msgs``)."""
     keys = ["scope", DIRECTION, CONNECTOR, SENDER_IP, SENDER_ADDRESS, HOSTNAME, AUTH_USER]
     # Only the columns a flow reads: a week of logs is a million records.
     columns = [*keys, TLS, MESSAGES, CONNECTOR_TYPE, AUTH_PROTOCOL, LOCAL_PORT, FORCED_TLS,
@@ -388,6 +390,7 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
     connector_types, auth_protocols = groups.modes(CONNECTOR_TYPE), groups.modes(AUTH_PROTOCOL)
     ports, forced = groups.smallest_modes(LOCAL_PORT), groups.any_true(FORCED_TLS)
     sources, times = groups.distinct(SOURCE), groups.values(TIMESTAMP)
+    senders = senders or Senders(msgs)
     flows = []
     for i, key in enumerate(groups.keys):
         scope, direction, connector, ip, address, hostname, auth_user = key
@@ -402,7 +405,7 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame) -> list[Flow]:
                     sender_address=address, hostname=hostname, auth_user=auth_user,
                     auth_protocol=auth_protocols[i], local_port=int(ports[i]),
                     forced_tls=forced[i], sources=sources[i])
-        same = _same_sender(msgs, scope, address, ip)
+        same = senders.same_sender(scope, address, ip)
         send_hop = scope.startswith("on-prem") and direction == "outbound"
         flows.append(enrich(flow, same, times[i], fill_sender=not send_hop))
     return flows
@@ -413,14 +416,57 @@ def _on_prem(scopes: pd.Series) -> pd.Series:
     return scopes.isin([s for s in pd.unique(scopes) if str(s).startswith("on-prem")])
 
 
-def _same_sender(msgs: pd.DataFrame, scope: str, address: str, ip: str) -> pd.DataFrame:
-    if msgs.empty or not (address or ip):
-        return msgs.iloc[0:0]
-    # One mask over the table: no copy of a whole realm (nearly all of it) per flow.
-    exo = msgs["realm"] == "exo"
-    mask = exo if not scope.startswith("on-prem") else ~exo
-    if address:
-        mask &= same_text(msgs[SENDER_ADDRESS], address)
-    if ip:
-        mask &= msgs[SENDER_IP] == ip
-    return msgs[mask]
+class Senders:
+    """The sighted messages of one sender (its address, its IP, or both) on Exchange Online's
+    side or the on-prem side, found through an index built once: a mask over every message
+    per flow cost seconds once a trace of millions of messages met a few hundred flows."""
+
+    def __init__(self, msgs: pd.DataFrame) -> None:
+        self.msgs = msgs
+        self.empty = np.zeros(0, dtype=np.int64)
+        self.built = False
+
+    def _build(self) -> None:
+        """The index, at the first question: most runs ask none of one kind of flow."""
+        self.built = True
+        msgs = self.msgs
+        exo = (msgs["realm"] == "exo").to_numpy()
+        address, ip = msgs[SENDER_ADDRESS].astype("category"), msgs[SENDER_IP].astype("category")
+        # Addresses compare case-insensitively (as same_text does): one id per lower-cased text.
+        lowered = pd.Index([str(c).lower() for c in address.cat.categories])
+        ids, texts = pd.factorize(lowered)
+        self.address_id = {t: i for i, t in enumerate(texts)}
+        codes = address.cat.codes.to_numpy()
+        row_ids = np.where(codes >= 0, np.append(ids, -1)[codes], -1)
+        self.ip_code = {str(c): i for i, c in enumerate(ip.cat.categories)}
+        self.ip_codes = ip.cat.codes.to_numpy()
+        self.by_address = _positions(exo, row_ids)
+        self.by_ip = _positions(exo, self.ip_codes)
+
+    def of(self, exo: bool, address: str | None = None, ip: str | None = None) -> pd.DataFrame:
+        """The messages (in table order) from ``address`` (any case) and ``ip``; None: any."""
+        if self.msgs.empty or (address is None and ip is None):
+            return self.msgs.iloc[0:0]
+        if not self.built:
+            self._build()
+        if address is not None:
+            found = self.by_address.get((exo, self.address_id.get(address.lower(), -2)),
+                                        self.empty)
+            if ip is not None:
+                found = found[self.ip_codes[found] == self.ip_code.get(ip, -2)]
+        else:
+            found = self.by_ip.get((exo, self.ip_code.get(ip, -2)), self.empty)
+        return self.msgs.take(found)
+
+    def same_sender(self, scope: str, address: str, ip: str) -> pd.DataFrame:
+        """What a message-grained flow of ``scope`` shares its sender with (nothing when the
+        flow names neither an address nor an IP)."""
+        return self.of(not scope.startswith("on-prem"), address or None, ip or None)
+
+
+def _positions(exo: np.ndarray, ids: np.ndarray) -> dict[tuple[bool, int], np.ndarray]:
+    """Row positions (ascending) per (side, id); rows without an id (-1) in none."""
+    has = ids >= 0
+    rows = np.flatnonzero(has)
+    groups = pd.DataFrame({"exo": exo[has], "id": ids[has]}).groupby(["exo", "id"]).indices
+    return {(bool(e), int(i)): rows[found] for (e, i), found in groups.items()}
