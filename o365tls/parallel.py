@@ -9,10 +9,13 @@ report, code and finding the same as a one-thread run.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
+
+from .errors import UsageError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,6 +62,14 @@ def process_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecut
     locks can hang. The server imports ``preload`` once, so each worker starts with it.
     As with any such pool, a script that ends up here must guard its entry point (``if
     __name__ == "__main__":``): the workers import the script's main module."""
+    if sys.modules.get("__mp_main__") is not sys.modules.get("__main__"):
+        # This is a worker process importing the caller's script (multiprocessing runs it as
+        # "__mp_main__" while "__main__" is still its own), and the script calls o365tls again:
+        # without this stop, every worker would run the whole script (its analysis, its
+        # outputs) again.
+        raise UsageError("o365tls started worker processes (--jobs / jobs=) from a script "
+                         "whose entry point is not guarded",
+                         hint='put the script\'s code under `if __name__ == "__main__":`')
     if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
         return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     context = multiprocessing.get_context("forkserver")

@@ -246,7 +246,6 @@ def test_lines_split_on_cr_lf_and_crlf_only(text):
     import io
 
     lines = split_lines(text)
-    assert "".join(io.StringIO(text, newline="").readlines()) == text
     expected = [line.removesuffix("\n").removesuffix("\r")
                 for line in io.StringIO(text, newline="").readlines()]
     if text == "" or text.endswith(("\r", "\n")):

@@ -126,6 +126,7 @@ class Evidence:
         # Reordered a column at a time, each original dropped once copied: the peak is the
         # records and one column, not the records twice (a GB for a week of logs).
         ordered = {}
+        obs = obs.copy(deep=False)  # its own columns to drop; a caller's frame stays whole
         for name in list(obs.columns):
             ordered[name] = obs[name].take(order).reset_index(drop=True)
             del obs[name]

@@ -406,14 +406,19 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame,
                     auth_protocol=auth_protocols[i], local_port=int(ports[i]),
                     forced_tls=forced[i], sources=sources[i])
         same = senders.same_sender(scope, address, ip)
-        send_hop = scope.startswith("on-prem") and direction == "outbound"
+        send_hop = on_prem(scope) and direction == "outbound"
         flows.append(enrich(flow, same, times[i], fill_sender=not send_hop))
     return flows
 
 
+def on_prem(scope: str) -> bool:
+    """An Exchange server's hop (scopes "on-prem", "on-prem-send"), not Exchange Online's."""
+    return str(scope).startswith("on-prem")
+
+
 def _on_prem(scopes: pd.Series) -> pd.Series:
-    """Which records are an Exchange server's hops, tested once per distinct scope."""
-    return scopes.isin([s for s in pd.unique(scopes) if str(s).startswith("on-prem")])
+    """:func:`on_prem` of each record, tested once per distinct scope."""
+    return scopes.isin([s for s in pd.unique(scopes) if on_prem(s)])
 
 
 class Senders:
@@ -461,7 +466,7 @@ class Senders:
     def same_sender(self, scope: str, address: str, ip: str) -> pd.DataFrame:
         """What a message-grained flow of ``scope`` shares its sender with (nothing when the
         flow names neither an address nor an IP)."""
-        return self.of(not scope.startswith("on-prem"), address or None, ip or None)
+        return self.of(not on_prem(scope), address or None, ip or None)
 
 
 def _positions(exo: np.ndarray, ids: np.ndarray) -> dict[tuple[bool, int], np.ndarray]:

@@ -86,21 +86,18 @@ class Groups:
         codes, uniques = self._codes(column, text=True)
         group, code, counts = self._pairs(codes, len(uniques))
         real = uniques[code] != ""
-        group, code, counts = group[real], code[real], counts[real]
-        # Sorted uniques: a smaller code is earlier text, so the tie-break is the code.
-        best = np.lexsort((code, -counts, group))
-        group, code = group[best], code[best]
-        first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, bool)
-        out = [""] * self.count
-        for g, c in zip(group[first].tolist(), code[first].tolist(), strict=True):
-            out[g] = str(uniques[c])
-        return out
+        return [str(v) for v in self._most(group[real], code[real], counts[real], uniques, "")]
 
     def smallest_modes(self, column: str, default=0) -> list:
         """Per group, ``rows[column].mode().iloc[0]``: the most frequent value, the smallest of
         equally frequent ones (``default`` for a group with no value)."""
         codes, uniques = self._codes(column, text=False)
-        group, code, counts = self._pairs(codes, len(uniques))
+        return self._most(*self._pairs(codes, len(uniques)), uniques, default)
+
+    def _most(self, group: np.ndarray, code: np.ndarray, counts: np.ndarray,
+              uniques: np.ndarray, default) -> list:
+        """Per group, the value of its most frequent code; ties to the smaller code, which
+        is the smaller value (the uniques are sorted)."""
         best = np.lexsort((code, -counts, group))
         group, code = group[best], code[best]
         first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, bool)

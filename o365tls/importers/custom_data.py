@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 # Items start at the beginning or after ";", with a one-letter type prefix ("S:", "I:").
 _ITEM_SPLIT = re.compile(r";\s*(?=[A-Za-z]:[A-Za-z])")
@@ -74,13 +74,6 @@ def parse(text: object) -> CustomData:
     """Parse one custom-data value; anything unreadable gives fewer items, never an error."""
     if not isinstance(text, str):
         return EMPTY
-    return _parse(text)
-
-
-@lru_cache(maxsize=1 << 16)
-def _parse(text: str) -> CustomData:
-    # Cached (the result is frozen): a report repeats each agent's text for every message of
-    # the same sender and connector; parsing it per row was a third of the import.
     text = text.strip()
     if not text:
         return EMPTY

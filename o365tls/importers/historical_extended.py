@@ -200,10 +200,10 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
     return culture
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=4096)
 def _split(recipients: str) -> tuple[str, ...]:
-    """``a@x;b@y`` (already lower case) -> addresses without spaces or angle brackets (cached:
-    every event of a message repeats its recipients)."""
+    """``a@x;b@y`` (already lower case) -> addresses without spaces or angle brackets (cached
+    for the messages in flight: each of their events repeats the recipients)."""
     parts = (part.strip().strip("<>").strip() for part in recipients.split(";"))
     return tuple(part for part in parts if part)
 

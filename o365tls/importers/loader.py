@@ -133,7 +133,7 @@ def format_of(source: Source, forced: Format | None, encoding: str | None) -> st
 
 #: Files up to this size may be prepared ahead of their turn (see ``Format.prepare``): their
 #: prepared chunks wait in memory, so a huge file is read in its own turn, as without --jobs.
-AHEAD_BYTES = 64 * 1024 * 1024
+AHEAD_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -203,18 +203,25 @@ class _Ahead:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
+        self.failed = False  # no processes here (no sem_open, a broken pool): files in turn
         self.lock = threading.Lock()
 
     def __call__(self, item: _Opened) -> _Opened:
         if item.fmt is None or item.fmt.prepare is None or item.source.size > AHEAD_BYTES:
             return item
-        with self.lock:  # started for the first file that needs it
-            if self.pool is None:
-                self.pool = process_pool(self.workers, preload=("o365tls.importers",))
         try:
+            with self.lock:  # started for the first file that needs it
+                if self.failed:
+                    return item
+                if self.pool is None:
+                    self.pool = process_pool(self.workers, preload=("o365tls.importers",))
             item.prepared = self.pool.submit(_Prepared.run, item.fmt.name, item.sample).result()
-        except Exception:  # noqa: BLE001 - a broken pool, an unpicklable result: the file
-            item.prepared = None  # is then read in its own turn, as without --jobs
+        except UsageError:
+            raise  # an unguarded script re-run in a worker: it must stop there
+        except Exception:  # noqa: BLE001 - no processes, a broken pool, an unpicklable
+            item.prepared = None  # result: the file is read in its own turn, as without --jobs
+            with self.lock:
+                self.failed = self.pool is None or self.failed
         return item
 
     def close(self) -> None:

@@ -140,3 +140,44 @@ def test_prepared_chunks_come_before_the_error_that_stopped_them(monkeypatch):
     with pytest.raises(OSError, match="disk gone"):
         next(replay)
     assert not prepared.chunks  # not kept once replayed
+
+
+def test_without_worker_processes_the_files_are_read_in_turn(tmp_path, monkeypatch):
+    """Where processes cannot start (no sem_open: AWS Lambda, some containers), --jobs reads
+    every file in its own turn, with the one-thread result, instead of failing the load."""
+    def no_processes(*args, **kwargs):
+        raise NotImplementedError("This Python build lacks multiprocessing.synchronize")
+
+    monkeypatch.setattr(loader, "process_pool", no_processes)
+    paths = inputs(tmp_path)
+    alone, alone_reports, _ = run(paths, 1)
+    ahead, ahead_reports, _ = run(paths, 2)
+    pd.testing.assert_frame_equal(ahead, alone)
+    assert [r.as_dict() for r in ahead_reports.values()] == \
+        [r.as_dict() for r in alone_reports.values()]
+
+
+UNGUARDED = """
+import sys
+from o365tls.analysis import gather
+print("top-level", flush=True)
+evidence = gather([sys.argv[1]], jobs=2)
+print("gathered", len(evidence.observations), flush=True)
+"""
+
+
+def test_an_unguarded_script_is_not_run_again_by_the_workers(tmp_path):
+    """Worker processes import the caller's script: without an entry-point guard, each would
+    run the whole script again. Each stops at o365tls with a message saying what to do, and
+    the script itself runs once and reads every file."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(UNGUARDED, encoding="utf-8")
+    folder = Path(__file__).resolve().parents[1] / "data" / "exchange-protocol-log"
+    result = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True,
+                            text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("gathered 12") == 1
+    assert 'if __name__ == "__main__":' in result.stderr
