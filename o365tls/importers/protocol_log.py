@@ -63,12 +63,18 @@ from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
 from .base import Batch, Format, LoadContext, reject_rows
 from .protocol_log_sessions import (
+    EVENTS,
+    INFORMATION,
     Columns,
     Segmented,
     advance,
+    concat,
+    is_value,
     no_sessions,
     segment,
     session_records,
+    subset,
+    text,
 )
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_arrow
@@ -82,12 +88,16 @@ STATE_KEY = NAME
 CHUNK_ROWS = 50_000
 BATCH_RECORDS = 100_000
 
-_EVENTS = pa.array(["+", "-", "<", ">", "*"], pa.string())
+_EVENTS = pa.array(EVENTS, pa.string())
 # SASL mechanisms in the SMTP AUTH report's words (Basic/OAuth); others (NTLM, GSSAPI) as logged.
 _AUTH_PROTOCOLS = {"LOGIN": "Basic", "PLAIN": "Basic", "XOAUTH2": "OAuth"}
 # SchannelProtocols bits, for builds that print the number instead of the SP_PROT_ name.
 _PROTOCOL_BITS = ((0x3000, TLS13), (0x0C00, TLS12), (0x0300, TLS11), (0x00C0, TLS10),
                   (0x0030, SSL3))
+_TEXT = pa.large_string()
+# Text columns of the session records (protocol_log_sessions).
+_TEXT_RECORDS = frozenset({"source", "direction", "connector", "session_id", "lip", "rip",
+                           "hostname", "tls", "cipher", "auth_user", "auth_protocol", "sender"})
 
 
 @dataclass
@@ -215,21 +225,19 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
                                    search=True))
     picked = np.flatnonzero(ok & (first | (kind == 0) | (kind == 1) | command | info))
     at = pa.array(picked)
-    ev = events.take(at).to_numpy(zero_copy_only=False)
+    ev = kind[picked].astype(np.int8)  # codes of EVENTS
     session_ids, conns = sid.take(at), connectors.take(at)
     # Session ids are unique per transport service; the connector keeps two servers' logs
     # apart should their ids ever meet.
     key = pc.binary_join_element_wise(pa.scalar(direction, pa.string()), session_ids,
                                       conns, pa.scalar("\x1f", pa.string()))
-    line = {"key": key.to_numpy(zero_copy_only=False), "row": rows[picked],
-            "when": stamps[picked], "ev": ev,
-            "session_id": session_ids.to_numpy(zero_copy_only=False),
-            "connector": conns.to_numpy(zero_copy_only=False), "cmd": command[picked]}
+    line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
+            "session_id": session_ids, "connector": conns, "cmd": command[picked]}
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
         text = pc.utf8_trim_whitespace(_text(raw, name).take(at))
         line[prefix + "ip"], line[prefix + "port"] = lines.endpoints(text)
     line.update(_commands(data, picked, line["cmd"]))
-    line.update(_information(data, context, picked, ev == "*"))
+    line.update(_information(data, context, picked, ev == INFORMATION))
     return line
 
 
@@ -237,12 +245,16 @@ def _advance(chunk: Segmented, path: str, state: _State, direction: str) -> Colu
     """The records of this file that the chunk's lines complete; those of sessions begun in
     an earlier file are held for that file."""
     records, state.open = advance(chunk, state.open, path, direction)
-    own = records["source"] == path
+    sources = pc.dictionary_encode(records["source"])
+    codes = sources.indices.to_numpy(zero_copy_only=False)
+    own = is_value(sources.dictionary, path)[codes]
     if not own.all():
-        for source in dict.fromkeys(records["source"][~own]):
-            mine = records["source"] == source
-            state.held.setdefault(source, []).append({k: v[mine] for k, v in records.items()})
-        records = {k: v[own] for k, v in records.items()}
+        for code, source in enumerate(sources.dictionary.to_pylist()):
+            if source != path:
+                mine = codes == code
+                state.held.setdefault(source, []).append(
+                    {k: subset(v, mine) for k, v in records.items()})
+        records = {k: subset(v, own) for k, v in records.items()}
     return records
 
 
@@ -322,19 +334,22 @@ def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
     """Canonical observations of some records. Inbound (and a session whose side never
     showed): the peer is the sender. Outbound: this server was the client and the peer is
     the destination."""
-    records = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 \
+    records = {k: concat([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 \
         else parts[0]
     length = len(records["row"])
-    outbound = records["direction"] == OUTBOUND
-    codes, connectors = pd.factorize(records["connector"])
-    servers = np.array([_server_of(c) for c in connectors], dtype=object)[codes] \
-        if length else records["connector"]
+    # Text columns are Arrow arrays (object arrays of str are taken too) and stay Arrow.
+    records = {k: text(v) if k in _TEXT_RECORDS else v for k, v in records.items()}
+    outbound = pa.array(is_value(records["direction"], OUTBOUND))
+    connectors = pc.dictionary_encode(records["connector"])
+    servers = pa.array([_server_of(c) for c in connectors.dictionary.to_pylist()],
+                       _TEXT).take(connectors.indices)
     stamps = records["when"].astype(np.int64).view("datetime64[ns]")
     return _canonical({
         SOURCE: source, GRAIN: GRAIN_MESSAGE, CONNECTOR: records["connector"],
-        DIRECTION: records["direction"], SENDER_IP: np.where(outbound, records["lip"],
-                                                             records["rip"]),
-        DESTINATION_IP: np.where(outbound, records["rip"], ""), SENDER_ADDRESS: records["sender"],
+        DIRECTION: records["direction"],
+        SENDER_IP: pc.if_else(outbound, records["lip"], records["rip"]),
+        DESTINATION_IP: pc.if_else(outbound, records["rip"], pa.scalar("", _TEXT)),
+        SENDER_ADDRESS: records["sender"],
         AUTH_USER: records["auth_user"], AUTH_PROTOCOL: records["auth_protocol"],
         HOSTNAME: records["hostname"], SESSION_ID: records["session_id"], TLS: records["tls"],
         CIPHER: records["cipher"], SERVER: servers,
@@ -346,7 +361,7 @@ def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
 
 def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
     """What ``canonical(OBSERVATIONS, data, length, source)`` gives for these typed columns
-    (text: object arrays of str or a constant; int: int64; the timestamp: UTC), built
+    (text: large_string Arrow arrays or a constant; int: int64; the timestamp: UTC), built
     directly: canonical() converts every column again, ~10 ms a frame whatever its length,
     and a load builds two frames per log file (the test holds the two equal)."""
     out: dict[str, object] = {}
@@ -354,7 +369,7 @@ def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
         value = data.get(column.name)
         if column.dtype == "str":
             if value is None or isinstance(value, str):
-                value = pa.repeat(pa.scalar(value or "", pa.large_string()), length)
+                value = pa.repeat(pa.scalar(value or "", _TEXT), length)
             out[column.name] = pd.array(value, dtype="str")
         elif column.dtype == "int":
             out[column.name] = np.zeros(length, np.int64) if value is None \
@@ -372,11 +387,13 @@ def finish(context: LoadContext) -> Iterator[Batch]:
     if state is None:
         return
     sessions = state.open
-    still_open = Counter(sessions["source"].tolist())
+    still_open = Counter(sessions["source"].to_pylist())
     quiet = session_records(sessions)
-    for source in dict.fromkeys(quiet["source"].tolist()):
-        mine = quiet["source"] == source
-        state.held.setdefault(source, []).append({k: v[mine] for k, v in quiet.items()})
+    sources = pc.dictionary_encode(quiet["source"])
+    codes = sources.indices.to_numpy(zero_copy_only=False)
+    for code, source in enumerate(sources.dictionary.to_pylist()):
+        state.held.setdefault(source, []).append(
+            {k: subset(v, codes == code) for k, v in quiet.items()})
     for source, count in still_open.items():
         report = context.reports.get(source)
         if report is not None:
