@@ -110,7 +110,8 @@ class _State:
     open: Columns = field(default_factory=no_sessions)
     # Records of sessions that started in an earlier file, held so that each file's report
     # counts its own records; emitted by finish().
-    held: dict[str, list[Columns]] = field(default_factory=dict)
+    # Kept as they come (finish() groups them by file, the files in order of first record).
+    held: list[Columns] = field(default_factory=list)
 
 
 def detect(sample: Sample) -> bool:
@@ -249,14 +250,9 @@ def _advance(chunk: Segmented, path: str, state: _State, direction: str) -> Colu
     an earlier file are held for that file."""
     records, state.open = advance(chunk, state.open, path, direction)
     sources = pc.dictionary_encode(records["source"])
-    codes = sources.indices.to_numpy(zero_copy_only=False)
-    own = is_value(sources.dictionary, path)[codes]
+    own = is_value(sources.dictionary, path)[sources.indices.to_numpy(zero_copy_only=False)]
     if not own.all():
-        for code, source in enumerate(sources.dictionary.to_pylist()):
-            if source != path:
-                mine = codes == code
-                state.held.setdefault(source, []).append(
-                    {k: subset(v, mine) for k, v in records.items()})
+        state.held.append({k: subset(v, ~own) for k, v in records.items()})
         records = {k: subset(v, own) for k, v in records.items()}
     return records
 
@@ -396,11 +392,8 @@ def finish(context: LoadContext) -> Iterator[Batch]:
     sessions = state.open
     still_open = Counter(sessions["source"].to_pylist())
     quiet = session_records(sessions)
-    sources = pc.dictionary_encode(quiet["source"])
-    codes = sources.indices.to_numpy(zero_copy_only=False)
-    for code, source in enumerate(sources.dictionary.to_pylist()):
-        state.held.setdefault(source, []).append(
-            {k: subset(v, codes == code) for k, v in quiet.items()})
+    if len(quiet["row"]):
+        state.held.append(quiet)
     for source, count in still_open.items():
         report = context.reports.get(source)
         if report is not None:
@@ -410,12 +403,16 @@ def finish(context: LoadContext) -> Iterator[Batch]:
     if not state.held:
         return
     # One frame for all (a file's frame costs ~1 ms whatever its length, and most hourly files
-    # hold a few sessions for their predecessor), cut into one batch per start file.
-    sizes = [sum(len(p["row"]) for p in parts) for parts in state.held.values()]
-    frame = _frame([p for parts in state.held.values() for p in parts], None)
-    ends = np.cumsum(sizes)
-    for end, size in zip(ends.tolist(), sizes, strict=True):
-        yield Batch(OBSERVATIONS, frame.iloc[end - size:end].reset_index(drop=True))
+    # hold a few sessions for their predecessor), cut into one batch per start file: the files
+    # in the order of their first held record, each file's records in the order they came
+    # (codes number the files in order of first appearance; the sort is stable).
+    records = {k: concat([p[k] for p in state.held]) for k in state.held[0]}
+    codes = pc.dictionary_encode(records["source"]).indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    frame = _frame([{k: subset(v, order) for k, v in records.items()}], None)
+    ends = np.cumsum(np.bincount(codes))
+    for begin, end in zip(np.r_[0, ends[:-1]].tolist(), ends.tolist(), strict=True):
+        yield Batch(OBSERVATIONS, frame.iloc[begin:end].reset_index(drop=True))
 
 
 def protocol_tls(token: str) -> str:

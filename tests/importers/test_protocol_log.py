@@ -269,6 +269,31 @@ def test_session_crossing_files_and_chunks_keeps_its_start(monkeypatch, tmp_path
     ]
 
 
+def test_records_held_for_earlier_files_come_per_file_in_order_of_first_record(tmp_path):
+    """Records of sessions begun in earlier files are held, then cut per start file at the
+    end: the files in the order of their first held record, each file's in the order read."""
+    s3, s4 = "08DC44A1B2C3F003", "08DC44A1B2C3F004"
+    one = write_log(tmp_path / "RECV2024031511-1.LOG", [
+        (0, S1, "192.0.2.1:40001", "+", "", ""), (1, S2, "192.0.2.2:40002", "+", "", "")])
+    two = write_log(tmp_path / "RECV2024031512-1.LOG", [
+        (2, s3, "192.0.2.3:40003", "+", "", ""),
+        (3, S2, "192.0.2.2:40002", "<", "MAIL FROM:<x@two.example>", ""),
+        (4, s4, "192.0.2.4:40004", "+", "", "")])
+    three = write_log(tmp_path / "RECV2024031513-1.LOG", [
+        (5, s3, "192.0.2.3:40003", "<", "MAIL FROM:<y@three.example>", ""),
+        (6, S1, "192.0.2.1:40001", "<", "MAIL FROM:<z@one.example>", ""),
+        (7, S2, "192.0.2.2:40002", "-", "", "Remote")])
+    data = o365tls.load([one, two, three])
+    assert [(Path(r.path).name, r.records, codes(r)) for r in data.inputs] == [
+        (one.name, 2, ["open-session"]), (two.name, 2, ["open-session"]), (three.name, 0, [])]
+    assert [(r["source"], r["row"], r["session_id"], r["sender_address"], r["sender_ip"],
+             r["messages"]) for r in records(data.observations)] == [
+        (one.name, 2, S2, "x@two.example", "192.0.2.2", 1),
+        (one.name, 1, S1, "z@one.example", "192.0.2.1", 1),
+        (two.name, 1, s3, "y@three.example", "192.0.2.3", 1),
+        (two.name, 3, s4, "", "192.0.2.4", 0)]
+
+
 def test_header_row_repeated_inside_a_log_is_rejected_not_read_as_a_line(tmp_path):
     # Concatenated logs can carry the field names as a data row, in any case and spacing.
     path = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED)
