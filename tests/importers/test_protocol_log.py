@@ -395,3 +395,23 @@ def test_command_prefilter_never_drops_a_command():
     assert all(k for k, m in zip(keep, matched, strict=True) if m)
     assert sum(matched) == 8  # the ſ (long s) and no-break-space lines match in Python's re
     assert list(keep) == [True] * 8 + [False] * 6 + [True, True]
+
+
+def test_session_column_helpers_on_numpy_and_arrow():
+    """The in-order step's columns are numpy (numbers, codes) or Arrow large_string (text)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from o365tls.importers import protocol_log_sessions as ps
+
+    words = ps.text(np.array(["None", "", "TLS1.0"], dtype=object))
+    assert words.type == pa.large_string() and words.to_pylist() == ["None", "", "TLS1.0"]
+    assert ps.text(pa.chunked_array([["a"], ["b"]])).to_pylist() == ["a", "b"]
+    assert ps.is_value(words, "").tolist() == [False, True, False]
+    assert ps.is_value(words, "none").tolist() == [False, False, False]  # "None" is not ""
+    mask, at = np.array([True, False, True]), np.array([2, 2, 0])
+    assert ps.subset(words, mask).to_pylist() == ["None", "TLS1.0"]
+    assert ps.subset(words, at).to_pylist() == ["TLS1.0", "TLS1.0", "None"]
+    assert ps.subset(np.array([5, 6, 7]), at).tolist() == [7, 7, 5]
+    assert ps.concat([words, words.slice(1)]).to_pylist() == ["None", "", "TLS1.0", "", "TLS1.0"]
+    assert ps.concat([np.array([1]), np.array([2, 3])]).tolist() == [1, 2, 3]
