@@ -7,6 +7,12 @@ that restarts at each segment), or else the state carried in from earlier chunks
 MAIL FROM is that of the last TLS line before it, its login the last ``authenticated`` line,
 and so on. Only the sessions still open at the end of a chunk are carried, one row each, in
 the order they opened (that order, like the records', is the one a line-by-line reader gives).
+
+Text never becomes Python strings here (this step runs in file order, in the main process):
+a line's text is a code into its chunk's dictionary of that column (made in :func:`segment`,
+on the worker that prepares the file), a session's text state a code into the chunk's
+dictionary followed by the carried sessions' values and the new session's value, and records
+and carried sessions take their text out of those dictionaries with Arrow (``take``).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schema import INBOUND, OUTBOUND
 from ..tls import NONE
@@ -26,20 +33,57 @@ DEFAULTS: dict[str, object] = {
     "tls": NONE, "cipher": "", "auth_user": "", "auth_protocol": "", "pending": "",
     "messages": 0}
 _INTS = frozenset({"first_row", "start", "lport", "rport", "messages"})
+#: Line events as their code in a chunk's "ev" column (the position here).
+EVENTS = ("+", "-", "<", ">", "*")
+CONNECT, DISCONNECT, RECEIVED, SENT, INFORMATION = range(len(EVENTS))
 # State filled forward from the lines that set it: (state, line value, line mask).
 _FILLED = (("hostname", "host", "helo"), ("tls", "tls", "is_tls"), ("cipher", "cipher", "is_tls"),
            ("auth_user", "user", "is_user"), ("auth_protocol", "user_protocol", "is_user"))
+#: Line columns of text, coded by :func:`segment` (the dictionaries in ``Segmented.words``).
+LINE_TEXT = ("lip", "rip", "host", "address", "mechanism", "tls", "cipher", "user")
+#: Line columns the same along a segment (one session): kept once per segment, not per line.
+_PER_SESSION = ("key", "session_id", "connector")
+TEXT = pa.large_string()  # what pandas' "str" columns hold: no conversion at the frame
 
-Columns = dict[str, np.ndarray]
+Columns = dict[str, "np.ndarray | pa.Array"]
 
 
-def _typed(name: str, values) -> np.ndarray:
-    return np.asarray(values, dtype=np.int64 if name in _INTS else object)
+def text(values) -> pa.Array:
+    """Text (an object array of str, or Arrow strings) as one large_string Arrow array."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == TEXT else values.cast(TEXT)
+    return pa.array(values, TEXT)
+
+
+def subset(values, selection: np.ndarray):
+    """``values[selection]`` (a mask or positions) of a numpy or an Arrow column."""
+    if isinstance(values, pa.Array):
+        return values.filter(selection) if selection.dtype == bool else values.take(selection)
+    return values[selection]
+
+
+def concat(parts: list):
+    return pa.concat_arrays(parts) if isinstance(parts[0], pa.Array) else np.concatenate(parts)
+
+
+def is_value(dictionary: pa.Array, value: str) -> np.ndarray:
+    """Per dictionary entry, whether it is ``value`` (index it with codes)."""
+    return np.asarray(pc.equal(dictionary, pa.scalar(value, TEXT)).to_numpy(
+        zero_copy_only=False), dtype=bool)
 
 
 def no_sessions() -> Columns:
     """The open sessions, as columns ("key" and those of :data:`DEFAULTS`)."""
-    return {"key": np.empty(0, dtype=object)} | {n: _typed(n, []) for n in DEFAULTS}
+    return {"key": pa.array([], TEXT)} | {
+        n: np.empty(0, np.int64) if n in _INTS else pa.array([], TEXT) for n in DEFAULTS}
+
+
+def _encode(values) -> tuple[np.ndarray, pa.Array]:
+    """(codes, dictionary) of a text column, the dictionary in order of first appearance."""
+    found = pc.dictionary_encode(text(values))
+    return found.indices.to_numpy(zero_copy_only=False).astype(np.int64), found.dictionary
 
 
 class _Segments:
@@ -87,93 +131,124 @@ class Segmented:
     and cut into segments: all of :func:`advance` that needs no state from earlier chunks,
     so that it can be done ahead, with the lines' classification."""
 
-    line: Columns
+    line: Columns  # text columns (LINE_TEXT) as codes into ``words``
     sg: _Segments
     first_valid: dict[str, np.ndarray]  # per line, its segment's first line with that endpoint
-    heads: Columns  # per segment: what is the same on all its lines (key, session, connector)
-
-
-#: Line columns the same along a segment (one session): kept once per segment, not per line.
-_PER_SESSION = ("key", "session_id", "connector")
+    heads: dict[str, pa.Array]  # per segment: what is the same on all its lines
+    words: dict[str, pa.Array]  # the dictionary of each coded line column
 
 
 def segment(lines: Columns) -> Segmented:
-    codes, _ = pd.factorize(lines["key"])
-    sg = _Segments(codes, lines["ev"] == "-")
-    heads = {name: lines[name][sg.order[sg.starts]] for name in _PER_SESSION}
-    line = {name: values[sg.order] for name, values in lines.items()
-            if name not in _PER_SESSION}
+    """Sort and cut a chunk's classified lines (``ev``: codes of :data:`EVENTS`)."""
+    codes, _ = _encode(lines["key"])
+    sg = _Segments(codes, lines["ev"] == DISCONNECT)
+    at_start = sg.order[sg.starts]
+    heads = {name: text(lines[name]).take(at_start) for name in _PER_SESSION}
+    line, words = {}, {}
+    for name, values in lines.items():
+        if name in _PER_SESSION:
+            continue
+        if name in LINE_TEXT:
+            values, words[name] = _encode(values)
+        line[name] = values[sg.order]
     line["pos"] = sg.order
-    return Segmented(line, sg, {ip: sg.first(line[ip] != "")[sg.seg] for ip in ("lip", "rip")},
-                     heads)
+    first_valid = {ip: sg.first(~is_value(words[ip], "")[line[ip]])[sg.seg]
+                   for ip in ("lip", "rip")}
+    return Segmented(line, sg, first_valid, heads, words)
 
 
 def advance(chunk: Segmented, carry: Columns, path: str,
             direction: str) -> tuple[Columns, Columns]:
     """Records of the lines of one chunk (in log order; ``source`` says which file each
     belongs to) and the sessions open after it. The chunk's arrays are used up."""
-    line, sg, heads = chunk.line, chunk.sg, chunk.heads
+    line, sg, heads, words = chunk.line, chunk.sg, chunk.heads, chunk.words
+    segments, carried_count = len(sg.starts), len(carry["key"])
 
     # Each segment's state before its first line: carried in, or a new session's.
-    first = sg.starts
-    found = pd.Index(carry["key"]).get_indexer(heads["key"]) if len(carry["key"]) \
-        else np.full(len(first), -1)
+    found = pc.index_in(heads["key"], value_set=carry["key"]).fill_null(-1).to_numpy(
+        zero_copy_only=False).astype(np.int64) if carried_count else np.full(segments, -1)
     carried = (found >= 0) & sg.key_first
-    init = {name: np.full(len(first), value, dtype=np.int64 if name in _INTS else object)
-            for name, value in DEFAULTS.items()}
-    init.update(source=np.full(len(first), path, dtype=object),
-                direction=np.full(len(first), direction, dtype=object),
-                first_row=line["row"][first], start=line["when"][first],
-                connector=heads["connector"], session_id=heads["session_id"])
-    if carried.any():
-        for name in DEFAULTS:
-            init[name][carried] = carry[name][found[carried]]
+    init = {name: np.full(segments, DEFAULTS[name], dtype=np.int64) for name in _INTS}
+    init.update(first_row=line["row"][sg.starts], start=line["when"][sg.starts])
+    for name in _INTS:
+        init[name][carried] = carry[name][found[carried]]
+    # Text: codes into [the chunk's own values, the carried sessions' values, the default].
+    dicts: dict[str, pa.Array] = {}
+    offset: dict[str, int] = {}  # where the carried sessions' values start
+    per_segment = np.arange(segments)
+    for name, own, own_init, default in (
+            ("source", None, None, path), ("direction", None, None, direction),
+            ("connector", heads["connector"], per_segment, ""),
+            ("session_id", heads["session_id"], per_segment, ""),
+            ("lip", words["lip"], None, ""), ("rip", words["rip"], None, ""),
+            ("hostname", words["host"], None, ""), ("tls", words["tls"], None, NONE),
+            ("cipher", words["cipher"], None, ""), ("auth_user", words["user"], None, ""),
+            ("pending", words["mechanism"], None, ""),
+            # A login's protocol is a pending mechanism: its codes are into "pending".
+            ("auth_protocol", "pending", None, "")):
+        own = pa.array([], TEXT) if own is None else dicts[own] if isinstance(own, str) else own
+        offset[name] = len(own)
+        dicts[name] = pa.concat_arrays([own, carry[name], pa.array([default], TEXT)])
+        init[name] = own_init.copy() if own_init is not None \
+            else np.full(segments, len(own) + carried_count, np.int64)
+        init[name][carried] = len(own) + found[carried]
 
     # Direction: the log's, else the session's so far, else who sent the first command.
-    seg_dir = init["direction"]
-    unknown = seg_dir == ""
+    unknown = is_value(dicts["direction"], "")[init["direction"]]
     if unknown.any():
+        told_at = len(dicts["direction"])
+        dicts["direction"] = pa.concat_arrays([dicts["direction"],
+                                               pa.array([INBOUND, OUTBOUND], TEXT)])
         first_cmd = sg.first(line["cmd"])
         told = unknown & (first_cmd >= 0)
-        seg_dir[told] = np.where(line["ev"][first_cmd[told]] == "<", INBOUND, OUTBOUND)
-    client = line["cmd"] & (line["ev"] == np.where(seg_dir == INBOUND, "<", ">")[sg.seg])
+        init["direction"][told] = np.where(line["ev"][first_cmd[told]] == RECEIVED, told_at,
+                                           told_at + 1)
+    inbound = is_value(dicts["direction"], INBOUND)[init["direction"]]
+    client = line["cmd"] & (line["ev"] == np.where(inbound, RECEIVED, SENT)[sg.seg])
     line["helo"] &= client
     line["auth"] &= client
     mail = client & line["mail"]
 
-    state = {"direction": seg_dir[sg.seg]}
-    # A login line's protocol is the mechanism of the last AUTH before it.
+    state = {"direction": init["direction"][sg.seg]}
     state["pending"] = line["user_protocol"] = sg.filled(line["mechanism"], line["auth"],
                                                          init["pending"])
     for name, column, mask in _FILLED:
         state[name] = sg.filled(line[column], line[mask], init[name])
     # Endpoints: the first valid one a session shows stays.
     for ip, port in (("lip", "lport"), ("rip", "rport")):
-        given = init[ip][sg.seg] != ""
+        before = init[ip][sg.seg]
+        given = ~is_value(dicts[ip], "")[before]
         first_valid = chunk.first_valid[ip]
         seen = ~given & (first_valid >= 0) & (first_valid <= sg.at)
         pick = np.where(seen, first_valid, sg.at)
-        state[ip] = np.where(given, init[ip][sg.seg], np.where(seen, line[ip][pick], ""))
+        state[ip] = np.where(given, before, np.where(seen, line[ip][pick], len(dicts[ip]) - 1))
         state[port] = np.where(given, init[port][sg.seg], np.where(seen, line[port][pick], 0))
     state["messages"] = init["messages"][sg.seg] + sg.cumsum(mail.astype(np.int64))
     for name in ("source", "first_row", "start", "connector", "session_id"):
         state[name] = init[name][sg.seg]
-    return (_records(line, state, mail, path),
-            _carry_after(carry, sg, line, state, carried, heads["key"]))
+    records = _records(line, state, mail, path, dicts, words["address"])
+    return records, _carry_after(carry, sg, line, state, carried, found, heads["key"], dicts,
+                                 offset)
 
 
-def _records(line: Columns, state: Columns, mail: np.ndarray, path: str) -> Columns:
+def _records(line: Columns, state: Columns, mail: np.ndarray, path: str,
+             dicts: dict[str, pa.Array], addresses: pa.Array) -> Columns:
     """One record per MAIL FROM, and one per session that ends without one."""
-    ended = (line["ev"] == "-") & (state["messages"] == 0)
+    ended = (line["ev"] == DISCONNECT) & (state["messages"] == 0)
     take = np.flatnonzero(mail | ended)
     take = take[np.argsort(line["pos"][take], kind="stable")]
     is_mail = mail[take]
-    out = {name: state[name][take] for name in DEFAULTS if name not in ("pending", "messages")}
+    out = {}
+    for name in DEFAULTS:
+        if name not in ("pending", "messages"):
+            codes = state[name][take]
+            out[name] = dicts[name].take(codes) if name in dicts else codes
     # A message of a session begun in an earlier file keeps the session's first row.
-    own = out["source"] == path
+    own = is_value(dicts["source"], path)[state["source"][take]]
     out["row"] = np.where(is_mail & own, line["row"][take], out["first_row"])
     out["when"] = np.where(is_mail, line["when"][take], out["start"])
-    out["sender"] = np.where(is_mail, line["address"][take], "")
+    out["sender"] = pa.concat_arrays([addresses, pa.array([""], TEXT)]).take(
+        np.where(is_mail, line["address"][take], len(addresses)))
     out["messages"] = is_mail.astype(np.int64)
     return out
 
@@ -181,32 +256,30 @@ def _records(line: Columns, state: Columns, mail: np.ndarray, path: str) -> Colu
 def session_records(sessions: Columns) -> Columns:
     """The record of each session that never sent MAIL FROM (messages=0), at its start."""
     quiet = sessions["messages"] == 0
-    out = {name: sessions[name][quiet] for name in DEFAULTS if name not in ("pending",)}
+    out = {name: subset(sessions[name], quiet) for name in DEFAULTS if name not in ("pending",)}
     out.update(row=out["first_row"], when=out["start"],
-               sender=np.full(int(quiet.sum()), "", dtype=object))
+               sender=pa.array([""] * int(quiet.sum()), TEXT))
     return out
 
 
 def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
-                 carried: np.ndarray, keys: np.ndarray) -> Columns:
+                 carried: np.ndarray, found: np.ndarray, keys: pa.Array,
+                 dicts: dict[str, pa.Array], offset: dict[str, int]) -> Columns:
     """Open sessions after the chunk: the carried ones in their order (with their new state;
     those that ended dropped), then the new ones in the order they opened."""
-    still = line["ev"][sg.ends] != "-"
+    still = line["ev"][sg.ends] != DISCONNECT
     ends = sg.ends
     # Carried sessions seen here: updated in place, or dropped when they ended.
-    keep = np.ones(len(carry["key"]), dtype=bool)
-    index = pd.Index(carry["key"])
-    seen_keys = keys[carried]
-    if len(seen_keys):
-        where = index.get_indexer(seen_keys)
-        keep[where] = still[carried]
-        for name in DEFAULTS:
-            column = carry[name].copy()
-            column[where] = state[name][ends[carried]]
-            carry = {**carry, name: column}
+    count = len(carry["key"])
+    keep = np.ones(count, dtype=bool)
+    where = found[carried]
+    keep[where] = still[carried]
     fresh = np.flatnonzero(still & ~carried)
     fresh = fresh[np.argsort(line["pos"][sg.starts[fresh]], kind="stable")]
-    out = {"key": np.concatenate([carry["key"][keep], keys[fresh]])}
+    out = {"key": pa.concat_arrays([carry["key"].filter(keep), keys.take(fresh)])}
     for name in DEFAULTS:
-        out[name] = _typed(name, np.concatenate([carry[name][keep], state[name][ends[fresh]]]))
+        codes = carry[name].copy() if name in _INTS else np.arange(count) + offset[name]
+        codes[where] = state[name][ends[carried]]
+        codes = np.concatenate([codes[keep], state[name][ends[fresh]]])
+        out[name] = codes.astype(np.int64) if name in _INTS else dicts[name].take(codes)
     return out

@@ -269,6 +269,31 @@ def test_session_crossing_files_and_chunks_keeps_its_start(monkeypatch, tmp_path
     ]
 
 
+def test_records_held_for_earlier_files_come_per_file_in_order_of_first_record(tmp_path):
+    """Records of sessions begun in earlier files are held, then cut per start file at the
+    end: the files in the order of their first held record, each file's in the order read."""
+    s3, s4 = "08DC44A1B2C3F003", "08DC44A1B2C3F004"
+    one = write_log(tmp_path / "RECV2024031511-1.LOG", [
+        (0, S1, "192.0.2.1:40001", "+", "", ""), (1, S2, "192.0.2.2:40002", "+", "", "")])
+    two = write_log(tmp_path / "RECV2024031512-1.LOG", [
+        (2, s3, "192.0.2.3:40003", "+", "", ""),
+        (3, S2, "192.0.2.2:40002", "<", "MAIL FROM:<x@two.example>", ""),
+        (4, s4, "192.0.2.4:40004", "+", "", "")])
+    three = write_log(tmp_path / "RECV2024031513-1.LOG", [
+        (5, s3, "192.0.2.3:40003", "<", "MAIL FROM:<y@three.example>", ""),
+        (6, S1, "192.0.2.1:40001", "<", "MAIL FROM:<z@one.example>", ""),
+        (7, S2, "192.0.2.2:40002", "-", "", "Remote")])
+    data = o365tls.load([one, two, three])
+    assert [(Path(r.path).name, r.records, codes(r)) for r in data.inputs] == [
+        (one.name, 2, ["open-session"]), (two.name, 2, ["open-session"]), (three.name, 0, [])]
+    assert [(r["source"], r["row"], r["session_id"], r["sender_address"], r["sender_ip"],
+             r["messages"]) for r in records(data.observations)] == [
+        (one.name, 2, S2, "x@two.example", "192.0.2.2", 1),
+        (one.name, 1, S1, "z@one.example", "192.0.2.1", 1),
+        (two.name, 1, s3, "y@three.example", "192.0.2.3", 1),
+        (two.name, 3, s4, "", "192.0.2.4", 0)]
+
+
 def test_header_row_repeated_inside_a_log_is_rejected_not_read_as_a_line(tmp_path):
     # Concatenated logs can carry the field names as a data row, in any case and spacing.
     path = write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED)
@@ -370,3 +395,23 @@ def test_command_prefilter_never_drops_a_command():
     assert all(k for k, m in zip(keep, matched, strict=True) if m)
     assert sum(matched) == 8  # the ſ (long s) and no-break-space lines match in Python's re
     assert list(keep) == [True] * 8 + [False] * 6 + [True, True]
+
+
+def test_session_column_helpers_on_numpy_and_arrow():
+    """The in-order step's columns are numpy (numbers, codes) or Arrow large_string (text)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from o365tls.importers import protocol_log_sessions as ps
+
+    words = ps.text(np.array(["None", "", "TLS1.0"], dtype=object))
+    assert words.type == pa.large_string() and words.to_pylist() == ["None", "", "TLS1.0"]
+    assert ps.text(pa.chunked_array([["a"], ["b"]])).to_pylist() == ["a", "b"]
+    assert ps.is_value(words, "").tolist() == [False, True, False]
+    assert ps.is_value(words, "none").tolist() == [False, False, False]  # "None" is not ""
+    mask, at = np.array([True, False, True]), np.array([2, 2, 0])
+    assert ps.subset(words, mask).to_pylist() == ["None", "TLS1.0"]
+    assert ps.subset(words, at).to_pylist() == ["TLS1.0", "TLS1.0", "None"]
+    assert ps.subset(np.array([5, 6, 7]), at).tolist() == [7, 7, 5]
+    assert ps.concat([words, words.slice(1)]).to_pylist() == ["None", "", "TLS1.0", "", "TLS1.0"]
+    assert ps.concat([np.array([1]), np.array([2, 3])]).tolist() == [1, 2, 3]
