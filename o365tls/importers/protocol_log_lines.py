@@ -138,10 +138,12 @@ def _python_case(values: np.ndarray, change) -> np.ndarray:
         if len(values) else values
 
 
-def endpoints(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """``split_endpoint`` of every value: (ip object array, port int array)."""
-    unique = pc.unique(values)
-    codes = pc.index_in(values, unique).to_numpy(zero_copy_only=False)
+def endpoints(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``split_endpoint`` of every value, read once per distinct text: (ip text per distinct
+    value as an object array, port per distinct value, each value's code into those)."""
+    encoded = pc.dictionary_encode(values)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    unique = pc.utf8_trim_whitespace(encoded.dictionary)
     found = pc.extract_regex(unique, _RE2_ENDPOINT)
     shaped = found.is_valid().to_numpy(zero_copy_only=False)
     ips = found.field("ip").fill_null("").to_pylist()
@@ -157,8 +159,7 @@ def endpoints(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             ip, port = split_endpoint(text)
             u_ip.append(ip)
             u_port.append(port)
-    return (np.array(u_ip, dtype=object)[codes],
-            np.array(u_port, dtype=np.int64)[codes])
+    return np.array(u_ip, dtype=object), np.array(u_port, dtype=np.int64), codes
 
 
 def info_lines(data: list[str], context: list[str]) -> tuple[list, list, list]:
