@@ -67,6 +67,7 @@ from .base import Batch, Format, LoadContext, reject_rows
 from .protocol_log_sessions import (
     EVENTS,
     INFORMATION,
+    Coded,
     Columns,
     Segmented,
     advance,
@@ -237,11 +238,9 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
                                       conns, pa.scalar("\x1f", pa.string()))
     line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
             "session_id": session_ids, "connector": conns, "cmd": command[picked]}
-    everywhere = np.arange(len(picked))
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
-        ips, ports, codes = lines.endpoints(_text(raw, name).take(at))
-        line[prefix + "ip"] = coded(ips, everywhere, codes, len(picked))
-        line[prefix + "port"] = ports[codes]
+        codes, ips, line[prefix + "port"] = lines.endpoints(_text(raw, name).take(at))
+        line[prefix + "ip"] = Coded(codes, ips)
     line.update(_commands(data, picked, line["cmd"]))
     line.update(_information(notes, picked, ev == INFORMATION))
     return line

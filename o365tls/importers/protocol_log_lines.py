@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .values import is_ip, split_endpoint
+from .values import split_endpoint
 
 _EARLIEST = pd.Timestamp.min.tz_localize("UTC")
 _LATEST = pd.Timestamp.max.tz_localize("UTC")
@@ -41,8 +41,10 @@ _RE2_MAIL_FROM = rf"(?i)^{_WS}*MAIL FROM:{_WS}*(?:<(?P<a>[^>]*)>|(?P<b>{_NWS}*))
 _RE2_AUTH = rf"(?i)^{_WS}*(?:AUTH|X-EXPS){_WS}+(?P<v>{_NWS}+)"
 RE2_INFO = rf"(?i)negotiation succeeded|^{_WS}*authenticated{_WS}*$"
 RE2_INFO_DATA = r"(?i)negotiation succeeded"
-# The usual endpoint shape; anything else goes through values.split_endpoint.
-_RE2_ENDPOINT = r"^(?P<ip>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):(?P<port>\d{1,5})$"
+# The usual endpoint shape, with the octets ipaddress (is_ip) takes: up to 255, no leading
+# zero; anything else goes through values.split_endpoint.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_RE2_ENDPOINT = rf"^(?P<ip>{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}):(?P<port>[0-9]{{1,5}})$"
 
 
 def parse_stamps(text: pa.Array) -> np.ndarray:
@@ -138,28 +140,28 @@ def _python_case(values: np.ndarray, change) -> np.ndarray:
         if len(values) else values
 
 
-def endpoints(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``split_endpoint`` of every value, read once per distinct text: (ip text per distinct
-    value as an object array, port per distinct value, each value's code into those)."""
+def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """``split_endpoint`` of every value: (each value's code into the IPs, the distinct IPs
+    as large_string, each value's port). Each distinct text is read once, and the usual
+    shape (IPv4:port, what is_ip takes) without Python."""
     encoded = pc.dictionary_encode(values)
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     unique = pc.utf8_trim_whitespace(encoded.dictionary)
     found = pc.extract_regex(unique, _RE2_ENDPOINT)
-    shaped = found.is_valid().to_numpy(zero_copy_only=False)
-    ips = found.field("ip").fill_null("").to_pylist()
-    ports = found.field("port").fill_null("").to_pylist()
-    texts = unique.to_pylist()
-    u_ip, u_port = [], []
-    for ok, ip, port, text in zip(shaped, ips, ports, texts, strict=True):
-        if ok:
-            good = is_ip(ip)
-            u_ip.append(ip if good else "")
-            u_port.append(int(port) if good else 0)
-        else:
-            ip, port = split_endpoint(text)
-            u_ip.append(ip)
-            u_port.append(port)
-    return np.array(u_ip, dtype=object), np.array(u_port, dtype=np.int64), codes
+    good = found.is_valid()
+    ports = pc.cast(pc.if_else(good, found.field("port"), "0"), pa.int64()).to_numpy(
+        zero_copy_only=False).copy()
+    ips = found.field("ip")
+    odd = np.flatnonzero(~good.to_numpy(zero_copy_only=False))
+    if len(odd):
+        odd_ips = []
+        for i, text in zip(odd, unique.take(pa.array(odd)).to_pylist(), strict=True):
+            ip, ports[i] = split_endpoint(text)
+            odd_ips.append(ip)
+        ips = pc.replace_with_mask(ips, pc.invert(good), pa.array(odd_ips, ips.type))
+    ip = pc.dictionary_encode(ips)
+    return (ip.indices.to_numpy(zero_copy_only=False).astype(np.int64)[codes],
+            ip.dictionary.cast(pa.large_string()), ports[codes])
 
 
 def info_lines(data: list[str], context: list[str]) -> tuple[list, list, list]:
