@@ -153,7 +153,7 @@ def prepare(sample: Sample, report: FileReport) -> Iterator[Segmented]:
         for begin in range(0, table.num_rows, CHUNK_ROWS):
             line = _classify(table.slice(begin, CHUNK_ROWS), report, direction)
             if line is not None:
-                yield segment(line)
+                yield segment(line, direction)
 
 
 def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileReport,
@@ -215,9 +215,10 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     # chunk or file), connect (a send log's first line, "attempting to connect", has no local
     # endpoint yet), commands, TLS/auth results and disconnect.
     connectors = pc.utf8_trim_whitespace(_text(raw, "connector-id"))
-    conn_codes = pc.dictionary_encode(connectors)
-    key_codes = _codes(sid) * (len(conn_codes.dictionary) + 1) \
-        + conn_codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    sid_codes, conn_codes = pc.dictionary_encode(sid), pc.dictionary_encode(connectors)
+    key_codes = (sid_codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+                 * (len(conn_codes.dictionary) + 1)
+                 + conn_codes.indices.to_numpy(zero_copy_only=False))
     first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
     said = ok & ((kind == 2) | (kind == 3))
     noted = ok & (kind == 4)
@@ -233,9 +234,12 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     ev = kind[picked].astype(np.int8)  # codes of EVENTS
     session_ids, conns = sid.take(at), connectors.take(at)
     # Session ids are unique per transport service; the connector keeps two servers' logs
-    # apart should their ids ever meet.
-    key = pc.binary_join_element_wise(pa.scalar(direction, pa.string()), session_ids,
-                                      conns, pa.scalar("\x1f", pa.string()))
+    # apart should their ids ever meet. The key's text is direction, id and connector joined
+    # by \x1f: without that character in them, the (id, connector) codes say the same.
+    joined = any(pc.any(pc.match_substring(codes.dictionary, "\x1f")).as_py()
+                 for codes in (sid_codes, conn_codes))
+    key = key_codes[picked] if not joined else pc.binary_join_element_wise(
+        pa.scalar(direction, pa.string()), session_ids, conns, pa.scalar("\x1f", pa.string()))
     line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
             "session_id": session_ids, "connector": conns, "cmd": command[picked]}
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
@@ -273,10 +277,6 @@ def _is(values: pa.Array, text: str) -> np.ndarray:
 
 def _take(values: pa.Array, mask: np.ndarray) -> pa.Array:
     return values.filter(pa.array(mask))
-
-
-def _codes(values: pa.Array) -> np.ndarray:
-    return pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> Columns:

@@ -157,12 +157,20 @@ class Segmented:
     words: dict[str, pa.Array]  # the dictionary of each coded line column
 
 
-def segment(lines: Columns) -> Segmented:
-    """Sort and cut a chunk's classified lines (``ev``: codes of :data:`EVENTS`)."""
-    codes, _ = _encode(lines["key"])
+def segment(lines: Columns, direction: str = "") -> Segmented:
+    """Sort and cut a chunk's classified lines (``ev``: codes of :data:`EVENTS`). The
+    session ``key`` is its text, or codes of it: then its text is made for each segment
+    (the ``direction``, ``session_id`` and ``connector`` joined by \\x1f)."""
+    coded_key = isinstance(lines["key"], np.ndarray)
+    codes = lines["key"] if coded_key else _encode(lines["key"])[0]
     sg = _Segments(codes, lines["ev"] == DISCONNECT)
     at_start = sg.order[sg.starts]
-    heads = {name: text(lines[name]).take(at_start) for name in _PER_SESSION}
+    heads = {name: text(lines[name]).take(at_start) for name in _PER_SESSION
+             if name != "key" or not coded_key}
+    if coded_key:
+        heads["key"] = pc.binary_join_element_wise(
+            pa.scalar(direction, TEXT), heads["session_id"], heads["connector"],
+            pa.scalar("\x1f", TEXT))
     line, words = {}, {}
     for name, values in lines.items():
         if name in _PER_SESSION:
