@@ -253,7 +253,9 @@ def _skip_lines(data: bytes, count: int, final: bool) -> tuple[int, bool]:
 
 def _next_newline(data: bytes, pos: int) -> int:
     """Position after the next line break (\\r\\n, \\n or \\r) from ``pos``, or -1."""
-    n, r = data.find(b"\n", pos), data.find(b"\r", pos)
+    n = data.find(b"\n", pos)
+    # A \r only counts before that \n (no scan to the end of an LF-only file per line).
+    r = data.find(b"\r", pos, n if n >= 0 else len(data))
     if n < 0 and r < 0:
         return -1
     if r >= 0 and (n < 0 or r < n):
