@@ -186,11 +186,11 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     # Exchange always writes ISO 8601 UTC here; anything else is a damaged line, and so is a
     # year outside pandas' nanosecond range ("0001" parses, then breaks the timestamp column).
     stamps = lines.parse_stamps(when_text)
-    sid = pc.utf8_trim_whitespace(_text(raw, "session-id"))
+    sid, sids = _trimmed_codes(_text(raw, "session-id"))
     events = pc.utf8_trim_whitespace(_text(raw, "event"))
 
     bad_date = stamps == lines.NAT
-    no_session = ~bad_date & _is(sid, "")
+    no_session = ~bad_date & _is(sids, "")[sid]
     # Each line's event as its position in _EVENTS (-1: none of them), in one pass.
     kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(zero_copy_only=False)
     bad_event = ~bad_date & ~no_session & (kind < 0)
@@ -214,11 +214,8 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     # Only some lines change a session: its first line here (a continuation from an earlier
     # chunk or file), connect (a send log's first line, "attempting to connect", has no local
     # endpoint yet), commands, TLS/auth results and disconnect.
-    connectors = pc.utf8_trim_whitespace(_text(raw, "connector-id"))
-    sid_codes, conn_codes = pc.dictionary_encode(sid), pc.dictionary_encode(connectors)
-    key_codes = (sid_codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-                 * (len(conn_codes.dictionary) + 1)
-                 + conn_codes.indices.to_numpy(zero_copy_only=False))
+    connector, connectors = _trimmed_codes(_text(raw, "connector-id"))
+    key_codes = sid * (len(connectors) + 1) + connector
     first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
     said = ok & ((kind == 2) | (kind == 3))
     noted = ok & (kind == 4)
@@ -232,12 +229,12 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     picked = np.flatnonzero(ok & (first | (kind == 0) | (kind == 1) | command | info))
     at = pa.array(picked)
     ev = kind[picked].astype(np.int8)  # codes of EVENTS
-    session_ids, conns = sid.take(at), connectors.take(at)
+    session_ids, conns = sids.take(sid[picked]), connectors.take(connector[picked])
     # Session ids are unique per transport service; the connector keeps two servers' logs
     # apart should their ids ever meet. The key's text is direction, id and connector joined
     # by \x1f: without that character in them, the (id, connector) codes say the same.
-    joined = any(pc.any(pc.match_substring(codes.dictionary, "\x1f")).as_py()
-                 for codes in (sid_codes, conn_codes))
+    joined = any(pc.any(pc.match_substring(words, "\x1f")).as_py()
+                 for words in (sids, connectors))
     key = key_codes[picked] if not joined else pc.binary_join_element_wise(
         pa.scalar(direction, pa.string()), session_ids, conns, pa.scalar("\x1f", pa.string()))
     line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
@@ -273,6 +270,15 @@ def _text(raw: pa.Table, name: str) -> pa.Array:
 
 def _is(values: pa.Array, text: str) -> np.ndarray:
     return pc.equal(values, text).to_numpy(zero_copy_only=False)
+
+
+def _trimmed_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(codes, distinct values) of a text column, trimmed: once per distinct text (a log
+    repeats its few connectors and a session's id on each of its lines)."""
+    found = pc.dictionary_encode(values)
+    trimmed = pc.dictionary_encode(pc.utf8_trim_whitespace(found.dictionary))
+    codes = trimmed.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes[found.indices.to_numpy(zero_copy_only=False)], trimmed.dictionary
 
 
 def _take(values: pa.Array, mask: np.ndarray) -> pa.Array:

@@ -482,3 +482,16 @@ def test_a_log_read_in_one_block_is_handed_over_whole(monkeypatch):
     blocks = list(fastcsv._utf8_blocks(sample))
     assert len(blocks) > 3 and not any(whole for _, whole in blocks)
     assert b"".join(bytes(b) for b, _ in blocks) == body
+
+
+def test_padded_session_ids_are_the_trimmed_ones(tmp_path):
+    """Ids and connectors are trimmed per distinct text: a padded id is the same session."""
+    plain = load_one(write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED))[0]
+    padded = [(sec, f" {sid}\t" if sec % 2 else sid, *rest)
+              for sec, sid, *rest in INTERLEAVED]
+    data, report = load_one(write_log(tmp_path / "RECV2024031512-1.LOG", padded))
+    assert (report.rows_read, report.rows_used) == (17, 17)
+    expected = records(plain.observations)
+    for record in expected:
+        record["source"] = "RECV2024031512-1.LOG"
+    assert records(data.observations) == expected
