@@ -11,8 +11,8 @@ path never decides what a quirky row means.
 from __future__ import annotations
 
 import codecs
+import copy
 import functools
-import io
 import re
 from collections.abc import Iterable, Iterator
 
@@ -130,8 +130,16 @@ def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[pa.Table]:
     this one. Blocks are cut at record boundaries, so they parse independently; a block that
     cannot be read or parsed raises here, in its turn."""
 
-    def parse(block: bytes) -> pa.Table:
-        return pacsv.read_csv(io.BytesIO(block), read_options=options[0],
+    alone = copy.copy(options[0])
+    alone.use_threads = False
+
+    def parse(item: tuple[bytes | memoryview, bool]) -> pa.Table:
+        # A file read in one block (an hourly log) is parsed on this thread only: Arrow's
+        # threads cost it a third more CPU and finish it no sooner, and with --jobs the other
+        # cores are busy with other files. Larger files keep them.
+        block, whole = item
+        return pacsv.read_csv(pa.BufferReader(pa.py_buffer(block)),
+                              read_options=alone if whole else options[0],
                               parse_options=options[1], convert_options=options[2])
 
     return in_order(parse, _utf8_blocks(sample), PARSE_AHEAD, "o365tls-parse")
@@ -180,14 +188,16 @@ def _impossible(key: str) -> str:
         if banned else "[^\\x00-\\x{10FFFF}]"
 
 
-def _utf8_blocks(sample: Sample) -> Iterator[bytes]:
-    """The data after the header, as UTF-8 blocks that end at a record boundary."""
+def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | memoryview, bool]]:
+    """The data after the header, as UTF-8 blocks that end at a record boundary, each with
+    whether it is all the data (the file was read in one block: then it is not copied)."""
     decoder = codecs.getincrementaldecoder(sample.encoding)(errors="strict")
     codec = sample.encoding.replace("_", "-").lower()
     utf8 = codec in ("utf-8", "utf8", "utf-8-sig")  # passed through as bytes
     bom = codec == "utf-8-sig"
     carry = b""
     skipped = False
+    whole = True
     with sample.source.open() as fh:
         while True:
             raw = fh.read(BLOCK_BYTES)
@@ -203,8 +213,10 @@ def _utf8_blocks(sample: Sample) -> Iterator[bytes]:
             if bom and raw.startswith(codecs.BOM_UTF8):
                 raw, bom = raw[len(codecs.BOM_UTF8):], False
             data = carry + (raw if utf8 else decoder.decode(raw, final=final).encode("utf-8"))
+            # Where the data starts in this block: after the lines skipped (no copy made).
+            start = 0
             if not skipped:
-                data, ok = _skip_lines(data, sample.skip_lines, final)
+                start, ok = _skip_lines(data, sample.skip_lines, final)
                 if not ok:
                     carry = data
                     if final:
@@ -212,31 +224,38 @@ def _utf8_blocks(sample: Sample) -> Iterator[bytes]:
                     continue
                 skipped = True
             if final:
-                if data.strip():
-                    yield data
+                if _NOT_SPACE.search(data, start):
+                    yield (memoryview(data)[start:] if start else data), whole
                 return
-            cut = _record_boundary(data)
-            if cut <= 0:
-                carry = data
+            cut = _record_boundary(data, start)
+            if cut < 0:
+                carry = data[start:]
                 continue
-            yield data[:cut]
+            yield data[start:cut], False
+            whole = False
             carry = data[cut:]
 
 
-def _skip_lines(data: bytes, count: int, final: bool) -> tuple[bytes, bool]:
-    """Drop the first ``count`` physical lines (title, sep=, header). (rest, done)."""
+_NOT_SPACE = re.compile(rb"\S")  # what bytes.strip() leaves
+
+
+def _skip_lines(data: bytes, count: int, final: bool) -> tuple[int, bool]:
+    """Where the data starts after the first ``count`` physical lines (title, sep=, header):
+    (position, done)."""
     pos = 0
     for _ in range(count):
         nl = _next_newline(data, pos)
         if nl < 0:
-            return (b"" if final else data), final
+            return (len(data) if final else 0), final
         pos = nl
-    return data[pos:], True
+    return pos, True
 
 
 def _next_newline(data: bytes, pos: int) -> int:
     """Position after the next line break (\\r\\n, \\n or \\r) from ``pos``, or -1."""
-    n, r = data.find(b"\n", pos), data.find(b"\r", pos)
+    n = data.find(b"\n", pos)
+    # A \r only counts before that \n (no scan to the end of an LF-only file per line).
+    r = data.find(b"\r", pos, n if n >= 0 else len(data))
     if n < 0 and r < 0:
         return -1
     if r >= 0 and (n < 0 or r < n):
@@ -244,14 +263,15 @@ def _next_newline(data: bytes, pos: int) -> int:
     return n + 1
 
 
-def _record_boundary(data: bytes) -> int:
-    """Position just after the last newline outside quotes (quote count even before it)."""
+def _record_boundary(data: bytes, start: int = 0) -> int:
+    """Position just after the last newline outside quotes (quote count from ``start`` even
+    before it), or -1."""
     end = len(data)
     for _ in range(256):
-        nl = data.rfind(b"\n", 0, end)
+        nl = data.rfind(b"\n", start, end)
         if nl < 0:
             return -1
-        if data.count(b'"', 0, nl) % 2 == 0:
+        if data.count(b'"', start, nl) % 2 == 0:
             return nl + 1
         end = nl
     return -1

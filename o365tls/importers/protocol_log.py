@@ -67,9 +67,11 @@ from .base import Batch, Format, LoadContext, reject_rows
 from .protocol_log_sessions import (
     EVENTS,
     INFORMATION,
+    Coded,
     Columns,
     Segmented,
     advance,
+    coded,
     concat,
     is_value,
     no_sessions,
@@ -151,7 +153,7 @@ def prepare(sample: Sample, report: FileReport) -> Iterator[Segmented]:
         for begin in range(0, table.num_rows, CHUNK_ROWS):
             line = _classify(table.slice(begin, CHUNK_ROWS), report, direction)
             if line is not None:
-                yield segment(line)
+                yield segment(line, direction)
 
 
 def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileReport,
@@ -184,11 +186,11 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     # Exchange always writes ISO 8601 UTC here; anything else is a damaged line, and so is a
     # year outside pandas' nanosecond range ("0001" parses, then breaks the timestamp column).
     stamps = lines.parse_stamps(when_text)
-    sid = pc.utf8_trim_whitespace(_text(raw, "session-id"))
+    sid, sids = _trimmed_codes(_text(raw, "session-id"))
     events = pc.utf8_trim_whitespace(_text(raw, "event"))
 
     bad_date = stamps == lines.NAT
-    no_session = ~bad_date & _is(sid, "")
+    no_session = ~bad_date & _is(sids, "")[sid]
     # Each line's event as its position in _EVENTS (-1: none of them), in one pass.
     kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(zero_copy_only=False)
     bad_event = ~bad_date & ~no_session & (kind < 0)
@@ -212,8 +214,8 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     # Only some lines change a session: its first line here (a continuation from an earlier
     # chunk or file), connect (a send log's first line, "attempting to connect", has no local
     # endpoint yet), commands, TLS/auth results and disconnect.
-    connectors = pc.utf8_trim_whitespace(_text(raw, "connector-id"))
-    key_codes = _codes(sid) * (int(pc.count_distinct(connectors).as_py()) + 1) + _codes(connectors)
+    connector, connectors = _trimmed_codes(_text(raw, "connector-id"))
+    key_codes = sid * (len(connectors) + 1) + connector
     first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
     said = ok & ((kind == 2) | (kind == 3))
     noted = ok & (kind == 4)
@@ -223,25 +225,25 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
     said &= lines.may_be_command(data)  # most are replies: no regex for them
     command[said] = lines.matches(_take(data, said), lines.RE2_COMMAND, lines.COMMAND,
                                   search=False)
-    info = np.zeros(raw.num_rows, dtype=bool)
-    info[noted] = (lines.matches(_take(context, noted), lines.RE2_INFO, lines.INFO, search=True)
-                   | lines.matches(_take(data, noted), lines.RE2_INFO_DATA, lines.INFO_DATA,
-                                   search=True))
+    info, notes = _notes(data, context, noted)
     picked = np.flatnonzero(ok & (first | (kind == 0) | (kind == 1) | command | info))
     at = pa.array(picked)
     ev = kind[picked].astype(np.int8)  # codes of EVENTS
-    session_ids, conns = sid.take(at), connectors.take(at)
+    session_ids, conns = sids.take(sid[picked]), connectors.take(connector[picked])
     # Session ids are unique per transport service; the connector keeps two servers' logs
-    # apart should their ids ever meet.
-    key = pc.binary_join_element_wise(pa.scalar(direction, pa.string()), session_ids,
-                                      conns, pa.scalar("\x1f", pa.string()))
+    # apart should their ids ever meet. The key's text is direction, id and connector joined
+    # by \x1f: without that character in them, the (id, connector) codes say the same.
+    joined = any(pc.any(pc.match_substring(words, "\x1f")).as_py()
+                 for words in (sids, connectors))
+    key = key_codes[picked] if not joined else pc.binary_join_element_wise(
+        pa.scalar(direction, pa.string()), session_ids, conns, pa.scalar("\x1f", pa.string()))
     line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
             "session_id": session_ids, "connector": conns, "cmd": command[picked]}
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
-        text = pc.utf8_trim_whitespace(_text(raw, name).take(at))
-        line[prefix + "ip"], line[prefix + "port"] = lines.endpoints(text)
+        codes, ips, line[prefix + "port"] = lines.endpoints(_text(raw, name).take(at))
+        line[prefix + "ip"] = Coded(codes, ips)
     line.update(_commands(data, picked, line["cmd"]))
-    line.update(_information(data, context, picked, ev == INFORMATION))
+    line.update(_information(notes, picked, ev == INFORMATION))
     return line
 
 
@@ -270,62 +272,92 @@ def _is(values: pa.Array, text: str) -> np.ndarray:
     return pc.equal(values, text).to_numpy(zero_copy_only=False)
 
 
+def _trimmed_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(codes, distinct values) of a text column, trimmed: once per distinct text (a log
+    repeats its few connectors and a session's id on each of its lines)."""
+    found = pc.dictionary_encode(values)
+    trimmed = pc.dictionary_encode(pc.utf8_trim_whitespace(found.dictionary))
+    codes = trimmed.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes[found.indices.to_numpy(zero_copy_only=False)], trimmed.dictionary
+
+
 def _take(values: pa.Array, mask: np.ndarray) -> pa.Array:
     return values.filter(pa.array(mask))
 
 
-def _codes(values: pa.Array) -> np.ndarray:
-    return pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> dict[str, np.ndarray]:
+def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> Columns:
     n = len(picked)
-    out = {"helo": np.zeros(n, bool), "host": np.full(n, "", object),
-           "mail": np.zeros(n, bool), "address": np.full(n, "", object),
-           "auth": np.zeros(n, bool), "mechanism": np.full(n, "", object)}
     where = np.flatnonzero(cmd)
-    if len(where):
-        # Once per distinct command text: sessions repeat the same EHLO, AUTH and STARTTLS.
-        texts = pc.dictionary_encode(data.take(pa.array(picked[where])))
-        parsed = lines.commands(texts.dictionary)
-        parsed["mechanism"] = np.array([_AUTH_PROTOCOLS.get(m, m) for m in parsed["mechanism"]],
-                                       dtype=object)
-        codes = texts.indices.to_numpy(zero_copy_only=False)
-        for name, values in parsed.items():
-            out[name][where] = values[codes]
+    # Once per distinct command text: sessions repeat the same EHLO, AUTH and STARTTLS.
+    texts = pc.dictionary_encode(data.take(pa.array(picked[where])))
+    parsed = lines.commands(texts.dictionary)
+    parsed["mechanism"] = np.array([_AUTH_PROTOCOLS.get(m, m) for m in parsed["mechanism"]],
+                                   dtype=object)
+    codes = texts.indices.to_numpy(zero_copy_only=False)
+    out: Columns = {}
+    for name in ("helo", "mail", "auth"):
+        out[name] = np.zeros(n, bool)
+        out[name][where] = parsed[name][codes]
+    for name, values in (("host", "host"), ("address", "address"), ("mechanism", "mechanism")):
+        out[name] = coded(parsed[values], where, codes, n)
     return out
 
 
-def _information(data: pa.Array, context: pa.Array, picked: np.ndarray,
-                 noted: np.ndarray) -> dict[str, np.ndarray]:
-    """TLS outcome and login of the information lines (a few per session), read once per
-    distinct (context, data) pair: a log repeats a handful of TLS lines thousands of times."""
-    n = len(picked)
-    out = {"is_tls": np.zeros(n, bool), "tls": np.full(n, "", object),
-           "cipher": np.full(n, "", object), "is_user": np.zeros(n, bool),
-           "user": np.full(n, "", object)}
+@dataclass
+class _Notes:
+    """The information lines of a chunk, per distinct (context, data) pair: a log repeats a
+    handful of TLS and permission lines thousands of times."""
+
+    pair: np.ndarray  # per line of the chunk, its pair (-1: not an information line)
+    data: pa.Array  # per pair
+    context: pa.Array
+
+
+def _notes(data: pa.Array, context: pa.Array, noted: np.ndarray) -> tuple[np.ndarray, _Notes]:
+    """(the information lines that report a TLS outcome or a login, their pairs)."""
+    info = np.zeros(len(noted), dtype=bool)
+    pair = np.full(len(noted), -1, dtype=np.int64)
     where = np.flatnonzero(noted)
-    if not len(where):
-        return out
-    at = pa.array(picked[where])
+    at = pa.array(where)
     texts, contexts = pc.dictionary_encode(data.take(at)), pc.dictionary_encode(context.take(at))
     pairs = (contexts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
              * len(texts.dictionary) + texts.indices.to_numpy(zero_copy_only=False))
-    distinct, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
-    del distinct
-    tokens, ciphers, users = lines.info_lines(
-        texts.dictionary.take(texts.indices.take(pa.array(first))).to_pylist(),
-        contexts.dictionary.take(contexts.indices.take(pa.array(first))).to_pylist())
-    u = {"is_tls": np.zeros(len(first), bool), "tls": np.full(len(first), "", object),
-         "cipher": np.full(len(first), "", object), "is_user": np.zeros(len(first), bool),
-         "user": np.full(len(first), "", object)}
+    _, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
+    first = pa.array(first)
+    notes = _Notes(pair, texts.dictionary.take(texts.indices.take(first)),
+                   contexts.dictionary.take(contexts.indices.take(first)))
+    pair[where] = inverse
+    info[where] = (lines.matches(notes.context, lines.RE2_INFO, lines.INFO, search=True)
+                   | lines.matches(notes.data, lines.RE2_INFO_DATA, lines.INFO_DATA,
+                                   search=True))[inverse]
+    return info, notes
+
+
+def _information(notes: _Notes, picked: np.ndarray, noted: np.ndarray) -> Columns:
+    """TLS outcome and login of the information lines (a few per session), read once per
+    distinct (context, data) pair."""
+    n = len(picked)
+    where = np.flatnonzero(noted)
+    used, inverse = np.unique(notes.pair[picked[where]], return_inverse=True)
+    used_at = pa.array(used)
+    tokens, ciphers, users = lines.info_lines(notes.data.take(used_at).to_pylist(),
+                                              notes.context.take(used_at).to_pylist())
+    m = len(used)
+    u = {"is_tls": np.zeros(m, bool), "tls": np.full(m, "", object),
+         "cipher": np.full(m, "", object), "is_user": np.zeros(m, bool),
+         "user": np.full(m, "", object)}
     for i, (token, cipher, user) in enumerate(zip(tokens, ciphers, users, strict=True)):
         if token is not None:
             u["is_tls"][i], u["tls"][i], u["cipher"][i] = True, protocol_tls(token), cipher
         elif user is not None:
             u["is_user"][i], u["user"][i] = True, user
+    out: Columns = {}
     for name, values in u.items():
-        out[name][where] = values[inverse]
+        if values.dtype == bool:
+            out[name] = np.zeros(n, bool)
+            out[name][where] = values[inverse]
+        else:
+            out[name] = coded(values, where, inverse, n)
     return out
 
 

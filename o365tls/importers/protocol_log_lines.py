@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .values import is_ip, split_endpoint
+from .values import split_endpoint
 
 _EARLIEST = pd.Timestamp.min.tz_localize("UTC")
 _LATEST = pd.Timestamp.max.tz_localize("UTC")
@@ -36,13 +36,16 @@ TLS_LINE = re.compile(r"TLS protocol\s+(\S+)\s+negotiation succeeded"
                       r"(?:\s+using bulk encryption algorithm\s+([^\s,]+))?", re.IGNORECASE)
 
 RE2_COMMAND = rf"(?i)^{_WS}*(?:EHLO|HELO|MAIL FROM|AUTH|X-EXPS|STARTTLS)\b"
-_RE2_HELO = rf"(?i)^{_WS}*(?:EHLO|HELO){_WS}+(?P<v>{_NWS}+)"
-_RE2_MAIL_FROM = rf"(?i)^{_WS}*MAIL FROM:{_WS}*(?:<(?P<a>[^>]*)>|(?P<b>{_NWS}*))"
-_RE2_AUTH = rf"(?i)^{_WS}*(?:AUTH|X-EXPS){_WS}+(?P<v>{_NWS}+)"
+# HELO, MAIL_FROM and AUTH as the branches of one pattern.
+_RE2_COMMANDS = (rf"(?i)^{_WS}*(?:(?:EHLO|HELO){_WS}+(?P<h>{_NWS}+)"
+                 rf"|MAIL FROM:{_WS}*(?:<(?P<a>[^>]*)>|(?P<b>{_NWS}*))"
+                 rf"|(?:AUTH|X-EXPS){_WS}+(?P<m>{_NWS}+))")
 RE2_INFO = rf"(?i)negotiation succeeded|^{_WS}*authenticated{_WS}*$"
 RE2_INFO_DATA = r"(?i)negotiation succeeded"
-# The usual endpoint shape; anything else goes through values.split_endpoint.
-_RE2_ENDPOINT = r"^(?P<ip>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):(?P<port>\d{1,5})$"
+# The usual endpoint shape, with the octets ipaddress (is_ip) takes: up to 255, no leading
+# zero; anything else goes through values.split_endpoint.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_RE2_ENDPOINT = rf"^(?P<ip>{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}):(?P<port>[0-9]{{1,5}})$"
 
 
 def parse_stamps(text: pa.Array) -> np.ndarray:
@@ -100,31 +103,28 @@ def matches(values: pa.Array, re2: str, python: re.Pattern, *, search: bool) -> 
     return out
 
 
-def _extract(values: pa.Array, re2: str, python: re.Pattern, non_ascii: np.ndarray,
-             groups: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(matched, one object array per group; "" where a group took no part)."""
-    found = pc.extract_regex(values, re2)
-    matched = np.array(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    out = [np.array(found.field(g).fill_null("").to_numpy(zero_copy_only=False), dtype=object)
-           for g in range(groups)]
-    where, texts = _python_rows(values, non_ascii)
-    for i, text in zip(where, texts, strict=True):
-        match = python.match(text)
-        matched[i] = match is not None
-        for g in range(groups):
-            out[g][i] = (match.group(g + 1) or "") if match else ""
-    return matched, out
-
-
 def commands(data: pa.Array) -> dict[str, np.ndarray]:
     """HELO/EHLO host, MAIL FROM address (trimmed, lower case) and AUTH mechanism (upper
-    case) of command lines; the first pattern that matches wins, as a session reads them."""
-    non_ascii = _non_ascii(data)
-    helo, (host,) = _extract(data, _RE2_HELO, HELO, non_ascii, 1)
-    mail, (quoted, bare) = _extract(data, _RE2_MAIL_FROM, MAIL_FROM, non_ascii, 2)
-    auth, (mechanism,) = _extract(data, _RE2_AUTH, AUTH, non_ascii, 1)
-    mail &= ~helo
-    auth &= ~helo & ~mail
+    case) of command lines; the first pattern that matches wins, as a session reads them.
+    The three begin with different words, so one RE2 pass with a branch each finds them."""
+    found = pc.extract_regex(data, _RE2_COMMANDS)
+    host, quoted, bare, mechanism = (
+        np.array(found.field(g).fill_null("").to_numpy(zero_copy_only=False), dtype=object)
+        for g in ("h", "a", "b", "m"))
+    matched = np.array(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    # The HELO and AUTH branches' groups are never empty when they matched: they say which
+    # branch did.
+    helo, auth = matched & (host != ""), matched & (mechanism != "")
+    mail = matched & ~helo & ~auth
+    where, texts = _python_rows(data, _non_ascii(data))
+    for i, text in zip(where, texts, strict=True):
+        helo[i] = mail[i] = auth[i] = False
+        if match := HELO.match(text):
+            helo[i], host[i] = True, match.group(1)
+        elif match := MAIL_FROM.match(text):
+            mail[i], quoted[i], bare[i] = True, match.group(1) or "", match.group(2) or ""
+        elif match := AUTH.match(text):
+            auth[i], mechanism[i] = True, match.group(1)
     # A <...> address may be empty (the null sender); the bare form is taken only without one.
     address = np.where(quoted != "", quoted, bare)
     return {"helo": helo, "host": host, "mail": mail, "address": _python_case(address, str.lower),
@@ -138,27 +138,28 @@ def _python_case(values: np.ndarray, change) -> np.ndarray:
         if len(values) else values
 
 
-def endpoints(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """``split_endpoint`` of every value: (ip object array, port int array)."""
-    unique = pc.unique(values)
-    codes = pc.index_in(values, unique).to_numpy(zero_copy_only=False)
+def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """``split_endpoint`` of every value: (each value's code into the IPs, the distinct IPs
+    as large_string, each value's port). Each distinct text is read once, and the usual
+    shape (IPv4:port, what is_ip takes) without Python."""
+    encoded = pc.dictionary_encode(values)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    unique = pc.utf8_trim_whitespace(encoded.dictionary)
     found = pc.extract_regex(unique, _RE2_ENDPOINT)
-    shaped = found.is_valid().to_numpy(zero_copy_only=False)
-    ips = found.field("ip").fill_null("").to_pylist()
-    ports = found.field("port").fill_null("").to_pylist()
-    texts = unique.to_pylist()
-    u_ip, u_port = [], []
-    for ok, ip, port, text in zip(shaped, ips, ports, texts, strict=True):
-        if ok:
-            good = is_ip(ip)
-            u_ip.append(ip if good else "")
-            u_port.append(int(port) if good else 0)
-        else:
-            ip, port = split_endpoint(text)
-            u_ip.append(ip)
-            u_port.append(port)
-    return (np.array(u_ip, dtype=object)[codes],
-            np.array(u_port, dtype=np.int64)[codes])
+    good = found.is_valid()
+    ports = pc.cast(pc.if_else(good, found.field("port"), "0"), pa.int64()).to_numpy(
+        zero_copy_only=False).copy()
+    ips = found.field("ip")
+    odd = np.flatnonzero(~good.to_numpy(zero_copy_only=False))
+    if len(odd):
+        odd_ips = []
+        for i, text in zip(odd, unique.take(pa.array(odd)).to_pylist(), strict=True):
+            ip, ports[i] = split_endpoint(text)
+            odd_ips.append(ip)
+        ips = pc.replace_with_mask(ips, pc.invert(good), pa.array(odd_ips, ips.type))
+    ip = pc.dictionary_encode(ips)
+    return (ip.indices.to_numpy(zero_copy_only=False).astype(np.int64)[codes],
+            ip.dictionary.cast(pa.large_string()), ports[codes])
 
 
 def info_lines(data: list[str], context: list[str]) -> tuple[list, list, list]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -45,7 +46,25 @@ LINE_TEXT = ("lip", "rip", "host", "address", "mechanism", "tls", "cipher", "use
 _PER_SESSION = ("key", "session_id", "connector")
 TEXT = pa.large_string()  # what pandas' "str" columns hold: no conversion at the frame
 
-Columns = dict[str, "np.ndarray | pa.Array"]
+Columns = dict[str, "np.ndarray | pa.Array | Coded"]
+
+
+@dataclass
+class Coded:
+    """A line text column already coded by the classification (which reads its values once
+    per distinct text anyway): ``words.take(codes)`` is the column."""
+
+    codes: np.ndarray
+    words: pa.Array  # large_string
+
+
+def coded(values: np.ndarray, where: np.ndarray, inverse: np.ndarray, length: int) -> Coded:
+    """A column of ``length`` lines: ``values[inverse]`` (per distinct text, object array of
+    str) at positions ``where``, "" elsewhere."""
+    codes, words = pd.factorize(np.concatenate([np.array([""], dtype=object), values]))
+    out = np.zeros(length, dtype=np.int64)
+    out[where] = codes[1:][inverse]  # codes[0] is ""
+    return Coded(out, pa.array(words, TEXT))
 
 
 def text(values) -> pa.Array:
@@ -138,17 +157,27 @@ class Segmented:
     words: dict[str, pa.Array]  # the dictionary of each coded line column
 
 
-def segment(lines: Columns) -> Segmented:
-    """Sort and cut a chunk's classified lines (``ev``: codes of :data:`EVENTS`)."""
-    codes, _ = _encode(lines["key"])
+def segment(lines: Columns, direction: str = "") -> Segmented:
+    """Sort and cut a chunk's classified lines (``ev``: codes of :data:`EVENTS`). The
+    session ``key`` is its text, or codes of it: then its text is made for each segment
+    (the ``direction``, ``session_id`` and ``connector`` joined by \\x1f)."""
+    coded_key = isinstance(lines["key"], np.ndarray)
+    codes = lines["key"] if coded_key else _encode(lines["key"])[0]
     sg = _Segments(codes, lines["ev"] == DISCONNECT)
     at_start = sg.order[sg.starts]
-    heads = {name: text(lines[name]).take(at_start) for name in _PER_SESSION}
+    heads = {name: text(lines[name]).take(at_start) for name in _PER_SESSION
+             if name != "key" or not coded_key}
+    if coded_key:
+        heads["key"] = pc.binary_join_element_wise(
+            pa.scalar(direction, TEXT), heads["session_id"], heads["connector"],
+            pa.scalar("\x1f", TEXT))
     line, words = {}, {}
     for name, values in lines.items():
         if name in _PER_SESSION:
             continue
-        if name in LINE_TEXT:
+        if isinstance(values, Coded):
+            values, words[name] = values.codes, values.words
+        elif name in LINE_TEXT:
             values, words[name] = _encode(values)
         line[name] = values[sg.order]
     line["pos"] = sg.order

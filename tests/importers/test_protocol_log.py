@@ -415,3 +415,83 @@ def test_session_column_helpers_on_numpy_and_arrow():
     assert ps.subset(np.array([5, 6, 7]), at).tolist() == [7, 7, 5]
     assert ps.concat([words, words.slice(1)]).to_pylist() == ["None", "", "TLS1.0", "", "TLS1.0"]
     assert ps.concat([np.array([1]), np.array([2, 3])]).tolist() == [1, 2, 3]
+
+
+def test_session_ids_holding_the_key_separator_read_as_plain_ones(tmp_path):
+    """Keys are (id, connector) codes unless an id or connector holds \\x1f, the separator of
+    the key's text: then the text decides. Both give the same sessions."""
+    plain = load_one(write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED))[0]
+    odd = [(sec, sid.replace("F00", "F\x1f0"), *rest) for sec, sid, *rest in INTERLEAVED]
+    data, report = load_one(write_log(tmp_path / "RECV2024031512-1.LOG", odd))
+    assert (report.rows_read, report.rows_used) == (17, 17)
+    expected = records(plain.observations)
+    for record in expected:
+        record["source"] = "RECV2024031512-1.LOG"
+        record["session_id"] = record["session_id"].replace("F00", "F\x1f0")
+    assert records(data.observations) == expected
+
+
+def test_endpoints_are_what_split_endpoint_says():
+    import pyarrow as pa
+
+    from o365tls.importers import protocol_log_lines as lines
+    from o365tls.importers.values import split_endpoint
+
+    texts = ["10.0.0.1:25", " 10.0.0.1:25 ", "256.1.1.1:25", "01.2.3.4:25", "0.0.0.0:0",
+             "1.2.3.4:00025", "1.2.3.4:99999", "[2001:db8::1]:25", "2001:db8::1", "", "  ",
+             "abc", "1.2.3.4", "1.2.3.4:", "255.255.255.255:65535", "1.2.3.04:1", "١.2.3.4:25",
+             "1.2.3.4:٢5", "10.0.0.10:587", "10.0.0.1:25"]
+    codes, ips, ports = lines.endpoints(pa.array(texts))
+    assert [(ips[c].as_py(), p) for c, p in zip(codes, ports, strict=True)] == \
+        [split_endpoint(t) for t in texts]
+    assert ips.type == pa.large_string() and len(set(ips.to_pylist())) == len(ips)
+
+
+def test_commands_in_one_pass_are_what_the_three_patterns_say():
+    import pyarrow as pa
+
+    from o365tls.importers import protocol_log_lines as lines
+
+    texts = ["EHLO a", " ehlo  b.example", "HELO", "EHLOx y", "MAIL FROM:<>", "MAIL FROM: <A@B>",
+             "mail from:bare@x SIZE=1", "MAIL FROM:", "MAIL FROM:<open", "AUTH LOGIN",
+             "x-exps GSSAPI", "AUTH", "STARTTLS", "250 OK", "\u2003EHLO trois", "EHLO\u00a0x",
+             "MAIL FROM:\u2003<ü@x>", "\x1cAUTH NTLM", "RCPT TO:<a@b>", ""]
+    got = lines.commands(pa.array(texts))
+    for i, text in enumerate(texts):
+        helo, mail, auth = (lines.HELO.match(text), lines.MAIL_FROM.match(text),
+                            lines.AUTH.match(text))
+        assert (got["helo"][i], got["mail"][i], got["auth"][i]) == \
+            (bool(helo), bool(mail) and not helo, bool(auth) and not helo and not mail), text
+        if helo:
+            assert got["host"][i] == helo.group(1)
+        elif mail:
+            assert got["address"][i] == (mail.group(1) or mail.group(2) or "").strip().lower()
+        elif auth:
+            assert got["mechanism"][i] == auth.group(1).upper()
+    assert list(got["helo"]).count(True) == 4 and list(got["mail"]).count(True) == 6
+
+
+def test_a_log_read_in_one_block_is_handed_over_whole(monkeypatch):
+    """An hourly log fits one block: it goes to pyarrow without the header, uncopied, and
+    marked whole (parsed on one thread); cut into blocks it gives the same bytes."""
+    sample = take_sample(Source(str(RECV09), RECV09), None)
+    body = RECV09.read_bytes().split(b"\r\n", 5)[5]  # after the five '#' lines
+    blocks = list(fastcsv._utf8_blocks(sample))
+    assert [(bytes(b), whole) for b, whole in blocks] == [(body, True)]
+    monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 512)
+    blocks = list(fastcsv._utf8_blocks(sample))
+    assert len(blocks) > 3 and not any(whole for _, whole in blocks)
+    assert b"".join(bytes(b) for b, _ in blocks) == body
+
+
+def test_padded_session_ids_are_the_trimmed_ones(tmp_path):
+    """Ids and connectors are trimmed per distinct text: a padded id is the same session."""
+    plain = load_one(write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED))[0]
+    padded = [(sec, f" {sid}\t" if sec % 2 else sid, *rest)
+              for sec, sid, *rest in INTERLEAVED]
+    data, report = load_one(write_log(tmp_path / "RECV2024031512-1.LOG", padded))
+    assert (report.rows_read, report.rows_used) == (17, 17)
+    expected = records(plain.observations)
+    for record in expected:
+        record["source"] = "RECV2024031512-1.LOG"
+    assert records(data.observations) == expected
