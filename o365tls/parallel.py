@@ -3,7 +3,9 @@
 
 pyarrow's and pandas' Arrow kernels let go of the GIL, so a few threads keep both cores busy
 while the caller works on the result in hand; taking results in input order keeps every
-report, code and finding the same as a one-thread run.
+report, code and finding the same as a one-thread run. Work that is mostly Python between
+short Arrow calls waits on the GIL in a thread: it goes to worker processes from
+:func:`process_pool` (``--jobs`` file tasks, protocol logs prepared ahead).
 """
 
 from __future__ import annotations
