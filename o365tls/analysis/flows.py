@@ -45,6 +45,7 @@ from .grouped import Groups
 from .merging import code_type, pair_counts
 from .model import TlsCounts
 from .observations import COUNTED, DAY
+from .scopes import is_on_prem
 
 ATTRIBUTED = "attributed"
 
@@ -406,19 +407,14 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame,
                     auth_protocol=auth_protocols[i], local_port=int(ports[i]),
                     forced_tls=forced[i], sources=sources[i])
         same = senders.same_sender(scope, address, ip)
-        send_hop = on_prem(scope) and direction == "outbound"
+        send_hop = is_on_prem(scope) and direction == "outbound"
         flows.append(enrich(flow, same, times[i], fill_sender=not send_hop))
     return flows
 
 
-def on_prem(scope: str) -> bool:
-    """An Exchange server's hop (scopes "on-prem", "on-prem-send"), not Exchange Online's."""
-    return str(scope).startswith("on-prem")
-
-
 def _on_prem(scopes: pd.Series) -> pd.Series:
-    """:func:`on_prem` of each record, tested once per distinct scope."""
-    return scopes.isin([s for s in pd.unique(scopes) if on_prem(s)])
+    """:func:`.scopes.is_on_prem` of each record, tested once per distinct scope."""
+    return scopes.isin([s for s in pd.unique(scopes) if is_on_prem(str(s))])
 
 
 class Senders:
@@ -466,7 +462,7 @@ class Senders:
     def same_sender(self, scope: str, address: str, ip: str) -> pd.DataFrame:
         """What a message-grained flow of ``scope`` shares its sender with (nothing when the
         flow names neither an address nor an IP)."""
-        return self.of(not on_prem(scope), address or None, ip or None)
+        return self.of(not is_on_prem(scope), address or None, ip or None)
 
 
 def _positions(exo: np.ndarray, ids: np.ndarray) -> dict[tuple[bool, int], np.ndarray]:
