@@ -57,7 +57,8 @@ RedactKeyOpt = Annotated[str | None, typer.Option(
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")]
 JobsOpt = Annotated[int, typer.Option(
     "--jobs", "-j", min=1, help="Use this many local cores: large files on separate processes, "
-                                "or the chunks of one large file on threads.")]
+                                "the next protocol logs prepared on processes, or the chunks "
+                                "of one large file on threads.")]
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Dask scheduler address (tcp://host:8786): read files on that cluster "
                         "(the workers must see the input paths).")]
