@@ -202,11 +202,14 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
             elif batch.kind == SIGHTINGS:  # the reducer takes the format; no scope column
                 reducing.add(within(batch.frame, since, until), report.format or "")
             else:
-                parts[OBSERVATIONS].append(
-                    within(add_scope(batch.frame, {report.path: report.format}), since, until))
+                parts[OBSERVATIONS].append(within(batch.frame, since, until))
     reducer = reducing.reducer
-    observations = pd.concat(parts[OBSERVATIONS], ignore_index=True) if parts[OBSERVATIONS] \
-        else add_scope(empty(OBSERVATIONS), {})
+    # Format and scope once, over all the records: per batch, two constant columns cost
+    # ~1 ms each (a second over a week of hourly logs).
+    observations = add_scope(
+        pd.concat(parts[OBSERVATIONS], ignore_index=True)
+        if parts[OBSERVATIONS] else empty(OBSERVATIONS),
+        {r.path: r.format for r in reports.values()})
     connectors = pd.concat(parts[CONNECTORS], ignore_index=True) if parts[CONNECTORS] \
         else empty(CONNECTORS)
     return Evidence(observations, reducer, connectors, list(reports.values()))

