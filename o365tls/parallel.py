@@ -64,6 +64,32 @@ def process_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecut
     locks can hang. The server imports ``preload`` once, so each worker starts with it.
     As with any such pool, a script that ends up here must guard its entry point (``if
     __name__ == "__main__":``): the workers import the script's main module."""
+    _refuse_unguarded_script()
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    return ProcessPoolExecutor(workers, mp_context=context)
+
+
+def start_process_server(preload: Sequence[str] = ()) -> None:
+    """Start the server that :func:`process_pool`'s workers come from now, when they will be
+    needed soon: it imports ``preload`` (half a second) on another core while this process
+    goes on, instead of while the first worker is awaited. Best effort: where no server can
+    start, :func:`process_pool` decides what happens."""
+    _refuse_unguarded_script()
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
+    try:
+        forkserver.ensure_running()
+    except OSError:
+        pass
+
+
+def _refuse_unguarded_script() -> None:
     if sys.modules.get("__mp_main__") is not sys.modules.get("__main__"):
         # This is a worker process importing the caller's script (multiprocessing runs it as
         # "__mp_main__" while "__main__" is still its own), and the script calls o365tls again:
@@ -72,8 +98,3 @@ def process_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecut
         raise UsageError("o365tls started worker processes (--jobs / jobs=) from a script "
                          "whose entry point is not guarded",
                          hint='put the script\'s code under `if __name__ == "__main__":`')
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(preload))
-    return ProcessPoolExecutor(workers, mp_context=context)

@@ -30,7 +30,7 @@ from ..importers.loader import (
     refused,
 )
 from ..importers.sources import Source, expand_paths
-from ..parallel import process_pool
+from ..parallel import process_pool, start_process_server
 from ..schema import (
     CONNECTORS,
     GRAIN,
@@ -46,6 +46,8 @@ from .sightings import SightingReducer
 
 #: Formats whose records span files and must be read by one task, in file order.
 TOGETHER = frozenset({"exchange-protocol-log"})
+#: What the worker processes import before they start (the tasks' code and the importers).
+PRELOAD = ("o365tls.analysis.evidence",)
 #: With --jobs, files are spread over processes when at least two tasks are this large;
 #: otherwise the chunks of the one large file are spread over threads.
 SPREAD_BYTES = 64 * 1024 * 1024
@@ -146,7 +148,8 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
     forced = forced_format(format)
     sources, refusals = expand_paths(list(paths))
     refused_reports = [refused(r) for r in refusals]
-    tasks = plan(sources, forced, encoding) if (jobs or 1) > 1 or scheduler else [sources]
+    tasks = plan(sources, forced, encoding, local=not scheduler) \
+        if (jobs or 1) > 1 or scheduler else [sources]
     if not scheduler and sum(_size(t) >= SPREAD_BYTES for t in tasks) <= 1:
         # At most one large task (one big trace and its small reports): processes would wait
         # on it, so its chunks share the cores instead.
@@ -170,8 +173,11 @@ def _size(task: list[Source]) -> int:
     return sum(s.size for s in task)
 
 
-def plan(sources: list[Source], forced, encoding: str | None) -> list[list[Source]]:
-    """Tasks in file order: protocol logs together, every other file on its own."""
+def plan(sources: list[Source], forced, encoding: str | None,
+         local: bool = False) -> list[list[Source]]:
+    """Tasks in file order: protocol logs together, every other file on its own. ``local``:
+    the tasks run on this machine's processes, whose server is started at the first protocol
+    log, to get ready while the other files are planned."""
     tasks: list[list[Source]] = []
     together: list[Source] | None = None
     for source in sources:
@@ -179,6 +185,8 @@ def plan(sources: list[Source], forced, encoding: str | None) -> list[list[Sourc
             if together is None:
                 together = []
                 tasks.append(together)
+                if local:
+                    start_process_server(PRELOAD)
             together.append(source)
         else:
             tasks.append([source])
@@ -267,7 +275,7 @@ def _call(args: tuple) -> Evidence:
 
 
 def _run_local(jobs: int, args: list[tuple]) -> list[Evidence]:
-    with process_pool(max(1, jobs), preload=("o365tls.analysis.evidence",)) as pool:
+    with process_pool(max(1, jobs), preload=PRELOAD) as pool:
         return list(pool.map(_call, args))
 
 
