@@ -215,7 +215,8 @@ class _Ahead:
                     return item
                 if self.pool is None:
                     self.pool = process_pool(self.workers, preload=("o365tls.importers",))
-            item.prepared = self.pool.submit(_Prepared.run, item.fmt.name, item.sample).result()
+            item.prepared = self.pool.submit(_Prepared.run, item.fmt.name,
+                                             item.sample.without_head()).result()
         except UsageError:
             raise  # an unguarded script re-run in a worker: it must stop there
         except Exception:  # noqa: BLE001 - no processes, a broken pool, an unpicklable

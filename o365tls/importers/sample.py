@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .sources import Source
 
@@ -62,6 +62,12 @@ class Sample:
             if line.lower().startswith(prefix):
                 return line[len(prefix):].strip()
         return None
+
+    def without_head(self) -> Sample:
+        """This sample without the sampled bytes, text and lines (three quarters of a MB):
+        what a reader needs (source, encoding, header, where the data starts), sent to a
+        worker process that reads the file."""
+        return replace(self, raw=b"", text="", lines=())
 
 
 _HEADER_JUNK = re.compile(r"[?%¿]|\(percentage\)|\(%\)")
