@@ -43,3 +43,21 @@ def test_keys_of_a_known_id_and_of_rows_without_one():
     assert keys[0] == keys[2] != keys[1]
     assert keys[0] == pd.util.hash_pandas_object(pd.Series(["<a@x.example>"]),
                                                  index=False).iloc[0]
+
+
+ADDRESSES = st.lists(st.sampled_from(["", "a@x.example", "b@X.example", "c@y.example", "d",
+                                      "e@", "f@z.example", "g@y.example"]), max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ADDRESSES)
+def test_domain_codes_per_distinct_address_are_the_per_row_ones(addresses):
+    from o365tls.analysis.sightings import _domain_codes
+
+    values = pd.Series(addresses, dtype="str")
+    old, new = Codebook(), Codebook()
+    for book in (old, new):
+        book.encode(pd.Series(["y.example"], dtype="str"))
+    want = old.encode(domain_part(values))
+    assert _domain_codes(new, values).tolist() == want.tolist()
+    assert new.values == old.values
