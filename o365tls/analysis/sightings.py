@@ -99,13 +99,47 @@ def message_keys(message_ids: pd.Series, sources: pd.Series, rows: pd.Series) ->
     keys = _hash(message_ids)
     missing = (message_ids == "").to_numpy()
     if missing.any():
-        # Each file's name hashed once, mixed with the row number: a "file#row" text per
-        # record cost more memory than the records themselves on a week of protocol logs.
-        codes, files = pd.factorize(sources[missing])
-        per_file = _hash(pd.Series(files, dtype=object))
-        numbers = rows[missing].to_numpy().astype(np.uint64)
-        keys[missing] = _mix(per_file[codes] ^ (numbers * np.uint64(0x9E3779B97F4A7C15)))
+        keys[missing] = _row_keys(sources[missing], rows[missing])
     return keys
+
+
+def _row_keys(sources: pd.Series, rows: pd.Series) -> np.ndarray:
+    """Keys of records without a message id: their file and row."""
+    # Each file's name hashed once, mixed with the row number: a "file#row" text per record
+    # cost more memory than the records themselves on a week of protocol logs.
+    codes, files = pd.factorize(sources)
+    per_file = _hash(pd.Series(files, dtype=object))
+    numbers = rows.to_numpy().astype(np.uint64)
+    return _mix(per_file[codes] ^ (numbers * np.uint64(0x9E3779B97F4A7C15)))
+
+
+class _MessageIds:
+    """A chunk's message ids encoded once: the distinct ids (in order of first appearance)
+    and each row's index into them. Keys and Message-ID hosts are worked out per distinct id
+    and taken for the rows that need them (hashing, and the host's domain part, had each
+    encoded the column again)."""
+
+    def __init__(self, message_ids: pd.Series) -> None:
+        encoded = pc.dictionary_encode(arrow_text(message_ids))
+        self.codes = encoded.indices.to_numpy()
+        self.distinct = pd.Series(encoded.dictionary, dtype="str")
+        empty = pc.index(encoded.dictionary, "").as_py()
+        self.missing = self.codes == empty if empty >= 0 else np.zeros(len(self.codes), bool)
+
+    def keys(self, sources: pd.Series, rows: pd.Series) -> np.ndarray:
+        """:func:`message_keys`, the same numbers: pandas hashes a text column per distinct
+        value too (hash_array of the dictionary, then taken)."""
+        distinct = self.distinct.to_numpy(dtype=object)
+        keys = pd.util.hash_array(distinct, categorize=False)[self.codes]
+        if self.missing.any():
+            keys[self.missing] = _row_keys(sources[self.missing], rows[self.missing])
+        return keys
+
+    def hosts(self, book: Codebook, keep: np.ndarray) -> np.ndarray:
+        """Message-ID host codes of the rows ``keep``, which must hold the first row of every
+        distinct id: the book then gains new hosts in the order the kept rows show them."""
+        per_id = book.encode(domain_part(self.distinct).str.strip("<> "))
+        return per_id[self.codes[keep]]
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -132,11 +166,13 @@ class SightingReducer:
         self.rows += n
         books = self.books
         mid = frame[MESSAGE_ID].astype("str")
-        key = message_keys(mid, frame[SOURCE], frame[ROW])
+        ids = _MessageIds(mid) if not mid.hasnans else None
+        key = (ids.keys(frame[SOURCE], frame[ROW]) if ids is not None
+               else message_keys(mid, frame[SOURCE], frame[ROW]))
         # An on-prem server's receive and send hops are different hops of one message.
         realm = (np.where(frame[EVENT].astype(str).str.upper() == "SEND", 2, 1)
                  if fmt in ON_PREM_FORMATS else np.zeros(n)).astype(np.int8)
-        rdom = books["rdom"].encode(domain_part(frame[RECIPIENT_ADDRESS]))
+        rdom = _domain_codes(books["rdom"], frame[RECIPIENT_ADDRESS])
         self._count_rdoms(np.bincount(rdom, minlength=len(books["rdom"].values)))
         senders = books["sender"].encode(frame[SENDER_ADDRESS])
         subjects, chosen = self._subjects(frame[SUBJECT], senders)
@@ -160,7 +196,8 @@ class SightingReducer:
                                                       enumerate(_DIRECTIONS)})
             .fillna(0).to_numpy(np.int8),
             "rdom": rdom[keep],
-            "mhost": books["mhost"].encode(domain_part(mid.take(keep)).str.strip("<> ")),
+            "mhost": (ids.hosts(books["mhost"], keep) if ids is not None else
+                      books["mhost"].encode(domain_part(mid.take(keep)).str.strip("<> "))),
             "source": books["source"].encode(kept[SOURCE]),
             "subject": chosen[subjects[keep]],
         }
@@ -304,6 +341,19 @@ class SightingReducer:
             "sources": sources,
             "submission": submission,
         }, copy=False)
+
+
+def _domain_codes(book: Codebook, addresses: pd.Series) -> np.ndarray:
+    """``book.encode(domain_part(addresses))``, the same codes in the same order, worked out
+    once per distinct address: a trace repeats a few thousand recipients, and the domain
+    column had been factorized again row by row."""
+    if addresses.hasnans:
+        return book.encode(domain_part(addresses))
+    encoded = pc.dictionary_encode(arrow_text(addresses))
+    # Distinct addresses come in order of first appearance, so new domains reach the book in
+    # the order the rows show them.
+    per_address = book.encode(domain_part(pd.Series(encoded.dictionary, dtype="str")))
+    return per_address[encoded.indices.to_numpy()]
 
 
 def _narrow(values: np.ndarray, name: str, books: dict[str, Codebook]) -> np.ndarray:

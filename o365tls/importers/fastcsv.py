@@ -188,9 +188,12 @@ def _impossible(key: str) -> str:
         if banned else "[^\\x00-\\x{10FFFF}]"
 
 
-def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | memoryview, bool]]:
+def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryview, bool]]:
     """The data after the header, as UTF-8 blocks that end at a record boundary, each with
-    whether it is all the data (the file was read in one block: then it is not copied)."""
+    whether it is all the data (the file was read in one block: then it is not copied).
+
+    Blocks are views into a buffer of their own, never reused: the parse threads that work
+    ahead hold them (pa.py_buffer takes a view without a copy) while the next one is read."""
     decoder = codecs.getincrementaldecoder(sample.encoding)(errors="strict")
     codec = sample.encoding.replace("_", "-").lower()
     utf8 = codec in ("utf-8", "utf8", "utf-8-sig")  # passed through as bytes
@@ -200,19 +203,25 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | memoryview, bool]]:
     whole = True
     with sample.source.open() as fh:
         while True:
-            raw = fh.read(BLOCK_BYTES)
-            final = not raw
-            if raw and len(raw) < BLOCK_BYTES:
-                # A short read is usually the end: then the block needs no cut (counting its
-                # quotes and copying it cost ~2 ms per hourly log). An archive member may read
-                # short before its end: the next read joins this one.
-                more = fh.read(BLOCK_BYTES)
-                final = not more
-                raw += more
-            # UTF-8 is passed through (pyarrow validates it); anything else is transcoded.
-            if bom and raw.startswith(codecs.BOM_UTF8):
-                raw, bom = raw[len(codecs.BOM_UTF8):], False
-            data = carry + (raw if utf8 else decoder.decode(raw, final=final).encode("utf-8"))
+            if utf8 and not whole:
+                # The carry (a partial record) placed first and the file read in after it:
+                # joining them and cutting the block out again cost two 16 MB copies a block.
+                data, final = _read_after(fh, carry)
+            else:
+                raw = fh.read(BLOCK_BYTES)
+                final = not raw
+                if raw and len(raw) < BLOCK_BYTES:
+                    # A short read is usually the end: then the block needs no cut (counting
+                    # its quotes and copying it cost ~2 ms per hourly log). An archive member
+                    # may read short before its end: the next read joins this one.
+                    more = fh.read(BLOCK_BYTES)
+                    final = not more
+                    raw += more
+                # UTF-8 is passed through (pyarrow validates it); anything else is transcoded.
+                if bom and raw.startswith(codecs.BOM_UTF8):
+                    raw, bom = raw[len(codecs.BOM_UTF8):], False
+                data = carry + (raw if utf8 else
+                                decoder.decode(raw, final=final).encode("utf-8"))
             # Where the data starts in this block: after the lines skipped (no copy made).
             start = 0
             if not skipped:
@@ -229,11 +238,32 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | memoryview, bool]]:
                 return
             cut = _record_boundary(data, start)
             if cut < 0:
-                carry = data[start:]
+                carry = bytes(data[start:])
                 continue
-            yield data[start:cut], False
+            yield (memoryview(data)[start:cut] if utf8 else data[start:cut]), False
             whole = False
-            carry = data[cut:]
+            carry = bytes(data[cut:])
+
+
+def _read_after(fh, carry: bytes) -> tuple[bytes | bytearray, bool]:
+    """``carry`` followed by the next BLOCK_BYTES of ``fh`` (and, after a short read, by the
+    next read too, as a plain read would have joined them), in a new buffer; with whether the
+    file ended."""
+    size = len(carry)
+    data = bytearray(size + BLOCK_BYTES)
+    data[:size] = carry
+    with memoryview(data) as view, view[size:] as into:
+        got = fh.readinto(into) or 0
+    if got == BLOCK_BYTES:
+        return data, False
+    del data[size + got:]  # no view of it is left: shrinking is allowed
+    if not got:
+        return data, True
+    more = fh.read(BLOCK_BYTES)
+    if not more:
+        return data, True
+    data += more
+    return data, False
 
 
 _NOT_SPACE = re.compile(rb"\S")  # what bytes.strip() leaves
@@ -263,15 +293,28 @@ def _next_newline(data: bytes, pos: int) -> int:
     return n + 1
 
 
-def _record_boundary(data: bytes, start: int = 0) -> int:
+def _record_boundary(data: bytes | bytearray, start: int = 0) -> int:
     """Position just after the last newline outside quotes (quote count from ``start`` even
     before it), or -1."""
-    end = len(data)
+    nl = data.rfind(b"\n", start)
+    if nl < 0:
+        return -1
+    # Quotes counted once over the block (numpy's SIMD compare, 3x bytes.count); each step
+    # back to an earlier newline only takes off the quotes it passes.
+    quotes = _quotes(data, start, nl)
     for _ in range(256):
+        if quotes % 2 == 0:
+            return nl + 1
+        end = nl
         nl = data.rfind(b"\n", start, end)
         if nl < 0:
             return -1
-        if data.count(b'"', start, nl) % 2 == 0:
-            return nl + 1
-        end = nl
+        quotes -= data.count(b'"', nl, end)
     return -1
+
+
+def _quotes(data: bytes | bytearray, start: int, end: int) -> int:
+    """The number of ``"`` in ``data[start:end]``."""
+    if end - start < 65536:
+        return data.count(b'"', start, end)
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8, end - start, start) == 34))
