@@ -160,7 +160,7 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
                   context: LoadContext) -> Iterator[Batch]:
     """The sessions' part, in file order: the prepared lines advance the open sessions (carried
     in the load context from file to file) into records. It writes nothing to the report."""
-    state = context.state.setdefault(STATE_KEY, _State())
+    state = context.state.get(STATE_KEY) or context.state.setdefault(STATE_KEY, _State())
     direction = _file_direction(sample)
     pending: list[Columns] = []
     count = 0
@@ -250,12 +250,9 @@ def _classify(raw: pa.Table, report: FileReport, direction: str) -> Columns | No
 def _advance(chunk: Segmented, path: str, state: _State, direction: str) -> Columns:
     """The records of this file that the chunk's lines complete; those of sessions begun in
     an earlier file are held for that file."""
-    records, state.open = advance(chunk, state.open, path, direction)
-    sources = pc.dictionary_encode(records["source"])
-    own = is_value(sources.dictionary, path)[sources.indices.to_numpy(zero_copy_only=False)]
-    if not own.all():
-        state.held.append({k: subset(v, ~own) for k, v in records.items()})
-        records = {k: subset(v, own) for k, v in records.items()}
+    records, held, state.open = advance(chunk, state.open, path, direction)
+    if held is not None:
+        state.held.append(held)
     return records
 
 

@@ -44,6 +44,11 @@ _FILLED = (("hostname", "host", "helo"), ("tls", "tls", "is_tls"), ("cipher", "c
 LINE_TEXT = ("lip", "rip", "host", "address", "mechanism", "tls", "cipher", "user")
 #: Line columns the same along a segment (one session): kept once per segment, not per line.
 _PER_SESSION = ("key", "session_id", "connector")
+#: What the carry holds per open session: its key and its state.
+_CARRIED = ("key", *DEFAULTS)
+_CARRIED_TEXT = tuple(n for n in _CARRIED if n not in _INTS)
+# Where advance() puts "", INBOUND and OUTBOUND in a chunk's words (after path, direction).
+_EMPTY_AT, _INBOUND_AT, _OUTBOUND_AT = 2, 4, 5
 TEXT = pa.large_string()  # what pandas' "str" columns hold: no conversion at the frame
 
 Columns = dict[str, "np.ndarray | pa.Array | Coded"]
@@ -187,9 +192,10 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
 
 
 def advance(chunk: Segmented, carry: Columns, path: str,
-            direction: str) -> tuple[Columns, Columns]:
-    """Records of the lines of one chunk (in log order; ``source`` says which file each
-    belongs to) and the sessions open after it. The chunk's arrays are used up."""
+            direction: str) -> tuple[Columns, Columns | None, Columns]:
+    """Records of the lines of one chunk (in log order): those of ``path``, those of sessions
+    begun in an earlier file (None when there are none), and the sessions open after it. The
+    chunk's arrays are used up."""
     line, sg, heads, words = chunk.line, chunk.sg, chunk.heads, chunk.words
     segments, carried_count = len(sg.starts), len(carry["key"])
 
@@ -201,83 +207,108 @@ def advance(chunk: Segmented, carry: Columns, path: str,
     init.update(first_row=line["row"][sg.starts], start=line["when"][sg.starts])
     for name in _INTS:
         init[name][carried] = carry[name][found[carried]]
-    # Text: codes into [the chunk's own values, the carried sessions' values, the default].
-    dicts: dict[str, pa.Array] = {}
-    offset: dict[str, int] = {}  # where the carried sessions' values start
+    # Text: codes into one array of all the words the chunk's sessions can hold (the defaults,
+    # then per state the chunk's own values and the carried sessions' values), so that
+    # records and carried sessions take their text out of it in one call.
+    fixed = [path, direction, "", NONE, INBOUND, OUTBOUND]
+    parts = [pa.array(fixed, TEXT)]
+    size = len(fixed)
+    own_at: dict[str, int] = {}  # where a line column's codes start
+    carried_at: dict[str, int] = {}  # where the carried sessions' values start
     per_segment = np.arange(segments)
-    for name, own, own_init, default in (
-            ("source", None, None, path), ("direction", None, None, direction),
-            ("connector", heads["connector"], per_segment, ""),
-            ("session_id", heads["session_id"], per_segment, ""),
-            ("lip", words["lip"], None, ""), ("rip", words["rip"], None, ""),
-            ("hostname", words["host"], None, ""), ("tls", words["tls"], None, NONE),
-            ("cipher", words["cipher"], None, ""), ("auth_user", words["user"], None, ""),
-            ("pending", words["mechanism"], None, ""),
+    for name, own, default in (
+            ("key", heads["key"], ""), ("source", None, path),
+            ("direction", None, direction), ("connector", heads["connector"], ""),
+            ("session_id", heads["session_id"], ""), ("lip", words["lip"], ""),
+            ("rip", words["rip"], ""), ("hostname", words["host"], ""),
+            ("tls", words["tls"], NONE), ("cipher", words["cipher"], ""),
+            ("auth_user", words["user"], ""), ("pending", words["mechanism"], ""),
             # A login's protocol is a pending mechanism: its codes are into "pending".
-            ("auth_protocol", "pending", None, "")):
-        own = pa.array([], TEXT) if own is None else dicts[own] if isinstance(own, str) else own
-        offset[name] = len(own)
-        dicts[name] = pa.concat_arrays([own, carry[name], pa.array([default], TEXT)])
-        init[name] = own_init.copy() if own_init is not None \
-            else np.full(segments, len(own) + carried_count, np.int64)
-        init[name][carried] = len(own) + found[carried]
+            ("auth_protocol", None, "")):
+        if own is not None:
+            own_at[name] = size
+            parts.append(own)
+            size += len(own)
+        carried_at[name] = size
+        parts.append(carry[name])
+        size += carried_count
+        init[name] = per_segment + own_at[name] if name in _PER_SESSION \
+            else np.full(segments, fixed.index(default), np.int64)
+        init[name][carried] = size - carried_count + found[carried]
+    own_at["address"] = size
+    parts.append(words["address"])
+    every = pa.concat_arrays(parts)
+    empty = is_value(every, "")
 
     # Direction: the log's, else the session's so far, else who sent the first command.
-    unknown = is_value(dicts["direction"], "")[init["direction"]]
+    unknown = empty[init["direction"]]
     if unknown.any():
-        told_at = len(dicts["direction"])
-        dicts["direction"] = pa.concat_arrays([dicts["direction"],
-                                               pa.array([INBOUND, OUTBOUND], TEXT)])
         first_cmd = sg.first(line["cmd"])
         told = unknown & (first_cmd >= 0)
-        init["direction"][told] = np.where(line["ev"][first_cmd[told]] == RECEIVED, told_at,
-                                           told_at + 1)
-    inbound = is_value(dicts["direction"], INBOUND)[init["direction"]]
+        init["direction"][told] = np.where(line["ev"][first_cmd[told]] == RECEIVED,
+                                           _INBOUND_AT, _OUTBOUND_AT)
+    inbound = is_value(every, INBOUND)[init["direction"]]
     client = line["cmd"] & (line["ev"] == np.where(inbound, RECEIVED, SENT)[sg.seg])
     line["helo"] &= client
     line["auth"] &= client
     mail = client & line["mail"]
 
     state = {"direction": init["direction"][sg.seg]}
-    state["pending"] = line["user_protocol"] = sg.filled(line["mechanism"], line["auth"],
-                                                         init["pending"])
+    state["pending"] = line["user_protocol"] = sg.filled(
+        line["mechanism"] + own_at["pending"], line["auth"], init["pending"])
     for name, column, mask in _FILLED:
-        state[name] = sg.filled(line[column], line[mask], init[name])
+        values = line[column] if column == "user_protocol" else line[column] + own_at[name]
+        state[name] = sg.filled(values, line[mask], init[name])
     # Endpoints: the first valid one a session shows stays.
     for ip, port in (("lip", "lport"), ("rip", "rport")):
         before = init[ip][sg.seg]
-        given = ~is_value(dicts[ip], "")[before]
+        given = ~empty[before]
         first_valid = chunk.first_valid[ip]
         seen = ~given & (first_valid >= 0) & (first_valid <= sg.at)
         pick = np.where(seen, first_valid, sg.at)
-        state[ip] = np.where(given, before, np.where(seen, line[ip][pick], len(dicts[ip]) - 1))
+        state[ip] = np.where(given, before, np.where(seen, line[ip][pick] + own_at[ip],
+                                                     _EMPTY_AT))
         state[port] = np.where(given, init[port][sg.seg], np.where(seen, line[port][pick], 0))
     state["messages"] = init["messages"][sg.seg] + sg.cumsum(mail.astype(np.int64))
-    for name in ("source", "first_row", "start", "connector", "session_id"):
+    for name in ("key", "source", "first_row", "start", "connector", "session_id"):
         state[name] = init[name][sg.seg]
-    records = _records(line, state, mail, path, dicts, words["address"])
-    return records, _carry_after(carry, sg, line, state, carried, found, heads["key"], dicts,
-                                 offset)
+    line["address"] += own_at["address"]
+    own, held = _records(line, state, mail, every, is_value(every, path))
+    return own, held, _carry_after(carry, sg, line, state, carried, found, every, carried_at)
 
 
-def _records(line: Columns, state: Columns, mail: np.ndarray, path: str,
-             dicts: dict[str, pa.Array], addresses: pa.Array) -> Columns:
-    """One record per MAIL FROM, and one per session that ends without one."""
+# Text columns of a record, in the order of DEFAULTS, and its sender.
+_RECORD_TEXT = tuple(n for n in DEFAULTS if n not in _INTS and n != "pending")
+
+
+def _records(line: Columns, state: Columns, mail: np.ndarray, every: pa.Array,
+             is_path: np.ndarray) -> tuple[Columns, Columns | None]:
+    """One record per MAIL FROM, and one per session that ends without one: (those of
+    sessions begun in this file, those of sessions begun in an earlier one or None)."""
     ended = (line["ev"] == DISCONNECT) & (state["messages"] == 0)
     take = np.flatnonzero(mail | ended)
     take = take[np.argsort(line["pos"][take], kind="stable")]
+    own = is_path[state["source"][take]]
+    held = None if own.all() else _record_columns(line, state, mail, every, take[~own], False)
+    return _record_columns(line, state, mail, every, take[own], True), held
+
+
+def _record_columns(line: Columns, state: Columns, mail: np.ndarray, every: pa.Array,
+                    take: np.ndarray, own: bool) -> Columns:
     is_mail = mail[take]
+    # The sender of a session without MAIL FROM is "" (the key of a line without one).
+    sender = np.where(is_mail, line["address"][take], _EMPTY_AT)
+    texts = _take_words(every, (*_RECORD_TEXT, "sender"),
+                        [state[name][take] for name in _RECORD_TEXT] + [sender])
     out = {}
     for name in DEFAULTS:
         if name not in ("pending", "messages"):
-            codes = state[name][take]
-            out[name] = dicts[name].take(codes) if name in dicts else codes
+            out[name] = texts[name] if name in texts else state[name][take]
     # A message of a session begun in an earlier file keeps the session's first row.
-    own = is_value(dicts["source"], path)[state["source"][take]]
-    out["row"] = np.where(is_mail & own, line["row"][take], out["first_row"])
+    out["row"] = np.where(is_mail, line["row"][take], out["first_row"]) if own \
+        else out["first_row"]
     out["when"] = np.where(is_mail, line["when"][take], out["start"])
-    out["sender"] = pa.concat_arrays([addresses, pa.array([""], TEXT)]).take(
-        np.where(is_mail, line["address"][take], len(addresses)))
+    out["sender"] = texts["sender"]
     out["messages"] = is_mail.astype(np.int64)
     return out
 
@@ -291,9 +322,16 @@ def session_records(sessions: Columns) -> Columns:
     return out
 
 
+def _take_words(every: pa.Array, names: tuple[str, ...], codes: list[np.ndarray]) -> Columns:
+    """The text of several columns of codes into ``every``, in one take."""
+    length = len(codes[0])
+    taken = every.take(np.concatenate(codes))
+    return {name: taken.slice(i * length, length) for i, name in enumerate(names)}
+
+
 def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
-                 carried: np.ndarray, found: np.ndarray, keys: pa.Array,
-                 dicts: dict[str, pa.Array], offset: dict[str, int]) -> Columns:
+                 carried: np.ndarray, found: np.ndarray, every: pa.Array,
+                 carried_at: dict[str, int]) -> Columns:
     """Open sessions after the chunk: the carried ones in their order (with their new state;
     those that ended dropped), then the new ones in the order they opened."""
     still = line["ev"][sg.ends] != DISCONNECT
@@ -305,10 +343,14 @@ def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
     keep[where] = still[carried]
     fresh = np.flatnonzero(still & ~carried)
     fresh = fresh[np.argsort(line["pos"][sg.starts[fresh]], kind="stable")]
-    out = {"key": pa.concat_arrays([carry["key"].filter(keep), keys.take(fresh)])}
-    for name in DEFAULTS:
-        codes = carry[name].copy() if name in _INTS else np.arange(count) + offset[name]
+    out, texts = {}, []
+    for name in _CARRIED:
+        codes = carry[name].copy() if name in _INTS else np.arange(count) + carried_at[name]
         codes[where] = state[name][ends[carried]]
         codes = np.concatenate([codes[keep], state[name][ends[fresh]]])
-        out[name] = codes.astype(np.int64) if name in _INTS else dicts[name].take(codes)
-    return out
+        if name in _INTS:
+            out[name] = codes.astype(np.int64)
+        else:
+            texts.append(codes)
+    out |= _take_words(every, _CARRIED_TEXT, texts)
+    return {name: out[name] for name in _CARRIED}
