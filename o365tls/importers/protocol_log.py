@@ -101,6 +101,7 @@ _PROTOCOL_BITS = ((0x3000, TLS13), (0x0C00, TLS12), (0x0300, TLS11), (0x00C0, TL
 _TEXT = pa.large_string()
 _STR = pandas_dtype("str")
 # Text columns of the session records (protocol_log_sessions).
+_OBSERVATION_NAMES = pd.Index([column.name for column in COLUMNS[OBSERVATIONS]])
 _TEXT_RECORDS = frozenset({"source", "direction", "connector", "session_id", "lip", "rip",
                            "hostname", "tls", "cipher", "auth_user", "auth_protocol", "sender"})
 
@@ -410,7 +411,11 @@ def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
             out[column.name] = value
         else:  # forced_tls: not in the logs
             out[column.name] = np.full(length, None, dtype=object)
-    return pd.DataFrame(out, index=pd.RangeIndex(length))
+    # The columns are already what the frame's blocks hold (int64 and object ndarrays,
+    # ArrowStringArray, DatetimeArray) and fresh (no copy needed): the checked constructor,
+    # pd.DataFrame(dict), costs four times as much, ~0.3 ms a frame.
+    return pd.DataFrame._from_arrays(list(out.values()), _OBSERVATION_NAMES,
+                                     pd.RangeIndex(length), verify_integrity=False)
 
 
 def finish(context: LoadContext) -> Iterator[Batch]:
