@@ -143,9 +143,8 @@ class _Segments:
         before = total[self.starts] - values[self.starts]
         return total - before[self.seg]
 
-    def filled(self, values: np.ndarray, mask: np.ndarray, init: np.ndarray) -> np.ndarray:
-        """The value of the last line where ``mask`` holds, else the segment's ``init``."""
-        last = self.last(mask)
+    def filled(self, values: np.ndarray, last: np.ndarray, init: np.ndarray) -> np.ndarray:
+        """The value of the ``last`` line (of a mask), else the segment's ``init``."""
         return np.where(last >= 0, values[np.maximum(last, 0)], init[self.seg])
 
 
@@ -255,10 +254,11 @@ def advance(chunk: Segmented, carry: Columns, path: str,
 
     state = {"direction": init["direction"][sg.seg]}
     state["pending"] = line["user_protocol"] = sg.filled(
-        line["mechanism"] + own_at["pending"], line["auth"], init["pending"])
+        line["mechanism"] + own_at["pending"], sg.last(line["auth"]), init["pending"])
+    last = {mask: sg.last(line[mask]) for mask in {mask for _, _, mask in _FILLED}}
     for name, column, mask in _FILLED:
         values = line[column] if column == "user_protocol" else line[column] + own_at[name]
-        state[name] = sg.filled(values, line[mask], init[name])
+        state[name] = sg.filled(values, last[mask], init[name])
     # Endpoints: the first valid one a session shows stays.
     for ip, port in (("lip", "lport"), ("rip", "rport")):
         before = init[ip][sg.seg]
