@@ -495,3 +495,21 @@ def test_padded_session_ids_are_the_trimmed_ones(tmp_path):
     for record in expected:
         record["source"] = "RECV2024031512-1.LOG"
     assert records(data.observations) == expected
+
+
+def test_padded_events_are_the_trimmed_ones_and_a_bad_one_is_shown_trimmed(tmp_path):
+    """Events are matched as written first; padding is trimmed only when some do not match,
+    and the bad-event rejection shows the trimmed text."""
+    plain = load_one(write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED))[0]
+    padded = [(sec, sid, remote, f" {event}\t" if sec % 3 == 0 else event, *rest)
+              for sec, sid, remote, event, *rest in INTERLEAVED]
+    padded.insert(5, (4, S1, "192.0.2.1:40001", " ?? ", "", ""))  # row 6
+    data, report = load_one(write_log(tmp_path / "RECV2024031512-1.LOG", padded))
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (18, 17, 1)
+    assert [(i.row, i.code, i.column, i.value) for i in report.issues] == \
+        [(6, "bad-event", "event", "??")]
+    want = records(plain.observations)
+    for record in want:
+        record["source"] = "RECV2024031512-1.LOG"
+        record["row"] += record["row"] >= 6  # the inserted line comes before them
+    assert records(data.observations) == want
