@@ -185,12 +185,12 @@ def _classify(raw: pa.Table, report: FileReport, direction: str,
     """Account for the lines of a chunk; those that change a session, classified (None when
     no line is usable). ``names``: the chunk's column of each of FIELDS."""
     rows = raw.column(ROW_COLUMN).to_numpy()
-    when_text = _text(raw, names["date-time"])
+    when_text = _column(raw, names["date-time"])
     # Exchange always writes ISO 8601 UTC here; anything else is a damaged line, and so is a
     # year outside pandas' nanosecond range ("0001" parses, then breaks the timestamp column).
     stamps = lines.parse_stamps(when_text)
     sid, sids = _trimmed_codes(_text(raw, names["session-id"]))
-    events = _text(raw, names["event"])
+    events = _column(raw, names["event"])
 
     bad_date = stamps == lines.NAT
     no_session = ~bad_date & _is(sids, "")[sid]
@@ -226,8 +226,8 @@ def _classify(raw: pa.Table, report: FileReport, direction: str,
     first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
     said = ok & ((kind == 2) | (kind == 3))
     noted = ok & (kind == 4)
-    data = _text(raw, names["data"])
-    context = _text(raw, names["context"])
+    data = _column(raw, names["data"])
+    context = _column(raw, names["context"])
     command = np.zeros(raw.num_rows, dtype=bool)
     said &= lines.may_be_command(data)  # most are replies: no regex for them
     command[said] = lines.matches(_take(data, said), lines.RE2_COMMAND, lines.COMMAND,
@@ -247,7 +247,7 @@ def _classify(raw: pa.Table, report: FileReport, direction: str,
     line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
             "session_id": session_ids, "connector": conns, "cmd": command[picked]}
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
-        codes, ips, line[prefix + "port"] = lines.endpoints(_text(raw, names[name]).take(at))
+        codes, ips, line[prefix + "port"] = lines.endpoints(_at(_column(raw, names[name]), at))
         line[prefix + "ip"] = Coded(codes, ips)
     line.update(_commands(data, picked, line["cmd"]))
     line.update(_information(notes, picked, ev == INFORMATION))
@@ -265,10 +265,23 @@ def _advance(chunk: Segmented, path: str, state: _State, direction: str) -> Colu
 
 def _text(raw: pa.Table, name: str | None) -> pa.Array:
     """A text column as one array; empty strings when the log has no such field (None)."""
+    column = _column(raw, name)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _column(raw: pa.Table, name: str | None) -> pa.Array | pa.ChunkedArray:
+    """A text column as it is (the parser may cut a file in two chunks): for the kernels that
+    take chunks, and :func:`_at`, which joins only the lines taken."""
     if name is None:
         return pa.repeat(pa.scalar("", pa.string()), raw.num_rows)
     column = raw.column(name)
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column.chunk(0) if column.num_chunks == 1 else column
+
+
+def _at(values: pa.Array | pa.ChunkedArray, at) -> pa.Array:
+    """``values.take(at)`` as one array."""
+    taken = values.take(at)
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
 
 
 def _is(values: pa.Array, text: str) -> np.ndarray:
@@ -292,7 +305,7 @@ def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> Columns:
     n = len(picked)
     where = np.flatnonzero(cmd)
     # Once per distinct command text: sessions repeat the same EHLO, AUTH and STARTTLS.
-    texts = pc.dictionary_encode(data.take(pa.array(picked[where])))
+    texts = pc.dictionary_encode(_at(data, pa.array(picked[where])))
     parsed = lines.commands(texts.dictionary)
     mechanism = parsed["mechanism"]
     for sasl, protocol in _AUTH_PROTOCOLS.items():
@@ -323,7 +336,7 @@ def _notes(data: pa.Array, context: pa.Array, noted: np.ndarray) -> tuple[np.nda
     pair = np.full(len(noted), -1, dtype=np.int64)
     where = np.flatnonzero(noted)
     at = pa.array(where)
-    texts, contexts = pc.dictionary_encode(data.take(at)), pc.dictionary_encode(context.take(at))
+    texts, contexts = pc.dictionary_encode(_at(data, at)), pc.dictionary_encode(_at(context, at))
     pairs = (contexts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
              * len(texts.dictionary) + texts.indices.to_numpy(zero_copy_only=False))
     _, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
