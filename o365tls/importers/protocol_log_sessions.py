@@ -252,58 +252,69 @@ def advance(chunk: Segmented, carry: Columns, path: str,
     line["auth"] &= client
     mail = client & line["mail"]
 
-    state = {"direction": init["direction"][sg.seg]}
-    state["pending"] = line["user_protocol"] = sg.filled(
-        line["mechanism"] + own_at["pending"], sg.last(line["auth"]), init["pending"])
-    last = {mask: sg.last(line[mask]) for mask in {mask for _, _, mask in _FILLED}}
+    # The state is read where a record is made (a MAIL FROM, or the disconnect of a session
+    # without one) and at each segment's last line (what is carried): computed there only.
+    messages = init["messages"][sg.seg] + sg.cumsum(mail.astype(np.int64))
+    take = np.flatnonzero(mail | ((line["ev"] == DISCONNECT) & (messages == 0)))
+    take = take[np.argsort(line["pos"][take], kind="stable")]
+    at = np.concatenate([take, sg.ends])
+    seg = sg.seg[at]
+    state = {"messages": messages[at]}
+    for name in ("key", "source", "first_row", "start", "connector", "session_id",
+                 "direction"):
+        state[name] = init[name][seg]
+    # A login's protocol is the mechanism pending at its line: that is wanted at every line.
+    line["user_protocol"] = sg.filled(line["mechanism"] + own_at["pending"],
+                                      sg.last(line["auth"]), init["pending"])
+    state["pending"] = line["user_protocol"][at]
+    last = {mask: sg.last(line[mask])[at] for mask in {mask for _, _, mask in _FILLED}}
     for name, column, mask in _FILLED:
         values = line[column] if column == "user_protocol" else line[column] + own_at[name]
-        state[name] = sg.filled(values, last[mask], init[name])
+        state[name] = np.where(last[mask] >= 0, values[np.maximum(last[mask], 0)],
+                               init[name][seg])
     # Endpoints: the first valid one a session shows stays.
     for ip, port in (("lip", "lport"), ("rip", "rport")):
-        before = init[ip][sg.seg]
+        before = init[ip][seg]
         given = ~empty[before]
-        first_valid = chunk.first_valid[ip]
-        seen = ~given & (first_valid >= 0) & (first_valid <= sg.at)
-        pick = np.where(seen, first_valid, sg.at)
+        first_valid = chunk.first_valid[ip][at]
+        seen = ~given & (first_valid >= 0) & (first_valid <= at)
+        pick = np.where(seen, first_valid, at)
         state[ip] = np.where(given, before, np.where(seen, line[ip][pick] + own_at[ip],
                                                      _EMPTY_AT))
-        state[port] = np.where(given, init[port][sg.seg], np.where(seen, line[port][pick], 0))
-    state["messages"] = init["messages"][sg.seg] + sg.cumsum(mail.astype(np.int64))
-    for name in ("key", "source", "first_row", "start", "connector", "session_id"):
-        state[name] = init[name][sg.seg]
+        state[port] = np.where(given, init[port][seg], np.where(seen, line[port][pick], 0))
     line["address"] += own_at["address"]
-    own, held = _records(line, state, mail, every, is_value(every, path))
-    return own, held, _carry_after(carry, sg, line, state, carried, found, every, carried_at)
+    records = {name: values[:len(take)] for name, values in state.items()}
+    own, held = _records(line, records, take, mail, every, is_value(every, path))
+    at_end = {name: values[len(take):] for name, values in state.items()}
+    return own, held, _carry_after(carry, sg, line, at_end, carried, found, every, carried_at)
 
 
 # Text columns of a record, in the order of DEFAULTS, and its sender.
 _RECORD_TEXT = tuple(n for n in DEFAULTS if n not in _INTS and n != "pending")
 
 
-def _records(line: Columns, state: Columns, mail: np.ndarray, every: pa.Array,
-             is_path: np.ndarray) -> tuple[Columns, Columns | None]:
-    """One record per MAIL FROM, and one per session that ends without one: (those of
-    sessions begun in this file, those of sessions begun in an earlier one or None)."""
-    ended = (line["ev"] == DISCONNECT) & (state["messages"] == 0)
-    take = np.flatnonzero(mail | ended)
-    take = take[np.argsort(line["pos"][take], kind="stable")]
-    own = is_path[state["source"][take]]
-    held = None if own.all() else _record_columns(line, state, mail, every, take[~own], False)
-    return _record_columns(line, state, mail, every, take[own], True), held
+def _records(line: Columns, state: Columns, take: np.ndarray, mail: np.ndarray,
+             every: pa.Array, is_path: np.ndarray) -> tuple[Columns, Columns | None]:
+    """One record per MAIL FROM, and one per session that ends without one (``take``: their
+    lines, in log order; ``state``: the sessions' state there): (those of sessions begun in
+    this file, those of sessions begun in an earlier one or None)."""
+    own = is_path[state["source"]]
+    held = None if own.all() else _record_columns(line, state, take, mail, every, ~own, False)
+    return _record_columns(line, state, take, mail, every, own, True), held
 
 
-def _record_columns(line: Columns, state: Columns, mail: np.ndarray, every: pa.Array,
-                    take: np.ndarray, own: bool) -> Columns:
+def _record_columns(line: Columns, state: Columns, take: np.ndarray, mail: np.ndarray,
+                    every: pa.Array, pick: np.ndarray, own: bool) -> Columns:
+    take = take[pick]
     is_mail = mail[take]
     # The sender of a session without MAIL FROM is "" (the key of a line without one).
     sender = np.where(is_mail, line["address"][take], _EMPTY_AT)
     texts = _take_words(every, (*_RECORD_TEXT, "sender"),
-                        [state[name][take] for name in _RECORD_TEXT] + [sender])
+                        [state[name][pick] for name in _RECORD_TEXT] + [sender])
     out = {}
     for name in DEFAULTS:
         if name not in ("pending", "messages"):
-            out[name] = texts[name] if name in texts else state[name][take]
+            out[name] = texts[name] if name in texts else state[name][pick]
     # A message of a session begun in an earlier file keeps the session's first row.
     out["row"] = np.where(is_mail, line["row"][take], out["first_row"]) if own \
         else out["first_row"]
@@ -333,9 +344,9 @@ def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
                  carried: np.ndarray, found: np.ndarray, every: pa.Array,
                  carried_at: dict[str, int]) -> Columns:
     """Open sessions after the chunk: the carried ones in their order (with their new state;
-    those that ended dropped), then the new ones in the order they opened."""
+    those that ended dropped), then the new ones in the order they opened. ``state``: each
+    segment's at its last line."""
     still = line["ev"][sg.ends] != DISCONNECT
-    ends = sg.ends
     # Carried sessions seen here: updated in place, or dropped when they ended.
     count = len(carry["key"])
     keep = np.ones(count, dtype=bool)
@@ -346,8 +357,8 @@ def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
     out, texts = {}, []
     for name in _CARRIED:
         codes = carry[name].copy() if name in _INTS else np.arange(count) + carried_at[name]
-        codes[where] = state[name][ends[carried]]
-        codes = np.concatenate([codes[keep], state[name][ends[fresh]]])
+        codes[where] = state[name][carried]
+        codes = np.concatenate([codes[keep], state[name][fresh]])
         if name in _INTS:
             out[name] = codes.astype(np.int64)
         else:
