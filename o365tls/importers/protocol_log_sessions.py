@@ -111,31 +111,31 @@ def _encode(values) -> tuple[np.ndarray, pa.Array]:
 
 
 class _Segments:
-    """Lines sorted by session, cut at each session's first line and after disconnects."""
+    """Lines sorted by session, cut at each session's first line and after disconnects.
+    Positions per line are int32: they travel from the worker that prepares the chunk."""
 
     def __init__(self, key_codes: np.ndarray, close: np.ndarray):
-        n = len(key_codes)
-        self.order = np.argsort(key_codes, kind="stable")
+        self.n = n = len(key_codes)
+        self.order = np.argsort(key_codes, kind="stable").astype(np.int32)
         k, c = key_codes[self.order], close[self.order]
         new_key = np.r_[True, k[1:] != k[:-1]]
         is_start = new_key | np.r_[True, c[:-1]]
         self.starts = np.flatnonzero(is_start)
         self.ends = np.r_[self.starts[1:] - 1, n - 1]
-        self.seg = np.cumsum(is_start) - 1
+        self.seg = (np.cumsum(is_start) - 1).astype(np.int32)
         self.key_first = new_key[self.starts]  # the segment may continue a carried session
-        self.start_of_line = self.starts[self.seg]
-        self.at = np.arange(n)
+        self.start_of_line = self.starts.astype(np.int32)[self.seg]
 
     def last(self, mask: np.ndarray) -> np.ndarray:
         """Per line, the last line at or before it in its segment where ``mask`` holds; -1."""
-        idx = np.maximum.accumulate(np.where(mask, self.at, -1))
+        idx = np.maximum.accumulate(np.where(mask, np.arange(self.n, dtype=np.int32), -1))
         return np.where(idx >= self.start_of_line, idx, -1)
 
     def first(self, mask: np.ndarray) -> np.ndarray:
         """Per segment, its first line where ``mask`` holds; -1."""
-        big = len(self.at)
-        found = np.minimum.reduceat(np.where(mask, self.at, big), self.starts)
-        return np.where(found < big, found, -1)
+        found = np.minimum.reduceat(np.where(mask, np.arange(self.n, dtype=np.int32), self.n),
+                                    self.starts)
+        return np.where(found < self.n, found, -1)
 
     def cumsum(self, values: np.ndarray) -> np.ndarray:
         """Running total within each segment."""
@@ -156,7 +156,7 @@ class Segmented:
 
     line: Columns  # text columns (LINE_TEXT) as codes into ``words``
     sg: _Segments
-    first_valid: dict[str, np.ndarray]  # per line, its segment's first line with that endpoint
+    first_valid: dict[str, np.ndarray]  # per segment, its first line with that endpoint
     heads: dict[str, pa.Array]  # per segment: what is the same on all its lines
     words: dict[str, pa.Array]  # the dictionary of each coded line column
 
@@ -184,9 +184,10 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
         elif name in LINE_TEXT:
             values, words[name] = _encode(values)
         line[name] = values[sg.order]
+        if name in LINE_TEXT:  # codes: int32 halves them on their way from the worker
+            line[name] = line[name].astype(np.int32)
     line["pos"] = sg.order
-    first_valid = {ip: sg.first(~is_value(words[ip], "")[line[ip]])[sg.seg]
-                   for ip in ("lip", "rip")}
+    first_valid = {ip: sg.first(~is_value(words[ip], "")[line[ip]]) for ip in ("lip", "rip")}
     return Segmented(line, sg, first_valid, heads, words)
 
 
@@ -276,7 +277,7 @@ def advance(chunk: Segmented, carry: Columns, path: str,
     for ip, port in (("lip", "lport"), ("rip", "rport")):
         before = init[ip][seg]
         given = ~empty[before]
-        first_valid = chunk.first_valid[ip][at]
+        first_valid = chunk.first_valid[ip][seg]
         seen = ~given & (first_valid >= 0) & (first_valid <= at)
         pick = np.where(seen, first_valid, at)
         state[ip] = np.where(given, before, np.where(seen, line[ip][pick] + own_at[ip],
