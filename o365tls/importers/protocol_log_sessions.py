@@ -44,6 +44,11 @@ _FILLED = (("hostname", "host", "helo"), ("tls", "tls", "is_tls"), ("cipher", "c
 LINE_TEXT = ("lip", "rip", "host", "address", "mechanism", "tls", "cipher", "user")
 #: Line columns the same along a segment (one session): kept once per segment, not per line.
 _PER_SESSION = ("key", "session_id", "connector")
+#: What the carry holds per open session: its key and its state.
+_CARRIED = ("key", *DEFAULTS)
+_CARRIED_TEXT = tuple(n for n in _CARRIED if n not in _INTS)
+# Where advance() puts "", INBOUND and OUTBOUND in a chunk's words (after path, direction).
+_EMPTY_AT, _INBOUND_AT, _OUTBOUND_AT = 2, 4, 5
 TEXT = pa.large_string()  # what pandas' "str" columns hold: no conversion at the frame
 
 Columns = dict[str, "np.ndarray | pa.Array | Coded"]
@@ -106,31 +111,31 @@ def _encode(values) -> tuple[np.ndarray, pa.Array]:
 
 
 class _Segments:
-    """Lines sorted by session, cut at each session's first line and after disconnects."""
+    """Lines sorted by session, cut at each session's first line and after disconnects.
+    Positions per line are int32: they travel from the worker that prepares the chunk."""
 
     def __init__(self, key_codes: np.ndarray, close: np.ndarray):
-        n = len(key_codes)
-        self.order = np.argsort(key_codes, kind="stable")
+        self.n = n = len(key_codes)
+        self.order = np.argsort(key_codes, kind="stable").astype(np.int32)
         k, c = key_codes[self.order], close[self.order]
         new_key = np.r_[True, k[1:] != k[:-1]]
         is_start = new_key | np.r_[True, c[:-1]]
         self.starts = np.flatnonzero(is_start)
         self.ends = np.r_[self.starts[1:] - 1, n - 1]
-        self.seg = np.cumsum(is_start) - 1
+        self.seg = (np.cumsum(is_start) - 1).astype(np.int32)
         self.key_first = new_key[self.starts]  # the segment may continue a carried session
-        self.start_of_line = self.starts[self.seg]
-        self.at = np.arange(n)
+        self.start_of_line = self.starts.astype(np.int32)[self.seg]
 
     def last(self, mask: np.ndarray) -> np.ndarray:
         """Per line, the last line at or before it in its segment where ``mask`` holds; -1."""
-        idx = np.maximum.accumulate(np.where(mask, self.at, -1))
+        idx = np.maximum.accumulate(np.where(mask, np.arange(self.n, dtype=np.int32), -1))
         return np.where(idx >= self.start_of_line, idx, -1)
 
     def first(self, mask: np.ndarray) -> np.ndarray:
         """Per segment, its first line where ``mask`` holds; -1."""
-        big = len(self.at)
-        found = np.minimum.reduceat(np.where(mask, self.at, big), self.starts)
-        return np.where(found < big, found, -1)
+        found = np.minimum.reduceat(np.where(mask, np.arange(self.n, dtype=np.int32), self.n),
+                                    self.starts)
+        return np.where(found < self.n, found, -1)
 
     def cumsum(self, values: np.ndarray) -> np.ndarray:
         """Running total within each segment."""
@@ -138,9 +143,8 @@ class _Segments:
         before = total[self.starts] - values[self.starts]
         return total - before[self.seg]
 
-    def filled(self, values: np.ndarray, mask: np.ndarray, init: np.ndarray) -> np.ndarray:
-        """The value of the last line where ``mask`` holds, else the segment's ``init``."""
-        last = self.last(mask)
+    def filled(self, values: np.ndarray, last: np.ndarray, init: np.ndarray) -> np.ndarray:
+        """The value of the ``last`` line (of a mask), else the segment's ``init``."""
         return np.where(last >= 0, values[np.maximum(last, 0)], init[self.seg])
 
 
@@ -152,7 +156,7 @@ class Segmented:
 
     line: Columns  # text columns (LINE_TEXT) as codes into ``words``
     sg: _Segments
-    first_valid: dict[str, np.ndarray]  # per line, its segment's first line with that endpoint
+    first_valid: dict[str, np.ndarray]  # per segment, its first line with that endpoint
     heads: dict[str, pa.Array]  # per segment: what is the same on all its lines
     words: dict[str, pa.Array]  # the dictionary of each coded line column
 
@@ -180,16 +184,18 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
         elif name in LINE_TEXT:
             values, words[name] = _encode(values)
         line[name] = values[sg.order]
+        if name in LINE_TEXT:  # codes: int32 halves them on their way from the worker
+            line[name] = line[name].astype(np.int32)
     line["pos"] = sg.order
-    first_valid = {ip: sg.first(~is_value(words[ip], "")[line[ip]])[sg.seg]
-                   for ip in ("lip", "rip")}
+    first_valid = {ip: sg.first(~is_value(words[ip], "")[line[ip]]) for ip in ("lip", "rip")}
     return Segmented(line, sg, first_valid, heads, words)
 
 
 def advance(chunk: Segmented, carry: Columns, path: str,
-            direction: str) -> tuple[Columns, Columns]:
-    """Records of the lines of one chunk (in log order; ``source`` says which file each
-    belongs to) and the sessions open after it. The chunk's arrays are used up."""
+            direction: str) -> tuple[Columns, Columns | None, Columns]:
+    """Records of the lines of one chunk (in log order): those of ``path``, those of sessions
+    begun in an earlier file (None when there are none), and the sessions open after it. The
+    chunk's arrays are used up."""
     line, sg, heads, words = chunk.line, chunk.sg, chunk.heads, chunk.words
     segments, carried_count = len(sg.starts), len(carry["key"])
 
@@ -201,83 +207,120 @@ def advance(chunk: Segmented, carry: Columns, path: str,
     init.update(first_row=line["row"][sg.starts], start=line["when"][sg.starts])
     for name in _INTS:
         init[name][carried] = carry[name][found[carried]]
-    # Text: codes into [the chunk's own values, the carried sessions' values, the default].
-    dicts: dict[str, pa.Array] = {}
-    offset: dict[str, int] = {}  # where the carried sessions' values start
+    # Text: codes into one array of all the words the chunk's sessions can hold (the defaults,
+    # then per state the chunk's own values and the carried sessions' values), so that
+    # records and carried sessions take their text out of it in one call.
+    fixed = [path, direction, "", NONE, INBOUND, OUTBOUND]
+    parts = [pa.array(fixed, TEXT)]
+    size = len(fixed)
+    own_at: dict[str, int] = {}  # where a line column's codes start
+    carried_at: dict[str, int] = {}  # where the carried sessions' values start
     per_segment = np.arange(segments)
-    for name, own, own_init, default in (
-            ("source", None, None, path), ("direction", None, None, direction),
-            ("connector", heads["connector"], per_segment, ""),
-            ("session_id", heads["session_id"], per_segment, ""),
-            ("lip", words["lip"], None, ""), ("rip", words["rip"], None, ""),
-            ("hostname", words["host"], None, ""), ("tls", words["tls"], None, NONE),
-            ("cipher", words["cipher"], None, ""), ("auth_user", words["user"], None, ""),
-            ("pending", words["mechanism"], None, ""),
+    for name, own, default in (
+            ("key", heads["key"], ""), ("source", None, path),
+            ("direction", None, direction), ("connector", heads["connector"], ""),
+            ("session_id", heads["session_id"], ""), ("lip", words["lip"], ""),
+            ("rip", words["rip"], ""), ("hostname", words["host"], ""),
+            ("tls", words["tls"], NONE), ("cipher", words["cipher"], ""),
+            ("auth_user", words["user"], ""), ("pending", words["mechanism"], ""),
             # A login's protocol is a pending mechanism: its codes are into "pending".
-            ("auth_protocol", "pending", None, "")):
-        own = pa.array([], TEXT) if own is None else dicts[own] if isinstance(own, str) else own
-        offset[name] = len(own)
-        dicts[name] = pa.concat_arrays([own, carry[name], pa.array([default], TEXT)])
-        init[name] = own_init.copy() if own_init is not None \
-            else np.full(segments, len(own) + carried_count, np.int64)
-        init[name][carried] = len(own) + found[carried]
+            ("auth_protocol", None, "")):
+        if own is not None:
+            own_at[name] = size
+            parts.append(own)
+            size += len(own)
+        carried_at[name] = size
+        parts.append(carry[name])
+        size += carried_count
+        init[name] = per_segment + own_at[name] if name in _PER_SESSION \
+            else np.full(segments, fixed.index(default), np.int64)
+        init[name][carried] = size - carried_count + found[carried]
+    own_at["address"] = size
+    parts.append(words["address"])
+    every = pa.concat_arrays(parts)
+    empty = is_value(every, "")
 
     # Direction: the log's, else the session's so far, else who sent the first command.
-    unknown = is_value(dicts["direction"], "")[init["direction"]]
+    unknown = empty[init["direction"]]
     if unknown.any():
-        told_at = len(dicts["direction"])
-        dicts["direction"] = pa.concat_arrays([dicts["direction"],
-                                               pa.array([INBOUND, OUTBOUND], TEXT)])
         first_cmd = sg.first(line["cmd"])
         told = unknown & (first_cmd >= 0)
-        init["direction"][told] = np.where(line["ev"][first_cmd[told]] == RECEIVED, told_at,
-                                           told_at + 1)
-    inbound = is_value(dicts["direction"], INBOUND)[init["direction"]]
+        init["direction"][told] = np.where(line["ev"][first_cmd[told]] == RECEIVED,
+                                           _INBOUND_AT, _OUTBOUND_AT)
+    inbound = is_value(every, INBOUND)[init["direction"]]
     client = line["cmd"] & (line["ev"] == np.where(inbound, RECEIVED, SENT)[sg.seg])
     line["helo"] &= client
     line["auth"] &= client
     mail = client & line["mail"]
 
-    state = {"direction": init["direction"][sg.seg]}
-    state["pending"] = line["user_protocol"] = sg.filled(line["mechanism"], line["auth"],
-                                                         init["pending"])
+    # The state is read where a record is made (a MAIL FROM, or the disconnect of a session
+    # without one) and at each segment's last line (what is carried): computed there only.
+    messages = init["messages"][sg.seg] + sg.cumsum(mail.astype(np.int64))
+    take = np.flatnonzero(mail | ((line["ev"] == DISCONNECT) & (messages == 0)))
+    take = take[np.argsort(line["pos"][take], kind="stable")]
+    at = np.concatenate([take, sg.ends])
+    seg = sg.seg[at]
+    state = {"messages": messages[at]}
+    for name in ("key", "source", "first_row", "start", "connector", "session_id",
+                 "direction"):
+        state[name] = init[name][seg]
+    # A login's protocol is the mechanism pending at its line: that is wanted at every line.
+    line["user_protocol"] = sg.filled(line["mechanism"] + own_at["pending"],
+                                      sg.last(line["auth"]), init["pending"])
+    state["pending"] = line["user_protocol"][at]
+    last = {mask: sg.last(line[mask])[at] for mask in {mask for _, _, mask in _FILLED}}
     for name, column, mask in _FILLED:
-        state[name] = sg.filled(line[column], line[mask], init[name])
+        values = line[column] if column == "user_protocol" else line[column] + own_at[name]
+        state[name] = np.where(last[mask] >= 0, values[np.maximum(last[mask], 0)],
+                               init[name][seg])
     # Endpoints: the first valid one a session shows stays.
     for ip, port in (("lip", "lport"), ("rip", "rport")):
-        before = init[ip][sg.seg]
-        given = ~is_value(dicts[ip], "")[before]
-        first_valid = chunk.first_valid[ip]
-        seen = ~given & (first_valid >= 0) & (first_valid <= sg.at)
-        pick = np.where(seen, first_valid, sg.at)
-        state[ip] = np.where(given, before, np.where(seen, line[ip][pick], len(dicts[ip]) - 1))
-        state[port] = np.where(given, init[port][sg.seg], np.where(seen, line[port][pick], 0))
-    state["messages"] = init["messages"][sg.seg] + sg.cumsum(mail.astype(np.int64))
-    for name in ("source", "first_row", "start", "connector", "session_id"):
-        state[name] = init[name][sg.seg]
-    records = _records(line, state, mail, path, dicts, words["address"])
-    return records, _carry_after(carry, sg, line, state, carried, found, heads["key"], dicts,
-                                 offset)
+        before = init[ip][seg]
+        given = ~empty[before]
+        first_valid = chunk.first_valid[ip][seg]
+        seen = ~given & (first_valid >= 0) & (first_valid <= at)
+        pick = np.where(seen, first_valid, at)
+        state[ip] = np.where(given, before, np.where(seen, line[ip][pick] + own_at[ip],
+                                                     _EMPTY_AT))
+        state[port] = np.where(given, init[port][seg], np.where(seen, line[port][pick], 0))
+    line["address"] += own_at["address"]
+    records = {name: values[:len(take)] for name, values in state.items()}
+    own, held = _records(line, records, take, mail, every, is_value(every, path))
+    at_end = {name: values[len(take):] for name, values in state.items()}
+    return own, held, _carry_after(carry, sg, line, at_end, carried, found, every, carried_at)
 
 
-def _records(line: Columns, state: Columns, mail: np.ndarray, path: str,
-             dicts: dict[str, pa.Array], addresses: pa.Array) -> Columns:
-    """One record per MAIL FROM, and one per session that ends without one."""
-    ended = (line["ev"] == DISCONNECT) & (state["messages"] == 0)
-    take = np.flatnonzero(mail | ended)
-    take = take[np.argsort(line["pos"][take], kind="stable")]
+# Text columns of a record, in the order of DEFAULTS, and its sender.
+_RECORD_TEXT = tuple(n for n in DEFAULTS if n not in _INTS and n != "pending")
+
+
+def _records(line: Columns, state: Columns, take: np.ndarray, mail: np.ndarray,
+             every: pa.Array, is_path: np.ndarray) -> tuple[Columns, Columns | None]:
+    """One record per MAIL FROM, and one per session that ends without one (``take``: their
+    lines, in log order; ``state``: the sessions' state there): (those of sessions begun in
+    this file, those of sessions begun in an earlier one or None)."""
+    own = is_path[state["source"]]
+    held = None if own.all() else _record_columns(line, state, take, mail, every, ~own, False)
+    return _record_columns(line, state, take, mail, every, own, True), held
+
+
+def _record_columns(line: Columns, state: Columns, take: np.ndarray, mail: np.ndarray,
+                    every: pa.Array, pick: np.ndarray, own: bool) -> Columns:
+    take = take[pick]
     is_mail = mail[take]
+    # The sender of a session without MAIL FROM is "" (the key of a line without one).
+    sender = np.where(is_mail, line["address"][take], _EMPTY_AT)
+    texts = _take_words(every, (*_RECORD_TEXT, "sender"),
+                        [state[name][pick] for name in _RECORD_TEXT] + [sender])
     out = {}
     for name in DEFAULTS:
         if name not in ("pending", "messages"):
-            codes = state[name][take]
-            out[name] = dicts[name].take(codes) if name in dicts else codes
+            out[name] = texts[name] if name in texts else state[name][pick]
     # A message of a session begun in an earlier file keeps the session's first row.
-    own = is_value(dicts["source"], path)[state["source"][take]]
-    out["row"] = np.where(is_mail & own, line["row"][take], out["first_row"])
+    out["row"] = np.where(is_mail, line["row"][take], out["first_row"]) if own \
+        else out["first_row"]
     out["when"] = np.where(is_mail, line["when"][take], out["start"])
-    out["sender"] = pa.concat_arrays([addresses, pa.array([""], TEXT)]).take(
-        np.where(is_mail, line["address"][take], len(addresses)))
+    out["sender"] = texts["sender"]
     out["messages"] = is_mail.astype(np.int64)
     return out
 
@@ -291,13 +334,20 @@ def session_records(sessions: Columns) -> Columns:
     return out
 
 
+def _take_words(every: pa.Array, names: tuple[str, ...], codes: list[np.ndarray]) -> Columns:
+    """The text of several columns of codes into ``every``, in one take."""
+    length = len(codes[0])
+    taken = every.take(np.concatenate(codes))
+    return {name: taken.slice(i * length, length) for i, name in enumerate(names)}
+
+
 def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
-                 carried: np.ndarray, found: np.ndarray, keys: pa.Array,
-                 dicts: dict[str, pa.Array], offset: dict[str, int]) -> Columns:
+                 carried: np.ndarray, found: np.ndarray, every: pa.Array,
+                 carried_at: dict[str, int]) -> Columns:
     """Open sessions after the chunk: the carried ones in their order (with their new state;
-    those that ended dropped), then the new ones in the order they opened."""
+    those that ended dropped), then the new ones in the order they opened. ``state``: each
+    segment's at its last line."""
     still = line["ev"][sg.ends] != DISCONNECT
-    ends = sg.ends
     # Carried sessions seen here: updated in place, or dropped when they ended.
     count = len(carry["key"])
     keep = np.ones(count, dtype=bool)
@@ -305,10 +355,14 @@ def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
     keep[where] = still[carried]
     fresh = np.flatnonzero(still & ~carried)
     fresh = fresh[np.argsort(line["pos"][sg.starts[fresh]], kind="stable")]
-    out = {"key": pa.concat_arrays([carry["key"].filter(keep), keys.take(fresh)])}
-    for name in DEFAULTS:
-        codes = carry[name].copy() if name in _INTS else np.arange(count) + offset[name]
-        codes[where] = state[name][ends[carried]]
-        codes = np.concatenate([codes[keep], state[name][ends[fresh]]])
-        out[name] = codes.astype(np.int64) if name in _INTS else dicts[name].take(codes)
-    return out
+    out, texts = {}, []
+    for name in _CARRIED:
+        codes = carry[name].copy() if name in _INTS else np.arange(count) + carried_at[name]
+        codes[where] = state[name][carried]
+        codes = np.concatenate([codes[keep], state[name][fresh]])
+        if name in _INTS:
+            out[name] = codes.astype(np.int64)
+        else:
+            texts.append(codes)
+    out |= _take_words(every, _CARRIED_TEXT, texts)
+    return {name: out[name] for name in _CARRIED}

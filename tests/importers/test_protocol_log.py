@@ -495,3 +495,46 @@ def test_padded_session_ids_are_the_trimmed_ones(tmp_path):
     for record in expected:
         record["source"] = "RECV2024031512-1.LOG"
     assert records(data.observations) == expected
+
+
+def test_padded_events_are_the_trimmed_ones_and_a_bad_one_is_shown_trimmed(tmp_path):
+    """Events are matched as written first; padding is trimmed only when some do not match,
+    and the bad-event rejection shows the trimmed text."""
+    plain = load_one(write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED))[0]
+    padded = [(sec, sid, remote, f" {event}\t" if sec % 3 == 0 else event, *rest)
+              for sec, sid, remote, event, *rest in INTERLEAVED]
+    padded.insert(5, (4, S1, "192.0.2.1:40001", " ?? ", "", ""))  # row 6
+    data, report = load_one(write_log(tmp_path / "RECV2024031512-1.LOG", padded))
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (18, 17, 1)
+    assert [(i.row, i.code, i.column, i.value) for i in report.issues] == \
+        [(6, "bad-event", "event", "??")]
+    want = records(plain.observations)
+    for record in want:
+        record["source"] = "RECV2024031512-1.LOG"
+        record["row"] += record["row"] >= 6  # the inserted line comes before them
+    assert records(data.observations) == want
+
+
+def test_columns_cut_in_chunks_by_the_parser_give_the_same_records_and_issues(tmp_path,
+                                                                              monkeypatch):
+    """pyarrow cuts a block into PARSE_BYTES chunks (a 5 MB hourly log comes in two); the
+    lines are classified over the chunks as they are, joined only where taken."""
+    lines = [*INTERLEAVED[:4], (4, S1, "192.0.2.1:40001", "?", "", ""),
+             *INTERLEAVED[4:12], (12, S2, "192.0.2.2:40002", " < ", "NOOP", ""),
+             *INTERLEAVED[12:]]
+    path = write_log(tmp_path / "RECV2024031511-1.LOG", lines)
+    text = path.read_bytes().replace(b"2024-03-15T11:00:03.000Z", b"2024-03-15 nonsense")
+    path.write_bytes(text)
+
+    def issues(report):
+        return [(i.row, i.code, i.value) for i in report.issues]
+
+    data, report = load_one(path)
+    assert issues(report) == [(4, "bad-date", "2024-03-15 nonsense"), (5, "bad-event", "?")]
+    monkeypatch.setattr(fastcsv, "PARSE_BYTES", 300)
+    sample = take_sample(Source(str(path), path, None, path.stat().st_size))
+    tables = list(fastcsv.read_arrow(sample, protocol_log.FileReport(str(path))))
+    assert len(tables) == 1 and tables[0].column("data").num_chunks > 2
+    chunked, chunked_report = load_one(path)
+    assert issues(chunked_report) == issues(report)
+    assert records(chunked.observations) == records(data.observations)
