@@ -12,6 +12,7 @@ import pytest
 
 import o365tls
 from o365tls.importers import fastcsv, identify, protocol_log
+from o365tls.importers.protocol_log_classify import protocol_tls
 from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import Source
 from o365tls.schema import OBSERVATIONS, column_names
@@ -161,7 +162,7 @@ def test_without_log_type_the_direction_comes_from_who_sends_commands(tmp_path):
     ("0", "unknown"),
 ])
 def test_protocol_names_and_numbers(token, expected):
-    assert protocol_log.protocol_tls(token) == expected
+    assert protocol_tls(token) == expected
 
 
 def test_recognised_from_content_only():

@@ -1,0 +1,228 @@
+"""Chunk classification for :mod:`.protocol_log`: which lines of a chunk are usable (the
+others rejected with a reason), which of them change a session (its first line here,
+connect, disconnect, the client's commands, TLS and login information lines), and what each
+says, over whole columns (:mod:`.protocol_log_lines` holds the patterns). Needs nothing from
+other files: with ``--jobs`` it runs on worker processes, ahead of the sessions' advance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..quality import FileReport
+from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
+from . import protocol_log_lines as lines
+from .base import reject_rows
+from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded
+from .table import ROW_COLUMN
+
+_EVENTS = pa.array(EVENTS, pa.string())
+# SASL mechanisms in the SMTP AUTH report's words (Basic/OAuth); others (NTLM, GSSAPI) as logged.
+_AUTH_PROTOCOLS = {"LOGIN": "Basic", "PLAIN": "Basic", "XOAUTH2": "OAuth"}
+# SchannelProtocols bits, for builds that print the number instead of the SP_PROT_ name.
+_PROTOCOL_BITS = ((0x3000, TLS13), (0x0C00, TLS12), (0x0300, TLS11), (0x00C0, TLS10),
+                  (0x0030, SSL3))
+
+
+def classify(raw: pa.Table, report: FileReport, direction: str,
+             names: dict[str, str | None]) -> Columns | None:
+    """Account for the lines of a chunk; those that change a session, classified (None when
+    no line is usable). ``names``: the chunk's column of each of FIELDS."""
+    rows = raw.column(ROW_COLUMN).to_numpy()
+    when_text = _column(raw, names["date-time"])
+    # Exchange always writes ISO 8601 UTC here; anything else is a damaged line, and so is a
+    # year outside pandas' nanosecond range ("0001" parses, then breaks the timestamp column).
+    stamps = lines.parse_stamps(when_text)
+    sid, sids = _trimmed_codes(_text(raw, names["session-id"]))
+    events = _column(raw, names["event"])
+
+    bad_date = stamps == lines.NAT
+    no_session = ~bad_date & _is(sids, "")[sid]
+    # Each line's event as its position in _EVENTS (-1: none of them), in one pass.
+    kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(zero_copy_only=False)
+    if (kind < 0).any():  # padded (or damaged) events: an event is read trimmed
+        events = pc.utf8_trim_whitespace(events)
+        kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(
+            zero_copy_only=False)
+    bad_event = ~bad_date & ~no_session & (kind < 0)
+    for mask, code, message, column, values in (
+            (bad_date, "bad-date", "date-time is not an ISO timestamp; the line is damaged",
+             "date-time", when_text),
+            (no_session, "no-session", "the line has no session-id, so it cannot be placed in "
+             "a session", "session-id", None),
+            (bad_event, "bad-event", "event is not one of + - < > *; the line is damaged",
+             "event", events)):
+        if mask.any():
+            where = np.flatnonzero(mask)
+            reject_rows(report, pd.Series(rows[where]), pd.Series(True, index=range(len(where))),
+                        code, message, column,
+                        None if values is None else pd.Series(values.take(where).to_pylist()))
+    ok = ~(bad_date | no_session | bad_event)
+    report.use(int(ok.sum()))
+    if not ok.any():
+        return None
+
+    # Only some lines change a session: its first line here (a continuation from an earlier
+    # chunk or file), connect (a send log's first line, "attempting to connect", has no local
+    # endpoint yet), commands, TLS/auth results and disconnect.
+    connector, connectors = _trimmed_codes(_text(raw, names["connector-id"]))
+    key_codes = sid * (len(connectors) + 1) + connector
+    first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
+    said = ok & ((kind == 2) | (kind == 3))
+    noted = ok & (kind == 4)
+    data = _column(raw, names["data"])
+    context = _column(raw, names["context"])
+    command = np.zeros(raw.num_rows, dtype=bool)
+    said &= lines.may_be_command(data)  # most are replies: no regex for them
+    command[said] = lines.matches(_take(data, said), lines.RE2_COMMAND, lines.COMMAND,
+                                  search=False)
+    info, notes = _notes(data, context, noted)
+    picked = np.flatnonzero(ok & (first | (kind == 0) | (kind == 1) | command | info))
+    at = pa.array(picked)
+    ev = kind[picked].astype(np.int8)  # codes of EVENTS
+    session_ids, conns = sids.take(sid[picked]), connectors.take(connector[picked])
+    # Session ids are unique per transport service; the connector keeps two servers' logs
+    # apart should their ids ever meet. The key's text is direction, id and connector joined
+    # by \x1f: without that character in them, the (id, connector) codes say the same.
+    joined = any(pc.any(pc.match_substring(words, "\x1f")).as_py()
+                 for words in (sids, connectors))
+    key = key_codes[picked] if not joined else pc.binary_join_element_wise(
+        pa.scalar(direction, pa.string()), session_ids, conns, pa.scalar("\x1f", pa.string()))
+    line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
+            "session_id": session_ids, "connector": conns, "cmd": command[picked]}
+    for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
+        codes, ips, line[prefix + "port"] = lines.endpoints(_at(_column(raw, names[name]), at))
+        line[prefix + "ip"] = Coded(codes, ips)
+    line.update(_commands(data, picked, line["cmd"]))
+    line.update(_information(notes, picked, ev == INFORMATION))
+    return line
+
+
+def _text(raw: pa.Table, name: str | None) -> pa.Array:
+    """A text column as one array; empty strings when the log has no such field (None)."""
+    column = _column(raw, name)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _column(raw: pa.Table, name: str | None) -> pa.Array | pa.ChunkedArray:
+    """A text column as it is (the parser may cut a file in two chunks): for the kernels that
+    take chunks, and :func:`_at`, which joins only the lines taken."""
+    if name is None:
+        return pa.repeat(pa.scalar("", pa.string()), raw.num_rows)
+    column = raw.column(name)
+    return column.chunk(0) if column.num_chunks == 1 else column
+
+
+def _at(values: pa.Array | pa.ChunkedArray, at) -> pa.Array:
+    """``values.take(at)`` as one array."""
+    taken = values.take(at)
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+
+
+def _is(values: pa.Array, text: str) -> np.ndarray:
+    return pc.equal(values, text).to_numpy(zero_copy_only=False)
+
+
+def _trimmed_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(codes, distinct values) of a text column, trimmed: once per distinct text (a log
+    repeats its few connectors and a session's id on each of its lines)."""
+    found = pc.dictionary_encode(values)
+    trimmed = pc.dictionary_encode(pc.utf8_trim_whitespace(found.dictionary))
+    codes = trimmed.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes[found.indices.to_numpy(zero_copy_only=False)], trimmed.dictionary
+
+
+def _take(values: pa.Array, mask: np.ndarray) -> pa.Array:
+    return values.filter(pa.array(mask))
+
+
+def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> Columns:
+    n = len(picked)
+    where = np.flatnonzero(cmd)
+    # Once per distinct command text: sessions repeat the same EHLO, AUTH and STARTTLS.
+    texts = pc.dictionary_encode(_at(data, pa.array(picked[where])))
+    parsed = lines.commands(texts.dictionary)
+    mechanism = parsed["mechanism"]
+    for sasl, protocol in _AUTH_PROTOCOLS.items():
+        mechanism[mechanism == sasl] = protocol
+    codes = texts.indices.to_numpy(zero_copy_only=False)
+    out: Columns = {}
+    for name in ("helo", "mail", "auth"):
+        out[name] = np.zeros(n, bool)
+        out[name][where] = parsed[name][codes]
+    for name, values in (("host", "host"), ("address", "address"), ("mechanism", "mechanism")):
+        out[name] = coded(parsed[values], where, codes, n)
+    return out
+
+
+@dataclass
+class _Notes:
+    """The information lines of a chunk, per distinct (context, data) pair: a log repeats a
+    handful of TLS and permission lines thousands of times."""
+
+    pair: np.ndarray  # per line of the chunk, its pair (-1: not an information line)
+    data: pa.Array  # per pair
+    context: pa.Array
+
+
+def _notes(data: pa.Array, context: pa.Array, noted: np.ndarray) -> tuple[np.ndarray, _Notes]:
+    """(the information lines that report a TLS outcome or a login, their pairs)."""
+    info = np.zeros(len(noted), dtype=bool)
+    pair = np.full(len(noted), -1, dtype=np.int64)
+    where = np.flatnonzero(noted)
+    at = pa.array(where)
+    texts, contexts = pc.dictionary_encode(_at(data, at)), pc.dictionary_encode(_at(context, at))
+    pairs = (contexts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+             * len(texts.dictionary) + texts.indices.to_numpy(zero_copy_only=False))
+    _, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
+    first = pa.array(first)
+    notes = _Notes(pair, texts.dictionary.take(texts.indices.take(first)),
+                   contexts.dictionary.take(contexts.indices.take(first)))
+    pair[where] = inverse
+    info[where] = (lines.matches(notes.context, lines.RE2_INFO, lines.INFO, search=True)
+                   | lines.matches(notes.data, lines.RE2_INFO_DATA, lines.INFO_DATA,
+                                   search=True))[inverse]
+    return info, notes
+
+
+def _information(notes: _Notes, picked: np.ndarray, noted: np.ndarray) -> Columns:
+    """TLS outcome and login of the information lines (a few per session), read once per
+    distinct (context, data) pair."""
+    n = len(picked)
+    where = np.flatnonzero(noted)
+    used, inverse = np.unique(notes.pair[picked[where]], return_inverse=True)
+    used_at = pa.array(used)
+    tokens, ciphers, users = lines.info_lines(notes.data.take(used_at).to_pylist(),
+                                              notes.context.take(used_at).to_pylist())
+    m = len(used)
+    u = {"is_tls": np.zeros(m, bool), "tls": np.full(m, "", object),
+         "cipher": np.full(m, "", object), "is_user": np.zeros(m, bool),
+         "user": np.full(m, "", object)}
+    for i, (token, cipher, user) in enumerate(zip(tokens, ciphers, users, strict=True)):
+        if token is not None:
+            u["is_tls"][i], u["tls"][i], u["cipher"][i] = True, protocol_tls(token), cipher
+        elif user is not None:
+            u["is_user"][i], u["user"][i] = True, user
+    out: Columns = {}
+    for name, values in u.items():
+        if values.dtype == bool:
+            out[name] = np.zeros(n, bool)
+            out[name][where] = values[inverse]
+        else:
+            out[name] = coded(values, where, inverse, n)
+    return out
+
+
+def protocol_tls(token: str) -> str:
+    """``SP_PROT_TLS1_2_SERVER``, ``SP_PROT-TLS1_0_CLIENT`` or the SchannelProtocols number."""
+    token = token.strip()
+    if token.isdigit():
+        bits = int(token)
+        for mask, version in _PROTOCOL_BITS:
+            if bits & mask:
+                return version
+    return normalize_tls(token)
