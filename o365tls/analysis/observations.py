@@ -94,16 +94,24 @@ def _dedupe_messages(frame: pd.DataFrame) -> pd.DataFrame:
     with_id = np.flatnonzero(has_id)
     unknown = (frame[TLS].to_numpy()[with_id] == "unknown")
     with_id = with_id[np.argsort(unknown, kind="stable")]
-    by_id = with_id[~_repeated(frame, with_id, ["scope", DIRECTION, MESSAGE_ID])]
+    by_id = with_id[~_repeated(frame, with_id, ["scope", DIRECTION, MESSAGE_ID], MESSAGE_ID)]
     with_session = np.flatnonzero(~has_id & has_session)
     by_session = with_session[~_repeated(frame, with_session, [
-        "scope", DIRECTION, CONNECTOR, SESSION_ID, TIMESTAMP, SENDER_ADDRESS])]
+        "scope", DIRECTION, CONNECTOR, SESSION_ID, TIMESTAMP, SENDER_ADDRESS], TIMESTAMP)]
     rest = np.flatnonzero(~has_id & ~has_session)
     return frame.take(np.concatenate([by_id, by_session, rest])).reset_index(drop=True)
 
 
-def _repeated(frame: pd.DataFrame, positions: np.ndarray, key: list[str]) -> np.ndarray:
-    """Which of the records at ``positions`` repeat an earlier one's ``key``."""
+def _repeated(frame: pd.DataFrame, positions: np.ndarray, key: list[str],
+              selective: str) -> np.ndarray:
+    """Which of the records at ``positions`` repeat an earlier one's ``key``. A record repeats
+    one only if it repeats its ``selective`` key column (nearly unique: a message id, a
+    time), so the whole key is compared among those records only (comparing it over a
+    million protocol-log records took most of a second; they repeat a handful)."""
+    out = np.zeros(len(positions), dtype=bool)
     if not len(positions):
-        return np.zeros(0, dtype=bool)
-    return frame[key].take(positions).duplicated().to_numpy()
+        return out
+    maybe = np.flatnonzero(frame[selective].take(positions).duplicated(keep=False).to_numpy())
+    if len(maybe):
+        out[maybe] = frame[key].take(positions[maybe]).duplicated().to_numpy()
+    return out
