@@ -121,23 +121,25 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
     """Fill identity details and the classifier's signals from the flow's sighted messages.
     ``fill_sender=False`` keeps the sender address empty where no single sender is the flow's
     identity (a server's send hop, outbound mail judged by its recipients)."""
-    stamps = msgs[TIMESTAMP].dropna() if len(msgs) else pd.Series(dtype="datetime64[ns, UTC]")
-    if times is not None:
-        stamps = pd.concat([stamps, times.dropna()])
+    # First and last seen over the sighted messages and the flow's own records: min and max
+    # skip missing times (dropping them and joining the two cost ~0.5 ms a flow).
+    spans = [(s.min(), s.max()) for s in (msgs[TIMESTAMP] if len(msgs) else None, times)
+             if s is not None and len(s)]
+    spans = [(first, last) for first, last in spans if not pd.isna(first)]
+    first_seen = min(first for first, _ in spans) if spans else flow.first_seen
+    last_seen = max(last for _, last in spans) if spans else flow.last_seen
+    sources = set(flow.sources)
+    if not len(msgs):
+        return replace(flow, first_seen=first_seen, last_seen=last_seen,
+                       sources=tuple(sorted(sources)))
+    for files in pd.unique(msgs["sources"]):
+        sources.update(f for f in str(files).split("\0") if f)
     hours: tuple[int, ...] = ()
     weekdays: tuple[int, ...] = ()
-    t = msgs[TIMESTAMP].dropna() if len(msgs) else None
-    if t is not None and len(t):
+    t = msgs[TIMESTAMP].dropna()
+    if len(t):
         hours = tuple(int(x) for x in np.bincount(t.dt.hour, minlength=24))
         weekdays = tuple(int(x) for x in np.bincount(t.dt.day_of_week, minlength=7))
-    sources = set(flow.sources)
-    if len(msgs):
-        for files in pd.unique(msgs["sources"]):
-            sources.update(f for f in str(files).split("\0") if f)
-    if not len(msgs):
-        return replace(flow, first_seen=stamps.min() if len(stamps) else flow.first_seen,
-                       last_seen=stamps.max() if len(stamps) else flow.last_seen,
-                       sources=tuple(sorted(sources)))
     return replace(
         flow,
         sender_ip=flow.sender_ip or _mode(msgs[SENDER_IP]),
@@ -145,8 +147,8 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
                                                else ""),
         hostname=flow.hostname or _mode(msgs[HOSTNAME]),
         ptr=flow.ptr or _mode(msgs["ptr"]),
-        first_seen=stamps.min() if len(stamps) else flow.first_seen,
-        last_seen=stamps.max() if len(stamps) else flow.last_seen,
+        first_seen=first_seen,
+        last_seen=last_seen,
         sources=tuple(sorted(sources)),
         subjects=_top(msgs[SUBJECT]),
         message_id_hosts=_top(msgs["msgid_host"]),
