@@ -107,6 +107,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
         shares = _fit_shares(design, residual)
         low, high = _intervals(design, residual[:, _RISK_IDX].sum(axis=1))
         alone = _alone_days(design)
+        moves = _MovesWith(names, design)
         for k, name in enumerate(names):
             at_risk = float(shares[k, _RISK_IDX].sum())
             lo, hi = float(low[k]), float(high[k])
@@ -114,7 +115,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
             verdict = _verdict(lo, hi)
             estimates[name] = dict(shares=shares[k], at_risk=at_risk, low=lo, high=hi,
                                    verdict=verdict,
-                                   why=_why(k, names, design, verdict, lo, hi, alone[k]),
+                                   why=_why(k, moves, design, verdict, lo, hi, alone[k]),
                                    alone=int(alone[k]))
         _pool_cannot_tell(estimates, dict(zip(names, columns, strict=True)))
         for name in names:  # a clean verdict carries no at-risk mail
@@ -217,7 +218,7 @@ def _alone_days(design: np.ndarray) -> np.ndarray:
     return alone.sum(axis=0)
 
 
-def _why(k: int, names: list[str], design: np.ndarray, verdict: str, low: float, high: float,
+def _why(k: int, moves: _MovesWith, design: np.ndarray, verdict: str, low: float, high: float,
          alone: int) -> str:
     days = int((design[:, k] > 0).sum())
     span = f"at-risk share between {low:.0%} and {high:.0%}"
@@ -225,7 +226,7 @@ def _why(k: int, names: list[str], design: np.ndarray, verdict: str, low: float,
         return (f"the only sender on the connector on {alone} of {days} days, which pins its "
                 f"TLS mix ({span})")
     if verdict == CANNOT_TELL:
-        partner = _moves_with(k, names, design)
+        partner = moves.partner(k)
         if days < 2:
             return f"cannot tell: seen on {days} day only ({span} fit the data equally well)"
         if partner:
@@ -236,21 +237,37 @@ def _why(k: int, names: list[str], design: np.ndarray, verdict: str, low: float,
             "bounded least-squares fit)")
 
 
-def _moves_with(k: int, names: list[str], design: np.ndarray) -> str:
-    best, best_corr = "", 0.95
-    x = design[:, k]
-    for j in range(design.shape[1]):
-        if j == k or names[j] == OTHER:
-            continue
-        y = design[:, j]
-        if x.std() == 0 or y.std() == 0:
-            same = bool(np.all((x > 0) == (y > 0)))
-            corr = 1.0 if same else 0.0
-        else:
-            corr = float(np.corrcoef(x, y)[0, 1])
-        if corr >= best_corr:
-            best, best_corr = names[j], corr
-    return best
+class _MovesWith:
+    """Which sender's daily volume moves with each sender's (correlation 0.95 or more; the
+    strongest, the last of equals): the correlations of all columns computed once, when first
+    asked (pair by pair, they were a quarter of a second for 80 senders)."""
+
+    def __init__(self, names: list[str], design: np.ndarray) -> None:
+        self.names, self.design = names, design
+        self.corr: np.ndarray | None = None
+
+    def partner(self, k: int) -> str:
+        if self.corr is None:
+            self.corr = _correlations(self.design)
+        best, best_corr = "", 0.95
+        for j, name in enumerate(self.names):
+            if j != k and name != OTHER and self.corr[k, j] >= best_corr:
+                best, best_corr = name, float(self.corr[k, j])
+        return best
+
+
+def _correlations(design: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every two columns; where one column is constant, 1.0 when both
+    are active on the same days and 0.0 otherwise."""
+    flat = design.std(axis=0) == 0
+    corr = np.zeros((design.shape[1],) * 2)
+    if not flat.all():  # one day: every column is constant
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = np.atleast_2d(np.corrcoef(design, rowvar=False))
+    active = (design > 0).astype(np.int64)
+    same = (active.T @ active + (1 - active).T @ (1 - active)) == design.shape[0]
+    either = flat[:, None] | flat[None, :]
+    return np.where(either, same.astype(float), corr)
 
 
 def _pool_cannot_tell(estimates: dict[str, dict], columns: dict[str, np.ndarray]) -> None:
