@@ -21,6 +21,8 @@ from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded
 from .table import ROW_COLUMN
 
 _EVENTS = pa.array(EVENTS, pa.string())
+_EVENT_OF_BYTE = np.full(256, -1, dtype=np.int64)  # a one-byte event's position in EVENTS
+_EVENT_OF_BYTE[[ord(e) for e in EVENTS]] = np.arange(len(EVENTS))
 # SASL mechanisms in the SMTP AUTH report's words (Basic/OAuth); others (NTLM, GSSAPI) as logged.
 _AUTH_PROTOCOLS = {"LOGIN": "Basic", "PLAIN": "Basic", "XOAUTH2": "OAuth"}
 # SchannelProtocols bits, for builds that print the number instead of the SP_PROT_ name.
@@ -42,8 +44,10 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
 
     bad_date = stamps == lines.NAT
     no_session = ~bad_date & _is(sids, "")[sid]
-    # Each line's event as its position in _EVENTS (-1: none of them), in one pass.
-    kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(zero_copy_only=False)
+    # Each line's event as its position in _EVENTS (-1: none of them): events are one byte,
+    # read from the column's buffers.
+    lead, length = lines.first_bytes(events)
+    kind = np.where(length == 1, _EVENT_OF_BYTE[lead], -1)
     if (kind < 0).any():  # padded (or damaged) events: an event is read trimmed
         events = pc.utf8_trim_whitespace(events)
         kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(
