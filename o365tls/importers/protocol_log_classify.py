@@ -152,15 +152,27 @@ def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> Columns:
     parsed = lines.commands(texts.dictionary)
     mechanism = parsed["mechanism"]
     for sasl, protocol in _AUTH_PROTOCOLS.items():
-        mechanism[mechanism == sasl] = protocol
+        mechanism = pc.if_else(pc.equal(mechanism, sasl), protocol, mechanism)
+    parsed["mechanism"] = mechanism
     codes = texts.indices.to_numpy(zero_copy_only=False)
     out: Columns = {}
     for name in ("helo", "mail", "auth"):
         out[name] = np.zeros(n, bool)
         out[name][where] = parsed[name][codes]
     for name, values in (("host", "host"), ("address", "address"), ("mechanism", "mechanism")):
-        out[name] = coded(parsed[values], where, codes, n)
+        out[name] = _coded_arrow(parsed[values], where, codes, n)
     return out
+
+
+def _coded_arrow(values: pa.Array, where: np.ndarray, inverse: np.ndarray,
+                 length: int) -> Coded:
+    """:func:`.protocol_log_sessions.coded` of Arrow text (large_string): the same codes and
+    words (in order of first appearance, "" first), without Python strings."""
+    found = pc.dictionary_encode(pa.concat_arrays([pa.array([""], values.type), values]))
+    codes = found.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    out = np.zeros(length, dtype=np.int64)
+    out[where] = codes[1:][inverse]  # codes[0] is ""
+    return Coded(out, found.dictionary)
 
 
 @dataclass
