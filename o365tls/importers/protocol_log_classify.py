@@ -80,10 +80,8 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     noted = ok & (kind == 4)
     data = _column(raw, names["data"])
     context = _column(raw, names["context"])
-    command = np.zeros(raw.num_rows, dtype=bool)
     said &= lines.may_be_command(data)  # most are replies: no regex for them
-    command[said] = lines.matches(_take(data, said), lines.RE2_COMMAND, lines.COMMAND,
-                                  search=False)
+    command, commands = _command_lines(data, said)
     info, notes = _notes(data, context, noted)
     picked = np.flatnonzero(ok & (first | (kind == 0) | (kind == 1) | command | info))
     at = pa.array(picked)
@@ -101,7 +99,7 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
         codes, ips, line[prefix + "port"] = lines.endpoints(_at(_column(raw, names[name]), at))
         line[prefix + "ip"] = Coded(codes, ips)
-    line.update(_commands(data, picked, line["cmd"]))
+    line.update(_commands(commands, len(picked), np.flatnonzero(line["cmd"])))
     line.update(_information(notes, picked, ev == INFORMATION))
     return line
 
@@ -140,15 +138,32 @@ def _trimmed_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     return codes[found.indices.to_numpy(zero_copy_only=False)], trimmed.dictionary
 
 
-def _take(values: pa.Array, mask: np.ndarray) -> pa.Array:
-    return values.filter(pa.array(mask))
+def _take(values: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> pa.Array:
+    """``values.filter(mask)`` as one array."""
+    taken = values.filter(pa.array(mask))
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
 
 
-def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> Columns:
-    n = len(picked)
-    where = np.flatnonzero(cmd)
-    # Once per distinct command text: sessions repeat the same EHLO, AUTH and STARTTLS.
-    texts = pc.dictionary_encode(_at(data, pa.array(picked[where])))
+def _command_lines(data: pa.Array, said: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """(which lines are commands, the commands' text as dictionary codes): matched once per
+    distinct text (sessions repeat the same EHLO, AUTH and STARTTLS), with the codes in
+    line order (a text's first command line comes first, so the dictionary is in order of
+    first appearance among the command lines)."""
+    texts = pc.dictionary_encode(_take(data, said))
+    is_command = lines.matches(texts.dictionary, lines.RE2_COMMAND, lines.COMMAND,
+                               search=False)
+    codes = texts.indices.to_numpy(zero_copy_only=False)
+    command = np.zeros(len(said), dtype=bool)
+    command[said] = is_command[codes]
+    position = np.cumsum(is_command) - 1  # a command text's place among the command texts
+    kept = codes[is_command[codes]]
+    return command, pa.DictionaryArray.from_arrays(
+        pa.array(position[kept].astype(np.int32)), texts.dictionary.filter(is_command))
+
+
+def _commands(texts: pa.DictionaryArray, n: int, where: np.ndarray) -> Columns:
+    """What the command lines (``texts``; at ``where`` of ``n`` lines) say, read once per
+    distinct text."""
     parsed = lines.commands(texts.dictionary)
     mechanism = parsed["mechanism"]
     for sasl, protocol in _AUTH_PROTOCOLS.items():

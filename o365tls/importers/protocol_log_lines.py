@@ -134,9 +134,8 @@ def commands(data: pa.Array) -> dict[str, np.ndarray | pa.Array]:
     The three begin with different words, so one RE2 pass with a branch each finds them.
     The flags are numpy, the texts large_string Arrow arrays: ASCII lines stay in Arrow
     (where Python's strip/lower/upper are the ASCII ones), the rare others are Python's."""
-    found = pc.extract_regex(data, _RE2_COMMANDS)
-    host, quoted, bare, mechanism = (found.field(g).fill_null("").cast(_LARGE)
-                                     for g in ("h", "a", "b", "m"))
+    found = pc.extract_regex(data.cast(_LARGE), _RE2_COMMANDS)
+    host, quoted, bare, mechanism = (found.field(g).fill_null("") for g in ("h", "a", "b", "m"))
     matched = np.array(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     # The HELO and AUTH branches' groups are never empty when they matched: they say which
     # branch did. A <...> address may be empty (the null sender); the bare form is taken
