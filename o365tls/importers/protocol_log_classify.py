@@ -207,16 +207,23 @@ def _notes(data: pa.Array, context: pa.Array, noted: np.ndarray) -> tuple[np.nda
     where = np.flatnonzero(noted)
     at = pa.array(where)
     texts, contexts = pc.dictionary_encode(_at(data, at)), pc.dictionary_encode(_at(context, at))
-    pairs = (contexts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-             * len(texts.dictionary) + texts.indices.to_numpy(zero_copy_only=False))
-    _, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
-    first = pa.array(first)
-    notes = _Notes(pair, texts.dictionary.take(texts.indices.take(first)),
-                   contexts.dictionary.take(contexts.indices.take(first)))
+    text_codes = texts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    context_codes = contexts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    # Pairs numbered in order of first appearance (a hash, not a sort): a pair's first line
+    # is where its number first exceeds all before it.
+    inverse = pd.factorize(context_codes * len(texts.dictionary) + text_codes)[0]
+    new = np.ones(len(inverse), dtype=bool)
+    new[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
+    first = np.flatnonzero(new)
+    notes = _Notes(pair, texts.dictionary.take(text_codes[first]),
+                   contexts.dictionary.take(context_codes[first]))
     pair[where] = inverse
-    info[where] = (lines.matches(notes.context, lines.RE2_INFO, lines.INFO, search=True)
-                   | lines.matches(notes.data, lines.RE2_INFO_DATA, lines.INFO_DATA,
-                                   search=True))[inverse]
+    # Each pattern read once per distinct text of its column (a log has a handful of
+    # contexts), then per pair.
+    said = lines.matches(contexts.dictionary, lines.RE2_INFO, lines.INFO, search=True)
+    data_said = lines.matches(texts.dictionary, lines.RE2_INFO_DATA, lines.INFO_DATA,
+                              search=True)
+    info[where] = (said[context_codes[first]] | data_said[text_codes[first]])[inverse]
     return info, notes
 
 
