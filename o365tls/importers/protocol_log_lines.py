@@ -108,11 +108,14 @@ def first_bytes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndar
         width = np.int64 if chunk.type == pa.large_string() else np.int32
         offsets_buffer, data_buffer = chunk.buffers()[1:3]
         offsets = np.frombuffer(offsets_buffer, width)[chunk.offset:chunk.offset + len(chunk) + 1]
-        starts, length = offsets[:-1], np.diff(offsets).astype(np.int64)
-        some = length > 0
-        data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None and some.any() \
-            else np.zeros(1, np.uint8)
-        firsts.append(np.where(some, data[np.where(some, starts, 0)], 0).astype(np.uint8))
+        length = np.diff(offsets)
+        data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else None
+        if data is None or not len(data):
+            firsts.append(np.zeros(len(chunk), np.uint8))
+        else:  # an empty value's start may be the end of the data: clipped, then zeroed
+            first = data[np.minimum(offsets[:-1], len(data) - 1)]
+            first[length == 0] = 0
+            firsts.append(first)
         lengths.append(length)
     return np.concatenate(firsts), np.concatenate(lengths)
 
