@@ -53,22 +53,21 @@ def eligible(sample: Sample) -> bool:
 
 def read_blocks(sample: Sample, report: FileReport,
                 columns: Iterable[str] | None = None) -> Iterator[pd.DataFrame]:
-    for block, first_row, hits in _tables(sample, report, columns):
+    for block, first_row, hits, whole in _tables(sample, report, columns):
         table = block.pop()
         frame = table.to_pandas()
         frame[ROW_COLUMN] = pd.RangeIndex(first_row, first_row + len(frame)).to_numpy()
         frame = frame.drop(frame.index[hits]) if hits else frame
         del table
         yield frame
-        # Freed blocks go back to the system, so the peak does not creep with the file size.
-        pa.default_memory_pool().release_unused()
+        _release(whole)
 
 
 def read_arrow(sample: Sample, report: FileReport,
                columns: Iterable[str] | None = None) -> Iterator[pa.Table]:
     """:func:`read_blocks` as Arrow tables (text columns, ``__row__`` int64), for importers
     that work in Arrow: no round trip through pandas."""
-    for block, first_row, hits in _tables(sample, report, columns):
+    for block, first_row, hits, whole in _tables(sample, report, columns):
         table = block.pop()
         rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
         table = table.append_column(ROW_COLUMN, pa.array(rows))
@@ -78,14 +77,25 @@ def read_arrow(sample: Sample, report: FileReport,
             table = table.filter(pa.array(keep))
         yield table
         del table
+        _release(whole)
+
+
+def _release(whole: bool) -> None:
+    """After a block of a file read in several: freed blocks go back to the system, so the
+    peak does not creep with the file size. A file read in one block (an hourly log) keeps
+    its memory in the pool for the next file: releasing it made every next file's buffers
+    page in again, a third of a small file's parse CPU (peak: one block, either way)."""
+    if not whole:
         pa.default_memory_pool().release_unused()
 
 
 def _tables(sample: Sample, report: FileReport,
-            columns: Iterable[str] | None) -> Iterator[tuple[list[pa.Table], int, list[int]]]:
+            columns: Iterable[str] | None
+            ) -> Iterator[tuple[list[pa.Table], int, list[int], bool]]:
     """([table of a block], its first data-row number, positions of repeated header rows,
-    already rejected). The table comes in a list for the caller to pop: this generator then
-    holds no reference to it while the caller works (a block is tens of MB)."""
+    already rejected, whether the block is the whole file). The table comes in a list for the
+    caller to pop: this generator then holds no reference to it while the caller works (a
+    block is tens of MB)."""
     header = list(sample.header)
     wanted = set(columns) if columns is not None else None
     # The first column is always converted: repeated header rows are spotted through it.
@@ -106,7 +116,7 @@ def _tables(sample: Sample, report: FileReport,
     parsed = _parsed_blocks(sample, options)
     while True:
         try:
-            table = next(parsed, None)
+            table, whole = next(parsed, (None, False))
         except (pa.ArrowInvalid, UnicodeDecodeError):
             raise NotClean(done) from None
         if table is None:
@@ -122,25 +132,31 @@ def _tables(sample: Sample, report: FileReport,
         done += table.num_rows
         block_table = [table]
         del table
-        yield block_table, first_row, hits
+        yield block_table, first_row, hits, whole
 
 
-def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[pa.Table]:
-    """The file's blocks, parsed PARSE_AHEAD ahead on other threads while the caller works on
-    this one. Blocks are cut at record boundaries, so they parse independently; a block that
-    cannot be read or parsed raises here, in its turn."""
+def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[tuple[pa.Table, bool]]:
+    """The file's blocks (with whether the block is the whole file), parsed PARSE_AHEAD ahead
+    on other threads while the caller works on this one. Blocks are cut at record boundaries,
+    so they parse independently; a block that cannot be read or parsed raises here, in its
+    turn."""
 
     alone = copy.copy(options[0])
     alone.use_threads = False
 
-    def parse(item: tuple[bytes | memoryview, bool]) -> pa.Table:
+    def parse(item: tuple[bytes | memoryview, bool]) -> tuple[pa.Table, bool]:
         # A file read in one block (an hourly log) is parsed on this thread only: Arrow's
         # threads cost it a third more CPU and finish it no sooner, and with --jobs the other
         # cores are busy with other files. Larger files keep them.
+        # It is parsed as one unit too: each column in one chunk (in PARSE_BYTES units the
+        # columns came in pieces that every later step joined), and the parse no slower.
         block, whole = item
-        return pacsv.read_csv(pa.BufferReader(pa.py_buffer(block)),
-                              read_options=alone if whole else options[0],
-                              parse_options=options[1], convert_options=options[2])
+        read_options = options[0]
+        if whole:
+            read_options = copy.copy(alone)
+            read_options.block_size = max(PARSE_BYTES, len(block) + 1)
+        return pacsv.read_csv(pa.BufferReader(pa.py_buffer(block)), read_options=read_options,
+                              parse_options=options[1], convert_options=options[2]), whole
 
     return in_order(parse, _utf8_blocks(sample), PARSE_AHEAD, "o365tls-parse")
 
@@ -151,6 +167,8 @@ def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
     # normalization below can account for is no header: most files are ruled out by one cheap
     # scan, without normalizing every row (about a second per 5M rows).
     column = table.column(0)
+    if _first_characters_rule_out(column, first_key):
+        return []
     if not pc.any(pc.invert(pc.match_substring_regex(column,
                                                      _impossible(first_key)))).as_py():
         return []
@@ -177,13 +195,47 @@ def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
     return hits
 
 
+def _first_characters_rule_out(column: pa.ChunkedArray, key: str) -> bool:
+    """Whether every field of ``column`` starts with a character :func:`_impossible` bans
+    (then none can be a header): read from the first byte of each field, without a pass of
+    the regex over every row (a log's date-time starts with a digit, ~1 ms a file)."""
+    banned = _banned_bytes(key)
+    for chunk in column.chunks:
+        if chunk.type != pa.string() or chunk.null_count:
+            return False
+        offsets_buffer, data_buffer = chunk.buffers()[1:3]
+        offsets = np.frombuffer(offsets_buffer, np.int32)[chunk.offset:
+                                                           chunk.offset + len(chunk) + 1]
+        if not len(chunk):
+            continue
+        starts = offsets[:-1]
+        if (offsets[1:] <= starts).any() or data_buffer is None:
+            return False  # an empty field: no character to rule it out
+        if not banned[np.frombuffer(data_buffer, np.uint8)[starts]].all():
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=64)
+def _banned_bytes(key: str) -> np.ndarray:
+    """Per byte value, whether it is one of the characters :func:`_impossible` bans."""
+    banned = np.zeros(256, dtype=bool)
+    banned[[ord(c) for c in _banned(key)]] = True
+    return banned
+
+
+def _banned(key: str) -> list[str]:
+    """The printable ASCII characters that cannot occur in a field whose normalized form is
+    ``key``: not in it (in either case), not removed or turned into a space by the
+    normalization. Control characters and non-ASCII text are never ruled out."""
+    allowed = set(key) | set(key.upper()) | set("_ ?%\"'()") | set("percentagePERCENTAGE")
+    return [c for c in map(chr, range(0x20, 0x7F)) if c not in allowed]
+
+
 @functools.lru_cache(maxsize=64)
 def _impossible(key: str) -> str:
-    """RE2 class of the printable ASCII characters that cannot occur in a field whose
-    normalized form is ``key``: not in it (in either case), not removed or turned into a
-    space by the normalization. Control characters and non-ASCII text are never ruled out."""
-    allowed = set(key) | set(key.upper()) | set("_ ?%\"'()") | set("percentagePERCENTAGE")
-    banned = [c for c in map(chr, range(0x20, 0x7F)) if c not in allowed]
+    """RE2 class of the characters :func:`_banned` (none: a class nothing matches)."""
+    banned = _banned(key)
     return "[" + "".join(re.escape(c) if not c.isalnum() else c for c in banned) + "]" \
         if banned else "[^\\x00-\\x{10FFFF}]"
 

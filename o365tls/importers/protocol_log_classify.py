@@ -21,6 +21,8 @@ from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded
 from .table import ROW_COLUMN
 
 _EVENTS = pa.array(EVENTS, pa.string())
+_EVENT_OF_BYTE = np.full(256, -1, dtype=np.int64)  # a one-byte event's position in EVENTS
+_EVENT_OF_BYTE[[ord(e) for e in EVENTS]] = np.arange(len(EVENTS))
 # SASL mechanisms in the SMTP AUTH report's words (Basic/OAuth); others (NTLM, GSSAPI) as logged.
 _AUTH_PROTOCOLS = {"LOGIN": "Basic", "PLAIN": "Basic", "XOAUTH2": "OAuth"}
 # SchannelProtocols bits, for builds that print the number instead of the SP_PROT_ name.
@@ -42,8 +44,10 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
 
     bad_date = stamps == lines.NAT
     no_session = ~bad_date & _is(sids, "")[sid]
-    # Each line's event as its position in _EVENTS (-1: none of them), in one pass.
-    kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(zero_copy_only=False)
+    # Each line's event as its position in _EVENTS (-1: none of them): events are one byte,
+    # read from the column's buffers.
+    lead, length = lines.first_bytes(events)
+    kind = np.where(length == 1, _EVENT_OF_BYTE[lead], -1)
     if (kind < 0).any():  # padded (or damaged) events: an event is read trimmed
         events = pc.utf8_trim_whitespace(events)
         kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(
@@ -76,10 +80,8 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     noted = ok & (kind == 4)
     data = _column(raw, names["data"])
     context = _column(raw, names["context"])
-    command = np.zeros(raw.num_rows, dtype=bool)
     said &= lines.may_be_command(data)  # most are replies: no regex for them
-    command[said] = lines.matches(_take(data, said), lines.RE2_COMMAND, lines.COMMAND,
-                                  search=False)
+    command, commands = _command_lines(data, said)
     info, notes = _notes(data, context, noted)
     picked = np.flatnonzero(ok & (first | (kind == 0) | (kind == 1) | command | info))
     at = pa.array(picked)
@@ -97,7 +99,7 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
         codes, ips, line[prefix + "port"] = lines.endpoints(_at(_column(raw, names[name]), at))
         line[prefix + "ip"] = Coded(codes, ips)
-    line.update(_commands(data, picked, line["cmd"]))
+    line.update(_commands(commands, len(picked), np.flatnonzero(line["cmd"])))
     line.update(_information(notes, picked, ev == INFORMATION))
     return line
 
@@ -136,27 +138,56 @@ def _trimmed_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     return codes[found.indices.to_numpy(zero_copy_only=False)], trimmed.dictionary
 
 
-def _take(values: pa.Array, mask: np.ndarray) -> pa.Array:
-    return values.filter(pa.array(mask))
+def _take(values: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> pa.Array:
+    """``values.filter(mask)`` as one array."""
+    taken = values.filter(pa.array(mask))
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
 
 
-def _commands(data: pa.Array, picked: np.ndarray, cmd: np.ndarray) -> Columns:
-    n = len(picked)
-    where = np.flatnonzero(cmd)
-    # Once per distinct command text: sessions repeat the same EHLO, AUTH and STARTTLS.
-    texts = pc.dictionary_encode(_at(data, pa.array(picked[where])))
+def _command_lines(data: pa.Array, said: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """(which lines are commands, the commands' text as dictionary codes): matched once per
+    distinct text (sessions repeat the same EHLO, AUTH and STARTTLS), with the codes in
+    line order (a text's first command line comes first, so the dictionary is in order of
+    first appearance among the command lines)."""
+    texts = pc.dictionary_encode(_take(data, said))
+    is_command = lines.matches(texts.dictionary, lines.RE2_COMMAND, lines.COMMAND,
+                               search=False)
+    codes = texts.indices.to_numpy(zero_copy_only=False)
+    command = np.zeros(len(said), dtype=bool)
+    command[said] = is_command[codes]
+    position = np.cumsum(is_command) - 1  # a command text's place among the command texts
+    kept = codes[is_command[codes]]
+    return command, pa.DictionaryArray.from_arrays(
+        pa.array(position[kept].astype(np.int32)), texts.dictionary.filter(is_command))
+
+
+def _commands(texts: pa.DictionaryArray, n: int, where: np.ndarray) -> Columns:
+    """What the command lines (``texts``; at ``where`` of ``n`` lines) say, read once per
+    distinct text."""
     parsed = lines.commands(texts.dictionary)
     mechanism = parsed["mechanism"]
     for sasl, protocol in _AUTH_PROTOCOLS.items():
-        mechanism[mechanism == sasl] = protocol
+        mechanism = pc.if_else(pc.equal(mechanism, sasl), protocol, mechanism)
+    parsed["mechanism"] = mechanism
     codes = texts.indices.to_numpy(zero_copy_only=False)
     out: Columns = {}
     for name in ("helo", "mail", "auth"):
         out[name] = np.zeros(n, bool)
         out[name][where] = parsed[name][codes]
     for name, values in (("host", "host"), ("address", "address"), ("mechanism", "mechanism")):
-        out[name] = coded(parsed[values], where, codes, n)
+        out[name] = _coded_arrow(parsed[values], where, codes, n)
     return out
+
+
+def _coded_arrow(values: pa.Array, where: np.ndarray, inverse: np.ndarray,
+                 length: int) -> Coded:
+    """:func:`.protocol_log_sessions.coded` of Arrow text (large_string): the same codes and
+    words (in order of first appearance, "" first), without Python strings."""
+    found = pc.dictionary_encode(pa.concat_arrays([pa.array([""], values.type), values]))
+    codes = found.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    out = np.zeros(length, dtype=np.int64)
+    out[where] = codes[1:][inverse]  # codes[0] is ""
+    return Coded(out, found.dictionary)
 
 
 @dataclass
@@ -176,16 +207,23 @@ def _notes(data: pa.Array, context: pa.Array, noted: np.ndarray) -> tuple[np.nda
     where = np.flatnonzero(noted)
     at = pa.array(where)
     texts, contexts = pc.dictionary_encode(_at(data, at)), pc.dictionary_encode(_at(context, at))
-    pairs = (contexts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-             * len(texts.dictionary) + texts.indices.to_numpy(zero_copy_only=False))
-    _, first, inverse = np.unique(pairs, return_index=True, return_inverse=True)
-    first = pa.array(first)
-    notes = _Notes(pair, texts.dictionary.take(texts.indices.take(first)),
-                   contexts.dictionary.take(contexts.indices.take(first)))
+    text_codes = texts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    context_codes = contexts.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    # Pairs numbered in order of first appearance (a hash, not a sort): a pair's first line
+    # is where its number first exceeds all before it.
+    inverse = pd.factorize(context_codes * len(texts.dictionary) + text_codes)[0]
+    new = np.ones(len(inverse), dtype=bool)
+    new[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
+    first = np.flatnonzero(new)
+    notes = _Notes(pair, texts.dictionary.take(text_codes[first]),
+                   contexts.dictionary.take(context_codes[first]))
     pair[where] = inverse
-    info[where] = (lines.matches(notes.context, lines.RE2_INFO, lines.INFO, search=True)
-                   | lines.matches(notes.data, lines.RE2_INFO_DATA, lines.INFO_DATA,
-                                   search=True))[inverse]
+    # Each pattern read once per distinct text of its column (a log has a handful of
+    # contexts), then per pair.
+    said = lines.matches(contexts.dictionary, lines.RE2_INFO, lines.INFO, search=True)
+    data_said = lines.matches(texts.dictionary, lines.RE2_INFO_DATA, lines.INFO_DATA,
+                              search=True)
+    info[where] = (said[context_codes[first]] | data_said[text_codes[first]])[inverse]
     return info, notes
 
 

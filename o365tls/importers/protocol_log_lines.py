@@ -82,14 +82,42 @@ def _non_ascii(values: pa.Array) -> np.ndarray:
 # What a command line can start with: a letter of a command (either case), or what COMMAND's
 # \s* skips. A line starting with anything else ASCII (a reply code, RCPT, DATA...) cannot
 # match; a non-ASCII first character is left to the patterns.
-_COMMAND_STARTS = pa.array(list("EeHhMmAaXxSs\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f"), pa.string())
+_COMMAND_STARTS = "EeHhMmAaXxSs\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f"
+_MAY_START = np.zeros(256, dtype=bool)
+_MAY_START[[ord(c) for c in _COMMAND_STARTS]] = True
+_MAY_START[0x80:] = True  # the first byte of a non-ASCII character
 
 
-def may_be_command(values: pa.Array) -> np.ndarray:
-    """False where ``COMMAND`` cannot match (a cheap look at the first character only)."""
-    first = pc.utf8_slice_codeunits(values, 0, 1)
-    return pc.or_(pc.is_in(first, value_set=_COMMAND_STARTS.cast(values.type)),
-                  pc.invert(pc.string_is_ascii(first))).to_numpy(zero_copy_only=False)
+def may_be_command(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """False where ``COMMAND`` cannot match (a cheap look at the first character only: its
+    first byte, read from the column's buffers)."""
+    first, length = first_bytes(values)
+    return _MAY_START[first] & (length > 0)
+
+
+def first_bytes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(each value's first byte, 0 for an empty one; its length in bytes) of a text column
+    without nulls, from its offsets and data buffers: no kernel pass, no copy of the text."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    firsts, lengths = [np.zeros(0, np.uint8)], [np.zeros(0, np.int64)]
+    for chunk in chunks:
+        if chunk.null_count:
+            raise ValueError("first_bytes: a text column without nulls is expected")
+        if not len(chunk):
+            continue
+        width = np.int64 if chunk.type == pa.large_string() else np.int32
+        offsets_buffer, data_buffer = chunk.buffers()[1:3]
+        offsets = np.frombuffer(offsets_buffer, width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        length = np.diff(offsets)
+        data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else None
+        if data is None or not len(data):
+            firsts.append(np.zeros(len(chunk), np.uint8))
+        else:  # an empty value's start may be the end of the data: clipped, then zeroed
+            first = data[np.minimum(offsets[:-1], len(data) - 1)]
+            first[length == 0] = 0
+            firsts.append(first)
+        lengths.append(length)
+    return np.concatenate(firsts), np.concatenate(lengths)
 
 
 def matches(values: pa.Array, re2: str, python: re.Pattern, *, search: bool) -> np.ndarray:
@@ -103,39 +131,48 @@ def matches(values: pa.Array, re2: str, python: re.Pattern, *, search: bool) -> 
     return out
 
 
-def commands(data: pa.Array) -> dict[str, np.ndarray]:
+def commands(data: pa.Array) -> dict[str, np.ndarray | pa.Array]:
     """HELO/EHLO host, MAIL FROM address (trimmed, lower case) and AUTH mechanism (upper
     case) of command lines; the first pattern that matches wins, as a session reads them.
-    The three begin with different words, so one RE2 pass with a branch each finds them."""
-    found = pc.extract_regex(data, _RE2_COMMANDS)
-    host, quoted, bare, mechanism = (
-        np.array(found.field(g).fill_null("").to_numpy(zero_copy_only=False), dtype=object)
-        for g in ("h", "a", "b", "m"))
+    The three begin with different words, so one RE2 pass with a branch each finds them.
+    The flags are numpy, the texts large_string Arrow arrays: ASCII lines stay in Arrow
+    (where Python's strip/lower/upper are the ASCII ones), the rare others are Python's."""
+    found = pc.extract_regex(data.cast(_LARGE), _RE2_COMMANDS)
+    host, quoted, bare, mechanism = (found.field(g).fill_null("") for g in ("h", "a", "b", "m"))
     matched = np.array(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     # The HELO and AUTH branches' groups are never empty when they matched: they say which
-    # branch did.
-    helo, auth = matched & (host != ""), matched & (mechanism != "")
+    # branch did. A <...> address may be empty (the null sender); the bare form is taken
+    # only without one.
+    helo = matched & _not_empty(host)
+    auth = matched & _not_empty(mechanism)
     mail = matched & ~helo & ~auth
+    address = pc.ascii_lower(pc.utf8_trim(pc.if_else(pc.equal(quoted, ""), bare, quoted),
+                                          _PY_ASCII_SPACE))
+    mechanism = pc.ascii_upper(pc.utf8_trim(mechanism, _PY_ASCII_SPACE))
     where, texts = _python_rows(data, _non_ascii(data))
-    for i, text in zip(where, texts, strict=True):
-        helo[i] = mail[i] = auth[i] = False
-        if match := HELO.match(text):
-            helo[i], host[i] = True, match.group(1)
-        elif match := MAIL_FROM.match(text):
-            mail[i], quoted[i], bare[i] = True, match.group(1) or "", match.group(2) or ""
-        elif match := AUTH.match(text):
-            auth[i], mechanism[i] = True, match.group(1)
-    # A <...> address may be empty (the null sender); the bare form is taken only without one.
-    address = np.where(quoted != "", quoted, bare)
-    return {"helo": helo, "host": host, "mail": mail, "address": _python_case(address, str.lower),
-            "auth": auth, "mechanism": _python_case(mechanism, str.upper)}
+    if len(where):
+        host, address, mechanism = (v.to_pylist() for v in (host, address, mechanism))
+        for i, text in zip(where, texts, strict=True):
+            helo[i] = mail[i] = auth[i] = False
+            host[i] = address[i] = mechanism[i] = ""
+            if match := HELO.match(text):
+                helo[i], host[i] = True, match.group(1)
+            elif match := MAIL_FROM.match(text):
+                mail[i], address[i] = True, (match.group(1) or match.group(2) or "").strip().lower()
+            elif match := AUTH.match(text):
+                auth[i], mechanism[i] = True, match.group(1).strip().upper()
+        host, address, mechanism = (pa.array(v, _LARGE) for v in (host, address, mechanism))
+    return {"helo": helo, "host": host, "mail": mail, "address": address, "auth": auth,
+            "mechanism": mechanism}
 
 
-def _python_case(values: np.ndarray, change) -> np.ndarray:
-    """``change(value.strip())`` of every value (str.lower or str.upper), per distinct value."""
-    codes, uniques = pd.factorize(values)
-    return np.array([change(u.strip()) for u in uniques], dtype=object)[codes] \
-        if len(values) else values
+_LARGE = pa.large_string()
+# What Python's str.strip() takes off an ASCII text.
+_PY_ASCII_SPACE = "\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f"
+
+
+def _not_empty(values: pa.Array) -> np.ndarray:
+    return pc.binary_length(values).to_numpy(zero_copy_only=False) > 0
 
 
 def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:

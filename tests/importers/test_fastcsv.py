@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from types import SimpleNamespace
 
+import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from o365tls.importers import fastcsv
+from o365tls.importers.sample import take_sample
+from o365tls.importers.sources import expand_paths
+from o365tls.quality import FileReport
 
 
 def _reference_boundary(data: bytes, start: int = 0) -> int:
@@ -103,3 +109,73 @@ def test_record_boundary_on_a_large_block_counts_with_numpy():
     row = b'"a","b\r\nc"\r\n'
     data = row * 20000 + b'"open\r\n'
     assert fastcsv._record_boundary(data) == _reference_boundary(data) == len(row) * 20000
+
+
+FIELD = st.text(alphabet="2d-aTe:Z ._?\"%(\u00e9\t", max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(FIELD, max_size=12), min_size=1, max_size=3),
+       st.sampled_from(["date-time", "date time", "sender", "x", "a(percentage)"]),
+       st.integers(0, 2))
+def test_first_characters_rule_out_only_rows_the_regex_rules_out(chunks, key, cut):
+    """The first-byte look is a shortcut for the regex scan: when it says no field can be a
+    header, every field holds a character the regex bans (chunks and slices included)."""
+    arrays = [pa.array(fields, pa.string()) for fields in chunks]
+    arrays[0] = arrays[0].slice(min(cut, len(arrays[0])))
+    column = pa.chunked_array(arrays, pa.string())
+    ruled_out = fastcsv._first_characters_rule_out(column, key)
+    pattern = re.compile(fastcsv._impossible(key).replace("\\x{10FFFF}", "\\U0010FFFF"))
+    every_row_banned = all(pattern.search(field) for field in column.to_pylist())
+    if ruled_out:
+        assert every_row_banned
+    # Where every field starts with a banned character, the shortcut sees it.
+    firsts = [field[:1] for field in column.to_pylist()]
+    if all(f and f in fastcsv._banned(key) for f in firsts):
+        assert ruled_out
+
+
+def test_first_characters_rule_out_a_log_block_and_not_a_header_row():
+    key = "date-time"
+    assert fastcsv._first_characters_rule_out(
+        pa.chunked_array([["2024-01-15T00:00:00.000Z", "2024-01-15T00:00:01.000Z"]]), key)
+    for odd in ("date-time", "", " 2024", "\u00e92024", "\"2024"):
+        assert not fastcsv._first_characters_rule_out(
+            pa.chunked_array([["2024-01-15T00:00:00.000Z", odd]]), key)
+
+
+def _log_file(tmp_path, lines: int):
+    path = tmp_path / "RECV2024011500-1.LOG"
+    header = ("#Software: Microsoft Exchange Server\r\n#Version: 15.2.1544.4\r\n"
+              "#Log-type: SMTP Receive Protocol Log\r\n#Date: 2024-01-15T00:00:00.000Z\r\n"
+              "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
+              "remote-endpoint,event,data,context\r\n")
+    body = "".join(f"2024-01-15T00:00:{i % 60:02d}.000Z,EX01\\Default Frontend EX01,"
+                   f"08DC1500882{i:05X},0,10.0.0.10:25,203.0.113.{i % 250}:5{i % 1000:03d},"
+                   "+,,\r\n" for i in range(lines))
+    path.write_bytes((header + body).encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize("block_bytes", [1 << 20, 4096])
+def test_a_file_read_in_one_block_gives_one_chunk_per_column_and_keeps_its_memory(
+        tmp_path, monkeypatch, block_bytes):
+    """One block: parsed as one unit (one chunk per column, whatever PARSE_BYTES), and the
+    pool is not asked to release memory after it; several blocks: released after each."""
+    path = _log_file(tmp_path, 2000)
+    sample = take_sample(expand_paths([str(path)])[0][0], None)
+    released = []
+    pool = pa.default_memory_pool()
+    monkeypatch.setattr(fastcsv.pa, "default_memory_pool", lambda: SimpleNamespace(
+        release_unused=lambda: released.append(True), backend_name=pool.backend_name))
+    monkeypatch.setattr(fastcsv, "PARSE_BYTES", 1024)
+    monkeypatch.setattr(fastcsv, "BLOCK_BYTES", block_bytes)
+    columns = [c for c in sample.header if c != "sequence-number"]
+    tables = list(fastcsv.read_arrow(sample, FileReport(sample.display), columns))
+    assert sum(t.num_rows for t in tables) == 2000
+    assert tables[0].column("date-time")[0].as_py() == "2024-01-15T00:00:00.000Z"
+    if block_bytes > path.stat().st_size:
+        assert len(tables) == 1 and not released
+        assert {tables[0].column(c).num_chunks for c in tables[0].column_names} == {1}
+    else:
+        assert len(tables) > 1 and len(released) == len(tables)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import o365tls
 from o365tls.importers import fastcsv, identify, protocol_log
@@ -457,7 +459,8 @@ def test_commands_in_one_pass_are_what_the_three_patterns_say():
              "mail from:bare@x SIZE=1", "MAIL FROM:", "MAIL FROM:<open", "AUTH LOGIN",
              "x-exps GSSAPI", "AUTH", "STARTTLS", "250 OK", "\u2003EHLO trois", "EHLO\u00a0x",
              "MAIL FROM:\u2003<ü@x>", "\x1cAUTH NTLM", "RCPT TO:<a@b>", ""]
-    got = lines.commands(pa.array(texts))
+    got = {k: v.to_pylist() if isinstance(v, pa.Array) else list(v)
+           for k, v in lines.commands(pa.array(texts)).items()}
     for i, text in enumerate(texts):
         helo, mail, auth = (lines.HELO.match(text), lines.MAIL_FROM.match(text),
                             lines.AUTH.match(text))
@@ -518,8 +521,9 @@ def test_padded_events_are_the_trimmed_ones_and_a_bad_one_is_shown_trimmed(tmp_p
 
 def test_columns_cut_in_chunks_by_the_parser_give_the_same_records_and_issues(tmp_path,
                                                                               monkeypatch):
-    """pyarrow cuts a block into PARSE_BYTES chunks (a 5 MB hourly log comes in two); the
-    lines are classified over the chunks as they are, joined only where taken."""
+    """pyarrow cuts a block of a file read in several into PARSE_BYTES chunks (a file read in
+    one block is parsed as one unit); the lines are classified over the chunks as they are,
+    joined only where taken."""
     lines = [*INTERLEAVED[:4], (4, S1, "192.0.2.1:40001", "?", "", ""),
              *INTERLEAVED[4:12], (12, S2, "192.0.2.2:40002", " < ", "NOOP", ""),
              *INTERLEAVED[12:]]
@@ -535,7 +539,38 @@ def test_columns_cut_in_chunks_by_the_parser_give_the_same_records_and_issues(tm
     monkeypatch.setattr(fastcsv, "PARSE_BYTES", 300)
     sample = take_sample(Source(str(path), path, None, path.stat().st_size))
     tables = list(fastcsv.read_arrow(sample, protocol_log.FileReport(str(path))))
-    assert len(tables) == 1 and tables[0].column("data").num_chunks > 2
+    assert len(tables) == 1 and tables[0].column("data").num_chunks == 1
+    monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 1200)
+    tables = list(fastcsv.read_arrow(sample, protocol_log.FileReport(str(path))))
+    assert len(tables) > 1 and tables[0].column("data").num_chunks > 2
     chunked, chunked_report = load_one(path)
     assert issues(chunked_report) == issues(report)
     assert records(chunked.observations) == records(data.observations)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="EhM <+-*>2\x1c\u00e9\u017f", max_size=4), max_size=8),
+                min_size=1, max_size=3),
+       st.booleans(), st.integers(0, 3))
+def test_first_bytes_and_the_command_prefilter_read_the_buffers_right(chunks, large, cut):
+    """first_bytes reads each value's first byte and length from the buffers (chunks, slices,
+    both offset widths); may_be_command is the per-character test it replaced."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from o365tls.importers import protocol_log_lines as lines
+
+    kind = pa.large_string() if large else pa.string()
+    arrays = [pa.array(c, kind) for c in chunks]
+    arrays[-1] = arrays[-1].slice(min(cut, len(arrays[-1])))
+    column = pa.chunked_array(arrays, kind)
+    values = column.to_pylist()
+    first, length = lines.first_bytes(column)
+    assert first.tolist() == [v.encode()[0] if v else 0 for v in values]
+    assert length.tolist() == [len(v.encode()) for v in values]
+    starts = pc.utf8_slice_codeunits(column, 0, 1)
+    old = pc.or_(pc.is_in(starts, value_set=pa.array(list(lines._COMMAND_STARTS), kind)),
+                 pc.invert(pc.string_is_ascii(starts))).to_numpy(zero_copy_only=False)
+    assert lines.may_be_command(column).tolist() == list(old)
+    single = pa.array(values, kind)
+    assert lines.may_be_command(single).tolist() == list(old)
