@@ -239,14 +239,21 @@ def domain_part(values: pd.Series) -> pd.Series:
 
 
 def _domain_parts(values: pd.Series) -> pd.Series:
+    return pd.Series(pc.utf8_lower(_after_first_at(values, encode=False)), index=values.index,
+                     dtype="str")
+
+
+def _after_first_at(values: pd.Series, encode: bool = True) -> pa.Array:
+    """The text after the first ``@`` (empty where there is none), not lower-cased; with
+    ``encode``, dictionary-encoded (distinct texts in order of first appearance)."""
     # In Arrow, without a regex (twice as fast on a trace's unique message ids): "@" appended
     # to every text, one split at the first "@", the appended one cut off the remainder; a
     # text without "@" leaves an empty remainder.
     text = arrow_text(values.astype("str").fillna(""))
     joined = pc.binary_join_element_wise(text, pa.scalar("@"), pa.scalar(""))
     after = pc.list_element(pc.split_pattern(joined, "@", max_splits=1), 1)
-    return pd.Series(pc.utf8_lower(pc.utf8_slice_codeunits(after, 0, -1)), index=values.index,
-                     dtype="str")
+    after = pc.utf8_slice_codeunits(after, 0, -1)
+    return pc.dictionary_encode(after) if encode else after
 
 
 def arrow_text(values: pd.Series) -> pa.Array:
