@@ -100,8 +100,9 @@ def convert(raw: pd.DataFrame, report: FileReport,
     if used == len(keep):
         keep = slice(None)  # every row: ten boolean takes of the chunk saved
     message_id = clean_message_id(pick(raw, *MESSAGE_ID_COLS))
-    trace_id = pick(raw, *TRACE_ID).str.strip()
-    message_id = message_id.where(message_id != "", trace_id)
+    missing = message_id == ""
+    if missing.any():  # the trace id stands in (cleaned only where it is needed)
+        message_id = message_id.where(~missing, pick(raw, *TRACE_ID).str.strip())
     data = {
         ROW: rows[keep],
         TIMESTAMP: stamps[keep],
