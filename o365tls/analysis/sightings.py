@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..importers.values import _after_first_at, arrow_text, domain_part, map_unique
@@ -129,7 +130,9 @@ class _MessageIds:
     def keys(self, sources: pd.Series, rows: pd.Series) -> np.ndarray:
         """:func:`message_keys`, the same numbers: pandas hashes a text column per distinct
         value too (hash_array of the dictionary, then taken)."""
-        distinct = self.distinct.to_numpy(dtype=object)
+        # As UTF-8 bytes: pandas hashes a text by its UTF-8 bytes, and bytes objects cost a
+        # third of the time of Python strings to make (no decoding), the same numbers.
+        distinct = arrow_text(self.distinct).cast(pa.binary()).to_numpy(zero_copy_only=False)
         keys = pd.util.hash_array(distinct, categorize=False)[self.codes]
         if self.missing.any():
             keys[self.missing] = _row_keys(sources[self.missing], rows[self.missing])

@@ -12,7 +12,8 @@ from o365tls.analysis.sightings import Codebook, _MessageIds, message_keys
 from o365tls.importers.values import domain_part
 
 IDS = st.lists(st.sampled_from(["", "<a@x.example>", "<b@Y.example> ", "c@x.example", "d",
-                                "<e@z.example>", "f@", " <g@x.example>"]), max_size=60)
+                                "<e@z.example>", "f@", " <g@x.example>", "<h\u00e9\U0001f600@x>",
+                                "i\u2028@\u00c9.example"]), max_size=60)
 
 
 @settings(max_examples=200, deadline=None)
