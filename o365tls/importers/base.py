@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -115,9 +116,15 @@ def canonical(kind: str, data: dict[str, object], length: int, source: str) -> p
     return frame
 
 
+_STR = pd.StringDtype("pyarrow", na_value=float("nan"))  # what astype("str") makes
+_DATETIME = pd.DatetimeTZDtype("ns", "UTC")
+
+
 def _series(value: object, dtype: str, length: int) -> pd.Series:
     if isinstance(value, pd.Series):
         series = value.reset_index(drop=True)
+        if _canonical_already(series, dtype):
+            return series  # the conversions below would return the same values
     elif dtype == "list" and isinstance(value, tuple):
         series = pd.Series([value] * length, dtype=object)
     elif isinstance(value, (list, tuple)):
@@ -140,6 +147,18 @@ def _series(value: object, dtype: str, length: int) -> pd.Series:
     if dtype == "bool":
         return series.astype(object).where(series.notna(), None)
     return series.astype(object)
+
+
+def _canonical_already(series: pd.Series, dtype: str) -> bool:
+    """True when ``series`` is already what :func:`_series` makes of it (an importer's
+    cleaned text, parsed times or sizes): re-converting such columns took 0.4 s a trace."""
+    if dtype == "str":
+        return series.dtype == _STR and not series.hasnans
+    if dtype == "datetime":
+        return series.dtype == _DATETIME
+    if dtype == "int":
+        return series.dtype == np.int64
+    return False
 
 
 def empty(kind: str) -> pd.DataFrame:

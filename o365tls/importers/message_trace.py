@@ -95,10 +95,14 @@ def convert(raw: pd.DataFrame, report: FileReport,
                 else "no Received column, so no message time; is this a message trace export?",
                 name or "Received", received)
     keep = ~bad
-    report.use(int(keep.sum()))
+    used = int(keep.sum())
+    report.use(used)
+    if used == len(keep):
+        keep = slice(None)  # every row: ten boolean takes of the chunk saved
     message_id = clean_message_id(pick(raw, *MESSAGE_ID_COLS))
-    trace_id = pick(raw, *TRACE_ID).str.strip()
-    message_id = message_id.where(message_id != "", trace_id)
+    missing = message_id == ""
+    if missing.any():  # the trace id stands in (cleaned only where it is needed)
+        message_id = message_id.where(~missing, pick(raw, *TRACE_ID).str.strip())
     data = {
         ROW: rows[keep],
         TIMESTAMP: stamps[keep],
@@ -111,7 +115,7 @@ def convert(raw: pd.DataFrame, report: FileReport,
         DESTINATION_IP: clean_ip(pick(raw, *TO_IP))[keep],
         SIZE: parse_int(pick(raw, "Size", "Size (bytes)"))[keep],
     }
-    frame = canonical(SIGHTINGS, data, int(keep.sum()), report.path)
+    frame = canonical(SIGHTINGS, data, used, report.path)
     return frame, culture
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 import pandas as pd
 import pyarrow as pa
@@ -173,9 +174,23 @@ def _frame(header: list[str], rows: list[list[str]], numbers: list[int]) -> pd.D
 
 def column_for(frame_columns, *synonyms: str) -> str | None:
     """The frame column whose normalized name is one of ``synonyms`` (first synonym wins)."""
-    by_key = {normalize_header(c): c for c in frame_columns if c != ROW_COLUMN}
+    by_key = _header_keys(tuple(frame_columns))
     for name in synonyms:
-        hit = by_key.get(normalize_header(name))
+        hit = by_key.get(_header_key(name))
         if hit is not None:
             return hit
     return None
+
+
+# Importers look their columns up in every chunk (a dozen lookups, each normalizing the whole
+# header): the keys are worked out once per header.
+@lru_cache(maxsize=256)
+def _header_keys(columns: tuple[str, ...]) -> dict[str, str]:
+    """Normalized name -> column (the last of equal keys, as a dict built in order keeps);
+    shared: not to be changed."""
+    return {_header_key(c): c for c in columns if c != ROW_COLUMN}
+
+
+@lru_cache(maxsize=4096)
+def _header_key(name: str) -> str:
+    return normalize_header(name)

@@ -12,7 +12,8 @@ from o365tls.analysis.sightings import Codebook, _MessageIds, message_keys
 from o365tls.importers.values import domain_part
 
 IDS = st.lists(st.sampled_from(["", "<a@x.example>", "<b@Y.example> ", "c@x.example", "d",
-                                "<e@z.example>", "f@", " <g@x.example>"]), max_size=60)
+                                "<e@z.example>", "f@", " <g@x.example>", "<h\u00e9\U0001f600@x>",
+                                "i\u2028@\u00c9.example"]), max_size=60)
 
 
 @settings(max_examples=200, deadline=None)
@@ -61,3 +62,29 @@ def test_domain_codes_per_distinct_address_are_the_per_row_ones(addresses):
     want = old.encode(domain_part(values))
     assert _domain_codes(new, values).tolist() == want.tolist()
     assert new.values == old.values
+
+
+TEXTS = st.lists(st.sampled_from(["", "a", "B", "inbound", "outbound"]), min_size=1, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS, st.booleans(), st.data())
+def test_kept_codes_of_one_value_columns_are_the_per_row_ones(texts, same, data):
+    """A column holding one value is coded without taking its rows: the codes and the book's
+    growth are those of coding the kept rows."""
+    from o365tls.analysis.sightings import _DIRECTION_CODES, _directions, _encode_kept
+    from o365tls.importers.values import map_unique
+
+    column = pd.Series([texts[0]] * len(texts) if same else texts, dtype="str")
+    keep = np.array(sorted(set(data.draw(st.lists(st.integers(0, len(texts) - 1),
+                                                  min_size=1)))), dtype=np.int64)
+    old, new = Codebook(), Codebook()
+    for book in (old, new):
+        book.encode(pd.Series(["B"], dtype="str"))
+    want = old.encode(column.take(keep))
+    got = _encode_kept(new, column, keep)
+    assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    assert new.values == old.values
+    directions = map_unique(column.take(keep), _DIRECTION_CODES).fillna(0).to_numpy(np.int8)
+    got = _directions(column, keep)
+    assert got.dtype == directions.dtype and got.tolist() == directions.tolist()

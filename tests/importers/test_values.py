@@ -73,3 +73,37 @@ def test_strptime_keeps_the_last_second_of_the_nanosecond_range():
                       "09/21/1677 00:12:44", "01/01/0001 00:00:00"], dtype="str")
     got = _strptime(text, "%m/%d/%Y %H:%M:%S")
     assert got.isna().tolist() == [False, True, True, False, True]
+
+
+STAMPS = st.tuples(st.integers(1, 12), st.integers(1, 28), st.sampled_from([2023, 2024]),
+                   st.integers(1, 12), st.integers(0, 59), st.sampled_from(["AM", "PM"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(STAMPS, min_size=1, max_size=30), st.sampled_from(["", " ", "\t"]),
+       st.sampled_from([None, "en-US", "en-GB", "de-DE"]), st.integers(1000, 1500),
+       st.sampled_from(["1/2/2024 3:04:05 PM", "", "13/45/2024 1:00:00 PM",
+                        "2024-01-02T03:04:05Z"]))
+def test_parse_datetimes_common_case_is_the_general_path(stamps, pad, culture, size, odd):
+    """Long columns whose values all parse in the first format tried take a shortcut (text
+    stripped and parsed per distinct value); the timestamps and culture are the general
+    path's, and so are they where the shortcut does not apply (an empty or unreadable value,
+    ISO first)."""
+    from o365tls.importers import values
+
+    texts = [f"{pad}{m}/{d}/{y} {h}:{mi:02d}:07 {p}{pad}" for m, d, y, h, mi, p in stamps]
+    texts = (texts * (1 + size // len(texts)))[:size]
+    for first in (False, True):
+        column = [odd, *texts] if first else [*texts, odd]
+        series = pd.Series(column, dtype="str", index=range(3, 3 + len(column)))
+        got = values.parse_datetimes(series, culture)
+        if odd.endswith("05 PM") and culture in (None, "en-US"):
+            assert values._parse_common(series, culture) is not None
+        common = values._parse_common
+        try:
+            values._parse_common = lambda *_: None
+            want = values.parse_datetimes(series, culture)
+        finally:
+            values._parse_common = common
+        pd.testing.assert_series_equal(got[0], want[0], check_exact=True)
+        assert got[1] == want[1]
