@@ -150,3 +150,22 @@ def test_the_analysis_takes_the_records_in_input_order_and_the_evidence_keeps_no
     pd.testing.assert_frame_equal(taken, expected.reset_index(drop=True), check_exact=True)
     assert gathered.observations.empty
     assert dict(gathered.observations.dtypes) == dict(before.dtypes)
+
+
+def test_planning_puts_the_protocol_logs_in_one_task_and_every_other_file_in_its_own(tmp_path):
+    """--jobs plans from each log's first lines; a log whose header comes after them (long
+    directives) is still found from the whole sample, so no log is read apart from the
+    others (its sessions would be cut at the file's edges)."""
+    logs = ROOT / "tests" / "data" / "exchange-protocol-log"
+    first, second = sorted(logs.glob("RECV*.LOG"))[:2]
+    (tmp_path / "a_trace.csv").write_bytes((SAMPLES / "exo" / "message-trace.csv").read_bytes())
+    (tmp_path / "b.LOG").write_bytes(first.read_bytes())
+    lines = second.read_bytes().split(b"\n")
+    padding = [b"#Comment: " + b"x" * 600] * 30  # 18 KB of directives before #Fields
+    (tmp_path / "c.LOG").write_bytes(b"\n".join([*lines[:4], *padding, *lines[4:]]))
+    report = SAMPLES / "exo" / "inbound-messages-report.csv"
+    (tmp_path / "d_connectors.csv").write_bytes(report.read_bytes())
+    sources, _ = evidence.expand_paths([tmp_path])
+    tasks = evidence.plan(sources, None, None)
+    assert [[s.display.rsplit("/", 1)[-1] for s in task] for task in tasks] == [
+        ["a_trace.csv"], ["b.LOG", "c.LOG"], ["d_connectors.csv"]]

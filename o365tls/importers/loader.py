@@ -18,7 +18,16 @@ from ..parallel import in_order, process_pool
 from ..quality import FileReport
 from ..schema import CONNECTORS, KINDS, OBSERVATIONS, SIGHTINGS, TIMESTAMP
 from .base import Batch, Format, LoadContext, empty
-from .sample import BINARY, EMPTY, JSON, MAX_COLUMNS, Sample, normalize_header, take_sample
+from .sample import (
+    BINARY,
+    EMPTY,
+    JSON,
+    MAX_COLUMNS,
+    SAMPLE_BYTES,
+    Sample,
+    normalize_header,
+    take_sample,
+)
 from .sources import READ_ERRORS, Source, expand_paths
 
 Progress = Callable[[str, FileReport], None]
@@ -120,12 +129,15 @@ def refused(refusal) -> FileReport:
     return report
 
 
-def format_of(source: Source, forced: Format | None, encoding: str | None) -> str | None:
-    """The format a source would be read as (for planning parallel work); None if unknown."""
+def format_of(source: Source, forced: Format | None, encoding: str | None,
+              size: int = SAMPLE_BYTES) -> str | None:
+    """The format a source would be read as (for planning parallel work); None if unknown.
+    ``size``: the bytes sampled (fewer: quicker, and sometimes no answer where the whole
+    sample would give one)."""
     if forced is not None:
         return forced.name
     try:
-        fmt = identify(take_sample(source, encoding))
+        fmt = identify(take_sample(source, encoding, size))
     except (*READ_ERRORS, UnicodeError, LookupError):
         return None
     return fmt.name if fmt else None

@@ -112,9 +112,11 @@ def detect_encoding(raw: bytes) -> tuple[str, str]:
         return "cp1252", "Windows-1252 (guessed)"
 
 
-def take_sample(source: Source, encoding: str | None = None) -> Sample:
+def take_sample(source: Source, encoding: str | None = None,
+                size: int = SAMPLE_BYTES) -> Sample:
+    """The first ``size`` bytes of ``source``, decoded, with its header found."""
     with source.open() as fh:
-        raw = fh.read(SAMPLE_BYTES)
+        raw = fh.read(size)
         truncated = bool(fh.read(1))
     if encoding:
         codec, label = encoding, encoding
