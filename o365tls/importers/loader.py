@@ -143,6 +143,9 @@ def format_of(source: Source, forced: Format | None, encoding: str | None,
     return fmt.name if fmt else None
 
 
+#: While the worker processes start (half a second: they import the importers), files are read
+#: in their own turn rather than waited for.
+READ_WHILE_STARTING = True
 #: Files up to this size may be prepared ahead of their turn (see ``Format.prepare``): their
 #: prepared chunks wait in memory, so a huge file is read in its own turn, as without --jobs.
 AHEAD_BYTES = 16 * 1024 * 1024
@@ -205,39 +208,65 @@ def _open(source: Source, forced: Format | None, encoding: str | None) -> _Opene
     return _Opened(source, sample, forced or identify(sample))
 
 
+def _started() -> bool:
+    """Nothing: a worker that has run it is up."""
+    return True
+
+
 class _Ahead:
     """Prepares the files whose format has a ``prepare`` step on worker processes, called
     from :func:`~o365tls.parallel.in_order`'s threads a few files ahead of their turn. Not
     on the threads themselves: ``prepare`` is Arrow calls with Python between them, and a
     thread doing that beside a caller running Python waits on the GIL at every call
-    (measured: 8x slower), so the threads only wait for the processes."""
+    (measured: 8x slower), so the threads only wait for the processes. The processes start
+    on a thread of their own; until one is up, files are read in their turn."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-        self.failed = False  # no processes here (no sem_open, a broken pool): files in turn
+        self.pool: ProcessPoolExecutor | None = None  # None once up: no processes here
+        self.up = threading.Event()
+        self.refused: UsageError | None = None
+        self.starter: threading.Thread | None = None
         self.lock = threading.Lock()
 
     def __call__(self, item: _Opened) -> _Opened:
         if item.fmt is None or item.fmt.prepare is None or item.source.size > AHEAD_BYTES:
             return item
+        with self.lock:  # started for the first file that needs it
+            if self.starter is None:
+                self.starter = threading.Thread(target=self._start, name="o365tls-start",
+                                                daemon=True)
+                self.starter.start()
+        if not self.up.is_set():
+            if READ_WHILE_STARTING:
+                return item  # read in its turn by the caller, who would otherwise wait
+            self.up.wait()
+        if self.refused is not None:
+            raise self.refused  # an unguarded script re-run in a worker: it must stop there
+        if self.pool is None:
+            return item
         try:
-            with self.lock:  # started for the first file that needs it
-                if self.failed:
-                    return item
-                if self.pool is None:
-                    self.pool = process_pool(self.workers, preload=("o365tls.importers",))
             item.prepared = self.pool.submit(_Prepared.run, item.fmt.name,
                                              item.sample.without_head()).result()
-        except UsageError:
-            raise  # an unguarded script re-run in a worker: it must stop there
-        except Exception:  # noqa: BLE001 - no processes, a broken pool, an unpicklable
-            item.prepared = None  # result: the file is read in its own turn, as without --jobs
-            with self.lock:
-                self.failed = self.pool is None or self.failed
+        except Exception:  # noqa: BLE001 - a broken pool, an unpicklable result: the file
+            item.prepared = None  # is read in its own turn, as without --jobs
         return item
 
+    def _start(self) -> None:
+        try:
+            pool = process_pool(self.workers, preload=("o365tls.importers",))
+            pool.submit(_started).result()  # once the server has imported, and forked
+            self.pool = pool
+        except UsageError as exc:
+            self.refused = exc
+        except Exception:  # noqa: BLE001 - no processes here (no sem_open): files in turn
+            pass
+        finally:
+            self.up.set()
+
     def close(self) -> None:
+        if self.starter is not None:
+            self.starter.join()  # a pool still starting is shut down too, not left running
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 

@@ -89,6 +89,7 @@ def test_prepared_ahead_gives_the_one_thread_records_reports_and_events(tmp_path
         return item
 
     monkeypatch.setattr(loader._Ahead, "__call__", spy)
+    monkeypatch.setattr(loader, "READ_WHILE_STARTING", False)  # every file waits for a worker
     paths = inputs(tmp_path)
     alone, alone_reports, alone_events = run(paths, 1)
     assert prepared == []
@@ -140,6 +141,29 @@ def test_prepared_chunks_come_before_the_error_that_stopped_them(monkeypatch):
     with pytest.raises(OSError, match="disk gone"):
         next(replay)
     assert not prepared.chunks  # not kept once replayed
+
+
+def test_files_are_read_in_turn_while_the_workers_start(tmp_path, monkeypatch):
+    """The worker processes take half a second to start: the files before that are read in
+    their own turn, the next ones prepared ahead, with the one-thread result."""
+    prepared = []
+    call = loader._Ahead.__call__
+
+    def spy(self, item):
+        if len(prepared) >= 2:  # later files wait for the workers (the fixtures are small)
+            monkeypatch.setattr(loader, "READ_WHILE_STARTING", False)
+        item = call(self, item)
+        prepared.append(item.prepared is not None)
+        return item
+
+    monkeypatch.setattr(loader._Ahead, "__call__", spy)
+    paths = inputs(tmp_path)
+    alone, alone_reports, _ = run(paths, 1)
+    ahead, ahead_reports, _ = run(paths, 2)
+    assert prepared[0] is False and prepared[-1] is True  # both ways within one load
+    pd.testing.assert_frame_equal(ahead, alone)
+    assert [r.as_dict() for r in ahead_reports.values()] == \
+        [r.as_dict() for r in alone_reports.values()]
 
 
 def test_without_worker_processes_the_files_are_read_in_turn(tmp_path, monkeypatch):
