@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import InputError, UsageError
 from ..importers.base import empty
@@ -219,6 +220,9 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
             else:
                 parts[OBSERVATIONS].append(within(batch.frame, since, until))
                 batch_formats.append(report.format)
+    # The import is over: what Arrow's pool kept for a next file (after a file read in one
+    # block) goes back to the system; after a large trace read before its report, 100 MB.
+    pa.default_memory_pool().release_unused()
     reducer = reducing.reducer
     # Format and scope once, over all the records, from each batch's file (an importer's
     # batch is one file's): per batch, two constant columns cost ~1 ms each, a second over a
