@@ -183,14 +183,15 @@ def column_for(frame_columns, *synonyms: str) -> str | None:
 
 
 # Importers look their columns up in every chunk (a dozen lookups, each normalizing the whole
-# header): the keys are worked out once per header.
-@lru_cache(maxsize=256)
+# header): the keys are worked out once per header. A header comes from a file (at most the
+# sample's 256 KB), so few are kept; the synonyms are the importers' own constants.
+@lru_cache(maxsize=32)
 def _header_keys(columns: tuple[str, ...]) -> dict[str, str]:
     """Normalized name -> column (the last of equal keys, as a dict built in order keeps);
     shared: not to be changed."""
-    return {_header_key(c): c for c in columns if c != ROW_COLUMN}
+    return {normalize_header(c): c for c in columns if c != ROW_COLUMN}
 
 
-@lru_cache(maxsize=4096)
-def _header_key(name: str) -> str:
-    return normalize_header(name)
+@lru_cache(maxsize=1024)
+def _header_key(synonym: str) -> str:
+    return normalize_header(synonym)
