@@ -255,25 +255,16 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
     whole = True
     with sample.source.open() as fh:
         while True:
-            if utf8 and not whole:
-                # The carry (a partial record) placed first and the file read in after it:
-                # joining them and cutting the block out again cost two 16 MB copies a block.
-                data, final = _read_after(fh, carry)
-            else:
-                raw = fh.read(BLOCK_BYTES)
-                final = not raw
-                if raw and len(raw) < BLOCK_BYTES:
-                    # A short read is usually the end: then the block needs no cut (counting
-                    # its quotes and copying it cost ~2 ms per hourly log). An archive member
-                    # may read short before its end: the next read joins this one.
-                    more = fh.read(BLOCK_BYTES)
-                    final = not more
-                    raw += more
-                # UTF-8 is passed through (pyarrow validates it); anything else is transcoded.
-                if bom and raw.startswith(codecs.BOM_UTF8):
-                    raw, bom = raw[len(codecs.BOM_UTF8):], False
-                data = carry + (raw if utf8 else
-                                decoder.decode(raw, final=final).encode("utf-8"))
+            # UTF-8 is passed through (pyarrow validates it), read in after the carry (a
+            # partial record): joining them and cutting the block out again cost two 16 MB
+            # copies a block. Anything else is transcoded, then joined.
+            data, final = _read_after(fh, carry if utf8 else b"")
+            at = len(carry) if utf8 else 0  # where this read starts
+            if bom and data[at:at + len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
+                del data[at:at + len(codecs.BOM_UTF8)]
+                bom = False
+            if not utf8:
+                data = carry + decoder.decode(data, final=final).encode("utf-8")
             # Where the data starts in this block: after the lines skipped (no copy made).
             start = 0
             if not skipped:
@@ -297,10 +288,11 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
             carry = bytes(data[cut:])
 
 
-def _read_after(fh, carry: bytes) -> tuple[bytes | bytearray, bool]:
-    """``carry`` followed by the next BLOCK_BYTES of ``fh`` (and, after a short read, by the
-    next read too, as a plain read would have joined them), in a new buffer; with whether the
-    file ended."""
+def _read_after(fh, carry: bytes) -> tuple[bytearray, bool]:
+    """``carry`` followed by the next BLOCK_BYTES of ``fh``, in a new buffer; with whether the
+    file ended. A short read is usually the end: then the block needs no cut (counting its
+    quotes and copying it cost ~2 ms per hourly log). An archive member may read short before
+    its end: the next read joins this one."""
     size = len(carry)
     data = bytearray(size + BLOCK_BYTES)
     data[:size] = carry
