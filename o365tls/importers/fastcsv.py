@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 from ..parallel import in_order
 from ..quality import FileReport
 from .sample import TEXT, Sample, normalize_header
+from .values import first_bytes
 
 #: Raw bytes per block: large enough for pyarrow to use every core, small enough that a block
 #: and its conversions stay a few hundred MB whatever the file size.
@@ -199,21 +200,10 @@ def _first_characters_rule_out(column: pa.ChunkedArray, key: str) -> bool:
     """Whether every field of ``column`` starts with a character :func:`_impossible` bans
     (then none can be a header): read from the first byte of each field, without a pass of
     the regex over every row (a log's date-time starts with a digit, ~1 ms a file)."""
-    banned = _banned_bytes(key)
-    for chunk in column.chunks:
-        if chunk.type != pa.string() or chunk.null_count:
-            return False
-        offsets_buffer, data_buffer = chunk.buffers()[1:3]
-        offsets = np.frombuffer(offsets_buffer, np.int32)[chunk.offset:
-                                                           chunk.offset + len(chunk) + 1]
-        if not len(chunk):
-            continue
-        starts = offsets[:-1]
-        if (offsets[1:] <= starts).any() or data_buffer is None:
-            return False  # an empty field: no character to rule it out
-        if not banned[np.frombuffer(data_buffer, np.uint8)[starts]].all():
-            return False
-    return True
+    if column.null_count:
+        return False
+    first, length = first_bytes(column)
+    return bool((length > 0).all() and _banned_bytes(key)[first].all())
 
 
 @functools.lru_cache(maxsize=64)

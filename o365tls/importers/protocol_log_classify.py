@@ -19,6 +19,7 @@ from . import protocol_log_lines as lines
 from .base import reject_rows
 from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded
 from .table import ROW_COLUMN
+from .values import first_bytes
 
 _EVENTS = pa.array(EVENTS, pa.string())
 _EVENT_OF_BYTE = np.full(256, -1, dtype=np.int64)  # a one-byte event's position in EVENTS
@@ -46,7 +47,7 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     no_session = ~bad_date & _is(sids, "")[sid]
     # Each line's event as its position in _EVENTS (-1: none of them): events are one byte,
     # read from the column's buffers.
-    lead, length = lines.first_bytes(events)
+    lead, length = first_bytes(events)
     kind = np.where(length == 1, _EVENT_OF_BYTE[lead], -1)
     if (kind < 0).any():  # padded (or damaged) events: an event is read trimmed
         events = pc.utf8_trim_whitespace(events)

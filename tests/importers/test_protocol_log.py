@@ -17,6 +17,7 @@ from o365tls.importers import fastcsv, identify, protocol_log
 from o365tls.importers.protocol_log_classify import protocol_tls
 from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import Source
+from o365tls.importers.values import first_bytes
 from o365tls.schema import OBSERVATIONS, column_names
 from tests.helpers import codes, load_one
 
@@ -565,7 +566,7 @@ def test_first_bytes_and_the_command_prefilter_read_the_buffers_right(chunks, la
     arrays[-1] = arrays[-1].slice(min(cut, len(arrays[-1])))
     column = pa.chunked_array(arrays, kind)
     values = column.to_pylist()
-    first, length = lines.first_bytes(column)
+    first, length = first_bytes(column)
     assert first.tolist() == [v.encode()[0] if v else 0 for v in values]
     assert length.tolist() == [len(v.encode()) for v in values]
     starts = pc.utf8_slice_codeunits(column, 0, 1)
