@@ -96,7 +96,10 @@ def _hash(values: pd.Series) -> np.ndarray:
 
 
 def message_keys(message_ids: pd.Series, sources: pd.Series, rows: pd.Series) -> np.ndarray:
-    """The merge key of a message: its id, or (file, row) when it has none."""
+    """The merge key of a message: its id, or (file, row) when it has none. Records and
+    sightings are keyed by the same numbers: both go through :class:`_MessageIds`."""
+    if not message_ids.hasnans:
+        return _MessageIds(message_ids).keys(sources, rows)
     keys = _hash(message_ids)
     missing = (message_ids == "").to_numpy()
     if missing.any():
@@ -128,8 +131,9 @@ class _MessageIds:
         self.missing = self.codes == empty if empty >= 0 else np.zeros(len(self.codes), bool)
 
     def keys(self, sources: pd.Series, rows: pd.Series) -> np.ndarray:
-        """:func:`message_keys`, the same numbers: pandas hashes a text column per distinct
-        value too (hash_array of the dictionary, then taken)."""
+        """Per record, its id hashed as pandas hashes text (the same numbers as
+        ``hash_pandas_object``, which :func:`message_keys` uses for ids with gaps), per distinct
+        id; the (file, row) key where it has none."""
         # As UTF-8 bytes: pandas hashes a text by its UTF-8 bytes, and bytes objects cost a
         # third of the time of Python strings to make (no decoding), the same numbers.
         distinct = arrow_text(self.distinct).cast(pa.binary()).to_numpy(zero_copy_only=False)

@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from o365tls.analysis.sightings import Codebook, _MessageIds, message_keys
+from o365tls.analysis.sightings import Codebook, _MessageIds, _row_keys, message_keys
 from o365tls.importers.values import domain_part
 
 IDS = st.lists(st.sampled_from(["", "<a@x.example>", "<b@Y.example> ", "c@x.example", "d",
@@ -23,8 +23,12 @@ def test_keys_and_hosts_per_distinct_id_are_the_per_row_ones(ids, data):
     sources = pd.Series(["a.csv"] * len(ids), dtype="str")
     rows = pd.Series(np.arange(1, len(ids) + 1), dtype="int64")
     encoded = _MessageIds(mid)
-    expected = message_keys(mid, sources, rows)
+    # Per row: pandas' hash of each id, the (file, row) key where there is none.
+    expected = pd.util.hash_pandas_object(mid.astype(str), index=False).to_numpy(np.uint64)
+    missing = (mid == "").to_numpy()
+    expected[missing] = _row_keys(sources[missing], rows[missing])
     assert encoded.keys(sources, rows).tolist() == expected.tolist()
+    assert message_keys(mid, sources, rows).tolist() == expected.tolist()
     # Kept rows: the first of every key, and any others.
     first = np.flatnonzero(~pd.Series(expected).duplicated().to_numpy())
     extra = data.draw(st.lists(st.integers(0, max(len(ids) - 1, 0)), max_size=10)) if ids else []
