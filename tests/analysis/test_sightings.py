@@ -24,7 +24,8 @@ def test_keys_and_hosts_per_distinct_id_are_the_per_row_ones(ids, data):
     rows = pd.Series(np.arange(1, len(ids) + 1), dtype="int64")
     encoded = _MessageIds(mid)
     # Per row: pandas' hash of each id, the (file, row) key where there is none.
-    expected = pd.util.hash_pandas_object(mid.astype(str), index=False).to_numpy(np.uint64)
+    expected = pd.util.hash_pandas_object(mid.astype(str), index=False).to_numpy(np.uint64,
+                                                                                copy=True)
     missing = (mid == "").to_numpy()
     expected[missing] = _row_keys(sources[missing], rows[missing])
     assert encoded.keys(sources, rows).tolist() == expected.tolist()
