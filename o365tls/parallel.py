@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -58,23 +58,28 @@ def _failed(exc: Exception) -> Future:
     return future
 
 
-def process_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
+#: What the server imports once, so that each worker starts with it: the file tasks' code
+#: and the importers. One list: a process has one server, and the first start decides.
+PRELOAD = ("o365tls.analysis.evidence",)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes started from a clean server process where the platform has one, not
     forked from this one: a fork of a process whose threads (Arrow's pools, in_order's) hold
-    locks can hang. The server imports ``preload`` once, so each worker starts with it.
+    locks can hang. The server imports :data:`PRELOAD` once.
     As with any such pool, a script that ends up here must guard its entry point (``if
     __name__ == "__main__":``): the workers import the script's main module."""
     _refuse_unguarded_script()
     if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
         return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(preload))
+    context.set_forkserver_preload(list(PRELOAD))
     return ProcessPoolExecutor(workers, mp_context=context)
 
 
-def start_process_server(preload: Sequence[str] = ()) -> None:
+def start_process_server() -> None:
     """Start the server that :func:`process_pool`'s workers come from now, when they will be
-    needed soon: it imports ``preload`` (half a second) on another core while this process
+    needed soon: it imports :data:`PRELOAD` (half a second) on another core while this process
     goes on, instead of while the first worker is awaited. Best effort: where no server can
     start, :func:`process_pool` decides what happens."""
     _refuse_unguarded_script()
@@ -82,7 +87,7 @@ def start_process_server(preload: Sequence[str] = ()) -> None:
         return
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
     try:
         forkserver.ensure_running()
     except OSError:

@@ -49,8 +49,6 @@ from .sightings import SightingReducer
 TOGETHER = frozenset({"exchange-protocol-log"})
 #: Bytes of each file that planning looks at first (a protocol log's directives and header).
 PLAN_BYTES = 16 * 1024
-#: What the worker processes import before they start (the tasks' code and the importers).
-PRELOAD = ("o365tls.analysis.evidence",)
 #: With --jobs, files are spread over processes when at least two tasks are this large;
 #: otherwise the chunks of the one large file are spread over threads.
 SPREAD_BYTES = 64 * 1024 * 1024
@@ -193,7 +191,7 @@ def plan(sources: list[Source], forced, encoding: str | None,
                 together = []
                 tasks.append(together)
                 if local:
-                    start_process_server(PRELOAD)
+                    start_process_server()
             together.append(source)
         else:
             tasks.append([source])
@@ -287,7 +285,7 @@ def _call(args: tuple) -> Evidence:
 
 
 def _run_local(jobs: int, args: list[tuple]) -> list[Evidence]:
-    with process_pool(max(1, jobs), preload=PRELOAD) as pool:
+    with process_pool(max(1, jobs)) as pool:
         return list(pool.map(_call, args))
 
 

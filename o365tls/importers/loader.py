@@ -254,7 +254,7 @@ class _Ahead:
 
     def _start(self) -> None:
         try:
-            pool = process_pool(self.workers, preload=("o365tls.importers",))
+            pool = process_pool(self.workers)
             pool.submit(_started).result()  # once the server has imported, and forked
             self.pool = pool
         except UsageError as exc:
