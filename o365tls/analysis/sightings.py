@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..importers.values import _after_first_at, arrow_text, domain_part, map_unique
+from ..importers.values import after_first_at, arrow_text, domain_part, map_unique
 from ..schema import (
     CONNECTOR,
     DIRECTION,
@@ -150,7 +150,7 @@ class _MessageIds:
         # Hosts repeat (a few hundred among tens of thousands of ids): lower-cased, stripped
         # and coded per distinct host text. The distinct texts come in order of first
         # appearance, so the book gains hosts in the same order as coding every id.
-        after = _after_first_at(self.distinct)
+        after = after_first_at(self.distinct)
         per_host = book.encode(pd.Series(pc.utf8_lower(after.dictionary), dtype="str")
                                .str.strip("<> "))
         return per_host[after.indices.to_numpy()][self.codes[keep]]
