@@ -361,7 +361,7 @@ def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame,
                     sender_address=address, auth_user=_mode(records[AUTH_USER]) or address,
                     auth_protocol=_mode(records[AUTH_PROTOCOL]), local_port=587,
                     sources=_sources(records))
-        flows.append(enrich(flow, senders.of(True, address=address) if len(msgs) else msgs))
+        flows.append(enrich(flow, senders.of(True, address=address)))
     return flows
 
 
