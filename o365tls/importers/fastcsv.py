@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import copy
 import functools
+import os
 import re
 from collections.abc import Iterable, Iterator
 
@@ -284,11 +285,15 @@ def _read_after(fh, carry: bytes) -> tuple[bytearray, bool]:
     quotes and copying it cost ~2 ms per hourly log). An archive member may read short before
     its end: the next read joins this one."""
     size = len(carry)
-    data = bytearray(size + BLOCK_BYTES)
+    # No larger than what is left of the file, and one byte more to see its end: a new
+    # buffer is filled with zeros, and its pages are faulted in, before the read fills it
+    # again (a 10 MB hourly log in a 16 MB buffer: a third of its read's CPU).
+    want = min(BLOCK_BYTES, _left(fh) + 1)
+    data = bytearray(size + want)
     data[:size] = carry
     with memoryview(data) as view, view[size:] as into:
         got = fh.readinto(into) or 0
-    if got == BLOCK_BYTES:
+    if got == want:  # a full block, or a file that grew while it was read
         return data, False
     del data[size + got:]  # no view of it is left: shrinking is allowed
     if not got:
@@ -298,6 +303,15 @@ def _read_after(fh, carry: bytes) -> tuple[bytearray, bool]:
         return data, True
     data += more
     return data, False
+
+
+def _left(fh) -> int:
+    """Bytes left to read in ``fh``, or BLOCK_BYTES where that is not known (an archive
+    member)."""
+    try:
+        return max(0, os.fstat(fh.fileno()).st_size - fh.tell())
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return BLOCK_BYTES
 
 
 _NOT_SPACE = re.compile(rb"\S")  # what bytes.strip() leaves

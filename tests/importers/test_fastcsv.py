@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import zipfile
 from types import SimpleNamespace
 
 import pyarrow as pa
@@ -47,20 +48,59 @@ class _Short(io.BytesIO):
 LINES = st.lists(st.text(alphabet='ab",\r\n\u00e9', max_size=30), max_size=40)
 
 
-@settings(max_examples=300, deadline=None)
-@given(LINES, st.integers(0, 3), st.integers(1, 64), st.booleans(), st.booleans())
-def test_blocks_are_the_plain_cut(lines, skip, size, bom, short):
-    raw = (codecs.BOM_UTF8 if bom else b"") + "\r\n".join(lines).encode("utf-8")
-    stream = _Short if short else io.BytesIO
+def _blocks(raw: bytes, skip: int, size: int, bom: bool, stream, left=None) -> list:
+    """The fast reader's blocks of ``raw`` read from ``stream``, BLOCK_BYTES ``size``;
+    ``left(fh)`` is what it is told is left of the file (a real file's size)."""
     sample = SimpleNamespace(encoding="utf-8-sig" if bom else "utf-8", skip_lines=skip,
                              source=SimpleNamespace(open=lambda: stream(raw)))
-    old = fastcsv.BLOCK_BYTES
+    old = fastcsv.BLOCK_BYTES, fastcsv._left
     fastcsv.BLOCK_BYTES = size
+    fastcsv._left = left or old[1]
     try:
-        got = [(bytes(block), whole) for block, whole in fastcsv._utf8_blocks(sample)]
+        return [(bytes(block), whole) for block, whole in fastcsv._utf8_blocks(sample)]
     finally:
-        fastcsv.BLOCK_BYTES = old
-    assert got == _reference_on(stream(raw), skip, size, bom)
+        fastcsv.BLOCK_BYTES, fastcsv._left = old
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINES, st.integers(0, 3), st.integers(1, 64), st.booleans(),
+       st.sampled_from(["archive", "short archive", "file"]))
+def test_blocks_are_the_plain_cut(lines, skip, size, bom, kind):
+    """An archive member's size is not known (blocks of BLOCK_BYTES, short reads now and
+    then); a file's is, and its last block is read into a buffer no larger than what is
+    left: the same blocks either way."""
+    raw = (codecs.BOM_UTF8 if bom else b"") + "\r\n".join(lines).encode("utf-8")
+    stream = _Short if kind == "short archive" else io.BytesIO
+    left = (lambda fh: len(raw) - fh.tell()) if kind == "file" else None
+    assert _blocks(raw, skip, size, bom, stream, left) == \
+        _reference_on(stream(raw), skip, size, bom)
+
+
+@settings(max_examples=200, deadline=None)
+@given(LINES, st.integers(1, 64), st.integers(0, 40))
+def test_a_file_that_grows_while_it_is_read_is_read_to_its_end(lines, size, grown):
+    """A protocol log still being written: the file holds more than its size said when the
+    buffer was made. Every byte is still read, in blocks cut at record boundaries."""
+    raw = "\r\n".join(lines).encode("utf-8")
+    blocks = _blocks(raw, 0, size, False, io.BytesIO,
+                     lambda fh: max(0, len(raw) - fh.tell() - grown))
+    read = b"".join(block for block, _ in blocks)
+    assert raw.startswith(read) and not raw[len(read):].strip()  # only trailing space left
+    for block, _ in blocks[:-1]:
+        assert fastcsv._record_boundary(block) == len(block)
+
+
+def test_what_is_left_of_a_file_is_known_and_of_an_archive_member_is_not(tmp_path):
+    path = tmp_path / "trace.csv"
+    path.write_bytes(b"x" * 1000)
+    with open(path, "rb") as fh:
+        fh.read(300)
+        assert fastcsv._left(fh) == 700
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(path, "trace.csv")
+    with zipfile.ZipFile(archive) as zf, zf.open("trace.csv") as member:
+        assert fastcsv._left(member) == fastcsv.BLOCK_BYTES
 
 
 def _reference_on(fh, skip: int, size: int, bom: bool) -> list:
