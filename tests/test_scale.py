@@ -136,11 +136,14 @@ def test_progress_shows_on_a_terminal_and_stays_quiet_otherwise(tmp_path):
     assert b"rows/s" not in b"".join(quiet)
 
 
-def test_the_analysis_takes_the_records_in_input_order_and_the_evidence_keeps_none():
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_analysis_takes_the_records_in_input_order_and_the_evidence_keeps_none(jobs):
     """A session that runs into the next hourly log is emitted after that log's records; the
     analysis must get every record in file-then-row order (de-duplication keeps the first
-    copy), with the gathered dtypes, and the evidence must not hold a second copy."""
-    gathered = gather([ROOT / "tests" / "data" / "exchange-protocol-log"])
+    copy), with the gathered dtypes, and the evidence must not hold a second copy. With
+    --jobs, the columns are reordered on that many threads: the same frame."""
+    gathered = gather([ROOT / "tests" / "data" / "exchange-protocol-log"], jobs=jobs)
+    assert gathered.threads == jobs
     before = gathered.observations.copy()
     rank = {r.path: i for i, r in enumerate(gathered.inputs)}
     expected = before.assign(_rank=before["source"].map(rank)) \
