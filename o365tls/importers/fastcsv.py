@@ -15,6 +15,7 @@ import copy
 import functools
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -307,9 +308,12 @@ def _read_after(fh, carry: bytes) -> tuple[bytearray, bool]:
 
 def _left(fh) -> int:
     """Bytes left to read in ``fh``, or BLOCK_BYTES where that is not known (an archive
-    member)."""
+    member, a pipe such as ``<(unzip -p export.zip)``, whose size reads 0)."""
     try:
-        return max(0, os.fstat(fh.fileno()).st_size - fh.tell())
+        status = os.fstat(fh.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            return BLOCK_BYTES
+        return max(0, status.st_size - fh.tell())
     except (OSError, ValueError):  # io.UnsupportedOperation is both
         return BLOCK_BYTES
 

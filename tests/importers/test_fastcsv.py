@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
 import zipfile
 from types import SimpleNamespace
@@ -101,6 +102,13 @@ def test_what_is_left_of_a_file_is_known_and_of_an_archive_member_is_not(tmp_pat
         zf.write(path, "trace.csv")
     with zipfile.ZipFile(archive) as zf, zf.open("trace.csv") as member:
         assert fastcsv._left(member) == fastcsv.BLOCK_BYTES
+    # A pipe or a device (``<(unzip -p export.zip)``): its size reads 0, and it is still read
+    # in blocks, not a byte at a time.
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as fh, os.fdopen(write, "wb"):
+        assert fastcsv._left(fh) == fastcsv.BLOCK_BYTES
+    with open(os.devnull, "rb") as fh:
+        assert fastcsv._left(fh) == fastcsv.BLOCK_BYTES
 
 
 def _reference_on(fh, skip: int, size: int, bom: bool) -> list:
