@@ -155,10 +155,10 @@ def main() -> None:
     # Scaled data gets its own folders: a quick --scale run never replaces the full-size files.
     suffix = "" if opts.scale == 1 else f"-x{opts.scale:g}"
     folder_for = lambda name: data / f"{name}{suffix}"  # noqa: E731
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.machine()}; o365tls analyze --jobs {opts.jobs}; best of {opts.repeat}")
-    rows = []
     repeat = max(1, opts.repeat)
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.machine()}; o365tls analyze --jobs {opts.jobs}; best of {repeat}")
+    rows = []
 
     def ours_only(folder, inputs):
         return best([o365tls(folder, inputs, opts.jobs) for _ in range(repeat)])
