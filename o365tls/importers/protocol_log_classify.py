@@ -17,7 +17,7 @@ from ..quality import FileReport
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
 from .base import reject_rows
-from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded
+from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded, is_value
 from .table import ROW_COLUMN
 from .values import first_bytes
 
@@ -44,7 +44,7 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     events = _column(raw, names["event"])
 
     bad_date = stamps == lines.NAT
-    no_session = ~bad_date & _is(sids, "")[sid]
+    no_session = ~bad_date & is_value(sids, "")[sid]
     # Each line's event as its position in _EVENTS (-1: none of them): events are one byte,
     # read from the column's buffers.
     lead, length = first_bytes(events)
@@ -124,10 +124,6 @@ def _at(values: pa.Array | pa.ChunkedArray, at) -> pa.Array:
     """``values.take(at)`` as one array."""
     taken = values.take(at)
     return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
-
-
-def _is(values: pa.Array, text: str) -> np.ndarray:
-    return pc.equal(values, text).to_numpy(zero_copy_only=False)
 
 
 def _trimmed_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:

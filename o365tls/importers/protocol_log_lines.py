@@ -79,10 +79,12 @@ def _non_ascii(values: pa.Array) -> np.ndarray:
     return ~pc.string_is_ascii(values).to_numpy(zero_copy_only=False)
 
 
+# What Python's str.strip() takes off an ASCII text.
+_PY_ASCII_SPACE = "\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f"
 # What a command line can start with: a letter of a command (either case), or what COMMAND's
-# \s* skips. A line starting with anything else ASCII (a reply code, RCPT, DATA...) cannot
-# match; a non-ASCII first character is left to the patterns.
-_COMMAND_STARTS = "EeHhMmAaXxSs\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f"
+# \s* skips (the same ASCII space). A line starting with anything else ASCII (a reply code,
+# RCPT, DATA...) cannot match; a non-ASCII first character is left to the patterns.
+_COMMAND_STARTS = "EeHhMmAaXxSs" + _PY_ASCII_SPACE
 _MAY_START = np.zeros(256, dtype=bool)
 _MAY_START[[ord(c) for c in _COMMAND_STARTS]] = True
 _MAY_START[0x80:] = True  # the first byte of a non-ASCII character
@@ -142,8 +144,6 @@ def commands(data: pa.Array) -> dict[str, np.ndarray | pa.Array]:
 
 
 _LARGE = pa.large_string()
-# What Python's str.strip() takes off an ASCII text.
-_PY_ASCII_SPACE = "\t\n\x0b\x0c\r \x1c\x1d\x1e\x1f"
 
 
 def _not_empty(values: pa.Array) -> np.ndarray:

@@ -47,8 +47,9 @@ _PER_SESSION = ("key", "session_id", "connector")
 #: What the carry holds per open session: its key and its state.
 _CARRIED = ("key", *DEFAULTS)
 _CARRIED_TEXT = tuple(n for n in _CARRIED if n not in _INTS)
-# Where advance() puts "", INBOUND and OUTBOUND in a chunk's words (after path, direction).
-_EMPTY_AT, _INBOUND_AT, _OUTBOUND_AT = 2, 4, 5
+#: The words every chunk's text starts with, after its path and direction (see advance()).
+_WORDS = ("", NONE, INBOUND, OUTBOUND)
+_EMPTY_AT, _INBOUND_AT, _OUTBOUND_AT = (2 + _WORDS.index(w) for w in ("", INBOUND, OUTBOUND))
 TEXT = pa.large_string()  # what pandas' "str" columns hold: no conversion at the frame
 
 Columns = dict[str, "np.ndarray | pa.Array | Coded"]
@@ -210,7 +211,7 @@ def advance(chunk: Segmented, carry: Columns, path: str,
     # Text: codes into one array of all the words the chunk's sessions can hold (the defaults,
     # then per state the chunk's own values and the carried sessions' values), so that
     # records and carried sessions take their text out of it in one call.
-    fixed = [path, direction, "", NONE, INBOUND, OUTBOUND]
+    fixed = [path, direction, *_WORDS]
     parts = [pa.array(fixed, TEXT)]
     size = len(fixed)
     own_at: dict[str, int] = {}  # where a line column's codes start
