@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from o365tls.analysis import analyze, evidence, gather
-from o365tls.importers import fastcsv
+from o365tls.importers import fastcsv, protocol_log
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_reports"
@@ -137,18 +137,38 @@ def test_progress_shows_on_a_terminal_and_stays_quiet_otherwise(tmp_path):
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_the_analysis_takes_the_records_in_input_order_and_the_evidence_keeps_none(jobs):
-    """A session that runs into the next hourly log is emitted after that log's records; the
-    analysis must get every record in file-then-row order (de-duplication keeps the first
-    copy), with the gathered dtypes, and the evidence must not hold a second copy. With
-    --jobs, the columns are reordered on that many threads: the same frame."""
+def test_protocol_logs_arrive_in_input_order_and_the_analysis_takes_them_as_they_are(jobs):
+    """Sessions run into the next hourly log; their records still arrive in file-then-row
+    order, however many processes read the logs, and the analysis gets the same frame, each
+    text column in one piece."""
+    gathered = gather([ROOT / "tests" / "data" / "exchange-protocol-log"], jobs=jobs)
+    before = gathered.observations.copy()
+    rank = {r.path: i for i, r in enumerate(gathered.inputs)}
+    assert before.assign(_rank=before["source"].map(rank))[["_rank", "row"]] \
+        .apply(tuple, axis=1).is_monotonic_increasing
+    assert before["hostname"].array.__arrow_array__().num_chunks > 1  # a chunk per file
+    taken = gathered.take_observations()
+    pd.testing.assert_frame_equal(taken, before, check_exact=True)
+    assert {taken[c].array.__arrow_array__().num_chunks for c in before.columns
+            if before[c].dtype == "str"} == {1}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_analysis_takes_the_records_in_input_order_and_the_evidence_keeps_none(
+        monkeypatch, jobs):
+    """Records that could not wait for their sessions to end (see protocol_log.WAIT_RECORDS)
+    arrive out of order; the analysis must get every record in file-then-row order
+    (de-duplication keeps the first copy), with the gathered dtypes, and the evidence must not
+    hold a second copy. With --jobs, the columns are reordered on that many threads: the same
+    frame."""
+    monkeypatch.setattr(protocol_log, "WAIT_RECORDS", 0)
     gathered = gather([ROOT / "tests" / "data" / "exchange-protocol-log"], jobs=jobs)
     assert gathered.threads == jobs
     before = gathered.observations.copy()
     rank = {r.path: i for i, r in enumerate(gathered.inputs)}
     expected = before.assign(_rank=before["source"].map(rank)) \
         .sort_values(["_rank", "row"], kind="stable").drop(columns="_rank")
-    assert not expected.index.equals(before.index)  # the fixture's logs arrive out of order
+    assert not expected.index.equals(before.index)  # the records arrived out of order
     taken = gathered.take_observations()
     pd.testing.assert_frame_equal(taken, expected.reset_index(drop=True), check_exact=True)
     assert gathered.observations.empty

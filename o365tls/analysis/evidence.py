@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.arrays import ArrowStringArray
 
 from ..errors import InputError, UsageError
 from ..importers.base import empty
@@ -125,21 +126,35 @@ class Evidence:
         codes, files = pd.factorize(obs[SOURCE])
         file_rank = np.array([rank.get(f, len(rank)) for f in files], dtype=np.int64)
         order = np.lexsort((obs[ROW].to_numpy(), file_rank[codes]))  # stable
-        if (order == np.arange(len(order))).all():  # read in order already: no copy
-            return obs.reset_index(drop=True)
-        # Protocol-log sessions that run into the next hourly file arrive after its records.
-        # Reordered a column at a time, each original dropped once copied: the peak is the
-        # records and a column per thread, not the records twice (a GB for a week of logs).
-        # Arrow's take lets go of the GIL: with --jobs, columns are taken on that many threads.
+        if (order == np.arange(len(order))).all():
+            order = None  # read in order (protocol logs too: see protocol_log.WAIT_RECORDS)
+        # Each text column in one piece: gathered, it has an Arrow chunk per batch (a thousand
+        # for a week of hourly logs), and hashing and grouping across that many chunks cost
+        # the analysis more than the copy. Records that arrived out of order are put in order
+        # by the same copy. A column at a time, each original dropped once copied: the peak
+        # is the records and a column per thread, not the records twice (a GB for a week of
+        # logs). Arrow lets go of the GIL: with --jobs, columns are copied on that many threads.
         ordered = {}
         obs = obs.copy(deep=False)  # its own columns to drop; a caller's frame stays whole
         names = list(obs.columns)
-        taken = in_order(lambda column: column.take(order).reset_index(drop=True),
+        taken = in_order(lambda column: _in_one_piece(column, order),
                          (obs[name] for name in names), self.threads, "o365tls-order")
         for name, column in zip(names, taken, strict=True):
             ordered[name] = column
             del obs[name]
         return pd.DataFrame(ordered, copy=False)
+
+
+def _in_one_piece(column: pd.Series, order: np.ndarray | None) -> pd.Series:
+    """``column`` taken in ``order`` (None: as it is), numbered afresh, in one Arrow chunk."""
+    if order is not None:
+        return column.take(order).reset_index(drop=True)
+    values = column.array
+    if isinstance(values, ArrowStringArray) and values.__arrow_array__().num_chunks > 1:
+        joined = values.__arrow_array__().combine_chunks()
+        return pd.Series(ArrowStringArray(joined, dtype=values.dtype), name=column.name,
+                         copy=False)
+    return column.reset_index(drop=True)
 
 
 def gather(paths, *, format: str | None = None, encoding: str | None = None,

@@ -21,6 +21,9 @@ class Batch:
 
     kind: str
     frame: pd.DataFrame
+    #: The file the records are of, when not the one being read (protocol-log sessions run
+    #: from one hourly file into the next): its report counts them.
+    source: str | None = None
 
 
 @dataclass

@@ -297,8 +297,7 @@ def iter_sources(sources: list[Source], *, forced: Format | None = None,
         if fmt.finish is None:
             continue
         for batch in fmt.finish(context):
-            owner = context.reports.get(str(batch.frame["source"].iloc[0])) if len(batch.frame) \
-                else None
+            owner = context.reports.get(batch.source or "")
             if owner is not None:
                 _see(owner, batch)
                 yield owner, batch
@@ -342,10 +341,11 @@ def _read_opened(opened: Iterator[_Opened], context: LoadContext, progress: Prog
             else:
                 batches = fmt.read(sample, report, context)
             for batch in batches:
-                _see(report, batch)
+                owner = context.reports.get(batch.source, report) if batch.source else report
+                _see(owner, batch)
                 if progress:
                     progress("rows", report)
-                yield report, batch
+                yield owner, batch
         except READ_ERRORS as exc:  # the input, not the importer: a damaged archive member
             report.note(None, "bad-archive" if source.member else "unreadable",
                         f"the file could not be read to its end ({exc or type(exc).__name__}); "

@@ -84,9 +84,11 @@ FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-e
           "remote-endpoint", "event", "data", "context")
 STATE_KEY = NAME
 # Log lines per chunk (read_arrow's tables are cut to this size); records are emitted per
-# chunk and only the open sessions' state is carried from one chunk to the next.
+# file and only the open sessions' state is carried from one chunk to the next.
 CHUNK_ROWS = 50_000
-BATCH_RECORDS = 100_000
+# Records that may wait for their file's sessions to end (see _State); past this, the oldest
+# file's go out as they are (a session open for hours, a log without its disconnects).
+WAIT_RECORDS = 200_000
 
 _TEXT = pa.large_string()
 _STR = pandas_dtype("str")
@@ -97,13 +99,35 @@ _TEXT_RECORDS = frozenset({"source", "direction", "connector", "session_id", "li
 
 @dataclass
 class _State:
-    """Carried across the chunks and files of one load."""
+    """Carried across the chunks and files of one load.
+
+    A file's records wait until no session begun in it (or in a file before it) is open,
+    then go out together, in row order: the order the analysis takes them in (file, then
+    row), so that it need not reorder a week of records (a copy of every one). A session
+    that runs into the next hourly file completes there, so a file's records usually go
+    out once the next file is read."""
 
     open: Columns = field(default_factory=no_sessions)
-    # Records of sessions that started in an earlier file, held so that each file's report
-    # counts its own records; emitted by finish().
-    # Kept as they come (finish() groups them by file, the files in order of first record).
-    held: list[Columns] = field(default_factory=list)
+    # Per file, in the order read: its records so far, as they came.
+    waiting: dict[str, list[Columns]] = field(default_factory=dict)
+    count: int = 0  # records waiting
+
+    def wait(self, source: str, records: Columns) -> None:
+        if len(records["row"]):
+            self.waiting.setdefault(source, []).append(records)
+            self.count += len(records["row"])
+
+    def ready(self, reading: str | None) -> Iterator[Batch]:
+        """The records of the first files that are complete (not ``reading``, and no
+        session of theirs open); of the oldest anyway while too many wait."""
+        open_in = set(self.open["source"].to_pylist()) if len(self.open["key"]) else set()
+        while self.waiting:
+            source = next(iter(self.waiting))
+            if (source == reading or source in open_in) and self.count <= WAIT_RECORDS:
+                return
+            parts = self.waiting.pop(source)
+            self.count -= sum(len(p["row"]) for p in parts)
+            yield Batch(OBSERVATIONS, _frame(parts, source, in_rows=True), source=source)
 
 
 def detect(sample: Sample) -> bool:
@@ -150,41 +174,41 @@ def prepare(sample: Sample, report: FileReport) -> Iterator[Segmented]:
 def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileReport,
                   context: LoadContext) -> Iterator[Batch]:
     """The sessions' part, in file order: the prepared lines advance the open sessions (carried
-    in the load context from file to file) into records. It writes nothing to the report."""
+    in the load context from file to file) into records, which go out per file once its
+    sessions are over (see :class:`_State`). It writes nothing to the report."""
     state = context.state.get(STATE_KEY) or context.state.setdefault(STATE_KEY, _State())
     direction = _file_direction(sample)
-    pending: list[Columns] = []
-    count = 0
+    path = report.path
     for chunk in chunks:
-        records = _advance(chunk, report.path, state, direction)
-        if len(records["row"]):
-            pending.append(records)
-            count += len(records["row"])
-        # Records are small next to the lines they come from; a batch per file (or per
-        # BATCH_RECORDS) keeps the frame-building overhead off every chunk.
-        if count >= BATCH_RECORDS:
-            yield Batch(OBSERVATIONS, _frame(pending, report.path))
-            pending, count = [], 0
-    if count:
-        yield Batch(OBSERVATIONS, _frame(pending, report.path))
+        own, held, state.open = advance(chunk, state.open, path, direction)
+        state.wait(path, own)
+        if held is not None:  # sessions begun in earlier files: theirs
+            for source, records in _by_source(held):
+                state.wait(source, records)
+        yield from state.ready(reading=path)
+    yield from state.ready(reading=None)
 
 
-def _advance(chunk: Segmented, path: str, state: _State, direction: str) -> Columns:
-    """The records of this file that the chunk's lines complete; those of sessions begun in
-    an earlier file are held for that file."""
-    records, held, state.open = advance(chunk, state.open, path, direction)
-    if held is not None:
-        state.held.append(held)
-    return records
+def _by_source(records: Columns) -> Iterator[tuple[str, Columns]]:
+    """The records of each file, the files in order of first record."""
+    found = pc.dictionary_encode(records["source"])
+    codes = found.indices.to_numpy(zero_copy_only=False)
+    for code, source in enumerate(found.dictionary.to_pylist()):
+        at = np.flatnonzero(codes == code)
+        yield source, {k: subset(v, at) for k, v in records.items()}
 
 
-def _frame(parts: list[Columns], source: str | None) -> pd.DataFrame:
-    """Canonical observations of some records (of ``source``; None: of the file each record's
-    session started in). Inbound (and a session whose side never
-    showed): the peer is the sender. Outbound: this server was the client and the peer is
-    the destination."""
+def _frame(parts: list[Columns], source: str, in_rows: bool = False) -> pd.DataFrame:
+    """Canonical observations of some records of ``source``; with ``in_rows``, in row order
+    (stable: a session's records keep the order they came in). Inbound (and a session whose
+    side never showed): the peer is the sender. Outbound: this server was the client and the
+    peer is the destination."""
     records = {k: concat([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 \
         else parts[0]
+    if in_rows:
+        order = np.argsort(records["row"], kind="stable")
+        if (order != np.arange(len(order))).any():
+            records = {k: subset(v, order) for k, v in records.items()}
     length = len(records["row"])
     # Text columns are Arrow arrays (object arrays of str are taken too) and stay Arrow.
     records = {k: text(v) if k in _TEXT_RECORDS else v for k, v in records.items()}
@@ -194,7 +218,7 @@ def _frame(parts: list[Columns], source: str | None) -> pd.DataFrame:
                        _TEXT).take(connectors.indices)
     stamps = records["when"].astype(np.int64).view("datetime64[ns]")
     return _canonical({
-        SOURCE: records["source"] if source is None else source, GRAIN: GRAIN_MESSAGE,
+        SOURCE: source, GRAIN: GRAIN_MESSAGE,
         CONNECTOR: records["connector"],
         DIRECTION: records["direction"],
         SENDER_IP: pc.if_else(outbound, records["lip"], records["rip"]),
@@ -236,34 +260,20 @@ def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
 
 
 def finish(context: LoadContext) -> Iterator[Batch]:
-    """After the last file: sessions still open, and records held for their start file."""
+    """After the last file: sessions still open, and the records still waiting."""
     state: _State | None = context.state.pop(STATE_KEY, None)
     if state is None:
         return
-    sessions = state.open
-    still_open = Counter(sessions["source"].to_pylist())
-    quiet = session_records(sessions)
-    if len(quiet["row"]):
-        state.held.append(quiet)
-    for source, count in still_open.items():
+    sessions, state.open = state.open, no_sessions()
+    for source, records in _by_source(session_records(sessions)):
+        state.wait(source, records)
+    for source, count in Counter(sessions["source"].to_pylist()).items():
         report = context.reports.get(source)
         if report is not None:
             report.note(None, "open-session",
                         f"{count} session(s) have no disconnect line in the files read; they "
                         "are counted as logged (add the next hour's log to complete them)")
-    if not state.held:
-        return
-    # One frame for all (a file's frame costs ~1 ms whatever its length, and most hourly files
-    # hold a few sessions for their predecessor), cut into one batch per start file: the files
-    # in the order of their first held record, each file's records in the order they came
-    # (codes number the files in order of first appearance; the sort is stable).
-    records = {k: concat([p[k] for p in state.held]) for k in state.held[0]}
-    codes = pc.dictionary_encode(records["source"]).indices.to_numpy(zero_copy_only=False)
-    order = np.argsort(codes, kind="stable")
-    frame = _frame([{k: subset(v, order) for k, v in records.items()}], None)
-    ends = np.cumsum(np.bincount(codes))
-    for begin, end in zip(np.r_[0, ends[:-1]].tolist(), ends.tolist(), strict=True):
-        yield Batch(OBSERVATIONS, frame.iloc[begin:end].reset_index(drop=True))
+    yield from state.ready(reading=None)
 
 
 def _server_of(connector: str) -> str:

@@ -105,7 +105,8 @@ def test_session_split_across_hourly_files_is_one_message_with_its_tls():
     assert (reports[R09].records, reports[R10].records) == (8, 2)
     assert codes(reports[R09]) == ["field-count", "bad-date"]
     assert codes(reports[R10]) == ["open-session"]  # session J has no disconnect yet
-    assert records(data.observations) == [A, B, C1, C2, D, F1, F2, I_, H, J]
+    # In input order (file, then row): H, of the 09 file, before the 10 file's records.
+    assert records(data.observations) == [A, B, C1, C2, D, F1, F2, H, I_, J]
     assert data.observations["messages"].sum() == 8
 
 
@@ -264,18 +265,19 @@ def test_session_crossing_files_and_chunks_keeps_its_start(monkeypatch, tmp_path
     got = records(data.observations)
     assert [(r["source"], r["row"], r["session_id"], r["sender_address"], r["tls"],
              r["auth_protocol"], r["messages"]) for r in got] == [
-        (first.name, 6, S2, "early@two.example", "none", "", 1),
-        # The new S1 (started in the second file) is the second file's own record...
-        (second.name, 6, S1, "", "none", "", 0),
-        # ...those of sessions begun in the first file follow, with the first file's rows.
+        # Sessions begun in the first file complete in the second: theirs, with the first
+        # file's rows (where each session started), in row order...
         (first.name, 1, S1, "a@one.example", "TLS1.2", "", 1),
         (first.name, 2, S2, "bare@two.example", "TLS1.1", "OAuth", 1),
+        (first.name, 6, S2, "early@two.example", "none", "", 1),
+        # ...then the new S1, started in the second file.
+        (second.name, 6, S1, "", "none", "", 0),
     ]
 
 
-def test_records_held_for_earlier_files_come_per_file_in_order_of_first_record(tmp_path):
-    """Records of sessions begun in earlier files are held, then cut per start file at the
-    end: the files in the order of their first held record, each file's in the order read."""
+def _running_on(tmp_path):
+    """Three hourly logs whose sessions run on: S1 and S2 open in the first, s3 and s4 in
+    the second; MAIL FROM comes a file or two later, and s3, s4 and S1 never disconnect."""
     s3, s4 = "08DC44A1B2C3F003", "08DC44A1B2C3F004"
     one = write_log(tmp_path / "RECV2024031511-1.LOG", [
         (0, S1, "192.0.2.1:40001", "+", "", ""), (1, S2, "192.0.2.2:40002", "+", "", "")])
@@ -287,15 +289,40 @@ def test_records_held_for_earlier_files_come_per_file_in_order_of_first_record(t
         (5, s3, "192.0.2.3:40003", "<", "MAIL FROM:<y@three.example>", ""),
         (6, S1, "192.0.2.1:40001", "<", "MAIL FROM:<z@one.example>", ""),
         (7, S2, "192.0.2.2:40002", "-", "", "Remote")])
-    data = o365tls.load([one, two, three])
-    assert [(Path(r.path).name, r.records, codes(r)) for r in data.inputs] == [
-        (one.name, 2, ["open-session"]), (two.name, 2, ["open-session"]), (three.name, 0, [])]
-    assert [(r["source"], r["row"], r["session_id"], r["sender_address"], r["sender_ip"],
-             r["messages"]) for r in records(data.observations)] == [
-        (one.name, 2, S2, "x@two.example", "192.0.2.2", 1),
+    return [one, two, three], [
         (one.name, 1, S1, "z@one.example", "192.0.2.1", 1),
+        (one.name, 2, S2, "x@two.example", "192.0.2.2", 1),
         (two.name, 1, s3, "y@three.example", "192.0.2.3", 1),
         (two.name, 3, s4, "", "192.0.2.4", 0)]
+
+
+def _records_of(data):
+    return [(r["source"], r["row"], r["session_id"], r["sender_address"], r["sender_ip"],
+             r["messages"]) for r in records(data.observations)]
+
+
+def test_records_of_sessions_that_run_on_come_with_their_file_in_row_order(tmp_path):
+    """A file's records wait until its sessions end in a later file, then come together,
+    in row order, counted in its own report: the whole load is in input order."""
+    paths, expected = _running_on(tmp_path)
+    data = o365tls.load(paths)
+    assert [(Path(r.path).name, r.records, codes(r)) for r in data.inputs] == [
+        (paths[0].name, 2, ["open-session"]), (paths[1].name, 2, ["open-session"]),
+        (paths[2].name, 0, [])]
+    assert _records_of(data) == expected
+
+
+def test_records_that_cannot_wait_any_longer_come_out_of_order_but_all_of_them(
+        monkeypatch, tmp_path):
+    """Past WAIT_RECORDS (a session open for hours), the oldest file's records go out as they
+    are: the same records, each counted in its own file's report, in another order."""
+    monkeypatch.setattr(protocol_log, "WAIT_RECORDS", 0)
+    paths, expected = _running_on(tmp_path)
+    data = o365tls.load(paths)
+    assert [(Path(r.path).name, r.records) for r in data.inputs] == [
+        (paths[0].name, 2), (paths[1].name, 2), (paths[2].name, 0)]
+    got = _records_of(data)
+    assert got != expected and sorted(got) == sorted(expected)
 
 
 def test_header_row_repeated_inside_a_log_is_rejected_not_read_as_a_line(tmp_path):
