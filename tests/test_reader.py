@@ -246,8 +246,15 @@ def test_lines_split_on_cr_lf_and_crlf_only(text):
     import io
 
     lines = split_lines(text)
-    expected = [line.removesuffix("\n").removesuffix("\r")
-                for line in io.StringIO(text, newline="").readlines()]
+    read = io.StringIO(text, newline="").readlines()
+    expected = [line.removesuffix("\n").removesuffix("\r") for line in read]
     if text == "" or text.endswith(("\r", "\n")):
         expected.append("")
     assert lines == expected
+    # With a limit, the first lines the same; the rest of the text, unsplit, after them.
+    for limit in (1, 2, 5):
+        head = split_lines(text, limit)
+        assert head[:limit] == expected[:limit]
+        assert len(head) == min(limit + 1, len(expected))
+        if len(head) > limit:
+            assert head[limit] == "".join(read[limit:])

@@ -124,10 +124,12 @@ class Evidence:
         rank = {r.path: i for i, r in enumerate(self.inputs)}
         # Ranks by file code, not per row: a file name per record cost a Python string each.
         codes, files = pd.factorize(obs[SOURCE])
-        file_rank = np.array([rank.get(f, len(rank)) for f in files], dtype=np.int64)
-        order = np.lexsort((obs[ROW].to_numpy(), file_rank[codes]))  # stable
-        if (order == np.arange(len(order))).all():
-            order = None  # read in order (protocol logs too: see protocol_log.WAIT_RECORDS)
+        file_rank = np.array([rank.get(f, len(rank)) for f in files], dtype=np.int64)[codes]
+        rows = obs[ROW].to_numpy()
+        step = np.diff(file_rank)
+        # Read in order (protocol logs too: see protocol_log.WAIT_RECORDS): no sort.
+        order = None if (step >= 0).all() and (np.diff(rows)[step == 0] >= 0).all() \
+            else np.lexsort((rows, file_rank))  # stable
         # Each text column in one piece: gathered, it has an Arrow chunk per batch (a thousand
         # for a week of hourly logs), and hashing and grouping across that many chunks cost
         # the analysis more than the copy. Records that arrived out of order are put in order
