@@ -70,10 +70,9 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     As with any such pool, a script that ends up here must guard its entry point (``if
     __name__ == "__main__":``): the workers import the script's main module."""
     _refuse_unguarded_script()
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+    context = _server_context()
+    if context is None:  # Windows
         return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(PRELOAD))
     return ProcessPoolExecutor(workers, mp_context=context)
 
 
@@ -83,15 +82,24 @@ def start_process_server() -> None:
     goes on, instead of while the first worker is awaited. Best effort: where no server can
     start, :func:`process_pool` decides what happens."""
     _refuse_unguarded_script()
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if _server_context() is None:
         return
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
     try:
         forkserver.ensure_running()
     except OSError:
         pass
+
+
+def _server_context():
+    """The fork server's context, set to import :data:`PRELOAD`; None where the platform has
+    no fork server."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    return context
 
 
 def _refuse_unguarded_script() -> None:

@@ -32,6 +32,7 @@ from ..importers.loader import (
     refused,
 )
 from ..importers.sources import Source, expand_paths
+from ..importers.values import one_array
 from ..parallel import in_order, process_pool, start_process_server
 from ..schema import (
     CONNECTORS,
@@ -153,7 +154,7 @@ def _in_one_piece(column: pd.Series, order: np.ndarray | None) -> pd.Series:
         return column.take(order).reset_index(drop=True)
     values = column.array
     if isinstance(values, ArrowStringArray) and values.__arrow_array__().num_chunks > 1:
-        joined = values.__arrow_array__().combine_chunks()
+        joined = one_array(values.__arrow_array__())
         return pd.Series(ArrowStringArray(joined, dtype=values.dtype), name=column.name,
                          copy=False)
     return column.reset_index(drop=True)

@@ -50,17 +50,11 @@ def is_on_prem(scope: str) -> bool:
 
 def add_scope(frame: pd.DataFrame, formats: dict[str, str | None]) -> pd.DataFrame:
     """Add ``format`` and ``scope`` columns from the source file's format."""
+    sources = pd.unique(frame["source"])
+    if len(sources) == 1:  # one file's records: its format and scope are constants
+        return with_scope(frame, [formats.get(sources[0])], [len(frame)])
     # A shallow copy: copy-on-write keeps ``frame`` as it was, without copying its columns.
     out = frame.copy(deep=False)
-    sources = pd.unique(out["source"])
-    if len(sources) == 1:
-        # An importer's batch comes from one file: its format and scope are constants (mapping
-        # every row took ~3 ms a batch, a second over a week of hourly logs).
-        name = formats.get(sources[0]) or ""
-        for column, value in (("format", name), ("scope", scope_of(name))):
-            out[column] = pd.Series(np.full(len(out), value, dtype=object), index=out.index,
-                                    dtype=object)
-        return out
     names = {src: formats.get(src) or "" for src in sources}
     out["format"] = map_unique(out["source"], names).astype(object)
     out["scope"] = map_unique(out["format"], lambda f: scope_of(f)).astype(object)

@@ -150,7 +150,7 @@ class _MessageIds:
         # Hosts repeat (a few hundred among tens of thousands of ids): lower-cased, stripped
         # and coded per distinct host text. The distinct texts come in order of first
         # appearance, so the book gains hosts in the same order as coding every id.
-        after = after_first_at(self.distinct)
+        after = pc.dictionary_encode(after_first_at(self.distinct))  # in order of appearance
         per_host = book.encode(pd.Series(pc.utf8_lower(after.dictionary), dtype="str")
                                .str.strip("<> "))
         return per_host[after.indices.to_numpy()][self.codes[keep]]

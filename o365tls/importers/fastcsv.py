@@ -144,9 +144,6 @@ def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[tuple[pa.Table, b
     so they parse independently; a block that cannot be read or parsed raises here, in its
     turn."""
 
-    alone = copy.copy(options[0])
-    alone.use_threads = False
-
     def parse(item: tuple[bytes | memoryview, bool]) -> tuple[pa.Table, bool]:
         # A file read in one block (an hourly log) is parsed on this thread only: Arrow's
         # threads cost it a third more CPU and finish it no sooner, and with --jobs the other
@@ -155,8 +152,9 @@ def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[tuple[pa.Table, b
         # columns came in pieces that every later step joined), and the parse no slower.
         block, whole = item
         read_options = options[0]
-        if whole:
-            read_options = copy.copy(alone)
+        if whole:  # a copy of its own: the threads parse several blocks at once
+            read_options = copy.copy(read_options)
+            read_options.use_threads = False
             read_options.block_size = max(PARSE_BYTES, len(block) + 1)
         return pacsv.read_csv(pa.BufferReader(pa.py_buffer(block)), read_options=read_options,
                               parse_options=options[1], convert_options=options[2]), whole

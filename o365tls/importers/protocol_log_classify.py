@@ -19,7 +19,7 @@ from . import protocol_log_lines as lines
 from .base import reject_rows
 from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded, is_value
 from .table import ROW_COLUMN
-from .values import first_bytes
+from .values import first_bytes, one_array
 
 _EVENTS = pa.array(EVENTS, pa.string())
 _EVENT_OF_BYTE = np.full(256, -1, dtype=np.int64)  # a one-byte event's position in EVENTS
@@ -107,8 +107,7 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
 
 def _text(raw: pa.Table, name: str | None) -> pa.Array:
     """A text column as one array; empty strings when the log has no such field (None)."""
-    column = _column(raw, name)
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return one_array(_column(raw, name))
 
 
 def _column(raw: pa.Table, name: str | None) -> pa.Array | pa.ChunkedArray:
@@ -122,8 +121,7 @@ def _column(raw: pa.Table, name: str | None) -> pa.Array | pa.ChunkedArray:
 
 def _at(values: pa.Array | pa.ChunkedArray, at) -> pa.Array:
     """``values.take(at)`` as one array."""
-    taken = values.take(at)
-    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+    return one_array(values.take(at))
 
 
 def _trimmed_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -137,8 +135,7 @@ def _trimmed_codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
 
 def _take(values: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> pa.Array:
     """``values.filter(mask)`` as one array."""
-    taken = values.filter(pa.array(mask))
-    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+    return one_array(values.filter(pa.array(mask)))
 
 
 def _command_lines(data: pa.Array, said: np.ndarray) -> tuple[np.ndarray, pa.Array]:

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from ..schema import INBOUND, OUTBOUND
 from ..tls import NONE
+from .values import one_array
 
 #: What a session carries from chunk to chunk (and file to file), with a new session's value.
 DEFAULTS: dict[str, object] = {
@@ -75,9 +76,8 @@ def coded(values: np.ndarray, where: np.ndarray, inverse: np.ndarray, length: in
 
 def text(values) -> pa.Array:
     """Text (an object array of str, or Arrow strings) as one large_string Arrow array."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array):
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        values = one_array(values)
         return values if values.type == TEXT else values.cast(TEXT)
     return pa.array(values, TEXT)
 
@@ -143,10 +143,6 @@ class _Segments:
         total = np.cumsum(values)
         before = total[self.starts] - values[self.starts]
         return total - before[self.seg]
-
-    def filled(self, values: np.ndarray, last: np.ndarray, init: np.ndarray) -> np.ndarray:
-        """The value of the ``last`` line (of a mask), else the segment's ``init``."""
-        return np.where(last >= 0, values[np.maximum(last, 0)], init[self.seg])
 
 
 @dataclass
@@ -266,14 +262,13 @@ def advance(chunk: Segmented, carry: Columns, path: str,
                  "direction"):
         state[name] = init[name][seg]
     # A login's protocol is the mechanism pending at its line: that is wanted at every line.
-    line["user_protocol"] = sg.filled(line["mechanism"] + own_at["pending"],
-                                      sg.last(line["auth"]), init["pending"])
+    line["user_protocol"] = _filled(line["mechanism"] + own_at["pending"],
+                                    sg.last(line["auth"]), init["pending"][sg.seg])
     state["pending"] = line["user_protocol"][at]
     last = {mask: sg.last(line[mask])[at] for mask in {mask for _, _, mask in _FILLED}}
     for name, column, mask in _FILLED:
         values = line[column] if column == "user_protocol" else line[column] + own_at[name]
-        state[name] = np.where(last[mask] >= 0, values[np.maximum(last[mask], 0)],
-                               init[name][seg])
+        state[name] = _filled(values, last[mask], init[name][seg])
     # Endpoints: the first valid one a session shows stays.
     for ip, port in (("lip", "lport"), ("rip", "rport")):
         before = init[ip][seg]
@@ -289,6 +284,12 @@ def advance(chunk: Segmented, carry: Columns, path: str,
     own, held = _records(line, records, take, mail, every, is_value(every, path))
     at_end = {name: values[len(take):] for name, values in state.items()}
     return own, held, _carry_after(carry, sg, line, at_end, carried, found, every, carried_at)
+
+
+def _filled(values: np.ndarray, last: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """The value at the ``last`` line that set it (:meth:`_Segments.last`), else ``before``
+    (the session's state before the chunk)."""
+    return np.where(last >= 0, values[np.maximum(last, 0)], before)
 
 
 # Text columns of a record, in the order of DEFAULTS, and its sender.
