@@ -258,3 +258,22 @@ def test_lines_split_on_cr_lf_and_crlf_only(text):
         assert len(head) == min(limit + 1, len(expected))
         if len(head) > limit:
             assert head[limit] == "".join(read[limit:])
+
+
+@pytest.mark.parametrize("count", [39, 40, 41, 300])
+@pytest.mark.parametrize("end", ["\r\n", "\n", "\r"])
+def test_a_sample_holds_its_first_whole_lines_however_its_bytes_are_cut(tmp_path, count, end):
+    """The header is looked for in a sample's first 40 lines: those are the sample's lines,
+    whole ones only, wherever the sample's bytes stop (at a line end, inside a line, between
+    the two bytes of \\r\\n)."""
+    lines = [f"name{i},value{i}" for i in range(count)]
+    text = end.join(lines) + end
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    for size in range(len(text) - 2 * len(lines[-1]), len(text) + 2):
+        sample = take_sample(Source("t.csv", path, size=len(text)), size=size)
+        head = text[:size]
+        whole = split_lines(head)[:-1]  # the last piece has no line end (or is empty)
+        if size >= len(text):  # the whole file: its last line is whole
+            whole = lines
+        assert list(sample.lines) == whole[:40], size

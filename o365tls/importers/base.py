@@ -21,8 +21,9 @@ class Batch:
 
     kind: str
     frame: pd.DataFrame
-    #: The file the records are of, when not the one being read (protocol-log sessions run
-    #: from one hourly file into the next): its report counts them.
+    #: The file the records are of, whose report counts them; None: the file being read.
+    #: Protocol-log records may come while a later file is read (their sessions ran into
+    #: it), and a format's ``finish`` batches come after every file: those name it.
     source: str | None = None
 
 

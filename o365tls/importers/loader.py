@@ -92,7 +92,8 @@ def iter_load(paths, *, format: str | None = None, encoding: str | None = None,
               ) -> Iterator[tuple[FileReport, Batch]]:
     """Yield (file report, batch of canonical records) for every input, streaming. Pass a dict
     as ``reports`` to receive one report per input, including files that yield no records;
-    reports are complete once the iterator is exhausted (records spanning files come last)."""
+    reports are complete once the iterator is exhausted (records of sessions that span files
+    may come while a later file is read)."""
     forced = forced_format(format)
     if encoding is not None:
         try:

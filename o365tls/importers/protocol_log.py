@@ -9,10 +9,11 @@ negotiation succeeded using bulk encryption algorithm {AlgorithmId} with strengt
 a successful login is ``*,DOMAIN\\user,authenticated``.
 
 Sessions become observations: one per ``MAIL FROM`` (messages=1) carrying the session's TLS
-state at that moment, or one per session that never sent ``MAIL FROM`` (messages=0). A message
-is emitted as soon as its ``MAIL FROM`` is read, so memory holds only the open sessions. Files
+state at that moment, or one per session that never sent ``MAIL FROM`` (messages=0). Files
 roll over hourly and a session can continue in the next file: open sessions are kept in the
-load context and the file where a session started stays the ``source`` of its records.
+load context and the file where a session started stays the ``source`` of its records. A
+file's records wait until its sessions are over (see :class:`_State`), so that they come in
+input order, file then row; memory holds the open sessions and the records waiting.
 
 The lines are classified column by column (:mod:`.protocol_log_classify`, with the patterns of
 :mod:`.protocol_log_lines`) and the sessions' state computed over arrays
@@ -83,11 +84,13 @@ NAME = "exchange-protocol-log"
 FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-endpoint",
           "remote-endpoint", "event", "data", "context")
 STATE_KEY = NAME
-# Log lines per chunk (read_arrow's tables are cut to this size); records are emitted per
-# file and only the open sessions' state is carried from one chunk to the next.
+# Log lines per chunk (read_arrow's tables are cut to this size); the open sessions' state
+# and the records waiting (see _State) are carried from one chunk to the next.
 CHUNK_ROWS = 50_000
 # Records that may wait for their file's sessions to end (see _State); past this, the oldest
-# file's go out as they are (a session open for hours, a log without its disconnects).
+# file's go out as they are: a session that never ends in the files read (the hour still
+# being written, receive logs read before send logs, whose sessions cannot continue them)
+# would otherwise keep every later file waiting.
 WAIT_RECORDS = 200_000
 
 _TEXT = pa.large_string()
@@ -101,33 +104,40 @@ _TEXT_RECORDS = frozenset({"source", "direction", "connector", "session_id", "li
 class _State:
     """Carried across the chunks and files of one load.
 
-    A file's records wait until no session begun in it (or in a file before it) is open,
-    then go out together, in row order: the order the analysis takes them in (file, then
-    row), so that it need not reorder a week of records (a copy of every one). A session
-    that runs into the next hourly file completes there, so a file's records usually go
-    out once the next file is read."""
+    A file's records wait until no session begun in it, or in a file read before it, is
+    open; then they go out together, in row order. That is the order the analysis takes
+    them in (file, then row), so it need not reorder a week of records (a copy of every
+    one). A session that runs into the next hourly file completes there, so a file's
+    records usually go out once the next file is read. Records that could not wait (see
+    WAIT_RECORDS) go out as they are, and the analysis puts them in order."""
 
     open: Columns = field(default_factory=no_sessions)
-    # Per file, in the order read: its records so far, as they came.
+    # Per file, in the order read (each has its place from its first line, records or not):
+    # its records so far, as they came.
     waiting: dict[str, list[Columns]] = field(default_factory=dict)
     count: int = 0  # records waiting
 
-    def wait(self, source: str, records: Columns) -> None:
-        if len(records["row"]):
-            self.waiting.setdefault(source, []).append(records)
+    def wait(self, source: str, records: Columns | None = None) -> None:
+        """Keep ``records`` of ``source`` until their file is complete; without records, give
+        the file its place in the order."""
+        place = self.waiting.setdefault(source, [])
+        if records is not None and len(records["row"]):
+            place.append(records)
             self.count += len(records["row"])
 
     def ready(self, reading: str | None) -> Iterator[Batch]:
         """The records of the first files that are complete (not ``reading``, and no
         session of theirs open); of the oldest anyway while too many wait."""
-        open_in = set(self.open["source"].to_pylist()) if len(self.open["key"]) else set()
+        sources = self.open["source"]
+        open_in = set(pc.unique(sources).to_pylist()) if len(sources) else set()
         while self.waiting:
             source = next(iter(self.waiting))
             if (source == reading or source in open_in) and self.count <= WAIT_RECORDS:
                 return
             parts = self.waiting.pop(source)
-            self.count -= sum(len(p["row"]) for p in parts)
-            yield Batch(OBSERVATIONS, _frame(parts, source, in_rows=True), source=source)
+            if parts:
+                self.count -= sum(len(p["row"]) for p in parts)
+                yield Batch(OBSERVATIONS, _frame(parts, source, in_rows=True), source=source)
 
 
 def detect(sample: Sample) -> bool:
@@ -179,6 +189,7 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
     state = context.state.get(STATE_KEY) or context.state.setdefault(STATE_KEY, _State())
     direction = _file_direction(sample)
     path = report.path
+    state.wait(path)  # its place in the order, before any later file's records
     for chunk in chunks:
         own, held, state.open = advance(chunk, state.open, path, direction)
         state.wait(path, own)

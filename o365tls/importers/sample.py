@@ -136,11 +136,9 @@ def take_sample(source: Source, encoding: str | None = None,
     lines = split_lines(text, _HEADER_SCAN_LINES)
     if len(lines) > _HEADER_SCAN_LINES:
         lines = lines[:_HEADER_SCAN_LINES]
-    else:
-        if lines and lines[-1] == "":
-            lines = lines[:-1]
-        if truncated and lines:
-            lines = lines[:-1]  # the last line may be cut by the sample boundary
+    elif truncated or lines[-1] == "":
+        # What follows the last line end: nothing, or a line the sample's end cut.
+        lines = lines[:-1]
     return _with_header(Sample(source, raw, codec, label, text, TEXT, tuple(lines)))
 
 

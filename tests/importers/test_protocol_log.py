@@ -312,6 +312,30 @@ def test_records_of_sessions_that_run_on_come_with_their_file_in_row_order(tmp_p
     assert _records_of(data) == expected
 
 
+def test_a_file_keeps_its_place_when_its_records_come_only_later(tmp_path):
+    """A file whose sessions all end in later files (or never) has no records until then;
+    it still goes first: its place is the order it was read in."""
+    one = write_log(tmp_path / "RECV2024031511-1.LOG", [(0, S1, "192.0.2.1:40001", "+", "", "")])
+    two = write_log(tmp_path / "RECV2024031512-1.LOG", [
+        (1, S2, "192.0.2.2:40002", "+", "", ""),
+        (2, S2, "192.0.2.2:40002", "<", "MAIL FROM:<b@two.example>", ""),
+        (3, S2, "192.0.2.2:40002", "-", "", "Remote"),
+        (4, S1, "192.0.2.1:40001", "<", "MAIL FROM:<a@one.example>", ""),
+        (5, S1, "192.0.2.1:40001", "-", "", "Remote")])
+    assert _records_of(o365tls.load([one, two])) == [
+        (one.name, 1, S1, "a@one.example", "192.0.2.1", 1),
+        (two.name, 2, S2, "b@two.example", "192.0.2.2", 1)]
+    # S1 never ends, S2 is still open after its message: S1's session record comes at the
+    # end of the load, still before the second file's records.
+    two = write_log(tmp_path / "RECV2024031512-1.LOG", [
+        (1, S2, "192.0.2.2:40002", "+", "", ""),
+        (2, S2, "192.0.2.2:40002", "<", "MAIL FROM:<b@two.example>", "")])
+    data = o365tls.load([one, two])
+    assert _records_of(data) == [(one.name, 1, S1, "", "192.0.2.1", 0),
+                                 (two.name, 2, S2, "b@two.example", "192.0.2.2", 1)]
+    assert [codes(r) for r in data.inputs] == [["open-session"], ["open-session"]]
+
+
 def test_records_that_cannot_wait_any_longer_come_out_of_order_but_all_of_them(
         monkeypatch, tmp_path):
     """Past WAIT_RECORDS (a session open for hours), the oldest file's records go out as they
