@@ -626,3 +626,39 @@ def test_first_bytes_and_the_command_prefilter_read_the_buffers_right(chunks, la
     assert lines.may_be_command(column).tolist() == list(old)
     single = pa.array(values, kind)
     assert lines.may_be_command(single).tolist() == list(old)
+
+
+def test_a_log_damaged_partway_keeps_the_records_read_before_the_damage(tmp_path):
+    """A zip member whose damage shows only at its end (its CRC): the lines of the first
+    16 MB block were read and used, so their records are kept and counted in that file's
+    report, and the next file is read as usual. (Until a file's records went out together,
+    the records read before the damage were lost.)"""
+    import io
+    import zipfile
+
+    sessions = 60_000  # about 22 MB of log: more than one 16 MB block
+    lines = []
+    for n in range(sessions):
+        sid, remote = f"08DC44A1B2{n:06X}", f"192.0.2.{n % 250 + 1}:{40000 + n % 20000}"
+        for event, data in (("+", ""), ("<", "EHLO host.example"),
+                            ("<", f"MAIL FROM:<user{n}@sender.example>"), ("-", "")):
+            lines.append(f"2024-03-15T11:00:00.000Z,{FRONT},{sid},0,10.0.0.10:25,{remote},"
+                         f"{event},{data},\r\n")
+    body = (HEADER + "".join(lines)).encode()
+    assert len(body) > fastcsv.BLOCK_BYTES + (1 << 20)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("RECV2024031511-1.LOG", body)
+    data = buffer.getvalue()
+    at = data.index(b"PK\x01\x02") + 16  # the directory's CRC of the member: damaged
+    (tmp_path / "a.zip").write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+    after = write_log(tmp_path / "RECV2024031512-1.LOG", INTERLEAVED)
+
+    loaded = o365tls.load([tmp_path / "a.zip", after])
+    damaged, fine = loaded.inputs
+    # The session cut by the damage has no disconnect line: it is noted as still open.
+    assert codes(damaged) == ["bad-archive", "open-session"] and codes(fine) == []
+    assert damaged.rows_read == damaged.rows_used + damaged.rows_rejected
+    kept = loaded.observations["source"] == damaged.path
+    assert damaged.records == kept.sum() and 0.5 * sessions < damaged.records < sessions
+    assert fine.records == (loaded.observations["source"] == fine.path).sum() == 4
