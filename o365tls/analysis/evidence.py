@@ -149,14 +149,19 @@ class Evidence:
 
 
 def _in_one_piece(column: pd.Series, order: np.ndarray | None) -> pd.Series:
-    """``column`` taken in ``order`` (None: as it is), numbered afresh, in one Arrow chunk."""
+    """``column`` taken in ``order`` (None: as it is), numbered afresh, text in one Arrow
+    chunk: joined first, then taken (a take across the chunks was several times slower)."""
+    values = column.array
+    if isinstance(values, ArrowStringArray):
+        chunks = values.__arrow_array__()
+        if chunks.num_chunks > 1 or order is not None:
+            joined = one_array(chunks)
+            if order is not None:
+                joined = joined.take(pa.array(order))
+            return pd.Series(ArrowStringArray(joined, dtype=values.dtype), name=column.name,
+                             copy=False)
     if order is not None:
         return column.take(order).reset_index(drop=True)
-    values = column.array
-    if isinstance(values, ArrowStringArray) and values.__arrow_array__().num_chunks > 1:
-        joined = one_array(values.__arrow_array__())
-        return pd.Series(ArrowStringArray(joined, dtype=values.dtype), name=column.name,
-                         copy=False)
     return column.reset_index(drop=True)
 
 

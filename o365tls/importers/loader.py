@@ -298,7 +298,7 @@ def iter_sources(sources: list[Source], *, forced: Format | None = None,
         if fmt.finish is None:
             continue
         for batch in fmt.finish(context):
-            owner = context.reports.get(batch.source or "")
+            owner = _owner(context, batch, None)
             if owner is not None:
                 _see(owner, batch)
                 yield owner, batch
@@ -342,7 +342,7 @@ def _read_opened(opened: Iterator[_Opened], context: LoadContext, progress: Prog
             else:
                 batches = fmt.read(sample, report, context)
             for batch in batches:
-                owner = context.reports.get(batch.source, report) if batch.source else report
+                owner = _owner(context, batch, report)
                 _see(owner, batch)
                 if progress:
                     progress("rows", report)
@@ -379,6 +379,12 @@ def _unrecognised(sample: Sample) -> tuple[str, str]:
     fmt, missing = near
     return "unrecognised", (f"not a known export; closest is {fmt.name}, which also needs "
                             f"column(s) {', '.join(missing)} (or pass --format {fmt.name})")
+
+
+def _owner(context: LoadContext, batch: Batch,
+           reading: FileReport | None) -> FileReport | None:
+    """The report that counts ``batch``: that of the file it names, else ``reading``'s."""
+    return context.reports.get(batch.source, reading) if batch.source else reading
 
 
 def _see(report: FileReport, batch: Batch) -> None:

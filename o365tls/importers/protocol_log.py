@@ -137,7 +137,7 @@ class _State:
             parts = self.waiting.pop(source)
             if parts:
                 self.count -= sum(len(p["row"]) for p in parts)
-                yield Batch(OBSERVATIONS, _frame(parts, source, in_rows=True), source=source)
+                yield Batch(OBSERVATIONS, _frame(parts, source), source=source)
 
 
 def detect(sample: Sample) -> bool:
@@ -209,17 +209,16 @@ def _by_source(records: Columns) -> Iterator[tuple[str, Columns]]:
         yield source, {k: subset(v, at) for k, v in records.items()}
 
 
-def _frame(parts: list[Columns], source: str, in_rows: bool = False) -> pd.DataFrame:
-    """Canonical observations of some records of ``source``; with ``in_rows``, in row order
-    (stable: a session's records keep the order they came in). Inbound (and a session whose
-    side never showed): the peer is the sender. Outbound: this server was the client and the
-    peer is the destination."""
+def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
+    """Canonical observations of the records of ``source``, in row order (stable: a session's
+    records keep the order they came in). Inbound (and a session whose side never showed):
+    the peer is the sender. Outbound: this server was the client and the peer is the
+    destination."""
     records = {k: concat([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 \
         else parts[0]
-    if in_rows:
-        order = np.argsort(records["row"], kind="stable")
-        if (order != np.arange(len(order))).any():
-            records = {k: subset(v, order) for k, v in records.items()}
+    order = np.argsort(records["row"], kind="stable")
+    if (order != np.arange(len(order))).any():
+        records = {k: subset(v, order) for k, v in records.items()}
     length = len(records["row"])
     # Text columns are Arrow arrays (object arrays of str are taken too) and stay Arrow.
     records = {k: text(v) if k in _TEXT_RECORDS else v for k, v in records.items()}
