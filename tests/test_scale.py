@@ -137,16 +137,23 @@ def test_progress_shows_on_a_terminal_and_stays_quiet_otherwise(tmp_path):
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_protocol_logs_arrive_in_input_order_and_the_analysis_takes_them_as_they_are(jobs):
+def test_protocol_logs_arrive_in_input_order_and_the_analysis_takes_them_as_they_are(
+        monkeypatch, jobs):
     """Sessions run into the next hourly log; their records still arrive in file-then-row
     order, however many processes read the logs, and the analysis gets the same frame, each
-    text column in one piece."""
-    gathered = gather([ROOT / "tests" / "data" / "exchange-protocol-log"], jobs=jobs)
+    text column in one piece. Gathered, the records are joined into blocks as they come (a
+    chunk per block): small blocks give the same records as one."""
+    logs = [ROOT / "tests" / "data" / "exchange-protocol-log"]
+    whole = gather(logs, jobs=jobs).observations
+    monkeypatch.setattr(evidence, "BLOCK_RECORDS", 7)
+    gathered = gather(logs, jobs=jobs)
     before = gathered.observations.copy()
+    pd.testing.assert_frame_equal(before, whole, check_exact=True)
     rank = {r.path: i for i, r in enumerate(gathered.inputs)}
     assert before.assign(_rank=before["source"].map(rank))[["_rank", "row"]] \
         .apply(tuple, axis=1).is_monotonic_increasing
-    assert before["hostname"].array.__arrow_array__().num_chunks > 1  # a chunk per file
+    assert before["hostname"].array.__arrow_array__().num_chunks > 1  # a chunk per block
+    assert whole["hostname"].array.__arrow_array__().num_chunks == 1
     taken = gathered.take_observations()
     pd.testing.assert_frame_equal(taken, before, check_exact=True)
     assert {taken[c].array.__arrow_array__().num_chunks for c in before.columns

@@ -54,6 +54,8 @@ PLAN_BYTES = 16 * 1024
 #: With --jobs, files are spread over processes when at least two tasks are this large;
 #: otherwise the chunks of the one large file are spread over threads.
 SPREAD_BYTES = 64 * 1024 * 1024
+#: TLS records per block as they are gathered (see _Blocks).
+BLOCK_RECORDS = 1 << 18
 
 
 def within(frame: pd.DataFrame, since, until) -> pd.DataFrame:
@@ -233,8 +235,8 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
     """One task: read these sources into a partial :class:`Evidence` (runs in workers);
     ``threads`` chunks of a large file are converted at once."""
     reports: dict = {}
-    parts: dict[str, list[pd.DataFrame]] = {OBSERVATIONS: [], CONNECTORS: []}
-    batch_formats: list[str | None] = []
+    records = _Blocks()
+    connectors: list[pd.DataFrame] = []
     forced = forced_format(format_name)
     with _Reducing(threads) as reducing:
         for report, batch in iter_sources(sources, forced=forced, encoding=encoding,
@@ -242,25 +244,59 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
             if not len(batch.frame):
                 continue
             if batch.kind == CONNECTORS:
-                parts[CONNECTORS].append(batch.frame)
+                connectors.append(batch.frame)
             elif batch.kind == SIGHTINGS:  # the reducer takes the format; no scope column
                 reducing.add(within(batch.frame, since, until), report.format or "")
             else:
-                parts[OBSERVATIONS].append(within(batch.frame, since, until))
-                batch_formats.append(report.format)
+                records.add(within(batch.frame, since, until), report.format)
     # The import is over: what Arrow's pool kept for a next file (after a file read in one
     # block) goes back to the system; after a large trace read before its report, 100 MB.
     pa.default_memory_pool().release_unused()
     reducer = reducing.reducer
-    # Format and scope once, over all the records, from each batch's file (an importer's
-    # batch is one file's): per batch, two constant columns cost ~1 ms each, a second over a
-    # week of hourly logs; mapping every record's file afterwards, half a second.
-    observations = with_scope(pd.concat(parts[OBSERVATIONS], ignore_index=True),
-                              batch_formats, [len(f) for f in parts[OBSERVATIONS]]) \
-        if parts[OBSERVATIONS] else add_scope(empty(OBSERVATIONS), {})
-    connectors = pd.concat(parts[CONNECTORS], ignore_index=True) if parts[CONNECTORS] \
-        else empty(CONNECTORS)
+    observations = records.frame()
+    connectors = pd.concat(connectors, ignore_index=True) if connectors else empty(CONNECTORS)
     return Evidence(observations, reducer, connectors, list(reports.values()))
+
+
+class _Blocks:
+    """TLS records as they are gathered, joined into blocks of at least BLOCK_RECORDS, each
+    text column in one Arrow chunk. An importer's batch is one file's records (a few
+    thousand for an hourly log): kept apart, a week of logs came to the analysis as a
+    thousand chunks per column, and concatenating and joining those at the end cost more
+    than joining as they come, in the gaps while the workers read."""
+
+    def __init__(self) -> None:
+        self.blocks: list[pd.DataFrame] = []
+        self.loose: list[pd.DataFrame] = []
+        self.loose_records = 0
+        # Per batch, its file's format and its length: format and scope are added once,
+        # over all the records (per batch, two constant columns cost ~1 ms each, a second
+        # over a week of hourly logs).
+        self.formats: list[str | None] = []
+        self.lengths: list[int] = []
+
+    def add(self, frame: pd.DataFrame, fmt: str | None) -> None:
+        self.loose.append(frame)
+        self.formats.append(fmt)
+        self.lengths.append(len(frame))
+        self.loose_records += len(frame)
+        if self.loose_records >= BLOCK_RECORDS:
+            self._join()
+
+    def _join(self) -> None:
+        if self.loose:
+            joined = pd.concat(self.loose, ignore_index=True)
+            self.blocks.append(pd.DataFrame(
+                {name: _in_one_piece(joined[name], None) for name in joined.columns},
+                copy=False))
+            self.loose, self.loose_records = [], 0
+
+    def frame(self) -> pd.DataFrame:
+        """Every record, in the order added, with its format and scope."""
+        self._join()
+        if not self.blocks:
+            return add_scope(empty(OBSERVATIONS), {})
+        return with_scope(pd.concat(self.blocks, ignore_index=True), self.formats, self.lengths)
 
 
 class _Reducing:
