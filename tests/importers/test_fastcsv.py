@@ -11,6 +11,7 @@ import re
 import zipfile
 from types import SimpleNamespace
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from o365tls.importers import fastcsv
 from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import expand_paths
+from o365tls.importers.table import read_table
 from o365tls.quality import FileReport
 
 
@@ -227,3 +229,60 @@ def test_a_file_read_in_one_block_gives_one_chunk_per_column_and_keeps_its_memor
         assert {tables[0].column(c).num_chunks for c in tables[0].column_names} == {1}
     else:
         assert len(tables) > 1 and len(released) == len(tables)
+
+
+@given(st.one_of(
+    st.binary(max_size=64),
+    st.text(max_size=32).map(lambda t: t.encode("utf-8")),
+    st.sampled_from([b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\xff",
+                     b"caf\xc3\xa9", b"\xf0\x9f\x93\xa7 mail"])))
+def test_a_block_is_valid_utf8_exactly_when_python_decodes_it(data):
+    """Surrogates, overlong forms, code points past U+10FFFF and cut characters are not UTF-8,
+    for the block check as for Python."""
+    try:
+        data.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+    assert fastcsv._valid_utf8(pa.py_buffer(data)) is decodes
+
+
+@pytest.mark.parametrize("bad_column", [None, "Subject", "Organization"])
+def test_fields_checked_with_the_block_read_as_when_each_field_was_checked(
+        tmp_path, monkeypatch, bad_column):
+    """A block that is valid UTF-8 skips the per-field check; one that is not keeps it: a bad
+    byte in a column that is read hands the rest to the tolerant reader, one in a column left
+    out is never looked at. Either way the rows are those of a check per field."""
+    header = ["Received", "SenderAddress", "Subject", "Organization"]
+    rows = [[f"1/{i % 28 + 1}/2024 10:00:00 AM", f"scanner{i % 7}@contoso.com",
+             f"Scan {i} caf\u00e9 \u2709", f"contoso{i % 3}"]
+            for i in range(10_000)]  # past the sample, so that the file is taken to be UTF-8
+    lines = [",".join(f'"{v}"' for v in header)]
+    lines += [",".join(f'"{v}"' for v in row) for row in rows]
+    raw = "\r\n".join(lines).encode("utf-8")
+    if bad_column is not None:  # in the last row
+        cut = raw.rindex(b"Scan 9999" if bad_column == "Subject" else b"contoso0")
+        raw = raw[:cut] + b"\xff" + raw[cut:]
+    path = tmp_path / "trace.csv"
+    path.write_bytes(raw)
+    monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 64 * 1024)
+
+    def read():
+        sample = take_sample(expand_paths([str(path)])[0][0], None)
+        report = FileReport(sample.display)
+        frames = list(read_table(sample, report, columns=["Received", "SenderAddress",
+                                                          "Subject"]))
+        return pd.concat(frames, ignore_index=True), report
+
+    ours, report = read()
+    monkeypatch.setattr(fastcsv, "_valid_utf8", lambda data: False)
+    checked, checked_report = read()
+    pd.testing.assert_frame_equal(ours, checked)
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == \
+        (checked_report.rows_read, checked_report.rows_used, checked_report.rows_rejected)
+    if bad_column == "Subject":  # the file says where it stops being UTF-8
+        assert [issue.code for issue in report.issues] == ["decode-error"]
+        assert report.rows_read < 10_000
+    else:
+        assert report.rows_read == len(ours) == 10_000 and not report.issues
+    assert ours["Subject"].str.endswith("caf\u00e9 \u2709").all()
