@@ -133,9 +133,9 @@ class Evidence:
         # Read in order (protocol logs too: see protocol_log.WAIT_RECORDS): no sort.
         order = None if (step >= 0).all() and (np.diff(rows)[step == 0] >= 0).all() \
             else np.lexsort((rows, file_rank))  # stable
-        # Each text column in one piece: gathered, it has an Arrow chunk per batch (a thousand
-        # for a week of hourly logs), and hashing and grouping across that many chunks cost
-        # the analysis more than the copy. Records that arrived out of order are put in order
+        # Each text column in one piece: gathered, it has an Arrow chunk per block (see
+        # _Blocks) and per task, and hashing and grouping across chunks cost the analysis
+        # more than the copy. Records that arrived out of order are put in order
         # by the same copy. A column at a time, each original dropped once copied: the peak
         # is the records and a column per thread, not the records twice (a GB for a week of
         # logs). Arrow lets go of the GIL: with --jobs, columns are copied on that many threads.

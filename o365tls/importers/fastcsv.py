@@ -17,6 +17,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -92,6 +93,15 @@ def _release(whole: bool) -> None:
         pa.default_memory_pool().release_unused()
 
 
+class _Options(NamedTuple):
+    """pyarrow's options for one file's blocks."""
+
+    read: pacsv.ReadOptions
+    parse: pacsv.ParseOptions
+    convert: pacsv.ConvertOptions  # each text field checked for UTF-8
+    unchecked: pacsv.ConvertOptions  # the same without that check
+
+
 def _tables(sample: Sample, report: FileReport,
             columns: Iterable[str] | None
             ) -> Iterator[tuple[list[pa.Table], int, list[int], bool]]:
@@ -105,20 +115,18 @@ def _tables(sample: Sample, report: FileReport,
     include = [h for i, h in enumerate(header) if wanted is None or i == 0 or h in wanted]
     first_key = normalize_header(header[0])
     header_keys = [normalize_header(h) for h in header]
-    options = (
+    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                   include_columns=include,
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    unchecked = copy.copy(convert)  # for blocks checked whole (see _parsed_blocks)
+    unchecked.check_utf8 = False
+    options = _Options(
         pacsv.ReadOptions(column_names=header, use_threads=True, block_size=PARSE_BYTES),
         # No invalid-row handler: pyarrow raises on a row with the wrong number of fields, and
         # the tolerant reader decides (a handler made pyarrow decode the row's bytes first,
         # which failed, noisily, when they are not UTF-8).
         pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True),
-        pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
-                             include_columns=include,
-                             strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
-    # The same conversion without a UTF-8 check of each field, for blocks checked whole.
-    unchecked = copy.copy(options[2])
-    unchecked.check_utf8 = False
-    options = (*options, unchecked)
+        convert, unchecked)
     done = 0
     parsed = _parsed_blocks(sample, options)
     while True:
@@ -142,7 +150,7 @@ def _tables(sample: Sample, report: FileReport,
         yield block_table, first_row, hits, whole
 
 
-def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[tuple[pa.Table, bool]]:
+def _parsed_blocks(sample: Sample, options: _Options) -> Iterator[tuple[pa.Table, bool]]:
     """The file's blocks (with whether the block is the whole file), parsed PARSE_AHEAD ahead
     on other threads while the caller works on this one. Blocks are cut at record boundaries,
     so they parse independently; a block that cannot be read or parsed raises here, in its
@@ -155,7 +163,7 @@ def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[tuple[pa.Table, b
         # It is parsed as one unit too: each column in one chunk (in PARSE_BYTES units the
         # columns came in pieces that every later step joined), and the parse no slower.
         block, whole = item
-        read_options = options[0]
+        read_options = options.read
         if whole:  # a copy of its own: the threads parse several blocks at once
             read_options = copy.copy(read_options)
             read_options.use_threads = False
@@ -165,9 +173,9 @@ def _parsed_blocks(sample: Sample, options: tuple) -> Iterator[tuple[pa.Table, b
         # ends are ASCII, never part of a longer character): one vectorized check of the
         # block, not one per field (a quarter of a protocol log's parse). Other blocks are
         # checked per field as before, which raises on the field that is not UTF-8.
-        convert_options = options[3] if _valid_utf8(data) else options[2]
+        convert = options.unchecked if _valid_utf8(data) else options.convert
         return pacsv.read_csv(pa.BufferReader(data), read_options=read_options,
-                              parse_options=options[1], convert_options=convert_options), whole
+                              parse_options=options.parse, convert_options=convert), whole
 
     return in_order(parse, _utf8_blocks(sample), PARSE_AHEAD, "o365tls-parse")
 

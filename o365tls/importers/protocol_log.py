@@ -216,8 +216,8 @@ def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
     destination."""
     records = {k: concat([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 \
         else parts[0]
-    order = np.argsort(records["row"], kind="stable")
-    if (order != np.arange(len(order))).any():
+    if (np.diff(records["row"]) < 0).any():  # usually in order already: no sort
+        order = np.argsort(records["row"], kind="stable")
         records = {k: subset(v, order) for k, v in records.items()}
     length = len(records["row"])
     # Text columns are Arrow arrays (object arrays of str are taken too) and stay Arrow.
