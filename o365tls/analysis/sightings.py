@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..importers.tracking_log import SEND_EVENTS
 from ..importers.values import after_first_at, arrow_text, domain_part, map_unique
 from ..schema import (
     CONNECTOR,
@@ -184,7 +185,7 @@ class SightingReducer:
         key = (ids.keys(frame[SOURCE], frame[ROW]) if ids is not None
                else message_keys(mid, frame[SOURCE], frame[ROW]))
         # An on-prem server's receive and send hops are different hops of one message.
-        realm = (np.where(frame[EVENT].astype(str).str.upper() == "SEND", 2, 1)
+        realm = (np.where(frame[EVENT].astype(str).str.upper().isin(list(SEND_EVENTS)), 2, 1)
                  if fmt in ON_PREM_FORMATS else np.zeros(n)).astype(np.int8)
         rdom = _domain_codes(books["rdom"], frame[RECIPIENT_ADDRESS])
         self._count_rdoms(np.bincount(rdom, minlength=len(books["rdom"].values)))
