@@ -65,7 +65,8 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     obs = prepare(evidence.take_observations())
     obs["key"] = message_keys(obs[MESSAGE_ID], obs[SOURCE], obs[ROW])
     submitters = obs.loc[obs["scope"] == EXO_SUBMISSION, SENDER_ADDRESS]
-    tenant = tenant_domains(evidence.sightings.recipient_domains(), submitters, options.domains)
+    tenant = tenant_domains(evidence.sightings.recipient_domains(), submitters, options.domains,
+                            evidence.sightings.originating_domains())
     named = set(obs.loc[obs["format"] == "eac-connector-report", "connector"]) - {""}
     msgs = evidence.sightings.messages(tenant, book, named, set(submitters))
     day_agg = obs[obs[COUNTED] & (obs[GRAIN] == "day")]

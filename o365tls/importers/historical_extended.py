@@ -193,7 +193,7 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
             seen = message.last_event.get(recipient)
             if seen is None or (stamp, row) >= seen[:2]:
                 message.last_event[recipient] = (stamp, row, event)
-        if event in (tl.RECEIVE, tl.SEND):
+        if event in tl.HOP_EVENTS:
             hop = _Hop(row, stamp, cip, chost, sip, shost, connector, recipients,
                        parsed[custom_code])
             (message.receives if event == tl.RECEIVE else message.sends).append(hop)

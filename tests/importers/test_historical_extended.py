@@ -121,13 +121,15 @@ def test_microsoft_internal_hops(ip, host, expected):
     assert historical_extended.is_microsoft(ip, host) is expected
 
 
-def test_message_seen_only_at_its_send_and_one_with_no_receive_or_send(tmp_path):
+# A send hop is decided by the tracking-log event table both exports share.
+@pytest.mark.parametrize("event", ["SEND", "SENDEXTERNAL"])
+def test_message_seen_only_at_its_send_and_one_with_no_receive_or_send(tmp_path, event):
     header = ["date_time_utc", "client_ip", "client_hostname", "server_ip", "server_hostname",
               "connector_id", "source", "event_id", "message_id", "network_message_id",
               "recipient_address", "message_subject", "sender_address", "directionality",
               "custom_data"]
     send = ["2024-05-06T10:00:00.0000000Z", "2603:10a6:20b:2c::4", HUB, "203.0.113.25",
-            "mx.fabrikam.example", "Outbound to Fabrikam", "SMTP", "SEND", "<m-7@contoso.com>",
+            "mx.fabrikam.example", "Outbound to Fabrikam", "SMTP", event, "<m-7@contoso.com>",
             "aa", "Bob@Fabrikam.example;eve@fabrikam.example", "Offer", "sales@contoso.com", "",
             "S:Microsoft.Exchange.Hygiene.TenantOutboundConnectorCustomData=Name=Smarthost EU"]
     agent = ["2024-05-06T10:00:01.0000000Z", "", "", "", HUB, "", "AGENT", "AGENTINFO",
@@ -138,7 +140,7 @@ def test_message_seen_only_at_its_send_and_one_with_no_receive_or_send(tmp_path)
     records, report = load(path)
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
     common = dict(row=1, timestamp="2024-05-06T10:00:00+00:00", message_id="m-7@contoso.com",
-                  sender_address="sales@contoso.com", subject="Offer", status="SEND",
+                  sender_address="sales@contoso.com", subject="Offer", status=event,
                   sender_ip="2603:10a6:20b:2c::4", destination_ip="203.0.113.25", hostname="",
                   ptr="", connector="Smarthost EU", direction="outbound", size=0, event="SEND",
                   tls_auth_level="", server=HUB)
