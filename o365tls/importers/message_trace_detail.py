@@ -1,6 +1,7 @@
 """Message trace detail: ``Get-MessageTraceDetail`` / ``Get-MessageTraceDetailV2 | Export-Csv``
-(with or without the remote-PowerShell ``PS*``/``RunspaceId`` columns) and Graph
-``exchangeMessageTraceDetail`` JSON. One observation per message, folded from its event rows.
+(with or without the remote-PowerShell ``PS*``/``RunspaceId`` columns), Graph
+``exchangeMessageTraceDetail`` JSON, and the Reporting Web Service's ``MessageTraceDetail``
+report (OData verbose JSON or Atom XML). One observation per message, folded from its event rows.
 
 What a message's events tell (domain.md section 2):
 
@@ -54,8 +55,9 @@ from ..schema import (
 )
 from ..tls import UNKNOWN, normalize_tls
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
-from .jsonfile import json_keys, json_records, records_frame
-from .sample import JSON, TEXT, Sample
+from .jsonfile import records_frame
+from .odata import document_keys, document_records
+from .sample import JSON, TEXT, XML, Sample
 from .table import ROW_COLUMN, column_for, read_table
 from .values import clean_address, clean_message_id, is_ip, parse_datetimes
 
@@ -134,8 +136,8 @@ class _Message:
 
 
 def detect(sample: Sample) -> bool:
-    if sample.kind == JSON:
-        keys = json_keys(sample)
+    if sample.kind in (JSON, XML):
+        keys = document_keys(sample)
         return ("event" in keys and ("description" in keys or "detail" in keys)
                 and ("datetime" in keys or "date" in keys))
     if sample.kind != TEXT or sample.log_fields:
@@ -147,7 +149,7 @@ def detect(sample: Sample) -> bool:
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
     messages: dict[tuple[str, str], _Message] = {}
     culture: str | None = None
-    is_json = sample.kind == JSON
+    is_json = sample.kind in (JSON, XML)
     for raw in _raw_frames(sample, report):
         culture = fold(raw, report, messages, culture, is_json)
     records = [_record(m, report) for m in messages.values()]
@@ -158,8 +160,8 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
 
 
 def _raw_frames(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
-    if sample.kind == JSON:
-        records = json_records(sample, report)
+    if sample.kind in (JSON, XML):
+        records = document_records(sample, report)
         if records:
             yield records_frame(records, report)
     else:
@@ -369,7 +371,8 @@ def _record(msg: _Message, report: FileReport) -> dict:
 FORMAT = Format(
     name="message-trace-detail",
     description="Message trace detail: Get-MessageTraceDetail[V2] | Export-Csv, Graph "
-                "exchangeMessageTraceDetail JSON (TLS from the Receive / Send external events)",
+                "exchangeMessageTraceDetail JSON, Reporting Web Service MessageTraceDetail "
+                "(JSON or Atom XML); TLS from the first external Receive / the Send external",
     kind=OBSERVATIONS,
     carries_tls=True,
     signature=("MessageTraceId", "MessageId", "Date", "Event", "Action", "Detail", "Data"),
