@@ -64,7 +64,8 @@ CHUNK_ROWS = 25_000
 
 # Each field in its three spellings: the raw log's #Fields, Get-MessageTrackingLog's property
 # names, and the historical-search extended report (which shares the field set).
-TIME = ("date-time", "Timestamp", "date_time_utc")
+# The extended report is seen with date_time_utc and date_time.
+TIME = ("date-time", "Timestamp", "date_time_utc", "date_time")
 CLIENT_IP = ("client-ip", "ClientIp", "client_ip")
 CLIENT_HOST = ("client-hostname", "ClientHostname", "client_hostname")
 SERVER_IP = ("server-ip", "ServerIp", "server_ip")
@@ -87,7 +88,9 @@ CUSTOM = ("custom-data", "EventData", "custom_data")
 
 RECEIVE = "RECEIVE"
 SEND = "SEND"
-DIRECTIONS = {"incoming": INBOUND, "originating": OUTBOUND}
+# Tracking logs write Incoming / Originating; Microsoft Learn documents the historical search
+# reports' directionality as inbound (1) and outbound (2).
+DIRECTIONS = {"incoming": INBOUND, "originating": OUTBOUND, "1": INBOUND, "2": OUTBOUND}
 
 # What Export-Csv writes for a property it cannot flatten: "System.String[]",
 # "System.Collections.Generic.KeyValuePair`2[System.String,System.Object][]".
