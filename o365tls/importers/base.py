@@ -213,6 +213,6 @@ def lacks_columns(sample: Sample, report: FileReport, required: tuple[tuple[str,
         return False
     wanted = ", ".join(" or ".join(names) for names in missing)
     report.fail("missing-columns",
-                f"no {wanted} column, which {what} has ({', '.join(signature)}); this file's "
-                f"columns are {', '.join(sample.header) or '(none found)'}")
+                f"missing column(s) {wanted}, which {what} has ({', '.join(signature)}); "
+                f"this file's columns are {', '.join(sample.header) or '(none found)'}")
     return True

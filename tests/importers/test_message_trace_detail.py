@@ -185,9 +185,56 @@ def _sample(path: Path):
     return take_sample(Source(str(path), path, size=path.stat().st_size))
 
 
+HUB1 = "MWHPR14MB1808.namprd14.prod.outlook.com"
+HUB2 = "CO6PR14MB4402.namprd14.prod.outlook.com"
+FE = "BN8NAM12FT061.mail.protection.outlook.com"
+
+
+def test_a_hop_between_exchange_online_servers_is_not_the_senders_tls():
+    """The message's TLS is that of its first Receive from outside Microsoft: a later Receive
+    by another Exchange Online server (after Submit, or from a *.prod.outlook.com /
+    *.protection.outlook.com client or a Microsoft address) is Microsoft's own hop."""
+    frame, report = load("v2_internal_hops.csv")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (13, 13, 0)
+    assert issues(report) == [("internal-hop", 3, False)]
+    assert "4 message(s)" in report.issues[0].message
+    assert records(frame) == [
+        # Mailbox-originated (Receive, Submit, internal Receive with TLS 1.2): no sender TLS.
+        rec(1, "2025-10-14T03:56:03+00:00", "inbound", "unknown", server=HUB2,
+            message_id="HUB2-oof-1@CO6PR14MB4402.namprd14.prod.outlook.com",
+            sender="kim@contoso.com", recipient="partner@fabrikam.example"),
+        # A device whose Receive names no TLS: unknown, not the internal hop's TLS 1.2.
+        rec(5, "2025-10-14T06:00:00+00:00", "inbound", "unknown", server=FE,
+            message_id="direct-7@nas.contoso.com", sender_ip="203.0.113.99",
+            sender="nas@contoso.com", recipient="it@contoso.com"),
+        # SMTP AUTH submission: the device's TLS 1.0, not the hop after Submit.
+        rec(8, "2025-10-14T07:05:11+00:00", "inbound", "TLS1.0", "AES256", HUB2,
+            "KM_C258-1014@contoso.com", sender_ip="203.0.113.30",
+            sender="scanner@contoso.com", recipient="ops@contoso.com"),
+        rec(12, "2025-10-14T08:00:00+00:00", "inbound", "TLS1.3", "AES256", FE,
+            "n-1@mail.fabrikam.example", sender_ip="198.51.100.20",
+            sender="news@fabrikam.example", recipient="anna@contoso.com"),
+        # Only a hop from one prod.outlook.com host to another.
+        rec(13, "2025-10-14T09:00:00+00:00", "inbound", "unknown", server=HUB1,
+            message_id="fwd-3@contoso.com", sender="lee@contoso.com", recipient="max@contoso.com"),
+    ]
+
+
+def test_reporting_web_service_verbose_json():
+    frame, report = load("rws_detail_verbose.json")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert report.issues == []
+    assert records(frame) == [
+        rec(1, "2025-10-14T09:00:00+00:00", "inbound", "TLS1.1", "AES128", EXO2,
+            "app-88@erp.contoso.local", "Legacy App Relay", "OnPremises", "203.0.113.60",
+            sender="erp@contoso.com", recipient="ap@contoso.com"),
+    ]
+
+
 def test_detected_from_content_not_as_message_trace():
     for name in ("v1_pssession_en-US.csv", "v2_en-GB.csv", "de-DE_useculture.csv",
-                 "graph_details.json", "v2_edge_cases.csv"):
+                 "graph_details.json", "v2_edge_cases.csv", "v2_internal_hops.csv",
+                 "rws_detail_verbose.json"):
         assert identify(_sample(DATA / name)).name == "message-trace-detail", name
     trace = DATA.parent / "message-trace"
     for name in ("v2_en-GB.csv", "graph_traces.json"):
