@@ -120,6 +120,8 @@ _CUSTOM = re.compile(r"S:(?P<key>tlsversion|tlscipher)=(?P<value>[^;\"<>]*)", re
 _CLIENT_IP_TEXT = re.compile(r"Name=\"ClientIP\"\s+\w+=\"(?P<ip>[^\"]*)\"", re.IGNORECASE)
 _CLIENT_HOST_TEXT = re.compile(r"Name=\"Client(?:Host)?Name\"\s+\w+=\"(?P<host>[^\"]*)\"",
                                re.IGNORECASE)
+# Exchange Online's outbound hosts deliver other organizations' mail: an external client.
+_OTHER_TENANT = re.compile(r"\.outbound\.protection\.outlook\.com\.?$", re.IGNORECASE)
 #: MEP names that carry the name of the client that spoke SMTP.
 _CLIENT_HOST_MEPS = ("clientname", "clienthostname", "clienthost")
 
@@ -144,6 +146,8 @@ class _Hop:
         a client outside Microsoft; None: the event does not name its client."""
         if not (self.client_ip or self.client_host):
             return None
+        if _OTHER_TENANT.search(self.client_host):
+            return False  # another organization's Exchange Online sending to this one
         return is_microsoft(self.client_ip, self.client_host)
 
 

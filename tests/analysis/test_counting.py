@@ -93,11 +93,11 @@ def test_trace_detail_of_smtp_auth_submissions_does_not_count_them_again(tmp_pat
     shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
     results = o365tls.analyze(o365tls.load([tmp_path]))
     t = results.as_dict()["totals"]
-    # 5 submissions from the report; the detail's 5 messages less the scanner's submission.
-    assert t["messages"] == 5 + 4
+    # 5 submissions from the report; the detail's 6 messages less the scanner's submission.
+    assert t["messages"] == 5 + 5
     assert t["by_tls"]["TLS1.0"] == 5
-    # Only the internet message's own TLS 1.3; no Microsoft-internal TLS 1.2.
-    assert t["by_tls"]["TLS1.2"] == 0 and t["by_tls"]["TLS1.3"] == 1
+    # The internet messages' own TLS 1.3 and TLS 1.2; no Microsoft-internal TLS 1.2.
+    assert t["by_tls"]["TLS1.2"] == 1 and t["by_tls"]["TLS1.3"] == 1
     assert t["by_tls"]["unknown"] == 3
     scanner = [f for f in results.as_dict()["findings"]
                if f["sender_address"] == "scanner@contoso.com"]
@@ -111,7 +111,7 @@ def test_an_smtp_auth_submission_seen_only_in_trace_detail_counts_once(tmp_path)
     shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
     results = o365tls.analyze(o365tls.load([tmp_path]))
     t = results.as_dict()["totals"]
-    assert t["messages"] == 5 and t["by_tls"]["TLS1.0"] == 1 and t["by_tls"]["TLS1.2"] == 0
+    assert t["messages"] == 6 and t["by_tls"]["TLS1.0"] == 1 and t["by_tls"]["TLS1.2"] == 1
     scanner = [f for f in results.as_dict()["findings"]
                if f["sender_address"] == "scanner@contoso.com"]
     assert [(f["messages"], f["by_tls"]["TLS1.0"]) for f in scanner] == [(1, 1)]

@@ -280,6 +280,14 @@ INTERNAL = [V2_HEADER,
             [FWD, "<fwd-3@contoso.com>", "10/14/2025 9:00:00 AM", "Receive", "",
              f"Message received by: {HUB1} using TLS1.2 with AES256",
              mep(("ClientName", "String", HUB2)), "lee@contoso.com", "max@contoso.com"],
+            # 17. Another organization's Exchange Online (*.outbound.protection.outlook.com)
+            #     sending to this one: an external hop, its TLS counts.
+            ["c9d0e1f2-a3b4-4c5d-8e6f-08de0f607188", "<po-9@fabrikam.example>",
+             "10/14/2025 9:30:00 AM", "Receive", "",
+             f"Message received by: {FE} using TLS1.2 with AES256",
+             mep(("ClientName", "String", "EUR05-DB8-obe.outbound.protection.outlook.com"),
+                 ("ClientIP", "String", "198.51.100.77")),
+             "orders@fabrikam.example", "sales@contoso.com"],
             ]
 
 # --- The Reporting Web Service's MessageTraceDetail report, $format=json: one Receive with
