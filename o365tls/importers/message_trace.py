@@ -93,10 +93,18 @@ def convert(raw: pd.DataFrame, report: FileReport,
     # Name the column as the file spells it (Graph: receivedDateTime), or say it is missing
     # (a file forced in with --format).
     name = column_for(raw.columns, *RECEIVED)
-    reject_rows(report, rows, bad, "bad-date",
-                f"{name} is not a date in any known culture (en-US, en-GB, de-DE, ISO)" if name
-                else "no Received column, so no message time; is this a message trace export?",
-                name or "Received", received)
+    if name:
+        empty = bad & (received.str.strip() == "")
+        reject_rows(report, rows, empty, "bad-date",
+                    f"{name} is empty (null), so the message has no time", name, received)
+        reject_rows(report, rows, bad & ~empty, "bad-date",
+                    f"{name} is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
+                    name, received)
+    else:
+        reject_rows(report, rows, bad, "bad-date",
+                    "no Received column, so no message time; is this a message trace export? "
+                    f"(its columns: {', '.join(str(c) for c in raw.columns if c != ROW_COLUMN)})",
+                    "Received", received)
     keep = ~bad
     used = int(keep.sum())
     report.use(used)

@@ -132,6 +132,7 @@ def test_reporting_web_service_verbose_json_page():
     assert issues == [("more-pages", None, False), ("bad-date", 3, True)]
     assert "one page" in report.issues[0].message
     assert "export the next pages" in report.issues[0].message
+    assert report.issues[1].message == "Received is empty (null), so the message has no time"
 
 
 def test_reporting_web_service_d_array():
