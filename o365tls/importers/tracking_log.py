@@ -67,7 +67,8 @@ CHUNK_ROWS = 25_000
 
 # Each field in its three spellings: the raw log's #Fields, Get-MessageTrackingLog's property
 # names, and the historical-search extended report (which shares the field set).
-TIME = ("date-time", "Timestamp", "date_time_utc")
+# The extended report is seen with date_time_utc and date_time.
+TIME = ("date-time", "Timestamp", "date_time_utc", "date_time")
 CLIENT_IP = ("client-ip", "ClientIp", "client_ip")
 CLIENT_HOST = ("client-hostname", "ClientHostname", "client_hostname")
 SERVER_IP = ("server-ip", "ServerIp", "server_ip")
@@ -144,7 +145,9 @@ EVENTS: dict[str, tuple[str, str]] = {
 RECEIVE, SEND = "RECEIVE", "SEND"
 SEND_EVENTS = frozenset(e for e, (role, _) in EVENTS.items() if role == HOP_OUT)
 HOP_EVENTS = frozenset(e for e, (role, _) in EVENTS.items() if role != NO_HOP)
-DIRECTIONS = {"incoming": INBOUND, "originating": OUTBOUND}
+# Tracking logs write Incoming / Originating; Microsoft Learn documents the historical search
+# reports' directionality as inbound (1) and outbound (2).
+DIRECTIONS = {"incoming": INBOUND, "originating": OUTBOUND, "1": INBOUND, "2": OUTBOUND}
 
 # What Export-Csv writes for a property it cannot flatten: "System.String[]",
 # "System.Collections.Generic.KeyValuePair`2[System.String,System.Object][]".

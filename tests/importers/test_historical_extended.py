@@ -146,3 +146,29 @@ def test_message_seen_only_at_its_send_and_one_with_no_receive_or_send(tmp_path,
                   tls_auth_level="", server=HUB)
     assert records == [{**common, "recipient_address": "bob@fabrikam.example"},
                        {**common, "recipient_address": "eve@fabrikam.example"}]
+
+
+def test_date_time_column_and_learn_directionality():
+    """An extended report whose time column is date_time (not date_time_utc), with Learn's
+    Recipient_status and directionality 2 (outbound)."""
+    path = DATA / "extended-date-time-no-bom.csv"
+    assert identify(take_sample(Source("x.csv", path))).name == "historical-extended"
+    records, report = load(path)
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert report.issues == []
+    assert records == [
+        sighting(1, "10:00:00", "erp-77@contoso.com", "erp@contoso.com",
+                 "bank@fabrikam.example", "Payment run 77", "SEND", "203.0.113.60",
+                 "erp01.contoso.com", "", "ERP Relay", "outbound", 8192, EDGE,
+                 destination_ip="198.51.100.40"),
+    ]
+
+
+def test_forcing_the_format_on_other_columns_names_what_was_expected_and_found():
+    trace = DATA.parent / "historical-summary" / "summary_utf16le_nobom.csv"
+    data, report = load_one(trace, format="historical-extended")
+    assert report.fatal and len(data.sightings) == 0
+    assert [i.code for i in report.issues] == ["missing-columns"]
+    message = report.issues[0].message
+    assert "date_time_utc or date_time" in message and "event_id" in message
+    assert "origin_timestamp_utc, sender_address" in message
