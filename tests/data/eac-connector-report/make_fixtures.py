@@ -92,6 +92,24 @@ def main() -> None:
         "2024-03-01,受信 - Scanner relay,False,0,0,0,100,4",
         "2024-03-02,受信 - Scanner relay,False,0,0,0,100,6",
     ], bom=True)
+    # An inbound report for 2026-10-01..10-20 whose days the message trace
+    # ../message-trace/v2_2026-11_after_the_report.csv does not cover: a scanner relay with
+    # legacy TLS, and internet mail.
+    lines = [EN]
+    for day in range(1, 21):
+        lines.append(f"2026-10-{day:02d},Inbound - Scanner relay,OnPremises,False,0,75,0,25,"
+                     f"{30 + day % 7}")
+        lines.append(f"2026-10-{day:02d},From the internet without a connector,,False,2,0,0,"
+                     f"98,{400 + 13 * (day % 5)}")
+    write("inbound_2026-10_before_the_trace.csv", lines)
+    # The same connectors 2026-10-24..11-02: two days in common with that trace, too few to
+    # place a sender by volume. The scanner's day volume is what the trace shows for it.
+    lines = [EN]
+    for day in [*(f"2026-10-{d}" for d in range(24, 32)), "2026-11-01", "2026-11-02"]:
+        lines.append(f"{day},Inbound - Scanner relay,OnPremises,False,0,100,0,0,"
+                     f"{1 + int(day[-1]) % 2}")
+        lines.append(f"{day},From the internet without a connector,,False,2,0,0,98,410")
+    write("inbound_2026-10-24_two_days_with_the_trace.csv", lines)
 
 
 if __name__ == "__main__":

@@ -108,11 +108,33 @@ PS51 = [
 ]
 
 
+# 2026-11-01..11-10, after the connector report ../eac-connector-report/
+# inbound_2026-10_before_the_trace.csv: a scanner (one or two scans a day, no connector named
+# by the trace) and a partner's server. Nothing in common with the report's days.
+NOV = ["11/1/2026 12:00:00 AM", "11/11/2026 12:00:00 AM"]
+NOVEMBER = [PS_COLS + TRACE]
+for _day in range(1, 11):
+    for _n in range(1 + _day % 2):
+        NOVEMBER.append(PS + trace(
+            f"11/{_day}/2026 {9 + 2 * _n}:0{_n}:17 AM", "scanner@contoso.com",
+            "anna@contoso.com", "Scanned from a Xerox Multifunction Printer", "Delivered", "",
+            "192.0.2.25", "51200", f"<202611{_day:02d}09{_n}.1@mfp-2b.contoso.local>",
+            f"1a2b3c4d-0000-4000-8000-0000000{_day:02d}{_n:03d}", NOV, len(NOVEMBER) - 1))
+    NOVEMBER.append(PS + trace(
+        f"11/{_day}/2026 3:1{_day % 10}:00 PM", "orders@fabrikam.example", "carl@contoso.com",
+        f"Order {4100 + _day}", "Delivered", "", "198.51.100.20", "20480",
+        f"<order-{4100 + _day}@fabrikam.example>",
+        f"6e7f8091-0000-4000-8000-0000000{_day:02d}999", NOV, len(NOVEMBER) - 1))
+
+
 def main() -> None:
     (HERE / "v2_pssession_en-US.csv").write_text(
         ps_csv(EN_US, type_line="#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting"
                                 ".MessageTrace"), encoding="ascii", newline="")
     (HERE / "v2_en-GB.csv").write_text(ps_csv(EN_GB), encoding="utf-8", newline="")
+    (HERE / "v2_2026-11_after_the_report.csv").write_text(
+        ps_csv(NOVEMBER, type_line="#TYPE Deserialized.Microsoft.Exchange.Management."
+               "FfoReporting.MessageTrace"), encoding="utf-8", newline="")
     (HERE / "v2_de-DE_useculture.csv").write_text(
         ps_csv(DE_DE, delimiter=";", type_line="#TYPE Deserialized.Microsoft.Exchange."
                                                "Management.FfoReporting.MessageTrace"),
