@@ -40,3 +40,33 @@ def test_two_common_days_are_too_few_to_place_by_volume(tmp_path):
     assert not [f for f in found["findings"] if f["sender_ip"] == "192.0.2.25"]
     assert any("connector report 2026-10-24..2026-11-02 (2 common days, 3 needed)" in n
                for n in found["notes"]), found["notes"]
+
+
+CONFIG = DATA / "connector-config" / "inbound_posh365_select_join.csv"
+REPORT_NOVEMBER = DATA / "eac-connector-report" / \
+    "inbound_2026-11_disabled_connector_still_named.csv"
+
+
+def test_a_disabled_connector_places_no_message_and_mail_named_on_it_is_noted(tmp_path):
+    found = findings_of(tmp_path, REPORT_NOVEMBER, TRACE_NOVEMBER, CONFIG)
+    scanner = [f for f in found["findings"] if f["sender_ip"] == "192.0.2.25"]
+    # The disabled connector's /32 holds the scanner's IP; the enabled /24 places it.
+    assert [(f["connector"], f["by_tls"]["TLS1.0"]) for f in scanner] == [("Scanner relay", 10)]
+    assert not [a for a in found["attribution"] if a["connector"] == "Scanner relay (old)"
+                and a["sender"] == "scanner@contoso.com"]
+    # It stays listed with its traffic from the report, and the report's mail on it is noted.
+    assert [g["messages"] for g in found["by_connector"]
+            if g["connector"] == "Scanner relay (old)"] == [5]
+    assert ("connector 'Scanner relay (old)' is disabled (Enabled: False) in the connector "
+            "configuration, yet exports show mail on it (2026-11-01..2026-11-03): "
+            "eac-connector-report 5 messages") in "\n".join(found["notes"])
+
+
+def test_ip_placement_stays_within_the_connectors_sender_domains(tmp_path):
+    found = findings_of(tmp_path, REPORT_NOVEMBER, TRACE_NOVEMBER, CONFIG)
+    # 198.51.100.20 is Woodgrove's only IP, but Woodgrove's connector takes woodgrove.example
+    # mail only: Fabrikam's mail from that IP goes through Fabrikam's connector (its /24).
+    rows = [(a["connector"], a["verdict"]) for a in found["attribution"]
+            if a["sender"] == "orders@fabrikam.example"]
+    assert rows == [("Partner - Fabrikam", "clean")]
+    assert not [n for n in found["notes"] if "without any TLS record" in n]

@@ -110,6 +110,18 @@ def main() -> None:
                      f"{1 + int(day[-1]) % 2}")
         lines.append(f"{day},From the internet without a connector,,False,2,0,0,98,410")
     write("inbound_2026-10-24_two_days_with_the_trace.csv", lines)
+    # The days of that trace, for a tenant whose connector configuration
+    # (../connector-config/inbound_posh365_select_join.csv) shows "Scanner relay (old)"
+    # disabled: it carried the scanner until 2026-11-03, "Scanner relay" from 2026-11-04.
+    lines = [EN]
+    for day in range(1, 11):
+        scans = 1 + day % 2
+        relay = "Inbound - Scanner relay (old)" if day <= 3 else "Inbound - Scanner relay"
+        lines.append(f"2026-11-{day:02d},{relay},OnPremises,False,0,{scans},0,0,{scans}")
+        lines.append(f"2026-11-{day:02d},Inbound - Partner - Fabrikam,Partner,True,0,0,0,1,1")
+        lines.append(f"2026-11-{day:02d},From the internet without a connector,,False,9,0,0,"
+                     f"{391 + day},{400 + day}")
+    write("inbound_2026-11_disabled_connector_still_named.csv", lines)
 
 
 if __name__ == "__main__":
