@@ -37,9 +37,39 @@ def tenant_domains(recipient_domains: pd.Series, submitters: pd.Series,
 MIN_COMMON_DAYS = 3
 
 
+# Exports that say who sent each Exchange Online message, and the one with TLS per day.
+_TRACE_FORMATS = frozenset({"message-trace", "historical-summary", "historical-extended"})
+_DAILY_TLS_FORMATS = frozenset({"eac-connector-report"})
+
+
 def _span(days) -> str:
     days = sorted(days)
     return f"{days[0]:%Y-%m-%d}..{days[-1]:%Y-%m-%d}" if days else "no day"
+
+
+def _common(count: int) -> str:
+    return f"{count} common day{'s' if count != 1 else ''}" if count else "no common day"
+
+
+def periods_apart(reports) -> str | None:
+    """A warning when the message trace files and the connector reports share fewer than
+    :data:`MIN_COMMON_DAYS` days (from the files' periods, before any analysis); None when
+    they share enough, or one of the two is missing. ``reports``: FileReports."""
+    def days(formats):
+        spans = [(pd.Timestamp(r.period_start).normalize(), pd.Timestamp(r.period_end).normalize())
+                 for r in reports if r.format in formats and r.period_start is not None
+                 and r.period_end is not None]
+        return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
+    trace, report = days(_TRACE_FORMATS), days(_DAILY_TLS_FORMATS)
+    if trace is None or report is None:
+        return None
+    first, last = max(trace[0], report[0]), min(trace[1], report[1])
+    common = (last - first).days + 1 if last >= first else 0
+    if common >= MIN_COMMON_DAYS:
+        return None
+    return (f"the message trace covers {_span(trace)} and the connector report "
+            f"{_span(report)} ({_common(common)}, {MIN_COMMON_DAYS} needed): export both for "
+            "the same days, or no sender can be matched to a connector's daily TLS mix")
 
 
 def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -79,8 +109,7 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
         exo = (msgs["realm"] == "exo").to_numpy()
         trace_days = pd.DatetimeIndex(pd.unique(dates[exo].dropna()))
         report_days = pd.DatetimeIndex(pd.unique(inbound["day"]))
-        overlap = f"{int(common.sum())} common day{'s' if common.sum() != 1 else ''}" \
-            if common.any() else "no common day"
+        overlap = _common(int(common.sum()))
         notes.append(f"no sender IP placed on a connector by its daily volume: the message "
                      f"trace covers {_span(trace_days)} and the connector report "
                      f"{_span(report_days)} ({overlap}, {MIN_COMMON_DAYS} needed): export both "
