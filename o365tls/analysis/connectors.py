@@ -126,10 +126,14 @@ def disabled_traffic(book: ConnectorBook, obs: pd.DataFrame, msgs: pd.DataFrame)
     seen: dict[str, list[str]] = {}
     days: dict[str, list] = {}
     if len(obs):
-        named = obs["connector"].astype(str).str.lower()
-        mine = obs[named.isin(list(off)).to_numpy()]
-        keys = named[named.isin(list(off))]
-        for (key, fmt), rows in mine.groupby([keys, "format"], sort=True):
+        # Per distinct name, not per record: protocol logs give millions of records.
+        codes, uniques = pd.factorize(obs["connector"])
+        lowered = np.array([str(u).lower() for u in uniques] + [""], dtype=object)
+        keys = lowered[codes]  # code -1 (no name) takes the "" at the end
+        hit = np.isin(keys, list(off))
+        mine = obs[hit]
+        for (key, fmt), rows in mine.groupby([keys[hit], mine["format"].to_numpy()],
+                                             sort=True):
             seen.setdefault(key, []).append(f"{fmt} {int(rows['messages'].sum())}")
             days.setdefault(key, []).extend(rows["day"].dropna())
     if len(msgs):
