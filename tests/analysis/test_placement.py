@@ -70,3 +70,19 @@ def test_ip_placement_stays_within_the_connectors_sender_domains(tmp_path):
             if a["sender"] == "orders@fabrikam.example"]
     assert rows == [("Partner - Fabrikam", "clean")]
     assert not [n for n in found["notes"] if "without any TLS record" in n]
+
+
+def test_a_connectors_tls_mix_is_fitted_on_the_days_the_trace_covers_only(tmp_path):
+    # The relay's report starts ten days before the trace. On those days every message is
+    # "other senders": fitted with them, the scanner's TLS 1.0 leaked into "other senders".
+    found = findings_of(tmp_path, DATA / "message-trace" / "v2_2026-11_relay_half_the_report.csv",
+                        DATA / "eac-connector-report" / "inbound_2026-10-22_half_traced.csv")
+    scanner = [f for f in found["findings"] if f["sender_address"] == "scanner@contoso.com"]
+    assert [(f["connector"], f["by_tls"]["TLS1.0"], f["legacy_likelihood"]) for f in scanner] \
+        == [("App relay", 52, 1.0)]  # all its 52 traced scans, on TLS 1.0
+    rest = [f for f in found["findings"] if f["connector"] == "App relay"
+            and not f["sender_address"]]
+    assert [(f["by_tls"]["TLS1.0"], f["attribution"]["verdict"]) for f in rest] \
+        == [(52, "unattributed")]  # the scans of the untraced days stay with the connector
+    assert rest[0]["attribution"]["why"].endswith(
+        "includes 201 messages of 10 days the message trace does not cover")

@@ -122,6 +122,19 @@ def main() -> None:
         lines.append(f"2026-11-{day:02d},From the internet without a connector,,False,9,0,0,"
                      f"{391 + day},{400 + day}")
     write("inbound_2026-11_disabled_connector_still_named.csv", lines)
+    # An on-prem relay 2026-10-22..11-10, counts: a scanner on TLS 1.0, an application and
+    # other senders on TLS 1.2. The message trace ../message-trace/
+    # v2_2026-11_relay_half_the_report.csv covers the last ten days only.
+    scans = [6, 3, 8, 5, 2, 7, 4, 9, 3, 5, 4, 7, 2, 9, 5, 3, 8, 6, 1, 7]
+    apps = [11, 14, 9, 13, 12, 10, 15, 11, 13, 12, 12, 10, 15, 11, 14, 13, 9, 16, 12, 10]
+    others = [3, 2, 4, 3, 3, 2, 3, 4, 2, 3, 3, 2, 4, 3, 3, 2, 3, 4, 2, 3]
+    lines = [EN]
+    for i, (scan, app, other) in enumerate(zip(scans, apps, others, strict=True)):
+        day = f"2026-10-{22 + i}" if i < 10 else f"2026-11-{i - 9:02d}"
+        lines.append(f"{day},Inbound - App relay,OnPremises,False,0,{scan},0,{app + other},"
+                     f"{scan + app + other}")
+        lines.append(f"{day},From the internet without a connector,,False,5,0,0,395,400")
+    write("inbound_2026-10-22_half_traced.csv", lines)
 
 
 if __name__ == "__main__":
