@@ -32,8 +32,12 @@ class ConnectorInfo:
     @property
     def forces_tls(self) -> bool | None:
         """Whether mail on this connector must use TLS: RequireTls, or a sender certificate
-        that the sender domains must present (only a TLS session carries one)."""
-        if self.restrict_domains_to_certificate and self.tls_sender_certificate_name:
+        that identifies the senders (only a TLS session carries one): required of the sender
+        domains (RestrictDomainsToCertificate), or the connector's only way to match mail (an
+        inbound connector with a certificate name and no IP ranges)."""
+        if self.tls_sender_certificate_name and (self.restrict_domains_to_certificate
+                                                 or (self.kind == "inbound"
+                                                     and not self.sender_ip_ranges)):
             return True
         return self.require_tls
 

@@ -23,7 +23,8 @@ it must have had):
 * ``SenderDomains``: the connector's scope. A connector places a message by IP only when the
   sender's domain is in it; ``*`` (``smtp:*;1`` in the address-space form real exports carry,
   with ``smtp:`` and the ``;cost`` suffix dropped) is every domain.
-* ``RequireTls``, and ``RestrictDomainsToCertificate`` with ``TlsSenderCertificateName``: mail
+* ``RequireTls``, and ``TlsSenderCertificateName`` where the certificate identifies the
+  senders (``RestrictDomainsToCertificate``, or an inbound connector without IP ranges): mail
   on such a connector must arrive over TLS (a certificate is only presented in a TLS session),
   so a legacy sender there fails instead of falling back to plaintext.
 * ``TlsSettings`` / ``TlsAuthLevel``, ``AuthMechanism``, ``Bindings``, ``SmartHosts``,

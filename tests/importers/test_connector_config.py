@@ -225,3 +225,7 @@ def test_the_book_places_by_ip_only_on_enabled_connectors_within_their_sender_do
     # A certificate that the sender domains must present means TLS, whatever RequireTls says.
     assert book.get("Inbound from 6c1d4a8e-3b2f-4e5d-9a0b-1c2d3e4f5a6b").forces_tls is True
     assert book.get("Scanner relay").forces_tls is False
+    # Identified by certificate alone (no IP ranges): its mail can only have come over TLS.
+    by_certificate = replace(book.get("Scanner relay"), sender_ip_ranges=(),
+                             tls_sender_certificate_name="relay.contoso.example")
+    assert by_certificate.forces_tls is True
