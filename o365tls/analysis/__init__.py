@@ -26,7 +26,7 @@ from ..schema import (
     TLS,
 )
 from . import devices, remediation
-from .connectors import ConnectorBook
+from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
 from .groups import group
@@ -82,7 +82,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     # The columns the totals, the period and the days read: not a copy of every record.
     counted = obs.loc[obs[COUNTED], [TLS, MESSAGES, DAY, GRAIN, TIMESTAMP]]
     totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())
-    notes = link_notes + _notes(flows, totals, msgs, obs)
+    notes = link_notes + disabled_traffic(book, obs, msgs) + _notes(flows, totals, msgs, obs)
 
     rules = devices.load_rules(options.rules)
     inventory = devices.load_inventory(options.inventory) if options.inventory else None
@@ -108,14 +108,15 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
 
 
 def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFrame:
-    """Connector type and RequireTls from the configuration where the records lack them."""
+    """Connector type and forced TLS (RequireTls, or a required sender certificate) from the
+    configuration where the records lack them."""
     if not book.by_name or obs.empty:
         return obs
     obs = obs.copy()
     infos = obs["connector"].map(lambda n: book.get(n))
     ctype = infos.map(lambda i: i.connector_type if i else "")
     obs["connector_type"] = obs["connector_type"].where(obs["connector_type"] != "", ctype)
-    forced = infos.map(lambda i: i.require_tls if i else None)
+    forced = infos.map(lambda i: i.forces_tls if i else None)
     obs["forced_tls"] = obs["forced_tls"].where(obs["forced_tls"].notna(), forced)
     return obs
 

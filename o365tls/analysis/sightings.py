@@ -317,7 +317,8 @@ class SightingReducer:
         direction[guess] = np.where(sender_domain[out["sender"][guess]]
                                     & ~out["to_tenant"][guess], 2, 1)
         del guess
-        # Inbound mail without a connector: the configured sender IP ranges place it.
+        # Inbound mail without a connector: the sender IP ranges of the enabled connectors
+        # place it, the most specific range first, within each connector's SenderDomains.
         conn_type = np.zeros(len(direction), dtype=np.int16)
         types = Codebook()
         for code in np.unique(conn):
@@ -325,12 +326,19 @@ class SightingReducer:
             if info is not None:
                 conn_type[conn == code] = types.code(info.connector_type)
         loose = exo & (conn == 0) & (direction == 1) & (out["ip"] > 0)
+        in_scope: dict[str, np.ndarray] = {}  # per connector: sender code -> in its scope
         for ip_code in np.unique(out["ip"][loose]):
-            info = book.for_ip(b["ip"].values[ip_code])
-            if info is not None:
+            for info in book.all_for_ip(b["ip"].values[ip_code]):
                 hit = loose & (out["ip"] == ip_code)
+                if info.sender_domains and "*" not in info.sender_domains:
+                    if info.name not in in_scope:
+                        in_scope[info.name] = np.array(
+                            [info.takes_domain(v.rsplit("@", 1)[1]) if "@" in v else False
+                             for v in b["sender"].values], dtype=bool)
+                    hit &= in_scope[info.name][out["sender"]]
                 conn[hit] = b["conn"].code(info.name)
                 conn_type[hit] = types.code(info.connector_type)
+                loose &= ~hit
         del loose
         submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
         submission = exo & submitter_codes[out["sender"]]

@@ -199,11 +199,54 @@ ATOM = ('<?xml version="1.0" encoding="utf-8" standalone="yes"?>\r\n'
         + f'<link rel="next" href="{RWS}MessageTrace?$skiptoken=1999" /></feed>')
 
 
+# 2026-11-01..11-10, after the connector report ../eac-connector-report/
+# inbound_2026-10_before_the_trace.csv: a scanner (one or two scans a day, no connector named
+# by the trace) and a partner's server. Nothing in common with the report's days.
+NOV = ["11/1/2026 12:00:00 AM", "11/11/2026 12:00:00 AM"]
+NOVEMBER = [PS_COLS + TRACE]
+for _day in range(1, 11):
+    for _n in range(1 + _day % 2):
+        NOVEMBER.append(PS + trace(
+            f"11/{_day}/2026 {9 + 2 * _n}:0{_n}:17 AM", "scanner@contoso.com",
+            "anna@contoso.com", "Scanned from a Xerox Multifunction Printer", "Delivered", "",
+            "192.0.2.25", "51200", f"<202611{_day:02d}09{_n}.1@mfp-2b.contoso.local>",
+            f"1a2b3c4d-0000-4000-8000-0000000{_day:02d}{_n:03d}", NOV, len(NOVEMBER) - 1))
+    NOVEMBER.append(PS + trace(
+        f"11/{_day}/2026 3:1{_day % 10}:00 PM", "orders@fabrikam.example", "carl@contoso.com",
+        f"Order {4100 + _day}", "Delivered", "", "198.51.100.20", "20480",
+        f"<order-{4100 + _day}@fabrikam.example>",
+        f"6e7f8091-0000-4000-8000-0000000{_day:02d}999", NOV, len(NOVEMBER) - 1))
+
+
+# 2026-11-01..11-10 through an on-prem relay (one IP): a scanner and an application, with the
+# day counts that ../eac-connector-report/inbound_2026-10-22_half_traced.csv adds up. That
+# report starts ten days before this trace.
+SCANS = [4, 7, 2, 9, 5, 3, 8, 6, 1, 7]
+APP_MAILS = [12, 10, 15, 11, 14, 13, 9, 16, 12, 10]
+RELAYED = [PS_COLS + TRACE]
+for _day, (_scans, _apps) in enumerate(zip(SCANS, APP_MAILS, strict=True), start=1):
+    for _sender, _count, _subject in (("scanner@contoso.com", _scans, "Scan to email"),
+                                      ("erp@contoso.com", _apps, "Invoice run")):
+        for _n in range(_count):
+            RELAYED.append(PS + trace(
+                f"11/{_day}/2026 {1 + _n % 9}:{_n:02d}:{len(RELAYED) % 60:02d} PM",
+                _sender, "ap@contoso.com", _subject, "Delivered", "", "192.0.2.30", "30720",
+                f"<{_sender[:3]}{_day:02d}{_n:02d}@relay.contoso.example>",
+                f"2b3c4d5e-0000-4000-8000-00{_day:02d}{_n:02d}{len(RELAYED):06d}", NOV,
+                len(RELAYED) - 1))
+
+
 def main() -> None:
     (HERE / "v2_pssession_en-US.csv").write_text(
         ps_csv(EN_US, type_line="#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting"
                                 ".MessageTrace"), encoding="ascii", newline="")
     (HERE / "v2_en-GB.csv").write_text(ps_csv(EN_GB), encoding="utf-8", newline="")
+    (HERE / "v2_2026-11_relay_half_the_report.csv").write_text(
+        ps_csv(RELAYED, type_line="#TYPE Deserialized.Microsoft.Exchange.Management."
+               "FfoReporting.MessageTrace"), encoding="utf-8", newline="")
+    (HERE / "v2_2026-11_after_the_report.csv").write_text(
+        ps_csv(NOVEMBER, type_line="#TYPE Deserialized.Microsoft.Exchange.Management."
+               "FfoReporting.MessageTrace"), encoding="utf-8", newline="")
     (HERE / "v2_de-DE_useculture.csv").write_text(
         ps_csv(DE_DE, delimiter=";", type_line="#TYPE Deserialized.Microsoft.Exchange."
                                                "Management.FfoReporting.MessageTrace"),
