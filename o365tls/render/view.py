@@ -109,6 +109,12 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
 class FindingView:
     """One row of the remediation plan."""
 
@@ -158,6 +164,11 @@ class FindingView:
     sources: tuple[str, ...]
     first_reported: date | None = None  # with history: first snapshot that reported it
     open_days: int | None = None  # with history: days it has been open
+    verify: tuple[str, ...] = ()  # how to check that the fix worked
+    links: tuple[Link, ...] = ()  # the guidance's public sources
+    draft_message: str = ""  # a message to send the other organization
+    deadline_when: str = ""  # the deadline as people say it, also when it has no date
+    checked: date | None = None  # when the guidance was last checked against its sources
 
 
 @dataclass(frozen=True)
@@ -337,6 +348,11 @@ def _finding(f: Finding, rank: int) -> FindingView:
         forced_tls=flow.forced_tls, sources=tuple(flow.sources),
         first_reported=_day((f.history or {}).get("first_reported")),
         open_days=(f.history or {}).get("open_days"),
+        verify=rem.verify if rem else (),
+        links=tuple(Link(t, u) for t, u in rem.links) if rem else (),
+        draft_message=rem.draft_message if rem else "",
+        deadline_when=rem.deadline_when if rem else "",
+        checked=date.fromisoformat(rem.checked) if rem and rem.checked else None,
     )
 
 
@@ -375,6 +391,12 @@ def _record(d: dict, rank: int) -> FindingView:
         accepted=bool(d.get("accepted")), exception_reason="", status=str(d.get("status", "")),
         breaks_with_reject_direct_send=bool(d.get("breaks_with_reject_direct_send")),
         forced_tls=d.get("forced_tls"), sources=tuple(d.get("sources") or ()),
+        verify=tuple(rem.get("verify") or ()),
+        links=tuple(Link(str(r.get("title", "")), str(r.get("url", "")))
+                    for r in rem.get("reference_links") or ()),
+        draft_message=str(rem.get("draft_message") or ""),
+        deadline_when=str(rem.get("deadline_when") or ""),
+        checked=date.fromisoformat(rem["checked"]) if rem.get("checked") else None,
     )
 
 

@@ -30,6 +30,7 @@ PLAN_HEADERS = [
     "Rank", "Priority", "Recommended action", "Device type", "Device name", "Connector",
     "Direction", "Sender IP", "Sender", "HELO / host", "Path", "TLS versions", "Messages",
     "Legacy TLS", "No TLS", "Deadline", "Owner", "Status", "Due date", "Notes", "Steps",
+    "How to check the fix",
     "Evidence kind", "Legacy likelihood", "Device confidence", "Device evidence",
     "Inventory owner", "Site", "First seen", "Last seen", "Since last run", "First reported",
     "Open days", "Accepted",
