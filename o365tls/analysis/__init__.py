@@ -154,7 +154,7 @@ def _knowledge_age(knowledge, today: date) -> list[str]:
     age = (today - knowledge.checked).days
     if age <= KNOWLEDGE_MAX_AGE_DAYS:
         return []
-    return [f"the remediation guidance was last checked against Microsoft's announcements on "
+    return [f"warning: the remediation guidance was last checked against Microsoft's announcements on "
             f"{knowledge.checked.isoformat()}, {age} days before this run: dates and endpoints "
             "may have moved; check the linked sources, or update o365tls"]
 

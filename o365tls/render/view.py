@@ -106,6 +106,7 @@ class Deadline:
     title: str  # the remediation titles it applies to, joined
     note: str
     findings: int
+    when: str = ""  # the deadline as people say it (for deadlines without a date)
 
 
 @dataclass(frozen=True)
@@ -470,7 +471,7 @@ def _deadlines(findings: tuple[FindingView, ...]) -> tuple[Deadline, ...]:
     out = []
     for (day, note), items in seen.items():
         titles = sorted({f.path_label for f in items})
-        out.append(Deadline(day, ", ".join(titles), note, len(items)))
+        out.append(Deadline(day, ", ".join(titles), note, len(items), items[0].deadline_when))
     out.sort(key=lambda d: (d.date is None, d.date or date.max))
     return tuple(out)
 
