@@ -154,9 +154,9 @@ def _knowledge_age(knowledge, today: date) -> list[str]:
     age = (today - knowledge.checked).days
     if age <= KNOWLEDGE_MAX_AGE_DAYS:
         return []
-    return [f"warning: the remediation guidance was last checked against Microsoft's announcements on "
-            f"{knowledge.checked.isoformat()}, {age} days before this run: dates and endpoints "
-            "may have moved; check the linked sources, or update o365tls"]
+    return [f"warning: the remediation guidance was last checked against Microsoft's "
+            f"announcements on {knowledge.checked.isoformat()}, {age} days before this run: "
+            "dates and endpoints may have moved; check the linked sources, or update o365tls"]
 
 
 def _period(counted: pd.DataFrame, msgs: pd.DataFrame):
