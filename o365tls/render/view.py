@@ -262,6 +262,7 @@ class ReportView:
     trend: tuple[TrendPoint, ...] = ()
     resolved: tuple[FindingView, ...] = ()
     extra: dict = field(default_factory=dict)
+    knowledge_checked: date | None = None  # newest check of the guidance the findings use
 
 
 def build_view(results: Results, *, title: str | None = None, client: str = "",
@@ -296,6 +297,7 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         attribution=tuple(_attribution(a) for a in results.attribution),
         trend=trend,
         resolved=tuple(_record(d, i + 1) for i, d in enumerate(results.resolved)),
+        knowledge_checked=max((f.checked for f in findings if f.checked), default=None),
     )
 
 
