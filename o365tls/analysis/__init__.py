@@ -87,6 +87,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     rules = devices.load_rules(options.rules)
     inventory = devices.load_inventory(options.inventory) if options.inventory else None
     knowledge = remediation.load_knowledge()
+    notes += _knowledge_age(knowledge, today)
     analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today) for f in flows]
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     analysed.sort(key=lambda f: (not f.at_risk, rank.get(f.priority or "", 9),
@@ -131,18 +132,33 @@ def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
         local_port=flow.local_port, path=path, subjects=flow.subjects,
         message_id_hosts=flow.message_id_hosts, hours=flow.hours, weekdays=flow.weekdays,
         messages=flow.tls.messages, tls=flow.tls, forced_tls=flow.forced_tls, scope=flow.scope,
-        sighted_messages=flow.sighted_messages,
+        sighted_messages=flow.sighted_messages, internal_messages=flow.internal_messages,
+        external_messages=flow.external_messages,
     )
     device = devices.classify(evidence, rules, inventory)
     if flow.tls.at_risk == 0:
         return Finding(flow, path, device, None, None)
-    fix = remediation.choose(evidence, device, knowledge)
+    fix = remediation.choose(evidence, device, knowledge, today=today, tenant=tenant)
     priority, reasons = remediation.priority(evidence, device, flow.legacy_likelihood,
                                              flow.tls.at_risk, totals.messages, today,
                                              attributed=flow.evidence == "attributed")
     direct = path == DIRECT_SEND and flow.direction == INBOUND
     return Finding(flow, path, device, fix, priority, tuple(reasons),
                    breaks_with_reject_direct_send=direct)
+
+
+#: Days after which the knowledge file's newest check is worth a warning: Microsoft's dates
+#: and endpoints move within months.
+KNOWLEDGE_MAX_AGE_DAYS = 180
+
+
+def _knowledge_age(knowledge, today: date) -> list[str]:
+    age = (today - knowledge.checked).days
+    if age <= KNOWLEDGE_MAX_AGE_DAYS:
+        return []
+    return [f"warning: the remediation guidance was last checked against Microsoft's "
+            f"announcements on {knowledge.checked.isoformat()}, {age} days before this run: "
+            "dates and endpoints may have moved; check the linked sources, or update o365tls"]
 
 
 def _period(counted: pd.DataFrame, msgs: pd.DataFrame):

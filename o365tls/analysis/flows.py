@@ -79,6 +79,8 @@ class Flow:
     hours: tuple[int, ...] = ()
     weekdays: tuple[int, ...] = ()
     sighted_messages: int = 0
+    internal_messages: int = 0  # sighted messages to the tenant's own recipients only
+    external_messages: int = 0  # sighted messages with a recipient outside
     extra: dict = field(default_factory=dict)
 
     @property
@@ -140,6 +142,7 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
     if len(t):
         hours = tuple(int(x) for x in np.bincount(t.dt.hour, minlength=24))
         weekdays = tuple(int(x) for x in np.bincount(t.dt.day_of_week, minlength=7))
+    internal = int(np.asarray(msgs["to_tenant"], dtype=bool).sum())
     return replace(
         flow,
         sender_ip=flow.sender_ip or _mode(msgs[SENDER_IP]),
@@ -155,6 +158,8 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
         hours=hours or flow.hours,
         weekdays=weekdays or flow.weekdays,
         sighted_messages=len(msgs),
+        internal_messages=internal,
+        external_messages=len(msgs) - internal,
     )
 
 
