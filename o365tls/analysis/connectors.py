@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..schema import EXCHANGE_SERVER
+
 
 @dataclass(frozen=True)
 class ConnectorInfo:
@@ -39,7 +41,7 @@ class ConnectorBook:
                 sender_ip_ranges=tuple(rec.get("sender_ip_ranges") or ()),
                 problems=tuple(rec.get("problems") or ()),
             )
-            if not info.name:
+            if not info.name or info.kind == EXCHANGE_SERVER:  # a server, not a connector
                 continue
             book.by_name.setdefault(info.name.lower(), info)
             if info.kind == "inbound":

@@ -91,7 +91,7 @@ def _rank(level: str) -> int:
     return PRIORITIES.index(level)  # 0 = critical, the most urgent
 
 
-def _at_least(level: str, floor: str) -> str:
+def at_least(level: str, floor: str) -> str:
     return floor if _rank(floor) < _rank(level) else level
 
 
@@ -142,7 +142,7 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
             reasons.append(f"at most {rule.level}: {rule.reason}")
     for rule in rules.floors:
         if rule.match.hits(device_type, path, state):
-            level = _at_least(level, rule.level)
+            level = at_least(level, rule.level)
             reasons.append(f"at least {rule.level}: {rule.reason}")
 
     for rule in applying:
@@ -151,13 +151,13 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
         using = " and ".join(x for x, on in (("Basic auth", basic), ("TLS 1.0/1.1", legacy)) if on)
         when = f"{days} days away" if days >= 0 else f"passed {-days} days ago"
         target = "critical" if days <= rule.critical_within_days else rule.level
-        level = _at_least(level, target)
+        level = at_least(level, target)
         reasons.append(f"{using} on {path}: {deadline.when} ({deadline.source}) is {when}"
                        f" (at least {target})")
 
     failing = evidence.forced_tls is True and at_risk > 0
     if failing:
-        level = _at_least(level, rules.forced_tls_level)
+        level = at_least(level, rules.forced_tls_level)
         who = "TLS 1.0/1.1 senders" if state == LEGACY else "senders without TLS"
         reasons.append(f"the connector forces TLS: {who} fail now")
     elif evidence.forced_tls is False and path in _MX_PATHS:

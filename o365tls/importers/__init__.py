@@ -15,6 +15,7 @@ from . import (
     historical_summary,
     message_trace,
     message_trace_detail,
+    onprem_server_report,
     protocol_log,
     tracking_log,
 )
@@ -37,6 +38,9 @@ FORMATS: tuple[Format, ...] = (
     # address column, so it is tried first.
     eac_smtp_auth_report.FORMAT,
     eac_connector_report.FORMAT,
+    # Out-of-date on-prem servers: ServerFQDN/Build with enforcement dates, columns no other
+    # export has; before connector configuration, whose Fqdn/Name columns it could share.
+    onprem_server_report.FORMAT,
     # Connector configuration last: its columns (Name, RequireTls...) are the least distinctive.
     connector_config.FORMAT,
 )
