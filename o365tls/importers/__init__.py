@@ -8,6 +8,7 @@ its sample.
 from __future__ import annotations
 
 from . import (
+    clixml,
     connector_config,
     eac_connector_report,
     eac_smtp_auth_report,
@@ -23,6 +24,8 @@ from .base import Batch, Format, LoadContext
 from .loader import Dataset, closest_format, identify, inspect, iter_load, load
 
 FORMATS: tuple[Format, ...] = (
+    # PowerShell Clixml first: an XML root in PowerShell's namespace, which no CSV or log has.
+    clixml.FORMAT,
     # Exchange Server logs first: their "#Fields:" header is unmistakable, and the two log types
     # are told apart by "#Log-type:" and their field lists.
     protocol_log.FORMAT,
