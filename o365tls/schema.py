@@ -8,7 +8,9 @@ Every importer turns its export into frames with exactly these columns, and ever
   to totals.
 * **sightings**: identity-only records, one per message and recipient (message trace,
   historical search, tracking logs). They name who sent mail; they never add to totals.
-* **connectors**: connector configuration (inbound, outbound and receive connectors).
+* **connectors**: connector configuration (inbound, outbound and receive connectors), and the
+  on-premises Exchange servers that Exchange Online reports as out of date (record ``kind``
+  ``exchange-server``): facts about the senders behind OnPremises connectors, no TLS counts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ GRAIN_PERIOD = "period"
 
 INBOUND = "inbound"
 OUTBOUND = "outbound"
+
+#: The ``kind`` of a connectors record that is an on-premises Exchange server, not a connector.
+EXCHANGE_SERVER = "exchange-server"
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,8 @@ CONNECTOR_COLUMNS: tuple[Column, ...] = (
     Column(SOURCE, "str", "input file the record came from"),
     Column(ROW, "int", "1-based record number in that file"),
     Column("name", "str", "connector name"),
-    Column("kind", "str", "inbound, outbound or receive (Exchange Server receive connector)"),
+    Column("kind", "str", "inbound, outbound, receive (Exchange Server receive connector), or "
+                          "exchange-server (an on-premises server Exchange Online reports)"),
     Column(CONNECTOR_TYPE, "str", "Partner, OnPremises, FrontendTransport..."),
     Column("enabled", "bool", "Enabled flag; None when not exported"),
     Column("sender_ip_ranges", "list", "IPs/CIDRs/ranges the connector matches senders on"),
@@ -137,6 +143,16 @@ CONNECTOR_COLUMNS: tuple[Column, ...] = (
     Column("auth_mechanism", "str", "AuthMechanism (receive connectors)"),
     Column("bindings", "list", "local bindings (receive connectors), e.g. 0.0.0.0:25"),
     Column("problems", "list", "what could not be read from this connector's export"),
+    # exchange-server records only (Get-OnPremServerReportInfo, the EAC report of out-of-date
+    # connecting on-premises Exchange servers); name is the server's FQDN, sender_ip_ranges
+    # its IP when the export has one.
+    Column("build", "str", "the server's Exchange build number as reported, e.g. 15.1.2507.16"),
+    Column("product", "str", "the Exchange version as Exchange Online names it "
+                             "(ExchangeServer2016)"),
+    Column("first_detected", "datetime", "when Exchange Online first saw it out of date"),
+    Column("throttled_from", "datetime", "when throttling (450 4.7.230) starts or started"),
+    Column("blocked_from", "datetime", "when blocking (550 5.7.230) starts or started"),
+    Column("enforcement", "str", "the enforcement status as exported (Throttled, Blocked...)"),
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {

@@ -25,7 +25,7 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from . import devices, remediation
+from . import devices, onprem_servers, remediation
 from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
@@ -88,7 +88,9 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     inventory = devices.load_inventory(options.inventory) if options.inventory else None
     knowledge = remediation.load_knowledge()
     notes += _knowledge_age(knowledge, today)
-    analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today) for f in flows]
+    servers = onprem_servers.from_frame(evidence.connectors, today)
+    analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today, servers)
+                for f in flows]
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     analysed.sort(key=lambda f: (not f.at_risk, rank.get(f.priority or "", 9),
                                  -f.flow.tls.at_risk, -f.flow.tls.messages, f.id))
@@ -105,6 +107,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         tenant_domains=tuple(sorted(tenant)),
         notes=tuple(notes),
         attribution=tuple(_with_finding_ids(attribution_rows, flows_t)),
+        onprem_servers=servers,
     )
 
 
@@ -123,7 +126,7 @@ def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFram
 
 
 def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
-           today: date) -> Finding:
+           today: date, servers: tuple[onprem_servers.OnPremServer, ...] = ()) -> Finding:
     path = path_of(flow, tenant)
     evidence = FlowEvidence(
         connector=flow.connector, connector_type=flow.connector_type, direction=flow.direction,
@@ -137,11 +140,13 @@ def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
     )
     device = devices.classify(evidence, rules, inventory)
     if flow.tls.at_risk == 0:
+        device, _ = onprem_servers.annotate(evidence, device, None, [], servers)
         return Finding(flow, path, device, None, None)
     fix = remediation.choose(evidence, device, knowledge, today=today, tenant=tenant)
     priority, reasons = remediation.priority(evidence, device, flow.legacy_likelihood,
                                              flow.tls.at_risk, totals.messages, today,
                                              attributed=flow.evidence == "attributed")
+    device, priority = onprem_servers.annotate(evidence, device, priority, reasons, servers)
     direct = path == DIRECT_SEND and flow.direction == INBOUND
     return Finding(flow, path, device, fix, priority, tuple(reasons),
                    breaks_with_reject_direct_send=direct)

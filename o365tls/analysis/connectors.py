@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..schema import EXCHANGE_SERVER
+
 
 @dataclass(frozen=True)
 class ConnectorInfo:
@@ -82,7 +84,7 @@ class ConnectorBook:
                 sender_domains=tuple(d.lower() for d in rec.get("sender_domains") or ()),
                 problems=tuple(rec.get("problems") or ()),
             )
-            if not info.name:
+            if not info.name or info.kind == EXCHANGE_SERVER:  # a server, not a connector
                 continue
             book.by_name.setdefault(info.name.lower(), info)
             if info.kind == "inbound" and not info.disabled:

@@ -210,7 +210,7 @@ def _rank(level: str) -> int:
     return PRIORITIES.index(level)  # 0 = critical, the most urgent
 
 
-def _at_least(level: str, floor: str) -> str:
+def at_least(level: str, floor: str) -> str:
     return floor if _rank(floor) < _rank(level) else level
 
 
@@ -261,7 +261,7 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
             reasons.append(f"at most {rule.level}: {rule.reason}")
     for rule in rules.floors:
         if rule.match.hits(device_type, path, state):
-            level = _at_least(level, rule.level)
+            level = at_least(level, rule.level)
             reasons.append(f"at least {rule.level}: {rule.reason}")
 
     for rule in applying:
@@ -269,7 +269,7 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
         days = (deadline.date - today).days  # validated: priority deadlines have a date
         using = " and ".join(x for x, on in (("Basic auth", basic), ("TLS 1.0/1.1", legacy)) if on)
         target = "critical" if days <= rule.critical_within_days else rule.level
-        level = _at_least(level, target)
+        level = at_least(level, target)
         if days >= 0:
             reasons.append(f"{using} on {path}: {deadline.when} ({deadline.source}) is"
                            f" {days} days away (at least {target})")
@@ -279,7 +279,7 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
 
     failing = evidence.forced_tls is True and at_risk > 0
     if failing:
-        level = _at_least(level, rules.forced_tls_level)
+        level = at_least(level, rules.forced_tls_level)
         who = "TLS 1.0/1.1 senders" if state == LEGACY else "senders without TLS"
         reasons.append(f"the connector forces TLS: {who} fail now")
     elif evidence.forced_tls is False and path in _MX_PATHS:

@@ -10,6 +10,7 @@ import pandas as pd
 from ..quality import FileReport
 from .flows import Flow
 from .model import Device, Remediation, TlsCounts
+from .onprem_servers import OnPremServer
 
 SCHEMA_VERSION = 1
 
@@ -125,6 +126,8 @@ class Results:
     attribution: tuple[dict, ...] = ()
     resolved: tuple[dict, ...] = ()  # findings.json records of resolved findings
     options: dict = field(default_factory=dict)
+    #: Out-of-date on-premises Exchange servers Exchange Online reports (blocked first).
+    onprem_servers: tuple[OnPremServer, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -146,6 +149,7 @@ class Results:
             "attribution": list(self.attribution),
             "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
             "notes": list(self.notes),
+            "onprem_servers": [s.as_dict() for s in self.onprem_servers],
         }
 
 

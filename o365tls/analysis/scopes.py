@@ -33,6 +33,8 @@ _FORMAT_SCOPE = {
     "eac-smtp-auth-report": EXO_SUBMISSION,
     "exchange-protocol-log": ON_PREM_PREFIX,
     "exchange-tracking-log": ON_PREM_PREFIX,
+    # Its sightings are Get-MessageTrackingLog events (its connectors have no scope).
+    "clixml": ON_PREM_PREFIX,
 }
 
 #: Formats whose TLS records are aggregates (counts over a day or period), not messages.

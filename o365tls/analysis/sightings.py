@@ -46,9 +46,10 @@ from .connectors import ConnectorBook
 from .messages import domain_of
 
 # Which export's value wins when two disagree: the message trace is the most complete.
+# Clixml's sightings are Get-MessageTrackingLog events: ranked and scoped as tracking logs.
 FORMAT_RANK = {"message-trace": 0, "historical-summary": 1, "historical-extended": 2,
-               "exchange-tracking-log": 3}
-ON_PREM_FORMATS = frozenset({"exchange-tracking-log"})
+               "exchange-tracking-log": 3, "clixml": 3}
+ON_PREM_FORMATS = frozenset({"exchange-tracking-log", "clixml"})
 _DIRECTIONS = ("", INBOUND, OUTBOUND)
 _TEXT_FIELDS = ("sender", "ip", "host", "ptr", "conn", "rdom", "subject", "mhost", "source")
 _NAT = np.iinfo(np.int64).min

@@ -8,6 +8,7 @@ its sample.
 from __future__ import annotations
 
 from . import (
+    clixml,
     connector_config,
     eac_connector_report,
     eac_smtp_auth_report,
@@ -15,6 +16,7 @@ from . import (
     historical_summary,
     message_trace,
     message_trace_detail,
+    onprem_server_report,
     protocol_log,
     tracking_log,
 )
@@ -22,6 +24,8 @@ from .base import Batch, Format, LoadContext
 from .loader import Dataset, closest_format, identify, inspect, iter_load, load
 
 FORMATS: tuple[Format, ...] = (
+    # PowerShell Clixml first: an XML root in PowerShell's namespace, which no CSV or log has.
+    clixml.FORMAT,
     # Exchange Server logs first: their "#Fields:" header is unmistakable, and the two log types
     # are told apart by "#Log-type:" and their field lists.
     protocol_log.FORMAT,
@@ -37,6 +41,9 @@ FORMATS: tuple[Format, ...] = (
     # address column, so it is tried first.
     eac_smtp_auth_report.FORMAT,
     eac_connector_report.FORMAT,
+    # Out-of-date on-prem servers: ServerFQDN/Build with enforcement dates, columns no other
+    # export has; before connector configuration, whose Fqdn/Name columns it could share.
+    onprem_server_report.FORMAT,
     # Connector configuration last: its columns (Name, RequireTls...) are the least distinctive.
     connector_config.FORMAT,
 )

@@ -172,7 +172,7 @@ def detect(sample: Sample) -> bool:
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
     exported = not sample.log_fields
     culture: str | None = None if exported else "ISO"
-    tally = _Tally()
+    tally = Tally()
     for raw in read_table(sample, report, CHUNK_ROWS):
         frame, culture = convert(raw, report, culture, tally)
         if len(frame):
@@ -185,7 +185,7 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
     tally.report(report)
 
 
-class _Tally:
+class Tally:
     """What a file's rows lack, reported once per file rather than once per row."""
 
     def __init__(self) -> None:
@@ -233,7 +233,7 @@ class _Tally:
 
 
 def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
-            tally: _Tally) -> tuple[pd.DataFrame, str | None]:
+            tally: Tally) -> tuple[pd.DataFrame, str | None]:
     """Raw tracking rows -> sightings; rows without a readable time are rejected."""
     rows = raw[ROW_COLUMN]
     when = pick(raw, *TIME)
@@ -285,7 +285,7 @@ def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
     return canonical(SIGHTINGS, dict(frame.items()), len(frame), report.path), culture
 
 
-def _custom(value: str, row: int, tally: _Tally) -> custom_data.CustomData:
+def _custom(value: str, row: int, tally: Tally) -> custom_data.CustomData:
     if _TYPE_NAME.match(value.strip()):
         tally.see("eventdata-type-name", row)
         return _UNREADABLE
@@ -294,7 +294,7 @@ def _custom(value: str, row: int, tally: _Tally) -> custom_data.CustomData:
 
 def _received_from(sub: pd.DataFrame, custom: pd.Series, client_ip: pd.Series,
                    client_host: pd.Series, is_send: pd.Series,
-                   tally: _Tally) -> tuple[pd.Series, pd.Series]:
+                   tally: Tally) -> tuple[pd.Series, pd.Series]:
     """The client of each hop and its hostname. A hop out's client is this server
     (``client-ip``). A hop in's is the first of ``ProxiedClientIPAddress`` (the device behind the
     FrontEnd), ``original-client-ip`` (the same client, kept when ``custom-data`` is exported as
@@ -311,7 +311,7 @@ def _received_from(sub: pd.DataFrame, custom: pd.Series, client_ip: pd.Series,
     return ip.where(~is_send, client_ip), host.where(~is_send, client_host)
 
 
-def _recipients(value: str, row: int, tally: _Tally) -> list[str]:
+def _recipients(value: str, row: int, tally: Tally) -> list[str]:
     """The recipients of one row; a row without readable recipients still sights its message."""
     text = value.strip()
     try:

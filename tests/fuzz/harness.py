@@ -40,7 +40,7 @@ DETAIL_HEADER = (b'"MessageTraceId","MessageId","Date","Event","Action","Detail"
 REPORT_HEADER = (b"Date,Connector direction and name,Connector type,Forced TLS?,No TLS,TLS 1.0,"
                  b"TLS 1.1,TLS 1.2,Volume\r\n")
 
-FIXTURE_SUFFIXES = (".csv", ".log", ".json")
+FIXTURE_SUFFIXES = (".csv", ".log", ".json", ".xml")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
