@@ -9,6 +9,8 @@ Every importer turns its export into frames with exactly these columns, and ever
 * **sightings**: identity-only records, one per message and recipient (message trace,
   historical search, tracking logs). They name who sent mail; they never add to totals.
 * **connectors**: connector configuration (inbound, outbound and receive connectors).
+* **probes**: results of ``o365tls probe`` (a server's STARTTLS, TLS versions, certificate),
+  attached to the findings on the same host.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 OBSERVATIONS = "observations"
 SIGHTINGS = "sightings"
 CONNECTORS = "connectors"
-KINDS: tuple[str, ...] = (OBSERVATIONS, SIGHTINGS, CONNECTORS)
+PROBES = "probes"
+KINDS: tuple[str, ...] = (OBSERVATIONS, SIGHTINGS, CONNECTORS, PROBES)
 
 # Grain of an observation: one message, one day of a connector, or a whole report period.
 GRAIN_MESSAGE = "message"
@@ -32,7 +35,7 @@ OUTBOUND = "outbound"
 @dataclass(frozen=True)
 class Column:
     name: str
-    dtype: str  # "str", "int", "datetime", "bool", "list"
+    dtype: str  # "str", "int", "datetime", "bool", "list", "object"
     doc: str
 
 
@@ -135,10 +138,21 @@ CONNECTOR_COLUMNS: tuple[Column, ...] = (
     Column("problems", "list", "what could not be read from this connector's export"),
 )
 
+PROBE_COLUMNS: tuple[Column, ...] = (
+    Column(SOURCE, "str", "input file the record came from"),
+    Column(ROW, "int", "1-based result number in that file"),
+    Column("host", "str", "the host name or IP that was probed, lower case"),
+    Column("port", "int", "the TCP port that was probed"),
+    Column("address", "str", "the IP the probe connected to; empty when DNS failed"),
+    Column("probed_at", "datetime", "UTC time of the probe"),
+    Column("result", "object", "the whole result, an o365tls.probe.ProbeResult"),
+)
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
     OBSERVATIONS: OBSERVATION_COLUMNS,
     SIGHTINGS: SIGHTING_COLUMNS,
     CONNECTORS: CONNECTOR_COLUMNS,
+    PROBES: PROBE_COLUMNS,
 }
 
 

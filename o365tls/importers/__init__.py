@@ -15,6 +15,7 @@ from . import (
     historical_summary,
     message_trace,
     message_trace_detail,
+    probe_results,
     protocol_log,
     tracking_log,
 )
@@ -22,6 +23,9 @@ from .base import Batch, Format, LoadContext
 from .loader import Dataset, closest_format, identify, inspect, iter_load, load
 
 FORMATS: tuple[Format, ...] = (
+    # o365tls' own probe results first: their top-level marker key is in no export, and their
+    # JSON objects have keys (host, port) that looser JSON detectors could take for others.
+    probe_results.FORMAT,
     # Exchange Server logs first: their "#Fields:" header is unmistakable, and the two log types
     # are told apart by "#Log-type:" and their field lists.
     protocol_log.FORMAT,

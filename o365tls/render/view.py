@@ -158,6 +158,7 @@ class FindingView:
     sources: tuple[str, ...]
     first_reported: date | None = None  # with history: first snapshot that reported it
     open_days: int | None = None  # with history: days it has been open
+    probes: tuple[str, ...] = ()  # one line per probe of its server (``o365tls probe``)
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,7 @@ def _finding(f: Finding, rank: int) -> FindingView:
         forced_tls=flow.forced_tls, sources=tuple(flow.sources),
         first_reported=_day((f.history or {}).get("first_reported")),
         open_days=(f.history or {}).get("open_days"),
+        probes=tuple(p.summary() for p in f.probes),
     )
 
 
@@ -375,6 +377,8 @@ def _record(d: dict, rank: int) -> FindingView:
         accepted=bool(d.get("accepted")), exception_reason="", status=str(d.get("status", "")),
         breaks_with_reject_direct_send=bool(d.get("breaks_with_reject_direct_send")),
         forced_tls=d.get("forced_tls"), sources=tuple(d.get("sources") or ()),
+        probes=tuple(str(p.get("summary", "")) for p in d.get("probes") or ()
+                     if isinstance(p, dict)),
     )
 
 
