@@ -304,9 +304,9 @@ def _when(value: object, key: str) -> datetime:
         raise ValueError(f"{key} is not an ISO 8601 date")
     try:
         moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"{key} {value!r} is not an ISO 8601 date") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 moved back by its offset
+        raise ValueError(f"{key} {value[:40]!r} is not an ISO 8601 date") from None
 
 
 def document(results: Iterable[ProbeResult], tool_version: str) -> dict:

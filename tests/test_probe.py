@@ -307,7 +307,7 @@ def partner_probe(**changes) -> ProbeResult:
         host="mail.contoso-logistics.example", port=25,
         probed_at=datetime(2026, 12, 8, 1, 0, tzinfo=UTC), outcome=probing.OK,
         address="203.0.113.45", banner="mail.contoso-logistics.example Microsoft ESMTP MAIL "
-                                       "Service ready at Tue, 8 Dec 2026 01:00:00 +0000",
+                                       "service ready at Tue, 8 Dec 2026 01:00:00 +0000",
         starttls=True, extensions=("SIZE", "STARTTLS", "8BITMIME"),
         versions=(VersionResult("TLS1.0", probing.ACCEPTED),
                   VersionResult("TLS1.1", probing.ACCEPTED),
@@ -377,3 +377,15 @@ def test_a_damaged_probe_result_is_rejected_with_its_reason(tmp_path):
     (tmp_path / "probe.json").write_text(json.dumps(doc))
     (report,) = o365tls.inspect([tmp_path / "probe.json"])
     assert any(i.code == "probe-file-version" for i in report.issues)
+
+
+def test_the_fixture_files_read_as_probe_results():
+    import o365tls
+
+    folder = ROOT / "tests" / "data" / "probe-results"
+    reports = {r.path.rsplit("/", 1)[-1]: r for r in o365tls.inspect([folder])}
+    clean, edited = reports["probe_results.json"], reports["probe_results_notepad.json"]
+    assert clean.format == edited.format == "probe-results"
+    assert (clean.rows_read, clean.rows_used, clean.rows_rejected) == (5, 5, 0)
+    assert (edited.rows_read, edited.rows_used, edited.rows_rejected) == (5, 4, 1)
+    assert [i.row for i in edited.issues] == [3]
