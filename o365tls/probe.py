@@ -98,13 +98,22 @@ class Target:
             port = _port(rest)
         elif text.count(":") > 1:
             ipaddress.ip_address(text)  # a bare IPv6 address, or a ValueError
-        if not host or any(ch.isspace() or ch in "/@" for ch in host):
+        if not valid_host(host):
             raise ValueError(f"{text!r} is not a host name or IP address")
         return cls(host.rstrip(".").lower() if not _is_ip(host) else host, port)
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
+
+
+def valid_host(host: str) -> bool:
+    """An IP address, or a DNS name: letters (any script), digits, ``-``, ``_`` and dots."""
+    if _is_ip(host):
+        return True
+    name = host.rstrip(".")
+    return bool(name) and len(name) <= 253 and all(
+        label and all(ch.isalnum() or ch in "-_" for ch in label) for label in name.split("."))
 
 
 def _port(text: str) -> int:
@@ -186,10 +195,16 @@ class ProbeResult:
             return f"{head}: no STARTTLS offered, mail to it travels in plain text"
         parts = ["STARTTLS offered"]
         accepted = self.accepted
-        parts.append(f"accepts {', '.join(accepted)}" if accepted else "no TLS version accepted")
+        if accepted:
+            parts.append(f"accepts {', '.join(accepted)}")
+        elif any(v.result == VERSION_REFUSED for v in self.versions):
+            parts.append("no TLS version accepted")
         untested = [v.version for v in self.versions if v.result == NOT_TESTABLE]
         if untested:
             parts.append(f"{', '.join(untested)} not testable from the probing machine")
+        failed = [v.version for v in self.versions if v.result == FAILED]
+        if failed:
+            parts.append(f"{', '.join(failed)} could not be tried (the connection failed)")
         text = f"{head}: {', '.join(parts)}"
         cert = self.certificate
         if cert is not None:
@@ -246,6 +261,8 @@ class ProbeResult:
         host = _text(data, "host")
         if not host:
             raise ValueError("the result has no host")
+        if not valid_host(host):
+            raise ValueError(f"host {host[:80]!r} is not a host name or IP address")
         port = data.get("port", SMTP_PORT)
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise ValueError(f"port {port!r} is not a TCP port")

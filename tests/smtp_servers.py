@@ -71,8 +71,9 @@ def _run(args: list, cwd: Path) -> None:
 
 class SmtpServer:
     """``mode``: "smtp" (a small ESMTP server; STARTTLS when ``certificate`` is given, with
-    TLS ``versions`` from..to), "stall" (accepts, never speaks), or "banner" (sends
-    ``banner`` as is and hangs up)."""
+    TLS ``versions`` from..to), "stall" (accepts, never speaks), "banner" (sends ``banner``
+    as is and hangs up), or "broken-tls" (offers STARTTLS, then answers it with 454, as a
+    server without a usable certificate does)."""
 
     def __init__(self, mode: str = "smtp", certificate: Certificate | None = None,
                  versions: tuple[str, str] = ("TLSv1_2", "TLSv1_3"),
@@ -137,9 +138,12 @@ class SmtpServer:
                 conn.sendall(b"221 bye\r\n")
                 return
             if line.startswith(b"EHLO"):
-                starttls = b"250-STARTTLS\r\n" if self.context else b""
+                offered = self.context or self.mode == "broken-tls"
+                starttls = b"250-STARTTLS\r\n" if offered else b""
                 conn.sendall(b"250-mx.probe.test\r\n250-SIZE 10240000\r\n" + starttls
                              + b"250 8BITMIME\r\n")
+            elif line == b"STARTTLS" and self.mode == "broken-tls":
+                conn.sendall(b"454 4.7.0 TLS not available due to local problem\r\n")
             elif line == b"STARTTLS" and self.context:
                 conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
                 tls = self.context.wrap_socket(conn, server_side=True)

@@ -100,6 +100,16 @@ def test_expired_certificate_is_reported_expired(expired_certificate):
     assert result.as_dict()["certificate"]["expired"] is True
 
 
+def test_starttls_offered_but_refused_is_a_failure_per_version_not_a_refusal():
+    with SmtpServer(mode="broken-tls") as server:
+        result = probe(server.target, timeout=5)
+    assert result.outcome == probing.OK and result.starttls is True
+    assert {v.result for v in result.versions} == {probing.FAILED}
+    assert "454 4.7.0 TLS not available" in result.version("TLS1.2").detail
+    assert "could not be tried" in result.summary()
+    assert not result.legacy and result.certificate is None
+
+
 def test_stalling_server_is_a_quick_timeout():
     with SmtpServer(mode="stall") as server:
         started = time.monotonic()
@@ -153,7 +163,8 @@ def test_targets_parse(text, host, port):
 
 
 @pytest.mark.parametrize("text", ["", "mail.example.com:0", "mail.example.com:http",
-                                  "a b:25", "[2001:db8::25", "user@mail.example.com"])
+                                  "a b:25", "[2001:db8::25", "user@mail.example.com",
+                                  "mail..example.com", "<script>.example", "=cmd|x"])
 def test_bad_targets_are_refused(text):
     with pytest.raises(ValueError):
         Target.parse(text)
@@ -365,11 +376,14 @@ def test_a_damaged_probe_result_is_rejected_with_its_reason(tmp_path):
     doc = probing.document([partner_probe(), partner_probe()], "test")
     doc["results"][1]["outcome"] = "splendid"
     doc["results"][0]["summary"] = "<script>forged</script>"  # derived keys are recomputed
+    third = {**doc["results"][0], "host": "=HYPERLINK(\"http://x.example\")"}
+    doc["results"].append(third)
     (tmp_path / "probe.json").write_text(json.dumps(doc))
     (report,) = o365tls.inspect([tmp_path / "probe.json"])
     assert report.format == "probe-results"
-    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 1, 1)
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (3, 1, 2)
     assert any("splendid" in i.message for i in report.issues)
+    assert any("not a host name" in i.message for i in report.issues)
     data = o365tls.load([tmp_path / "probe.json"])
     (kept,) = data.probes["result"].tolist()
     assert "forged" not in kept.summary()

@@ -92,12 +92,13 @@ def _targets(hosts: list[str], from_findings: Path | None, port: int) -> list:
 
 def _table(results: list, probing) -> None:
     versions = probing.VERSIONS
-    typer.echo(f"{'server':<32} {'address':<16} {'result':<16} {'STARTTLS':<8} "
+    width = max([len("server"), *(len(str(r.target)) for r in results)])
+    typer.echo(f"{'server':<{width}} {'address':<16} {'result':<16} {'STARTTLS':<8} "
                + " ".join(f"{v:<6}" for v in versions) + "  certificate")
     for r in results:
         tls = " ".join(f"{_SHOWN.get(v.result, v.result):<6}" for v in r.versions)
         starttls = "-" if r.starttls is None else ("yes" if r.starttls else "NO")
-        typer.echo(safe(f"{str(r.target):<32} {r.address or '-':<16} {r.outcome:<16} "
+        typer.echo(safe(f"{str(r.target):<{width}} {r.address or '-':<16} {r.outcome:<16} "
                         f"{starttls:<8} {tls}  {_certificate(r)}"))
         for line in _details(r):
             typer.echo(safe(f"    {line}"))
