@@ -27,7 +27,7 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -376,7 +376,6 @@ class _Smtp:
     sock: socket.socket
     timeout: float
     buffer: bytes = b""
-    lines: list[str] = field(default_factory=list)
 
     def reply(self, step: str) -> tuple[int, list[str]]:
         """Read one (possibly multi-line) reply: (code, text lines)."""
@@ -440,6 +439,8 @@ def probe(target: Target | str, *, timeout: float = DEFAULT_TIMEOUT,
     the network does."""
     if isinstance(target, str):
         target = Target.parse(target)
+    if helo is not None and not (valid_host(helo) and helo.isascii()):
+        raise ValueError(f"EHLO name {helo!r} is not an ASCII host name")
     started = datetime.now(UTC)
     helo = helo or _helo_name()
 
@@ -546,7 +547,7 @@ def _greet(smtp: _Smtp) -> str:
     code, lines = smtp.reply("SMTP banner")
     banner = " ".join(lines)[:500]
     if code != 220:
-        outcome = GREETING_REFUSED if code in (421, 554) or code >= 400 else NOT_SMTP
+        outcome = GREETING_REFUSED if code >= 400 else NOT_SMTP  # 421, 554: will not talk
         raise _Failure(outcome, f"the server greeted with {code} {banner[:200]}".rstrip())
     return banner
 
@@ -592,7 +593,7 @@ def _try_version(target: Target, address: str, version: str, timeout: float,
 
 def _handshake(context: ssl.SSLContext, sock: socket.socket, target: Target, version: str,
                timeout: float) -> tuple[VersionResult, bytes | None]:
-    server_name = None if _is_ip(target.host) else target.host
+    server_name = None if _is_ip(target.host) else _ascii_name(target.host)
     sock.settimeout(timeout)
     try:
         tls = context.wrap_socket(sock, server_hostname=server_name,
@@ -616,6 +617,14 @@ def _handshake(context: ssl.SSLContext, sock: socket.socket, target: Target, ver
         except OSError:
             pass  # the handshake is the answer; QUIT is only politeness
     return VersionResult(version, ACCEPTED, cipher[0] if cipher else ""), der
+
+
+def _ascii_name(host: str) -> str | None:
+    """The name to send as SNI (IDNA for names in other scripts), None when it has none."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
 
 
 @cache

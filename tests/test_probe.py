@@ -257,6 +257,7 @@ def test_table_and_exit_codes(certificate):
     usage = cli("probe", "mail.example.com:99999")
     assert usage.returncode == 2 and "not a TCP port" in usage.stderr
     assert cli("probe").returncode == 2
+    assert cli("probe", "mail.example.com", "--helo", "bad name").returncode == 2
 
 
 def finding(**keys) -> dict:

@@ -51,6 +51,9 @@ def probe_command(
     from .. import probe as probing
 
     targets = _targets(hosts or [], from_findings, port)
+    if helo is not None and not (probing.valid_host(helo) and helo.isascii()):
+        raise UsageError(f"--helo {safe(helo)!r} is not a host name",
+                         hint="give this machine's DNS name, e.g. --helo relay.example.com")
     results = list(probing.probe_all(targets, timeout=timeout, helo=helo, jobs=jobs))
     if output is not None:
         probing.write_document(results, output, __version__)
