@@ -252,7 +252,7 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
                 continue
             if batch.kind == CONNECTORS:
                 connectors.append(batch.frame)
-            elif batch.kind == PROBES:  # probes are of today, not of the exports' period
+            elif batch.kind == PROBES:  # dated by the probe, not by the exports: no --since
                 probes.append(batch.frame)
             elif batch.kind == SIGHTINGS:  # the reducer takes the format; no scope column
                 reducing.add(within(batch.frame, since, until), report.format or "")

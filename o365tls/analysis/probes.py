@@ -31,12 +31,17 @@ def attach(flows: Iterable[Finding], probes: pd.DataFrame) -> tuple[list[Finding
     results = latest(probes)
     if not results:
         return flows, []
+    # Results by every name a flow may match them on: one look-up per flow, not a scan.
+    by_key: dict[str, list[ProbeResult]] = {}
+    for result in results:
+        for key in {result.host, result.address} - {""}:
+            by_key.setdefault(key, []).append(result)
     used: set[int] = set()
     out = []
-    for flow in flows:
-        mine = tuple(r for r in results if _same_server(flow, r))
+    for finding in flows:
+        mine = _of(finding, by_key)
         used.update(id(r) for r in mine)
-        out.append(replace(flow, probes=mine) if mine else flow)
+        out.append(replace(finding, probes=mine) if mine else finding)
     unmatched = [str(r.target) for r in results if id(r) not in used]
     notes = []
     if unmatched:
@@ -47,8 +52,9 @@ def attach(flows: Iterable[Finding], probes: pd.DataFrame) -> tuple[list[Finding
     return out, notes
 
 
-def _same_server(finding: Finding, result: ProbeResult) -> bool:
+def _of(finding: Finding, by_key: dict) -> tuple[ProbeResult, ...]:
     flow = finding.flow
-    names = {n.strip().rstrip(".").lower() for n in (flow.hostname, flow.ptr) if n}
-    ip = (flow.sender_ip or "").strip()
-    return result.host in names or (bool(ip) and ip in (result.host, result.address))
+    keys = {n.strip().rstrip(".").lower() for n in (flow.hostname, flow.ptr) if n}
+    keys.add((flow.sender_ip or "").strip())
+    found = {id(r): r for key in keys - {""} for r in by_key.get(key, ())}
+    return tuple(sorted(found.values(), key=lambda r: (r.probed_at, r.host, r.port)))
