@@ -8,6 +8,8 @@ The public API (the CLI is a thin shell over it)::
     results = o365tls.analyze(data, o365tls.Options(inventory="devices.csv"))
     o365tls.write_outputs(results, "out/")       # findings.json, flows.csv, reports
     o365tls.FORMATS                              # every supported export format
+    for r in o365tls.probe_servers([o365tls.Target.parse("mx.example.com")]):
+        print(r.summary())                       # STARTTLS, TLS versions, certificate
 
 Heavy modules (pandas) are imported on first use, so that ``import o365tls`` stays cheap.
 """
@@ -31,6 +33,9 @@ _LAZY = {
     "review": ("o365tls.review", "review"),
     "record": ("o365tls.review", "record"),
     "normalize_tls": ("o365tls.tls", "normalize_tls"),
+    "probe_servers": ("o365tls.probe", "probe_all"),
+    "Target": ("o365tls.probe", "Target"),
+    "ProbeResult": ("o365tls.probe", "ProbeResult"),
     "FileReport": ("o365tls.quality", "FileReport"),
     "Issue": ("o365tls.quality", "Issue"),
 }

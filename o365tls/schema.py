@@ -11,6 +11,8 @@ Every importer turns its export into frames with exactly these columns, and ever
 * **connectors**: connector configuration (inbound, outbound and receive connectors), and the
   on-premises Exchange servers that Exchange Online reports as out of date (record ``kind``
   ``exchange-server``): facts about the senders behind OnPremises connectors, no TLS counts.
+* **probes**: results of ``o365tls probe`` (a server's STARTTLS, TLS versions, certificate),
+  attached to the findings on the same host.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dataclasses import dataclass
 OBSERVATIONS = "observations"
 SIGHTINGS = "sightings"
 CONNECTORS = "connectors"
-KINDS: tuple[str, ...] = (OBSERVATIONS, SIGHTINGS, CONNECTORS)
+PROBES = "probes"
+KINDS: tuple[str, ...] = (OBSERVATIONS, SIGHTINGS, CONNECTORS, PROBES)
 
 # Grain of an observation: one message, one day of a connector, or a whole report period.
 GRAIN_MESSAGE = "message"
@@ -37,7 +40,7 @@ EXCHANGE_SERVER = "exchange-server"
 @dataclass(frozen=True)
 class Column:
     name: str
-    dtype: str  # "str", "int", "datetime", "bool", "list"
+    dtype: str  # "str", "int", "datetime", "bool", "list", "object"
     doc: str
 
 
@@ -155,10 +158,21 @@ CONNECTOR_COLUMNS: tuple[Column, ...] = (
     Column("enforcement", "str", "the enforcement status as exported (Throttled, Blocked...)"),
 )
 
+PROBE_COLUMNS: tuple[Column, ...] = (
+    Column(SOURCE, "str", "input file the record came from"),
+    Column(ROW, "int", "1-based result number in that file"),
+    Column("host", "str", "the host name or IP that was probed, lower case"),
+    Column("port", "int", "the TCP port that was probed"),
+    Column("address", "str", "the IP the probe connected to; empty when DNS failed"),
+    Column("probed_at", "datetime", "UTC time of the probe"),
+    Column("result", "object", "the whole result, an o365tls.probe.ProbeResult"),
+)
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
     OBSERVATIONS: OBSERVATION_COLUMNS,
     SIGHTINGS: SIGHTING_COLUMNS,
     CONNECTORS: CONNECTOR_COLUMNS,
+    PROBES: PROBE_COLUMNS,
 }
 
 

@@ -44,7 +44,7 @@ def test_every_option_has_help_text():
 def test_formats_lists_every_importer():
     result = run("formats", "--json")
     names = [f["name"] for f in json.loads(result.stdout)]
-    assert names == ["clixml", "exchange-protocol-log", "exchange-tracking-log",
+    assert names == ["probe-results", "clixml", "exchange-protocol-log", "exchange-tracking-log",
                      "historical-extended", "historical-summary", "message-trace-detail",
                      "message-trace", "eac-smtp-auth-report", "eac-connector-report",
                      "onprem-server-report", "connector-config"]

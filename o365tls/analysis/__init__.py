@@ -25,7 +25,7 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from . import devices, onprem_servers, remediation
+from . import devices, onprem_servers, probes, remediation
 from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
@@ -91,6 +91,8 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     servers = onprem_servers.from_frame(evidence.connectors, today)
     analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today, servers)
                 for f in flows]
+    analysed, probe_notes = probes.attach(analysed, evidence.probes)
+    notes += probe_notes
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     analysed.sort(key=lambda f: (not f.at_risk, rank.get(f.priority or "", 9),
                                  -f.flow.tls.at_risk, -f.flow.tls.messages, f.id))

@@ -39,6 +39,7 @@ from ..schema import (
     GRAIN,
     GRAIN_PERIOD,
     OBSERVATIONS,
+    PROBES,
     ROW,
     SIGHTINGS,
     SOURCE,
@@ -83,7 +84,7 @@ def _utc(moment) -> pd.Timestamp:
 class Evidence:
     """Everything the analysis needs from the inputs, gathered as they stream: TLS records
     as a frame, identity-only sightings reduced to compact codes, connector configuration,
-    and one report per input."""
+    server probe results, and one report per input."""
 
     observations: pd.DataFrame
     sightings: SightingReducer
@@ -91,6 +92,7 @@ class Evidence:
     inputs: list = field(default_factory=list)
     #: Cores the analysis may use where its work lets go of the GIL (``gather``'s ``jobs``).
     threads: int = 1
+    probes: pd.DataFrame = field(default_factory=lambda: empty(PROBES))
 
     @classmethod
     def of(cls, data: Dataset, since=None, until=None) -> Evidence:
@@ -101,7 +103,8 @@ class Evidence:
         for fmt, part in sightings.groupby("format", sort=True):
             reducer.add(part, str(fmt))
         observations = within(add_scope(data.observations, formats), since, until)
-        return cls(observations, reducer, data.connectors, list(data.inputs))
+        return cls(observations, reducer, data.connectors, list(data.inputs),
+                   probes=data.probes)
 
     def absorb(self, other: Evidence) -> None:
         """Add another gathering (files read elsewhere) to this one."""
@@ -112,6 +115,9 @@ class Evidence:
         frames = [f for f in (self.connectors, other.connectors) if len(f)]
         if frames:
             self.connectors = pd.concat(frames, ignore_index=True)
+        frames = [f for f in (self.probes, other.probes) if len(f)]
+        if frames:
+            self.probes = pd.concat(frames, ignore_index=True)
         self.inputs.extend(other.inputs)
 
     def take_observations(self) -> pd.DataFrame:
@@ -237,6 +243,7 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
     reports: dict = {}
     records = _Blocks()
     connectors: list[pd.DataFrame] = []
+    probes: list[pd.DataFrame] = []
     forced = forced_format(format_name)
     with _Reducing(threads) as reducing:
         for report, batch in iter_sources(sources, forced=forced, encoding=encoding,
@@ -245,6 +252,8 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
                 continue
             if batch.kind == CONNECTORS:
                 connectors.append(batch.frame)
+            elif batch.kind == PROBES:  # dated by the probe, not by the exports: no --since
+                probes.append(batch.frame)
             elif batch.kind == SIGHTINGS:  # the reducer takes the format; no scope column
                 reducing.add(within(batch.frame, since, until), report.format or "")
             else:
@@ -255,7 +264,8 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
     reducer = reducing.reducer
     observations = records.frame()
     connectors = pd.concat(connectors, ignore_index=True) if connectors else empty(CONNECTORS)
-    return Evidence(observations, reducer, connectors, list(reports.values()))
+    probed = pd.concat(probes, ignore_index=True) if probes else empty(PROBES)
+    return Evidence(observations, reducer, connectors, list(reports.values()), probes=probed)
 
 
 class _Blocks:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from ..probe import ProbeResult
 from ..quality import FileReport
 from .flows import Flow
 from .model import Device, Remediation, TlsCounts
@@ -45,6 +46,8 @@ class Finding:
     status: str | None = None
     breaks_with_reject_direct_send: bool = False
     history: dict | None = None  # first_reported, open_days (with --history)
+    #: What ``o365tls probe`` found on this flow's server (results given as an input).
+    probes: tuple[ProbeResult, ...] = ()
 
     @property
     def id(self) -> str:
@@ -90,6 +93,7 @@ class Finding:
             "sources": list(f.sources),
             "status": self.status,
             "history": self.history,
+            "probes": [p.as_dict() for p in self.probes],
         }
         return out
 

@@ -12,7 +12,7 @@ import sys
 import traceback
 
 from ..errors import EXIT_ERROR, O365TLSError
-from . import analyze, check, history, inspect  # noqa: F401 - registers the commands
+from . import analyze, check, history, inspect, probe  # noqa: F401 - registers the commands
 from .common import app, state
 
 

@@ -17,6 +17,7 @@ from . import (
     message_trace,
     message_trace_detail,
     onprem_server_report,
+    probe_results,
     protocol_log,
     tracking_log,
 )
@@ -24,7 +25,10 @@ from .base import Batch, Format, LoadContext
 from .loader import Dataset, closest_format, identify, inspect, iter_load, load
 
 FORMATS: tuple[Format, ...] = (
-    # PowerShell Clixml first: an XML root in PowerShell's namespace, which no CSV or log has.
+    # o365tls' own probe results and PowerShell Clixml first: the results' top-level marker key
+    # is in no export (and their host/port keys could pass looser JSON detectors), and Clixml's
+    # XML root in PowerShell's namespace is in no CSV, log or Atom feed.
+    probe_results.FORMAT,
     clixml.FORMAT,
     # Exchange Server logs first: their "#Fields:" header is unmistakable, and the two log types
     # are told apart by "#Log-type:" and their field lists.

@@ -102,7 +102,8 @@ class Format:
             raise ValueError(f"{self.name}: prepare and read_prepared go together")
 
 
-_DEFAULTS = {"str": "", "int": 0, "bool": None, "list": (), "datetime": pd.NaT}
+_DEFAULTS = {"str": "", "int": 0, "bool": None, "list": (), "datetime": pd.NaT,
+             "object": None}
 
 
 def canonical(kind: str, data: dict[str, object], length: int, source: str) -> pd.DataFrame:

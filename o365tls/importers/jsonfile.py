@@ -26,10 +26,13 @@ MAX_JSON_COLUMNS = 2_000
 MAX_JSON_CELLS = 5_000_000
 
 
-def json_records(sample: Sample, report: FileReport) -> list[dict] | None:
+def json_records(sample: Sample, report: FileReport, *,
+                 rows_expected: bool = True) -> list[dict] | None:
     """The list of objects in a JSON export: a bare array, Graph's ``{"value": [...]}``, the
     Reporting Web Service's ``{"d": {"results": [...]}}`` or ``{"d": [...]}``, or several
-    pages of these concatenated in an array. None (with an issue) when unreadable."""
+    pages of these concatenated in an array. None (with an issue) when unreadable.
+    ``rows_expected``: the format is rows of an export, so rows nested under an unknown
+    wrapper get a note; a document format (o365tls' own files) nests lists on purpose."""
     if sample.source.size > MAX_JSON_BYTES:
         report.fail("too-large", f"JSON over {MAX_JSON_BYTES // 1024**2} MB is not read whole; "
                                  "export CSV instead, which streams")
@@ -51,7 +54,7 @@ def json_records(sample: Sample, report: FileReport) -> list[dict] | None:
         return None
     if pages.next_link:
         note_next_page(report, pages.count, pages.next_link)
-    nested = _nested_rows(records)
+    nested = _nested_rows(records) if rows_expected else None
     if nested:
         report.note(None, "nested-rows",
                     f"the rows of this JSON are nested under {nested!r}, a wrapper o365tls does "

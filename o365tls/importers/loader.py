@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import InputError, UsageError
 from ..parallel import in_order, process_pool
 from ..quality import FileReport
-from ..schema import CONNECTORS, KINDS, OBSERVATIONS, SIGHTINGS, TIMESTAMP
+from ..schema import CONNECTORS, KINDS, OBSERVATIONS, PROBES, SIGHTINGS, TIMESTAMP
 from .base import Batch, Format, LoadContext, empty
 from .sample import (
     BINARY,
@@ -36,16 +36,17 @@ Progress = Callable[[str, FileReport], None]
 
 @dataclass
 class Dataset:
-    """Everything read from the inputs: three canonical tables and one report per file."""
+    """Everything read from the inputs: the canonical tables and one report per file."""
 
     observations: pd.DataFrame
     sightings: pd.DataFrame
     connectors: pd.DataFrame
     inputs: list[FileReport] = field(default_factory=list)
+    probes: pd.DataFrame = field(default_factory=lambda: empty(PROBES))
 
     def frame(self, kind: str) -> pd.DataFrame:
         return {OBSERVATIONS: self.observations, SIGHTINGS: self.sightings,
-                CONNECTORS: self.connectors}[kind]
+                CONNECTORS: self.connectors, PROBES: self.probes}[kind]
 
     @property
     def period(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -370,8 +371,9 @@ def _unrecognised(sample: Sample) -> tuple[str, str]:
         return "binary", ("not text in any encoding o365tls reads (UTF-8, UTF-16, Windows-1252); "
                           "if it is an xlsx, save it as CSV")
     if sample.kind == JSON:
-        return "unrecognised", ("JSON that is neither Graph message trace nor connector "
-                                "configuration; pass --format NAME if you know which it is")
+        return "unrecognised", ("JSON that is neither Graph message trace, connector "
+                                "configuration nor o365tls probe results; pass --format NAME "
+                                "if you know which it is")
     if sample.kind == XML:
         return "unrecognised", ("XML that is not a Reporting Web Service MessageTrace or "
                                 "MessageTraceDetail feed (Atom with the OData dataservices "
@@ -429,7 +431,8 @@ def load(paths, *, format: str | None = None, encoding: str | None = None,
             parts[batch.kind].append(batch.frame)
     inputs = list(reports.values())
     frames = {k: (pd.concat(v, ignore_index=True) if v else empty(k)) for k, v in parts.items()}
-    return Dataset(frames[OBSERVATIONS], frames[SIGHTINGS], frames[CONNECTORS], inputs)
+    return Dataset(frames[OBSERVATIONS], frames[SIGHTINGS], frames[CONNECTORS], inputs,
+                   frames[PROBES])
 
 
 def inspect(paths, *, format: str | None = None, encoding: str | None = None,

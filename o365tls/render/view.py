@@ -170,6 +170,7 @@ class FindingView:
     draft_message: str = ""  # a message to send the other organization
     deadline_when: str = ""  # the deadline as people say it, also when it has no date
     checked: date | None = None  # when the guidance was last checked against its sources
+    probes: tuple[str, ...] = ()  # one line per probe of its server (``o365tls probe``)
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,7 @@ def _finding(f: Finding, rank: int) -> FindingView:
         draft_message=rem.draft_message if rem else "",
         deadline_when=rem.deadline_when if rem else "",
         checked=date.fromisoformat(rem.checked) if rem and rem.checked else None,
+        probes=tuple(p.summary() for p in f.probes),
     )
 
 
@@ -400,6 +402,8 @@ def _record(d: dict, rank: int) -> FindingView:
         draft_message=str(rem.get("draft_message") or ""),
         deadline_when=str(rem.get("deadline_when") or ""),
         checked=date.fromisoformat(rem["checked"]) if rem.get("checked") else None,
+        probes=tuple(str(p.get("summary", "")) for p in d.get("probes") or ()
+                     if isinstance(p, dict)),
     )
 
 

@@ -232,6 +232,7 @@ def evidence_rows(findings: Sequence[FindingView]) -> list[tuple[FindingView, st
             ("Evidence kind", f"{f.evidence}: legacy or no TLS for about {f.likelihood:.0%} "
                               "of its messages"),
             *(("Device evidence", e) for e in f.device_evidence),
+            *(("Server probe", p) for p in f.probes),
             ("Attribution", f.attribution_why),
             *(("Priority reason", p) for p in f.priority_reasons),
             ("Connector forces TLS", {True: "yes", False: "no", None: ""}[f.forced_tls]),

@@ -198,7 +198,7 @@ def test_evidence_lists_ten_source_files_a_finding_and_counts_the_rest():
     class Finding:  # the fields evidence_rows reads, as a FindingView has them
         sources = tuple(f"logs/RECV20240115{h:02d}-1.LOG" for h in range(24))
         evidence, likelihood, forced_tls = "observed", 1.0, None
-        device_evidence = priority_reasons = powershell = references = verify = links = ()
+        device_evidence = priority_reasons = powershell = references = verify = links = probes = ()
         attribution_why = deadline_note = what_you_will_see = stopgap = draft_message = ""
         breaks_with_reject_direct_send = accepted = False
 
