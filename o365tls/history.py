@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .errors import InputError, OutputError
+from .plan import PlanEntry
 
 BUSY_TIMEOUT_S = 60.0
 
@@ -66,6 +67,18 @@ MIGRATIONS: tuple[str, ...] = (
         plaintext INTEGER NOT NULL
     );
     CREATE INDEX findings_by_id ON findings(finding_id);
+    """,
+    """
+    CREATE TABLE plan (
+        tenant TEXT NOT NULL,
+        finding_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        status TEXT NOT NULL,
+        due TEXT NOT NULL,               -- ISO date, or the text as typed
+        notes TEXT NOT NULL,
+        updated_week TEXT NOT NULL,      -- the snapshot week that last stored it
+        PRIMARY KEY (tenant, finding_id)
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -153,10 +166,11 @@ def _migrate(conn: sqlite3.Connection, db: Path) -> None:
 
 
 def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: list[dict],
-          week: str | None = None) -> int:
+          week: str | None = None, plan: Iterable[PlanEntry] = ()) -> int:
     """Store one run (``findings_json`` as written to findings.json, ``flows`` every flow as a
     dict of the same shape) as the tenant's snapshot for its week, replacing an earlier one of
-    the same week. Returns the snapshot id."""
+    the same week, and its remediation ``plan`` entries (kept per tenant, not per week: an
+    entry outlives the finding's disappearance). Returns the snapshot id."""
     period = findings_json.get("period") or {}
     end = period.get("end")
     week = week or week_of(datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None)
@@ -190,6 +204,10 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
                 rows.append((snapshot, grouping, json.dumps(key, sort_keys=True), g["messages"],
                              g["legacy_messages"], g["plaintext_messages"]))
         conn.executemany("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT OR REPLACE INTO plan (tenant, finding_id, owner, status, due, notes, "
+            "updated_week) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(tenant, e.finding_id, e.owner, e.status, e.due, e.notes, week) for e in plan])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -214,6 +232,14 @@ def snapshots(conn: sqlite3.Connection, tenant: str | None = None) -> list[Snaps
                             row["at_risk"], row["legacy"], row["plaintext"], row["n_findings"],
                             prio))
     return out
+
+
+def plan(conn: sqlite3.Connection, tenant: str) -> dict[str, PlanEntry]:
+    """The tenant's remediation plan entries, by finding id."""
+    return {r["finding_id"]: PlanEntry(r["finding_id"], r["owner"], r["status"], r["due"],
+                                       r["notes"])
+            for r in conn.execute("SELECT * FROM plan WHERE tenant = ? ORDER BY finding_id",
+                                  (tenant,))}
 
 
 def tenants(conn: sqlite3.Connection) -> list[str]:

@@ -7,7 +7,7 @@ as the tenant's snapshot of its week. The pieces stay usable on their own (``o36
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from .analysis.redact import redact
 from .analysis.results import Results
 from .analysis.status import apply_history
 from .errors import InputError
+from .plan import PlanEntry, apply_plan, merge
 from .render.view import TrendPoint
 
 DEFAULT_TENANT = "default"
@@ -29,18 +30,26 @@ class Review:
     week: str
     tenant: str
     trend: tuple[TrendPoint, ...] = field(default_factory=tuple)
+    plan: dict[str, PlanEntry] = field(default_factory=dict)  # every entry known, by finding id
 
 
 def review(paths, *, options: Options | None = None, exceptions: str | Path | None = None,
            history_db: str | Path | None = None, tenant: str = DEFAULT_TENANT,
            redact_key: str | None = None, format: str | None = None,
            encoding: str | None = None, progress=None, today: date | None = None,
-           jobs: int = 1, scheduler: str | None = None) -> Review:
+           jobs: int = 1, scheduler: str | None = None,
+           plan: str | Path | None = None) -> Review:
     """Everything but writing: raises :class:`~o365tls.errors.InputError` when nothing usable
-    could be read."""
+    could be read. ``plan`` is an earlier remediation.xlsx whose typed Owner, Status, Due date
+    and Notes carry over (merged with the history's, with ``history_db``)."""
     options = options or Options()
     today = today or options.today or datetime.now(UTC).date()
-    risks = load_exceptions(exceptions) if exceptions else []  # bad file: fail before reading
+    risks = load_exceptions(exceptions) if exceptions else []  # bad files: fail before reading
+    typed = None
+    if plan:
+        from .render.xlsx import read_plan  # openpyxl loads only for a workbook to read
+
+        typed = read_plan(plan)
     data = gather(paths, format=format, encoding=encoding, progress=progress,
                   since=options.since, until=options.until, jobs=jobs, scheduler=scheduler)
     if not [r for r in data.inputs if not r.fatal]:
@@ -55,18 +64,26 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     end = results.period[1]
     week = history.week_of(end.date() if end is not None else None)
     trend: tuple[TrendPoint, ...] = ()
+    stored: dict[str, PlanEntry] | None = None
     if history_db:
         with history.connect(history_db) as conn:
             results = apply_history(results, history.past(conn, tenant, week))
             points = [TrendPoint(w, at_risk, messages)
                       for w, at_risk, messages in history.trend(conn, tenant) if w != week]
+            stored = history.plan(conn, tenant)
         points.append(TrendPoint(week, results.totals.at_risk, results.totals.messages))
         trend = tuple(sorted(points, key=lambda p: p.label))
-    return Review(results, week, tenant, trend)
+    entries, conflicts = merge(stored, typed)
+    results = apply_plan(results, entries)
+    if typed is not None:
+        notes = [*typed.notes, *(c.describe(typed.path) for c in conflicts)]
+        results = replace(results, notes=(*results.notes, *notes))
+    return Review(results, week, tenant, trend, entries)
 
 
 def record(rv: Review, history_db: str | Path) -> int:
     """Store the review as the tenant's snapshot for its week (replacing a re-run)."""
     with history.connect(history_db) as conn:
         return history.store(conn, rv.tenant, rv.results.as_dict(),
-                             [f.as_dict() for f in rv.results.flows], rv.week)
+                             [f.as_dict() for f in rv.results.flows], rv.week,
+                             plan=rv.plan.values())

@@ -44,6 +44,7 @@ class Finding:
     status: str | None = None
     breaks_with_reject_direct_send: bool = False
     history: dict | None = None  # first_reported, open_days (with --history)
+    plan: dict | None = None  # owner, status, due, notes people typed (--plan, --history)
 
     @property
     def id(self) -> str:
@@ -89,6 +90,7 @@ class Finding:
             "sources": list(f.sources),
             "status": self.status,
             "history": self.history,
+            "plan": self.plan,
         }
         return out
 

@@ -27,6 +27,7 @@ from .common import (
     analysis_options,
     app,
     progress,
+    safe,
 )
 
 
@@ -43,6 +44,10 @@ def analyze(
     exceptions: ExceptionsOpt = None,
     history: HistoryOpt = None,
     tenant: TenantOpt = "default",
+    plan: Annotated[Path | None, typer.Option(
+        "--plan", help="An earlier remediation.xlsx: the Owner, Status, Due date and Notes "
+                       "typed into it carry over to this run's outputs (and into --history).")]
+        = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
     jobs: JobsOpt = 1,
@@ -76,7 +81,7 @@ def analyze(
         paths, options=analysis_options(inventory, rules, domain, since, until),
         exceptions=exceptions, history_db=history, tenant=tenant,
         redact_key=redact_key if redact else None, format=format, encoding=encoding,
-        jobs=jobs, scheduler=scheduler,
+        jobs=jobs, scheduler=scheduler, plan=plan,
         progress=progress(quiet))
     report = o365tls.ReportOptions(title=title, client=client, author=author, logo=logo,
                                    template_dir=template_dir, trend=rv.trend)
@@ -95,5 +100,8 @@ def analyze(
             typer.echo(f"wrote {path}", err=True)
         if history:
             typer.echo(f"stored snapshot {rv.tenant} {rv.week} in {history}", err=True)
+    for note in results.notes:
+        if note.startswith("warning"):
+            typer.echo(safe(note), err=True)
     if fail_on_findings and open_findings:
         raise typer.Exit(EXIT_FINDINGS)

@@ -158,6 +158,12 @@ class FindingView:
     sources: tuple[str, ...]
     first_reported: date | None = None  # with history: first snapshot that reported it
     open_days: int | None = None  # with history: days it has been open
+    # What people typed into an earlier workbook (--plan, --history): Due date is a date when
+    # it was typed as one, else the text as typed.
+    plan_owner: str = ""
+    plan_status: str = ""
+    plan_due: date | str | None = None
+    plan_notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -337,7 +343,21 @@ def _finding(f: Finding, rank: int) -> FindingView:
         forced_tls=flow.forced_tls, sources=tuple(flow.sources),
         first_reported=_day((f.history or {}).get("first_reported")),
         open_days=(f.history or {}).get("open_days"),
+        **_plan(f.plan),
     )
+
+
+def _plan(plan: dict | None) -> dict:
+    """The FindingView plan fields of a finding's ``plan`` record."""
+    plan = plan or {}
+    due = str(plan.get("due") or "")
+    try:
+        due_value: date | str | None = date.fromisoformat(due) if due else None
+    except ValueError:
+        due_value = due
+    return {"plan_owner": str(plan.get("owner") or ""),
+            "plan_status": str(plan.get("status") or ""), "plan_due": due_value,
+            "plan_notes": str(plan.get("notes") or "")}
 
 
 def _record(d: dict, rank: int) -> FindingView:
@@ -375,6 +395,7 @@ def _record(d: dict, rank: int) -> FindingView:
         accepted=bool(d.get("accepted")), exception_reason="", status=str(d.get("status", "")),
         breaks_with_reject_direct_send=bool(d.get("breaks_with_reject_direct_send")),
         forced_tls=d.get("forced_tls"), sources=tuple(d.get("sources") or ()),
+        **_plan(d.get("plan")),
     )
 
 
