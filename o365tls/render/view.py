@@ -94,6 +94,7 @@ class Headline:
     connectors: int
     sender_ips_at_risk: int
     devices_at_risk: int  # findings whose device type is known (not "unknown")
+    expired_exceptions: int = 0  # findings whose exception has expired
 
     @property
     def at_risk_share(self) -> float:
@@ -164,6 +165,17 @@ class FindingView:
     plan_status: str = ""
     plan_due: date | str | None = None
     plan_notes: str = ""
+    exception_expired: bool = False  # an exception matched it, but has expired
+    exception_expires: date | None = None
+
+    @property
+    def exception_state(self) -> str:
+        """The exception that matches, as people read it ("" when none does)."""
+        if self.exception_expires is None:
+            return ""
+        if self.exception_expired:
+            return f"expired {self.exception_expires:%Y-%m-%d}"
+        return f"accepted until {self.exception_expires:%Y-%m-%d}"
 
 
 @dataclass(frozen=True)
@@ -343,8 +355,17 @@ def _finding(f: Finding, rank: int) -> FindingView:
         forced_tls=flow.forced_tls, sources=tuple(flow.sources),
         first_reported=_day((f.history or {}).get("first_reported")),
         open_days=(f.history or {}).get("open_days"),
+        exception_expired=bool((f.exception or {}).get("expired")),
+        exception_expires=_expiry(f.exception),
         **_plan(f.plan),
     )
+
+
+def _expiry(exception: dict | None) -> date | None:
+    try:
+        return date.fromisoformat(str((exception or {}).get("expires")))
+    except ValueError:
+        return None
 
 
 def _plan(plan: dict | None) -> dict:
@@ -428,6 +449,7 @@ def _headline(results: Results, findings: tuple[FindingView, ...],
         sender_ips_at_risk=sum(1 for g in groups["by_sender_ip"] if g.at_risk and g.keys.get(
             "sender_ip")),
         devices_at_risk=sum(1 for f in findings if f.device_type != "unknown"),
+        expired_exceptions=sum(1 for f in findings if f.exception_expired),
     )
 
 
@@ -452,6 +474,10 @@ def _verdict(h: Headline, findings: tuple[FindingView, ...]) -> str:
     if h.accepted:
         parts.append(f"{h.accepted} finding{'s are' if h.accepted != 1 else ' is'} accepted as "
                      "a known risk.")
+    if h.expired_exceptions:
+        n = h.expired_exceptions
+        parts.append(f"{n} finding{'s' if n != 1 else ''} had an exception that has expired: "
+                     f"{'they count' if n != 1 else 'it counts'} again.")
     return " ".join(parts)
 
 

@@ -222,8 +222,17 @@ def priority_style(cell, priority: str) -> None:
         cell.font = Font(bold=True, color=font)
 
 
+_EXPIRED = (PatternFill("solid", start_color="C00000", end_color="C00000"),
+            Font(bold=True, color="FFFFFF"))
+
+
 def _colour_priorities(ws: Worksheet, columns: Sequence[Col], count: int) -> None:
     for c, col in enumerate(columns, 1):
+        if col.header == sheets.EXCEPTION:  # an expired exception stands out like a priority
+            for r in range(2, count + 2):
+                cell = ws.cell(row=r, column=c)
+                if str(cell.value or "").startswith("expired"):
+                    cell.fill, cell.font = _EXPIRED
         if col.header != "Priority":
             continue
         # The cells of one priority share one style, built once: a Font and a fill per cell

@@ -52,6 +52,7 @@ def _who(f: FindingView) -> str:
 
 OWNER, STATUS, DUE, NOTES = "Owner", "Status", "Due date", "Notes"
 PLAN_TITLE = "Remediation plan"
+EXCEPTION = "Exception"
 
 # The plan's first columns are what prints (see Sheet.print_columns): what to do, for which
 # flow, how much, by when, and the four columns people fill in. The rest is for the screen.
@@ -91,6 +92,7 @@ REMEDIATION: tuple[Col, ...] = (
     Col("First reported", lambda f: f.first_reported, DATE, 11),
     Col("Open days", lambda f: f.open_days, COUNT, 8),
     Col("Accepted", lambda f: f.accepted, width=10),
+    Col(EXCEPTION, lambda f: f.exception_state, width=22),
     Col("Exception reason", lambda f: f.exception_reason, width=40, wrap=True),
     Col("Finding ID", lambda f: f.id, width=16),
 )
@@ -250,6 +252,8 @@ def evidence_rows(findings: Sequence[FindingView]) -> list[tuple[FindingView, st
             *(("PowerShell", p) for p in f.powershell),
             *(("Reference", r) for r in f.references),
             ("Accepted risk", f.exception_reason if f.accepted else ""),
+            ("Expired exception", f"{f.exception_state}: {f.exception_reason}; the finding "
+             "counts again" if f.exception_expired else ""),
         ]
         rows.extend((f, kind, text) for kind, text in statements if text)
     return rows

@@ -34,7 +34,7 @@ PLAN_HEADERS = [
     "Evidence kind", "Legacy likelihood", "Device confidence", "Device evidence",
     "Inventory owner", "Site", "First seen", "Last seen", "Since last run", "First reported",
     "Open days", "Accepted",
-    "Exception reason", "Finding ID",
+    "Exception", "Exception reason", "Finding ID",
 ]
 GROUP_COUNT_HEADERS = ["Messages", "SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "No TLS",
                        "TLS unknown", "Legacy TLS", "At risk", "At-risk share", "Findings",
@@ -82,7 +82,7 @@ def test_sheets_in_order(sample):
 
 
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
-    expected = {"Remediation plan": ("Remediation", "A1:AK13", "C2"),
+    expected = {"Remediation plan": ("Remediation", "A1:AL13", "C2"),
                 "By connector": ("ByConnector", "A1:P13", "C2"),
                 "By sender IP": ("BySenderIP", "A1:O31", "B2"),
                 "By device type": ("ByDeviceType", "A1:P8", "C2"),
