@@ -204,7 +204,7 @@ def test_evidence_lists_ten_source_files_a_finding_and_counts_the_rest():
         evidence, likelihood, forced_tls = "observed", 1.0, None
         device_evidence = priority_reasons = powershell = references = ()
         attribution_why = deadline_note = what_you_will_see = stopgap = ""
-        breaks_with_reject_direct_send = accepted = False
+        breaks_with_reject_direct_send = accepted = exception_expired = False
 
     files = [text for _, kind, text in evidence_rows([Finding()]) if kind == "Source file"]
     assert files[:10] == list(Finding.sources[:10])
