@@ -79,6 +79,18 @@ MIGRATIONS: tuple[str, ...] = (
         updated_week TEXT NOT NULL,      -- the snapshot week that last stored it
         PRIMARY KEY (tenant, finding_id)
     );
+    -- unverified: at risk before, no evidence either way in this snapshot (at_risk 0)
+    ALTER TABLE findings ADD COLUMN status TEXT;
+    -- what the week adds to the trend, each message once across weeks (NULL: as its totals)
+    ALTER TABLE snapshots ADD COLUMN trend_at_risk INTEGER;
+    ALTER TABLE snapshots ADD COLUMN trend_messages INTEGER;
+    CREATE TABLE undated_inputs (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        fingerprint TEXT NOT NULL,       -- SHA-256 of the file: the same export read again
+        format TEXT NOT NULL,
+        path TEXT NOT NULL,
+        counted INTEGER NOT NULL         -- 1 when this snapshot's trend counted it
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -98,6 +110,8 @@ class Snapshot:
     plaintext: int
     findings: int = 0
     by_priority: dict | None = None
+    trend_at_risk: int | None = None  # what the week adds to the trend (o365tls.trend)
+    trend_messages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,7 @@ class PastFinding:
     ever_at_risk: bool  # at risk in any earlier snapshot
     first_at_risk: str | None  # period start of the first snapshot where it was at risk
     data: dict | None  # its last at-risk record, for resolved findings
+    unverified_then: bool = False  # left unverified (still open) by the previous snapshot
 
 
 def week_of(day: date | datetime | None) -> str:
@@ -166,11 +181,16 @@ def _migrate(conn: sqlite3.Connection, db: Path) -> None:
 
 
 def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: list[dict],
-          week: str | None = None, plan: Iterable[PlanEntry] = ()) -> int:
+          week: str | None = None, plan: Iterable[PlanEntry] = (),
+          unverified: Iterable[dict] = (), trend: tuple[int, int] | None = None,
+          undated: Iterable[tuple[str, str, str, bool]] = ()) -> int:
     """Store one run (``findings_json`` as written to findings.json, ``flows`` every flow as a
     dict of the same shape) as the tenant's snapshot for its week, replacing an earlier one of
     the same week, and its remediation ``plan`` entries (kept per tenant, not per week: an
-    entry outlives the finding's disappearance). Returns the snapshot id."""
+    entry outlives the finding's disappearance). ``unverified`` records (at risk before, no
+    evidence now) are kept so that the next run still has to settle them. ``trend`` is what
+    the week adds to the trend (at risk, messages); ``undated`` the (fingerprint, format, path,
+    counted) of its undated inputs. Returns the snapshot id."""
     period = findings_json.get("period") or {}
     end = period.get("end")
     week = week or week_of(datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None)
@@ -187,6 +207,12 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
              totals["messages"], totals["legacy_messages"] + totals["plaintext_messages"],
              totals["legacy_messages"], totals["plaintext_messages"], json.dumps(totals)))
         snapshot = cur.lastrowid
+        if trend is not None:
+            conn.execute("UPDATE snapshots SET trend_at_risk = ?, trend_messages = ? "
+                         "WHERE id = ?", (trend[0], trend[1], snapshot))
+        conn.executemany("INSERT INTO undated_inputs VALUES (?, ?, ?, ?, ?)",
+                         [(snapshot, fp, fmt, path, int(counted))
+                          for fp, fmt, path, counted in undated])
         conn.executemany(
             "INSERT INTO findings (snapshot_id, finding_id, at_risk, priority, accepted, "
             "messages, legacy, plaintext, first_seen, last_seen, data_json) "
@@ -195,6 +221,13 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
               f.get("priority"), int(bool(f.get("accepted"))), f["messages"],
               f["legacy_messages"], f["plaintext_messages"], f.get("first_seen"),
               f.get("last_seen"), json.dumps(f, ensure_ascii=False)) for f in flows])
+        conn.executemany(
+            "INSERT OR IGNORE INTO findings (snapshot_id, finding_id, at_risk, priority, accepted, "
+            "messages, legacy, plaintext, first_seen, last_seen, data_json, status) "
+            "VALUES (?, ?, 0, ?, ?, 0, 0, 0, ?, ?, ?, 'unverified')",
+            [(snapshot, f["id"], f.get("priority"), int(bool(f.get("accepted"))),
+              f.get("first_seen"), f.get("last_seen"), json.dumps(f, ensure_ascii=False))
+             for f in unverified])
         rows = []
         for grouping in ("by_connector", "by_sender_ip", "by_sender_address", "by_device_type"):
             for g in findings_json.get(grouping, []):
@@ -230,7 +263,8 @@ def snapshots(conn: sqlite3.Connection, tenant: str | None = None) -> list[Snaps
         out.append(Snapshot(row["id"], row["tenant"], row["week"], row["period_start"],
                             row["period_end"], row["created_at"], row["messages"],
                             row["at_risk"], row["legacy"], row["plaintext"], row["n_findings"],
-                            prio))
+                            prio, _or(row["trend_at_risk"], row["at_risk"]),
+                            _or(row["trend_messages"], row["messages"])))
     return out
 
 
@@ -240,6 +274,10 @@ def plan(conn: sqlite3.Connection, tenant: str) -> dict[str, PlanEntry]:
                                        r["notes"])
             for r in conn.execute("SELECT * FROM plan WHERE tenant = ? ORDER BY finding_id",
                                   (tenant,))}
+
+
+def _or(value, default):
+    return default if value is None else value
 
 
 def tenants(conn: sqlite3.Connection) -> list[str]:
@@ -256,20 +294,29 @@ def past(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, P
     previous = weeks[-1]
     out: dict[str, PastFinding] = {}
     rows = conn.execute(
-        "SELECT s.week, s.period_start, f.finding_id, f.at_risk, f.data_json FROM findings f "
-        "JOIN snapshots s ON s.id = f.snapshot_id WHERE s.tenant = ? AND s.week < ? "
-        "ORDER BY s.week", (tenant, before_week))
-    for week, start, fid, at_risk, data in rows:
+        "SELECT s.week, s.period_start, f.finding_id, f.at_risk, f.data_json, f.status "
+        "FROM findings f JOIN snapshots s ON s.id = f.snapshot_id "
+        "WHERE s.tenant = ? AND s.week < ? ORDER BY s.week", (tenant, before_week))
+    for week, start, fid, at_risk, data, status in rows:
         seen = out.get(fid)
         first = seen.first_at_risk if seen else None
         if at_risk and first is None:
             first = start
+        unverified = status == "unverified"
+        if at_risk:
+            last = json.loads(data)
+        elif unverified:  # its record from the last week it was at risk, as stored then
+            last = {k: v for k, v in json.loads(data).items()
+                    if k not in ("status", "status_reason")}
+        else:
+            last = seen.data if seen else None
         out[fid] = PastFinding(
             finding_id=fid, last_week=week,
             at_risk_then=bool(at_risk) and week == previous,
-            ever_at_risk=bool(at_risk) or bool(seen and seen.ever_at_risk),
+            ever_at_risk=bool(at_risk) or unverified or bool(seen and seen.ever_at_risk),
             first_at_risk=first,
-            data=json.loads(data) if at_risk else (seen.data if seen else None),
+            data=last,
+            unverified_then=unverified and week == previous,
         )
     return out
 
@@ -281,7 +328,23 @@ def previous_week(conn: sqlite3.Connection, tenant: str, before_week: str) -> st
 
 
 def trend(conn: sqlite3.Connection, tenant: str) -> list[tuple[str, int, int]]:
-    """(week, at-risk messages, messages) for each stored week of the tenant."""
+    """(week, at-risk messages, messages) for each stored week of the tenant, each message
+    counted in one week only (see :mod:`o365tls.trend`)."""
     return [(r[0], r[1], r[2]) for r in conn.execute(
-        "SELECT week, at_risk, messages FROM snapshots WHERE tenant = ? ORDER BY week",
-        (tenant,))]
+        "SELECT week, COALESCE(trend_at_risk, at_risk), COALESCE(trend_messages, messages) "
+        "FROM snapshots WHERE tenant = ? ORDER BY week", (tenant,))]
+
+
+def earlier_periods(conn: sqlite3.Connection, tenant: str,
+                    before_week: str) -> list[tuple[str | None, str | None]]:
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT period_start, period_end FROM snapshots WHERE tenant = ? AND week < ?",
+        (tenant, before_week))]
+
+
+def undated_seen(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, str]:
+    """Fingerprints of undated inputs that an earlier snapshot's trend counted, with its week."""
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT u.fingerprint, MIN(s.week) FROM undated_inputs u JOIN snapshots s "
+        "ON s.id = u.snapshot_id WHERE s.tenant = ? AND s.week < ? AND u.counted = 1 "
+        "GROUP BY u.fingerprint", (tenant, before_week))}

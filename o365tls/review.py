@@ -20,6 +20,7 @@ from .analysis.status import apply_history
 from .errors import InputError
 from .plan import PlanEntry, apply_plan, merge
 from .render.view import TrendPoint
+from .trend import WeekCount, week_count
 
 DEFAULT_TENANT = "default"
 
@@ -30,6 +31,7 @@ class Review:
     week: str
     tenant: str
     trend: tuple[TrendPoint, ...] = field(default_factory=tuple)
+    counted: WeekCount | None = None  # what this week adds to the trend (with history)
     plan: dict[str, PlanEntry] = field(default_factory=dict)  # every entry known, by finding id
 
 
@@ -60,25 +62,30 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     results = analyze(data, options)
     if redact_key:
         results = redact(results, redact_key)
-    results = apply_exceptions(results, risks, today)
     end = results.period[1]
     week = history.week_of(end.date() if end is not None else None)
     trend: tuple[TrendPoint, ...] = ()
     stored: dict[str, PlanEntry] | None = None
+    counted = None
     if history_db:
         with history.connect(history_db) as conn:
             results = apply_history(results, history.past(conn, tenant, week))
             points = [TrendPoint(w, at_risk, messages)
                       for w, at_risk, messages in history.trend(conn, tenant) if w != week]
             stored = history.plan(conn, tenant)
-        points.append(TrendPoint(week, results.totals.at_risk, results.totals.messages))
+            counted = week_count(results, history.earlier_periods(conn, tenant, week),
+                                 history.undated_seen(conn, tenant, week))
+        points.append(TrendPoint(week, counted.at_risk, counted.messages))
         trend = tuple(sorted(points, key=lambda p: p.label))
+        results = replace(results, notes=(*results.notes, *counted.notes))
+    # After the history: unverified findings come from it, and exceptions apply to them too.
+    results = apply_exceptions(results, risks, today)
     entries, conflicts = merge(stored, typed)
     results = apply_plan(results, entries)
     if typed is not None:
         notes = [*typed.notes, *(c.describe(typed.path) for c in conflicts)]
         results = replace(results, notes=(*results.notes, *notes))
-    return Review(results, week, tenant, trend, entries)
+    return Review(results, week, tenant, trend, counted, entries)
 
 
 def record(rv: Review, history_db: str | Path) -> int:
@@ -86,4 +93,9 @@ def record(rv: Review, history_db: str | Path) -> int:
     with history.connect(history_db) as conn:
         return history.store(conn, rv.tenant, rv.results.as_dict(),
                              [f.as_dict() for f in rv.results.flows], rv.week,
-                             plan=rv.plan.values())
+                             plan=rv.plan.values(), unverified=rv.results.unverified,
+                             trend=(rv.counted.at_risk, rv.counted.messages)
+                             if rv.counted else None,
+                             undated=[(u.fingerprint, u.format, u.path,
+                                       rv.counted.counts_undated) for u in rv.counted.undated]
+                             if rv.counted else ())

@@ -45,6 +45,7 @@ class Finding:
     breaks_with_reject_direct_send: bool = False
     history: dict | None = None  # first_reported, open_days (with --history)
     plan: dict | None = None  # owner, status, due, notes people typed (--plan, --history)
+    status_reason: str | None = None  # why it has its status (with --history)
 
     @property
     def id(self) -> str:
@@ -89,6 +90,7 @@ class Finding:
             "exception": self.exception,
             "sources": list(f.sources),
             "status": self.status,
+            "status_reason": self.status_reason,
             "history": self.history,
             "plan": self.plan,
         }
@@ -126,6 +128,7 @@ class Results:
     notes: tuple[str, ...] = ()
     attribution: tuple[dict, ...] = ()
     resolved: tuple[dict, ...] = ()  # findings.json records of resolved findings
+    unverified: tuple[dict, ...] = ()  # at risk before, no evidence either way now: still open
     options: dict = field(default_factory=dict)
 
     @property
@@ -145,6 +148,7 @@ class Results:
             **{name: [g.as_dict() for g in self.groups.get(name, ())] for name in GROUPINGS},
             "findings": [f.as_dict() for f in self.findings],
             "resolved": list(self.resolved),
+            "unverified": list(self.unverified),
             "attribution": list(self.attribution),
             "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
             "notes": list(self.notes),

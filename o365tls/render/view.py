@@ -153,7 +153,7 @@ class FindingView:
     last_seen: datetime | None
     accepted: bool
     exception_reason: str
-    status: str  # new / open / regressed / resolved, "" without history
+    status: str  # new / open / regressed / resolved / unverified, "" without history
     breaks_with_reject_direct_send: bool
     forced_tls: bool | None
     sources: tuple[str, ...]
@@ -165,6 +165,7 @@ class FindingView:
     plan_status: str = ""
     plan_due: date | str | None = None
     plan_notes: str = ""
+    status_reason: str = ""  # why it has its status (with history)
     exception_expired: bool = False  # an exception matched it, but has expired
     exception_expires: date | None = None
 
@@ -267,7 +268,13 @@ class ReportView:
     priorities: tuple[str, ...] = PRIORITIES
     trend: tuple[TrendPoint, ...] = ()
     resolved: tuple[FindingView, ...] = ()
+    unverified: tuple[FindingView, ...] = ()  # at risk before, no evidence now: still open
     extra: dict = field(default_factory=dict)
+
+    @property
+    def plan_rows(self) -> tuple[FindingView, ...]:
+        """The remediation plan's rows: the findings, then the unverified ones (still open)."""
+        return self.findings + self.unverified
 
 
 def build_view(results: Results, *, title: str | None = None, client: str = "",
@@ -302,6 +309,8 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         attribution=tuple(_attribution(a) for a in results.attribution),
         trend=trend,
         resolved=tuple(_record(d, i + 1) for i, d in enumerate(results.resolved)),
+        unverified=tuple(_record(d, len(findings) + i + 1)
+                         for i, d in enumerate(results.unverified)),
     )
 
 
@@ -351,7 +360,8 @@ def _finding(f: Finding, rank: int) -> FindingView:
         deadline=deadline, deadline_note=rem.deadline_note if rem else "",
         first_seen=_dt(flow.first_seen), last_seen=_dt(flow.last_seen),
         accepted=f.accepted, exception_reason=str((f.exception or {}).get("reason", "")),
-        status=f.status or "", breaks_with_reject_direct_send=f.breaks_with_reject_direct_send,
+        status=f.status or "", status_reason=f.status_reason or "",
+        breaks_with_reject_direct_send=f.breaks_with_reject_direct_send,
         forced_tls=flow.forced_tls, sources=tuple(flow.sources),
         first_reported=_day((f.history or {}).get("first_reported")),
         open_days=(f.history or {}).get("open_days"),
@@ -413,7 +423,11 @@ def _record(d: dict, rank: int) -> FindingView:
         deadline=date.fromisoformat(rem["deadline"]) if rem.get("deadline") else None,
         deadline_note=str(rem.get("deadline_note") or ""),
         first_seen=stamp("first_seen"), last_seen=stamp("last_seen"),
-        accepted=bool(d.get("accepted")), exception_reason="", status=str(d.get("status", "")),
+        accepted=bool(d.get("accepted")),
+        exception_reason=str((d.get("exception") or {}).get("reason", "")),
+        status=str(d.get("status", "")), status_reason=str(d.get("status_reason") or ""),
+        exception_expired=bool((d.get("exception") or {}).get("expired")),
+        exception_expires=_expiry(d.get("exception")),
         breaks_with_reject_direct_send=bool(d.get("breaks_with_reject_direct_send")),
         forced_tls=d.get("forced_tls"), sources=tuple(d.get("sources") or ()),
         **_plan(d.get("plan")),

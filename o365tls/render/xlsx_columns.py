@@ -89,6 +89,7 @@ REMEDIATION: tuple[Col, ...] = (
     Col("First seen", lambda f: f.first_seen, DATETIME, 16),
     Col("Last seen", lambda f: f.last_seen, DATETIME, 16),
     Col("Since last run", lambda f: f.status, width=12),
+    Col("Why this status", lambda f: f.status_reason, width=40, wrap=True),
     Col("First reported", lambda f: f.first_reported, DATE, 11),
     Col("Open days", lambda f: f.open_days, COUNT, 8),
     Col("Accepted", lambda f: f.accepted, width=10),
@@ -112,6 +113,7 @@ RESOLVED: tuple[Col, ...] = (
     Col("HELO / host", lambda f: f.hostname, width=30),
     Col("Path", lambda f: f.path_label, width=30),
     Col("Last seen", lambda f: f.last_seen, DATETIME, 16),
+    Col("Why resolved", lambda f: f.status_reason, width=50, wrap=True),
 )
 
 GROUP_KEYS: dict[str, tuple[Col, ...]] = {
@@ -203,9 +205,9 @@ def _group_sheet(name: str, table: str, per: str) -> Sheet:
 
 # In workbook order, after the Summary.
 SHEETS: tuple[Sheet, ...] = (
-    Sheet(PLAN_TITLE, "Remediation", REMEDIATION, lambda v: v.findings, "C2",
-          "one row per at-risk flow, highest priority first; fill in Owner, Status, Due date "
-          "and Notes", print_columns=PLAN_PRINTED),
+    Sheet(PLAN_TITLE, "Remediation", REMEDIATION, lambda v: v.plan_rows, "C2",
+          "one row per at-risk flow, highest priority first, then the unverified ones; fill in "
+          "Owner, Status, Due date and Notes", print_columns=PLAN_PRINTED),
     Sheet("Resolved", "Resolved", RESOLVED, lambda v: v.resolved, "B2",
           "flows at risk in the previous snapshot that no longer are", optional=True),
     _group_sheet("by_connector", "ByConnector", "connector and direction"),

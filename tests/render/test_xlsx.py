@@ -32,7 +32,8 @@ PLAN_HEADERS = [
     "Direction", "Sender IP", "Sender", "HELO / host", "Path", "TLS versions", "Messages",
     "Legacy TLS", "No TLS", "Steps",
     "Evidence kind", "Legacy likelihood", "Device confidence", "Device evidence",
-    "Inventory owner", "Site", "First seen", "Last seen", "Since last run", "First reported",
+    "Inventory owner", "Site", "First seen", "Last seen", "Since last run", "Why this status",
+    "First reported",
     "Open days", "Accepted",
     "Exception", "Exception reason", "Finding ID",
 ]
@@ -82,7 +83,7 @@ def test_sheets_in_order(sample):
 
 
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
-    expected = {"Remediation plan": ("Remediation", "A1:AL13", "C2"),
+    expected = {"Remediation plan": ("Remediation", "A1:AM13", "C2"),
                 "By connector": ("ByConnector", "A1:P13", "C2"),
                 "By sender IP": ("BySenderIP", "A1:O31", "B2"),
                 "By device type": ("ByDeviceType", "A1:P8", "C2"),
