@@ -84,6 +84,8 @@ MIGRATIONS: tuple[str, ...] = (
     -- what the week adds to the trend, each message once across weeks (NULL: as its totals)
     ALTER TABLE snapshots ADD COLUMN trend_at_risk INTEGER;
     ALTER TABLE snapshots ADD COLUMN trend_messages INTEGER;
+    -- JSON {deadline: [at-risk messages, left out as counted in an earlier week]}
+    ALTER TABLE snapshots ADD COLUMN trend_deadlines TEXT;
     CREATE TABLE undated_inputs (
         snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
         fingerprint TEXT NOT NULL,       -- SHA-256 of the file: the same export read again
@@ -182,15 +184,16 @@ def _migrate(conn: sqlite3.Connection, db: Path) -> None:
 
 def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: list[dict],
           week: str | None = None, plan: Iterable[PlanEntry] = (),
-          unverified: Iterable[dict] = (), trend: tuple[int, int] | None = None,
+          unverified: Iterable[dict] = (),
+          trend: tuple[int, int, dict[str, list[int]]] | None = None,
           undated: Iterable[tuple[str, str, str, bool]] = ()) -> int:
     """Store one run (``findings_json`` as written to findings.json, ``flows`` every flow as a
     dict of the same shape) as the tenant's snapshot for its week, replacing an earlier one of
     the same week, and its remediation ``plan`` entries (kept per tenant, not per week: an
     entry outlives the finding's disappearance). ``unverified`` records (at risk before, no
     evidence now) are kept so that the next run still has to settle them. ``trend`` is what
-    the week adds to the trend (at risk, messages); ``undated`` the (fingerprint, format, path,
-    counted) of its undated inputs. Returns the snapshot id."""
+    the week adds to the trend (at risk, messages, at risk per deadline); ``undated`` the
+    (fingerprint, format, path, counted) of its undated inputs. Returns the snapshot id."""
     period = findings_json.get("period") or {}
     end = period.get("end")
     week = week or week_of(datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None)
@@ -208,8 +211,9 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
              totals["legacy_messages"], totals["plaintext_messages"], json.dumps(totals)))
         snapshot = cur.lastrowid
         if trend is not None:
-            conn.execute("UPDATE snapshots SET trend_at_risk = ?, trend_messages = ? "
-                         "WHERE id = ?", (trend[0], trend[1], snapshot))
+            conn.execute("UPDATE snapshots SET trend_at_risk = ?, trend_messages = ?, "
+                         "trend_deadlines = ? WHERE id = ?",
+                         (trend[0], trend[1], json.dumps(trend[2], sort_keys=True), snapshot))
         conn.executemany("INSERT INTO undated_inputs VALUES (?, ?, ?, ?, ?)",
                          [(snapshot, fp, fmt, path, int(counted))
                           for fp, fmt, path, counted in undated])
@@ -327,12 +331,33 @@ def previous_week(conn: sqlite3.Connection, tenant: str, before_week: str) -> st
     return row[0] if row else None
 
 
-def trend(conn: sqlite3.Connection, tenant: str) -> list[tuple[str, int, int]]:
-    """(week, at-risk messages, messages) for each stored week of the tenant, each message
-    counted in one week only (see :mod:`o365tls.trend`)."""
-    return [(r[0], r[1], r[2]) for r in conn.execute(
-        "SELECT week, COALESCE(trend_at_risk, at_risk), COALESCE(trend_messages, messages) "
-        "FROM snapshots WHERE tenant = ? ORDER BY week", (tenant,))]
+def trend(conn: sqlite3.Connection,
+          tenant: str) -> list[tuple[str, int, int, dict[str, list[int]]]]:
+    """(week, at-risk messages, messages, {deadline: [at-risk messages, left out]}) for each
+    stored week of the tenant, each message counted in one week only (see
+    :mod:`o365tls.trend`)."""
+    out = []
+    for r in conn.execute(
+            "SELECT id, week, COALESCE(trend_at_risk, at_risk), "
+            "COALESCE(trend_messages, messages), trend_deadlines FROM snapshots "
+            "WHERE tenant = ? ORDER BY week", (tenant,)):
+        deadlines = json.loads(r[4]) if r[4] else _deadlines_of(conn, r[0])
+        out.append((r[1], r[2], r[3], deadlines))
+    return out
+
+
+def _deadlines_of(conn: sqlite3.Connection, snapshot: int) -> dict[str, list[int]]:
+    """At-risk messages per deadline from a snapshot's findings (snapshots stored before the
+    trend kept them)."""
+    out: dict[str, list[int]] = {}
+    for (data,) in conn.execute("SELECT data_json FROM findings WHERE snapshot_id = ? AND "
+                                "at_risk = 1", (snapshot,)):
+        d = json.loads(data)
+        deadline = (d.get("remediation") or {}).get("deadline")
+        if deadline:
+            counts = out.setdefault(deadline, [0, 0])
+            counts[0] += int(d.get("legacy_messages", 0)) + int(d.get("plaintext_messages", 0))
+    return out
 
 
 def earlier_periods(conn: sqlite3.Connection, tenant: str,

@@ -70,12 +70,14 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     if history_db:
         with history.connect(history_db) as conn:
             results = apply_history(results, history.past(conn, tenant, week))
-            points = [TrendPoint(w, at_risk, messages)
-                      for w, at_risk, messages in history.trend(conn, tenant) if w != week]
+            points = [TrendPoint(w, at_risk, messages,
+                                 tuple((d, n, left) for d, (n, left) in sorted(deadlines.items())))
+                      for w, at_risk, messages, deadlines in history.trend(conn, tenant)
+                      if w != week]
             stored = history.plan(conn, tenant)
             counted = week_count(results, history.earlier_periods(conn, tenant, week),
                                  history.undated_seen(conn, tenant, week))
-        points.append(TrendPoint(week, counted.at_risk, counted.messages))
+        points.append(TrendPoint(week, counted.at_risk, counted.messages, counted.by_deadline))
         trend = tuple(sorted(points, key=lambda p: p.label))
         results = replace(results, notes=(*results.notes, *counted.notes))
     # After the history: unverified findings come from it, and exceptions apply to them too.
@@ -94,7 +96,8 @@ def record(rv: Review, history_db: str | Path) -> int:
         return history.store(conn, rv.tenant, rv.results.as_dict(),
                              [f.as_dict() for f in rv.results.flows], rv.week,
                              plan=rv.plan.values(), unverified=rv.results.unverified,
-                             trend=(rv.counted.at_risk, rv.counted.messages)
+                             trend=(rv.counted.at_risk, rv.counted.messages,
+                                    {d: [n, left] for d, n, left in rv.counted.by_deadline})
                              if rv.counted else None,
                              undated=[(u.fingerprint, u.format, u.path,
                                        rv.counted.counts_undated) for u in rv.counted.undated]

@@ -46,6 +46,9 @@ class WeekCount:
     undated: tuple[Undated, ...]
     counts_undated: bool  # this week's trend counts the undated inputs' messages
     notes: tuple[str, ...]
+    # (ISO date, at-risk messages, left out) per dated deadline, over the findings it applies
+    # to; messages of an undated export counted in an earlier week are left out, as above.
+    by_deadline: tuple[tuple[str, int, int], ...] = ()
 
 
 def undated_inputs(inputs: Iterable[FileReport]) -> tuple[Undated, ...]:
@@ -92,7 +95,23 @@ def week_count(results: Results, earlier_periods: Sequence[tuple[str | None, str
                      "later week that reads the same file again")
     at_risk = dated_at_risk - repeat_at_risk + (undated_at_risk if count_undated else 0)
     messages = dated_messages - repeat_messages + (undated_messages if count_undated else 0)
-    return WeekCount(at_risk, messages, undated, bool(undated) and count_undated, tuple(notes))
+    skip = set() if count_undated else {u.path for u in undated}
+    return WeekCount(at_risk, messages, undated, bool(undated) and count_undated, tuple(notes),
+                     deadline_counts(results, skip))
+
+
+def deadline_counts(results: Results, skip: set[str] | frozenset[str] = frozenset()
+                    ) -> tuple[tuple[str, int, int], ...]:
+    """(deadline, at-risk messages, left out) per dated deadline, over the findings it
+    applies to; the messages of a finding whose sources include a path of ``skip`` (an undated
+    export counted in an earlier week) are left out, and counted as such."""
+    out: dict[str, list[int]] = {}
+    for f in results.findings:
+        deadline = f.remediation.deadline if f.remediation else None
+        if deadline:
+            counts = out.setdefault(deadline, [0, 0])
+            counts[1 if skip.intersection(f.flow.sources) else 0] += f.flow.tls.at_risk
+    return tuple((d, n, left) for d, (n, left) in sorted(out.items()))
 
 
 def _days(start: str | None, end: str | None) -> set[date]:

@@ -186,3 +186,36 @@ def test_findings_json_of_each_week_follows_the_schema(weeks):
     data = json.loads((weeks["root"] / "w3/findings.json").read_text(encoding="utf-8"))
     assert [d["sender_address"] for d in data["unverified"]] == [PRINTER]
     assert all(f["status_reason"] for f in data["findings"])
+
+
+def test_the_weekly_first_screen_counts_statuses_and_deadline_weeks(weeks):
+    from o365tls.render import ReportOptions, view_of
+
+    rv = weeks[3]
+    weekly = view_of(rv.results, ReportOptions(trend=rv.trend)).weekly
+    statuses = [f.status for f in rv.results.findings]
+    assert (weekly.week, weekly.resolved, weekly.unverified) == ("2026-W43", 1, 1)
+    assert (weekly.new, weekly.regressed, weekly.open) == \
+        (statuses.count("new"), statuses.count("regressed"), statuses.count("open"))
+    # Basic auth for SMTP AUTH: the undated report's TLS 1.0 mailbox counts in week 1 only,
+    # and the later weeks say what they left out.
+    basic = next(d for d in weekly.deadlines if d.date.isoformat() == "2026-12-31")
+    assert [w[1:] for w in basic.weeks] == [(40, 0), (0, 40), (0, 40)]
+    assert basic.days_left == (basic.date - datetime(2026, 10, 25).date()).days
+    html = (weeks["root"] / "w3/report.html").read_text(encoding="utf-8")
+    top = html[html.index('id="summary"'):html.index('class="verdict"')]
+    assert "Week 2026-W43 against the previous snapshot" in top
+    for label in ("new", "regressed", "unverified", "resolved", "exception expired"):
+        assert f">{label}</span>" in top
+    assert "+40 undated, counted before" in top
+    summary = {r[0]: r[1] for r in openpyxl.load_workbook(weeks["root"] / "w3/remediation.xlsx")
+               ["Summary"].iter_rows(max_col=2, values_only=True) if r[0]}
+    assert summary["Unverified (no evidence of a fix; still open)"] == 1
+    assert summary["Resolved (on evidence)"] == 1
+
+
+def test_without_history_there_is_no_weekly_screen(weeks):
+    from o365tls.render import view_of
+
+    assert view_of(o365tls.analyze(o365tls.load([exports(weeks["root"], 1)]), OPTIONS)).weekly \
+        is None

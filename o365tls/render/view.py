@@ -248,6 +248,35 @@ class TrendPoint:
     label: str
     at_risk: int
     messages: int
+    # (ISO date, at-risk messages of the findings it applies to, messages left out because an
+    # undated export counted them in an earlier week)
+    by_deadline: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class DeadlineWeeks:
+    """One dated deadline on the weekly screen: at-risk messages of its findings, per week."""
+
+    date: date
+    title: str  # the submission paths it applies to
+    note: str
+    # (ISO week, at-risk messages, left out as counted in an earlier week), oldest first
+    weeks: tuple[tuple[str, int, int], ...]
+    days_left: int | None  # from the end of this run's period; negative once it has passed
+
+
+@dataclass(frozen=True)
+class Weekly:
+    """The first screen of a weekly review (with history): what changed since last week."""
+
+    week: str
+    new: int
+    regressed: int
+    open: int
+    resolved: int
+    unverified: int
+    expired_exceptions: int
+    deadlines: tuple[DeadlineWeeks, ...]
 
 
 @dataclass(frozen=True)
@@ -269,6 +298,7 @@ class ReportView:
     trend: tuple[TrendPoint, ...] = ()
     resolved: tuple[FindingView, ...] = ()
     unverified: tuple[FindingView, ...] = ()  # at risk before, no evidence now: still open
+    weekly: Weekly | None = None  # with history
     extra: dict = field(default_factory=dict)
 
     @property
@@ -292,11 +322,13 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
     groups = {name: tuple(_group(name, g) for g in results.groups.get(name, ()))
               for name in GROUP_TITLES}
     headline = _headline(results, findings, groups)
+    deadlines = _deadlines(findings)
     return ReportView(
         meta=meta,
         headline=headline,
         verdict=_verdict(headline, findings),
-        deadlines=_deadlines(findings),
+        deadlines=deadlines,
+        weekly=_weekly(results, findings, deadlines, trend, meta) if trend else None,
         findings=findings,
         groups=groups,
         group_titles=dict(GROUP_TITLES),
@@ -312,6 +344,29 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         unverified=tuple(_record(d, len(findings) + i + 1)
                          for i, d in enumerate(results.unverified)),
     )
+
+
+def _weekly(results: Results, findings: tuple[FindingView, ...],
+            deadlines: tuple[Deadline, ...], trend: tuple[TrendPoint, ...],
+            meta: Meta) -> Weekly:
+    statuses = [f.status for f in findings]
+    rows = []
+    for d in deadlines:
+        if d.date is None:
+            continue
+        key = d.date.isoformat()
+        counts = [{d: (n, left) for d, n, left in t.by_deadline}.get(key, (0, 0))
+                  for t in trend]
+        weeks = tuple((t.label, n, left) for t, (n, left) in zip(trend, counts, strict=True))
+        left = (d.date - meta.period_end).days if meta.period_end else None
+        rows.append(DeadlineWeeks(d.date, d.title, d.note, weeks, left))
+    return Weekly(
+        week=trend[-1].label if trend else "", new=statuses.count("new"),
+        regressed=statuses.count("regressed"), open=statuses.count("open"),
+        resolved=len(results.resolved), unverified=len(results.unverified),
+        expired_exceptions=sum(1 for f in findings if f.exception_expired)
+        + sum(1 for d in results.unverified if (d.get("exception") or {}).get("expired")),
+        deadlines=tuple(rows))
 
 
 def _dt(value) -> datetime | None:

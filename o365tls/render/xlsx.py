@@ -401,6 +401,17 @@ def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> No
         elif note:
             put(ws, row, 3, note).font = Font(italic=True, color="595959")
         row += 1
+    if view.weekly:
+        w = view.weekly
+        row = _heading(ws, row + 1, f"Week {w.week} against the previous snapshot")
+        for label, value in (("New findings", w.new), ("Regressed (fixed before, back now)",
+                             w.regressed), ("Still open", w.open),
+                             ("Unverified (no evidence of a fix; still open)", w.unverified),
+                             ("Resolved (on evidence)", w.resolved),
+                             ("Findings whose exception expired", w.expired_exceptions)):
+            put(ws, row, 1, label)
+            put(ws, row, 2, value, COUNT).font = Font(bold=True)
+            row += 1
     row = _heading(ws, row + 1, "Verdict")
     row = _paragraph(ws, row, view.verdict)
     if view.deadlines:
