@@ -81,7 +81,11 @@ def merge(stored: Mapping[str, PlanEntry] | None, read: PlanRead | None
         return out, ()
     conflicts: list[Conflict] = []
     for fid, typed in read.entries.items():
-        ours = stored.get(fid, PlanEntry(fid))
+        if fid not in stored:  # the history knows nothing of it: the workbook is the plan
+            if not typed.empty:
+                out[fid] = typed
+            continue
+        ours = stored[fid]
         base = read.baseline.get(fid, PlanEntry(fid)) if read.baseline is not None else None
         values = {}
         for name in FIELDS:

@@ -190,3 +190,15 @@ def test_a_plan_that_is_not_a_workbook_is_a_usage_error(tmp_path, content):
     bad.write_bytes(content)
     with pytest.raises(o365tls.errors.UsageError, match="--plan|workbook"):
         o365tls.review([write_week(tmp_path, 1)], plan=bad, options=OPTIONS)
+
+
+def test_a_workbook_prefilled_elsewhere_starts_the_history_plan(tmp_path):
+    """Values the workbook was written with (a run without --history) are not lost when the
+    history first sees them."""
+    run(tmp_path, None, 1)
+    typed = type_into(tmp_path / "out1/remediation.xlsx", {ERP: {"Owner": "Finance IT"}},
+                      tmp_path / "a.xlsx")
+    run(tmp_path, None, 2, plan=typed)  # week 2's workbook is written pre-filled
+    db = tmp_path / "h.sqlite"
+    w3 = run(tmp_path, db, 3, plan=tmp_path / "out2/remediation.xlsx")
+    assert by_sender(w3)[ERP]["owner"] == "Finance IT"
