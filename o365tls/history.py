@@ -86,6 +86,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE snapshots ADD COLUMN trend_messages INTEGER;
     -- JSON {deadline: [at-risk messages, left out as counted in an earlier week]}
     ALTER TABLE snapshots ADD COLUMN trend_deadlines TEXT;
+    -- the remediation workbook the run wrote: the next run reads what people typed into it
+    ALTER TABLE snapshots ADD COLUMN workbook TEXT;
     CREATE TABLE undated_inputs (
         snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
         fingerprint TEXT NOT NULL,       -- SHA-256 of the file: the same export read again
@@ -186,14 +188,16 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
           week: str | None = None, plan: Iterable[PlanEntry] = (),
           unverified: Iterable[dict] = (),
           trend: tuple[int, int, dict[str, list[int]]] | None = None,
-          undated: Iterable[tuple[str, str, str, bool]] = ()) -> int:
+          undated: Iterable[tuple[str, str, str, bool]] = (),
+          workbook: str | None = None) -> int:
     """Store one run (``findings_json`` as written to findings.json, ``flows`` every flow as a
     dict of the same shape) as the tenant's snapshot for its week, replacing an earlier one of
     the same week, and its remediation ``plan`` entries (kept per tenant, not per week: an
     entry outlives the finding's disappearance). ``unverified`` records (at risk before, no
     evidence now) are kept so that the next run still has to settle them. ``trend`` is what
     the week adds to the trend (at risk, messages, at risk per deadline); ``undated`` the
-    (fingerprint, format, path, counted) of its undated inputs. Returns the snapshot id."""
+    (fingerprint, format, path, counted) of its undated inputs; ``workbook`` the path of the
+    remediation workbook the run wrote. Returns the snapshot id."""
     period = findings_json.get("period") or {}
     end = period.get("end")
     week = week or week_of(datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None)
@@ -210,6 +214,7 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
              totals["messages"], totals["legacy_messages"] + totals["plaintext_messages"],
              totals["legacy_messages"], totals["plaintext_messages"], json.dumps(totals)))
         snapshot = cur.lastrowid
+        conn.execute("UPDATE snapshots SET workbook = ? WHERE id = ?", (workbook, snapshot))
         if trend is not None:
             conn.execute("UPDATE snapshots SET trend_at_risk = ?, trend_messages = ?, "
                          "trend_deadlines = ? WHERE id = ?",
@@ -358,6 +363,15 @@ def _deadlines_of(conn: sqlite3.Connection, snapshot: int) -> dict[str, list[int
             counts = out.setdefault(deadline, [0, 0])
             counts[0] += int(d.get("legacy_messages", 0)) + int(d.get("plaintext_messages", 0))
     return out
+
+
+def last_workbook(conn: sqlite3.Connection, tenant: str, week: str) -> tuple[str, str] | None:
+    """(week, path) of the workbook written by the tenant's latest snapshot up to ``week`` (a
+    re-run of the same week reads the workbook it is about to replace)."""
+    row = conn.execute("SELECT week, workbook FROM snapshots WHERE tenant = ? AND week <= ? "
+                       "AND workbook IS NOT NULL ORDER BY week DESC LIMIT 1",
+                       (tenant, week)).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def earlier_periods(conn: sqlite3.Connection, tenant: str,

@@ -17,8 +17,8 @@ from .analysis.exceptions import apply_exceptions, load_exceptions
 from .analysis.redact import redact
 from .analysis.results import Results
 from .analysis.status import apply_history
-from .errors import InputError
-from .plan import PlanEntry, apply_plan, merge
+from .errors import InputError, UsageError
+from .plan import PlanEntry, PlanRead, apply_plan, merge
 from .render.view import TrendPoint
 from .trend import WeekCount, week_count
 
@@ -47,11 +47,7 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     options = options or Options()
     today = today or options.today or datetime.now(UTC).date()
     risks = load_exceptions(exceptions) if exceptions else []  # bad files: fail before reading
-    typed = None
-    if plan:
-        from .render.xlsx import read_plan  # openpyxl loads only for a workbook to read
-
-        typed = read_plan(plan)
+    typed = read_plan(plan) if plan else None
     data = gather(paths, format=format, encoding=encoding, progress=progress,
                   since=options.since, until=options.until, jobs=jobs, scheduler=scheduler)
     if not [r for r in data.inputs if not r.fatal]:
@@ -75,6 +71,9 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
                       for w, at_risk, messages, deadlines in history.trend(conn, tenant)
                       if w != week]
             stored = history.plan(conn, tenant)
+            if typed is None:
+                typed, found = _last_workbook(conn, tenant, week)
+                results = replace(results, notes=(*results.notes, *found))
             counted = week_count(results, history.earlier_periods(conn, tenant, week),
                                  history.undated_seen(conn, tenant, week))
         points.append(TrendPoint(week, counted.at_risk, counted.messages, counted.by_deadline))
@@ -90,8 +89,31 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     return Review(results, week, tenant, trend, counted, entries)
 
 
-def record(rv: Review, history_db: str | Path) -> int:
-    """Store the review as the tenant's snapshot for its week (replacing a re-run)."""
+def read_plan(path: str | Path) -> PlanRead:
+    from .render.xlsx import read_plan as read  # openpyxl loads only for a workbook to read
+
+    return read(path)
+
+
+def _last_workbook(conn, tenant: str, week: str) -> tuple[PlanRead | None, tuple[str, ...]]:
+    """The plan typed into the workbook the tenant's last run wrote, when it is still there."""
+    last = history.last_workbook(conn, tenant, week)
+    if last is None:
+        return None, ()
+    written, path = last
+    if not Path(path).is_file():
+        return None, (f"the workbook of {written} ({path}) is gone: the plan comes from the "
+                      "history only (pass --plan to read another one)",)
+    try:
+        typed = read_plan(path)
+    except UsageError as exc:
+        return None, (f"warning: {exc}; the plan comes from the history only",)
+    return typed, (f"read the plan typed into the workbook of {written} ({path})",)
+
+
+def record(rv: Review, history_db: str | Path, workbook: str | Path | None = None) -> int:
+    """Store the review as the tenant's snapshot for its week (replacing a re-run);
+    ``workbook`` is the remediation.xlsx written for it, which the next run reads back."""
     with history.connect(history_db) as conn:
         return history.store(conn, rv.tenant, rv.results.as_dict(),
                              [f.as_dict() for f in rv.results.flows], rv.week,
@@ -101,4 +123,5 @@ def record(rv: Review, history_db: str | Path) -> int:
                              if rv.counted else None,
                              undated=[(u.fingerprint, u.format, u.path,
                                        rv.counted.counts_undated) for u in rv.counted.undated]
-                             if rv.counted else ())
+                             if rv.counted else (),
+                             workbook=str(Path(workbook).resolve()) if workbook else None)

@@ -202,3 +202,27 @@ def test_a_workbook_prefilled_elsewhere_starts_the_history_plan(tmp_path):
     db = tmp_path / "h.sqlite"
     w3 = run(tmp_path, db, 3, plan=tmp_path / "out2/remediation.xlsx")
     assert by_sender(w3)[ERP]["owner"] == "Finance IT"
+
+
+def test_with_history_the_last_workbook_is_read_without_plan(tmp_path):
+    """People edit last week's workbook where the job wrote it; the next run finds it."""
+    db = tmp_path / "h.sqlite"
+    args = ("--domain", "tenant.example", "--history", str(db), "--tenant", "contoso", "-q")
+    assert cli("analyze", str(write_week(tmp_path, 1)), "-o", str(tmp_path / "r1"),
+               *args).returncode == 0
+    workbook = tmp_path / "r1/remediation.xlsx"
+    type_into(workbook, {ERP: {"Owner": "Finance IT", "Notes": "=1+1"}}, workbook)  # in place
+    assert cli("analyze", str(write_week(tmp_path, 2)), "-o", str(tmp_path / "r2"),
+               *args).returncode == 0
+    erp = plan_rows(tmp_path / "r2/remediation.xlsx")[ERP]
+    assert (erp["Owner"], erp["Notes"]) == ("Finance IT", "'=1+1")
+    data = json.loads((tmp_path / "r2/findings.json").read_text(encoding="utf-8"))
+    assert any("read the plan typed into the workbook of 2026-W41" in n for n in data["notes"])
+    # The workbook moved away: the history still has the plan, and a note says so.
+    workbook.unlink()
+    (tmp_path / "r2/remediation.xlsx").unlink()
+    assert cli("analyze", str(write_week(tmp_path, 3)), "-o", str(tmp_path / "r3"),
+               *args).returncode == 0
+    assert plan_rows(tmp_path / "r3/remediation.xlsx")[ERP]["Owner"] == "Finance IT"
+    data = json.loads((tmp_path / "r3/findings.json").read_text(encoding="utf-8"))
+    assert any("is gone" in n for n in data["notes"])

@@ -46,7 +46,9 @@ def analyze(
     tenant: TenantOpt = "default",
     plan: Annotated[Path | None, typer.Option(
         "--plan", help="An earlier remediation.xlsx: the Owner, Status, Due date and Notes "
-                       "typed into it carry over to this run's outputs (and into --history).")]
+                       "typed into it carry over to this run's outputs (and into --history). "
+                       "With --history and no --plan, the workbook the tenant's last run "
+                       "wrote is read.")]
         = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
@@ -87,7 +89,7 @@ def analyze(
                                    template_dir=template_dir, trend=rv.trend)
     written = o365tls.write_outputs(rv.results, output, report)
     if history:
-        o365tls.record(rv, history)
+        o365tls.record(rv, history, workbook=next(p for p in written if p.suffix == ".xlsx"))
     results = rv.results
     open_findings = [f for f in results.findings if not f.accepted]
     if not quiet:
