@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .errors import InputError, OutputError
+from .plan import PlanEntry
 
 BUSY_TIMEOUT_S = 60.0
 
@@ -67,6 +68,34 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX findings_by_id ON findings(finding_id);
     """,
+    """
+    CREATE TABLE plan (
+        tenant TEXT NOT NULL,
+        finding_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        status TEXT NOT NULL,
+        due TEXT NOT NULL,               -- ISO date, or the text as typed
+        notes TEXT NOT NULL,
+        updated_week TEXT NOT NULL,      -- the snapshot week that last stored it
+        PRIMARY KEY (tenant, finding_id)
+    );
+    -- unverified: at risk before, no evidence either way in this snapshot (at_risk 0)
+    ALTER TABLE findings ADD COLUMN status TEXT;
+    -- what the week adds to the trend, each message once across weeks (NULL: as its totals)
+    ALTER TABLE snapshots ADD COLUMN trend_at_risk INTEGER;
+    ALTER TABLE snapshots ADD COLUMN trend_messages INTEGER;
+    -- JSON {deadline: [at-risk messages, left out as counted in an earlier week]}
+    ALTER TABLE snapshots ADD COLUMN trend_deadlines TEXT;
+    -- the remediation workbook the run wrote: the next run reads what people typed into it
+    ALTER TABLE snapshots ADD COLUMN workbook TEXT;
+    CREATE TABLE undated_inputs (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        fingerprint TEXT NOT NULL,       -- SHA-256 of the file: the same export read again
+        format TEXT NOT NULL,
+        path TEXT NOT NULL,
+        counted INTEGER NOT NULL         -- 1 when this snapshot's trend counted it
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -85,6 +114,8 @@ class Snapshot:
     plaintext: int
     findings: int = 0
     by_priority: dict | None = None
+    trend_at_risk: int | None = None  # what the week adds to the trend (o365tls.trend)
+    trend_messages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +128,7 @@ class PastFinding:
     ever_at_risk: bool  # at risk in any earlier snapshot
     first_at_risk: str | None  # period start of the first snapshot where it was at risk
     data: dict | None  # its last at-risk record, for resolved findings
+    unverified_then: bool = False  # left unverified (still open) by the previous snapshot
 
 
 def week_of(day: date | datetime | None) -> str:
@@ -153,10 +185,19 @@ def _migrate(conn: sqlite3.Connection, db: Path) -> None:
 
 
 def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: list[dict],
-          week: str | None = None) -> int:
+          week: str | None = None, plan: Iterable[PlanEntry] = (),
+          unverified: Iterable[dict] = (),
+          trend: tuple[int, int, dict[str, list[int]]] | None = None,
+          undated: Iterable[tuple[str, str, str, bool]] = (),
+          workbook: str | None = None) -> int:
     """Store one run (``findings_json`` as written to findings.json, ``flows`` every flow as a
     dict of the same shape) as the tenant's snapshot for its week, replacing an earlier one of
-    the same week. Returns the snapshot id."""
+    the same week, and its remediation ``plan`` entries (kept per tenant, not per week: an
+    entry outlives the finding's disappearance). ``unverified`` records (at risk before, no
+    evidence now) are kept so that the next run still has to settle them. ``trend`` is what
+    the week adds to the trend (at risk, messages, at risk per deadline); ``undated`` the
+    (fingerprint, format, path, counted) of its undated inputs; ``workbook`` the path of the
+    remediation workbook the run wrote. Returns the snapshot id."""
     period = findings_json.get("period") or {}
     end = period.get("end")
     week = week or week_of(datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None)
@@ -173,6 +214,14 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
              totals["messages"], totals["legacy_messages"] + totals["plaintext_messages"],
              totals["legacy_messages"], totals["plaintext_messages"], json.dumps(totals)))
         snapshot = cur.lastrowid
+        conn.execute("UPDATE snapshots SET workbook = ? WHERE id = ?", (workbook, snapshot))
+        if trend is not None:
+            conn.execute("UPDATE snapshots SET trend_at_risk = ?, trend_messages = ?, "
+                         "trend_deadlines = ? WHERE id = ?",
+                         (trend[0], trend[1], json.dumps(trend[2], sort_keys=True), snapshot))
+        conn.executemany("INSERT INTO undated_inputs VALUES (?, ?, ?, ?, ?)",
+                         [(snapshot, fp, fmt, path, int(counted))
+                          for fp, fmt, path, counted in undated])
         conn.executemany(
             "INSERT INTO findings (snapshot_id, finding_id, at_risk, priority, accepted, "
             "messages, legacy, plaintext, first_seen, last_seen, data_json) "
@@ -181,6 +230,13 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
               f.get("priority"), int(bool(f.get("accepted"))), f["messages"],
               f["legacy_messages"], f["plaintext_messages"], f.get("first_seen"),
               f.get("last_seen"), json.dumps(f, ensure_ascii=False)) for f in flows])
+        conn.executemany(
+            "INSERT OR IGNORE INTO findings (snapshot_id, finding_id, at_risk, priority, accepted, "
+            "messages, legacy, plaintext, first_seen, last_seen, data_json, status) "
+            "VALUES (?, ?, 0, ?, ?, 0, 0, 0, ?, ?, ?, 'unverified')",
+            [(snapshot, f["id"], f.get("priority"), int(bool(f.get("accepted"))),
+              f.get("first_seen"), f.get("last_seen"), json.dumps(f, ensure_ascii=False))
+             for f in unverified])
         rows = []
         for grouping in ("by_connector", "by_sender_ip", "by_sender_address", "by_device_type"):
             for g in findings_json.get(grouping, []):
@@ -190,6 +246,10 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
                 rows.append((snapshot, grouping, json.dumps(key, sort_keys=True), g["messages"],
                              g["legacy_messages"], g["plaintext_messages"]))
         conn.executemany("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT OR REPLACE INTO plan (tenant, finding_id, owner, status, due, notes, "
+            "updated_week) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(tenant, e.finding_id, e.owner, e.status, e.due, e.notes, week) for e in plan])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -212,8 +272,21 @@ def snapshots(conn: sqlite3.Connection, tenant: str | None = None) -> list[Snaps
         out.append(Snapshot(row["id"], row["tenant"], row["week"], row["period_start"],
                             row["period_end"], row["created_at"], row["messages"],
                             row["at_risk"], row["legacy"], row["plaintext"], row["n_findings"],
-                            prio))
+                            prio, _or(row["trend_at_risk"], row["at_risk"]),
+                            _or(row["trend_messages"], row["messages"])))
     return out
+
+
+def plan(conn: sqlite3.Connection, tenant: str) -> dict[str, PlanEntry]:
+    """The tenant's remediation plan entries, by finding id."""
+    return {r["finding_id"]: PlanEntry(r["finding_id"], r["owner"], r["status"], r["due"],
+                                       r["notes"])
+            for r in conn.execute("SELECT * FROM plan WHERE tenant = ? ORDER BY finding_id",
+                                  (tenant,))}
+
+
+def _or(value, default):
+    return default if value is None else value
 
 
 def tenants(conn: sqlite3.Connection) -> list[str]:
@@ -230,20 +303,29 @@ def past(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, P
     previous = weeks[-1]
     out: dict[str, PastFinding] = {}
     rows = conn.execute(
-        "SELECT s.week, s.period_start, f.finding_id, f.at_risk, f.data_json FROM findings f "
-        "JOIN snapshots s ON s.id = f.snapshot_id WHERE s.tenant = ? AND s.week < ? "
-        "ORDER BY s.week", (tenant, before_week))
-    for week, start, fid, at_risk, data in rows:
+        "SELECT s.week, s.period_start, f.finding_id, f.at_risk, f.data_json, f.status "
+        "FROM findings f JOIN snapshots s ON s.id = f.snapshot_id "
+        "WHERE s.tenant = ? AND s.week < ? ORDER BY s.week", (tenant, before_week))
+    for week, start, fid, at_risk, data, status in rows:
         seen = out.get(fid)
         first = seen.first_at_risk if seen else None
         if at_risk and first is None:
             first = start
+        unverified = status == "unverified"
+        if at_risk:
+            last = json.loads(data)
+        elif unverified:  # its record from the last week it was at risk, as stored then
+            last = {k: v for k, v in json.loads(data).items()
+                    if k not in ("status", "status_reason")}
+        else:
+            last = seen.data if seen else None
         out[fid] = PastFinding(
             finding_id=fid, last_week=week,
             at_risk_then=bool(at_risk) and week == previous,
-            ever_at_risk=bool(at_risk) or bool(seen and seen.ever_at_risk),
+            ever_at_risk=bool(at_risk) or unverified or bool(seen and seen.ever_at_risk),
             first_at_risk=first,
-            data=json.loads(data) if at_risk else (seen.data if seen else None),
+            data=last,
+            unverified_then=unverified and week == previous,
         )
     return out
 
@@ -254,8 +336,54 @@ def previous_week(conn: sqlite3.Connection, tenant: str, before_week: str) -> st
     return row[0] if row else None
 
 
-def trend(conn: sqlite3.Connection, tenant: str) -> list[tuple[str, int, int]]:
-    """(week, at-risk messages, messages) for each stored week of the tenant."""
-    return [(r[0], r[1], r[2]) for r in conn.execute(
-        "SELECT week, at_risk, messages FROM snapshots WHERE tenant = ? ORDER BY week",
-        (tenant,))]
+def trend(conn: sqlite3.Connection,
+          tenant: str) -> list[tuple[str, int, int, dict[str, list[int]]]]:
+    """(week, at-risk messages, messages, {deadline: [at-risk messages, left out]}) for each
+    stored week of the tenant, each message counted in one week only (see
+    :mod:`o365tls.trend`)."""
+    out = []
+    for r in conn.execute(
+            "SELECT id, week, COALESCE(trend_at_risk, at_risk), "
+            "COALESCE(trend_messages, messages), trend_deadlines FROM snapshots "
+            "WHERE tenant = ? ORDER BY week", (tenant,)):
+        deadlines = json.loads(r[4]) if r[4] else _deadlines_of(conn, r[0])
+        out.append((r[1], r[2], r[3], deadlines))
+    return out
+
+
+def _deadlines_of(conn: sqlite3.Connection, snapshot: int) -> dict[str, list[int]]:
+    """At-risk messages per deadline from a snapshot's findings (snapshots stored before the
+    trend kept them)."""
+    out: dict[str, list[int]] = {}
+    for (data,) in conn.execute("SELECT data_json FROM findings WHERE snapshot_id = ? AND "
+                                "at_risk = 1", (snapshot,)):
+        d = json.loads(data)
+        deadline = (d.get("remediation") or {}).get("deadline")
+        if deadline:
+            counts = out.setdefault(deadline, [0, 0])
+            counts[0] += int(d.get("legacy_messages", 0)) + int(d.get("plaintext_messages", 0))
+    return out
+
+
+def last_workbook(conn: sqlite3.Connection, tenant: str, week: str) -> tuple[str, str] | None:
+    """(week, path) of the workbook written by the tenant's latest snapshot up to ``week`` (a
+    re-run of the same week reads the workbook it is about to replace)."""
+    row = conn.execute("SELECT week, workbook FROM snapshots WHERE tenant = ? AND week <= ? "
+                       "AND workbook IS NOT NULL ORDER BY week DESC LIMIT 1",
+                       (tenant, week)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def earlier_periods(conn: sqlite3.Connection, tenant: str,
+                    before_week: str) -> list[tuple[str | None, str | None]]:
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT period_start, period_end FROM snapshots WHERE tenant = ? AND week < ?",
+        (tenant, before_week))]
+
+
+def undated_seen(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, str]:
+    """Fingerprints of undated inputs that an earlier snapshot's trend counted, with its week."""
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT u.fingerprint, MIN(s.week) FROM undated_inputs u JOIN snapshots s "
+        "ON s.id = u.snapshot_id WHERE s.tenant = ? AND s.week < ? AND u.counted = 1 "
+        "GROUP BY u.fingerprint", (tenant, before_week))}

@@ -7,7 +7,7 @@ as the tenant's snapshot of its week. The pieces stay usable on their own (``o36
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,8 +17,10 @@ from .analysis.exceptions import apply_exceptions, load_exceptions
 from .analysis.redact import redact
 from .analysis.results import Results
 from .analysis.status import apply_history
-from .errors import InputError
+from .errors import InputError, UsageError
+from .plan import PlanEntry, PlanRead, apply_plan, merge
 from .render.view import TrendPoint
+from .trend import WeekCount, week_count
 
 DEFAULT_TENANT = "default"
 
@@ -29,18 +31,23 @@ class Review:
     week: str
     tenant: str
     trend: tuple[TrendPoint, ...] = field(default_factory=tuple)
+    counted: WeekCount | None = None  # what this week adds to the trend (with history)
+    plan: dict[str, PlanEntry] = field(default_factory=dict)  # every entry known, by finding id
 
 
 def review(paths, *, options: Options | None = None, exceptions: str | Path | None = None,
            history_db: str | Path | None = None, tenant: str = DEFAULT_TENANT,
            redact_key: str | None = None, format: str | None = None,
            encoding: str | None = None, progress=None, today: date | None = None,
-           jobs: int = 1, scheduler: str | None = None) -> Review:
+           jobs: int = 1, scheduler: str | None = None,
+           plan: str | Path | None = None) -> Review:
     """Everything but writing: raises :class:`~o365tls.errors.InputError` when nothing usable
-    could be read."""
+    could be read. ``plan`` is an earlier remediation.xlsx whose typed Owner, Status, Due date
+    and Notes carry over (merged with the history's, with ``history_db``)."""
     options = options or Options()
     today = today or options.today or datetime.now(UTC).date()
-    risks = load_exceptions(exceptions) if exceptions else []  # bad file: fail before reading
+    risks = load_exceptions(exceptions) if exceptions else []  # bad files: fail before reading
+    typed = read_plan(plan) if plan else None
     data = gather(paths, format=format, encoding=encoding, progress=progress,
                   since=options.since, until=options.until, jobs=jobs, scheduler=scheduler)
     if not [r for r in data.inputs if not r.fatal]:
@@ -51,22 +58,70 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     results = analyze(data, options)
     if redact_key:
         results = redact(results, redact_key)
-    results = apply_exceptions(results, risks, today)
     end = results.period[1]
     week = history.week_of(end.date() if end is not None else None)
     trend: tuple[TrendPoint, ...] = ()
+    stored: dict[str, PlanEntry] | None = None
+    counted = None
     if history_db:
         with history.connect(history_db) as conn:
             results = apply_history(results, history.past(conn, tenant, week))
-            points = [TrendPoint(w, at_risk, messages)
-                      for w, at_risk, messages in history.trend(conn, tenant) if w != week]
-        points.append(TrendPoint(week, results.totals.at_risk, results.totals.messages))
+            points = [TrendPoint(w, at_risk, messages,
+                                 tuple((d, n, left) for d, (n, left) in sorted(deadlines.items())))
+                      for w, at_risk, messages, deadlines in history.trend(conn, tenant)
+                      if w != week]
+            stored = history.plan(conn, tenant)
+            if typed is None:
+                typed, found = _last_workbook(conn, tenant, week)
+                results = replace(results, notes=(*results.notes, *found))
+            counted = week_count(results, history.earlier_periods(conn, tenant, week),
+                                 history.undated_seen(conn, tenant, week))
+        points.append(TrendPoint(week, counted.at_risk, counted.messages, counted.by_deadline))
         trend = tuple(sorted(points, key=lambda p: p.label))
-    return Review(results, week, tenant, trend)
+        results = replace(results, notes=(*results.notes, *counted.notes))
+    # After the history: unverified findings come from it, and exceptions apply to them too.
+    results = apply_exceptions(results, risks, today)
+    entries, conflicts = merge(stored, typed)
+    results = apply_plan(results, entries)
+    if typed is not None:
+        notes = [*typed.notes, *(c.describe(typed.path) for c in conflicts)]
+        results = replace(results, notes=(*results.notes, *notes))
+    return Review(results, week, tenant, trend, counted, entries)
 
 
-def record(rv: Review, history_db: str | Path) -> int:
-    """Store the review as the tenant's snapshot for its week (replacing a re-run)."""
+def read_plan(path: str | Path) -> PlanRead:
+    from .render.xlsx import read_plan as read  # openpyxl loads only for a workbook to read
+
+    return read(path)
+
+
+def _last_workbook(conn, tenant: str, week: str) -> tuple[PlanRead | None, tuple[str, ...]]:
+    """The plan typed into the workbook the tenant's last run wrote, when it is still there."""
+    last = history.last_workbook(conn, tenant, week)
+    if last is None:
+        return None, ()
+    written, path = last
+    if not Path(path).is_file():
+        return None, (f"the workbook of {written} ({path}) is gone: the plan comes from the "
+                      "history only (pass --plan to read another one)",)
+    try:
+        typed = read_plan(path)
+    except UsageError as exc:
+        return None, (f"warning: {exc}; the plan comes from the history only",)
+    return typed, (f"read the plan typed into the workbook of {written} ({path})",)
+
+
+def record(rv: Review, history_db: str | Path, workbook: str | Path | None = None) -> int:
+    """Store the review as the tenant's snapshot for its week (replacing a re-run);
+    ``workbook`` is the remediation.xlsx written for it, which the next run reads back."""
     with history.connect(history_db) as conn:
         return history.store(conn, rv.tenant, rv.results.as_dict(),
-                             [f.as_dict() for f in rv.results.flows], rv.week)
+                             [f.as_dict() for f in rv.results.flows], rv.week,
+                             plan=rv.plan.values(), unverified=rv.results.unverified,
+                             trend=(rv.counted.at_risk, rv.counted.messages,
+                                    {d: [n, left] for d, n, left in rv.counted.by_deadline})
+                             if rv.counted else None,
+                             undated=[(u.fingerprint, u.format, u.path,
+                                       rv.counted.counts_undated) for u in rv.counted.undated]
+                             if rv.counted else (),
+                             workbook=str(Path(workbook).resolve()) if workbook else None)

@@ -85,6 +85,22 @@ def write_tenant(folder: Path, senders: list[Sender] | None = None, days: int = 
     return {s.address: s.tls for s in senders}
 
 
+def write_smtp_auth_report(path: Path, rows: list[tuple[str, str, int]]) -> None:
+    """An EAC "SMTP AUTH clients" export: (sender, TLS version, messages) per mailbox. It has
+    no dates: the columns of the "Messages sent using SMTP Auth" table on Microsoft Learn, with
+    the Authentication Protocol column, CRLF, UTF-8 with BOM (as the EAC writes it; see
+    tests/data/eac-smtp-auth-report/make_fixtures.py)."""
+    pct = {v: ("100.00" if v else "0.00") for v in ("TLS1.0", "TLS1.1", "TLS1.2")}
+    lines = ['"Sender address","Domain","Messages sent","TLS 1.0","TLS 1.1","TLS 1.2",'
+             '"Authentication Protocol"']
+    for sender, tls, messages in rows:
+        shares = [pct[v] if v == tls else "0.00" for v in ("TLS1.0", "TLS1.1", "TLS1.2")]
+        lines.append(",".join(f'"{v}"' for v in (sender, sender.split("@")[1], str(messages),
+                                                 *shares, "Basic")))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+
+
 def _en_us(when: datetime) -> str:
     hour = when.hour % 12 or 12
     return f"{when.month}/{when.day}/{when.year} {hour}:{when.minute:02d}:{when.second:02d} " \

@@ -11,6 +11,7 @@ import textwrap
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import o365tls
@@ -236,6 +237,26 @@ def test_expired_exception_resurfaces_with_a_warning(week1, tmp_path):
     assert "exception #1 (vendor fix due) expired on 2026-01-31" in result.stderr
     rv = o365tls.review([week1], exceptions=expired)
     assert all(not f.accepted and f.exception["expired"] for f in rv.results.findings)
+
+
+def test_an_expired_exception_is_visible_on_its_findings_and_analyze_warns(week1, tmp_path):
+    expired = exceptions_file(tmp_path, date(2026, 1, 31), sender=SCANNER)
+    result = cli("analyze", str(week1), "-o", str(tmp_path / "out"), "--exceptions",
+                 str(expired), "-q")
+    assert result.returncode == 0
+    assert "exception #1 (vendor fix due) expired on 2026-01-31" in result.stderr
+    html = (tmp_path / "out/report.html").read_text(encoding="utf-8")
+    assert html.count('class="badge expired-badge"') == 1
+    assert "expired 2026-01-31" in html
+    ws = openpyxl.load_workbook(tmp_path / "out/remediation.xlsx")["Remediation plan"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = rows[0]
+    state = {r[head.index("Sender")]: r[head.index("Exception")] for r in rows[1:]}
+    assert state == {SCANNER: "expired 2026-01-31", ERP: None}
+    column = head.index("Exception") + 1
+    cell = next(ws.cell(row=r, column=column) for r in range(2, ws.max_row + 1)
+                if ws.cell(row=r, column=column).value)
+    assert cell.fill.start_color.rgb.endswith("C00000")
 
 
 def test_an_exception_for_one_sender_leaves_the_others(week1, tmp_path):

@@ -53,20 +53,31 @@ class AcceptedRisk:
 
     def matches(self, f: Finding) -> bool:
         flow = f.flow
-        if self.id and f.id != self.id:
+        return self.matches_identity(f.id, flow.connector, flow.sender_address, flow.sender_ip,
+                                     f.device.device_type)
+
+    def matches_record(self, d: dict) -> bool:
+        """Whether it accepts a finding known only as its findings.json record (unverified
+        findings come from the history as such)."""
+        return self.matches_identity(str(d.get("id", "")), str(d.get("connector") or ""),
+                                     str(d.get("sender_address") or ""),
+                                     str(d.get("sender_ip") or ""),
+                                     str(d.get("device_type") or ""))
+
+    def matches_identity(self, fid: str, connector: str, sender: str, ip: str,
+                         device_type: str) -> bool:
+        if self.id and fid != self.id:
             return False
-        if self.connector and not fnmatch.fnmatchcase(flow.connector.lower(),
+        if self.connector and not fnmatch.fnmatchcase(connector.lower(),
                                                       self.connector.lower()):
             return False
-        if self.sender and not fnmatch.fnmatchcase(flow.sender_address.lower(),
-                                                   self.sender.lower()):
+        if self.sender and not fnmatch.fnmatchcase(sender.lower(), self.sender.lower()):
             return False
-        if self.device_type and f.device.device_type != self.device_type:
+        if self.device_type and device_type != self.device_type:
             return False
         if self.ip:
             try:
-                if ipaddress.ip_address(flow.sender_ip) not in ipaddress.ip_network(
-                        self.ip, strict=False):
+                if ipaddress.ip_address(ip) not in ipaddress.ip_network(self.ip, strict=False):
                     return False
             except ValueError:
                 return False
@@ -194,10 +205,23 @@ def apply_exceptions(results: Results, risks: list[AcceptedRisk], today: date) -
                                  exception={**risk.describe(), "expired": True}))
         else:
             flows.append(replace(f, accepted=True, exception={**risk.describe(), "expired": False}))
+    unverified = []
+    for d in results.unverified:
+        risk = next((r for r in risks if r.matches_record(d)), None)
+        if risk is None:
+            unverified.append({**d, "accepted": False, "exception": None})
+        elif risk.expires < today:
+            expired_hits[risk.index] = expired_hits.get(risk.index, 0) + 1
+            unverified.append({**d, "accepted": False,
+                               "exception": {**risk.describe(), "expired": True}})
+        else:
+            unverified.append({**d, "accepted": True,
+                               "exception": {**risk.describe(), "expired": False}})
     notes = list(results.notes)
     for risk in risks:
         if risk.index in expired_hits:
             notes.append(f"warning: exception #{risk.index} ({risk.reason}) expired on "
                          f"{risk.expires.isoformat()}; its {expired_hits[risk.index]} finding(s) "
                          "count again")
-    return replace(results, flows=tuple(flows), notes=tuple(notes))
+    return replace(results, flows=tuple(flows), unverified=tuple(unverified),
+                   notes=tuple(notes))

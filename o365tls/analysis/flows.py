@@ -86,9 +86,14 @@ class Flow:
     @property
     def id(self) -> str:
         """Stable across runs for the same identity."""
-        parts = [self.scope, self.direction, self.connector.lower(), self.sender_key.lower()]
-        digest = hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()
-        return f"f-{digest[:12]}"
+        return flow_id(self.scope, self.direction, self.connector, self.sender_key)
+
+
+def flow_id(scope: str, direction: str, connector: str, key: str) -> str:
+    """The stable id of a flow identity (an attribution row names the same four parts)."""
+    parts = [scope, direction, connector.lower(), key.lower()]
+    digest = hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()
+    return f"f-{digest[:12]}"
 
 
 def sender_key(address: str, ip: str) -> str:

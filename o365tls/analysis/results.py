@@ -48,6 +48,8 @@ class Finding:
     history: dict | None = None  # first_reported, open_days (with --history)
     #: What ``o365tls probe`` found on this flow's server (results given as an input).
     probes: tuple[ProbeResult, ...] = ()
+    plan: dict | None = None  # owner, status, due, notes people typed (--plan, --history)
+    status_reason: str | None = None  # why it has its status (with --history)
 
     @property
     def id(self) -> str:
@@ -92,8 +94,10 @@ class Finding:
             "exception": self.exception,
             "sources": list(f.sources),
             "status": self.status,
+            "status_reason": self.status_reason,
             "history": self.history,
             "probes": [p.as_dict() for p in self.probes],
+            "plan": self.plan,
         }
         return out
 
@@ -129,6 +133,7 @@ class Results:
     notes: tuple[str, ...] = ()
     attribution: tuple[dict, ...] = ()
     resolved: tuple[dict, ...] = ()  # findings.json records of resolved findings
+    unverified: tuple[dict, ...] = ()  # at risk before, no evidence either way now: still open
     options: dict = field(default_factory=dict)
     #: Out-of-date on-premises Exchange servers Exchange Online reports (blocked first).
     onprem_servers: tuple[OnPremServer, ...] = ()
@@ -150,6 +155,7 @@ class Results:
             **{name: [g.as_dict() for g in self.groups.get(name, ())] for name in GROUPINGS},
             "findings": [f.as_dict() for f in self.findings],
             "resolved": list(self.resolved),
+            "unverified": list(self.unverified),
             "attribution": list(self.attribution),
             "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
             "notes": list(self.notes),

@@ -27,6 +27,7 @@ from .common import (
     analysis_options,
     app,
     progress,
+    safe,
 )
 
 
@@ -43,6 +44,12 @@ def analyze(
     exceptions: ExceptionsOpt = None,
     history: HistoryOpt = None,
     tenant: TenantOpt = "default",
+    plan: Annotated[Path | None, typer.Option(
+        "--plan", help="An earlier remediation.xlsx: the Owner, Status, Due date and Notes "
+                       "typed into it carry over to this run's outputs (and into --history). "
+                       "With --history and no --plan, the workbook the tenant's last run "
+                       "wrote is read.")]
+        = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
     jobs: JobsOpt = 1,
@@ -76,13 +83,13 @@ def analyze(
         paths, options=analysis_options(inventory, rules, domain, since, until),
         exceptions=exceptions, history_db=history, tenant=tenant,
         redact_key=redact_key if redact else None, format=format, encoding=encoding,
-        jobs=jobs, scheduler=scheduler,
+        jobs=jobs, scheduler=scheduler, plan=plan,
         progress=progress(quiet))
     report = o365tls.ReportOptions(title=title, client=client, author=author, logo=logo,
                                    template_dir=template_dir, trend=rv.trend)
     written = o365tls.write_outputs(rv.results, output, report)
     if history:
-        o365tls.record(rv, history)
+        o365tls.record(rv, history, workbook=next(p for p in written if p.suffix == ".xlsx"))
     results = rv.results
     open_findings = [f for f in results.findings if not f.accepted]
     if not quiet:
@@ -98,5 +105,8 @@ def analyze(
                 typer.echo(note, err=True)
         if history:
             typer.echo(f"stored snapshot {rv.tenant} {rv.week} in {history}", err=True)
+    for note in results.notes:
+        if note.startswith("warning"):
+            typer.echo(safe(note), err=True)
     if fail_on_findings and open_findings:
         raise typer.Exit(EXIT_FINDINGS)

@@ -63,23 +63,30 @@ def check(
         exceptions=exceptions, history_db=history, tenant=tenant, redact_key=redact_key,
         format=format, encoding=encoding, jobs=jobs, scheduler=scheduler)
     worst = LEVELS.index(fail_on)
-    failing = [f for f in rv.results.findings
+    failing = [f.as_dict() for f in rv.results.findings
                if not f.accepted and LEVELS.index(f.priority or "low") <= worst]
+    # Unverified findings were at risk and nothing shows them fixed: they still fail the gate.
+    failing += [d for d in rv.results.unverified
+                if not d.get("accepted") and LEVELS.index(d.get("priority") or "low") <= worst]
     if as_json:
         typer.echo(json.dumps({
             "fail_on": fail_on,
-            "failing": [f.as_dict() for f in failing],
+            "failing": failing,
             "accepted": [f.id for f in rv.results.findings if f.accepted],
             "notes": [n for n in rv.results.notes if n.startswith("warning")],
             "exit_code": EXIT_FINDINGS if failing else 0,
         }, indent=2, ensure_ascii=False))
     else:
         for f in failing:
-            flow = f.flow
-            who = flow.sender_address or flow.sender_ip or "-"
-            typer.echo(safe(f"{f.priority:<8} {f.id} {f.path:<17} "
-                            f"connector={flow.connector or '-'} sender={who} "
-                            f"at_risk={flow.tls.at_risk} status={f.status or '-'}"))
+            who = f["sender_address"] or f["sender_ip"] or "-"
+            at_risk = f["legacy_messages"] + f["plaintext_messages"]
+            line = (f"{f['priority'] or 'low':<8} {f['id']} {f['path']:<17} "
+                    f"connector={f['connector'] or '-'} sender={who} "
+                    f"at_risk={at_risk if f['status'] != 'unverified' else '?'} "
+                    f"status={f['status'] or '-'}")
+            if f["status"] == "unverified":
+                line += f" ({f['status_reason']})"
+            typer.echo(safe(line))
         for note in rv.results.notes:
             if note.startswith("warning"):
                 typer.echo(safe(note), err=True)

@@ -62,7 +62,9 @@ def _row(s, previous) -> dict:
         "plaintext": s.plaintext, "share": s.at_risk / s.messages if s.messages else 0.0,
         "findings": s.findings, "by_priority": prio,
         "critical_high": prio.get("critical", 0) + prio.get("high", 0),
-        "change": None if previous is None else s.at_risk - previous.at_risk,
+        # Each message in one week only (an undated or overlapping export read again).
+        "trend_at_risk": s.trend_at_risk, "trend_messages": s.trend_messages,
+        "change": None if previous is None else s.trend_at_risk - previous.trend_at_risk,
     }
 
 

@@ -23,6 +23,14 @@ def neutralize(value: object) -> object:
     return value
 
 
+def unneutralize(text: str) -> str:
+    """Text read back from a cell that :func:`neutralize` wrote: without the apostrophe it
+    added, so that writing it again gives the same cell (and not one more apostrophe)."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
 @contextmanager
 def staged_outputs(out_dir: str | os.PathLike) -> Iterator[Path]:
     """A staging folder inside ``out_dir``; on success its files replace the outputs in one

@@ -94,6 +94,7 @@ class Headline:
     connectors: int
     sender_ips_at_risk: int
     devices_at_risk: int  # findings whose device type is known (not "unknown")
+    expired_exceptions: int = 0  # findings whose exception has expired
 
     @property
     def at_risk_share(self) -> float:
@@ -159,7 +160,7 @@ class FindingView:
     last_seen: datetime | None
     accepted: bool
     exception_reason: str
-    status: str  # new / open / regressed / resolved, "" without history
+    status: str  # new / open / regressed / resolved / unverified, "" without history
     breaks_with_reject_direct_send: bool
     forced_tls: bool | None
     sources: tuple[str, ...]
@@ -171,6 +172,24 @@ class FindingView:
     deadline_when: str = ""  # the deadline as people say it, also when it has no date
     checked: date | None = None  # when the guidance was last checked against its sources
     probes: tuple[str, ...] = ()  # one line per probe of its server (``o365tls probe``)
+    # What people typed into an earlier workbook (--plan, --history): Due date is a date when
+    # it was typed as one, else the text as typed.
+    plan_owner: str = ""
+    plan_status: str = ""
+    plan_due: date | str | None = None
+    plan_notes: str = ""
+    status_reason: str = ""  # why it has its status (with history)
+    exception_expired: bool = False  # an exception matched it, but has expired
+    exception_expires: date | None = None
+
+    @property
+    def exception_state(self) -> str:
+        """The exception that matches, as people read it ("" when none does)."""
+        if self.exception_expires is None:
+            return ""
+        if self.exception_expired:
+            return f"expired {self.exception_expires:%Y-%m-%d}"
+        return f"accepted until {self.exception_expires:%Y-%m-%d}"
 
 
 @dataclass(frozen=True)
@@ -242,6 +261,35 @@ class TrendPoint:
     label: str
     at_risk: int
     messages: int
+    # (ISO date, at-risk messages of the findings it applies to, messages left out because an
+    # undated export counted them in an earlier week)
+    by_deadline: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class DeadlineWeeks:
+    """One dated deadline on the weekly screen: at-risk messages of its findings, per week."""
+
+    date: date
+    title: str  # the submission paths it applies to
+    note: str
+    # (ISO week, at-risk messages, left out as counted in an earlier week), oldest first
+    weeks: tuple[tuple[str, int, int], ...]
+    days_left: int | None  # from the end of this run's period; negative once it has passed
+
+
+@dataclass(frozen=True)
+class Weekly:
+    """The first screen of a weekly review (with history): what changed since last week."""
+
+    week: str
+    new: int
+    regressed: int
+    open: int
+    resolved: int
+    unverified: int
+    expired_exceptions: int
+    deadlines: tuple[DeadlineWeeks, ...]
 
 
 @dataclass(frozen=True)
@@ -262,8 +310,15 @@ class ReportView:
     priorities: tuple[str, ...] = PRIORITIES
     trend: tuple[TrendPoint, ...] = ()
     resolved: tuple[FindingView, ...] = ()
+    unverified: tuple[FindingView, ...] = ()  # at risk before, no evidence now: still open
+    weekly: Weekly | None = None  # with history
     extra: dict = field(default_factory=dict)
     knowledge_checked: date | None = None  # newest check of the guidance the findings use
+
+    @property
+    def plan_rows(self) -> tuple[FindingView, ...]:
+        """The remediation plan's rows: the findings, then the unverified ones (still open)."""
+        return self.findings + self.unverified
 
 
 def build_view(results: Results, *, title: str | None = None, client: str = "",
@@ -281,11 +336,13 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
     groups = {name: tuple(_group(name, g) for g in results.groups.get(name, ()))
               for name in GROUP_TITLES}
     headline = _headline(results, findings, groups)
+    deadlines = _deadlines(findings)
     return ReportView(
         meta=meta,
         headline=headline,
         verdict=_verdict(headline, findings),
-        deadlines=_deadlines(findings),
+        deadlines=deadlines,
+        weekly=_weekly(results, findings, deadlines, trend, meta) if trend else None,
         findings=findings,
         groups=groups,
         group_titles=dict(GROUP_TITLES),
@@ -299,7 +356,32 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         trend=trend,
         resolved=tuple(_record(d, i + 1) for i, d in enumerate(results.resolved)),
         knowledge_checked=max((f.checked for f in findings if f.checked), default=None),
+        unverified=tuple(_record(d, len(findings) + i + 1)
+                         for i, d in enumerate(results.unverified)),
     )
+
+
+def _weekly(results: Results, findings: tuple[FindingView, ...],
+            deadlines: tuple[Deadline, ...], trend: tuple[TrendPoint, ...],
+            meta: Meta) -> Weekly:
+    statuses = [f.status for f in findings]
+    rows = []
+    for d in deadlines:
+        if d.date is None:
+            continue
+        key = d.date.isoformat()
+        counts = [{d: (n, left) for d, n, left in t.by_deadline}.get(key, (0, 0))
+                  for t in trend]
+        weeks = tuple((t.label, n, left) for t, (n, left) in zip(trend, counts, strict=True))
+        left = (d.date - meta.period_end).days if meta.period_end else None
+        rows.append(DeadlineWeeks(d.date, d.title, d.note, weeks, left))
+    return Weekly(
+        week=trend[-1].label if trend else "", new=statuses.count("new"),
+        regressed=statuses.count("regressed"), open=statuses.count("open"),
+        resolved=len(results.resolved), unverified=len(results.unverified),
+        expired_exceptions=sum(1 for f in findings if f.exception_expired)
+        + sum(1 for d in results.unverified if (d.get("exception") or {}).get("expired")),
+        deadlines=tuple(rows))
 
 
 def _dt(value) -> datetime | None:
@@ -348,7 +430,8 @@ def _finding(f: Finding, rank: int) -> FindingView:
         deadline=deadline, deadline_note=rem.deadline_note if rem else "",
         first_seen=_dt(flow.first_seen), last_seen=_dt(flow.last_seen),
         accepted=f.accepted, exception_reason=str((f.exception or {}).get("reason", "")),
-        status=f.status or "", breaks_with_reject_direct_send=f.breaks_with_reject_direct_send,
+        status=f.status or "", status_reason=f.status_reason or "",
+        breaks_with_reject_direct_send=f.breaks_with_reject_direct_send,
         forced_tls=flow.forced_tls, sources=tuple(flow.sources),
         first_reported=_day((f.history or {}).get("first_reported")),
         open_days=(f.history or {}).get("open_days"),
@@ -358,7 +441,30 @@ def _finding(f: Finding, rank: int) -> FindingView:
         deadline_when=rem.deadline_when if rem else "",
         checked=date.fromisoformat(rem.checked) if rem and rem.checked else None,
         probes=tuple(p.summary() for p in f.probes),
+        exception_expired=bool((f.exception or {}).get("expired")),
+        exception_expires=_expiry(f.exception),
+        **_plan(f.plan),
     )
+
+
+def _expiry(exception: dict | None) -> date | None:
+    try:
+        return date.fromisoformat(str((exception or {}).get("expires")))
+    except ValueError:
+        return None
+
+
+def _plan(plan: dict | None) -> dict:
+    """The FindingView plan fields of a finding's ``plan`` record."""
+    plan = plan or {}
+    due = str(plan.get("due") or "")
+    try:
+        due_value: date | str | None = date.fromisoformat(due) if due else None
+    except ValueError:
+        due_value = due
+    return {"plan_owner": str(plan.get("owner") or ""),
+            "plan_status": str(plan.get("status") or ""), "plan_due": due_value,
+            "plan_notes": str(plan.get("notes") or "")}
 
 
 def _record(d: dict, rank: int) -> FindingView:
@@ -393,7 +499,11 @@ def _record(d: dict, rank: int) -> FindingView:
         deadline=date.fromisoformat(rem["deadline"]) if rem.get("deadline") else None,
         deadline_note=str(rem.get("deadline_note") or ""),
         first_seen=stamp("first_seen"), last_seen=stamp("last_seen"),
-        accepted=bool(d.get("accepted")), exception_reason="", status=str(d.get("status", "")),
+        accepted=bool(d.get("accepted")),
+        exception_reason=str((d.get("exception") or {}).get("reason", "")),
+        status=str(d.get("status", "")), status_reason=str(d.get("status_reason") or ""),
+        exception_expired=bool((d.get("exception") or {}).get("expired")),
+        exception_expires=_expiry(d.get("exception")),
         breaks_with_reject_direct_send=bool(d.get("breaks_with_reject_direct_send")),
         forced_tls=d.get("forced_tls"), sources=tuple(d.get("sources") or ()),
         verify=tuple(rem.get("verify") or ()),
@@ -404,6 +514,7 @@ def _record(d: dict, rank: int) -> FindingView:
         checked=date.fromisoformat(rem["checked"]) if rem.get("checked") else None,
         probes=tuple(str(p.get("summary", "")) for p in d.get("probes") or ()
                      if isinstance(p, dict)),
+        **_plan(d.get("plan")),
     )
 
 
@@ -436,6 +547,7 @@ def _headline(results: Results, findings: tuple[FindingView, ...],
         sender_ips_at_risk=sum(1 for g in groups["by_sender_ip"] if g.at_risk and g.keys.get(
             "sender_ip")),
         devices_at_risk=sum(1 for f in findings if f.device_type != "unknown"),
+        expired_exceptions=sum(1 for f in findings if f.exception_expired),
     )
 
 
@@ -460,6 +572,10 @@ def _verdict(h: Headline, findings: tuple[FindingView, ...]) -> str:
     if h.accepted:
         parts.append(f"{h.accepted} finding{'s are' if h.accepted != 1 else ' is'} accepted as "
                      "a known risk.")
+    if h.expired_exceptions:
+        n = h.expired_exceptions
+        parts.append(f"{n} finding{'s' if n != 1 else ''} had an exception that has expired: "
+                     f"{'they count' if n != 1 else 'it counts'} again.")
     return " ".join(parts)
 
 

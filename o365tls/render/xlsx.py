@@ -4,6 +4,9 @@ Rendered from the view-model only (:class:`~.view.ReportView`). What each data s
 declared once in :mod:`.xlsx_columns`; this module draws it with openpyxl (the only module
 allowed to import it): Excel tables, formats, widths, the Summary and its native charts.
 
+:func:`read_plan` reads back what people typed into the plan's Owner, Status, Due date and
+Notes columns (the same module: openpyxl stays in one place).
+
 Every string written is hostile until proven otherwise: characters XML cannot carry are
 dropped, text that a spreadsheet would run as a formula is neutralized (:func:`.safety.
 neutralize`), cells are capped at Excel's 32,767 characters and typed as text, so that a
@@ -15,26 +18,30 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import zipfile
 from collections.abc import Sequence
 from copy import copy
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..errors import UsageError
+from ..plan import PlanEntry, PlanRead
 from ..tls import TLS_VERSIONS
 from . import xlsx_columns as sheets
-from .safety import neutralize
+from .safety import neutralize, unneutralize
 from .view import ReportView
 from .xlsx_columns import COUNT, DATE, DATETIME, GENERAL, PCT, TLS_HEADERS, Col
 
@@ -64,7 +71,7 @@ def write_xlsx(view: ReportView, path: Path) -> None:
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"
-    written = []
+    written, plan_rows = [], ()
     for sheet in sheets.SHEETS:
         rows = sheet.rows(view)
         if rows or not sheet.optional:
@@ -72,7 +79,11 @@ def write_xlsx(view: ReportView, path: Path) -> None:
             written.append(sheet)
             if sheet.columns is sheets.REMEDIATION:
                 _work_columns(ws, len(rows))
+                plan_rows = rows
+                wb.move_sheet(ws, offset=-wb.index(ws))  # the plan opens first and prints first
+                wb.active = 0
     chart_data = wb.create_sheet(sheets.CHART_DATA)
+    _baseline(wb, plan_rows)
     _summary(summary, view, written)
     _charts(summary, chart_data, view, column="H")
     m = view.meta
@@ -143,13 +154,15 @@ def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any]) -> Worksh
         if height > 1:
             ws.row_dimensions[r].height = min(MAX_ROW_HEIGHT, height * LINE_HEIGHT)
     total = 0
+    printed = sheet.print_columns or len(columns)
     for c, col in enumerate(columns, 1):
-        # Headers wrap at spaces and keep room for the filter button; content decides the rest.
+        # Headers wrap at spaces and keep room for the filter button; content decides the rest,
+        # except in the columns people fill in, which keep room for what they type.
         word = max(len(w) for w in col.header.split())
-        width = min(col.width, max(longest[c - 1] + 2, word + 4, 8))
+        width = max(col.least, min(col.width, max(longest[c - 1] + 2, word + 4, 8)))
         header_lines = max(header_lines, _lines_needed(col.header, width - 4))
         ws.column_dimensions[get_column_letter(c)].width = width
-        total += width
+        total += width if c <= printed else 0
     ws.row_dimensions[1].height = header_lines * LINE_HEIGHT
     last_row = max(len(rows), 1) + 1  # Excel wants a table to have at least one body row
     ref = f"A1:{get_column_letter(len(columns))}{last_row}"
@@ -158,6 +171,8 @@ def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any]) -> Worksh
     ws.add_table(table)
     ws.freeze_panes = sheet.freeze
     ws.print_title_rows = "1:1"
+    if sheet.print_columns:
+        ws.print_area = f"A1:{get_column_letter(sheet.print_columns)}{last_row}"
     _print_setup(ws, fit=total <= MAX_FIT_WIDTH)
     _colour_priorities(ws, columns, len(rows))
     return ws
@@ -167,6 +182,9 @@ def _print_setup(ws: Worksheet, fit: bool = True) -> None:
     """Landscape; one page wide and as many long as it takes, unless that would print too
     small to read."""
     ws.page_setup.orientation = "landscape"
+    ws.page_margins.left = ws.page_margins.right = 0.4  # inches
+    ws.oddFooter.left.text = "&A"  # the sheet's name
+    ws.oddFooter.right.text = "Page &P of &N"
     if fit:
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -204,8 +222,17 @@ def priority_style(cell, priority: str) -> None:
         cell.font = Font(bold=True, color=font)
 
 
+_EXPIRED = (PatternFill("solid", start_color="C00000", end_color="C00000"),
+            Font(bold=True, color="FFFFFF"))
+
+
 def _colour_priorities(ws: Worksheet, columns: Sequence[Col], count: int) -> None:
     for c, col in enumerate(columns, 1):
+        if col.header == sheets.EXCEPTION:  # an expired exception stands out like a priority
+            for r in range(2, count + 2):
+                cell = ws.cell(row=r, column=c)
+                if str(cell.value or "").startswith("expired"):
+                    cell.fill, cell.font = _EXPIRED
         if col.header != "Priority":
             continue
         # The cells of one priority share one style, built once: a Font and a fill per cell
@@ -240,6 +267,97 @@ def _work_columns(ws: Worksheet, count: int) -> None:
     due.add(f"{column}2:{column}{last}")
     ws.add_data_validation(status)
     ws.add_data_validation(due)
+
+
+def _baseline(wb: Workbook, rows: Sequence[Any]) -> None:
+    """The hidden sheet of the plan values as written, one row per plan row."""
+    ws = wb.create_sheet(sheets.PLAN_BASELINE)
+    ws.sheet_state = "hidden"
+    columns = (sheets.PLAN_ID, sheets.OWNER, sheets.STATUS, sheets.DUE, sheets.NOTES)
+    for c, header in enumerate(columns, 1):
+        put(ws, 1, c, header)
+    for r, f in enumerate(rows, 2):
+        for c, value in enumerate((f.id, f.plan_owner, f.plan_status, f.plan_due,
+                                   f.plan_notes), 1):
+            put(ws, r, c, value if value != "" else None, DATE if c == 4 else GENERAL)
+
+
+def read_plan(path: str | Path) -> PlanRead:
+    """The Owner, Status, Due date and Notes typed into a remediation workbook, per finding
+    id, and the values the workbook was written with. Every cell is read as text (a formula
+    comes back as its text, never evaluated); what cannot be carried over is a note."""
+    file = Path(path)
+    try:
+        wb = load_workbook(file, read_only=True)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise UsageError(f"{file}: cannot read it as a workbook ({exc})",
+                         hint="--plan takes a remediation.xlsx written by o365tls analyze") \
+            from exc
+    try:
+        if sheets.PLAN_TITLE not in wb.sheetnames:
+            raise UsageError(f"{file}: no {sheets.PLAN_TITLE!r} sheet",
+                             hint="--plan takes a remediation.xlsx written by o365tls analyze")
+        notes: list[str] = []
+        entries = _plan_rows(wb[sheets.PLAN_TITLE], f"{file}: {sheets.PLAN_TITLE}", notes)
+        baseline = (_plan_rows(wb[sheets.PLAN_BASELINE], f"{file}: {sheets.PLAN_BASELINE}", [])
+                    if sheets.PLAN_BASELINE in wb.sheetnames else None)
+    finally:
+        wb.close()
+    return PlanRead(str(file), entries, baseline, tuple(notes))
+
+
+_PLAN_HEADERS = {sheets.OWNER: "owner", sheets.STATUS: "status", sheets.DUE: "due",
+                 sheets.NOTES: "notes"}
+
+
+def _plan_rows(ws, where: str, notes: list[str]) -> dict[str, PlanEntry]:
+    rows = ws.iter_rows(values_only=True)
+    header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
+    if sheets.PLAN_ID not in header:
+        raise UsageError(f"{where}: no {sheets.PLAN_ID!r} column to match rows to findings",
+                         hint="keep the Finding ID column when editing the workbook")
+    key = header.index(sheets.PLAN_ID)
+    fields = {name: header.index(h) for h, name in _PLAN_HEADERS.items() if h in header}
+    missing = [h for h in _PLAN_HEADERS if h not in header]
+    if missing:
+        notes.append(f"warning: {where}: no {', '.join(missing)} column; nothing read for it")
+    out: dict[str, PlanEntry] = {}
+    width = max([key, *fields.values()]) + 1
+    for number, raw in enumerate(rows, 2):
+        row = (*raw, *(None,) * (width - len(raw)))
+        fid = _typed(row[key])
+        values = {name: _typed(row[i], name == "due") for name, i in fields.items()}
+        if not fid:
+            if any(values.values()):
+                notes.append(f"warning: {where} row {number}: plan values without a "
+                             f"{sheets.PLAN_ID}; not carried over")
+            continue
+        if fid in out and out[fid] != PlanEntry(fid, **values):
+            notes.append(f"warning: {where} row {number}: finding {fid} appears twice; the "
+                         "later row wins")
+        out[fid] = PlanEntry(fid, **values)
+    return out
+
+
+def _typed(value: object, due: bool = False) -> str:
+    """A cell's value as the text people meant; dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if due or value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = unneutralize(str(value).strip())
+    if due:
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            return text  # kept as typed: a mistyped date is still what someone wrote
+    return text
 
 
 def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> None:
@@ -283,6 +401,17 @@ def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> No
         elif note:
             put(ws, row, 3, note).font = Font(italic=True, color="595959")
         row += 1
+    if view.weekly:
+        w = view.weekly
+        row = _heading(ws, row + 1, f"Week {w.week} against the previous snapshot")
+        for label, value in (("New findings", w.new), ("Regressed (fixed before, back now)",
+                             w.regressed), ("Still open", w.open),
+                             ("Unverified (no evidence of a fix; still open)", w.unverified),
+                             ("Resolved (on evidence)", w.resolved),
+                             ("Findings whose exception expired", w.expired_exceptions)):
+            put(ws, row, 1, label)
+            put(ws, row, 2, value, COUNT).font = Font(bold=True)
+            row += 1
     row = _heading(ws, row + 1, "Verdict")
     row = _paragraph(ws, row, view.verdict)
     if view.deadlines:

@@ -33,10 +33,7 @@ class Col(NamedTuple):
     fmt: str = GENERAL
     width: int = 14  # the most the column gets; it is narrower when its content is
     wrap: bool = False
-
-
-def _blank(_row: object) -> None:
-    return None  # a column for the people doing the work to fill in
+    least: int = 0  # the least it gets: fill-in columns are as wide as the values people type
 
 
 def _lines(items: Sequence[str]) -> str:
@@ -54,11 +51,22 @@ def _who(f: FindingView) -> str:
 
 
 OWNER, STATUS, DUE, NOTES = "Owner", "Status", "Due date", "Notes"
+PLAN_TITLE = "Remediation plan"
+EXCEPTION = "Exception"
 
+# The plan's first columns are what prints (see Sheet.print_columns): what to do, for which
+# flow, how much, by when, and the four columns people fill in. The rest is for the screen.
 REMEDIATION: tuple[Col, ...] = (
     Col("Rank", lambda f: f.rank, COUNT, 6),
     Col("Priority", lambda f: f.priority, width=10),
-    Col("Recommended action", lambda f: f.action, width=50, wrap=True),
+    Col("Recommended action", lambda f: f.action, width=40, wrap=True),
+    Col("Flow", _who, width=36, wrap=True),
+    Col("At risk", lambda f: f.at_risk, COUNT, 9),
+    Col("Deadline", lambda f: f.deadline, DATE, 11),
+    Col(OWNER, lambda f: f.plan_owner or None, width=24, least=24),
+    Col(STATUS, lambda f: f.plan_status or None, width=20, least=20),
+    Col(DUE, lambda f: f.plan_due, DATE, 13, least=13),
+    Col(NOTES, lambda f: f.plan_notes or None, width=36, wrap=True, least=36),
     Col("Device type", lambda f: f.device_label, width=24),
     Col("Device name", lambda f: f.device_name, width=24),
     Col("Connector", lambda f: f.connector, width=32),
@@ -71,11 +79,6 @@ REMEDIATION: tuple[Col, ...] = (
     Col("Messages", lambda f: f.messages, COUNT, 10),
     Col("Legacy TLS", lambda f: f.legacy, COUNT, 10),
     Col("No TLS", lambda f: f.plaintext, COUNT, 10),
-    Col("Deadline", lambda f: f.deadline, DATE, 11),
-    Col(OWNER, _blank, width=18),
-    Col(STATUS, _blank, width=18),
-    Col(DUE, _blank, DATE, 11),
-    Col(NOTES, _blank, width=40, wrap=True),
     Col("Steps", lambda f: _numbered(f.steps), width=80, wrap=True),
     Col("How to check the fix", lambda f: "\n".join(f.verify), width=60, wrap=True),
     Col("Evidence kind", lambda f: f.evidence, width=11),
@@ -87,12 +90,19 @@ REMEDIATION: tuple[Col, ...] = (
     Col("First seen", lambda f: f.first_seen, DATETIME, 16),
     Col("Last seen", lambda f: f.last_seen, DATETIME, 16),
     Col("Since last run", lambda f: f.status, width=12),
+    Col("Why this status", lambda f: f.status_reason, width=40, wrap=True),
     Col("First reported", lambda f: f.first_reported, DATE, 11),
     Col("Open days", lambda f: f.open_days, COUNT, 8),
     Col("Accepted", lambda f: f.accepted, width=10),
+    Col(EXCEPTION, lambda f: f.exception_state, width=22),
     Col("Exception reason", lambda f: f.exception_reason, width=40, wrap=True),
     Col("Finding ID", lambda f: f.id, width=16),
 )
+PLAN_PRINTED = 10  # Rank .. Notes
+# A hidden sheet of the plan values each row was written with: reading the workbook back, a
+# value that differs from it was typed by someone (see o365tls.plan.merge).
+PLAN_BASELINE = "Plan as written"
+PLAN_ID = "Finding ID"
 
 RESOLVED: tuple[Col, ...] = (
     Col("Finding ID", lambda f: f.id, width=16),
@@ -104,6 +114,7 @@ RESOLVED: tuple[Col, ...] = (
     Col("HELO / host", lambda f: f.hostname, width=30),
     Col("Path", lambda f: f.path_label, width=30),
     Col("Last seen", lambda f: f.last_seen, DATETIME, 16),
+    Col("Why resolved", lambda f: f.status_reason, width=50, wrap=True),
 )
 
 GROUP_KEYS: dict[str, tuple[Col, ...]] = {
@@ -183,6 +194,7 @@ class Sheet(NamedTuple):
     freeze: str  # the first cell that scrolls: the header row and the key columns stay
     purpose: str  # one line for the Summary's list of sheets
     optional: bool = False  # left out when it has no rows
+    print_columns: int = 0  # the first N columns print; 0: all of them
 
 
 def _group_sheet(name: str, table: str, per: str) -> Sheet:
@@ -194,9 +206,9 @@ def _group_sheet(name: str, table: str, per: str) -> Sheet:
 
 # In workbook order, after the Summary.
 SHEETS: tuple[Sheet, ...] = (
-    Sheet("Remediation plan", "Remediation", REMEDIATION, lambda v: v.findings, "C2",
-          "one row per at-risk flow, highest priority first; fill in Owner, Status, Due date "
-          "and Notes"),
+    Sheet(PLAN_TITLE, "Remediation", REMEDIATION, lambda v: v.plan_rows, "C2",
+          "one row per at-risk flow, highest priority first, then the unverified ones; fill in "
+          "Owner, Status, Due date and Notes", print_columns=PLAN_PRINTED),
     Sheet("Resolved", "Resolved", RESOLVED, lambda v: v.resolved, "B2",
           "flows at risk in the previous snapshot that no longer are", optional=True),
     _group_sheet("by_connector", "ByConnector", "connector and direction"),
@@ -247,6 +259,8 @@ def evidence_rows(findings: Sequence[FindingView]) -> list[tuple[FindingView, st
             *((("Reference", f"{r.title}: {r.url}") for r in f.links) if f.links
               else (("Reference", r) for r in f.references)),
             ("Accepted risk", f.exception_reason if f.accepted else ""),
+            ("Expired exception", f"{f.exception_state}: {f.exception_reason}; the finding "
+             "counts again" if f.exception_expired else ""),
         ]
         rows.extend((f, kind, text) for kind, text in statements if text)
     return rows

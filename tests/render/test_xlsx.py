@@ -27,14 +27,15 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
 DATA = Path(__file__).resolve().parents[1] / "data"
 VERSIONS = ("SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "none", "unknown")
 PLAN_HEADERS = [
-    "Rank", "Priority", "Recommended action", "Device type", "Device name", "Connector",
+    "Rank", "Priority", "Recommended action", "Flow", "At risk", "Deadline", "Owner", "Status",
+    "Due date", "Notes", "Device type", "Device name", "Connector",
     "Direction", "Sender IP", "Sender", "HELO / host", "Path", "TLS versions", "Messages",
-    "Legacy TLS", "No TLS", "Deadline", "Owner", "Status", "Due date", "Notes", "Steps",
-    "How to check the fix",
+    "Legacy TLS", "No TLS", "Steps", "How to check the fix",
     "Evidence kind", "Legacy likelihood", "Device confidence", "Device evidence",
-    "Inventory owner", "Site", "First seen", "Last seen", "Since last run", "First reported",
+    "Inventory owner", "Site", "First seen", "Last seen", "Since last run", "Why this status",
+    "First reported",
     "Open days", "Accepted",
-    "Exception reason", "Finding ID",
+    "Exception", "Exception reason", "Finding ID",
 ]
 GROUP_COUNT_HEADERS = ["Messages", "SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "No TLS",
                        "TLS unknown", "Legacy TLS", "At risk", "At-risk share", "Findings",
@@ -73,12 +74,16 @@ def utc(text: str | None) -> datetime | None:
 
 def test_sheets_in_order(sample):
     assert sample.wb.sheetnames == [
-        "Summary", "Remediation plan", "By connector", "By sender IP", "By device type",
-        "By sender", "Evidence", "Attribution", "Data quality", "Sources", "Chart data"]
+        "Remediation plan", "Summary", "By connector", "By sender IP", "By device type",
+        "By sender", "Evidence", "Attribution", "Data quality", "Sources", "Chart data",
+        "Plan as written"]
+    assert sample.wb.active.title == "Remediation plan"
+    assert [ws.title for ws in sample.wb.worksheets if ws.sheet_state != "visible"] == \
+        ["Plan as written"]
 
 
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
-    expected = {"Remediation plan": ("Remediation", "A1:AJ13", "C2"),
+    expected = {"Remediation plan": ("Remediation", "A1:AN13", "C2"),
                 "By connector": ("ByConnector", "A1:P13", "C2"),
                 "By sender IP": ("BySenderIP", "A1:O31", "B2"),
                 "By device type": ("ByDeviceType", "A1:P8", "C2"),
@@ -103,9 +108,9 @@ def test_remediation_headers_and_work_columns(sample):
     validations = {dv.type: dv for dv in ws.data_validations.dataValidation}
     status = validations["list"]
     assert status.formula1 == '"Not started,In progress,Waiting on vendor,Fixed,Accepted risk"'
-    assert str(status.sqref) == "R2:R13"  # Status, every finding row
-    assert str(validations["date"].sqref) == "S2:S13"  # Due date
-    assert ws["S2"].number_format == "yyyy-mm-dd"
+    assert str(status.sqref) == "H2:H13"  # Status, every finding row
+    assert str(validations["date"].sqref) == "I2:I13"  # Due date
+    assert ws["I2"].number_format == "yyyy-mm-dd"
 
 
 def test_one_plan_row_per_finding_with_the_findings_json_numbers(sample):
@@ -200,7 +205,7 @@ def test_evidence_lists_ten_source_files_a_finding_and_counts_the_rest():
         evidence, likelihood, forced_tls = "observed", 1.0, None
         device_evidence = priority_reasons = powershell = references = verify = links = probes = ()
         attribution_why = deadline_note = what_you_will_see = stopgap = draft_message = ""
-        breaks_with_reject_direct_send = accepted = False
+        breaks_with_reject_direct_send = accepted = exception_expired = False
 
     files = [text for _, kind, text in evidence_rows([Finding()]) if kind == "Source file"]
     assert files[:10] == list(Finding.sources[:10])
@@ -371,3 +376,54 @@ def test_sheet_declarations_are_unique():
         headers = [c.header.lower() for c in sheet.columns]
         assert len(set(headers)) == len(headers), sheet.title  # Excel tables need this
         assert sheet.table.isalpha(), sheet.table
+
+
+# --- a plan people can fill in and print ---------------------------------------------------
+
+def test_plan_fill_in_columns_are_wide_enough_for_what_people_type(sample):
+    ws = sample.wb["Remediation plan"]
+    letter = {c.value: c.column_letter for c in ws[1]}
+    width = {h: ws.column_dimensions[letter[h]].width for h in letter}
+    assert width["Owner"] >= len("j.doe@northwindtraders.example") - 6
+    assert width["Status"] >= len("Waiting on vendor") + 3  # and the drop-down arrow
+    assert width["Due date"] >= len("2026-12-31") + 3  # a typed date shows, not ###
+    assert width["Notes"] >= 30
+
+
+def test_plan_prints_landscape_one_page_wide_with_header_and_page_numbers(sample):
+    ws = sample.wb["Remediation plan"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$1:$1"
+    assert "&P" in ws.oddFooter.right.text and "&N" in ws.oddFooter.right.text
+    # What prints is what to do, for which flow, by when, and the four fill-in columns: narrow
+    # enough to read at fit-to-width on a landscape page.
+    assert ws.print_area == "'Remediation plan'!$A$1:$J$13"
+    printed = [c.value for c in ws[1]][:10]
+    assert printed[-4:] == ["Owner", "Status", "Due date", "Notes"]
+    assert sum(ws.column_dimensions[c.column_letter].width for c in ws[1][:10]) <= 220
+
+
+def test_a_date_typed_into_the_plan_reads_back_as_a_date(sample, tmp_path):
+    from o365tls.render.xlsx import read_plan
+
+    wb = openpyxl.load_workbook(sample.path)
+    ws = wb["Remediation plan"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row=2, column=col["Due date"]).value = datetime(2026, 12, 31)
+    ws.cell(row=3, column=col["Due date"]).value = "2027-01-15"  # typed as text
+    ws.cell(row=4, column=col["Due date"]).value = "end of Q1"
+    wb.save(tmp_path / "typed.xlsx")
+    entries = read_plan(tmp_path / "typed.xlsx").entries
+    ids = [ws.cell(row=r, column=col["Finding ID"]).value for r in (2, 3, 4)]
+    assert [entries[i].due for i in ids] == ["2026-12-31", "2027-01-15", "end of Q1"]
+    # Written back: real dates with a date format, the text as typed.
+    results = o365tls.analyze(o365tls.load([SAMPLES]))
+    from o365tls.plan import apply_plan
+    results = apply_plan(results, entries)
+    write_xlsx(view_of(results), tmp_path / "again.xlsx")
+    again = openpyxl.load_workbook(tmp_path / "again.xlsx")["Remediation plan"]
+    due = [again.cell(row=r, column=col["Due date"]) for r in (2, 3, 4)]
+    assert [c.value for c in due] == [datetime(2026, 12, 31), datetime(2027, 1, 15), "end of Q1"]
+    assert due[0].number_format == "yyyy-mm-dd"
