@@ -185,18 +185,27 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
                   context: LoadContext) -> Iterator[Batch]:
     """The sessions' part, in file order: the prepared lines advance the open sessions (carried
     in the load context from file to file) into records, which go out per file once its
-    sessions are over (see :class:`_State`). It writes nothing to the report."""
+    sessions are over (see :class:`_State`). Of the report it writes only the note on sessions
+    that began before the files read, at the file's end."""
     state = context.state.get(STATE_KEY) or context.state.setdefault(STATE_KEY, _State())
     direction = _file_direction(sample)
     path = report.path
     state.wait(path)  # its place in the order, before any later file's records
+    began_before = 0
     for chunk in chunks:
-        own, held, state.open = advance(chunk, state.open, path, direction)
+        own, held, state.open, began = advance(chunk, state.open, path, direction)
+        began_before += began
         state.wait(path, own)
         if held is not None:  # sessions begun in earlier files: theirs
             for source, records in _by_source(held):
                 state.wait(source, records)
         yield from state.ready(reading=path)
+    if began_before:
+        report.note(None, "session-began-before",
+                    f"{began_before} session(s) began before this file's first line (no "
+                    "connect '+' line: their start, and their TLS negotiation, is in an "
+                    "earlier log); their messages are counted as TLS unknown, not as plaintext. "
+                    "Add the previous hour's log of this server to read their TLS")
     yield from state.ready(reading=None)
 
 

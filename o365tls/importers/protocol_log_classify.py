@@ -17,9 +17,9 @@ from ..quality import FileReport
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
 from .base import reject_rows
-from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded, is_value
+from .protocol_log_sessions import CONNECT, EVENTS, INFORMATION, Coded, Columns, coded, is_value
 from .table import ROW_COLUMN
-from .values import first_bytes, one_array
+from .values import first_bytes, masked_ips, one_array
 
 _EVENTS = pa.array(EVENTS, pa.string())
 _EVENT_OF_BYTE = np.full(256, -1, dtype=np.int64)  # a one-byte event's position in EVENTS
@@ -68,6 +68,9 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
                         None if values is None else pd.Series(values.take(where).to_pylist()))
     ok = ~(bad_date | no_session | bad_event)
     report.use(int(ok.sum()))
+    # The peer's endpoint masked by hand (a log shared publicly): its lines are used, the
+    # peer unknown.
+    report.see_masked_ips(*masked_ips(_take(_column(raw, names["remote-endpoint"]), ok)))
     if not ok.any():
         return None
 
@@ -100,9 +103,23 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
         codes, ips, line[prefix + "port"] = lines.endpoints(_at(_column(raw, names[name]), at))
         line[prefix + "ip"] = Coded(codes, ips)
+    line["opens"] = _opens(kind[picked], context, picked)
     line.update(_commands(commands, len(picked), np.flatnonzero(line["cmd"])))
     line.update(_information(notes, picked, ev == INFORMATION))
     return line
+
+
+def _opens(kind: np.ndarray, context: pa.Array | pa.ChunkedArray,
+           picked: np.ndarray) -> np.ndarray:
+    """Which of the picked lines begin a session: a connect, or a send log's "attempting to
+    connect" line before it."""
+    opens = kind == CONNECT
+    noted = np.flatnonzero(kind == INFORMATION)
+    if len(noted):
+        said = pc.match_substring(_at(context, pa.array(picked[noted])), lines.CONNECTING,
+                                  ignore_case=True)
+        opens[noted] = said.to_numpy(zero_copy_only=False)
+    return opens
 
 
 def _text(raw: pa.Table, name: str | None) -> pa.Array:

@@ -35,6 +35,10 @@ INFO_DATA = re.compile(r"negotiation succeeded", re.IGNORECASE)
 TLS_LINE = re.compile(r"TLS protocol\s+(\S+)\s+negotiation succeeded"
                       r"(?:\s+using bulk encryption algorithm\s+([^\s,]+))?", re.IGNORECASE)
 
+# The context of a send log's first line (sequence-number 0, before its connect "+"): with
+# "+", the line a session begins with.
+CONNECTING = "attempting to connect"
+
 RE2_COMMAND = rf"(?i)^{_WS}*(?:EHLO|HELO|MAIL FROM|AUTH|X-EXPS|STARTTLS)\b"
 # HELO, MAIL_FROM and AUTH as the branches of one pattern.
 _RE2_COMMANDS = (rf"(?i)^{_WS}*(?:(?:EHLO|HELO){_WS}+(?P<h>{_NWS}+)"

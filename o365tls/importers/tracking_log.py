@@ -173,7 +173,7 @@ def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
     recipients = pd.Series([_recipients(v, r, tally) for v, r in
                             zip(pick(sub, *RECIPIENTS), sub_rows, strict=True)],
                            index=sub.index, dtype=object)
-    client_ip = clean_ip(pick(sub, *CLIENT_IP))
+    client_ip = clean_ip(pick(sub, *CLIENT_IP), report)
     proxied_ip = clean_ip(custom.map(lambda c: c.get("ProxiedClientIPAddress")))
     received_from = first_nonempty(proxied_ip, client_ip, clean_ip(pick(sub, *ORIGINAL_CLIENT_IP)))
     client_host = pick(sub, *CLIENT_HOST).str.strip()

@@ -110,11 +110,15 @@ def test_session_split_across_hourly_files_is_one_message_with_its_tls():
     assert data.observations["messages"].sum() == 8
 
 
-def test_continuation_without_its_first_file_starts_a_fresh_session():
-    data, _report = load_one(RECV10)
+def test_continuation_without_its_first_file_is_tls_unknown_not_plaintext():
+    # Its connect and STARTTLS are in the 09:00 file, which is not read: its TLS is unknown.
+    data, report = load_one(RECV10)
     h = records(data.observations)[0]
     assert (h["source"], h["row"], h["session_id"], h["tls"], h["hostname"]) == (
-        R10, 1, "08DC44A1B2C3D006", "none", "")
+        R10, 1, "08DC44A1B2C3D006", "unknown", "")
+    began = [i for i in report.issues if i.code == "session-began-before"]
+    assert len(began) == 1 and began[0].message.startswith("1 session(s) began before")
+    assert "previous hour's log" in began[0].message
 
 
 def test_send_log_tls_1_0_client_and_hyphenated_spelling():
