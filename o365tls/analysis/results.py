@@ -10,6 +10,7 @@ import pandas as pd
 from ..quality import FileReport
 from .flows import Flow
 from .model import Device, Remediation, TlsCounts
+from .sessions import LegacySessions
 
 SCHEMA_VERSION = 1
 
@@ -124,6 +125,8 @@ class Results:
     notes: tuple[str, ...] = ()
     attribution: tuple[dict, ...] = ()
     resolved: tuple[dict, ...] = ()  # findings.json records of resolved findings
+    # Sessions that negotiated legacy TLS without sending a message (no message counted).
+    legacy_sessions: tuple[LegacySessions, ...] = ()
     options: dict = field(default_factory=dict)
 
     @property
@@ -146,7 +149,16 @@ class Results:
             "attribution": list(self.attribution),
             "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
             "notes": list(self.notes),
+            "legacy_sessions_without_mail": [_legacy(s) for s in self.legacy_sessions],
         }
+
+
+def _legacy(sessions: LegacySessions) -> dict:
+    return {"direction": sessions.direction, "connector": sessions.connector,
+            "sender_ip": sessions.sender_ip, "destination_ip": sessions.destination_ip,
+            "hostname": sessions.hostname, "tls": sessions.tls, "sessions": sessions.sessions,
+            "first_seen": iso(sessions.first_seen), "last_seen": iso(sessions.last_seen),
+            "sources": list(sessions.sources)}
 
 
 def _input(report: FileReport) -> dict:

@@ -63,6 +63,7 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
+from ..tls import LEGACY_VERSIONS
 from .base import Batch, Format, LoadContext
 from .protocol_log_classify import classify
 from .protocol_log_sessions import (
@@ -116,6 +117,9 @@ class _State:
     # its records so far, as they came.
     waiting: dict[str, list[Columns]] = field(default_factory=dict)
     count: int = 0  # records waiting
+    # Per file: its sessions that negotiated legacy TLS and sent no message, and one of them.
+    legacy_quiet: Counter = field(default_factory=Counter)
+    legacy_example: dict[str, str] = field(default_factory=dict)
 
     def wait(self, source: str, records: Columns | None = None) -> None:
         """Keep ``records`` of ``source`` until their file is complete; without records, give
@@ -137,7 +141,32 @@ class _State:
             parts = self.waiting.pop(source)
             if parts:
                 self.count -= sum(len(p["row"]) for p in parts)
-                yield Batch(OBSERVATIONS, _frame(parts, source), source=source)
+                frame = _frame(parts, source)
+                self._see_legacy_quiet(source, frame)
+                yield Batch(OBSERVATIONS, frame, source=source)
+
+    def _see_legacy_quiet(self, source: str, frame: pd.DataFrame) -> None:
+        quiet = frame[(frame[MESSAGES] == 0).to_numpy()
+                      & frame[TLS].isin(LEGACY_VERSIONS).to_numpy()]
+        if len(quiet):
+            self.legacy_quiet[source] += len(quiet)
+            first = quiet.iloc[0]
+            ip = first[DESTINATION_IP] if first[DIRECTION] == OUTBOUND else first[SENDER_IP]
+            name = f" (EHLO {first[HOSTNAME]})" if first[HOSTNAME] else ""
+            self.legacy_example.setdefault(source, f"{ip or 'an unknown IP'}{name} on "
+                                                   f"{first[TLS]}")
+
+    def note_legacy_quiet(self, reports: dict[str, FileReport]) -> None:
+        """One note per file on its sessions that negotiated legacy TLS without a message."""
+        for source, count in self.legacy_quiet.items():
+            report = reports.get(source)
+            if report is not None:
+                report.note(None, "legacy-session-without-mail",
+                            f"{count} session(s) negotiated legacy TLS and sent no message "
+                            f"(e.g. {self.legacy_example[source]}): no message is counted, "
+                            "but the host speaks legacy TLS; the analysis lists them per host "
+                            "(legacy_sessions_without_mail)")
+        self.legacy_quiet.clear()
 
 
 def detect(sample: Sample) -> bool:
@@ -293,6 +322,7 @@ def finish(context: LoadContext) -> Iterator[Batch]:
                         f"{count} session(s) have no disconnect line in the files read; they "
                         "are counted as logged (add the next hour's log to complete them)")
     yield from state.ready(reading=None)
+    state.note_legacy_quiet(context.reports)
 
 
 def _server_of(connector: str) -> str:

@@ -1,0 +1,98 @@
+"""Sessions that negotiated legacy TLS and sent no message.
+
+A host that opens an SMTP session, negotiates SSL 3.0 or TLS 1.0/1.1 and quits (a monitoring
+probe, a device testing its settings, a client whose login then failed) counts no message,
+but it speaks legacy TLS all the same. Protocol logs record such sessions (one record with
+no message each); they are counted here as sessions, per host, and never add to the messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..schema import (
+    CONNECTOR,
+    DESTINATION_IP,
+    DIRECTION,
+    GRAIN,
+    GRAIN_MESSAGE,
+    HOSTNAME,
+    MESSAGES,
+    SENDER_IP,
+    SOURCE,
+    TIMESTAMP,
+    TLS,
+)
+from ..tls import LEGACY_VERSIONS, TLS_VERSIONS
+
+#: One note per host in the results' notes, the rest summed up.
+NOTED_HOSTS = 20
+_KEY = [DIRECTION, CONNECTOR, SENDER_IP, DESTINATION_IP, HOSTNAME, TLS]
+
+
+@dataclass(frozen=True)
+class LegacySessions:
+    """The sessions of one host (direction, connector, IPs, EHLO name) on one legacy TLS
+    version that sent no message."""
+
+    direction: str
+    connector: str
+    sender_ip: str  # inbound: the remote host; outbound: this server
+    destination_ip: str  # outbound: the remote host; inbound: empty
+    hostname: str  # EHLO name the client gave
+    tls: str
+    sessions: int
+    first_seen: pd.Timestamp | None
+    last_seen: pd.Timestamp | None
+    sources: tuple[str, ...]
+
+    @property
+    def host(self) -> str:
+        ip = self.destination_ip if self.direction == "outbound" else self.sender_ip
+        name = f" (EHLO {self.hostname})" if self.hostname else ""
+        return f"{ip or 'an unknown IP'}{name}"
+
+    @property
+    def note(self) -> str:
+        where = f" on connector '{self.connector}'" if self.connector else ""
+        side = "sent to" if self.direction == "outbound" else "received from"
+        return (f"{self.sessions} {self.direction} session(s) {side} {self.host}{where} "
+                f"negotiated {self.tls} and sent no message: the host speaks legacy TLS "
+                "(counted as sessions, not messages)")
+
+
+def without_mail(obs: pd.DataFrame) -> tuple[LegacySessions, ...]:
+    """The legacy-TLS sessions without a message, per host and version, most sessions
+    first."""
+    quiet = obs[(obs[MESSAGES] == 0) & (obs[GRAIN] == GRAIN_MESSAGE)
+                & obs[TLS].isin(LEGACY_VERSIONS)]
+    if quiet.empty:
+        return ()
+    grouped = quiet.groupby(_KEY, sort=False, dropna=False)
+    summary = grouped.agg(sessions=(TIMESTAMP, "size"), first=(TIMESTAMP, "min"),
+                          last=(TIMESTAMP, "max")).reset_index()
+    sources = grouped[SOURCE].unique()
+    rank = {v: i for i, v in enumerate(TLS_VERSIONS)}
+    out = [LegacySessions(
+        direction=str(row[DIRECTION]), connector=str(row[CONNECTOR]),
+        sender_ip=str(row[SENDER_IP]), destination_ip=str(row[DESTINATION_IP]),
+        hostname=str(row[HOSTNAME]), tls=str(row[TLS]), sessions=int(row["sessions"]),
+        first_seen=row["first"], last_seen=row["last"],
+        sources=tuple(sorted(sources[tuple(row[k] for k in _KEY)])))
+        for _, row in summary.iterrows()]
+    out.sort(key=lambda s: (-s.sessions, rank.get(s.tls, 9), s.direction, s.connector,
+                            s.sender_ip, s.destination_ip, s.hostname))
+    return tuple(out)
+
+
+def notes(found: tuple[LegacySessions, ...]) -> list[str]:
+    """The results' notes on them: one per host, the first :data:`NOTED_HOSTS`."""
+    out = [s.note for s in found[:NOTED_HOSTS]]
+    rest = found[NOTED_HOSTS:]
+    if rest:
+        out.append(f"{sum(s.sessions for s in rest)} more legacy-TLS session(s) without a "
+                   f"message from {len(rest)} more host(s); findings.json lists them all "
+                   "(legacy_sessions_without_mail)")
+    return out
