@@ -70,7 +70,8 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     report.use(int(ok.sum()))
     # The peer's endpoint masked by hand (a log shared publicly): its lines are used, the
     # peer unknown.
-    report.see_masked_ips(*masked_ips(_take(_column(raw, names["remote-endpoint"]), ok)))
+    remote = _column(raw, names["remote-endpoint"])
+    report.see_masked_ips(*masked_ips(remote if ok.all() else _take(remote, ok)))
     if not ok.any():
         return None
 
