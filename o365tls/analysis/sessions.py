@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..importers.protocol_log import host
 from ..schema import (
     CONNECTOR,
     DESTINATION_IP,
@@ -20,6 +21,7 @@ from ..schema import (
     GRAIN_MESSAGE,
     HOSTNAME,
     MESSAGES,
+    OUTBOUND,
     SENDER_IP,
     SOURCE,
     TIMESTAMP,
@@ -50,17 +52,18 @@ class LegacySessions:
 
     @property
     def host(self) -> str:
-        ip = self.destination_ip if self.direction == "outbound" else self.sender_ip
-        name = f" (EHLO {self.hostname})" if self.hostname else ""
-        return f"{ip or 'an unknown IP'}{name}"
+        return host({DIRECTION: self.direction, SENDER_IP: self.sender_ip,
+                     DESTINATION_IP: self.destination_ip, HOSTNAME: self.hostname})
 
     @property
     def note(self) -> str:
         where = f" on connector '{self.connector}'" if self.connector else ""
-        side = "sent to" if self.direction == "outbound" else "received from"
+        side = "sent to" if self.direction == OUTBOUND else "received from"
+        who = "this server and the remote host speak" if self.direction == OUTBOUND \
+            else "the host speaks"
         return (f"{self.sessions} {self.direction} session(s) {side} {self.host}{where} "
-                f"negotiated {self.tls} and sent no message: the host speaks legacy TLS "
-                "(counted as sessions, not messages)")
+                f"negotiated {self.tls} and sent no message: {who} legacy TLS (counted as "
+                "sessions, not messages)")
 
 
 def without_mail(obs: pd.DataFrame) -> tuple[LegacySessions, ...]:

@@ -151,10 +151,7 @@ class _State:
         if len(quiet):
             self.legacy_quiet[source] += len(quiet)
             first = quiet.iloc[0]
-            ip = first[DESTINATION_IP] if first[DIRECTION] == OUTBOUND else first[SENDER_IP]
-            name = f" (EHLO {first[HOSTNAME]})" if first[HOSTNAME] else ""
-            self.legacy_example.setdefault(source, f"{ip or 'an unknown IP'}{name} on "
-                                                   f"{first[TLS]}")
+            self.legacy_example.setdefault(source, f"{host(first)} on {first[TLS]}")
 
     def note_legacy_quiet(self, reports: dict[str, FileReport]) -> None:
         """One note per file on its sessions that negotiated legacy TLS without a message."""
@@ -233,8 +230,9 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
         report.note(None, "session-began-before",
                     f"{began_before} session(s) began before this file's first line (no "
                     "connect '+' line: their start, and their TLS negotiation, is in an "
-                    "earlier log); their messages are counted as TLS unknown, not as plaintext. "
-                    "Add the previous hour's log of this server to read their TLS")
+                    "earlier log); their messages are counted as TLS unknown, not as plaintext, "
+                    "unless a TLS line of theirs is in the files read. Add the previous hour's "
+                    "log of this server to read their TLS")
     yield from state.ready(reading=None)
 
 
@@ -323,6 +321,16 @@ def finish(context: LoadContext) -> Iterator[Batch]:
                         "are counted as logged (add the next hour's log to complete them)")
     yield from state.ready(reading=None)
     state.note_legacy_quiet(context.reports)
+
+
+def host(record) -> str:
+    """The remote host of a record, as an admin finds it: its IP, and the EHLO name the
+    client gave (a send log's client is this server, so that name is its own)."""
+    if record[DIRECTION] == OUTBOUND:
+        name = f" (this server's EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
+        return f"{record[DESTINATION_IP] or 'an unknown IP'}{name}"
+    name = f" (EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
+    return f"{record[SENDER_IP] or 'an unknown IP'}{name}"
 
 
 def _server_of(connector: str) -> str:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..quality import FileReport
+from ..schema import INBOUND
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
 from .base import reject_rows
@@ -69,9 +70,10 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     ok = ~(bad_date | no_session | bad_event)
     report.use(int(ok.sum()))
     # The peer's endpoint masked by hand (a log shared publicly): its lines are used, the
-    # peer unknown.
+    # peer unknown (the sender in a receive log, the destination in a send log).
     remote = _column(raw, names["remote-endpoint"])
-    report.see_masked_ips(*masked_ips(remote if ok.all() else _take(remote, ok)))
+    report.see_masked_ips(*masked_ips(remote if ok.all() else _take(remote, ok)),
+                          what="sender IP" if direction == INBOUND else "remote IP")
     if not ok.any():
         return None
 

@@ -55,6 +55,16 @@ def test_legacy_sessions_without_mail_are_listed_per_host_and_add_no_message(tmp
     assert "nagios.contoso.example" in page and "legacy-session-without-mail" in page
 
 
+def test_an_outbound_legacy_session_without_mail_is_listed_with_this_servers_name(tmp_path):
+    data = findings_json(tmp_path, SHARED / "intra-org")
+    assert data["totals"]["messages"] == 0 and data["findings"] == []
+    (entry,) = data["legacy_sessions_without_mail"]
+    assert (entry["direction"], entry["connector"], entry["tls"], entry["sessions"],
+            entry["hostname"], entry["destination_ip"]) == (
+        "outbound", "组织内 SMTP 发送连接器", "TLS1.0", 1, "HQ-MBX01.corp.contoso.example", "")
+    assert any("this server and the remote host speak legacy TLS" in n for n in data["notes"])
+
+
 def test_logs_without_such_sessions_list_none(tmp_path):
     data = findings_json(tmp_path, SHARED / "masked")
     assert data["legacy_sessions_without_mail"] == []

@@ -17,6 +17,7 @@ HUB_RECV = SHARED / "hub" / "RECV2024031612-1.LOG"
 HUB_SEND = SHARED / "hub" / "SEND2024031612-1.LOG"
 FRONTEND = SHARED / "frontend" / "RECV2024031613-1.LOG"
 MASKED = SHARED / "masked" / "RECV2024031614-1.LOG"
+INTRA_ORG = SHARED / "intra-org" / "SEND2019110406-1.LOG"
 
 
 def issues(report, code):
@@ -136,3 +137,21 @@ def test_masked_ip_shapes():
               "192.0.2.x:25", "<redacted>", "10.0.0.1", "", "2001:db8::1", "999.1.1.1",
               "exchange", "max", "EX01"]
     assert masked_ips(pa.array(values)) == (7, "10.**.**.31")
+
+
+def test_a_shared_send_excerpt_keeps_the_tls_it_shows_and_says_all_that_is_missing():
+    # Cut at sequence number 27 (the TLS 1.0 line), IPs masked, the login failed: no message.
+    data = o365tls.load([INTRA_ORG])
+    (report,) = data.inputs
+    (record,) = data.observations.to_dict("records")
+    assert (record["direction"], record["tls"], record["messages"], record["hostname"],
+            record["destination_ip"]) == ("outbound", "TLS1.0", 0,
+                                          "HQ-MBX01.corp.contoso.example", "")
+    assert [i.code for i in report.issues] == [
+        "session-began-before", "masked-ip", "open-session", "legacy-session-without-mail"]
+    (masked,) = issues(report, "masked-ip")
+    assert masked.message.startswith("19 rows have a masked IP (e.g. '10.**.**.168:25'); "
+                                     "their remote IP is unknown")
+    (quiet,) = issues(report, "legacy-session-without-mail")
+    assert "an unknown IP (this server's EHLO HQ-MBX01.corp.contoso.example) on TLS1.0" \
+        in quiet.message

@@ -35,6 +35,7 @@ EHLO_REPLY = ("250  EX01.contoso.example Hello [{}] SIZE 37748736 PIPELINING DSN
 
 class Log:
     def __init__(self, log_type: str, date: str) -> None:
+        self.day = date[:10]
         self.head = ["#Software: Microsoft Exchange Server", "#Version: 15.0.0.0",
                      f"#Log-type: {log_type}", f"#Date: {date}", FIELDS]
         self.rows: list[list[str]] = []
@@ -44,7 +45,7 @@ class Log:
         counter = [seq]
 
         def add(clock: str, event: str, data: str = "", context: str = "") -> None:
-            self.rows.append([f"2024-03-16T{clock}Z", connector, sid, str(counter[0]), local,
+            self.rows.append([f"{self.day}T{clock}Z", connector, sid, str(counter[0]), local,
                               remote, event, data, context])
             counter[0] += 1
         return add
@@ -209,7 +210,35 @@ def masked() -> None:
     (HERE / "masked" / "message-trace.csv").write_bytes(out.getvalue().encode("utf-8"))
 
 
+def intra_org() -> None:
+    """An intra-organization send log excerpt as posted in a troubleshooting note: it starts
+    at sequence number 27 with the TLS 1.0 line (the connect is cut off), the IPs are masked,
+    the next site's EHLO reply is one line per keyword, and the login fails: no MAIL FROM,
+    no disconnect."""
+    log = Log("SMTP Send Protocol Log", "2019-11-04T06:00:00.020Z")
+    connector = "组织内 SMTP 发送连接器"
+    s = log.session(connector, "08D760DF231F00BC", "10.**.**.31:37964", "10.**.**.168:25",
+                    seq=27)
+    clock = "06:00:35.402"
+    s(clock, "*", "", "TLS protocol SP_PROT_TLS1_0_CLIENT negotiation succeeded using bulk "
+                      "encryption algorithm CALG_AES_256 with strength 256 bits, MAC hash "
+                      "algorithm CALG_SHA1 with strength 160 bits and key exchange algorithm "
+                      "CALG_ECDHE with strength 256 bits")
+    s(clock, "*", "", "Received certificate")
+    s(clock, "*", "6A0B1C2D3E4F5061728394A5B6C7D8E9F0A1B2C3", "Certificate thumbprint")
+    s(clock, ">", "EHLO HQ-MBX01.corp.contoso.example")
+    s(clock, "<", "250-SD-MBX04.sd.corp.contoso.example Hello [10.**.**.31]")
+    for keyword in ("SIZE", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES", "AUTH NTLM LOGIN",
+                    "X-EXPS EXCHANGEAUTH GSSAPI NTLM", "X-EXCHANGEAUTH SHA256", "8BITMIME",
+                    "BINARYMIME", "CHUNKING", "XEXCH50", "XRDST"):
+        s(clock, "<", f"250-{keyword}")
+    s(clock, "<", "250 XSHADOW")
+    s("06:00:35.496", "*", "", "Outbound Authentication failed with LogonDenied")
+    log.write("intra-org/SEND2019110406-1.LOG")
+
+
 if __name__ == "__main__":
     hub()
     frontend()
     masked()
+    intra_org()
