@@ -95,6 +95,7 @@ CHUNK_ROWS = 50_000
 WAIT_RECORDS = 200_000
 
 _TEXT = pa.large_string()
+_LEGACY = pa.array(sorted(LEGACY_VERSIONS), pa.large_string())
 _STR = pandas_dtype("str")
 # Text columns of the session records (protocol_log_sessions).
 _TEXT_RECORDS = frozenset({"source", "direction", "connector", "session_id", "lip", "rip",
@@ -141,17 +142,31 @@ class _State:
             parts = self.waiting.pop(source)
             if parts:
                 self.count -= sum(len(p["row"]) for p in parts)
-                frame = _frame(parts, source)
-                self._see_legacy_quiet(source, frame)
-                yield Batch(OBSERVATIONS, frame, source=source)
+                for part in parts:
+                    self._see_legacy_quiet(source, part)
+                yield Batch(OBSERVATIONS, _frame(parts, source), source=source)
 
-    def _see_legacy_quiet(self, source: str, frame: pd.DataFrame) -> None:
-        quiet = frame[(frame[MESSAGES] == 0).to_numpy()
-                      & frame[TLS].isin(LEGACY_VERSIONS).to_numpy()]
-        if len(quiet):
-            self.legacy_quiet[source] += len(quiet)
-            first = quiet.iloc[0]
-            self.legacy_example.setdefault(source, f"{host(first)} on {first[TLS]}")
+    def _see_legacy_quiet(self, source: str, records: Columns) -> None:
+        """Count the records of sessions that negotiated legacy TLS and sent no message."""
+        quiet = np.flatnonzero(records["messages"] == 0)
+        if not len(quiet):
+            return
+        tls = text(records["tls"]).take(quiet)
+        legacy = np.flatnonzero(pc.is_in(tls, value_set=_LEGACY).to_numpy(
+            zero_copy_only=False))
+        if not len(legacy):
+            return
+        self.legacy_quiet[source] += len(legacy)
+        if source not in self.legacy_example:
+            at = int(quiet[legacy[0]])
+            first = {name: text(records[column])[at].as_py() for name, column in (
+                (DIRECTION, "direction"), (SENDER_IP, "rip"), (DESTINATION_IP, "rip"),
+                (HOSTNAME, "hostname"), (TLS, "tls"))}
+            if first[DIRECTION] == OUTBOUND:  # this server was the client: rip is the peer
+                first[SENDER_IP] = ""
+            else:
+                first[DESTINATION_IP] = ""
+            self.legacy_example[source] = f"{host(first)} on {first[TLS]}"
 
     def note_legacy_quiet(self, reports: dict[str, FileReport]) -> None:
         """One note per file on its sessions that negotiated legacy TLS without a message."""

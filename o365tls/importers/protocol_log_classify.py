@@ -69,11 +69,6 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
                         None if values is None else pd.Series(values.take(where).to_pylist()))
     ok = ~(bad_date | no_session | bad_event)
     report.use(int(ok.sum()))
-    # The peer's endpoint masked by hand (a log shared publicly): its lines are used, the
-    # peer unknown (the sender in a receive log, the destination in a send log).
-    remote = _column(raw, names["remote-endpoint"])
-    report.see_masked_ips(*masked_ips(remote if ok.all() else _take(remote, ok)),
-                          what="sender IP" if direction == INBOUND else "remote IP")
     if not ok.any():
         return None
 
@@ -104,12 +99,28 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
             "session_id": session_ids, "connector": conns, "cmd": command[picked]}
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
-        codes, ips, line[prefix + "port"] = lines.endpoints(_at(_column(raw, names[name]), at))
+        codes, ips, line[prefix + "port"], odd = lines.endpoints(
+            _at(_column(raw, names[name]), at))
         line[prefix + "ip"] = Coded(codes, ips)
+    _count_masked(report, raw, names, ok, odd, direction)
     line["opens"] = _opens(kind[picked], context, picked)
     line.update(_commands(commands, len(picked), np.flatnonzero(line["cmd"])))
     line.update(_information(notes, picked, ev == INFORMATION))
     return line
+
+
+def _count_masked(report: FileReport, raw: pa.Table, names: dict[str, str | None],
+                  ok: np.ndarray, odd: pa.Array, direction: str) -> None:
+    """Count the usable lines whose peer endpoint is masked by hand (a log shared publicly):
+    used, the peer unknown (the sender in a receive log, the destination in a send log).
+    Each session's first line of the chunk is among the picked ones and a session keeps its
+    endpoint: only when one of their peer endpoints not of the usual IPv4:port shape
+    (``odd``) is masked are all the lines counted."""
+    if not len(odd) or not masked_ips(odd)[0]:
+        return
+    remote = _column(raw, names["remote-endpoint"])
+    report.see_masked_ips(*masked_ips(remote if ok.all() else _take(remote, ok)),
+                          what="sender IP" if direction == INBOUND else "remote IP")
 
 
 def _opens(kind: np.ndarray, context: pa.Array | pa.ChunkedArray,
