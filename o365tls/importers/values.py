@@ -368,6 +368,11 @@ _RE2_MASKED_SHAPE = (r"(?i)^[\[<(]?(?:(?:[0-9]{1,3}|[*x#]+)(?:\.(?:[0-9]{1,3}|[*
 _RE2_MASKED_MARK = r"(?i)[*x#]|redacted|masked|hidden|removed|anonymi[sz]ed"
 
 
+def is_masked_ip(text: str) -> bool:
+    """One value of :func:`masked_ips` (for importers that read row by row)."""
+    return masked_ips(pa.array([text], pa.string()))[0] == 1
+
+
 def masked_ips(values: pa.Array | pa.ChunkedArray) -> tuple[int, str | None]:
     """(how many of ``values`` are an IP masked by hand, the first such value): matched once
     per distinct text."""

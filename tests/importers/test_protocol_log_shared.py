@@ -116,6 +116,7 @@ def test_masked_trace_ips_are_counted_once_per_file():
     ("historical-summary/summary_utf16le_bom.csv", "utf-16", "203.0.113.45", "203.0.x.x"),
     ("historical-extended/extended-bom.csv", "utf-16", "192.0.2.77", "192.0.**.**"),
     ("exchange-tracking-log/MSGTRK2024031509-1.LOG", "utf-8", "10.0.0.10", "[REDACTED]"),
+    ("message-trace-detail/v2_en-GB.csv", "utf-8", "203.0.113.45", "203.0.113.**"),
 ])
 def test_every_importer_that_reads_sender_ips_notes_masked_ones(tmp_path, fixture, encoding,
                                                                  ip, masked):
