@@ -69,8 +69,9 @@ class LegacySessions:
 def without_mail(obs: pd.DataFrame) -> tuple[LegacySessions, ...]:
     """The legacy-TLS sessions without a message, per host and version, most sessions
     first."""
-    quiet = obs[(obs[MESSAGES] == 0) & (obs[GRAIN] == GRAIN_MESSAGE)
-                & obs[TLS].isin(LEGACY_VERSIONS)]
+    quiet = obs[(obs[MESSAGES] == 0).to_numpy()]  # few: the rest is read on them only
+    quiet = quiet[((quiet[GRAIN] == GRAIN_MESSAGE) & quiet[TLS].isin(LEGACY_VERSIONS))
+                  .to_numpy()]
     if quiet.empty:
         return ()
     grouped = quiet.groupby(_KEY, sort=False, dropna=False)

@@ -176,9 +176,10 @@ class _State:
                 report.note(None, "legacy-session-without-mail",
                             f"{count} session(s) negotiated legacy TLS and sent no message "
                             f"(e.g. {self.legacy_example[source]}): no message is counted, "
-                            "but the host speaks legacy TLS; the analysis lists them per host "
-                            "(legacy_sessions_without_mail)")
+                            "but legacy TLS is in use between those hosts; the analysis lists "
+                            "them per host (legacy_sessions_without_mail)")
         self.legacy_quiet.clear()
+        self.legacy_example.clear()
 
 
 def detect(sample: Sample) -> bool:
