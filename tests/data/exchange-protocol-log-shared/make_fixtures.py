@@ -93,8 +93,6 @@ def hub() -> None:
     b("12:10:00.050", "<", "EHLO EX02.contoso.example")
     b("12:10:00.060", "<", "X-EXPS GSSAPI")
     b("12:10:00.070", "*", "CONTOSO\\EX02$", "authenticated")
-    b("12:10:00.071", "*", "", "Proxy session was successfully set up. Session 08DC45B1C2D3E0F2 "
-                               "will now be proxied")
     b("12:10:00.080", "<", "MAIL FROM:<alerts@contoso.example> SIZE=3100")
     b("12:10:00.090", "<", "RCPT TO:<it@contoso.example>")
     b("12:10:00.100", "<", "BDAT 3100 LAST")
