@@ -124,12 +124,16 @@ CONNECTOR_COLUMNS: tuple[Column, ...] = (
     Column(CONNECTOR_TYPE, "str", "Partner, OnPremises, FrontendTransport..."),
     Column("enabled", "bool", "Enabled flag; None when not exported"),
     Column("sender_ip_ranges", "list", "IPs/CIDRs/ranges the connector matches senders on"),
-    Column("sender_domains", "list", "sender domains the connector matches"),
+    Column("sender_domains", "list", "sender domains the connector matches (``*`` for all; "
+           "the address-space form ``smtp:*;1`` is read as ``*``)"),
     Column("smart_hosts", "list", "outbound smart hosts"),
     Column("recipient_domains", "list", "outbound recipient domains"),
     Column("require_tls", "bool", "RequireTls; None when not exported"),
     Column("tls_settings", "str", "TlsSettings (outbound) or TLS auth level"),
     Column("tls_sender_certificate_name", "str", "certificate name inbound senders must present"),
+    Column("restrict_domains_to_certificate", "bool",
+           "RestrictDomainsToCertificate: mail from the sender domains must present that "
+           "certificate (so it arrives over TLS); None when not exported"),
     Column("auth_mechanism", "str", "AuthMechanism (receive connectors)"),
     Column("bindings", "list", "local bindings (receive connectors), e.g. 0.0.0.0:25"),
     Column("problems", "list", "what could not be read from this connector's export"),

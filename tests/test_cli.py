@@ -85,6 +85,22 @@ def test_inspect_names_the_closest_format_for_an_unknown_file(tmp_path):
     assert "UTF-16LE (no BOM)" in result.stdout
 
 
+def test_inspect_warns_when_trace_and_connector_report_cover_different_days():
+    data = ROOT / "tests" / "data"
+    result = run("inspect", str(data / "message-trace" / "v2_2026-11_after_the_report.csv"),
+                 str(data / "eac-connector-report" / "inbound_2026-10_before_the_trace.csv"),
+                 str(data / "connector-config" / "inbound_posh365_select_join.csv"))
+    assert result.returncode == 0, result.stderr
+    assert ("note: the message trace covers 2026-11-01..2026-11-10 and the connector report "
+            "2026-10-01..2026-10-20 (no common day, 3 needed): export both for the same days"
+            ) in result.stdout
+    assert "connector 'Scanner relay (old)' is disabled (Enabled: False)" in result.stdout
+    same = run("inspect", str(data / "message-trace" / "v2_2026-11_after_the_report.csv"),
+               str(data / "eac-connector-report"
+                   / "inbound_2026-11_disabled_connector_still_named.csv"))
+    assert "common day" not in same.stdout
+
+
 def test_analyze_writes_the_outputs(tmp_path):
     out = tmp_path / "out"
     result = run("analyze", "sample_reports", "-o", str(out))

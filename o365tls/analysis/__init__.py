@@ -26,7 +26,7 @@ from ..schema import (
     TLS,
 )
 from . import devices, remediation, sessions
-from .connectors import ConnectorBook
+from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
 from .groups import group
@@ -65,7 +65,8 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     obs = prepare(evidence.take_observations())
     obs["key"] = message_keys(obs[MESSAGE_ID], obs[SOURCE], obs[ROW])
     submitters = obs.loc[obs["scope"] == EXO_SUBMISSION, SENDER_ADDRESS]
-    tenant = tenant_domains(evidence.sightings.recipient_domains(), submitters, options.domains)
+    tenant = tenant_domains(evidence.sightings.recipient_domains(), submitters, options.domains,
+                            evidence.sightings.originating_domains())
     named = set(obs.loc[obs["format"] == "eac-connector-report", "connector"]) - {""}
     msgs = evidence.sightings.messages(tenant, book, named, set(submitters))
     day_agg = obs[obs[COUNTED] & (obs[GRAIN] == "day")]
@@ -82,11 +83,13 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     counted = obs.loc[obs[COUNTED], [TLS, MESSAGES, DAY, GRAIN, TIMESTAMP]]
     totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())
     legacy_sessions = sessions.without_mail(obs)
-    notes = link_notes + _notes(flows, totals, msgs, obs) + sessions.notes(legacy_sessions)
+    notes = (link_notes + disabled_traffic(book, obs, msgs) + _notes(flows, totals, msgs, obs)
+             + sessions.notes(legacy_sessions))
 
     rules = devices.load_rules(options.rules)
     inventory = devices.load_inventory(options.inventory) if options.inventory else None
     knowledge = remediation.load_knowledge()
+    notes += _knowledge_age(knowledge, today)
     analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today) for f in flows]
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     analysed.sort(key=lambda f: (not f.at_risk, rank.get(f.priority or "", 9),
@@ -109,14 +112,15 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
 
 
 def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFrame:
-    """Connector type and RequireTls from the configuration where the records lack them."""
+    """Connector type and forced TLS (RequireTls, or a required sender certificate) from the
+    configuration where the records lack them."""
     if not book.by_name or obs.empty:
         return obs
     obs = obs.copy()
     infos = obs["connector"].map(lambda n: book.get(n))
     ctype = infos.map(lambda i: i.connector_type if i else "")
     obs["connector_type"] = obs["connector_type"].where(obs["connector_type"] != "", ctype)
-    forced = infos.map(lambda i: i.require_tls if i else None)
+    forced = infos.map(lambda i: i.forces_tls if i else None)
     obs["forced_tls"] = obs["forced_tls"].where(obs["forced_tls"].notna(), forced)
     return obs
 
@@ -131,18 +135,33 @@ def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
         local_port=flow.local_port, path=path, subjects=flow.subjects,
         message_id_hosts=flow.message_id_hosts, hours=flow.hours, weekdays=flow.weekdays,
         messages=flow.tls.messages, tls=flow.tls, forced_tls=flow.forced_tls, scope=flow.scope,
-        sighted_messages=flow.sighted_messages,
+        sighted_messages=flow.sighted_messages, internal_messages=flow.internal_messages,
+        external_messages=flow.external_messages,
     )
     device = devices.classify(evidence, rules, inventory)
     if flow.tls.at_risk == 0:
         return Finding(flow, path, device, None, None)
-    fix = remediation.choose(evidence, device, knowledge)
+    fix = remediation.choose(evidence, device, knowledge, today=today, tenant=tenant)
     priority, reasons = remediation.priority(evidence, device, flow.legacy_likelihood,
                                              flow.tls.at_risk, totals.messages, today,
                                              attributed=flow.evidence == "attributed")
     direct = path == DIRECT_SEND and flow.direction == INBOUND
     return Finding(flow, path, device, fix, priority, tuple(reasons),
                    breaks_with_reject_direct_send=direct)
+
+
+#: Days after which the knowledge file's newest check is worth a warning: Microsoft's dates
+#: and endpoints move within months.
+KNOWLEDGE_MAX_AGE_DAYS = 180
+
+
+def _knowledge_age(knowledge, today: date) -> list[str]:
+    age = (today - knowledge.checked).days
+    if age <= KNOWLEDGE_MAX_AGE_DAYS:
+        return []
+    return [f"warning: the remediation guidance was last checked against Microsoft's "
+            f"announcements on {knowledge.checked.isoformat()}, {age} days before this run: "
+            "dates and endpoints may have moved; check the linked sources, or update o365tls"]
 
 
 def _period(counted: pd.DataFrame, msgs: pd.DataFrame):

@@ -79,6 +79,8 @@ class Flow:
     hours: tuple[int, ...] = ()
     weekdays: tuple[int, ...] = ()
     sighted_messages: int = 0
+    internal_messages: int = 0  # sighted messages to the tenant's own recipients only
+    external_messages: int = 0  # sighted messages with a recipient outside
     extra: dict = field(default_factory=dict)
 
     @property
@@ -140,6 +142,7 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
     if len(t):
         hours = tuple(int(x) for x in np.bincount(t.dt.hour, minlength=24))
         weekdays = tuple(int(x) for x in np.bincount(t.dt.day_of_week, minlength=7))
+    internal = int(np.asarray(msgs["to_tenant"], dtype=bool).sum())
     return replace(
         flow,
         sender_ip=flow.sender_ip or _mode(msgs[SENDER_IP]),
@@ -155,6 +158,8 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
         hours=hours or flow.hours,
         weekdays=weekdays or flow.weekdays,
         sighted_messages=len(msgs),
+        internal_messages=internal,
+        external_messages=len(msgs) - internal,
     )
 
 
@@ -244,14 +249,24 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
     detail = obs[~obs[COUNTED] & (obs[GRAIN] == GRAIN_MESSAGE)]
     # Masks, not copies: at ten million messages every copy of the table costs half a GB.
     usable = ((msgs["realm"] == "exo") & ~msgs["submission"]).to_numpy() if len(msgs) else None
+    # The days the sightings cover: a connector's TLS mix is fitted on those of its days only.
+    # On a day no trace covers, every message is "other senders", which would pin their mix
+    # to the whole connector's (the traced senders' mail included).
+    traced = pd.DatetimeIndex(pd.unique(msgs["day"][usable].dropna())) \
+        if usable is not None else None
     flows: list[Flow] = []
     rows: list[dict] = []
     for (scope, direction, connector), records in agg.groupby(
             ["scope", DIRECTION, CONNECTOR], sort=True):
-        days = sorted(records[DAY].unique())
+        days = report_days = sorted(records[DAY].unique())
         table = (records.groupby([DAY, TLS])[MESSAGES].sum().unstack(fill_value=0)
                  .reindex(index=days, columns=list(TLS_VERSIONS), fill_value=0))
+        untraced = np.zeros(len(TLS_VERSIONS), dtype=np.int64)
         if usable is not None:
+            covered = pd.DatetimeIndex(days).isin(traced)
+            untraced = table[~covered].sum(axis=0).to_numpy(dtype=np.int64)
+            days = [d for d, c in zip(days, covered, strict=True) if c]
+            table = table[covered]
             hit = usable & (msgs[DIRECTION] == direction).to_numpy() \
                 & same_text(msgs[CONNECTOR], connector).to_numpy() \
                 & _of_categories(msgs["day"], list(msgs["day"].cat.categories.isin(days))) \
@@ -263,8 +278,8 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                     tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
                     connector_type=_mode(records[CONNECTOR_TYPE]),
                     forced_tls=_forced(records), sources=_sources(records),
-                    first_seen=min(days), last_seen=max(days) + pd.Timedelta(days=1)
-                    - pd.Timedelta(seconds=1))
+                    first_seen=min(report_days),
+                    last_seen=max(report_days) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
         if len(on_connector) == 0:
             counts = _counts(records)
             flows.append(replace(base, tls=counts, legacy_likelihood=counts.at_risk_share))
@@ -308,10 +323,14 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                 else {},
             )
             flows.append(enrich(flow, mine, fill_sender=not est.sender.startswith("to:")))
-        other = TlsCounts.of(zip(TLS_VERSIONS, result.other, strict=True))
+        other = TlsCounts.of(zip(TLS_VERSIONS, np.add(result.other, untraced), strict=True))
         if other.messages:
             why = ("messages the sighted senders do not explain (mail not in the trace, or "
                    "small senders)")
+            if untraced.any():
+                gap = len(report_days) - len(days)
+                why += (f"; includes {int(untraced.sum())} messages of {gap} "
+                        f"day{'s' if gap != 1 else ''} the message trace does not cover")
             if undecided:
                 shown = ", ".join(undecided[:5]) + (f" and {len(undecided) - 5} more"
                                                      if len(undecided) > 5 else "")

@@ -12,16 +12,42 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import product
 from pathlib import Path
 
 from ..errors import UsageError
-from .model import DEVICE_TYPES, PATHS, PRIORITIES, TLS_STATES, Remediation
+from .model import DEVICE_TYPES, PATHS, PRIORITIES, TLS_STATES
 
 ANY = "*"
+#: Facts about a flow that a step, command or check may depend on (``when = {fact = [...]}``);
+#: :mod:`.remediation` derives them from the evidence.
+FACTS = {
+    "recipients": ("internal", "external", "mixed", "unknown"),
+    "runtime": ("windows", "java", "appliance", "unknown"),
+    "public_ip": ("yes", "no"),
+    "auth": ("basic", "oauth", "unknown"),
+    "direction": ("inbound", "outbound", "unknown"),
+    "relay": ("yes", "no"),
+    "sender_known": ("yes", "no"),  # the evidence names the sender's address or IP
+    "device_type": DEVICE_TYPES,
+}
+#: Placeholders a text may hold (``{sender_ip}``), filled with the finding's own values, and
+#: the words a step says instead when the evidence lacks the value. A command or a check
+#: whose value is missing is left out rather than shown with a hole in it.
+PLACEHOLDERS = {
+    "sender": "the sender address",
+    "sender_ip": "the sender's IP address",
+    "sender_domain": "the sender's domain",
+    "connector": "the connector",
+    "host": "the sending host",
+    "tenant_domain": "your domain",
+    "mx_host": "your domain's MX host",
+    "on_prem_server": "your Exchange server",
+}
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 BUILTIN = "o365tls/data/remediation.toml"
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _HINT = "fix the knowledge file; its header comment describes every field"
@@ -49,16 +75,47 @@ def _covers(values: tuple[str, ...], value: str | None) -> bool:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A public source: its title and address."""
+
+    title: str
+    url: str
+
+    def as_dict(self) -> dict:
+        return {"title": self.title, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Item:
+    """A step, command or check; shown only where every ``when`` fact holds."""
+
+    text: str
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def applies(self, facts: dict[str, str]) -> bool:
+        return all(facts.get(name) in values for name, values in self.when)
+
+
+@dataclass(frozen=True)
 class Deadline:
     key: str
-    date: dt.date | None  # None: the admin chooses the date
+    date: dt.date | None  # None: no date (the admin's choice, or none announced)
     when: str
     source: str
     note: str
+    sources: tuple[Link, ...] = ()
+    checked: dt.date | None = None
+    after: str = ""  # the note once the date has passed ("" = the note holds either way)
 
-    @property
-    def description(self) -> str:
-        return f"{self.when}: {self.note} ({self.source})"
+    def note_on(self, today: dt.date | None) -> str:
+        """The note as it reads on ``today``: a date that has passed is history, not a
+        countdown."""
+        if self.after and self.date and today and today > self.date:
+            return self.after
+        return self.note
+
+    def description(self, today: dt.date | None = None) -> str:
+        return f"{self.when}: {self.note_on(today)} ({self.source})"
 
 
 @dataclass(frozen=True)
@@ -66,11 +123,14 @@ class Entry:
     id: str
     match: Match
     title: str
-    steps: tuple[str, ...]
-    powershell: tuple[str, ...] = ()
-    references: tuple[str, ...] = ()
+    steps: tuple[Item, ...]
+    sources: tuple[Link, ...]
+    checked: dt.date
+    powershell: tuple[Item, ...] = ()
+    verify: tuple[Item, ...] = ()
     stopgap: str = ""
     what_you_will_see: str = ""
+    draft_message: tuple[Item, ...] = ()  # paragraphs of a message to the other organization
     deadline: str = ""  # key of Knowledge.deadlines
 
 
@@ -111,6 +171,14 @@ class Knowledge:
     deadlines: dict[str, Deadline]
     priority: PriorityRules
     source: str
+    runtime: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)
+
+    @property
+    def checked(self) -> dt.date:
+        """The newest date on which an entry or deadline was checked against its sources."""
+        dates = [e.checked for e in self.entries] + [
+            d.checked for d in self.deadlines.values() if d.checked]
+        return max(dates)
 
     def entry_for(self, device_type: str, path: str | None, state: str) -> Entry:
         """The most specific entry for a situation (rule: see o365tls.analysis.remediation)."""
@@ -119,15 +187,6 @@ class Knowledge:
             raise LookupError(f"{self.source}: no entry for {device_type} / {path} / {state}")
         return max(candidates, key=lambda e: e.match.specificity)
 
-    def remediation(self, entry: Entry) -> Remediation:
-        deadline = self.deadlines.get(entry.deadline)
-        return Remediation(
-            id=entry.id, title=entry.title, steps=entry.steps, powershell=entry.powershell,
-            references=entry.references, stopgap=entry.stopgap,
-            deadline=deadline.date.isoformat() if deadline and deadline.date else "",
-            deadline_note=deadline.description if deadline else "",
-            what_you_will_see=entry.what_you_will_see,
-        )
 
 
 def load_knowledge(path: str | Path | None = None) -> Knowledge:
@@ -167,6 +226,7 @@ class _Reader:
     def __init__(self, source: str):
         self.source = source
         self.shared: dict = {}
+        self.links: dict[str, Link] = {}
 
     def fail(self, where: str, message: str) -> UsageError:
         return UsageError(f"{self.source}: {where}: {message}", hint=_HINT)
@@ -191,13 +251,16 @@ class _Reader:
         return table
 
     def knowledge(self, doc: dict) -> Knowledge:
-        self.fields(doc, "top level", ("schema", "deadlines", "priority", "entry"), ("shared",))
+        self.fields(doc, "top level", ("schema", "links", "deadlines", "priority", "entry"),
+                    ("shared", "runtime"))
         if doc["schema"] != 1:
             raise self.fail("schema", f"unsupported schema {doc['schema']!r} (expected 1)")
+        self.links = {key: self.link(key, value)
+                      for key, value in self.mapping(doc["links"], "links").items()}
         self.shared = self.mapping(doc.get("shared", {}), "shared")
         for key, value in self.shared.items():
             if not isinstance(value, str) and not (
-                    isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    isinstance(value, list) and all(isinstance(v, str | dict) for v in value)):
                 raise self.fail(f"shared.{key}", "expected text or a list of texts")
         deadlines = {key: self.deadline(key, value)
                      for key, value in self.mapping(doc["deadlines"], "deadlines").items()}
@@ -211,11 +274,50 @@ class _Reader:
             entries.append(entry)
         rules = self.priority(doc["priority"], deadlines)
         self.check_coverage(entries)
-        return Knowledge(tuple(entries), deadlines, rules, self.source)
+        return Knowledge(tuple(entries), deadlines, rules, self.source,
+                         self.runtime(doc.get("runtime", {})))
+
+    def link(self, key: str, table: object) -> Link:
+        where = f"links.{key}"
+        t = self.fields(table, where, ("title", "url"))
+        url = self.text(t["url"], where, "url")
+        if not url.startswith("https://"):
+            raise self.fail(where, f"url {url!r} must start with https://")
+        return Link(self.text(t["title"], where, "title"), url)
+
+    def sources(self, value: object, where: str) -> tuple[Link, ...]:
+        """A non-empty list of keys of [links]: every fact names where it comes from."""
+        if not isinstance(value, list) or not value:
+            raise self.fail(where, "sources must be a non-empty list of [links] keys")
+        unknown = [v for v in value if not isinstance(v, str) or v not in self.links]
+        if unknown:
+            raise self.fail(where, f"source {unknown[0]!r} is not in [links]")
+        return tuple(self.links[v] for v in value)
+
+    def checked(self, value: object, where: str) -> dt.date:
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise self.fail(where, "checked must be a date (YYYY-MM-DD, unquoted): the day "
+                                   "its sources were last read")
+        return value
+
+    def runtime(self, table: object) -> dict[str, tuple[re.Pattern, ...]]:
+        out = {}
+        for name, patterns in self.mapping(table, "runtime").items():
+            if name not in FACTS["runtime"] or name == "unknown":
+                raise self.fail(f"runtime.{name}", "unknown runtime (known: "
+                                f"{', '.join(v for v in FACTS['runtime'] if v != 'unknown')})")
+            if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+                raise self.fail(f"runtime.{name}", "expected a list of patterns")
+            try:
+                out[name] = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+            except re.error as exc:
+                raise self.fail(f"runtime.{name}", f"bad pattern: {exc}") from None
+        return out
 
     def deadline(self, key: str, table: object) -> Deadline:
         where = f"deadline {key!r}"
-        t = self.fields(table, where, ("date", "when", "source", "note"))
+        t = self.fields(table, where, ("date", "when", "source", "note", "sources", "checked"),
+                        ("after",))
         date = None
         if t["date"]:
             try:
@@ -224,30 +326,35 @@ class _Reader:
                 raise self.fail(where, f"date {t['date']!r} is not YYYY-MM-DD") from None
         return Deadline(key, date, self.text(t["when"], where, "when"),
                         self.text(t["source"], where, "source"),
-                        self.text(t["note"], where, "note"))
+                        self.placeholders(self.text(t["note"], where, "note"), where),
+                        self.sources(t["sources"], where), self.checked(t["checked"], where),
+                        self.text(t.get("after", ""), where, "after", empty=True))
 
     def entry(self, table: object, n: int, deadlines: dict[str, Deadline]) -> Entry:
         ident = table.get("id") if isinstance(table, dict) else None
         where = f"entry {ident!r}" if isinstance(ident, str) else f"entry #{n}"
-        t = self.fields(table, where, ("id", "match", "title", "steps"),
-                        ("powershell", "references", "stopgap", "what_you_will_see", "deadline"))
+        t = self.fields(table, where, ("id", "match", "title", "steps", "sources", "checked"),
+                        ("powershell", "verify", "stopgap", "what_you_will_see",
+                         "draft_message", "deadline"))
         if not isinstance(t["id"], str) or not _SLUG.match(t["id"]):
             raise self.fail(where, "id must be a lower-case slug like 'mfp-connector-relay-legacy'")
         deadline = t.get("deadline", "")
         if not isinstance(deadline, str) or (deadline and deadline not in deadlines):
             raise self.fail(where, f"deadline {deadline!r} is not in [deadlines]"
                                    f" (known: {', '.join(deadlines)})")
-        steps = self.texts(t["steps"], where, "steps")
+        steps = self.items(t["steps"], where, "steps")
         if not steps:
             raise self.fail(where, "steps is empty")
         return Entry(
             id=t["id"], match=self.match(t["match"], where),
             title=self.text(t["title"], where, "title"), steps=steps,
-            powershell=self.texts(t.get("powershell", []), where, "powershell"),
-            references=self.texts(t.get("references", []), where, "references"),
+            sources=self.sources(t["sources"], where), checked=self.checked(t["checked"], where),
+            powershell=self.items(t.get("powershell", []), where, "powershell"),
+            verify=self.items(t.get("verify", []), where, "verify"),
             stopgap=self.text(t.get("stopgap", ""), where, "stopgap", empty=True),
             what_you_will_see=self.text(t.get("what_you_will_see", ""), where,
                                         "what_you_will_see", empty=True),
+            draft_message=self.items(t.get("draft_message", []), where, "draft_message"),
             deadline=deadline)
 
     def match(self, table: object, where: str) -> Match:
@@ -267,7 +374,7 @@ class _Reader:
             out.append(tuple(values))
         return Match(*out)
 
-    def include(self, value: dict, where: str) -> str | list[str]:
+    def include(self, value: dict, where: str) -> str | list:
         key = self.fields(value, f"{where} include", ("include",))["include"]
         if not isinstance(key, str) or key not in self.shared:
             raise self.fail(where, f"include {key!r} is not in [shared]")
@@ -280,17 +387,52 @@ class _Reader:
             raise self.fail(where, f"{name} must be {'' if empty else 'non-empty '}text")
         return value.strip()
 
-    def texts(self, value: object, where: str, name: str) -> tuple[str, ...]:
+    def placeholders(self, text: str, where: str) -> str:
+        for name in _PLACEHOLDER.findall(text):
+            if name not in PLACEHOLDERS:
+                raise self.fail(where, f"unknown placeholder {{{name}}} (known: "
+                                       f"{', '.join(PLACEHOLDERS)})")
+        return text
+
+    def condition(self, value: object, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        if not isinstance(value, dict) or not value:
+            raise self.fail(where, "when must be a table of facts, e.g. "
+                                   "when = { recipients = [\"internal\"] }")
+        out = []
+        for name, values in value.items():
+            if name not in FACTS:
+                raise self.fail(where, f"unknown fact {name!r} (known: {', '.join(FACTS)})")
+            if not isinstance(values, list) or not values or any(
+                    v not in FACTS[name] for v in values):
+                raise self.fail(where, f"when.{name} must list values of "
+                                       f"{', '.join(FACTS[name])}")
+            out.append((name, tuple(values)))
+        return tuple(out)
+
+    def items(self, value: object, where: str, name: str,
+              when: tuple = ()) -> tuple[Item, ...]:
+        """A list of texts, includes and ``{ text|include = ..., when = {...} }`` items; an
+        included list may itself hold conditional items."""
         if not isinstance(value, list):
             raise self.fail(where, f"{name} must be a list")
-        out: list[str] = []
+        out: list[Item] = []
         for item in value:
+            cond = when
+            if isinstance(item, dict) and "when" in item:
+                cond = when + self.condition(item["when"], f"{where} {name}")
+                rest = {k: v for k, v in item.items() if k != "when"}
+                if "text" in rest:
+                    item = self.fields(rest, f"{where} {name}", ("text",))["text"]
+                else:
+                    item = rest
             if isinstance(item, dict):
-                item = self.include(item, f"{where} {name}")
-            for text in [item] if isinstance(item, str) else item:
-                if not isinstance(text, str) or not text.strip():
-                    raise self.fail(where, f"{name} has an empty or non-text item")
-                out.append(text.strip())
+                included = self.include(item, f"{where} {name}")
+                out.extend(self.items(included if isinstance(included, list) else [included],
+                                      where, name, cond))
+                continue
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(where, f"{name} has an empty or non-text item")
+            out.append(Item(self.placeholders(item.strip(), where), cond))
         return tuple(out)
 
     def level(self, value: object, where: str) -> str:

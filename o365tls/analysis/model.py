@@ -116,6 +116,9 @@ class FlowEvidence:
     # Messages that subjects / message_id_hosts / hours / weekdays were counted from (sighted
     # in traces or logs); 0 = unknown. Subject shares are taken of this, not of `messages`.
     sighted_messages: int = 0
+    # Of the sighted messages: those whose every recipient is in the tenant, and the rest.
+    internal_messages: int = 0
+    external_messages: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,11 @@ class Remediation:
     deadline: str = ""  # ISO date of the deadline that applies, if any
     deadline_note: str = ""
     what_you_will_see: str = ""  # the reply codes a failing device gets
+    verify: tuple[str, ...] = ()  # how to check that the fix worked
+    links: tuple[tuple[str, str], ...] = ()  # (title, url) of the public sources
+    draft_message: str = ""  # a message to send the other organization
+    deadline_when: str = ""  # the deadline as people say it ("the day you turn on ...")
+    checked: str = ""  # ISO date the guidance was last checked against its sources
 
     def as_dict(self) -> dict:
         return {
@@ -154,4 +162,9 @@ class Remediation:
             "deadline": self.deadline or None,
             "deadline_note": self.deadline_note,
             "what_you_will_see": self.what_you_will_see,
+            "verify": list(self.verify),
+            "reference_links": [{"title": t, "url": u} for t, u in self.links],
+            "draft_message": self.draft_message,
+            "deadline_when": self.deadline_when,
+            "checked": self.checked,
         }

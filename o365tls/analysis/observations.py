@@ -10,6 +10,10 @@ Counting rules (contract.md section 3):
   for the connector-days it covers: per-message records of the same connector-day are evidence
   of *who* used which TLS, not extra messages. Where no aggregate covers a connector-day, the
   per-message records are what count.
+* A client submission (SMTP AUTH) is one transmission on the submission hop. Trace detail of a
+  message sent by a mailbox that an SMTP AUTH report lists (no inbound connector, not the
+  outbound hop) describes one of the submissions that report counts: it moves to the
+  submission hop and adds no message.
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ from ..schema import (
     GRAIN_PERIOD,
     MESSAGE_ID,
     MESSAGES,
+    OUTBOUND,
     SENDER_ADDRESS,
     SESSION_ID,
     SOURCE,
     TIMESTAMP,
     TLS,
 )
-from .scopes import AGGREGATE_FORMATS
+from .scopes import AGGREGATE_FORMATS, EXO, EXO_SUBMISSION
 
 DAY = "day"
 COUNTED = "counted"
@@ -44,6 +49,10 @@ def prepare(observations: pd.DataFrame) -> pd.DataFrame:
     obs = observations.copy(deep=False)  # copy-on-write: only new columns are written
     obs[DAY] = obs[TIMESTAMP].dt.floor("D")
     aggregate = obs["format"].isin(AGGREGATE_FORMATS)
+    reported = _reported_submitters(obs, aggregate)
+    if reported:
+        submission = _client_submissions(obs, reported)
+        obs["scope"] = obs["scope"].where(~submission, EXO_SUBMISSION)
     parts = [
         _dedupe_aggregates(obs[aggregate & (obs[GRAIN] == GRAIN_DAY)],
                            ["scope", DAY, DIRECTION, CONNECTOR]),
@@ -66,7 +75,25 @@ def prepare(observations: pd.DataFrame) -> pd.DataFrame:
                                            obs[CONNECTOR]])
         hit = cells.isin(list(keys))
         obs.loc[per_message & pd.Series(hit, index=obs.index), COUNTED] = False
+    if reported:
+        # Submissions of mailboxes the SMTP AUTH report counts: evidence, not extra messages.
+        again = ((obs["scope"] == EXO_SUBMISSION) & (obs[GRAIN] == GRAIN_MESSAGE)
+                 & obs[SENDER_ADDRESS].isin(reported))
+        obs.loc[again, COUNTED] = False
     return obs
+
+
+def _reported_submitters(obs: pd.DataFrame, aggregate: pd.Series) -> set[str]:
+    """The mailboxes an SMTP AUTH report lists (its period-grained records)."""
+    rows = aggregate & (obs[GRAIN] == GRAIN_PERIOD) & (obs["scope"] == EXO_SUBMISSION)
+    return set(obs.loc[rows, SENDER_ADDRESS]) - {""}
+
+
+def _client_submissions(obs: pd.DataFrame, reported: set[str]) -> pd.Series:
+    """Per-message Exchange Online records of a client submission: sent by a mailbox an SMTP
+    AUTH report lists, with no inbound connector, and not the outbound hop."""
+    return ((obs["scope"] == EXO) & (obs[GRAIN] == GRAIN_MESSAGE) & (obs[CONNECTOR] == "")
+            & (obs[DIRECTION] != OUTBOUND) & obs[SENDER_ADDRESS].isin(reported))
 
 
 def _dedupe_aggregates(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:

@@ -109,7 +109,14 @@ def _finding(f: Finding, r: Redactor) -> Finding:
     device = replace(f.device, evidence=tuple(r.text(e) for e in f.device.evidence))
     exception = {k: r.text(v) if isinstance(v, str) else v for k, v in f.exception.items()} \
         if f.exception else None
+    rem = f.remediation
+    if rem is not None:  # its steps, commands and draft name the sender
+        rem = replace(rem, steps=tuple(r.text(x) for x in rem.steps),
+                      powershell=tuple(r.text(x) for x in rem.powershell),
+                      verify=tuple(r.text(x) for x in rem.verify),
+                      draft_message=r.text(rem.draft_message))
     return replace(f, flow=_flow(f.flow, r), device=device, exception=exception,
+                   remediation=rem,
                    priority_reasons=tuple(r.text(x) for x in f.priority_reasons))
 
 

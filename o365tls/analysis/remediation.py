@@ -30,9 +30,11 @@ Priority (:func:`priority`), rules applied in this order, each one adding a reas
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import re
 from itertools import product
 
-from .knowledge import ANY, Knowledge, load_knowledge
+from .knowledge import ANY, PLACEHOLDERS, Item, Knowledge, load_knowledge
 from .model import (
     CONNECTOR_RELAY,
     DEVICE_TYPES,
@@ -48,8 +50,10 @@ from .model import (
     FlowEvidence,
     Remediation,
 )
+from .scopes import is_on_prem
 
-__all__ = ["Knowledge", "choose", "load_knowledge", "priority", "situations", "tls_state"]
+__all__ = ["Knowledge", "choose", "facts", "load_knowledge", "priority", "situations",
+           "tls_state", "values"]
 
 # Paths that reach the Exchange Online MX, where TLS is opportunistic unless a connector forces it.
 _MX_PATHS = (CONNECTOR_RELAY, DIRECT_SEND, INTERNET)
@@ -77,11 +81,126 @@ def _situation(evidence: FlowEvidence, device: Device) -> tuple[str, str | None,
     return device_type, path, tls_state(evidence)
 
 
-def choose(evidence: FlowEvidence, device: Device,
-           knowledge: Knowledge | None = None) -> Remediation:
-    """The guidance for one flow, with the deadline that applies to it."""
+def choose(evidence: FlowEvidence, device: Device, knowledge: Knowledge | None = None, *,
+           today: dt.date | None = None, tenant=()) -> Remediation:
+    """The guidance for one flow, written for it: the steps, commands and checks that its
+    facts call for (:func:`facts`), with its own sender, IP, connector and host filled in
+    (:func:`values`), and the deadline as it reads on ``today`` (the run's date).
+    ``tenant``: the tenant's own domains."""
     knowledge = knowledge or load_knowledge()
-    return knowledge.remediation(knowledge.entry_for(*_situation(evidence, device)))
+    entry = knowledge.entry_for(*_situation(evidence, device))
+    known = facts(evidence, device, knowledge)
+    filled = values(evidence, tenant)
+    deadline = knowledge.deadlines.get(entry.deadline)
+    return Remediation(
+        id=entry.id, title=entry.title,
+        steps=_written(entry.steps, known, filled, strict=False),
+        powershell=_written(entry.powershell, known, filled),
+        references=tuple(link.title for link in entry.sources),
+        stopgap=entry.stopgap,
+        deadline=deadline.date.isoformat() if deadline and deadline.date else "",
+        deadline_note=(_fill(deadline.description(today), filled, strict=False) or "")
+        if deadline else "",
+        what_you_will_see=entry.what_you_will_see,
+        verify=_written(entry.verify, known, filled),
+        links=tuple((link.title, link.url) for link in entry.sources),
+        draft_message="\n\n".join(_written(entry.draft_message, known, filled, strict=False)),
+        deadline_when=deadline.when if deadline else "",
+        checked=entry.checked.isoformat(),
+    )
+
+
+def _written(items: tuple[Item, ...], known: dict[str, str], filled: dict[str, str],
+             strict: bool = True) -> tuple[str, ...]:
+    out = []
+    for item in items:
+        if item.applies(known):
+            text = _fill(item.text, filled, strict)
+            if text is not None and text not in out:
+                out.append(text)
+    return tuple(out)
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def _fill(text: str, filled: dict[str, str], strict: bool = True) -> str | None:
+    """``text`` with its placeholders replaced. A value the evidence lacks: None when
+    ``strict`` (a command is left out rather than shown with a hole), else the words that
+    name it ("the sender's IP address")."""
+    missing = [n for n in _PLACEHOLDER.findall(text) if not filled.get(n)]
+    if missing and strict:
+        return None
+    return _PLACEHOLDER.sub(lambda m: filled.get(m.group(1)) or PLACEHOLDERS[m.group(1)], text)
+
+
+_PRIVATE = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+    "169.254.0.0/16", "fc00::/7", "fe80::/10", "::1/128"))
+
+
+def _public(ip: str) -> bool:
+    """An address the internet can route back to (documentation ranges stand in for public
+    ones in examples, so only private, shared and local ranges are not public)."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return False
+    return not any(address.version == n.version and address in n for n in _PRIVATE)
+
+
+def facts(evidence: FlowEvidence, device: Device, knowledge: Knowledge) -> dict[str, str]:
+    """What the evidence says about the flow that changes the advice (knowledge.FACTS)."""
+    internal, external = evidence.internal_messages, evidence.external_messages
+    recipients = ("unknown" if not internal + external else "internal" if not external
+                  else "external" if not internal else "mixed")
+    local = evidence.sender_address.rsplit("@", 1)[0] if evidence.sender_address else ""
+    names = [evidence.hostname, evidence.ptr, local, evidence.auth_user, device.name]
+    runtime = next((kind for kind, patterns in knowledge.runtime.items()
+                    if any(p.search(n) for p in patterns for n in names if n)), "unknown")
+    auth = evidence.auth_protocol.strip().lower()
+    hosts = {h.lower() for h, _ in evidence.message_id_hosts}
+    relay = bool(re.search(r"relay|smarthost", " ".join(
+        (evidence.connector, evidence.hostname, evidence.ptr)), re.IGNORECASE)) or (
+        len(hosts - {evidence.hostname.lower()}) > 1)
+    return {
+        "recipients": recipients,
+        "runtime": runtime,
+        "public_ip": "yes" if _public(evidence.sender_ip) else "no",
+        "auth": auth if auth in ("basic", "oauth") else "unknown",
+        "direction": evidence.direction if evidence.direction in ("inbound", "outbound")
+        else "unknown",
+        "relay": "yes" if relay else "no",
+        "sender_known": "yes" if evidence.sender_address or evidence.sender_ip else "no",
+        "device_type": device.device_type if device.device_type in DEVICE_TYPES
+        else UNKNOWN_DEVICE,
+    }
+
+
+def values(evidence: FlowEvidence, tenant=()) -> dict[str, str]:
+    """The finding's own values for the knowledge file's placeholders ("" = not known)."""
+    address = evidence.sender_address
+    sender_domain = address.rsplit("@", 1)[1].lower() if "@" in address else ""
+    domains = sorted(d for d in tenant if not d.endswith(".onmicrosoft.com"))
+    tenant_domain = sender_domain if sender_domain in tenant else (domains[0] if domains
+                                                                   else "")
+    # An on-prem receive connector is named SERVER\name; a send hop's host is the server.
+    server = ""
+    if is_on_prem(evidence.scope):
+        server = (evidence.connector.split("\\", 1)[0] if "\\" in evidence.connector
+                  else evidence.hostname if evidence.direction == "outbound" else "")
+    return {
+        "sender": address,
+        "sender_ip": evidence.sender_ip,
+        "sender_domain": sender_domain,
+        "connector": evidence.connector,
+        "host": evidence.hostname or evidence.ptr,
+        "tenant_domain": tenant_domain,
+        # Exchange Online's MX host for a domain: its dots become dashes.
+        "mx_host": f"{tenant_domain.replace('.', '-')}.mail.protection.outlook.com"
+        if tenant_domain else "",
+        "on_prem_server": server,
+    }
 
 
 # --- priority ------------------------------------------------------------------------------
@@ -149,11 +268,14 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
         deadline = deadlines[rule.deadline]
         days = (deadline.date - today).days  # validated: priority deadlines have a date
         using = " and ".join(x for x, on in (("Basic auth", basic), ("TLS 1.0/1.1", legacy)) if on)
-        when = f"{days} days away" if days >= 0 else f"passed {-days} days ago"
         target = "critical" if days <= rule.critical_within_days else rule.level
         level = _at_least(level, target)
-        reasons.append(f"{using} on {path}: {deadline.when} ({deadline.source}) is {when}"
-                       f" (at least {target})")
+        if days >= 0:
+            reasons.append(f"{using} on {path}: {deadline.when} ({deadline.source}) is"
+                           f" {days} days away (at least {target})")
+        else:  # a passed date is a changed default, not mail that stopped
+            reasons.append(f"{using} on {path}: {deadline.note_on(today)} ({deadline.source};"
+                           f" at least {target})")
 
     failing = evidence.forced_tls is True and at_risk > 0
     if failing:

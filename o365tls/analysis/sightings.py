@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..importers.tracking_log import SEND_EVENTS
 from ..importers.values import after_first_at, arrow_text, domain_part, map_unique
 from ..schema import (
     CONNECTOR,
@@ -42,6 +43,7 @@ from ..schema import (
 )
 from . import merging
 from .connectors import ConnectorBook
+from .messages import domain_of
 
 # Which export's value wins when two disagree: the message trace is the most complete.
 FORMAT_RANK = {"message-trace": 0, "historical-summary": 1, "historical-extended": 2,
@@ -168,7 +170,11 @@ class SightingReducer:
     def __init__(self) -> None:
         self.books = {name: Codebook() for name in _TEXT_FIELDS}
         self.parts: dict[str, list[np.ndarray]] = {}
-        self.rdom_rows = np.zeros(1, dtype=np.int64)  # rows per recipient-domain code
+        # Evidence of the tenant's own domains: rows per recipient-domain code of mail not
+        # known to be outbound, and rows per sender code of outbound (Originating) mail as it
+        # entered, not on an on-prem server's send hop (which relays inbound mail too).
+        self.rdom_rows = np.zeros(1, dtype=np.int64)
+        self.origin_rows = np.zeros(1, dtype=np.int64)
         self.rows = 0
 
     # -- streaming ------------------------------------------------------------------------
@@ -184,11 +190,15 @@ class SightingReducer:
         key = (ids.keys(frame[SOURCE], frame[ROW]) if ids is not None
                else message_keys(mid, frame[SOURCE], frame[ROW]))
         # An on-prem server's receive and send hops are different hops of one message.
-        realm = (np.where(frame[EVENT].astype(str).str.upper() == "SEND", 2, 1)
+        realm = (np.where(frame[EVENT].astype(str).str.upper().isin(list(SEND_EVENTS)), 2, 1)
                  if fmt in ON_PREM_FORMATS else np.zeros(n)).astype(np.int8)
         rdom = _domain_codes(books["rdom"], frame[RECIPIENT_ADDRESS])
-        self._count_rdoms(np.bincount(rdom, minlength=len(books["rdom"].values)))
+        outbound = (frame[DIRECTION] == OUTBOUND).to_numpy(dtype=bool, na_value=False)
+        self.rdom_rows = _added(self.rdom_rows, np.bincount(
+            rdom[~outbound], minlength=len(books["rdom"].values)))
         senders = books["sender"].encode(frame[SENDER_ADDRESS])
+        self.origin_rows = _added(self.origin_rows, np.bincount(
+            senders[outbound & (realm != 2)], minlength=len(books["sender"].values)))
         subjects, chosen = self._subjects(frame[SUBJECT], senders)
         # One row per message, hop and recipient domain within the chunk: the rest of the
         # work is done on those rows only (a trace has a row per recipient).
@@ -242,13 +252,6 @@ class SightingReducer:
             chosen[code] = book.code(texts[code].as_py())
         return codes, chosen
 
-    def _count_rdoms(self, counts: np.ndarray) -> None:
-        if len(counts) > len(self.rdom_rows):
-            grown = np.zeros(len(counts), dtype=np.int64)
-            grown[: len(self.rdom_rows)] = self.rdom_rows
-            self.rdom_rows = grown
-        self.rdom_rows[: len(counts)] += counts
-
     def absorb(self, other: SightingReducer) -> None:
         """Merge another reducer's rows (files read elsewhere) into this one, exactly."""
         maps = {name: self.books[name].remap(other.books[name]) for name in _TEXT_FIELDS}
@@ -256,17 +259,28 @@ class SightingReducer:
             for values in pieces:
                 self.parts.setdefault(name, []).append(
                     _narrow(maps[name][values], name, self.books) if name in maps else values)
-        remapped = np.zeros(len(self.books["rdom"].values), dtype=np.int64)
-        np.add.at(remapped, maps["rdom"][: len(other.rdom_rows)], other.rdom_rows)
-        self._count_rdoms(remapped)
+        for name, counts in (("rdom", "rdom_rows"), ("sender", "origin_rows")):
+            theirs = getattr(other, counts)
+            remapped = np.zeros(len(self.books[name].values), dtype=np.int64)
+            np.add.at(remapped, maps[name][: len(theirs)], theirs)
+            setattr(self, counts, _added(getattr(self, counts), remapped))
         self.rows += other.rows
 
     # -- merging ----------------------------------------------------------------------------
     def recipient_domains(self) -> pd.Series:
-        """Rows per recipient domain (for guessing the tenant's own domains)."""
+        """Rows per recipient domain of mail not known to be outbound, largest first (for
+        guessing the tenant's own domains: recipients of outbound mail are anyone's)."""
         values = self.books["rdom"].values
         counts = pd.Series(self.rdom_rows[: len(values)], index=values[: len(self.rdom_rows)])
         return counts[(counts.index != "") & (counts > 0)].sort_values(ascending=False)
+
+    def originating_domains(self) -> pd.Series:
+        """Rows per sender domain of outbound (Originating) mail, largest first."""
+        values = self.books["sender"].values
+        counts = pd.Series(self.origin_rows[: len(values)],
+                           index=[domain_of(v) for v in values[: len(self.origin_rows)]])
+        counts = counts[(counts.index != "") & (counts > 0)]
+        return counts.groupby(level=0).sum().sort_values(ascending=False)
 
     def messages(self, tenant: set[str], book: ConnectorBook, known_connectors: set[str],
                  submitters: set[str]) -> pd.DataFrame:
@@ -303,7 +317,8 @@ class SightingReducer:
         direction[guess] = np.where(sender_domain[out["sender"][guess]]
                                     & ~out["to_tenant"][guess], 2, 1)
         del guess
-        # Inbound mail without a connector: the configured sender IP ranges place it.
+        # Inbound mail without a connector: the sender IP ranges of the enabled connectors
+        # place it, the most specific range first, within each connector's SenderDomains.
         conn_type = np.zeros(len(direction), dtype=np.int16)
         types = Codebook()
         for code in np.unique(conn):
@@ -311,12 +326,19 @@ class SightingReducer:
             if info is not None:
                 conn_type[conn == code] = types.code(info.connector_type)
         loose = exo & (conn == 0) & (direction == 1) & (out["ip"] > 0)
+        in_scope: dict[str, np.ndarray] = {}  # per connector: sender code -> in its scope
         for ip_code in np.unique(out["ip"][loose]):
-            info = book.for_ip(b["ip"].values[ip_code])
-            if info is not None:
+            for info in book.all_for_ip(b["ip"].values[ip_code]):
                 hit = loose & (out["ip"] == ip_code)
+                if info.sender_domains and "*" not in info.sender_domains:
+                    if info.name not in in_scope:
+                        in_scope[info.name] = np.array(
+                            [info.takes_domain(v.rsplit("@", 1)[1]) if "@" in v else False
+                             for v in b["sender"].values], dtype=bool)
+                    hit &= in_scope[info.name][out["sender"]]
                 conn[hit] = b["conn"].code(info.name)
                 conn_type[hit] = types.code(info.connector_type)
+                loose &= ~hit
         del loose
         submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
         submission = exo & submitter_codes[out["sender"]]
@@ -372,6 +394,16 @@ def _encode_kept(book: Codebook, column: pd.Series, keep: np.ndarray) -> np.ndar
 
 
 _DIRECTION_CODES = {d: i for i, d in enumerate(_DIRECTIONS)}
+
+
+def _added(total: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``total + counts`` per code, grown to the longer of the two."""
+    if len(counts) > len(total):
+        grown = np.zeros(len(counts), dtype=np.int64)
+        grown[: len(total)] = total
+        total = grown
+    total[: len(counts)] += counts
+    return total
 
 
 def _directions(column: pd.Series, keep: np.ndarray) -> np.ndarray:

@@ -93,6 +93,9 @@ def analyze(
                    err=True)
         for path in written:
             typer.echo(f"wrote {path}", err=True)
+        for note in results.notes:
+            if note.startswith("warning"):
+                typer.echo(note, err=True)
         if history:
             typer.echo(f"stored snapshot {rv.tenant} {rv.week} in {history}", err=True)
     if fail_on_findings and open_findings:

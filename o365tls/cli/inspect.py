@@ -46,6 +46,11 @@ def inspect(
     else:
         for report in reports:
             _print_report(report)
+        from ..analysis.messages import periods_apart
+
+        apart = periods_apart(reports)
+        if apart:
+            typer.echo(f"note: {apart}")
     if reports and all(r.fatal for r in reports):
         raise typer.Exit(EXIT_ERROR)
 

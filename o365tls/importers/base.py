@@ -201,3 +201,18 @@ def reject_rows(report: FileReport, rows: pd.Series, mask: pd.Series, code: str,
     for i, row in enumerate(picked.tolist()):
         value = None if vals is None else vals.iloc[i]
         report.reject(int(row), code, message, column=column, value=value)
+
+
+def lacks_columns(sample: Sample, report: FileReport, required: tuple[tuple[str, ...], ...],
+                  what: str, signature: tuple[str, ...]) -> bool:
+    """True, with a fatal issue naming the columns looked for and those found, when the
+    sample has none of the synonyms of some ``required`` column (a file forced in with
+    ``--format``)."""
+    missing = [names for names in required if not sample.has_any(*names)]
+    if not missing:
+        return False
+    wanted = ", ".join(" or ".join(names) for names in missing)
+    report.fail("missing-columns",
+                f"missing column(s) {wanted}, which {what} has ({', '.join(signature)}); "
+                f"this file's columns are {', '.join(sample.header) or '(none found)'}")
+    return True

@@ -8,6 +8,38 @@ Multi-valued properties (SenderIPAddresses, RemoteIPRanges, SmartHosts...) arriv
 for a collection (``System.Collections.ArrayList``, ``Microsoft.Exchange.Data.
 MultiValuedProperty`1[...]``). The last is recorded as a problem of the connector and a note
 with the fix, never guessed at. IPs, CIDRs and ranges are kept as text here.
+
+What is read, and why (only what decides which connector a message came through, or what TLS
+it must have had):
+
+* ``Name`` / ``Identity``, the kind (inbound, outbound, receive) and ``ConnectorType``
+  (Partner / OnPremises; a receive connector's ``TransportRole``): which connector, which path.
+* ``Enabled``: a disabled connector matches no mail, so it places no message by its IP ranges;
+  it stays listed (an admin wants to see what is switched off), and traffic that an export
+  still names on it becomes a data-quality note. ``True``/``False``, ``$false``, JSON booleans
+  and the admin's language (``Falsch``, ``Falskt``...) are understood; anything else counts as
+  not exported (the connector is taken as enabled).
+* ``SenderIPAddresses`` / ``RemoteIPRanges``: place messages by sender IP.
+* ``SenderDomains``: the connector's scope. A connector places a message by IP only when the
+  sender's domain is in it; ``*`` (``smtp:*;1`` in the address-space form real exports carry,
+  with ``smtp:`` and the ``;cost`` suffix dropped) is every domain.
+* ``RequireTls``, and ``TlsSenderCertificateName`` where the certificate identifies the
+  senders (``RestrictDomainsToCertificate``, or an inbound connector without IP ranges): mail
+  on such a connector must arrive over TLS (a certificate is only presented in a TLS session),
+  so a legacy sender there fails instead of falling back to plaintext.
+* ``TlsSettings`` / ``TlsAuthLevel``, ``AuthMechanism``, ``Bindings``, ``SmartHosts``,
+  ``RecipientDomains``: outbound and Exchange Server TLS settings, shown with the connector.
+
+Read on purpose not: ``ConnectorSource`` (Default / HybridWizard / AdminUI / Migrated says who
+created the connector; the Hybrid wizard's connectors are ``OnPremises``, which ConnectorType
+already says), ``CloudServicesMailEnabled`` and ``TreatMessagesAsInternal`` (how headers and
+internal/external status are treated, not how mail is matched or encrypted),
+``RestrictDomainsToIPAddresses`` (rejects a sender domain's mail from other IPs: rejected mail
+was never delivered through the connector, so delivered mail is placed the same either way),
+``EFSkipIPs`` / ``EFSkipLastIP`` / ``EFUsers`` (Enhanced Filtering looks past a gateway for
+spam verdicts; the hop, and so the TLS, is still the gateway's), ``AssociatedAcceptedDomains``
+and ``TrustedOrganizations``. No export names the certificate a sender presented, so no message
+is placed by certificate.
 """
 
 from __future__ import annotations
@@ -44,6 +76,12 @@ _TYPE_KIND = ((re.compile(r"InboundConnector", re.I), INBOUND_KIND),
               (re.compile(r"ReceiveConnector", re.I), RECEIVE_KIND))
 # Enum properties that ConvertTo-Json writes as numbers unless told -EnumsAsStrings.
 _ENUMS = ("ConnectorType", "TlsSettings", "AuthMechanism", "TransportRole")
+# What a disabled connector of each kind no longer does.
+_OFF = {INBOUND_KIND: "its IP ranges place no message on it",
+        OUTBOUND_KIND: "Exchange Online routes no mail through it",
+        RECEIVE_KIND: "it accepts no mail"}
+# "smtp:*;1", "SMTP:partner.example;1": an address space (type, domain, cost).
+_ADDRESS_SPACE = re.compile(r"^(?:smtp:)?(?P<domain>[^;]*?)\s*(?:;\s*\d+)?$", re.I)
 _MULTI = {
     "sender_ip_ranges": ("SenderIPAddresses", "RemoteIPRanges"),
     "sender_domains": ("SenderDomains",),
@@ -112,6 +150,7 @@ def convert(raw: pd.DataFrame, kinds: list[str], report: FileReport,
     data: dict[str, object] = {}
     for field, synonyms in _MULTI.items():
         data[field] = _multi_column(raw, synonyms, rows, problems, report, noted)
+    data["sender_domains"] = data["sender_domains"].map(sender_domains)
     for prop in _ENUMS:
         column = column_for(raw.columns, prop)
         if column is None:
@@ -135,21 +174,42 @@ def convert(raw: pd.DataFrame, kinds: list[str], report: FileReport,
     connector_type = connector_type.where(~use_role, receive_type)
     tls_settings = pick(raw, "TlsSettings").str.strip()
     tls_settings = tls_settings.where(tls_settings != "", pick(raw, "TlsAuthLevel").str.strip())
+    enabled = _bools(raw, "Enabled")
+    off = enabled.map(lambda v: v is False).to_numpy(dtype=bool) & keep
+    for i in enabled.index[off]:
+        report.note(int(rows[i]), "disabled-connector",
+                    f"connector '{names[i]}' is disabled (Enabled: False): it is listed, but "
+                    f"{_OFF.get(kind[i], _OFF[INBOUND_KIND])}", column="Enabled",
+                    value=raw[column_for(raw.columns, "Enabled")][i])
     data.update({
         ROW: rows,
         "name": names,
         "kind": kind,
         CONNECTOR_TYPE: connector_type,
-        "enabled": _bools(raw, "Enabled"),
+        "enabled": enabled,
         "require_tls": _bools(raw, "RequireTls"),
         "tls_settings": tls_settings,
         "tls_sender_certificate_name": pick(raw, "TlsSenderCertificateName").str.strip(),
+        "restrict_domains_to_certificate": _bools(raw, "RestrictDomainsToCertificate"),
         "auth_mechanism": pick(raw, "AuthMechanism").str.strip(),
         "problems": pd.Series([tuple(p) for p in problems], index=raw.index, dtype=object),
     })
     kept = {k: v[keep] for k, v in data.items()}
     report.use(int(keep.sum()))
     return canonical(CONNECTORS, kept, int(keep.sum()), report.path)
+
+
+def sender_domains(values: tuple[str, ...]) -> tuple[str, ...]:
+    """SenderDomains as domains: ``smtp:*;1`` -> ``*``, ``smtp:partner.example;1`` ->
+    ``partner.example``. A cost that the list splitting cut off on ``;`` (``smtp:*``, ``1``)
+    is dropped."""
+    out = []
+    for value in values:
+        found = _ADDRESS_SPACE.match(value.strip())
+        domain = (found.group("domain") if found else value).strip().lower()
+        if domain and not domain.isdigit():
+            out.append(domain)
+    return tuple(out)
 
 
 def _bools(raw: pd.DataFrame, *synonyms: str) -> pd.Series:

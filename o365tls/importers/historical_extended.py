@@ -49,9 +49,9 @@ from ..schema import (
 )
 from . import custom_data
 from . import tracking_log as tl
-from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
+from .base import Batch, Format, LoadContext, canonical, lacks_columns, pick, reject_rows
 from .sample import TEXT, Sample
-from .table import ROW_COLUMN, read_table
+from .table import ROW_COLUMN, column_for, read_table
 from .values import clean_ip, clean_message_id, is_ip, parse_datetimes, parse_int
 
 NAME = "historical-extended"
@@ -71,10 +71,16 @@ _INTERNAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
     "2603:1000::/24", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
 
 
+#: The time column: downloads write date_time_utc; date_time is seen too.
+TIME_COLS = ("date_time_utc", "date_time")
+#: Without these no row can be grouped into a message: the file is not an extended report.
+REQUIRED = (TIME_COLS, ("event_id",),
+            ("network_message_id", "internal_message_id", "message_id"))
+
+
 def detect(sample: Sample) -> bool:
     return (sample.kind == TEXT and not sample.log_fields
-            and sample.has("date_time_utc", "event_id")
-            and sample.has_any("network_message_id", "internal_message_id", "message_id")
+            and all(sample.has_any(*names) for names in REQUIRED)
             and sample.has_any("client_ip", "custom_data", "source_context"))
 
 
@@ -117,6 +123,9 @@ class _Message:
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
     open_messages: OrderedDict[str, _Message] = OrderedDict()
+    if lacks_columns(sample, report, REQUIRED, "a historical search extended report",
+                     FORMAT.signature):
+        return
     culture: str | None = "ISO"
     last_row = 0
     for raw in read_table(sample, report, CHUNK_ROWS):
@@ -141,8 +150,8 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
     when = pick(raw, *tl.TIME)
     stamps, culture = parse_datetimes(when, culture)
     bad = stamps.isna()
-    reject_rows(report, rows, bad, "bad-date", "date_time_utc is not an ISO timestamp",
-                "date_time_utc", when)
+    name = column_for(raw.columns, *tl.TIME) or TIME_COLS[0]
+    reject_rows(report, rows, bad, "bad-date", f"{name} is not an ISO timestamp", name, when)
     report.use(int((~bad).sum()))
     good = raw[~bad]
     network_id = pick(good, *tl.NETWORK_ID).str.strip().str.lower()
@@ -193,7 +202,7 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
             seen = message.last_event.get(recipient)
             if seen is None or (stamp, row) >= seen[:2]:
                 message.last_event[recipient] = (stamp, row, event)
-        if event in (tl.RECEIVE, tl.SEND):
+        if event in tl.HOP_EVENTS:
             hop = _Hop(row, stamp, cip, chost, sip, shost, connector, recipients,
                        parsed[custom_code])
             (message.receives if event == tl.RECEIVE else message.sends).append(hop)
@@ -305,6 +314,6 @@ FORMAT = Format(
                "sender_address", "directionality", "custom_data"),
     detect=detect,
     read=read,
-    recognised_by="snake_case date_time_utc + event_id + network/internal_message_id "
+    recognised_by="snake_case date_time[_utc] + event_id + network/internal_message_id "
                   "(+ client_ip / custom_data)",
 )

@@ -2,10 +2,13 @@
 -ReportType MessageTrace`` CSV. Identity only (no TLS): one sighting per message and recipient.
 
 The files are UTF-16LE, often without a BOM (:mod:`.sample` detects both), with ISO timestamps
-carrying 7 fractional digits and ``Z``. Columns are found by name, never by position:
-``origin_timestamp_utc, sender_address, recipient_status, message_subject, total_bytes,
-message_id, network_message_id, original_client_ip, directionality, connector_id,
-delivery_priority``. ``recipient_status`` packs every recipient of the message with its events:
+carrying 7 fractional digits and ``Z``. Columns are found by name (in any case), never by
+position: ``origin_timestamp_utc, sender_address, recipient_status, message_subject,
+total_bytes, message_id, network_message_id, original_client_ip, directionality, connector_id,
+delivery_priority``. Microsoft Learn documents the time column as ``origin_timestamp`` and the
+status as ``Recipient_status``, and ``directionality`` as 1 (inbound) / 2 (outbound); downloads
+are seen with ``origin_timestamp_utc`` and ``Incoming`` / ``Originating``: both are read.
+``recipient_status`` packs every recipient of the message with its events:
 ``addr##Receive, Deliver;addr2##Receive, Fail``.
 """
 
@@ -20,9 +23,7 @@ from ..quality import FileReport
 from ..schema import (
     CONNECTOR,
     DIRECTION,
-    INBOUND,
     MESSAGE_ID,
-    OUTBOUND,
     RECIPIENT_ADDRESS,
     ROW,
     SENDER_ADDRESS,
@@ -33,31 +34,35 @@ from ..schema import (
     SUBJECT,
     TIMESTAMP,
 )
-from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
+from . import tracking_log as tl
+from .base import Batch, Format, LoadContext, canonical, lacks_columns, pick, reject_rows
 from .sample import TEXT, Sample
-from .table import ROW_COLUMN, read_table
+from .table import ROW_COLUMN, column_for, read_table
 from .values import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 
-TIMESTAMP_COL = "origin_timestamp_utc"
+#: The time column as downloads spell it, then as Microsoft Learn documents it.
+TIMESTAMP_COLS = ("origin_timestamp_utc", "origin_timestamp")
+TIMESTAMP_COL = TIMESTAMP_COLS[0]
 RECIPIENT_STATUS = "recipient_status"
 SIGNATURE = (TIMESTAMP_COL, "sender_address", RECIPIENT_STATUS, "message_subject", "total_bytes",
              "message_id", "network_message_id", "original_client_ip", "directionality",
              "connector_id", "delivery_priority")
-
-#: Exchange's directionality values (message tracking vocabulary).
-DIRECTIONS = {"incoming": INBOUND, "originating": OUTBOUND}
+#: Without these a row names no message: the file is not a summary report.
+REQUIRED = (TIMESTAMP_COLS, ("sender_address",), (RECIPIENT_STATUS,))
 _ADDRESS = re.compile(r"^[^\s@#;]+@[^\s@#;]+$")
 
 
 def detect(sample: Sample) -> bool:
     if sample.kind != TEXT or sample.log_fields:
         return False
-    # The extended report (event rows) has date_time_utc/event_id instead of origin_timestamp_utc.
-    return sample.has(TIMESTAMP_COL, "sender_address", RECIPIENT_STATUS) and \
-        not sample.has("event_id")
+    # The extended report (event rows) has date_time_utc/event_id instead of origin_timestamp.
+    return all(sample.has_any(*names) for names in REQUIRED) and not sample.has("event_id")
 
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
+    if lacks_columns(sample, report, REQUIRED, "a historical search summary report",
+                     SIGNATURE):
+        return
     culture: str | None = None
     for raw in read_table(sample, report):
         frame, culture = convert(raw, report, culture)
@@ -88,12 +93,13 @@ def convert(raw: pd.DataFrame, report: FileReport,
     """Raw summary rows -> one sighting per recipient; rows without a readable time are
     rejected, rows whose recipients cannot be read keep one sighting with no recipient."""
     rows = raw[ROW_COLUMN]
-    when = pick(raw, TIMESTAMP_COL)
+    when = pick(raw, *TIMESTAMP_COLS)
     stamps, culture = parse_datetimes(when, culture)
     bad = stamps.isna()
+    name = column_for(raw.columns, *TIMESTAMP_COLS) or TIMESTAMP_COL
     reject_rows(report, rows, bad, "bad-date",
-                f"{TIMESTAMP_COL} is not a timestamp (expected ISO 8601 such as "
-                "2025-10-13T08:15:03.1234567Z)", TIMESTAMP_COL, when)
+                f"{name} is not a timestamp (expected ISO 8601 such as "
+                "2025-10-13T08:15:03.1234567Z)", name, when)
     keep = ~bad
     report.use(int(keep.sum()))
     kept = raw[keep].reset_index(drop=True)
@@ -126,7 +132,7 @@ def convert(raw: pd.DataFrame, report: FileReport,
     message_id = clean_message_id(pick(kept, "message_id"))
     network_id = pick(kept, "network_message_id").str.strip()
     message_id = message_id.where(message_id != "", network_id)
-    direction = pick(kept, "directionality").str.strip().str.lower().map(DIRECTIONS)
+    direction = tl.directions(pick(kept, "directionality"))
     data = {
         ROW: spread(kept[ROW_COLUMN]),
         TIMESTAMP: spread(stamps[keep].reset_index(drop=True)),
@@ -137,7 +143,7 @@ def convert(raw: pd.DataFrame, report: FileReport,
         STATUS: pd.Series(events, dtype=object),
         SENDER_IP: spread(clean_ip(pick(kept, "original_client_ip"), report)),
         CONNECTOR: spread(pick(kept, "connector_id").str.strip()),
-        DIRECTION: spread(direction.fillna("")),
+        DIRECTION: spread(direction),
         SIZE: spread(parse_int(pick(kept, "total_bytes"))),
     }
     frame = canonical(SIGHTINGS, data, len(take), report.path)
@@ -153,5 +159,5 @@ FORMAT = Format(
     signature=SIGNATURE,
     detect=detect,
     read=read,
-    recognised_by="origin_timestamp_utc + sender_address + recipient_status (no event_id)",
+    recognised_by="origin_timestamp[_utc] + sender_address + recipient_status (no event_id)",
 )

@@ -24,6 +24,7 @@ from .sample import (
     JSON,
     MAX_COLUMNS,
     SAMPLE_BYTES,
+    XML,
     Sample,
     normalize_header,
     take_sample,
@@ -371,6 +372,10 @@ def _unrecognised(sample: Sample) -> tuple[str, str]:
     if sample.kind == JSON:
         return "unrecognised", ("JSON that is neither Graph message trace nor connector "
                                 "configuration; pass --format NAME if you know which it is")
+    if sample.kind == XML:
+        return "unrecognised", ("XML that is not a Reporting Web Service MessageTrace or "
+                                "MessageTraceDetail feed (Atom with the OData dataservices "
+                                "namespace); pass --format NAME if you know which it is")
     near = closest_format(sample)
     if near is None:
         return "unrecognised", ("no export format has these columns "

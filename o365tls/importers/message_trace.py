@@ -1,6 +1,8 @@
 """Message trace: ``Get-MessageTrace`` / ``Get-MessageTraceV2 | Export-Csv`` (with or without
-the remote-PowerShell ``PS*``/``RunspaceId`` columns), the EAC message-trace export, and Graph
-``exchangeMessageTrace`` JSON. One sighting per message and recipient: identity, no TLS.
+the remote-PowerShell ``PS*``/``RunspaceId`` columns), the EAC message-trace export, Graph
+``exchangeMessageTrace`` JSON, and the Office 365 Reporting Web Service's ``MessageTrace``
+report (OData verbose JSON or Atom XML, :mod:`.odata`). One sighting per message and
+recipient: identity, no TLS.
 
 ``Received`` is written in the exporting session's culture (en-US, en-GB, de-DE or ISO); the
 culture is decided once per file from the values themselves.
@@ -27,8 +29,9 @@ from ..schema import (
     TIMESTAMP,
 )
 from .base import Batch, Format, LoadContext, canonical, convert_chunks, pick, reject_rows
-from .jsonfile import json_keys, json_records, records_frame
-from .sample import JSON, TEXT, Sample
+from .jsonfile import records_frame
+from .odata import document_keys, document_records
+from .sample import JSON, TEXT, XML, Sample
 from .table import ROW_COLUMN, column_for, read_table
 from .values import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 
@@ -43,8 +46,8 @@ DETAIL_MARKERS = ("Detail", "Event", "Data")
 
 
 def detect(sample: Sample) -> bool:
-    if sample.kind == JSON:
-        keys = json_keys(sample)
+    if sample.kind in (JSON, XML):
+        keys = document_keys(sample)
         return ("senderaddress" in keys and "recipientaddress" in keys
                 and ("receiveddatetime" in keys or "received" in keys)
                 and "event" not in keys)
@@ -64,8 +67,8 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
 
 
 def _raw_frames(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
-    if sample.kind == JSON:
-        records = json_records(sample, report)
+    if sample.kind in (JSON, XML):
+        records = document_records(sample, report)
         if records:
             yield records_frame(records, report)
     else:
@@ -90,10 +93,18 @@ def convert(raw: pd.DataFrame, report: FileReport,
     # Name the column as the file spells it (Graph: receivedDateTime), or say it is missing
     # (a file forced in with --format).
     name = column_for(raw.columns, *RECEIVED)
-    reject_rows(report, rows, bad, "bad-date",
-                f"{name} is not a date in any known culture (en-US, en-GB, de-DE, ISO)" if name
-                else "no Received column, so no message time; is this a message trace export?",
-                name or "Received", received)
+    if name:
+        empty = bad & (received.str.strip() == "")
+        reject_rows(report, rows, empty, "bad-date",
+                    f"{name} is empty (null), so the message has no time", name, received)
+        reject_rows(report, rows, bad & ~empty, "bad-date",
+                    f"{name} is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
+                    name, received)
+    else:
+        reject_rows(report, rows, bad, "bad-date",
+                    "no Received column, so no message time; is this a message trace export? "
+                    f"(its columns: {', '.join(str(c) for c in raw.columns if c != ROW_COLUMN)})",
+                    "Received", received)
     keep = ~bad
     used = int(keep.sum())
     report.use(used)
@@ -122,7 +133,8 @@ def convert(raw: pd.DataFrame, report: FileReport,
 FORMAT = Format(
     name="message-trace",
     description="Message trace: Get-MessageTrace[V2] | Export-Csv, EAC message trace export, "
-                "Graph exchangeMessageTrace JSON",
+                "Graph exchangeMessageTrace JSON, Reporting Web Service MessageTrace (JSON or "
+                "Atom XML)",
     kind=SIGHTINGS,
     carries_tls=False,
     signature=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "FromIP",
@@ -130,5 +142,6 @@ FORMAT = Format(
     detect=detect,
     read=read,
     recognised_by="Received + SenderAddress + RecipientAddress (+ FromIP/MessageId/Status), "
-                  "no Event/Detail; or JSON with senderAddress/recipientAddress/receivedDateTime",
+                  "no Event/Detail; or JSON (Graph, Reporting Web Service) or Reporting Web "
+                  "Service Atom XML with senderAddress/recipientAddress/received[DateTime]",
 )

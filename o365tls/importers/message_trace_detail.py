@@ -1,18 +1,28 @@
 """Message trace detail: ``Get-MessageTraceDetail`` / ``Get-MessageTraceDetailV2 | Export-Csv``
-(with or without the remote-PowerShell ``PS*``/``RunspaceId`` columns) and Graph
-``exchangeMessageTraceDetail`` JSON. One observation per message, folded from its event rows.
+(with or without the remote-PowerShell ``PS*``/``RunspaceId`` columns), Graph
+``exchangeMessageTraceDetail`` JSON, and the Reporting Web Service's ``MessageTraceDetail``
+report (OData verbose JSON or Atom XML). One observation per message, folded from its event rows.
 
 What a message's events tell (domain.md section 2):
 
 * the Receive event's ``Detail``: ``Message received by: <server> using TLS1.2 with AES256``. An
   internal submission names no TLS either, so a Receive without the clause is ``unknown``, never
-  ``none``;
+  ``none``. A message can have several Receive events: the first is its entry into Exchange
+  Online, later ones are hops between Exchange Online's own servers (after a ``Submit``, or from
+  a client that is itself a Microsoft host or address), whose TLS is Microsoft's, not the
+  sender's. The message's TLS is that of its first Receive that is not such an internal hop;
+  a message with only internal Receives has no sender TLS (``unknown``);
 * the Send external event's ``Detail``: ``Message sent to <host> at <ip> using TLS1.2 with
   AES256`` (the TLS of the outbound hop; spelling unverified beyond third-party samples);
 * the ``Data`` XML ``<root><MEP Name=".." String|Blob="S:key=value;.."/></root>``: the inbound
   connector (``S:InboundConnectorData=Name=<name>``), the outbound one
   (``S:Microsoft.Exchange.Hygiene.TenantOutboundConnectorCustomData=Name=<name>``), the client IP
-  (``ClientIP``) and, in some exports, ``S:tlsversion=`` / ``S:tlscipher=``.
+  (``ClientIP``, and the client's name where exported) and, in some exports, ``S:tlsversion=`` /
+  ``S:tlscipher=``;
+* a ``Submit`` event (``The message was submitted.``): the message is inside Exchange Online;
+  Receive events after it are hops between its servers. A Submit follows mail from the
+  internet as well as SMTP AUTH submissions, so it does not tell them apart: the analysis
+  knows a client submission by its sender being in an SMTP AUTH clients report.
 
 Event names are localized (German ``Empfangen``, ``Extern senden``, ``Zustellen``): the hop events
 are found by their ``Detail`` text or a small synonym table. Events of one message may be spread
@@ -26,7 +36,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -54,8 +64,10 @@ from ..schema import (
 )
 from ..tls import UNKNOWN, normalize_tls
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
-from .jsonfile import json_keys, json_records, records_frame
-from .sample import JSON, TEXT, Sample
+from .historical_extended import is_microsoft
+from .jsonfile import records_frame
+from .odata import document_keys, document_records
+from .sample import JSON, TEXT, XML, Sample
 from .table import ROW_COLUMN, column_for, read_table
 from .values import clean_address, clean_message_id, is_ip, is_masked_ip, parse_datetimes
 
@@ -86,7 +98,10 @@ SEND_EVENTS = frozenset({
     "envoyer en externe", "enviar externo", "envío externo", "enviar externamente",
     "extern verzenden", "invia esterno", "invio esterno",
 })
+# The Submit event in the admin's language (English and German seen in exports).
+SUBMIT_EVENTS = frozenset({"submit", "übermitteln"})
 _RECEIVED_BY = re.compile(r"^\s*message received by\b", re.IGNORECASE)
+_SUBMITTED = re.compile(r"^\s*the message was submitted\b", re.IGNORECASE)
 _SENT_TO = re.compile(r"^\s*message sent to\b", re.IGNORECASE)
 # "using TLS1.2 with AES256": the version, then (after one linking word in any language) the
 # bulk cipher.
@@ -103,19 +118,37 @@ _CONNECTOR_DATA = {
 }
 _CUSTOM = re.compile(r"S:(?P<key>tlsversion|tlscipher)=(?P<value>[^;\"<>]*)", re.IGNORECASE)
 _CLIENT_IP_TEXT = re.compile(r"Name=\"ClientIP\"\s+\w+=\"(?P<ip>[^\"]*)\"", re.IGNORECASE)
+_CLIENT_HOST_TEXT = re.compile(r"Name=\"Client(?:Host)?Name\"\s+\w+=\"(?P<host>[^\"]*)\"",
+                               re.IGNORECASE)
+# Exchange Online's outbound hosts deliver other organizations' mail: an external client.
+_OTHER_TENANT = re.compile(r"\.outbound\.protection\.outlook\.com\.?$", re.IGNORECASE)
+#: MEP names that carry the name of the client that spoke SMTP.
+_CLIENT_HOST_MEPS = ("clientname", "clienthostname", "clienthost")
 
 
 @dataclass
 class _Hop:
-    """The Receive or Send external event chosen for a message."""
+    """A Receive or Send external event of a message."""
 
-    rank: tuple  # lower is better: (names no TLS, time, row)
+    rank: tuple  # lower is better (sends: names no TLS, time, row; receives: time, row)
     row: int
     stamp: pd.Timestamp
     tls: str | None  # None: the event names no TLS
     cipher: str
     server: str = ""
     destination_ip: str = ""
+    client_ip: str = ""
+    client_host: str = ""
+
+    @property
+    def from_microsoft(self) -> bool | None:
+        """True: the client is an Exchange Online host or address (an internal hop); False:
+        a client outside Microsoft; None: the event does not name its client."""
+        if not (self.client_ip or self.client_host):
+            return None
+        if _OTHER_TENANT.search(self.client_host):
+            return False  # another organization's Exchange Online sending to this one
+        return is_microsoft(self.client_ip, self.client_host)
 
 
 @dataclass
@@ -126,16 +159,16 @@ class _Message:
     trace_id: str
     sender: str = ""
     recipient: str = ""
-    receive: _Hop | None = None
+    receives: list[_Hop] = field(default_factory=list)
     send: _Hop | None = None
+    submitted: tuple | None = None  # (time, row) of the first Submit event
     inbound: tuple[str, str] | None = None  # (connector name, connector type)
     outbound: tuple[str, str] | None = None
-    client_ip: str = ""
 
 
 def detect(sample: Sample) -> bool:
-    if sample.kind == JSON:
-        keys = json_keys(sample)
+    if sample.kind in (JSON, XML):
+        keys = document_keys(sample)
         return ("event" in keys and ("description" in keys or "detail" in keys)
                 and ("datetime" in keys or "date" in keys))
     if sample.kind != TEXT or sample.log_fields:
@@ -147,10 +180,12 @@ def detect(sample: Sample) -> bool:
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
     messages: dict[tuple[str, str], _Message] = {}
     culture: str | None = None
-    is_json = sample.kind == JSON
+    is_json = sample.kind in (JSON, XML)
     for raw in _raw_frames(sample, report):
         culture = fold(raw, report, messages, culture, is_json)
-    records = [_record(m, report) for m in messages.values()]
+    hops = _InternalHops()
+    records = [_record(m, report, hops) for m in messages.values()]
+    hops.note(report)
     for start in range(0, len(records), BATCH_ROWS):
         part = records[start:start + BATCH_ROWS]
         data = {column: [r[column] for r in part] for column in part[0]}
@@ -158,8 +193,8 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
 
 
 def _raw_frames(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
-    if sample.kind == JSON:
-        records = json_records(sample, report)
+    if sample.kind in (JSON, XML):
+        records = document_records(sample, report)
         if records:
             yield records_frame(records, report)
     else:
@@ -220,6 +255,10 @@ def _fold_row(ev: dict, report: FileReport, messages: dict[tuple[str, str], _Mes
     msg.outbound = msg.outbound or facts.get(OUTBOUND)
 
     detail, event = ev["detail"], ev["event"]
+    if event in SUBMIT_EVENTS or _SUBMITTED.match(detail):
+        if msg.submitted is None or (stamp, row) < msg.submitted:
+            msg.submitted = (stamp, row)
+        return
     receive = event in RECEIVE_EVENTS or bool(_RECEIVED_BY.match(detail))
     send = not receive and (event in SEND_EVENTS or bool(_SENT_TO.match(detail)))
     if not (receive or send):
@@ -228,16 +267,32 @@ def _fold_row(ev: dict, report: FileReport, messages: dict[tuple[str, str], _Mes
     if tls is None and facts.get("tlsversion"):
         tls = normalize_tls(facts["tlsversion"])
         cipher = facts.get("tlscipher", "")
-    hop = _Hop((tls is None, stamp, row), row, stamp, tls, cipher)
     if receive:
-        hop.server = _server(detail)
-        if msg.receive is None or hop.rank < msg.receive.rank:
-            msg.receive = hop
-            msg.client_ip = facts.get("client_ip", "") or msg.client_ip
+        msg.receives.append(_Hop((stamp, row), row, stamp, tls, cipher, server=_server(detail),
+                                 client_ip=facts.get("client_ip", ""),
+                                 client_host=facts.get("client_host", "")))
     else:
+        hop = _Hop((tls is None, stamp, row), row, stamp, tls, cipher)
         hop.destination_ip = _destination_ip(detail)
         if msg.send is None or hop.rank < msg.send.rank:
             msg.send = hop
+
+
+def _entry(msg: _Message) -> tuple[_Hop | None, list[_Hop]]:
+    """The message's entry into Exchange Online: its first Receive that is not a hop between
+    Microsoft's own servers; and the internal hops that name a TLS version (not the sender's).
+    A Receive after the message was submitted, or from a Microsoft host or address, is
+    internal."""
+    entry = None
+    internal: list[_Hop] = []
+    for hop in sorted(msg.receives, key=lambda h: h.rank):
+        inside = hop.from_microsoft or (msg.submitted is not None and hop.rank > msg.submitted)
+        if inside:
+            if hop.tls is not None:
+                internal.append(hop)
+        elif entry is None:
+            entry = hop
+    return entry, internal
 
 
 def _tls_clause(detail: str) -> tuple[str | None, str]:
@@ -275,9 +330,15 @@ def _data_facts(data: str, row: int, report: FileReport) -> dict:
         facts = _custom_facts(plain)
         match = _CLIENT_IP_TEXT.search(plain)
         _client_ip(match.group("ip").strip() if match else "", facts, report)
+        match = _CLIENT_HOST_TEXT.search(plain)
+        if match:
+            facts["client_host"] = match.group("host").strip()
         return facts
     facts = _custom_facts(";".join(values.values()))
     _client_ip(values.get("clientip", "").strip(), facts, report)
+    host = next((values[n].strip() for n in _CLIENT_HOST_MEPS if values.get(n, "").strip()), "")
+    if host:
+        facts["client_host"] = host
     return facts
 
 
@@ -335,33 +396,64 @@ def _connector(rest: str) -> tuple[str, str] | None:
     return (name, fields.get("connectortype", "")) if name else None
 
 
-def _record(msg: _Message, report: FileReport) -> dict:
+class _InternalHops:
+    """Messages whose Receive events include hops between Exchange Online's own servers that
+    name a TLS version: one note per file, with the first such event as its example."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.first: _Hop | None = None
+
+    def see(self, hops: list[_Hop]) -> None:
+        if hops:
+            self.messages += 1
+            if self.first is None or hops[0].row < self.first.row:
+                self.first = hops[0]
+
+    def note(self, report: FileReport) -> None:
+        if self.first is None:
+            return
+        hop = self.first
+        server = hop.server or "an Exchange Online server"
+        report.note(hop.row, "internal-hop",
+                    f"{self.messages} message(s) have Receive events between Exchange Online's "
+                    f"own servers (this one: received by {server} using {hop.tls}); that TLS "
+                    "is Microsoft's, not the sender's: each message's TLS is that of its first "
+                    "Receive from outside Microsoft (unknown when it has none)",
+                    column="Detail", value=hop.server)
+
+
+def _record(msg: _Message, report: FileReport, hops: _InternalHops) -> dict:
     """One observation for one message. Direction: inbound connector data first (a device that
     relays through an inbound connector is the hop at risk even when the mail goes out again),
-    then outbound connector data, then a Send external event, then a Receive event."""
+    then outbound connector data, then a Send external event, then a Receive event. The
+    inbound hop is the message's entry into Exchange Online (:func:`_entry`)."""
+    entry, internal = _entry(msg)
+    hops.see(internal)
+    first = min(msg.receives, key=lambda h: h.rank) if msg.receives else None
     if msg.inbound:
         direction = INBOUND
     elif msg.outbound or msg.send is not None:
         direction = OUTBOUND
-    elif msg.receive is not None:
+    elif msg.receives:
         direction = INBOUND
     else:
         direction = ""
-    hop = msg.send if direction == OUTBOUND else msg.receive
-    if msg.receive is None and msg.send is None:
+    hop = msg.send if direction == OUTBOUND else entry
+    if not msg.receives and msg.send is None:
         report.note(msg.first_row, "no-receive-event",
                     "no Receive or Send external event among this message's rows, so its TLS "
                     "is unknown (was the export filtered with -Event?)")
     connector = msg.inbound if direction == INBOUND else msg.outbound
-    receive = msg.receive
+    shown = entry or first
     return {
-        ROW: hop.row if hop is not None else msg.first_row,
-        TIMESTAMP: receive.stamp if receive is not None else msg.first_stamp,
+        ROW: hop.row if hop is not None else (first.row if first else msg.first_row),
+        TIMESTAMP: shown.stamp if shown is not None else msg.first_stamp,
         GRAIN: GRAIN_MESSAGE,
         CONNECTOR: connector[0] if connector else "",
         CONNECTOR_TYPE: connector[1] if connector else "",
         DIRECTION: direction,
-        SENDER_IP: msg.client_ip,
+        SENDER_IP: entry.client_ip if entry is not None else "",
         DESTINATION_IP: msg.send.destination_ip if direction == OUTBOUND and msg.send else "",
         SENDER_ADDRESS: msg.sender,
         RECIPIENT_ADDRESS: msg.recipient,
@@ -369,14 +461,15 @@ def _record(msg: _Message, report: FileReport) -> dict:
         TLS: hop.tls if hop is not None and hop.tls is not None else UNKNOWN,
         CIPHER: hop.cipher if hop is not None else "",
         MESSAGES: 1,
-        SERVER: receive.server if receive is not None else "",
+        SERVER: shown.server if shown is not None else "",
     }
 
 
 FORMAT = Format(
     name="message-trace-detail",
     description="Message trace detail: Get-MessageTraceDetail[V2] | Export-Csv, Graph "
-                "exchangeMessageTraceDetail JSON (TLS from the Receive / Send external events)",
+                "exchangeMessageTraceDetail JSON, Reporting Web Service MessageTraceDetail "
+                "(JSON or Atom XML); TLS from the first external Receive / the Send external",
     kind=OBSERVATIONS,
     carries_tls=True,
     signature=("MessageTraceId", "MessageId", "Date", "Event", "Action", "Detail", "Data"),

@@ -23,6 +23,7 @@ _HEADER_SCAN_LINES = 40
 
 TEXT = "text"
 JSON = "json"
+XML = "xml"
 EMPTY = "empty"
 BINARY = "binary"
 
@@ -36,7 +37,7 @@ class Sample:
     encoding: str  # a Python codec name that reads the whole stream, BOM included
     encoding_label: str  # what reports show: "UTF-16LE (no BOM)"
     text: str
-    kind: str  # text, json, empty, binary
+    kind: str  # text, json, xml, empty, binary
     lines: tuple[str, ...] = ()  # the first lines, those the header is looked for in
     delimiter: str = ","
     header: tuple[str, ...] = ()  # cleaned header names, in file order
@@ -131,6 +132,8 @@ def take_sample(source: Source, encoding: str | None = None,
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped[:1] in ("{", "["):
         return Sample(source, raw, codec, label, text, JSON)
+    if stripped.startswith("<?xml") or (stripped[:1] == "<" and "xmlns" in stripped[:4096]):
+        return Sample(source, raw, codec, label, text, XML)
     # Only the first lines are looked at (the header search): the rest stays unsplit, one
     # item that is dropped (a week of hourly logs is a thousand samples of 256 KB).
     lines = split_lines(text, _HEADER_SCAN_LINES)

@@ -1,18 +1,21 @@
 """Exchange Server message tracking logs: raw ``MSGTRK*.log`` files (``#Log-type: Message
 Tracking Log``) and ``Get-MessageTrackingLog | Export-Csv`` output.
 
-One sighting per message and recipient for ``RECEIVE`` events (direction from
-``directionality``: Incoming -> inbound, Originating -> outbound) and for ``SEND`` events
-(outbound: ``client-ip`` is this server and ``server-ip`` the next hop, the same way round as a
-send protocol log). Every other event (DELIVER, RESOLVE, TRANSFER, AGENTINFO, HAREDIRECT...)
-is a used row that names nobody new.
+One sighting per message and recipient for each hop in (``RECEIVE``: direction from
+``directionality``, Incoming -> inbound, Originating -> outbound) and each hop out (``SEND``,
+``SENDEXTERNAL``: outbound, ``client-ip`` is this server and ``server-ip`` the next hop, the same
+way round as a send protocol log). :data:`EVENTS` decides every documented EventId on purpose;
+the others (DELIVER, RESOLVE, AGENTINFO, HARECEIVE...) are used rows that name nobody new, and
+an EventId not in it is noted once per file.
 
 On a RECEIVE the Hub writes the FrontEnd's address in ``client-ip``; the real client is
-``S:ProxiedClientIPAddress=`` in ``custom-data``. ``Get-MessageTrackingLog`` renames the fields
-(dashes removed, ``date-time`` -> ``Timestamp``, ``recipient-address`` -> ``Recipients``,
-``sender-address`` -> ``Sender``, ``custom-data`` -> ``EventData``), writes ``Timestamp`` in the
-searching computer's culture and local time, and ``Export-Csv`` writes the type name
-``System.String[]`` for ``Recipients`` unless the admin joined it.
+``S:ProxiedClientIPAddress=`` in ``custom-data``, and ``original-client-ip`` when ``custom-data``
+is not readable. ``Get-MessageTrackingLog`` renames the fields (dashes removed, ``date-time`` ->
+``Timestamp``, ``recipient-address`` -> ``Recipients``, ``sender-address`` -> ``Sender``,
+``custom-data`` -> ``EventData``), writes ``Timestamp`` in the searching computer's culture and
+local time, and ``Export-Csv`` writes type names (``System.String[]``,
+``System.Collections.Generic.KeyValuePair`2[...][]``) for ``Recipients`` and ``EventData``
+unless the admin flattened them.
 """
 
 from __future__ import annotations
@@ -64,7 +67,8 @@ CHUNK_ROWS = 25_000
 
 # Each field in its three spellings: the raw log's #Fields, Get-MessageTrackingLog's property
 # names, and the historical-search extended report (which shares the field set).
-TIME = ("date-time", "Timestamp", "date_time_utc")
+# The extended report is seen with date_time_utc and date_time.
+TIME = ("date-time", "Timestamp", "date_time_utc", "date_time")
 CLIENT_IP = ("client-ip", "ClientIp", "client_ip")
 CLIENT_HOST = ("client-hostname", "ClientHostname", "client_hostname")
 SERVER_IP = ("server-ip", "ServerIp", "server_ip")
@@ -85,13 +89,71 @@ DIRECTIONALITY = ("directionality", "Directionality")
 ORIGINAL_CLIENT_IP = ("original-client-ip", "OriginalClientIp", "original_client_ip")
 CUSTOM = ("custom-data", "EventData", "custom_data")
 
-RECEIVE = "RECEIVE"
-SEND = "SEND"
-DIRECTIONS = {"incoming": INBOUND, "originating": OUTBOUND}
+# What each EventId means for o365tls. A hop in is a sighting whose client handed the message
+# to this server; a hop out is a sighting where this server is the client of the next SMTP hop
+# (client-ip this server, server-ip the next one, as in a send protocol log). Every other event
+# is a used row that names nobody new. The names and meanings follow Microsoft's "Event types in
+# the message tracking log" table; SENDEXTERNAL is not in that table but real logs write it for
+# mail leaving through a send connector to a server outside the organisation.
+HOP_IN, HOP_OUT, NO_HOP = "hop-in", "hop-out", "no-hop"
+EVENTS: dict[str, tuple[str, str]] = {
+    "AGENTINFO": (NO_HOP, "a transport agent's data about a message already received"),
+    "BADMAIL": (NO_HOP, "a Pickup/Replay file that could not be delivered or returned"),
+    "CLIENTSUBMISSION": (NO_HOP, "submitted from a mailbox's Outbox; its RECEIVE is the hop"),
+    "DEFER": (NO_HOP, "delivery delayed; the SEND or DELIVER that follows is the hop"),
+    "DELIVER": (NO_HOP, "delivered to a local mailbox: the end of the path, no SMTP hop"),
+    "DELIVERFAIL": (NO_HOP, "an agent could not file it into a mailbox folder: no SMTP hop"),
+    "DROP": (NO_HOP, "dropped without a DSN: the message did not go out"),
+    "DSN": (NO_HOP, "a status notification was generated; its own RECEIVE/SEND are its hops"),
+    "DUPLICATEDELIVER": (NO_HOP, "a duplicate removed at delivery: no hop"),
+    "DUPLICATEEXPAND": (NO_HOP, "a duplicate recipient found while expanding a group: no hop"),
+    "DUPLICATEREDIRECT": (NO_HOP, "the alternate recipient was already a recipient: no hop"),
+    "EXPAND": (NO_HOP, "a distribution group expanded: recipients change, no hop"),
+    "FAIL": (NO_HOP, "delivery failed: the message did not go out"),
+    "HADISCARD": (NO_HOP, "a shadow copy discarded after the primary went on: not a hop"),
+    "HARECEIVE": (NO_HOP, "a shadow copy kept for redundancy: not a new hop of the message"),
+    "HAREDIRECT": (NO_HOP, "a shadow copy was created: not a hop"),
+    "HAREDIRECTFAIL": (NO_HOP, "a shadow copy could not be created: not a hop"),
+    "INITMESSAGECREATED": (NO_HOP, "sent to the arbitration mailbox for approval: no SMTP hop"),
+    "LOAD": (NO_HOP, "reloaded from the queue at start-up: no new hop"),
+    "MODERATIONEXPIRE": (NO_HOP, "never approved: the message did not go out"),
+    "MODERATORAPPROVE": (NO_HOP, "approved; the DELIVER or SEND that follows is the hop"),
+    "MODERATORREJECT": (NO_HOP, "rejected by a moderator: the message did not go out"),
+    "MODERATORSALLNDR": (NO_HOP, "every approval request bounced: the message did not go out"),
+    "NOTIFYMAPI": (NO_HOP, "found in a mailbox's Outbox; its RECEIVE is the hop"),
+    "NOTIFYSHADOW": (NO_HOP, "found in an Outbox and shadowed; its RECEIVE is the hop"),
+    "POISONMESSAGE": (NO_HOP, "moved into or out of the poison queue: no hop"),
+    "PROCESS": (NO_HOP, "processed: no hop"),
+    "PROCESSMEETINGMESSAGE": (NO_HOP, "a meeting message processed at delivery: no hop"),
+    "RECEIVE": (HOP_IN, "received over SMTP, from Pickup/Replay or from a mailbox: the client "
+                        "is who handed it over"),
+    "REDIRECT": (NO_HOP, "redirected to an alternative recipient: no hop"),
+    "RESOLVE": (NO_HOP, "a recipient address resolved to another: no hop"),
+    "RESUBMIT": (NO_HOP, "resubmitted from Safety Net: a copy of mail already received"),
+    "RESUBMITDEFER": (NO_HOP, "a Safety Net resubmission deferred: no hop"),
+    "RESUBMITFAIL": (NO_HOP, "a Safety Net resubmission failed: no hop"),
+    "SEND": (HOP_OUT, "sent over SMTP to another server: this server is that hop's client"),
+    "SENDEXTERNAL": (HOP_OUT, "sent over SMTP through a send connector to a server outside the "
+                              "organisation (Exchange Online, the internet): kept like SEND"),
+    "SUBMIT": (NO_HOP, "handed from mailbox submission to transport; its RECEIVE is the hop"),
+    "SUBMITDEFER": (NO_HOP, "that hand-over was deferred: no hop"),
+    "SUBMITFAIL": (NO_HOP, "that hand-over failed: no hop"),
+    "SUPPRESSED": (NO_HOP, "transmission suppressed: the message did not go out"),
+    "THROTTLE": (NO_HOP, "throttled; the hop comes later, if at all"),
+    "TRANSFER": (NO_HOP, "recipients moved to a forked copy: the same message, no hop"),
+}
+RECEIVE, SEND = "RECEIVE", "SEND"
+SEND_EVENTS = frozenset(e for e, (role, _) in EVENTS.items() if role == HOP_OUT)
+HOP_EVENTS = frozenset(e for e, (role, _) in EVENTS.items() if role != NO_HOP)
+# Tracking logs write Incoming / Originating; Microsoft Learn documents the historical search
+# reports' directionality as inbound (1) and outbound (2).
+DIRECTIONS = {"incoming": INBOUND, "originating": OUTBOUND, "1": INBOUND, "2": OUTBOUND}
 
 # What Export-Csv writes for a property it cannot flatten: "System.String[]",
 # "System.Collections.Generic.KeyValuePair`2[System.String,System.Object][]".
 _TYPE_NAME = re.compile(r"^System\.[\w.`]+(?:\[[\w.,` ]*\])*$")
+# custom-data exported as a type name: no items, told apart from an empty field.
+_UNREADABLE = custom_data.CustomData()
 
 
 def detect(sample: Sample) -> bool:
@@ -124,14 +186,21 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
 
 
 class _Tally:
-    """Export-Csv type names seen, reported once per file rather than once per row."""
+    """What a file's rows lack, reported once per file rather than once per row."""
 
     def __init__(self) -> None:
         self.counts: dict[str, list[int]] = {}  # code -> [count, first row]
+        self.unknown: dict[str, list[int]] = {}  # EventId -> [count, first row]
+        self.fallback = 0  # hops in whose only client address is client-ip, EventData unread
 
     def see(self, code: str, row: int) -> None:
         entry = self.counts.setdefault(code, [0, row])
         entry[0] += 1
+
+    def see_unknown(self, events: pd.Series, rows: pd.Series) -> None:
+        for event, row in zip(events, rows, strict=True):
+            entry = self.unknown.setdefault(event, [0, int(row)])
+            entry[0] += 1
 
     def report(self, report: FileReport) -> None:
         if "recipients-type-name" in self.counts:
@@ -143,11 +212,24 @@ class _Tally:
                         "@{n='Recipients';e={$_.Recipients -join ';'}}, ...")
         if "eventdata-type-name" in self.counts:
             count, row = self.counts["eventdata-type-name"]
+            told = (f"; {self.fallback} RECEIVE rows have no OriginalClientIp either, so "
+                    "their sender is ClientIp, which may be this Exchange server (FrontEnd or "
+                    "hub) rather than the device" if self.fallback else
+                    "; the sender of each RECEIVE is its OriginalClientIp")
             report.note(row, "eventdata-type-name",
                         f"EventData was exported as a type name in {count} RECEIVE/SEND rows: "
                         "the real client behind the FrontEnd (ProxiedClientIPAddress) and "
-                        "EffectiveTlsAuthLevel are not in this file; the raw MSGTRK*.log files "
-                        "have them")
+                        f"EffectiveTlsAuthLevel are not in this file{told}. The raw "
+                        "MSGTRK*.log files have them, or export EventData joined: "
+                        "@{n='EventData';e={$_.EventData -join ';'}}")
+        if self.unknown:
+            first = min(row for _, row in self.unknown.values())
+            names = ", ".join(f"{name or '(empty)'} ({count} row{'s' * (count != 1)})"
+                              for name, (count, _) in sorted(self.unknown.items()))
+            report.note(first, "unknown-event",
+                        f"EventId values that are not in Microsoft's list of message tracking "
+                        f"events: {names}. These rows are read but name no sender; if one is "
+                        "an SMTP hop, its senders are missing from the report")
 
 
 def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
@@ -162,10 +244,13 @@ def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
                 "date-time", when)
     report.use(int((~bad).sum()))
     event = pick(raw, *EVENT_ID).str.strip().str.upper()
-    keep = ~bad & event.isin((RECEIVE, SEND))
+    unknown = ~bad & ~event.isin(list(EVENTS))
+    if unknown.any():
+        tally.see_unknown(event[unknown], rows[unknown])
+    keep = ~bad & event.isin(list(HOP_EVENTS))
     sub = raw[keep]
     sub_rows = rows[keep]
-    is_send = event[keep] == SEND
+    is_send = event[keep].isin(list(SEND_EVENTS))
 
     custom = pd.Series([_custom(v, r, tally) for v, r in zip(pick(sub, *CUSTOM), sub_rows,
                                                               strict=True)],
@@ -174,10 +259,8 @@ def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
                             zip(pick(sub, *RECIPIENTS), sub_rows, strict=True)],
                            index=sub.index, dtype=object)
     client_ip = clean_ip(pick(sub, *CLIENT_IP), report)
-    proxied_ip = clean_ip(custom.map(lambda c: c.get("ProxiedClientIPAddress")))
-    received_from = first_nonempty(proxied_ip, client_ip, clean_ip(pick(sub, *ORIGINAL_CLIENT_IP)))
     client_host = pick(sub, *CLIENT_HOST).str.strip()
-    proxied_host = custom.map(lambda c: c.get("ProxiedClientHostname"))
+    sender_ip, hostname = _received_from(sub, custom, client_ip, client_host, is_send, tally)
     status = pick(sub, *RECIPIENT_STATUS)
     data = {
         ROW: sub_rows,
@@ -187,9 +270,9 @@ def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
         RECIPIENT_ADDRESS: recipients,
         SUBJECT: pick(sub, *SUBJECT_COL),
         STATUS: status.where(~status.str.match(_TYPE_NAME), ""),
-        SENDER_IP: client_ip.where(is_send, received_from),
+        SENDER_IP: sender_ip,
         DESTINATION_IP: clean_ip(pick(sub, *SERVER_IP)).where(is_send, ""),
-        HOSTNAME: client_host.where(is_send | (proxied_host == ""), proxied_host),
+        HOSTNAME: hostname,
         CONNECTOR: pick(sub, *CONNECTOR_ID).str.strip(),
         DIRECTION: directions(pick(sub, *DIRECTIONALITY)).where(~is_send, OUTBOUND),
         SIZE: parse_int(pick(sub, *TOTAL_BYTES)),
@@ -205,8 +288,27 @@ def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
 def _custom(value: str, row: int, tally: _Tally) -> custom_data.CustomData:
     if _TYPE_NAME.match(value.strip()):
         tally.see("eventdata-type-name", row)
-        return custom_data.EMPTY
+        return _UNREADABLE
     return custom_data.parse(value)
+
+
+def _received_from(sub: pd.DataFrame, custom: pd.Series, client_ip: pd.Series,
+                   client_host: pd.Series, is_send: pd.Series,
+                   tally: _Tally) -> tuple[pd.Series, pd.Series]:
+    """The client of each hop and its hostname. A hop out's client is this server
+    (``client-ip``). A hop in's is the first of ``ProxiedClientIPAddress`` (the device behind the
+    FrontEnd), ``original-client-ip`` (the same client, kept when ``custom-data`` is exported as
+    a type name) and ``client-ip`` (the last hop, often this organisation's own FrontEnd or
+    hub); the hostname is the one logged for the address chosen, empty where none is."""
+    proxied_ip = clean_ip(custom.map(lambda c: c.get("ProxiedClientIPAddress")))
+    proxied_host = custom.map(lambda c: c.get("ProxiedClientHostname")).astype(object)
+    original_ip = clean_ip(pick(sub, *ORIGINAL_CLIENT_IP))
+    ip = first_nonempty(proxied_ip, original_ip, client_ip)
+    host = client_host.where(proxied_ip == "", proxied_host)
+    host = host.where((proxied_ip != "") | (original_ip == "") | (original_ip == client_ip), "")
+    tally.fallback += int((~is_send & (proxied_ip == "") & (original_ip == "")
+                           & custom.map(lambda c: c is _UNREADABLE)).sum())
+    return ip.where(~is_send, client_ip), host.where(~is_send, client_host)
 
 
 def _recipients(value: str, row: int, tally: _Tally) -> list[str]:

@@ -106,6 +106,13 @@ class Deadline:
     title: str  # the remediation titles it applies to, joined
     note: str
     findings: int
+    when: str = ""  # the deadline as people say it (for deadlines without a date)
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,11 @@ class FindingView:
     sources: tuple[str, ...]
     first_reported: date | None = None  # with history: first snapshot that reported it
     open_days: int | None = None  # with history: days it has been open
+    verify: tuple[str, ...] = ()  # how to check that the fix worked
+    links: tuple[Link, ...] = ()  # the guidance's public sources
+    draft_message: str = ""  # a message to send the other organization
+    deadline_when: str = ""  # the deadline as people say it, also when it has no date
+    checked: date | None = None  # when the guidance was last checked against its sources
 
 
 @dataclass(frozen=True)
@@ -250,6 +262,7 @@ class ReportView:
     trend: tuple[TrendPoint, ...] = ()
     resolved: tuple[FindingView, ...] = ()
     extra: dict = field(default_factory=dict)
+    knowledge_checked: date | None = None  # newest check of the guidance the findings use
 
 
 def build_view(results: Results, *, title: str | None = None, client: str = "",
@@ -284,6 +297,7 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         attribution=tuple(_attribution(a) for a in results.attribution),
         trend=trend,
         resolved=tuple(_record(d, i + 1) for i, d in enumerate(results.resolved)),
+        knowledge_checked=max((f.checked for f in findings if f.checked), default=None),
     )
 
 
@@ -337,6 +351,11 @@ def _finding(f: Finding, rank: int) -> FindingView:
         forced_tls=flow.forced_tls, sources=tuple(flow.sources),
         first_reported=_day((f.history or {}).get("first_reported")),
         open_days=(f.history or {}).get("open_days"),
+        verify=rem.verify if rem else (),
+        links=tuple(Link(t, u) for t, u in rem.links) if rem else (),
+        draft_message=rem.draft_message if rem else "",
+        deadline_when=rem.deadline_when if rem else "",
+        checked=date.fromisoformat(rem.checked) if rem and rem.checked else None,
     )
 
 
@@ -375,6 +394,12 @@ def _record(d: dict, rank: int) -> FindingView:
         accepted=bool(d.get("accepted")), exception_reason="", status=str(d.get("status", "")),
         breaks_with_reject_direct_send=bool(d.get("breaks_with_reject_direct_send")),
         forced_tls=d.get("forced_tls"), sources=tuple(d.get("sources") or ()),
+        verify=tuple(rem.get("verify") or ()),
+        links=tuple(Link(str(r.get("title", "")), str(r.get("url", "")))
+                    for r in rem.get("reference_links") or ()),
+        draft_message=str(rem.get("draft_message") or ""),
+        deadline_when=str(rem.get("deadline_when") or ""),
+        checked=date.fromisoformat(rem["checked"]) if rem.get("checked") else None,
     )
 
 
@@ -448,7 +473,7 @@ def _deadlines(findings: tuple[FindingView, ...]) -> tuple[Deadline, ...]:
     out = []
     for (day, note), items in seen.items():
         titles = sorted({f.path_label for f in items})
-        out.append(Deadline(day, ", ".join(titles), note, len(items)))
+        out.append(Deadline(day, ", ".join(titles), note, len(items), items[0].deadline_when))
     out.sort(key=lambda d: (d.date is None, d.date or date.max))
     return tuple(out)
 

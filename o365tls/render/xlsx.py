@@ -314,7 +314,7 @@ def _deadlines(ws: Worksheet, row: int, view: ReportView) -> int:
         put(ws, row, c, text).font = Font(bold=True)
     for d in view.deadlines:
         row += 1
-        put(ws, row, 1, d.date or "you choose the date", DATE).alignment = _LEFT
+        put(ws, row, 1, d.date or d.when or "no date", DATE).alignment = _LEFT
         put(ws, row, 2, d.title).alignment = _WRAP
         put(ws, row, 3, d.findings, COUNT).alignment = _TOP
         ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=6)

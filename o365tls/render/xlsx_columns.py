@@ -77,6 +77,7 @@ REMEDIATION: tuple[Col, ...] = (
     Col(DUE, _blank, DATE, 11),
     Col(NOTES, _blank, width=40, wrap=True),
     Col("Steps", lambda f: _numbered(f.steps), width=80, wrap=True),
+    Col("How to check the fix", lambda f: "\n".join(f.verify), width=60, wrap=True),
     Col("Evidence kind", lambda f: f.evidence, width=11),
     Col("Legacy likelihood", lambda f: f.likelihood, PCT0, 11),
     Col("Device confidence", lambda f: f.device_confidence, PCT0, 11),
@@ -240,7 +241,10 @@ def evidence_rows(findings: Sequence[FindingView]) -> list[tuple[FindingView, st
             ("What you will see", f.what_you_will_see),
             ("Stop-gap", f.stopgap),
             *(("PowerShell", p) for p in f.powershell),
-            *(("Reference", r) for r in f.references),
+            *(("How to check the fix", v) for v in f.verify),
+            ("Draft message to send them", f.draft_message),
+            *((("Reference", f"{r.title}: {r.url}") for r in f.links) if f.links
+              else (("Reference", r) for r in f.references)),
             ("Accepted risk", f.exception_reason if f.accepted else ""),
         ]
         rows.extend((f, kind, text) for kind, text in statements if text)

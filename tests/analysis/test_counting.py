@@ -77,3 +77,41 @@ def test_flows_partition_the_totals(tmp_path):
         for version, n in f.flow.tls.as_dict().items():
             summed[version] = summed.get(version, 0) + n
     assert summed == results.totals.as_dict()
+
+
+DETAIL = Path(__file__).resolve().parents[1] / "data" / "message-trace-detail"
+
+
+def test_trace_detail_of_smtp_auth_submissions_does_not_count_them_again(tmp_path):
+    """A scanner's SMTP AUTH submissions are counted by the SMTP AUTH clients report; the same
+    submission in trace detail says which TLS the device used but adds no message. Hops
+    between Exchange Online's own servers in the detail are not the senders' TLS."""
+    (tmp_path / "smtp_auth.csv").write_text(
+        '"Sender address","Domain","TLS 1.0 (percentage)","TLS 1.1 (percentage)",'
+        '"TLS 1.2 (percentage)","Messages sent"\r\n'
+        '"scanner@contoso.com","contoso.com","100","0","0","5"\r\n', encoding="utf-8")
+    shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
+    results = o365tls.analyze(o365tls.load([tmp_path]))
+    t = results.as_dict()["totals"]
+    # 5 submissions from the report; the detail's 6 messages less the scanner's submission.
+    assert t["messages"] == 5 + 5
+    assert t["by_tls"]["TLS1.0"] == 5
+    # The internet messages' own TLS 1.3 and TLS 1.2; no Microsoft-internal TLS 1.2.
+    assert t["by_tls"]["TLS1.2"] == 1 and t["by_tls"]["TLS1.3"] == 1
+    assert t["by_tls"]["unknown"] == 3
+    scanner = [f for f in results.as_dict()["findings"]
+               if f["sender_address"] == "scanner@contoso.com"]
+    assert [(f["path"], f["messages"], f["by_tls"]["TLS1.0"]) for f in scanner] == [
+        ("client-submission", 5, 5)]
+
+
+def test_an_smtp_auth_submission_seen_only_in_trace_detail_counts_once(tmp_path):
+    """Without an SMTP AUTH report, trace detail is the only record of the submission: it
+    counts, once, with the device's TLS."""
+    shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
+    results = o365tls.analyze(o365tls.load([tmp_path]))
+    t = results.as_dict()["totals"]
+    assert t["messages"] == 6 and t["by_tls"]["TLS1.0"] == 1 and t["by_tls"]["TLS1.2"] == 1
+    scanner = [f for f in results.as_dict()["findings"]
+               if f["sender_address"] == "scanner@contoso.com"]
+    assert [(f["messages"], f["by_tls"]["TLS1.0"]) for f in scanner] == [(1, 1)]

@@ -83,38 +83,59 @@ def test_mfp_relay_legacy_gets_firmware_and_relay_steps():
     fix = choose(flow("connector-relay", forced_tls=False), Device("mfp"), KB)
     assert fix.id == "mfp-connector-relay-legacy"
     text = " ".join(fix.steps)
-    for fact in ("FutureSmart 5.7", "FW24", "ConnectKey", "Konica Minolta", "N/A",
-                 "check the vendor's table", "local relay", "RequireTls"):
+    for fact in ("OAuth (modern authentication), not the first version with TLS 1.2",
+                 "M428/M429 and M478/M479", "Check the vendor's page", "local relay",
+                 "RequireTls"):
         assert fact in text, fact
     assert "Postfix" in fix.stopgap and "TLS 1.2" in fix.stopgap
-    assert any(p.startswith("Get-InboundConnector") for p in fix.powershell)
-    assert fix.deadline == "2021-01-11" and "MC229914" in fix.deadline_note
+    # No connector name in the evidence: no command with a hole in it.
+    assert not any("{" in p or "<" in p for p in fix.powershell)
+    # MC229914 began a gradual stop; no completion was announced, so there is no date.
+    assert fix.deadline == "" and "began a gradual stop" in fix.deadline_note
+    assert "MC229914" in fix.deadline_note and "2021-01-11" not in fix.deadline_note
 
 
 def test_smtp_auth_basic_gets_the_december_2026_deadline_and_the_modern_exits():
     fix = choose(flow("client-submission", auth_protocol="Basic"), Device("application"), KB)
     assert fix.id == "app-client-submission-legacy"
     assert fix.deadline == "2026-12-31"
-    assert fix.deadline_note.startswith("end of December 2026: smtp-legacy.office365.com")
+    assert fix.deadline_note.startswith("end of December 2026: Basic auth for SMTP AUTH is "
+                                        "switched off by default")
     text = " ".join(fix.steps)
-    for fact in ("XOAUTH2", "HVE", "September 2028", "Azure Communication Services",
-                 "Graph sendMail", "4.7", "SchUseStrongCrypto", "SystemDefaultTlsVersions",
-                 "KB4019276", "KB3140245", "Tls12", "jdk.tls.client.protocols=TLSv1.2",
-                 "mail.smtp.ssl.protocols=TLSv1.2", "SQL Server"):
+    for fact in ("XOAUTH2", "High Volume Email", "internal recipients only",
+                 "Azure Communication Services", "Graph sendMail", "No retirement date",
+                 "almost surely", "which software sends this mail"):
         assert fact in text, fact
+    for unsupported in ("only works with Basic auth", "stops sending", "none after"):
+        assert unsupported not in text and unsupported not in fix.deadline_note
     assert "Get-TransportConfig | Format-List AllowLegacyTLSClients," \
            "SmtpClientAuthenticationDisabled" in fix.powershell
 
 
-def test_partner_plaintext_gets_require_tls_guidance():
-    fix = choose(flow("internet", "plaintext"), Device("partner-mta"), KB)
+CONTOSO = dict(sender_address="dispatch@contoso-logistics.example", sender_ip="203.0.113.45",
+               hostname="mail.contoso-logistics.example", direction="inbound")
+
+
+def test_partner_plaintext_gets_require_tls_guidance_with_its_own_names():
+    fix = choose(flow("internet", "plaintext", **CONTOSO), Device("partner-mta"), KB,
+                 tenant={"northwindtraders.example"})
     assert fix.id == "partner-internet-plaintext"
     assert any("requires TLS" in s for s in fix.steps)
-    assert ('New-InboundConnector -Name "Partner <name> TLS" -ConnectorType Partner'
-            ' -SenderDomains <partner domain> -RequireTls $true') in fix.powershell
-    legacy = choose(flow("internet", "legacy"), Device("partner-mta"), KB)
+    assert ('New-InboundConnector -Name "Partner contoso-logistics.example TLS" -ConnectorType'
+            ' Partner -SenderDomains contoso-logistics.example -RequireTls $true'
+            '   # only once they do TLS 1.2') in fix.powershell
+    assert any("openssl s_client -starttls smtp -tls1_2 -connect "
+               "mail.contoso-logistics.example:25" in v for v in fix.verify)
+    # The draft names their server and our domain, ready to send.
+    assert "mail.contoso-logistics.example (203.0.113.45)" in fix.draft_message
+    assert "northwindtraders.example" in fix.draft_message
+    legacy = choose(flow("internet", "legacy", **CONTOSO), Device("partner-mta"), KB)
     assert legacy.id == "partner-internet-legacy"
-    assert any("Do not require TLS for this partner before" in s for s in legacy.steps)
+    assert any("Do not require TLS for contoso-logistics.example before" in s
+               for s in legacy.steps)
+    # Unnamed senders get the way to name them, not a draft addressed to nobody.
+    nobody = choose(flow("internet", "plaintext", direction="inbound"), Device("partner-mta"), KB)
+    assert nobody.draft_message == "" and any("historical search" in s for s in nobody.steps)
 
 
 def test_on_prem_exchange_gets_build_numbers_and_throttling_codes():
@@ -122,7 +143,8 @@ def test_on_prem_exchange_gets_build_numbers_and_throttling_codes():
     assert fix.id == "mail-server-connector-relay-legacy"
     text = " ".join(fix.steps)
     for fact in ("2010 SP3 Update Rollup 9", "2013 CU19", "2016 CU8", "450 4.7.230",
-                 "550 5.7.230"):
+                 "550 5.7.230", "since 14 October 2025", "Subscription Edition",
+                 "HTTPS on Windows Server 2022 and later, not for SMTP"):
         assert fact in text, fact
 
 
@@ -141,11 +163,16 @@ def test_tls_state_prefers_legacy_and_defaults_to_it():
 
 BASE = """
 schema = 1
+[links.l1]
+title = "Source one"
+url = "https://learn.microsoft.com/one"
 [deadlines.d1]
 date = "2026-12-31"
 when = "end of 2026"
 source = "MC1"
 note = "n"
+sources = ["l1"]
+checked = 2026-12-01
 [priority]
 high_messages = 1000
 high_share = 0.01
@@ -162,7 +189,7 @@ two = ["step a", "step b"]
 def entry(ident: str, devices='"*"', paths='"*"', states='"*"', extra: str = "") -> str:
     return (f'\n[[entry]]\nid = "{ident}"\nmatch = {{ device_types = [{devices}], '
             f'paths = [{paths}], tls_states = [{states}] }}\ntitle = "t {ident}"\n'
-            f'steps = ["do {ident}"]\n{extra}')
+            f'steps = ["do {ident}"]\nsources = ["l1"]\nchecked = 2026-12-01\n{extra}')
 
 
 def write(tmp_path, text: str):
@@ -191,7 +218,7 @@ def test_includes_expand_in_place(tmp_path):
     text = BASE + entry("fallback").replace(
         'steps = ["do fallback"]', 'steps = ["first", { include = "two" }, "last"]')
     kb = load_knowledge(write(tmp_path, text))
-    assert kb.entries[0].steps == ("first", "step a", "step b", "last")
+    assert [i.text for i in kb.entries[0].steps] == ["first", "step a", "step b", "last"]
 
 
 @pytest.mark.parametrize("text,message", [
@@ -223,6 +250,19 @@ def test_includes_expand_in_place(tmp_path):
      "priority.deadline #1: deadline 'd2' is not a dated [deadlines] entry"),
     (BASE.replace("schema = 1", "schema = 2") + entry("e1"), "schema: unsupported schema 2"),
     (BASE + "[[entry]\n", "not valid TOML"),
+    (BASE + entry("e1").replace('sources = ["l1"]\n', ""), "entry 'e1': missing field 'sources'"),
+    (BASE + entry("e1").replace('sources = ["l1"]', 'sources = []'),
+     "entry 'e1': sources must be a non-empty list"),
+    (BASE + entry("e1").replace('sources = ["l1"]', 'sources = ["l9"]'),
+     "entry 'e1': source 'l9' is not in [links]"),
+    (BASE + entry("e1").replace("checked = 2026-12-01\n", ""),
+     "entry 'e1': missing field 'checked'"),
+    (BASE + entry("e1").replace("checked = 2026-12-01", 'checked = "recently"'),
+     "entry 'e1': checked must be a date"),
+    (BASE.replace("https://learn", "http://learn") + entry("e1"), "must start with https://"),
+    (BASE + entry("e1").replace('["do e1"]', '["do {nope}"]'), "unknown placeholder {nope}"),
+    (BASE + entry("e1").replace('["do e1"]', '[{ text = "x", when = { mood = ["good"] } }]'),
+     "unknown fact 'mood'"),
 ])
 def test_a_broken_knowledge_file_is_a_usage_error_naming_the_entry(tmp_path, text, message):
     path = write(tmp_path, text)
@@ -268,11 +308,26 @@ def test_smtp_auth_basic_within_60_days_of_the_deadline_is_critical():
     level, reasons = rank(evidence, "mfp", 1.0, 40, 1_000_000, WITHIN_60_DAYS)
     assert level == "critical"
     assert reasons[-1] == ("Basic auth and TLS 1.0/1.1 on client-submission: end of December"
-                           " 2026 (MC786329, update of 2026-01-27) is 33 days away"
+                           " 2026 (MC786329, update of 27 January 2026) is 33 days away"
                            " (at least critical)")
     assert rank(evidence, "mfp", 1.0, 40, 1_000_000, BEFORE_60_DAYS)[0] == "high"
-    late = rank(evidence, "mfp", 1.0, 40, 1_000_000, dt.date(2027, 1, 10))
-    assert late[0] == "critical" and "passed 10 days ago" in late[1][-1]
+
+
+def test_in_january_2027_basic_auth_reads_off_by_default_not_as_stopped_mail():
+    """Basic auth goes off by *default* at the end of December 2026; admins can turn it back
+    on. A run in January 2027 must say so, not count the days since mail "stopped"."""
+    january = dt.date(2027, 1, 15)
+    evidence = flow("client-submission", auth_protocol="Basic", sender_address="erp@x.example")
+    level, reasons = rank(evidence, "erp", 1.0, 40, 1_000_000, january)
+    assert level == "critical"
+    assert "passed" not in reasons[-1] and "days ago" not in reasons[-1]
+    assert "off by default for existing tenants since the end of December 2026" in reasons[-1]
+    assert "keeps working only where an admin re-enabled it" in reasons[-1]
+    fix = choose(evidence, Device("erp"), KB, today=january)
+    assert "off by default for existing tenants since the end of December 2026" in \
+        fix.deadline_note and "re-enabled" in fix.deadline_note
+    before = choose(evidence, Device("erp"), KB, today=dt.date(2026, 12, 1))
+    assert "is switched off by default" in before.deadline_note
 
 
 def test_smtp_auth_basic_on_tls_1_2_counts_its_messages_for_the_deadline():

@@ -83,7 +83,9 @@ def test_receive_export_csv_braces_and_multivaluedproperty_type_name():
 def test_outbound_json_array():
     rows, report = load("outbound_array.json")
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
-    assert report.issues == []
+    assert [(i.code, i.row, i.message) for i in report.issues] == [
+        ("disabled-connector", 2, "connector 'Outbound to Contoso on-premises' is disabled "
+         "(Enabled: False): it is listed, but Exchange Online routes no mail through it")]
     common = {"kind": "outbound", "sender_ip_ranges": (), "sender_domains": (),
               "require_tls": None, "tls_sender_certificate_name": "", "auth_mechanism": "",
               "bindings": (), "problems": ()}
@@ -154,3 +156,76 @@ def test_json_values_keep_their_types_in_the_frame():
     assert frame["require_tls"].map(lambda v: v is None).all()
     assert isinstance(frame["smart_hosts"].iloc[0], tuple)
     assert pd.api.types.is_integer_dtype(frame["row"])
+
+
+def test_select_join_export_with_address_spaces_and_a_disabled_connector():
+    data, report = load_one(HERE / "inbound_posh365_select_join.csv")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (5, 5, 0)
+    frame = data.connectors.set_index("name")
+    assert frame["kind"].unique().tolist() == ["inbound"]
+    assert frame["enabled"].to_dict() == {
+        "Scanner relay (old)": False, "Scanner relay": True, "Partner - Woodgrove": True,
+        "Partner - Fabrikam": True, "Inbound from 6c1d4a8e-3b2f-4e5d-9a0b-1c2d3e4f5a6b": True}
+    # "smtp:*;1" is every domain, not the domain "smtp:*" and the domain "1".
+    assert frame["sender_domains"].to_dict() == {
+        "Scanner relay (old)": ("*",), "Scanner relay": ("*",),
+        "Partner - Woodgrove": ("woodgrove.example",),
+        "Partner - Fabrikam": ("fabrikam.example", "*.fabrikam.example"),
+        "Inbound from 6c1d4a8e-3b2f-4e5d-9a0b-1c2d3e4f5a6b": ("*",)}
+    hybrid = frame.loc["Inbound from 6c1d4a8e-3b2f-4e5d-9a0b-1c2d3e4f5a6b"]
+    assert (hybrid["restrict_domains_to_certificate"], hybrid["require_tls"],
+            hybrid["tls_sender_certificate_name"]) == (True, False, "mail.contoso.example")
+    assert [(i.code, i.row, i.column, i.message) for i in report.issues] == [
+        ("disabled-connector", 1, "Enabled", "connector 'Scanner relay (old)' is disabled "
+         "(Enabled: False): it is listed, but its IP ranges place no message on it")]
+
+
+def test_json_false_is_a_disabled_connector():
+    data, report = load_one(HERE / "inbound_ps7_enabled_false.json")
+    frame = data.connectors.set_index("name")
+    assert frame["enabled"].to_dict() == {"Mail gateway (standby)": False,
+                                          "Mail gateway": True}
+    assert frame["sender_domains"].tolist() == [("*",), ("*",)]
+    assert codes(report) == ["disabled-connector"]
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("smtp:*;1", ("*",)),
+    ("SMTP:Partner.example;1|smtp:*.partner.example;5", ("partner.example",
+                                                          "*.partner.example")),
+    ('["smtp:*;1"]', ("*",)),
+    ("{smtp:a.example;1, smtp:b.example;1}", ("a.example", "b.example")),
+    ("*.contoso.com", ("*.contoso.com",)),
+])
+def test_sender_domains_in_address_space_form(cell, expected):
+    from o365tls.importers.connector_config import sender_domains
+
+    assert sender_domains(read_multi(cell)[0]) == expected
+
+
+def test_the_book_places_by_ip_only_on_enabled_connectors_within_their_sender_domains():
+    from dataclasses import replace
+
+    from o365tls.analysis.connectors import ConnectorBook
+
+    data, _ = load_one(HERE / "inbound_posh365_select_join.csv")
+    book = ConnectorBook.from_frame(data.connectors)
+    # The disabled connector's /32 is more specific, and still loses to the enabled /24.
+    assert book.for_ip("192.0.2.25").name == "Scanner relay"
+    assert book.get("scanner relay (old)").disabled
+    assert [c.name for c in book.disabled] == ["Scanner relay (old)"]
+    woodgrove, fabrikam = book.all_for_ip("198.51.100.20")
+    assert (woodgrove.name, fabrikam.name) == ("Partner - Woodgrove", "Partner - Fabrikam")
+    assert not woodgrove.takes_domain("fabrikam.example")
+    assert fabrikam.takes_domain("fabrikam.example")
+    assert fabrikam.takes_domain("mail.fabrikam.example")
+    assert not fabrikam.takes_domain("notfabrikam.example")
+    wildcard = replace(fabrikam, sender_domains=("*.fabrikam.example",))
+    assert wildcard.takes_domain("fabrikam.example") and wildcard.takes_domain("a.fabrikam.example")
+    # A certificate that the sender domains must present means TLS, whatever RequireTls says.
+    assert book.get("Inbound from 6c1d4a8e-3b2f-4e5d-9a0b-1c2d3e4f5a6b").forces_tls is True
+    assert book.get("Scanner relay").forces_tls is False
+    # Identified by certificate alone (no IP ranges): its mail can only have come over TLS.
+    by_certificate = replace(book.get("Scanner relay"), sender_ip_ranges=(),
+                             tls_sender_certificate_name="relay.contoso.example")
+    assert by_certificate.forces_tls is True

@@ -121,13 +121,15 @@ def test_microsoft_internal_hops(ip, host, expected):
     assert historical_extended.is_microsoft(ip, host) is expected
 
 
-def test_message_seen_only_at_its_send_and_one_with_no_receive_or_send(tmp_path):
+# A send hop is decided by the tracking-log event table both exports share.
+@pytest.mark.parametrize("event", ["SEND", "SENDEXTERNAL"])
+def test_message_seen_only_at_its_send_and_one_with_no_receive_or_send(tmp_path, event):
     header = ["date_time_utc", "client_ip", "client_hostname", "server_ip", "server_hostname",
               "connector_id", "source", "event_id", "message_id", "network_message_id",
               "recipient_address", "message_subject", "sender_address", "directionality",
               "custom_data"]
     send = ["2024-05-06T10:00:00.0000000Z", "2603:10a6:20b:2c::4", HUB, "203.0.113.25",
-            "mx.fabrikam.example", "Outbound to Fabrikam", "SMTP", "SEND", "<m-7@contoso.com>",
+            "mx.fabrikam.example", "Outbound to Fabrikam", "SMTP", event, "<m-7@contoso.com>",
             "aa", "Bob@Fabrikam.example;eve@fabrikam.example", "Offer", "sales@contoso.com", "",
             "S:Microsoft.Exchange.Hygiene.TenantOutboundConnectorCustomData=Name=Smarthost EU"]
     agent = ["2024-05-06T10:00:01.0000000Z", "", "", "", HUB, "", "AGENT", "AGENTINFO",
@@ -138,9 +140,35 @@ def test_message_seen_only_at_its_send_and_one_with_no_receive_or_send(tmp_path)
     records, report = load(path)
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
     common = dict(row=1, timestamp="2024-05-06T10:00:00+00:00", message_id="m-7@contoso.com",
-                  sender_address="sales@contoso.com", subject="Offer", status="SEND",
+                  sender_address="sales@contoso.com", subject="Offer", status=event,
                   sender_ip="2603:10a6:20b:2c::4", destination_ip="203.0.113.25", hostname="",
                   ptr="", connector="Smarthost EU", direction="outbound", size=0, event="SEND",
                   tls_auth_level="", server=HUB)
     assert records == [{**common, "recipient_address": "bob@fabrikam.example"},
                        {**common, "recipient_address": "eve@fabrikam.example"}]
+
+
+def test_date_time_column_and_learn_directionality():
+    """An extended report whose time column is date_time (not date_time_utc), with Learn's
+    Recipient_status and directionality 2 (outbound)."""
+    path = DATA / "extended-date-time-no-bom.csv"
+    assert identify(take_sample(Source("x.csv", path))).name == "historical-extended"
+    records, report = load(path)
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert report.issues == []
+    assert records == [
+        sighting(1, "10:00:00", "erp-77@contoso.com", "erp@contoso.com",
+                 "bank@fabrikam.example", "Payment run 77", "SEND", "203.0.113.60",
+                 "erp01.contoso.com", "", "ERP Relay", "outbound", 8192, EDGE,
+                 destination_ip="198.51.100.40"),
+    ]
+
+
+def test_forcing_the_format_on_other_columns_names_what_was_expected_and_found():
+    trace = DATA.parent / "historical-summary" / "summary_utf16le_nobom.csv"
+    data, report = load_one(trace, format="historical-extended")
+    assert report.fatal and len(data.sightings) == 0
+    assert [i.code for i in report.issues] == ["missing-columns"]
+    message = report.issues[0].message
+    assert "date_time_utc or date_time" in message and "event_id" in message
+    assert "origin_timestamp_utc, sender_address" in message

@@ -102,3 +102,34 @@ def test_detect_needs_the_summary_columns_not_the_extended_ones():
     assert historical_summary.detect(sample)
     trace = DATA.parent / "message-trace" / "v2_en-GB.csv"
     assert not historical_summary.detect(take_sample(Source("t", trace, size=1)))
+
+
+def test_the_column_names_microsoft_learn_documents():
+    """origin_timestamp (no _utc), Recipient_status, directionality 1/2: a UTF-16LE download
+    without BOM named as the documentation names its columns."""
+    data, report = load_one(DATA / "summary_learn_columns_nobom.csv")
+    assert report.format == "historical-summary"
+    assert report.encoding == "UTF-16LE (no BOM)"
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert report.issues == []
+    got = records(data.sightings)
+    assert [(r["row"], r["timestamp"], r["recipient_address"], r["status"], r["direction"],
+             r["sender_ip"], r["connector"], r["size"]) for r in got] == [
+        (1, "2025-10-14T07:05:11.250000+00:00", "ops@contoso.com", "Receive, Deliver",
+         "outbound", "203.0.113.45", "Inbound from Scanners", 301822),
+        (2, "2025-10-14T07:30:00+00:00", "sales@contoso.com", "Receive, Deliver", "inbound",
+         "198.51.100.20", "", 51200),
+        (2, "2025-10-14T07:30:00+00:00", "cfo@contoso.com", "Receive, Fail", "inbound",
+         "198.51.100.20", "", 51200),
+    ]
+
+
+def test_forcing_the_format_on_other_columns_names_what_was_expected_and_found():
+    trace = DATA.parent / "message-trace" / "v2_en-GB.csv"
+    data, report = load_one(trace, format="historical-summary")
+    assert report.fatal and len(data.sightings) == 0
+    assert [i.code for i in report.issues] == ["missing-columns"]
+    message = report.issues[0].message
+    assert "origin_timestamp_utc or origin_timestamp" in message
+    assert "recipient_status" in message
+    assert "Received, SenderAddress, RecipientAddress" in message  # what the file has

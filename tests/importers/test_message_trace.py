@@ -113,9 +113,81 @@ def test_windows_powershell_convertto_json_with_ms_dates():
     ]
 
 
+def test_reporting_web_service_verbose_json_page():
+    """reporting.svc/MessageTrace?$format=json: rows under d.results, /Date(ms)/ times (with
+    and without an offset) read as UTC, nulls as empty, and the next-page link said."""
+    records, report = load("rws_page_verbose.json")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (3, 2, 1)
+    assert records == [
+        rec(1, "2025-10-13T08:15:03+00:00", "scan-0815@mfp-2f.contoso.local",
+            "scanner@contoso.com", "anna@contoso.com",
+            "Scanned from a Xerox Multifunction Printer", "Delivered", "203.0.113.45",
+            size=48211),
+        # No MessageId (null): the trace id stands in. The +0200 is the writer's zone only.
+        rec(2, "2025-10-13T13:40:11+00:00", "1b2c3d4e-5f60-4172-83a4-08de0b2c3d61",
+            "erp@contoso.com", "ap@fabrikam.example", "Invoice 4711", "Delivered",
+            "203.0.113.60", "198.51.100.7", size=10240),
+    ]
+    issues = [(i.code, i.row, i.rejected) for i in report.issues]
+    assert issues == [("more-pages", None, False), ("bad-date", 3, True)]
+    assert "one page" in report.issues[0].message
+    assert "export the next pages" in report.issues[0].message
+    assert report.issues[1].message == "Received is empty (null), so the message has no time"
+
+
+def test_reporting_web_service_d_array():
+    records, report = load("rws_d_array.json")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert [r["timestamp"] for r in records] == ["2025-10-13T09:00:00+00:00",
+                                                  "2025-10-13T10:00:00+00:00"]
+    assert [r["recipient_address"] for r in records] == ["it@contoso.com", "ops@contoso.com"]
+    assert report.issues == []
+
+
+def test_reporting_web_service_atom_feed():
+    records, report = load("rws_atom.xml")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert records == [
+        rec(1, "2025-10-13T08:15:03.123456700+00:00", "scan-0816@mfp-2f.contoso.local",
+            "scanner@contoso.com", "anna@contoso.com", "Scan <A4> & more", "Delivered",
+            "203.0.113.45", size=48211),
+        rec(2, "2025-10-13T14:40:11+00:00", "60718293-a4b5-46c7-98f9-08de0b2c3d66",
+            "billing@fabrikam.example", "carl@contoso.com", "Invoice", "Failed",
+            "198.51.100.20", size=10240),
+    ]
+    assert [i.code for i in report.issues] == ["more-pages"]
+
+
+def test_atom_feed_with_a_doctype_is_refused_unread(tmp_path):
+    text = (DATA / "rws_atom.xml").read_text(encoding="utf-8")
+    bomb = text.replace('standalone="yes"?>', 'standalone="yes"?><!DOCTYPE feed [<!ENTITY a '
+                        '"aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>', 1)
+    bomb = bomb.replace("<d:Subject>Invoice</d:Subject>", "<d:Subject>&b;</d:Subject>")
+    path = tmp_path / "feed.xml"
+    path.write_text(bomb, encoding="utf-8")
+    data, report = load_one(path)
+    assert report.format == "message-trace"
+    assert report.fatal and report.rows_read == 0 and len(data.sightings) == 0
+    assert [i.code for i in report.issues] == ["bad-xml"]
+    assert "DOCTYPE" in report.issues[0].message
+
+
+def test_json_rows_under_an_unknown_wrapper_say_so(tmp_path):
+    """The rows nested under a key o365tls does not unwrap: say that, not only that each row
+    lacks a Received column."""
+    path = tmp_path / "siem.json"
+    path.write_text('{"events": [{"Received": "2025-10-13T08:15:03Z", "SenderAddress": '
+                    '"a@contoso.com", "RecipientAddress": "b@contoso.com"}]}', encoding="utf-8")
+    _data, report = load_one(path)
+    assert "nested-rows" in [i.code for i in report.issues]
+    note = next(i for i in report.issues if i.code == "nested-rows")
+    assert "'events'" in note.message
+
+
 @pytest.mark.parametrize("name", ["v2_pssession_en-US.csv", "v2_en-GB.csv",
                                   "v2_de-DE_useculture.csv", "v2_iso.csv", "graph_traces.json",
-                                  "ps51_convertto-json.json"])
+                                  "ps51_convertto-json.json", "rws_page_verbose.json",
+                                  "rws_d_array.json", "rws_atom.xml"])
 def test_recognised_from_content(name):
     path = DATA / name
     assert identify(take_sample(Source(name, path, size=path.stat().st_size))).name == \

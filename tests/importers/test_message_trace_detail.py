@@ -185,9 +185,96 @@ def _sample(path: Path):
     return take_sample(Source(str(path), path, size=path.stat().st_size))
 
 
+HUB1 = "MWHPR14MB1808.namprd14.prod.outlook.com"
+HUB2 = "CO6PR14MB4402.namprd14.prod.outlook.com"
+FE = "BN8NAM12FT061.mail.protection.outlook.com"
+
+
+def test_a_hop_between_exchange_online_servers_is_not_the_senders_tls():
+    """The message's TLS is that of its first Receive from outside Microsoft: a later Receive
+    by another Exchange Online server (after Submit, or from a *.prod.outlook.com /
+    *.protection.outlook.com client or a Microsoft address) is Microsoft's own hop."""
+    frame, report = load("v2_internal_hops.csv")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (14, 14, 0)
+    assert issues(report) == [("internal-hop", 3, False)]
+    assert "4 message(s)" in report.issues[0].message
+    assert records(frame) == [
+        # Mailbox-originated (Receive, Submit, internal Receive with TLS 1.2): no sender TLS.
+        rec(1, "2025-10-14T03:56:03+00:00", "inbound", "unknown", server=HUB2,
+            message_id="HUB2-oof-1@CO6PR14MB4402.namprd14.prod.outlook.com",
+            sender="kim@contoso.com", recipient="partner@fabrikam.example"),
+        # A device whose Receive names no TLS: unknown, not the internal hop's TLS 1.2.
+        rec(5, "2025-10-14T06:00:00+00:00", "inbound", "unknown", server=FE,
+            message_id="direct-7@nas.contoso.com", sender_ip="203.0.113.99",
+            sender="nas@contoso.com", recipient="it@contoso.com"),
+        # SMTP AUTH submission: the device's TLS 1.0, not the hop after Submit.
+        rec(8, "2025-10-14T07:05:11+00:00", "inbound", "TLS1.0", "AES256", HUB2,
+            "KM_C258-1014@contoso.com", sender_ip="203.0.113.30",
+            sender="scanner@contoso.com", recipient="ops@contoso.com"),
+        rec(12, "2025-10-14T08:00:00+00:00", "inbound", "TLS1.3", "AES256", FE,
+            "n-1@mail.fabrikam.example", sender_ip="198.51.100.20",
+            sender="news@fabrikam.example", recipient="anna@contoso.com"),
+        # Only a hop from one prod.outlook.com host to another.
+        rec(13, "2025-10-14T09:00:00+00:00", "inbound", "unknown", server=HUB1,
+            message_id="fwd-3@contoso.com", sender="lee@contoso.com", recipient="max@contoso.com"),
+        # Another organization's Exchange Online outbound host is a sender like any other.
+        rec(14, "2025-10-14T09:30:00+00:00", "inbound", "TLS1.2", "AES256", FE,
+            "po-9@fabrikam.example", sender_ip="198.51.100.77", sender="orders@fabrikam.example",
+            recipient="sales@contoso.com"),
+    ]
+
+
+def test_reporting_web_service_verbose_json():
+    frame, report = load("rws_detail_verbose.json")
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert report.issues == []
+    assert records(frame) == [
+        rec(1, "2025-10-14T09:00:00+00:00", "inbound", "TLS1.1", "AES128", EXO2,
+            "app-88@erp.contoso.local", "Legacy App Relay", "OnPremises", "203.0.113.60",
+            sender="erp@contoso.com", recipient="ap@contoso.com"),
+    ]
+
+
+def test_reporting_web_service_atom_feed(tmp_path):
+    """The detail report without $format: Atom entries, Edm.DateTime dates (UTC)."""
+    def entry(i, event, detail, data, date):
+        data = data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return ('<entry><id>MessageTraceDetail(%d)</id><content type="application/xml">'
+                "<m:properties><d:Organization>contoso.onmicrosoft.com</d:Organization>"
+                "<d:MessageId>&lt;atom-1@erp.contoso.local&gt;</d:MessageId>"
+                '<d:MessageTraceId m:type="Edm.Guid">d0e1f2a3-b4c5-4d6e-8f70-08de0f607189'
+                '</d:MessageTraceId><d:Date m:type="Edm.DateTime">%s</d:Date>'
+                "<d:Event>%s</d:Event><d:Action m:null=\"true\" /><d:Detail>%s</d:Detail>"
+                "<d:Data>%s</d:Data><d:SenderAddress>erp@contoso.com</d:SenderAddress>"
+                "<d:RecipientAddress>ap@contoso.com</d:RecipientAddress>"
+                "</m:properties></content></entry>") % (i, date, event, detail, data)
+    feed = ('<?xml version="1.0" encoding="utf-8" standalone="yes"?><feed xml:base="https://'
+            'reports.office365.com/ecp/ReportingWebService/Reporting.svc/" '
+            'xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
+            'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata">'
+            "<title type=\"text\">MessageTraceDetail</title>"
+            + entry(0, "Receive", f"Message received by: {EXO2} using TLS1.0 with AES256",
+                    '<root><MEP Name="ClientIP" String="203.0.113.60" /></root>',
+                    "2025-10-14T09:00:00")
+            + entry(1, "Deliver", "The message was successfully delivered.", "",
+                    "2025-10-14T09:00:02") + "</feed>")
+    path = tmp_path / "detail.xml"
+    path.write_text(feed, encoding="utf-8")
+    data, report = load_one(path)
+    assert report.format == "message-trace-detail"
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
+    assert records(data.observations) == [
+        rec(1, "2025-10-14T09:00:00+00:00", "inbound", "TLS1.0", "AES256", EXO2,
+            "atom-1@erp.contoso.local", sender_ip="203.0.113.60", sender="erp@contoso.com",
+            recipient="ap@contoso.com"),
+    ]
+
+
 def test_detected_from_content_not_as_message_trace():
     for name in ("v1_pssession_en-US.csv", "v2_en-GB.csv", "de-DE_useculture.csv",
-                 "graph_details.json", "v2_edge_cases.csv"):
+                 "graph_details.json", "v2_edge_cases.csv", "v2_internal_hops.csv",
+                 "rws_detail_verbose.json"):
         assert identify(_sample(DATA / name)).name == "message-trace-detail", name
     trace = DATA.parent / "message-trace"
     for name in ("v2_en-GB.csv", "graph_traces.json"):

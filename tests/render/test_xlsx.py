@@ -30,6 +30,7 @@ PLAN_HEADERS = [
     "Rank", "Priority", "Recommended action", "Device type", "Device name", "Connector",
     "Direction", "Sender IP", "Sender", "HELO / host", "Path", "TLS versions", "Messages",
     "Legacy TLS", "No TLS", "Deadline", "Owner", "Status", "Due date", "Notes", "Steps",
+    "How to check the fix",
     "Evidence kind", "Legacy likelihood", "Device confidence", "Device evidence",
     "Inventory owner", "Site", "First seen", "Last seen", "Since last run", "First reported",
     "Open days", "Accepted",
@@ -77,12 +78,12 @@ def test_sheets_in_order(sample):
 
 
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
-    expected = {"Remediation plan": ("Remediation", "A1:AI13", "C2"),
+    expected = {"Remediation plan": ("Remediation", "A1:AJ13", "C2"),
                 "By connector": ("ByConnector", "A1:P13", "C2"),
                 "By sender IP": ("BySenderIP", "A1:O31", "B2"),
                 "By device type": ("ByDeviceType", "A1:P8", "C2"),
                 "By sender": ("BySender", "A1:O32", "B2"),
-                "Evidence": ("Evidence", "A1:F198", "E2"),
+                "Evidence": ("Evidence", "A1:F242", "E2"),
                 "Attribution": ("Attribution", "A1:I39", "D2"),
                 "Data quality": ("DataQuality", "A1:F2", "B2"),  # no issue: one empty body row
                 "Sources": ("Sources", "A1:I15", "B2")}
@@ -123,7 +124,7 @@ def test_one_plan_row_per_finding_with_the_findings_json_numbers(sample):
     scan = next(r for r in rows if r["Sender"] == "scan@northwindtraders.example")
     assert (scan["Connector"], scan["Messages"], scan["TLS versions"]) == \
         ("Scanner Relay", 614, "TLS1.0 614")
-    assert scan["Deadline"] == datetime(2021, 1, 11)
+    assert scan["Deadline"] is None  # MC229914 began a gradual stop; no date was announced
     assert scan["Steps"].startswith("1. ") and "\n2. " in scan["Steps"]
 
 
@@ -197,8 +198,8 @@ def test_evidence_lists_ten_source_files_a_finding_and_counts_the_rest():
     class Finding:  # the fields evidence_rows reads, as a FindingView has them
         sources = tuple(f"logs/RECV20240115{h:02d}-1.LOG" for h in range(24))
         evidence, likelihood, forced_tls = "observed", 1.0, None
-        device_evidence = priority_reasons = powershell = references = ()
-        attribution_why = deadline_note = what_you_will_see = stopgap = ""
+        device_evidence = priority_reasons = powershell = references = verify = links = ()
+        attribution_why = deadline_note = what_you_will_see = stopgap = draft_message = ""
         breaks_with_reject_direct_send = accepted = False
 
     files = [text for _, kind, text in evidence_rows([Finding()]) if kind == "Source file"]

@@ -11,6 +11,15 @@
 * ``receive_ps51.json``: one receive connector, ``ConvertTo-Json | Out-File`` in Windows
   PowerShell 5.1 (UTF-16LE with BOM, arrays wrapped as {"value": [...], "Count": n}, an enum
   written as a number).
+* ``inbound_posh365_select_join.csv``: ``Get-InboundConnector | Select-Object`` with the
+  multi-valued properties joined by ``|`` (the property list and order of a public connector
+  report script), then ``Export-Csv -NoTypeInformation``: SenderDomains in the address-space
+  form ``smtp:*;1``, a disabled connector (``False``) whose single IP lies inside an enabled
+  connector's range, two Partner connectors scoped by sender domain with nested ranges, a
+  Hybrid wizard connector identified by certificate.
+* ``inbound_ps7_enabled_false.json``: ``Get-InboundConnector | ConvertTo-Json -EnumsAsStrings``
+  (PowerShell 7): JSON booleans (``"Enabled": false``), SenderDomains as an array of
+  ``smtp:...;1`` strings, the Enhanced Filtering properties.
 Names and addresses are made up.
 """
 
@@ -92,6 +101,79 @@ def main() -> None:
     }
     text = json.dumps(receive, indent=4).replace("\n", "\r\n")
     (HERE / "receive_ps51.json").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+
+    posh365_inbound()
+    ps7_inbound()
+
+
+POSH365 = ("Name", "Enabled", "RequireTls", "AssociatedAcceptedDomains",
+           "DetectSenderIPBySkippingTheseIPs", "DetectSenderIPBySkippingTheseProviders",
+           "DetectSenderIPRecipientList", "EFSkipIPs", "EFSkipMailGateway", "EFUsers",
+           "ScanAndDropRecipients", "SenderDomains", "SenderIPAddresses",
+           "CloudServicesMailEnabled", "Comment", "ConnectorSource", "ConnectorType",
+           "RestrictDomainsToCertificate", "RestrictDomainsToIPAddresses",
+           "TlsSenderCertificateName", "TreatMessagesAsInternal", "WhenChangedUTC",
+           "WhenCreatedUTC", "Identity", "IsValid", "DetectSenderIPBySkippingLastIP",
+           "EFSkipLastIP", "EFTestMode")
+
+
+def posh365_inbound() -> None:
+    def row(name, enabled, require_tls, domains, ips, source, ctype, by_cert, by_ip, cert,
+            comment="", cloud="False", ef_skip="", created="10/2/2025 7:41:09 AM"):
+        values = {"Name": name, "Enabled": enabled, "RequireTls": require_tls,
+                  "SenderDomains": domains, "SenderIPAddresses": ips,
+                  "CloudServicesMailEnabled": cloud, "Comment": comment,
+                  "ConnectorSource": source, "ConnectorType": ctype,
+                  "RestrictDomainsToCertificate": by_cert,
+                  "RestrictDomainsToIPAddresses": by_ip, "TlsSenderCertificateName": cert,
+                  "TreatMessagesAsInternal": "False", "WhenChangedUTC": "11/4/2026 4:02:55 PM",
+                  "WhenCreatedUTC": created, "Identity": name, "IsValid": "True",
+                  "DetectSenderIPBySkippingLastIP": "False", "EFSkipIPs": ef_skip,
+                  "EFSkipLastIP": "False", "EFTestMode": "False"}
+        return quoted(*(values.get(p, "") for p in POSH365))
+
+    write("inbound_posh365_select_join.csv", [
+        quoted(*POSH365),
+        # Switched off on 2026-11-04 when the scanners moved to the new relay.
+        row("Scanner relay (old)", "False", "False", "smtp:*;1", "192.0.2.25", "AdminUI",
+            "OnPremises", "False", "False", "", comment="replaced by Scanner relay"),
+        row("Scanner relay", "True", "False", "smtp:*;1", "192.0.2.0/24|203.0.113.7",
+            "AdminUI", "OnPremises", "False", "False", ""),
+        row("Partner - Woodgrove", "True", "True", "smtp:woodgrove.example;1",
+            "198.51.100.20", "AdminUI", "Partner", "False", "True", ""),
+        row("Partner - Fabrikam", "True", "True",
+            "smtp:fabrikam.example;1|smtp:*.fabrikam.example;1", "198.51.100.0/24",
+            "Default", "Partner", "False", "True", ""),
+        row("Inbound from 6c1d4a8e-3b2f-4e5d-9a0b-1c2d3e4f5a6b", "True", "False", "smtp:*;1",
+            "", "HybridWizard", "OnPremises", "True", "False", "mail.contoso.example",
+            cloud="True", created="5/4/2023 11:12:13 AM"),
+    ])
+
+
+def ps7_inbound() -> None:
+    common = {"AssociatedAcceptedDomains": [], "ClientHostNames": [],
+              "CloudServicesMailEnabled": False, "Comment": None,
+              "ConnectorSource": "Default", "EFSkipIPs": [], "EFSkipLastIP": False,
+              "EFSkipMailGateway": [], "EFTestMode": False, "EFUsers": [],
+              "RestrictDomainsToCertificate": False, "ScanAndDropRecipients": [],
+              "TreatMessagesAsInternal": False, "TrustedOrganizations": [],
+              "AdminDisplayName": "", "ExchangeVersion": "0.1 (8.0.535.0)",
+              "WhenChangedUTC": "2026-11-04T16:02:55Z", "WhenCreatedUTC": "2025-10-02T07:41:09Z",
+              "IsValid": True, "ObjectState": "Unchanged"}
+    inbound = [
+        {**common, "Enabled": False, "ConnectorType": "Partner",
+         "SenderDomains": ["smtp:*;1"], "SenderIPAddresses": ["203.0.113.64/27"],
+         "RequireTls": True, "RestrictDomainsToIPAddresses": True,
+         "TlsSenderCertificateName": None, "EFSkipIPs": ["203.0.113.64/27"],
+         "Name": "Mail gateway (standby)", "Identity": "Mail gateway (standby)"},
+        {**common, "Enabled": True, "ConnectorType": "Partner",
+         "SenderDomains": ["smtp:*;1"], "SenderIPAddresses": ["203.0.113.0/27"],
+         "RequireTls": True, "RestrictDomainsToIPAddresses": True,
+         "TlsSenderCertificateName": None, "EFSkipIPs": ["203.0.113.0/27"],
+         "Name": "Mail gateway", "Identity": "Mail gateway"},
+    ]
+    text = json.dumps(inbound, indent=2).replace("\n", "\r\n")
+    (HERE / "inbound_ps7_enabled_false.json").write_bytes(text.encode("utf-8"))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,49 @@ def main() -> None:
         "2024-03-01,受信 - Scanner relay,False,0,0,0,100,4",
         "2024-03-02,受信 - Scanner relay,False,0,0,0,100,6",
     ], bom=True)
+    # An inbound report for 2026-10-01..10-20 whose days the message trace
+    # ../message-trace/v2_2026-11_after_the_report.csv does not cover: a scanner relay with
+    # legacy TLS, and internet mail.
+    lines = [EN]
+    for day in range(1, 21):
+        lines.append(f"2026-10-{day:02d},Inbound - Scanner relay,OnPremises,False,0,75,0,25,"
+                     f"{30 + day % 7}")
+        lines.append(f"2026-10-{day:02d},From the internet without a connector,,False,2,0,0,"
+                     f"98,{400 + 13 * (day % 5)}")
+    write("inbound_2026-10_before_the_trace.csv", lines)
+    # The same connectors 2026-10-24..11-02: two days in common with that trace, too few to
+    # place a sender by volume. The scanner's day volume is what the trace shows for it.
+    lines = [EN]
+    for day in [*(f"2026-10-{d}" for d in range(24, 32)), "2026-11-01", "2026-11-02"]:
+        lines.append(f"{day},Inbound - Scanner relay,OnPremises,False,0,100,0,0,"
+                     f"{1 + int(day[-1]) % 2}")
+        lines.append(f"{day},From the internet without a connector,,False,2,0,0,98,410")
+    write("inbound_2026-10-24_two_days_with_the_trace.csv", lines)
+    # The days of that trace, for a tenant whose connector configuration
+    # (../connector-config/inbound_posh365_select_join.csv) shows "Scanner relay (old)"
+    # disabled: it carried the scanner until 2026-11-03, "Scanner relay" from 2026-11-04.
+    lines = [EN]
+    for day in range(1, 11):
+        scans = 1 + day % 2
+        relay = "Inbound - Scanner relay (old)" if day <= 3 else "Inbound - Scanner relay"
+        lines.append(f"2026-11-{day:02d},{relay},OnPremises,False,0,{scans},0,0,{scans}")
+        lines.append(f"2026-11-{day:02d},Inbound - Partner - Fabrikam,Partner,True,0,0,0,1,1")
+        lines.append(f"2026-11-{day:02d},From the internet without a connector,,False,9,0,0,"
+                     f"{391 + day},{400 + day}")
+    write("inbound_2026-11_disabled_connector_still_named.csv", lines)
+    # An on-prem relay 2026-10-22..11-10, counts: a scanner on TLS 1.0, an application and
+    # other senders on TLS 1.2. The message trace ../message-trace/
+    # v2_2026-11_relay_half_the_report.csv covers the last ten days only.
+    scans = [6, 3, 8, 5, 2, 7, 4, 9, 3, 5, 4, 7, 2, 9, 5, 3, 8, 6, 1, 7]
+    apps = [11, 14, 9, 13, 12, 10, 15, 11, 13, 12, 12, 10, 15, 11, 14, 13, 9, 16, 12, 10]
+    others = [3, 2, 4, 3, 3, 2, 3, 4, 2, 3, 3, 2, 4, 3, 3, 2, 3, 4, 2, 3]
+    lines = [EN]
+    for i, (scan, app, other) in enumerate(zip(scans, apps, others, strict=True)):
+        day = f"2026-10-{22 + i}" if i < 10 else f"2026-11-{i - 9:02d}"
+        lines.append(f"{day},Inbound - App relay,OnPremises,False,0,{scan},0,{app + other},"
+                     f"{scan + app + other}")
+        lines.append(f"{day},From the internet without a connector,,False,5,0,0,395,400")
+    write("inbound_2026-10-22_half_traced.csv", lines)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 The EAC / Start-HistoricalSearch CSV is UTF-16LE, usually without BOM, every field quoted,
 CRLF, one row per event with the 27 snake_case tracking fields; timestamps carry 7 fractional
 digits and Z. The spam agent's custom_data follows the example on Microsoft's "Run a message
-trace and view results" page (S:SFA=SUM|SFV=...|H=...|PTR=...|CIP=...).
+trace and view results" page (S:SFA=SUM|SFV=...|H=...|PTR=...|CIP=...). README.md names the
+public source of each file's shape.
 """
 
 from __future__ import annotations
@@ -107,10 +108,27 @@ BOM_ROWS = [
 ]
 
 
-def write(name: str, rows: list[dict], bom: bool) -> None:
+# A report whose time column is date_time (not date_time_utc), directionality as Microsoft Learn
+# documents it (1 inbound, 2 outbound), and Learn's capitalized Recipient_status.
+M5 = dict(mid="<erp-77@contoso.com>", nid="9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b",
+          subject="Payment run 77", sender="erp@contoso.com", direction="2")
+DATE_TIME_ROWS = [
+    row("10:00:00.0000000", "RECEIVE", "SMTP", cip="203.0.113.60", chost="erp01.contoso.com",
+        shost=EDGE, conn="AM6PEPF0000ABCD\\Default AM6PEPF0000ABCD", rcpt="bank@fabrikam.example",
+        size="8192", count="1", original="203.0.113.60",
+        custom="S:InboundConnectorData=Name=ERP Relay", **M5),
+    row("10:00:02.0000000", "SEND", "SMTP", cip="2603:10a6:20b:2c::4", chost=HUB,
+        sip="198.51.100.40", shost="mx.fabrikam.example", conn="To Fabrikam",
+        rcpt="bank@fabrikam.example", status="250 2.0.0 OK", size="8192", count="1", **M5),
+]
+DATE_TIME_HEADER = ["date_time" if h == "date_time_utc" else
+                    "Recipient_status" if h == "recipient_status" else h for h in HEADER]
+
+
+def write(name: str, rows: list[dict], bom: bool, header: list[str] = HEADER) -> None:
     out = io.StringIO()
     writer = csv.DictWriter(out, HEADER, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writeheader()
+    out.write(",".join(f'"{h}"' for h in header) + "\r\n")
     writer.writerows(rows)
     data = out.getvalue().encode("utf-16-le")
     (HERE / name).write_bytes((codecs.BOM_UTF16_LE if bom else b"") + data)
@@ -119,3 +137,4 @@ def write(name: str, rows: list[dict], bom: bool) -> None:
 if __name__ == "__main__":
     write("extended-no-bom.csv", NO_BOM_ROWS, bom=False)
     write("extended-bom.csv", BOM_ROWS, bom=True)
+    write("extended-date-time-no-bom.csv", DATE_TIME_ROWS, bom=False, header=DATE_TIME_HEADER)

@@ -2,7 +2,7 @@
 
 Historical search CSVs are UTF-16LE, often without a BOM, every field quoted, CRLF line ends,
 timestamps ISO 8601 with 7 fractional digits and Z. Addresses, IPs (documentation ranges) and
-ids are made up.
+ids are made up; README.md names the public source of each shape.
 """
 
 from __future__ import annotations
@@ -38,6 +38,23 @@ ROWS = [
 ]
 
 
+# The columns as Microsoft Learn's message trace page documents them: origin_timestamp (no
+# _utc), Recipient_status with a capital R, directionality 1 (inbound) / 2 (outbound).
+LEARN_HEADER = ["origin_timestamp", "sender_address", "Recipient_status", "message_subject",
+                "total_bytes", "message_id", "network_message_id", "original_client_ip",
+                "directionality", "connector_id", "delivery_priority"]
+LEARN_ROWS = [
+    ["2025-10-14T07:05:11.2500000Z", "scan@contoso.com", "ops@contoso.com##Receive, Deliver",
+     "Message from KM_C258", "301822", "<KM_C258-20251014@contoso.com>",
+     "1341ac7b-13fb-42ab-4d44-08de0c3d4e5f", "203.0.113.45", "2", "Inbound from Scanners",
+     "Normal"],
+    ["2025-10-14T07:30:00.0000000Z", "orders@partner.example",
+     "sales@contoso.com##Receive, Deliver;cfo@contoso.com##Receive, Fail", "PO 4712", "51200",
+     "<po-4712@partner.example>", "2452bd8c-24ac-43bc-5e55-08de0c3d4e60", "198.51.100.20", "1",
+     "", "High"],
+]
+
+
 def csv_text(header: list[str], rows: list[list[str]]) -> str:
     lines = [",".join('"' + v.replace('"', '""') + '"' for v in row) for row in [header, *rows]]
     return "\r\n".join(lines) + "\r\n"
@@ -53,6 +70,8 @@ def main() -> None:
     rows = [[row[i] for i in order] + [row[1]] for row in ROWS]
     (HERE / "summary_utf16le_bom.csv").write_bytes(
         codecs.BOM_UTF16_LE + csv_text(header, rows).encode("utf-16-le"))
+    (HERE / "summary_learn_columns_nobom.csv").write_bytes(
+        csv_text(LEARN_HEADER, LEARN_ROWS).encode("utf-16-le"))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Writes the message-trace-detail fixtures next to this file (run it, then commit the output).
 
 The files are shaped like PowerShell's ``Export-Csv`` (every field quoted, CRLF line ends) and
-Graph's JSON. Server names, IPs (documentation ranges) and GUIDs are made up; Detail and Data
-follow the spellings in domain.md section 2.
+Graph's JSON, and the Reporting Web Service's MessageTraceDetail report. Server names, IPs
+(documentation ranges) and GUIDs are made up; README.md names the public source of each shape.
 """
 
 from __future__ import annotations
@@ -218,6 +218,106 @@ GRAPH = [
 ]
 
 
+# --- Receive events between Exchange Online's own servers (Get-MessageTraceDetailV2 |
+# Export-Csv -NoTypeInformation, en-US). The first message copies the event sequence of a
+# mailbox-originated message in a public trace: Receive (no TLS), Submit, then a Receive by
+# another Exchange Online server "using TLS1.2 with AES256".
+HUB1 = "MWHPR14MB1808.namprd14.prod.outlook.com"
+HUB2 = "CO6PR14MB4402.namprd14.prod.outlook.com"
+FE = "BN8NAM12FT061.mail.protection.outlook.com"
+OOF = "d4e5f6a7-b8c9-4d0e-8f1a-08de0f607182"
+DS = "e5f6a7b8-c9d0-4e1f-9a2b-08de0f607183"
+AUTH = "f6a7b8c9-d0e1-4f2a-8b3c-08de0f607184"
+T13 = "a7b8c9d0-e1f2-4a3b-9c4d-08de0f607185"
+FWD = "b8c9d0e1-f2a3-4b4c-8d5e-08de0f607186"
+INTERNAL = [V2_HEADER,
+            # 12. Mailbox-originated: Receive, Submit, internal Receive with TLS -> unknown.
+            [OOF, "<HUB2-oof-1@CO6PR14MB4402.namprd14.prod.outlook.com>",
+             "10/14/2025 3:56:03 AM", "Receive", "", f"Message received by: {HUB2}", "",
+             "kim@contoso.com", "partner@fabrikam.example"],
+            [OOF, "<HUB2-oof-1@CO6PR14MB4402.namprd14.prod.outlook.com>",
+             "10/14/2025 3:56:03 AM", "Submit", "", "The message was submitted.", "",
+             "kim@contoso.com", "partner@fabrikam.example"],
+            [OOF, "<HUB2-oof-1@CO6PR14MB4402.namprd14.prod.outlook.com>",
+             "10/14/2025 3:56:03 AM", "Receive", "",
+             f"Message received by: {HUB1} using TLS1.2 with AES256",
+             mep(("ClientName", "String", HUB2), ("ClientIP", "String", "2603:10b6:303:12::22")),
+             "kim@contoso.com", "partner@fabrikam.example"],
+            [OOF, "<HUB2-oof-1@CO6PR14MB4402.namprd14.prod.outlook.com>",
+             "10/14/2025 3:56:04 AM", "Deliver", "", "The message was successfully delivered.",
+             "", "kim@contoso.com", "partner@fabrikam.example"],
+            # 13. A device without TLS (no clause), then a hop between Microsoft's servers with
+            #     TLS 1.2: the device's TLS stays unknown, not TLS 1.2.
+            [DS, "<direct-7@nas.contoso.com>", "10/14/2025 6:00:00 AM", "Receive", "",
+             f"Message received by: {FE}", mep(("ClientIP", "String", "203.0.113.99")),
+             "nas@contoso.com", "it@contoso.com"],
+            [DS, "<direct-7@nas.contoso.com>", "10/14/2025 6:00:01 AM", "Receive", "",
+             f"Message received by: {HUB1} using TLS1.2 with AES256",
+             mep(("ClientName", "String", FE), ("ClientIP", "String", "2603:10b6:806:3a::9")),
+             "nas@contoso.com", "it@contoso.com"],
+            [DS, "<direct-7@nas.contoso.com>", "10/14/2025 6:00:02 AM", "Deliver", "",
+             "The message was successfully delivered.", "", "nas@contoso.com", "it@contoso.com"],
+            # 14. SMTP AUTH client submission over the legacy endpoint: the device's TLS 1.0,
+            #     then Submit and an internal hop with TLS 1.2.
+            [AUTH, "<KM_C258-1014@contoso.com>", "10/14/2025 7:05:11 AM", "Receive", "",
+             f"Message received by: {HUB2} using TLS1.0 with AES256",
+             mep(("ClientIP", "String", "203.0.113.30"), ("ClientName", "String", "KM_C258")),
+             "scanner@contoso.com", "ops@contoso.com"],
+            [AUTH, "<KM_C258-1014@contoso.com>", "10/14/2025 7:05:11 AM", "Submit", "",
+             "The message was submitted.", "", "scanner@contoso.com", "ops@contoso.com"],
+            [AUTH, "<KM_C258-1014@contoso.com>", "10/14/2025 7:05:12 AM", "Receive", "",
+             f"Message received by: {HUB1} using TLS1.2 with AES256",
+             mep(("ClientName", "String", HUB2)), "scanner@contoso.com", "ops@contoso.com"],
+            [AUTH, "<KM_C258-1014@contoso.com>", "10/14/2025 7:05:13 AM", "Deliver", "",
+             "The message was successfully delivered.", "", "scanner@contoso.com",
+             "ops@contoso.com"],
+            # 15. From the internet with TLS 1.3.
+            [T13, "<n-1@mail.fabrikam.example>", "10/14/2025 8:00:00 AM", "Receive", "",
+             f"Message received by: {FE} using TLS1.3 with AES256",
+             mep(("ClientIP", "String", "198.51.100.20")), "news@fabrikam.example",
+             "anna@contoso.com"],
+            # 16. Only a hop from one *.prod.outlook.com host to another: no sender TLS.
+            [FWD, "<fwd-3@contoso.com>", "10/14/2025 9:00:00 AM", "Receive", "",
+             f"Message received by: {HUB1} using TLS1.2 with AES256",
+             mep(("ClientName", "String", HUB2)), "lee@contoso.com", "max@contoso.com"],
+            # 17. Another organization's Exchange Online (*.outbound.protection.outlook.com)
+            #     sending to this one: an external hop, its TLS counts.
+            ["c9d0e1f2-a3b4-4c5d-8e6f-08de0f607188", "<po-9@fabrikam.example>",
+             "10/14/2025 9:30:00 AM", "Receive", "",
+             f"Message received by: {FE} using TLS1.2 with AES256",
+             mep(("ClientName", "String", "EUR05-DB8-obe.outbound.protection.outlook.com"),
+                 ("ClientIP", "String", "198.51.100.77")),
+             "orders@fabrikam.example", "sales@contoso.com"],
+            ]
+
+# --- The Reporting Web Service's MessageTraceDetail report, $format=json: one Receive with
+# TLS 1.1 through an inbound connector. "d" holds the page; __metadata is per entity.
+RWS = "https://reports.office365.com/ecp/ReportingWebService/Reporting.svc/"
+
+
+def rws_event(index, event, detail, data, date):
+    return {"__metadata": {"id": f"{RWS}MessageTraceDetail({index})",
+                           "uri": f"{RWS}MessageTraceDetail({index})",
+                           "type": "TenantReporting.MessageTraceDetail"},
+            "Organization": "contoso.onmicrosoft.com", "MessageId": "<app-88@erp.contoso.local>",
+            "MessageTraceId": "c9d0e1f2-a3b4-4c5d-9e6f-08de0f607187", "Date": date,
+            "Event": event, "Action": None, "Detail": detail, "Data": data,
+            "StartDate": "/Date(1760140800000)/", "EndDate": "/Date(1760400000000)/",
+            "SenderAddress": "erp@contoso.com", "RecipientAddress": "ap@contoso.com",
+            "Index": index}
+
+
+RWS_DETAIL = {"d": {"results": [
+    rws_event(0, "Receive", f"Message received by: {EXO2} using TLS1.1 with AES128",
+              mep(("ClientIP", "String", "203.0.113.60"),
+                  ("CustomData", "String", "S:InboundConnectorData=Name=Legacy App Relay;"
+                                           "ConnectorType=OnPremises")),
+              "/Date(1760432400000)/"),
+    rws_event(1, "Deliver", "The message was successfully delivered.", "",
+              "/Date(1760432402000)/"),
+]}}
+
+
 def main() -> None:
     (HERE / "v1_pssession_en-US.csv").write_text(
         ps_csv(V1, type_line="#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting"
@@ -230,6 +330,9 @@ def main() -> None:
         encoding="utf-8-sig", newline="")
     (HERE / "graph_details.json").write_text(json.dumps(GRAPH, indent=2, ensure_ascii=False),
                                              encoding="utf-8")
+    (HERE / "v2_internal_hops.csv").write_text(ps_csv(INTERNAL), encoding="utf-8", newline="")
+    text = json.dumps(RWS_DETAIL, separators=(",", ":")).replace("/", "\\/")
+    (HERE / "rws_detail_verbose.json").write_text(text, encoding="utf-8", newline="")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 Shaped like ``Get-MessageTraceV2 | Export-Csv`` in several session cultures (every field quoted,
 CRLF line ends), Graph ``exchangeMessageTrace`` JSON, and Windows PowerShell 5.1
-``ConvertTo-Json > file`` (UTF-16LE with BOM, dates as ``\\/Date(ms)\\/``). Addresses, IPs
-(documentation ranges) and GUIDs are made up.
+``ConvertTo-Json > file`` (UTF-16LE with BOM, dates as ``\\/Date(ms)\\/``), and the Office 365
+Reporting Web Service's ``MessageTrace`` report as SIEM connectors save it: OData verbose JSON
+(``{"d": {"results": [...], "__next": ...}}`` and the older ``{"d": [...]}``) and the Atom XML
+feed. Addresses, IPs (documentation ranges) and GUIDs are made up; README.md names the public
+source of each shape.
 """
 
 from __future__ import annotations
@@ -108,11 +111,142 @@ PS51 = [
 ]
 
 
+RWS = "https://reports.office365.com/ecp/ReportingWebService/Reporting.svc/"
+
+
+def rws_row(index, mid, received, sender, recipient, subject, status, to_ip, from_ip, size, tid):
+    """One MessageTrace entity of the Reporting Web Service, in its field order."""
+    return {"__metadata": {"id": f"{RWS}MessageTrace({index})",
+                           "uri": f"{RWS}MessageTrace({index})",
+                           "type": "TenantReporting.MessageTrace"},
+            "Organization": "contoso.onmicrosoft.com", "MessageId": mid, "Received": received,
+            "SenderAddress": sender, "RecipientAddress": recipient, "Subject": subject,
+            "Status": status, "ToIP": to_ip, "FromIP": from_ip, "Size": size,
+            "MessageTraceId": tid, "StartDate": "/Date(1760140800000)/",
+            "EndDate": "/Date(1760400000000)/", "Index": index}
+
+
+# $format=json, first page of a longer answer: /Date(ms)/ with and without an offset, null
+# MessageId and ToIP, and a row without a time (Received null).
+RWS_PAGE = {"d": {"results": [
+    rws_row(0, "<scan-0815@mfp-2f.contoso.local>", "/Date(1760343303000)/",
+            "scanner@contoso.com", "anna@contoso.com", "Scanned from a Xerox Multifunction "
+            "Printer", "Delivered", None, "203.0.113.45", 48211,
+            "0a1b2c3d-4e5f-4061-8293-08de0b2c3d60"),
+    rws_row(1, None, "/Date(1760362811000+0200)/", "erp@contoso.com", "ap@fabrikam.example",
+            "Invoice 4711", "Delivered", "198.51.100.7", "203.0.113.60", 10240,
+            "1b2c3d4e-5f60-4172-83a4-08de0b2c3d61"),
+    rws_row(2, "<nodate@contoso.com>", None, "app@contoso.com", "dana@contoso.com",
+            "Nightly report", "GettingStatus", None, "203.0.113.61", 2048,
+            "2c3d4e5f-6071-4283-94b5-08de0b2c3d62"),
+], "__next": f"{RWS}MessageTrace?$skiptoken=2"}}
+
+# An older service answer: "d" is the array itself, no paging.
+RWS_ARRAY = {"d": [
+    rws_row(0, "<ps-1@contoso.com>", "/Date(1760346000000)/", "backup@contoso.com",
+            "it@contoso.com", "Backup OK", "Delivered", None, "203.0.113.62", 9000,
+            "3d4e5f60-7182-4394-a5c6-08de0b2c3d63"),
+    rws_row(1, "<ps-2@contoso.com>", "/Date(1760349600000)/", "backup@contoso.com",
+            "ops@contoso.com", "Backup OK", "Delivered", None, "203.0.113.62", 9000,
+            "4e5f6071-8293-44a5-b6d7-08de0b2c3d64"),
+]}
+
+
+def atom_entry(index, fields):
+    props = []
+    for name, edm, value in fields:
+        typed = f' m:type="{edm}"' if edm else ""
+        if value is None:
+            props.append(f'<d:{name}{typed} m:null="true" />')
+        else:
+            text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            props.append(f"<d:{name}{typed}>{text}</d:{name}>")
+    return (f"<entry><id>{RWS}MessageTrace({index})</id>"
+            '<category term="TenantReporting.MessageTrace" '
+            'scheme="http://schemas.microsoft.com/ado/2007/08/dataservices/scheme" />'
+            f'<link rel="edit" title="MessageTrace" href="MessageTrace({index})" /><title />'
+            "<updated>2025-10-14T06:00:00Z</updated><author><name /></author>"
+            '<content type="application/xml"><m:properties>' + "".join(props) +
+            "</m:properties></content></entry>")
+
+
+def atom_trace(index, mid, received, sender, recipient, subject, status, to_ip, from_ip, size,
+               tid):
+    return atom_entry(index, [
+        ("Organization", "", "contoso.onmicrosoft.com"), ("MessageId", "", mid),
+        ("Received", "Edm.DateTime", received), ("SenderAddress", "", sender),
+        ("RecipientAddress", "", recipient), ("Subject", "", subject), ("Status", "", status),
+        ("ToIP", "", to_ip), ("FromIP", "", from_ip), ("Size", "Edm.Int32", size),
+        ("MessageTraceId", "Edm.Guid", tid), ("StartDate", "Edm.DateTime", "2025-10-11T00:00:00"),
+        ("EndDate", "Edm.DateTime", "2025-10-14T00:00:00"), ("Index", "Edm.Int64", str(index))])
+
+
+# Atom (no $format): Edm.DateTime without a zone (UTC), m:null fields, a next-page link.
+ATOM = ('<?xml version="1.0" encoding="utf-8" standalone="yes"?>\r\n'
+        f'<feed xml:base="{RWS}" xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
+        'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata">'
+        f"<id>{RWS.lower()}MessageTrace</id><title type=\"text\">MessageTrace</title>"
+        "<updated>2025-10-14T06:00:00Z</updated>"
+        '<link rel="self" title="MessageTrace" href="MessageTrace" />'
+        + atom_trace(0, "<scan-0816@mfp-2f.contoso.local>", "2025-10-13T08:15:03.1234567",
+                     "scanner@contoso.com", "anna@contoso.com", "Scan <A4> & more",
+                     "Delivered", None, "203.0.113.45", "48211",
+                     "5f607182-93a4-45b6-87e8-08de0b2c3d65")
+        + atom_trace(1, None, "2025-10-13T14:40:11", "billing@fabrikam.example",
+                     "carl@contoso.com", "Invoice", "Failed", None, "198.51.100.20", "10240",
+                     "60718293-a4b5-46c7-98f9-08de0b2c3d66")
+        + f'<link rel="next" href="{RWS}MessageTrace?$skiptoken=1999" /></feed>')
+
+
+# 2026-11-01..11-10, after the connector report ../eac-connector-report/
+# inbound_2026-10_before_the_trace.csv: a scanner (one or two scans a day, no connector named
+# by the trace) and a partner's server. Nothing in common with the report's days.
+NOV = ["11/1/2026 12:00:00 AM", "11/11/2026 12:00:00 AM"]
+NOVEMBER = [PS_COLS + TRACE]
+for _day in range(1, 11):
+    for _n in range(1 + _day % 2):
+        NOVEMBER.append(PS + trace(
+            f"11/{_day}/2026 {9 + 2 * _n}:0{_n}:17 AM", "scanner@contoso.com",
+            "anna@contoso.com", "Scanned from a Xerox Multifunction Printer", "Delivered", "",
+            "192.0.2.25", "51200", f"<202611{_day:02d}09{_n}.1@mfp-2b.contoso.local>",
+            f"1a2b3c4d-0000-4000-8000-0000000{_day:02d}{_n:03d}", NOV, len(NOVEMBER) - 1))
+    NOVEMBER.append(PS + trace(
+        f"11/{_day}/2026 3:1{_day % 10}:00 PM", "orders@fabrikam.example", "carl@contoso.com",
+        f"Order {4100 + _day}", "Delivered", "", "198.51.100.20", "20480",
+        f"<order-{4100 + _day}@fabrikam.example>",
+        f"6e7f8091-0000-4000-8000-0000000{_day:02d}999", NOV, len(NOVEMBER) - 1))
+
+
+# 2026-11-01..11-10 through an on-prem relay (one IP): a scanner and an application, with the
+# day counts that ../eac-connector-report/inbound_2026-10-22_half_traced.csv adds up. That
+# report starts ten days before this trace.
+SCANS = [4, 7, 2, 9, 5, 3, 8, 6, 1, 7]
+APP_MAILS = [12, 10, 15, 11, 14, 13, 9, 16, 12, 10]
+RELAYED = [PS_COLS + TRACE]
+for _day, (_scans, _apps) in enumerate(zip(SCANS, APP_MAILS, strict=True), start=1):
+    for _sender, _count, _subject in (("scanner@contoso.com", _scans, "Scan to email"),
+                                      ("erp@contoso.com", _apps, "Invoice run")):
+        for _n in range(_count):
+            RELAYED.append(PS + trace(
+                f"11/{_day}/2026 {1 + _n % 9}:{_n:02d}:{len(RELAYED) % 60:02d} PM",
+                _sender, "ap@contoso.com", _subject, "Delivered", "", "192.0.2.30", "30720",
+                f"<{_sender[:3]}{_day:02d}{_n:02d}@relay.contoso.example>",
+                f"2b3c4d5e-0000-4000-8000-00{_day:02d}{_n:02d}{len(RELAYED):06d}", NOV,
+                len(RELAYED) - 1))
+
+
 def main() -> None:
     (HERE / "v2_pssession_en-US.csv").write_text(
         ps_csv(EN_US, type_line="#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting"
                                 ".MessageTrace"), encoding="ascii", newline="")
     (HERE / "v2_en-GB.csv").write_text(ps_csv(EN_GB), encoding="utf-8", newline="")
+    (HERE / "v2_2026-11_relay_half_the_report.csv").write_text(
+        ps_csv(RELAYED, type_line="#TYPE Deserialized.Microsoft.Exchange.Management."
+               "FfoReporting.MessageTrace"), encoding="utf-8", newline="")
+    (HERE / "v2_2026-11_after_the_report.csv").write_text(
+        ps_csv(NOVEMBER, type_line="#TYPE Deserialized.Microsoft.Exchange.Management."
+               "FfoReporting.MessageTrace"), encoding="utf-8", newline="")
     (HERE / "v2_de-DE_useculture.csv").write_text(
         ps_csv(DE_DE, delimiter=";", type_line="#TYPE Deserialized.Microsoft.Exchange."
                                                "Management.FfoReporting.MessageTrace"),
@@ -123,6 +257,11 @@ def main() -> None:
     text = json.dumps(PS51, indent=4).replace("/", "\\/").replace("\n", "\r\n")
     (HERE / "ps51_convertto-json.json").write_bytes(
         codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    # The service escapes "/" as "\\/" (so the dates read "\\/Date(...)\\/"), compact.
+    for name, doc in (("rws_page_verbose.json", RWS_PAGE), ("rws_d_array.json", RWS_ARRAY)):
+        text = json.dumps(doc, separators=(",", ":")).replace("/", "\\/")
+        (HERE / name).write_text(text, encoding="utf-8", newline="")
+    (HERE / "rws_atom.xml").write_text(ATOM, encoding="utf-8", newline="")
 
 
 if __name__ == "__main__":
