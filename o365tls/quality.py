@@ -51,6 +51,9 @@ class FileReport:
     period_end: object = None
     records: int = 0  # canonical records produced (may differ from rows: sessions, expansions)
     fatal: bool = False  # nothing usable could be read from this file
+    masked_ips: int = 0  # rows whose sender IP was masked by hand (see note_masked_ips)
+    masked_example: str | None = None
+    masked_what: str = "sender IP"
 
     def read(self, n: int = 1) -> None:
         self.rows_read += n
@@ -66,6 +69,26 @@ class FileReport:
     def note(self, row: int | None, code: str, message: str, *, column: str | None = None,
              value: object = None) -> None:
         self._add(Issue(code, self.path, row, message, column, _short(value), rejected=False))
+
+    def see_masked_ips(self, count: int, example: str | None, what: str = "sender IP") -> None:
+        """``count`` more rows whose IP (``what`` it is) is masked (``10.**.**.31``,
+        ``[REDACTED]``): used, without that IP; one note per file says so
+        (:meth:`note_masked_ips`)."""
+        if count:
+            self.masked_ips += count
+            self.masked_example = self.masked_example or example
+            self.masked_what = what
+
+    def note_masked_ips(self) -> None:
+        """The note on the masked IPs seen so far, once: called when the file is read."""
+        if self.masked_ips:
+            self.note(None, "masked-ip",
+                      f"{self.masked_ips} rows have a masked IP (e.g. "
+                      f"'{self.masked_example}'); their {self.masked_what} is unknown "
+                      f"(export the file again without masking to group them by "
+                      f"{self.masked_what})",
+                      value=self.masked_example)
+            self.masked_ips, self.masked_example = 0, None
 
     def fail(self, code: str, message: str) -> None:
         """Nothing usable in this file (unrecognised, undecodable, empty)."""
@@ -85,6 +108,7 @@ class FileReport:
         self.rows_rejected += part.rows_rejected
         self.records += part.records
         self.fatal = self.fatal or part.fatal
+        self.see_masked_ips(part.masked_ips, part.masked_example, part.masked_what)
         listed: Counter = Counter()
         for issue in part.issues:
             listed[issue.code] += 1

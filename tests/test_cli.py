@@ -63,6 +63,20 @@ def test_inspect_sample_reports_recognises_every_file_with_no_problems():
         assert report["rows_read"] == report["rows_used"] > 0
 
 
+def test_inspect_tells_what_a_shared_protocol_log_excerpt_lacks():
+    shared = ROOT / "tests" / "data" / "exchange-protocol-log-shared"
+    result = run("inspect", str(shared / "hub"), str(shared / "frontend"),
+                 str(shared / "intra-org"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("[session-began-before] 1 session(s) began before this file's first "
+                     "line") == 3
+    assert "Add the previous hour's log of this server" in out
+    assert "[legacy-session-without-mail] 4 session(s) negotiated legacy TLS and sent no " \
+        "message (e.g. 198.51.100.40 (EHLO nagios.contoso.example) on TLS1.0)" in out
+    assert "[masked-ip] 19 rows have a masked IP (e.g. '10.**.**.168:25')" in out
+
+
 def test_inspect_names_the_closest_format_for_an_unknown_file(tmp_path):
     bad = tmp_path / "export.csv"
     bad.write_text('"Received","SenderAddress","Colour"\r\n"x","y","z"\r\n', encoding="utf-8")

@@ -25,7 +25,7 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from . import devices, onprem_servers, probes, remediation
+from . import devices, onprem_servers, probes, remediation, sessions
 from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
@@ -82,7 +82,9 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     # The columns the totals, the period and the days read: not a copy of every record.
     counted = obs.loc[obs[COUNTED], [TLS, MESSAGES, DAY, GRAIN, TIMESTAMP]]
     totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())
-    notes = link_notes + disabled_traffic(book, obs, msgs) + _notes(flows, totals, msgs, obs)
+    legacy_sessions = sessions.without_mail(obs)
+    notes = (link_notes + disabled_traffic(book, obs, msgs) + _notes(flows, totals, msgs, obs)
+             + sessions.notes(legacy_sessions))
 
     rules = devices.load_rules(options.rules)
     inventory = devices.load_inventory(options.inventory) if options.inventory else None
@@ -110,6 +112,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         notes=tuple(notes),
         attribution=tuple(_with_finding_ids(attribution_rows, flows_t)),
         onprem_servers=servers,
+        legacy_sessions=legacy_sessions,
     )
 
 

@@ -12,6 +12,7 @@ from ..quality import FileReport
 from .flows import Flow
 from .model import Device, Remediation, TlsCounts
 from .onprem_servers import OnPremServer
+from .sessions import LegacySessions
 
 SCHEMA_VERSION = 1
 
@@ -134,6 +135,8 @@ class Results:
     attribution: tuple[dict, ...] = ()
     resolved: tuple[dict, ...] = ()  # findings.json records of resolved findings
     unverified: tuple[dict, ...] = ()  # at risk before, no evidence either way now: still open
+    # Sessions that negotiated legacy TLS without sending a message (no message counted).
+    legacy_sessions: tuple[LegacySessions, ...] = ()
     options: dict = field(default_factory=dict)
     #: Out-of-date on-premises Exchange servers Exchange Online reports (blocked first).
     onprem_servers: tuple[OnPremServer, ...] = ()
@@ -160,7 +163,16 @@ class Results:
             "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
             "notes": list(self.notes),
             "onprem_servers": [s.as_dict() for s in self.onprem_servers],
+            "legacy_sessions_without_mail": [_legacy(s) for s in self.legacy_sessions],
         }
+
+
+def _legacy(sessions: LegacySessions) -> dict:
+    return {"direction": sessions.direction, "connector": sessions.connector,
+            "sender_ip": sessions.sender_ip, "destination_ip": sessions.destination_ip,
+            "hostname": sessions.hostname, "tls": sessions.tls, "sessions": sessions.sessions,
+            "first_seen": iso(sessions.first_seen), "last_seen": iso(sessions.last_seen),
+            "sources": list(sessions.sources)}
 
 
 def _input(report: FileReport) -> dict:

@@ -168,7 +168,7 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
     columns = (
         good[ROW_COLUMN], pd.Series(nanos), network_id, message_id,
         pick(good, *tl.EVENT_ID).str.strip().str.upper(),
-        clean_ip(pick(good, *tl.CLIENT_IP)), pick(good, *tl.CLIENT_HOST).str.strip(),
+        clean_ip(pick(good, *tl.CLIENT_IP), report), pick(good, *tl.CLIENT_HOST).str.strip(),
         clean_ip(pick(good, *tl.SERVER_IP)), pick(good, *tl.SERVER_HOST).str.strip(),
         pick(good, *tl.CONNECTOR_ID).str.strip(), pick(good, *tl.RECIPIENTS).str.lower(),
         tl.envelope_sender(pick(good, *tl.RETURN_PATH), pick(good, *tl.SENDER_COL)),

@@ -412,7 +412,9 @@ def _failed(report: FileReport, exc: Exception) -> None:
 
 
 def _settle(report: FileReport) -> None:
-    """Rows read but neither used nor rejected (an importer stopped midway) are rejected."""
+    """Rows read but neither used nor rejected (an importer stopped midway) are rejected;
+    the masked IPs counted get their note."""
+    report.note_masked_ips()
     missing = report.rows_read - report.rows_used - report.rows_rejected
     if missing > 0:
         report.rows_rejected += missing

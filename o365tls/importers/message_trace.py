@@ -122,7 +122,7 @@ def convert(raw: pd.DataFrame, report: FileReport,
         RECIPIENT_ADDRESS: clean_address(pick(raw, *RECIPIENT))[keep],
         SUBJECT: pick(raw, "Subject")[keep],
         STATUS: pick(raw, "Status", "Delivery status")[keep],
-        SENDER_IP: clean_ip(pick(raw, *FROM_IP))[keep],
+        SENDER_IP: clean_ip(pick(raw, *FROM_IP)[keep], report),
         DESTINATION_IP: clean_ip(pick(raw, *TO_IP))[keep],
         SIZE: parse_int(pick(raw, "Size", "Size (bytes)"))[keep],
     }

@@ -69,7 +69,7 @@ from .jsonfile import records_frame
 from .odata import document_keys, document_records
 from .sample import JSON, TEXT, XML, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_address, clean_message_id, is_ip, parse_datetimes
+from .values import clean_address, clean_message_id, is_ip, is_masked_ip, parse_datetimes
 
 DATE = ("Date", "dateTime", "Date (UTC)")
 EVENT = ("Event",)
@@ -329,20 +329,27 @@ def _data_facts(data: str, row: int, report: FileReport) -> dict:
         plain = html.unescape(text)
         facts = _custom_facts(plain)
         match = _CLIENT_IP_TEXT.search(plain)
-        if match and is_ip(match.group("ip").strip()):
-            facts["client_ip"] = match.group("ip").strip()
+        _client_ip(match.group("ip").strip() if match else "", facts, report)
         match = _CLIENT_HOST_TEXT.search(plain)
         if match:
             facts["client_host"] = match.group("host").strip()
         return facts
     facts = _custom_facts(";".join(values.values()))
-    ip = values.get("clientip", "").strip()
-    if ip and is_ip(ip):
-        facts["client_ip"] = ip
+    _client_ip(values.get("clientip", "").strip(), facts, report)
     host = next((values[n].strip() for n in _CLIENT_HOST_MEPS if values.get(n, "").strip()), "")
     if host:
         facts["client_host"] = host
     return facts
+
+
+def _client_ip(ip: str, facts: dict, report: FileReport) -> None:
+    """The ClientIP MEP into ``facts`` when it is an IP; one masked by hand is counted."""
+    if not ip:
+        return
+    if is_ip(ip):
+        facts["client_ip"] = ip
+    elif is_masked_ip(ip):
+        report.see_masked_ips(1, ip)
 
 
 def _mep_values(text: str) -> dict[str, str] | None:

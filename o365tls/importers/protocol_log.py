@@ -63,6 +63,7 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
+from ..tls import LEGACY_VERSIONS
 from .base import Batch, Format, LoadContext
 from .protocol_log_classify import classify
 from .protocol_log_sessions import (
@@ -94,6 +95,7 @@ CHUNK_ROWS = 50_000
 WAIT_RECORDS = 200_000
 
 _TEXT = pa.large_string()
+_LEGACY = pa.array(sorted(LEGACY_VERSIONS), pa.large_string())
 _STR = pandas_dtype("str")
 # Text columns of the session records (protocol_log_sessions).
 _TEXT_RECORDS = frozenset({"source", "direction", "connector", "session_id", "lip", "rip",
@@ -116,6 +118,9 @@ class _State:
     # its records so far, as they came.
     waiting: dict[str, list[Columns]] = field(default_factory=dict)
     count: int = 0  # records waiting
+    # Per file: its sessions that negotiated legacy TLS and sent no message, and one of them.
+    legacy_quiet: Counter = field(default_factory=Counter)
+    legacy_example: dict[str, str] = field(default_factory=dict)
 
     def wait(self, source: str, records: Columns | None = None) -> None:
         """Keep ``records`` of ``source`` until their file is complete; without records, give
@@ -137,7 +142,44 @@ class _State:
             parts = self.waiting.pop(source)
             if parts:
                 self.count -= sum(len(p["row"]) for p in parts)
+                for part in parts:
+                    self._see_legacy_quiet(source, part)
                 yield Batch(OBSERVATIONS, _frame(parts, source), source=source)
+
+    def _see_legacy_quiet(self, source: str, records: Columns) -> None:
+        """Count the records of sessions that negotiated legacy TLS and sent no message."""
+        quiet = np.flatnonzero(records["messages"] == 0)
+        if not len(quiet):
+            return
+        tls = text(records["tls"]).take(quiet)
+        legacy = np.flatnonzero(pc.is_in(tls, value_set=_LEGACY).to_numpy(
+            zero_copy_only=False))
+        if not len(legacy):
+            return
+        self.legacy_quiet[source] += len(legacy)
+        if source not in self.legacy_example:
+            at = int(quiet[legacy[0]])
+            first = {name: text(records[column])[at].as_py() for name, column in (
+                (DIRECTION, "direction"), (SENDER_IP, "rip"), (DESTINATION_IP, "rip"),
+                (HOSTNAME, "hostname"), (TLS, "tls"))}
+            if first[DIRECTION] == OUTBOUND:  # this server was the client: rip is the peer
+                first[SENDER_IP] = ""
+            else:
+                first[DESTINATION_IP] = ""
+            self.legacy_example[source] = f"{host(first)} on {first[TLS]}"
+
+    def note_legacy_quiet(self, reports: dict[str, FileReport]) -> None:
+        """One note per file on its sessions that negotiated legacy TLS without a message."""
+        for source, count in self.legacy_quiet.items():
+            report = reports.get(source)
+            if report is not None:
+                report.note(None, "legacy-session-without-mail",
+                            f"{count} session(s) negotiated legacy TLS and sent no message "
+                            f"(e.g. {self.legacy_example[source]}): no message is counted, "
+                            "but legacy TLS is in use between those hosts; the analysis lists "
+                            "them per host (legacy_sessions_without_mail)")
+        self.legacy_quiet.clear()
+        self.legacy_example.clear()
 
 
 def detect(sample: Sample) -> bool:
@@ -185,18 +227,28 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
                   context: LoadContext) -> Iterator[Batch]:
     """The sessions' part, in file order: the prepared lines advance the open sessions (carried
     in the load context from file to file) into records, which go out per file once its
-    sessions are over (see :class:`_State`). It writes nothing to the report."""
+    sessions are over (see :class:`_State`). Of the report it writes only the note on sessions
+    that began before the files read, at the file's end."""
     state = context.state.get(STATE_KEY) or context.state.setdefault(STATE_KEY, _State())
     direction = _file_direction(sample)
     path = report.path
     state.wait(path)  # its place in the order, before any later file's records
+    began_before = 0
     for chunk in chunks:
-        own, held, state.open = advance(chunk, state.open, path, direction)
+        own, held, state.open, began = advance(chunk, state.open, path, direction)
+        began_before += began
         state.wait(path, own)
         if held is not None:  # sessions begun in earlier files: theirs
             for source, records in _by_source(held):
                 state.wait(source, records)
         yield from state.ready(reading=path)
+    if began_before:
+        report.note(None, "session-began-before",
+                    f"{began_before} session(s) began before this file's first line (no "
+                    "connect '+' line: their start, and their TLS negotiation, is in an "
+                    "earlier log); their messages are counted as TLS unknown, not as plaintext, "
+                    "unless a TLS line of theirs is in the files read. Add the previous hour's "
+                    "log of this server to read their TLS")
     yield from state.ready(reading=None)
 
 
@@ -284,6 +336,17 @@ def finish(context: LoadContext) -> Iterator[Batch]:
                         f"{count} session(s) have no disconnect line in the files read; they "
                         "are counted as logged (add the next hour's log to complete them)")
     yield from state.ready(reading=None)
+    state.note_legacy_quiet(context.reports)
+
+
+def host(record) -> str:
+    """The remote host of a record, as an admin finds it: its IP, and the EHLO name the
+    client gave (a send log's client is this server, so that name is its own)."""
+    if record[DIRECTION] == OUTBOUND:
+        name = f" (this server's EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
+        return f"{record[DESTINATION_IP] or 'an unknown IP'}{name}"
+    name = f" (EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
+    return f"{record[SENDER_IP] or 'an unknown IP'}{name}"
 
 
 def _server_of(connector: str) -> str:

@@ -14,12 +14,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..quality import FileReport
+from ..schema import INBOUND
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
 from .base import reject_rows
-from .protocol_log_sessions import EVENTS, INFORMATION, Coded, Columns, coded, is_value
+from .protocol_log_sessions import CONNECT, EVENTS, INFORMATION, Coded, Columns, coded, is_value
 from .table import ROW_COLUMN
-from .values import first_bytes, one_array
+from .values import first_bytes, masked_ips, one_array
 
 _EVENTS = pa.array(EVENTS, pa.string())
 _EVENT_OF_BYTE = np.full(256, -1, dtype=np.int64)  # a one-byte event's position in EVENTS
@@ -98,11 +99,41 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
             "session_id": session_ids, "connector": conns, "cmd": command[picked]}
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
-        codes, ips, line[prefix + "port"] = lines.endpoints(_at(_column(raw, names[name]), at))
+        codes, ips, line[prefix + "port"], odd = lines.endpoints(
+            _at(_column(raw, names[name]), at))
         line[prefix + "ip"] = Coded(codes, ips)
+    _count_masked(report, raw, names, ok, odd, direction)
+    line["opens"] = _opens(kind[picked], context, picked)
     line.update(_commands(commands, len(picked), np.flatnonzero(line["cmd"])))
     line.update(_information(notes, picked, ev == INFORMATION))
     return line
+
+
+def _count_masked(report: FileReport, raw: pa.Table, names: dict[str, str | None],
+                  ok: np.ndarray, odd: pa.Array, direction: str) -> None:
+    """Count the usable lines whose peer endpoint is masked by hand (a log shared publicly):
+    used, the peer unknown (the sender in a receive log, the destination in a send log).
+    Each session's first line of the chunk is among the picked ones and a session keeps its
+    endpoint: only when one of their peer endpoints not of the usual IPv4:port shape
+    (``odd``) is masked are all the lines counted."""
+    if not len(odd) or not masked_ips(odd)[0]:
+        return
+    remote = _column(raw, names["remote-endpoint"])
+    report.see_masked_ips(*masked_ips(remote if ok.all() else _take(remote, ok)),
+                          what="sender IP" if direction == INBOUND else "remote IP")
+
+
+def _opens(kind: np.ndarray, context: pa.Array | pa.ChunkedArray,
+           picked: np.ndarray) -> np.ndarray:
+    """Which of the picked lines begin a session: a connect, or a send log's "attempting to
+    connect" line before it."""
+    opens = kind == CONNECT
+    noted = np.flatnonzero(kind == INFORMATION)
+    if len(noted):
+        said = pc.match_substring(_at(context, pa.array(picked[noted])), lines.CONNECTING,
+                                  ignore_case=True)
+        opens[noted] = said.to_numpy(zero_copy_only=False)
+    return opens
 
 
 def _text(raw: pa.Table, name: str | None) -> pa.Array:

@@ -35,6 +35,10 @@ INFO_DATA = re.compile(r"negotiation succeeded", re.IGNORECASE)
 TLS_LINE = re.compile(r"TLS protocol\s+(\S+)\s+negotiation succeeded"
                       r"(?:\s+using bulk encryption algorithm\s+([^\s,]+))?", re.IGNORECASE)
 
+# The context of a send log's first line (sequence-number 0, before its connect "+"): with
+# "+", the line a session begins with.
+CONNECTING = "attempting to connect"
+
 RE2_COMMAND = rf"(?i)^{_WS}*(?:EHLO|HELO|MAIL FROM|AUTH|X-EXPS|STARTTLS)\b"
 # HELO, MAIL_FROM and AUTH as the branches of one pattern.
 _RE2_COMMANDS = (rf"(?i)^{_WS}*(?:(?:EHLO|HELO){_WS}+(?P<h>{_NWS}+)"
@@ -150,10 +154,11 @@ def _not_empty(values: pa.Array) -> np.ndarray:
     return pc.binary_length(values).to_numpy(zero_copy_only=False) > 0
 
 
-def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, pa.Array]:
     """``split_endpoint`` of every value: (each value's code into the IPs, the distinct IPs
-    as large_string, each value's port). Each distinct text is read once, and the usual
-    shape (IPv4:port, what is_ip takes) without Python."""
+    as large_string, each value's port, the distinct texts not of the usual shape). Each
+    distinct text is read once, and the usual shape (IPv4:port, what is_ip takes) without
+    Python."""
     encoded = pc.dictionary_encode(values)
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     unique = pc.utf8_trim_whitespace(encoded.dictionary)
@@ -163,15 +168,16 @@ def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
         zero_copy_only=False).copy()
     ips = found.field("ip")
     odd = np.flatnonzero(~good.to_numpy(zero_copy_only=False))
+    odd_texts = unique.take(pa.array(odd, pa.int64()))
     if len(odd):
         odd_ips = []
-        for i, text in zip(odd, unique.take(pa.array(odd)).to_pylist(), strict=True):
+        for i, text in zip(odd, odd_texts.to_pylist(), strict=True):
             ip, ports[i] = split_endpoint(text)
             odd_ips.append(ip)
         ips = pc.replace_with_mask(ips, pc.invert(good), pa.array(odd_ips, ips.type))
     ip = pc.dictionary_encode(ips)
     return (ip.indices.to_numpy(zero_copy_only=False).astype(np.int64)[codes],
-            ip.dictionary.cast(pa.large_string()), ports[codes])
+            ip.dictionary.cast(pa.large_string()), ports[codes], odd_texts)
 
 
 def info_lines(data: list[str], context: list[str]) -> tuple[list, list, list]:

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import INBOUND, OUTBOUND
-from ..tls import NONE
+from ..tls import NONE, UNKNOWN
 from .values import one_array
 
 #: What a session carries from chunk to chunk (and file to file), with a new session's value.
@@ -49,8 +49,9 @@ _PER_SESSION = ("key", "session_id", "connector")
 _CARRIED = ("key", *DEFAULTS)
 _CARRIED_TEXT = tuple(n for n in _CARRIED if n not in _INTS)
 #: The words every chunk's text starts with, after its path and direction (see advance()).
-_WORDS = ("", NONE, INBOUND, OUTBOUND)
-_EMPTY_AT, _INBOUND_AT, _OUTBOUND_AT = (2 + _WORDS.index(w) for w in ("", INBOUND, OUTBOUND))
+_WORDS = ("", NONE, INBOUND, OUTBOUND, UNKNOWN)
+_EMPTY_AT, _INBOUND_AT, _OUTBOUND_AT, _UNKNOWN_AT = (
+    2 + _WORDS.index(w) for w in ("", INBOUND, OUTBOUND, UNKNOWN))
 TEXT = pa.large_string()  # what pandas' "str" columns hold: no conversion at the frame
 
 Columns = dict[str, "np.ndarray | pa.Array | Coded"]
@@ -189,10 +190,17 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
 
 
 def advance(chunk: Segmented, carry: Columns, path: str,
-            direction: str) -> tuple[Columns, Columns | None, Columns]:
+            direction: str) -> tuple[Columns, Columns | None, Columns, int]:
     """Records of the lines of one chunk (in log order): those of ``path``, those of sessions
-    begun in an earlier file (None when there are none), and the sessions open after it. The
-    chunk's arrays are used up."""
+    begun in an earlier file (None when there are none), the sessions open after it, and how
+    many sessions of the chunk began before the input (see below). The chunk's arrays are
+    used up.
+
+    A session's first line (sequence-number 0) is its connect (``+``), or in a send log the
+    "attempting to connect" line before it. A new session whose first line here is anything
+    else (sequence-number above 0) began before the files read:
+    its TLS was negotiated, or not, in lines that are not in the input, so it starts as
+    ``unknown`` rather than plaintext (a TLS line seen later still sets it)."""
     line, sg, heads, words = chunk.line, chunk.sg, chunk.heads, chunk.words
     segments, carried_count = len(sg.starts), len(carry["key"])
 
@@ -232,6 +240,8 @@ def advance(chunk: Segmented, carry: Columns, path: str,
         init[name] = per_segment + own_at[name] if name in _PER_SESSION \
             else np.full(segments, fixed.index(default), np.int64)
         init[name][carried] = size - carried_count + found[carried]
+    began_before = ~carried & ~line["opens"][sg.starts]
+    init["tls"][began_before] = _UNKNOWN_AT
     own_at["address"] = size
     parts.append(words["address"])
     every = pa.concat_arrays(parts)
@@ -283,7 +293,8 @@ def advance(chunk: Segmented, carry: Columns, path: str,
     records = {name: values[:len(take)] for name, values in state.items()}
     own, held = _records(line, records, take, mail, every, is_value(every, path))
     at_end = {name: values[len(take):] for name, values in state.items()}
-    return own, held, _carry_after(carry, sg, line, at_end, carried, found, every, carried_at)
+    return (own, held, _carry_after(carry, sg, line, at_end, carried, found, every, carried_at),
+            int(began_before.sum()))
 
 
 def _filled(values: np.ndarray, last: np.ndarray, before: np.ndarray) -> np.ndarray:

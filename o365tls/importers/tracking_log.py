@@ -258,7 +258,7 @@ def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
     recipients = pd.Series([_recipients(v, r, tally) for v, r in
                             zip(pick(sub, *RECIPIENTS), sub_rows, strict=True)],
                            index=sub.index, dtype=object)
-    client_ip = clean_ip(pick(sub, *CLIENT_IP))
+    client_ip = clean_ip(pick(sub, *CLIENT_IP), report)
     client_host = pick(sub, *CLIENT_HOST).str.strip()
     sender_ip, hostname = _received_from(sub, custom, client_ip, client_host, is_send, tally)
     status = pick(sub, *RECIPIENT_STATUS)

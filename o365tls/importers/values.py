@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..quality import FileReport
+
 # Date forms, most specific first. The culture of a file is decided once, from the values
 # themselves: en-US writes AM/PM, en-GB writes dd/MM/yyyy in 24 hours, de-DE writes dd.MM.yyyy.
 DATE_FORMATS: tuple[tuple[str, str], ...] = (
@@ -350,9 +352,40 @@ def is_ip(text: str) -> bool:
     return True
 
 
-def clean_ip(values: pd.Series) -> pd.Series:
-    """IP text, or empty where the value is not an IP address."""
+def clean_ip(values: pd.Series, report: FileReport | None = None) -> pd.Series:
+    """IP text, or empty where the value is not an IP address. With a ``report``, the values
+    that are an IP masked by hand (see :func:`masked_ips`) are counted on it: their row is
+    used, without a sender IP."""
+    if report is not None:
+        report.see_masked_ips(*masked_ips(arrow_text(values.fillna(""))))
     return per_distinct(values, _clean_ips)
+
+
+# An IP (or endpoint) masked by hand before a log is shared: octets written as *, x or #
+# ("10.**.**.31", "192.168.x.x", "x.x.x.x"), or a word in its place ("[REDACTED]").
+_RE2_MASKED_SHAPE = (r"(?i)^[\[<(]?(?:(?:[0-9]{1,3}|[*x#]+)(?:\.(?:[0-9]{1,3}|[*x#]+)){3}"
+                     r"|redacted|masked|hidden|removed|anonymi[sz]ed)[\]>)]?(?::[0-9]{1,5})?$")
+_RE2_MASKED_MARK = r"(?i)[*x#]|redacted|masked|hidden|removed|anonymi[sz]ed"
+
+
+def is_masked_ip(text: str) -> bool:
+    """One value of :func:`masked_ips` (for importers that read row by row)."""
+    return masked_ips(pa.array([text], pa.string()))[0] == 1
+
+
+def masked_ips(values: pa.Array | pa.ChunkedArray) -> tuple[int, str | None]:
+    """(how many of ``values`` are an IP masked by hand, the first such value): matched once
+    per distinct text."""
+    encoded = pc.dictionary_encode(one_array(values))
+    words = pc.utf8_trim_whitespace(encoded.dictionary)
+    masked = pc.and_(pc.match_substring_regex(words, _RE2_MASKED_SHAPE),
+                     pc.match_substring_regex(words, _RE2_MASKED_MARK))
+    hits = np.asarray(masked.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    if not hits.any():
+        return 0, None
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    per_line = hits[codes]
+    return int(per_line.sum()), words[int(codes[np.argmax(per_line)])].as_py()
 
 
 def _clean_ips(values: pd.Series) -> pd.Series:

@@ -110,11 +110,15 @@ def test_session_split_across_hourly_files_is_one_message_with_its_tls():
     assert data.observations["messages"].sum() == 8
 
 
-def test_continuation_without_its_first_file_starts_a_fresh_session():
-    data, _report = load_one(RECV10)
+def test_continuation_without_its_first_file_is_tls_unknown_not_plaintext():
+    # Its connect and STARTTLS are in the 09:00 file, which is not read: its TLS is unknown.
+    data, report = load_one(RECV10)
     h = records(data.observations)[0]
     assert (h["source"], h["row"], h["session_id"], h["tls"], h["hostname"]) == (
-        R10, 1, "08DC44A1B2C3D006", "none", "")
+        R10, 1, "08DC44A1B2C3D006", "unknown", "")
+    began = [i for i in report.issues if i.code == "session-began-before"]
+    assert len(began) == 1 and began[0].message.startswith("1 session(s) began before")
+    assert "previous hour's log" in began[0].message
 
 
 def test_send_log_tls_1_0_client_and_hyphenated_spelling():
@@ -496,7 +500,7 @@ def test_endpoints_are_what_split_endpoint_says():
              "1.2.3.4:00025", "1.2.3.4:99999", "[2001:db8::1]:25", "2001:db8::1", "", "  ",
              "abc", "1.2.3.4", "1.2.3.4:", "255.255.255.255:65535", "1.2.3.04:1", "١.2.3.4:25",
              "1.2.3.4:٢5", "10.0.0.10:587", "10.0.0.1:25"]
-    codes, ips, ports = lines.endpoints(pa.array(texts))
+    codes, ips, ports, _odd = lines.endpoints(pa.array(texts))
     assert [(ips[c].as_py(), p) for c, p in zip(codes, ports, strict=True)] == \
         [split_endpoint(t) for t in texts]
     assert ips.type == pa.large_string() and len(set(ips.to_pylist())) == len(ips)
