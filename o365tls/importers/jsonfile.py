@@ -33,12 +33,9 @@ def json_records(sample: Sample, report: FileReport, *,
     pages of these concatenated in an array. None (with an issue) when unreadable.
     ``rows_expected``: the format is rows of an export, so rows nested under an unknown
     wrapper get a note; a document format (o365tls' own files) nests lists on purpose."""
-    if sample.source.size > MAX_JSON_BYTES:
-        report.fail("too-large", f"JSON over {MAX_JSON_BYTES // 1024**2} MB is not read whole; "
-                                 "export CSV instead, which streams")
+    data = whole_file(sample, report, "JSON", "export CSV instead, which streams")
+    if data is None:
         return None
-    with sample.source.open() as fh:
-        data = fh.read()
     pages = _Pages()
     try:
         text = data.decode(sample.encoding)
@@ -61,6 +58,17 @@ def json_records(sample: Sample, report: FileReport, *,
                     "not know, so the file reads as one object without the export's columns; "
                     "export the rows themselves (a plain array of objects)")
     return records
+
+
+def whole_file(sample: Sample, report: FileReport, kind: str, instead: str) -> bytes | None:
+    """The bytes of a document format that is parsed whole (JSON, XML); None, with the file
+    failed, past :data:`MAX_JSON_BYTES`."""
+    if sample.source.size > MAX_JSON_BYTES:
+        report.fail("too-large", f"{kind} over {MAX_JSON_BYTES // 1024**2} MB is not read whole; "
+                                 f"{instead}")
+        return None
+    with sample.source.open() as fh:
+        return fh.read()
 
 
 def note_next_page(report: FileReport, pages: int, link: str) -> None:

@@ -20,7 +20,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..quality import FileReport
-from .jsonfile import MAX_JSON_BYTES, json_keys, json_records, note_next_page
+from .jsonfile import json_keys, json_records, note_next_page, whole_file
 from .sample import JSON, XML, Sample
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -69,12 +69,9 @@ def atom_keys(sample: Sample) -> set[str]:
 
 def atom_records(sample: Sample, report: FileReport) -> list[dict] | None:
     """One object per ``<entry>``: its properties, ``None`` where ``m:null="true"``."""
-    if sample.source.size > MAX_JSON_BYTES:
-        report.fail("too-large", f"XML over {MAX_JSON_BYTES // 1024**2} MB is not read whole; "
-                                 "export CSV or JSON instead")
+    data = whole_file(sample, report, "XML", "export CSV or JSON instead")
+    if data is None:
         return None
-    with sample.source.open() as fh:
-        data = fh.read()
     try:
         text = data.decode(sample.encoding).lstrip("\ufeff")
     except UnicodeDecodeError as exc:
