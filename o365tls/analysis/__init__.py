@@ -25,14 +25,15 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from . import devices, onprem_servers, probes, remediation, sessions
+from . import devices, onprem_servers, probes, remediation, rootcauses, sessions
 from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
 from .groups import group
+from .hops import Host, evidence_of
 from .merging import pair_counts, release_freed_memory
 from .messages import domain_of, link_by_volume, tenant_domains
-from .model import DIRECT_SEND, PRIORITIES, FlowEvidence, TlsCounts
+from .model import DIRECT_SEND, PRIORITIES, Device, TlsCounts
 from .observations import COUNTED, DAY, prepare
 from .paths import path_of
 from .results import GROUPINGS, Finding, Results
@@ -93,6 +94,14 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     servers = onprem_servers.from_frame(evidence.connectors, today)
     analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today, servers)
                 for f in flows]
+    by_flow = tuple(analysed)  # the groupings count flows, whatever root cause holds them
+
+    def judge_card(flow: Flow, path: str, host: Host, device: Device) -> Finding:
+        return _judge(flow, tenant, rules, inventory, knowledge, totals, today, servers,
+                      path=path, host=host, device=device)
+
+    analysed = rootcauses.group(analysed, book=book, inputs=data.inputs, servers=servers,
+                                inventory=inventory, judge=judge_card)
     analysed, probe_notes = probes.attach(analysed, evidence.probes)
     notes += probe_notes
     rank = {p: i for i, p in enumerate(PRIORITIES)}
@@ -106,7 +115,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         inputs=tuple(data.inputs),
         totals=totals,
         flows=flows_t,
-        groups={name: group(flows_t, name) for name in GROUPINGS},
+        groups={name: group(by_flow, name) for name in GROUPINGS},
         daily=_daily(counted),
         tenant_domains=tuple(sorted(tenant)),
         notes=tuple(notes),
@@ -131,19 +140,14 @@ def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFram
 
 
 def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
-           today: date, servers: tuple[onprem_servers.OnPremServer, ...] = ()) -> Finding:
-    path = path_of(flow, tenant)
-    evidence = FlowEvidence(
-        connector=flow.connector, connector_type=flow.connector_type, direction=flow.direction,
-        sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
-        ptr=flow.ptr, auth_user=flow.auth_user, auth_protocol=flow.auth_protocol,
-        local_port=flow.local_port, path=path, subjects=flow.subjects,
-        message_id_hosts=flow.message_id_hosts, hours=flow.hours, weekdays=flow.weekdays,
-        messages=flow.tls.messages, tls=flow.tls, forced_tls=flow.forced_tls, scope=flow.scope,
-        sighted_messages=flow.sighted_messages, internal_messages=flow.internal_messages,
-        external_messages=flow.external_messages,
-    )
-    device = devices.classify(evidence, rules, inventory)
+           today: date, servers: tuple[onprem_servers.OnPremServer, ...] = (), *,
+           path: str | None = None, host: Host | None = None,
+           device: Device | None = None) -> Finding:
+    """Classify, prescribe and rank one flow; a root cause's merged flow comes with its path,
+    host and device already known."""
+    path = path or path_of(flow, tenant)
+    evidence = evidence_of(flow, path, host)
+    device = device or devices.classify(evidence, rules, inventory)
     if flow.tls.at_risk == 0:
         device, _ = onprem_servers.annotate(evidence, device, None, [], servers)
         return Finding(flow, path, device, None, None)

@@ -10,6 +10,7 @@ import pandas as pd
 from ..probe import ProbeResult
 from ..quality import FileReport
 from .flows import Flow
+from .hops import Host
 from .model import Device, Remediation, TlsCounts
 from .onprem_servers import OnPremServer
 from .sessions import LegacySessions
@@ -51,6 +52,21 @@ class Finding:
     probes: tuple[ProbeResult, ...] = ()
     plan: dict | None = None  # owner, status, due, notes people typed (--plan, --history)
     status_reason: str | None = None  # why it has its status (with --history)
+    #: The host that negotiates this hop's TLS, when the evidence names it (a root cause).
+    host: Host | None = None
+    #: The flows behind a root cause; empty for a finding that is one flow.
+    members: tuple[Finding, ...] = ()
+    summary: str = ""  # one sentence: who negotiates what for which flows
+
+    @property
+    def behind(self) -> tuple[Finding, ...]:
+        """The flows behind this finding: its members, or itself."""
+        return self.members or (self,)
+
+    @property
+    def flow_ids(self) -> tuple[str, ...]:
+        """The ids of the flows behind it, which earlier snapshots may know it by."""
+        return tuple(dict.fromkeys((self.id, *(m.id for m in self.members))))
 
     @property
     def id(self) -> str:
@@ -99,8 +115,23 @@ class Finding:
             "history": self.history,
             "probes": [p.as_dict() for p in self.probes],
             "plan": self.plan,
+            "host": self.host.as_dict() if self.host is not None else None,
+            "summary": self.summary,
+            "flows": [flow_record(m) for m in self.behind],
+            "client_ips": [{"ip": ip, "messages": n} for ip, n in f.client_ips],
         }
         return out
+
+
+def flow_record(m: Finding) -> dict:
+    """What findings.json says of one flow behind a finding."""
+    f = m.flow
+    return {"id": f.id, "scope": f.scope, "direction": f.direction, "connector": f.connector,
+            "sender_ip": f.sender_ip, "sender_address": f.sender_address,
+            "hostname": f.hostname, "device_type": m.device.device_type,
+            "device_name": m.device.name, "path": m.path, **counts_dict(f.tls),
+            "evidence": f.evidence, "devices": [h for h, _ in f.message_id_hosts],
+            "first_seen": iso(f.first_seen), "last_seen": iso(f.last_seen)}
 
 
 @dataclass(frozen=True)
