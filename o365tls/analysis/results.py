@@ -15,7 +15,7 @@ from .model import Device, Remediation, TlsCounts
 from .onprem_servers import OnPremServer
 from .sessions import LegacySessions
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def iso(ts) -> str | None:

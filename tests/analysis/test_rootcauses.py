@@ -114,3 +114,31 @@ def test_flows_still_partition_the_totals(findings, tmp_path):
     assert per_flow == results.totals.messages == 7952
     cards = sum(f.flow.tls.messages for f in results.flows)
     assert cards == 7952
+
+
+# --- earlier snapshots knew the flows, one finding each ------------------------------------
+
+SCAN_FLOW = "f-1a3a5315b995"  # scan@ on Scanner Relay: a schema 1 finding id
+HP_FLOW = "f-e6287ebc247d"  # hp-scanner@ on Scanner Relay
+
+
+def test_history_of_the_flows_carries_over_to_their_root_cause():
+    from o365tls.analysis.status import apply_history
+    from o365tls.history import PastFinding
+    from o365tls.plan import PlanEntry, apply_plan
+
+    results = o365tls.analyze(o365tls.load([SAMPLES]), Options(today=TODAY))
+    [relay] = [f for f in results.findings if f.flow.connector == "Scanner Relay"]
+    assert {SCAN_FLOW, HP_FLOW} <= set(relay.flow_ids) and relay.id not in (SCAN_FLOW, HP_FLOW)
+    record = {"id": HP_FLOW, "scope": "exo", "connector": "Scanner Relay",
+              "sender_address": "hp-scanner@northwindtraders.example"}
+    past = {i: PastFinding(i, "2026-W46", True, True, "2026-11-02T00:00:00Z", {**record, "id": i})
+            for i in (SCAN_FLOW, HP_FLOW)}
+    now = apply_history(results, past)
+    [relay] = [f for f in now.findings if f.flow.connector == "Scanner Relay"]
+    assert relay.status == "open" and relay.history["first_reported"] == "2026-11-02T00:00:00Z"
+    assert not now.resolved and not now.unverified  # neither flow is taken for gone
+    planned = apply_plan(now, {SCAN_FLOW: PlanEntry(SCAN_FLOW, owner="Facilities",
+                                                    status="in progress")})
+    [relay] = [f for f in planned.findings if f.flow.connector == "Scanner Relay"]
+    assert relay.plan["owner"] == "Facilities"
