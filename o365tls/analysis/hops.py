@@ -49,8 +49,9 @@ class Host:
     @property
     def label(self) -> str:
         """How a reader knows it: "EXCH01 (198.51.100.30, mail.northwindtraders.example)"."""
-        name = self.name or self.ip or "an unnamed host"
-        extra = [x for x in (self.ip, *self.names) if x and x != name]
+        name = self.name or (f"relay at {self.ip}" if self.kind == RELAY and self.ip
+                             else self.ip) or "an unnamed host"
+        extra = [x for x in (self.ip, *self.names) if x and x not in name]
         return f"{name} ({', '.join(extra)})" if extra else name
 
     def as_dict(self) -> dict:

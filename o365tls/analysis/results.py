@@ -245,6 +245,7 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("accepted", "true when an exception accepts the risk"),
     ("status", "new, open or regressed against the previous snapshot"),
     ("scope", "the hop: exo, exo-submission or on-prem"),
+    ("finding_id", "the finding this flow is behind: a root cause's id, or its own"),
 )
 
 

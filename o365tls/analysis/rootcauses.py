@@ -167,9 +167,10 @@ def _relays(findings: list[Finding], book: ConnectorBook,
         if named is not None and named.row.device_type == MAIL_SERVER:
             why.append(named.describe(inventory.path))
         if len(senders) > 1 and len(mixes) == 1:
+            first = members[0].flow
             why.append(f"{len(senders)} senders reach Exchange Online through the one IP {ip} "
-                       f"on '{members[0].flow.connector}', all with {_versions(members[0].flow.tls)}:"
-                       " one host negotiates for them")
+                       f"on '{first.connector}', all with {_versions(first.tls)}: one host "
+                       "negotiates for them")
         if len(devices) > 1:
             why.append(f"the Message-IDs name {len(devices)} devices behind it: "
                        + ", ".join(devices[:8]) + (" ..." if len(devices) > 8 else ""))
@@ -245,11 +246,7 @@ def _card(cause: RootCause, judge: Judge) -> Finding:
                     cause.why, host.name, host.owner, host.site,
                     "inventory" if host.owner or host.site else "heuristic")
     card = judge(merged, cause.anchor.path, host, device)
-    lead = summary(host, members)
-    rem = card.remediation
-    if rem is not None:
-        rem = replace(rem, steps=(lead, *rem.steps))
-    return replace(card, remediation=rem, host=host, members=members, summary=lead)
+    return replace(card, host=host, members=members, summary=summary(host, members))
 
 
 def _merged_hosts(members) -> tuple[tuple[str, int], ...]:
@@ -264,7 +261,9 @@ def summary(host: Host, members: tuple[Finding, ...]) -> str:
     """One sentence a reader acts on: who negotiates what, for which flows."""
     tls = sum((m.flow.tls for m in members), TlsCounts())
     flows = "; ".join(_flow_words(m) for m in members)
-    what = host.label if host.name or host.kind != RELAY else f"The relay at {host.label}"
+    what = host.label
+    if not host.name and what.startswith("relay at "):
+        what = "The " + what  # a sentence's start; an inventory's own name stays as written
     if host.version:
         what += f", {host.version}" + (f" ({host.support})" if host.support else "")
     return (f"{what} negotiates {_versions(tls)} for {tls.at_risk:,} at-risk messages on "

@@ -58,6 +58,7 @@ def test_relay01_is_one_card_with_both_scanner_flows(findings):
 
 def test_relay_card_prescribes_the_relay_fix_not_firmware(findings):
     card = on_connector(findings, "Scanner Relay")[0]
+    assert "the senders behind it do not negotiate this hop" in card["summary"]
     text = " ".join(card["remediation"]["steps"]).lower()
     assert "postfix" in text and "openssl" in text and "replace" in text
     assert "firmware update" not in text and "put the device behind" not in text
