@@ -228,7 +228,7 @@ def _percent(share: float) -> str:
 
 def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
              at_risk_messages: int, total_messages: int, today: dt.date, *,
-             attributed: bool = False,
+             attributed: bool = False, covered: float = 1.0, covered_text: str = "",
              knowledge: Knowledge | None = None) -> tuple[str, list[str]]:
     """One of :data:`PRIORITIES` and the reasons for it, in the order the rules applied.
 
@@ -248,6 +248,9 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
     applying = [r for r in rules.deadlines
                 if (ANY in r.paths or path in r.paths) and (basic or legacy)]
     stake = max(at_risk, evidence.messages) if applying and basic else at_risk
+    seen = stake
+    if 0 < covered < 1:  # its evidence covers part of the period: compare its rate
+        stake = round(stake / covered)
     share = stake / total_messages if total_messages > 0 else 0.0
     if stake >= rules.high_messages or share >= rules.high_share:
         level = "high"
@@ -255,9 +258,15 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
         level = "medium"
     else:
         level = "low"
-    what = "messages at risk" if stake == at_risk else "messages on Basic auth"
-    reasons.append(f"{stake:,} {what} ({_percent(share)} of the tenant's {total_messages:,}):"
-                   f" {level} on volume")
+    what = "messages at risk" if seen == at_risk else "messages on Basic auth"
+    if stake != seen:
+        reasons.append(f"{seen:,} {what} in the {covered_text or 'part of the period'} that "
+                       f"its evidence covers: about {stake:,} over the period at that daily rate "
+                       f"({_percent(share)} of the tenant's {total_messages:,}): {level} on "
+                       "volume")
+    else:
+        reasons.append(f"{stake:,} {what} ({_percent(share)} of the tenant's "
+                       f"{total_messages:,}): {level} on volume")
 
     for rule in rules.ceilings:
         if rule.match.hits(device_type, path, state) and _rank(level) < _rank(rule.level):

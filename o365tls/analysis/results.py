@@ -10,6 +10,7 @@ import pandas as pd
 from ..probe import ProbeResult
 from ..quality import FileReport
 from .flows import Flow
+from .coverage import Coverage, Gap
 from .hops import Host
 from .model import Device, Remediation, TlsCounts
 from .onprem_servers import OnPremServer
@@ -57,6 +58,8 @@ class Finding:
     #: The flows behind a root cause; empty for a finding that is one flow.
     members: tuple[Finding, ...] = ()
     summary: str = ""  # one sentence: who negotiates what for which flows
+    #: The part of the period its evidence covers (a protocol log: hours, a report: days).
+    coverage: Coverage | None = None
 
     @property
     def behind(self) -> tuple[Finding, ...]:
@@ -119,6 +122,7 @@ class Finding:
             "summary": self.summary,
             "flows": [flow_record(m) for m in self.behind],
             "client_ips": [{"ip": ip, "messages": n} for ip, n in f.client_ips],
+            "coverage": self.coverage.as_dict() if self.coverage is not None else None,
         }
         return out
 
@@ -131,6 +135,7 @@ def flow_record(m: Finding) -> dict:
             "hostname": f.hostname, "device_type": m.device.device_type,
             "device_name": m.device.name, "path": m.path, **counts_dict(f.tls),
             "evidence": f.evidence, "devices": [h for h, _ in f.message_id_hosts],
+            "coverage": m.coverage.as_dict() if m.coverage is not None else None,
             "first_seen": iso(f.first_seen), "last_seen": iso(f.last_seen)}
 
 
@@ -171,6 +176,8 @@ class Results:
     options: dict = field(default_factory=dict)
     #: Out-of-date on-premises Exchange servers Exchange Online reports (blocked first).
     onprem_servers: tuple[OnPremServer, ...] = ()
+    #: Exports that are missing or cover little of the period, and what each would add.
+    gaps: tuple[Gap, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -195,6 +202,7 @@ class Results:
             "notes": list(self.notes),
             "onprem_servers": [s.as_dict() for s in self.onprem_servers],
             "legacy_sessions_without_mail": [_legacy(s) for s in self.legacy_sessions],
+            "missing_exports": [g.as_dict() for g in self.gaps],
         }
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from ..analysis.coverage import Gap
 from ..analysis.model import PRIORITIES
 from ..analysis.results import Finding, Group, Results
 from ..analysis.scopes import is_on_prem
@@ -335,6 +336,7 @@ class ReportView:
     weekly: Weekly | None = None  # with history
     extra: dict = field(default_factory=dict)
     knowledge_checked: date | None = None  # newest check of the guidance the findings use
+    gaps: tuple[Gap, ...] = ()  # exports missing or covering little, and what each would add
 
     @property
     def plan_rows(self) -> tuple[FindingView, ...]:
@@ -377,6 +379,7 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         trend=trend,
         resolved=tuple(_record(d, i + 1) for i, d in enumerate(results.resolved)),
         knowledge_checked=max((f.checked for f in findings if f.checked), default=None),
+        gaps=tuple(results.gaps),
         unverified=tuple(_record(d, len(findings) + i + 1)
                          for i, d in enumerate(results.unverified)),
     )

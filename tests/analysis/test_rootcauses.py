@@ -143,3 +143,47 @@ def test_history_of_the_flows_carries_over_to_their_root_cause():
                                                     status="in progress")})
     [relay] = [f for f in planned.findings if f.flow.connector == "Scanner Relay"]
     assert relay.plan["owner"] == "Facilities"
+
+
+# --- coverage ------------------------------------------------------------------------------
+
+
+def test_each_flow_knows_the_days_its_evidence_covers(findings):
+    card = on_connector(findings, "Hybrid Inbound from EXCH01")[0]
+    cover = {x["connector"]: x["coverage"] for x in card["flows"]}
+    assert cover["Hybrid Inbound from EXCH01"]["days"] == 14
+    assert cover["Outbound to Office 365"]["days"] == 1
+    assert cover["Outbound to Office 365"]["description"] == "49 minutes on 1 of 14 days"
+
+
+def test_flows_seen_in_two_hours_of_logs_compare_by_their_daily_rate(findings):
+    [labels] = [f for f in findings["findings"]
+                if f["sender_address"] == "wh-labels@northwindtraders.example"]
+    assert labels["coverage"]["description"] == "1.8 hours on 1 of 14 days"
+    assert labels["priority_reasons"][0].startswith(
+        "4 messages at risk in the 1.8 hours on 1 of 14 days that its evidence covers: about 56 "
+        "over the period at that daily rate")
+    assert labels["priority"] == "medium"  # not "low, only 4 messages"
+
+
+def test_the_first_screen_names_the_missing_exports(tmp_path):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "inbound.csv").write_bytes(
+        (SAMPLES / "exo" / "inbound-messages-report.csv").read_bytes())
+    results = o365tls.analyze(o365tls.load([folder]), Options(today=TODAY))
+    o365tls.write_outputs(results, tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    missing = " ".join(g["export"] for g in doc["missing_exports"])
+    for export in ("SMTP AUTH clients report", "Message trace", "Connector configuration"):
+        assert export in missing
+    assert any("senders behind a connector cannot be named" in g["adds"]
+               for g in doc["missing_exports"])
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    summary = page[page.index('id="summary"'):page.index('id="charts"')]
+    assert "What the evidence does not cover yet" in summary and "Message trace" in summary
+
+
+def test_the_sample_says_its_protocol_logs_cover_two_hours(findings):
+    assert [g["export"] for g in findings["missing_exports"]] == [
+        "More protocol logs: the ones given cover 1.8 hours on 1 of 14 days"]

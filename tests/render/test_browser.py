@@ -180,7 +180,7 @@ def test_filter_by_priority_path_device_and_text(sample_page, view):
     assert sample_page.visible_ranks() == [3]
     page.fill("#filter-text", "Relais anonyme")
     assert sample_page.visible_ranks() == [9, 10]
-    page.select_option("#filter-priority", "medium")
+    page.select_option("#filter-priority", "high")
     assert sample_page.visible_ranks() == []
     assert page.locator("#filter-count").text_content() == "Showing 0 of 10 findings"
     page.select_option("#filter-priority", "")

@@ -156,8 +156,7 @@ def test_priority_cells_are_coloured(sample):
     ws = sample.wb["Remediation plan"]
     colours = {ws.cell(row=r, column=2).value: ws.cell(row=r, column=2).fill.fgColor.rgb
                for r in range(2, 12)}
-    assert colours == {"critical": "00C00000", "high": "00F4B183", "medium": "00FFE699",
-                       "low": "00D9D9D9"}
+    assert colours == {"critical": "00C00000", "high": "00F4B183", "medium": "00FFE699"}
 
 
 @pytest.mark.parametrize("title,key", [("By connector", "by_connector"),
@@ -242,7 +241,7 @@ def test_summary_headline_and_charts(sample):
     assert (labels["Legacy TLS (SSL3, TLS1.0, TLS1.1)"], labels["No TLS (plaintext)"]) == \
         (1558, 200)
     assert labels["Findings (root causes and at-risk flows)"] == 10
-    assert [labels[f"  {p}"] for p in ("Critical", "High", "Medium", "Low")] == [2, 3, 3, 2]
+    assert [labels[f"  {p}"] for p in ("Critical", "High", "Medium", "Low")] == [2, 3, 5, 0]
     assert labels["Period"] == "2026-11-09 to 2026-11-22"
     assert labels["Date"] == "Applies to"  # the deadlines table
     assert labels[datetime(2026, 12, 31)] == "Client submission (SMTP AUTH)"
