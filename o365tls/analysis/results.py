@@ -9,8 +9,8 @@ import pandas as pd
 
 from ..probe import ProbeResult
 from ..quality import FileReport
-from .flows import Flow
 from .coverage import Coverage, Gap
+from .flows import Flow
 from .hops import Host
 from .model import Device, Remediation, TlsCounts
 from .onprem_servers import OnPremServer
