@@ -56,7 +56,7 @@ def group(findings: Iterable[Finding], *, book: ConnectorBook, inputs, servers:
           judge: Judge) -> list[Finding]:
     """The findings with the flows of each root cause replaced by one finding for its host."""
     findings = list(findings)
-    causes = [*_exchange_servers(findings, book, inputs, servers)]
+    causes = [*_exchange_servers(findings, book, inputs, servers, inventory)]
     taken = {id(m) for c in causes for m in c.members}
     causes += _relays([f for f in findings if id(f) not in taken], book, inventory)
     by_member = {id(m): c for c in causes for m in c.members}
@@ -75,7 +75,8 @@ def group(findings: Iterable[Finding], *, book: ConnectorBook, inputs, servers:
 
 
 def _exchange_servers(findings: list[Finding], book: ConnectorBook, inputs,
-                      servers: tuple[OnPremServer, ...]) -> list[RootCause]:
+                      servers: tuple[OnPremServer, ...],
+                      inventory: Inventory | None) -> list[RootCause]:
     software = software_by_source(inputs)
     names = _server_names(findings, book)
     causes = []
@@ -109,6 +110,8 @@ def _exchange_servers(findings: list[Finding], book: ConnectorBook, inputs,
         for server in servers:
             if server.matches(f.hostname, ip):
                 host = with_report(host, server)
+        host = _with_inventory(host, inventory, [ip, f.sender_ip], [f.hostname, host.name])
+        why = list(host.evidence)
         members = tuple(sorted((send, *exo), key=lambda m: -m.flow.tls.at_risk))
         causes.append(RootCause(host, members, exo[0] if exo else send, tuple(why)))
     return causes
@@ -179,21 +182,39 @@ def _relays(findings: list[Finding], book: ConnectorBook,
         rest = [f for f in findings if f.at_risk and f.flow.scope == EXO
                 and f.flow.direction == INBOUND and f.flow.connector.lower() == connector
                 and not f.flow.sender_key and _only(book.get(f.flow.connector), ip)]
-        host = Host(kind=RELAY, name=named.row.name if named is not None else "", ip=ip,
+        host = Host(kind=RELAY, ip=ip,
                     names=tuple(dict.fromkeys(x for m in members
                                               for x in (m.flow.hostname, m.flow.ptr) if x)),
-                    evidence=tuple(why), owner=named.row.owner if named is not None else "",
-                    site=named.row.site if named is not None else "")
+                    evidence=tuple(why))
+        host = _with_inventory(host, inventory, [ip], [])
         everyone = tuple(sorted((*members, *rest), key=lambda m: -m.flow.tls.at_risk))
         anchor = max(everyone, key=lambda m: m.flow.tls.at_risk)
         causes.append(RootCause(host, everyone, anchor, tuple(why)))
     return causes
 
 
-def _inventory_row(inventory: Inventory | None, ip: str):
+def _inventory_row(inventory: Inventory | None, ip: str, hostname: str = ""):
     if inventory is None:
         return None
-    return inventory.match(FlowEvidence(sender_ip=ip))
+    return inventory.match(FlowEvidence(sender_ip=ip, hostname=hostname))
+
+
+def _with_inventory(host: Host, inventory: Inventory | None, ips: list[str],
+                    names: list[str]) -> Host:
+    """``host`` with the inventory row that names one of its IPs or names: the row's name,
+    owner and site (the inventory beats every name the logs give)."""
+    for ip, name in [*((ip, "") for ip in ips if ip), *(("", n) for n in names if n)]:
+        hit = _inventory_row(inventory, ip, name)
+        if hit is None:
+            continue
+        row = hit.row
+        described = hit.describe(inventory.path)
+        evidence = host.evidence if described in host.evidence else (*host.evidence, described)
+        return replace(host, name=row.name or host.name, owner=row.owner, site=row.site,
+                       names=tuple(dict.fromkeys((*host.names, host.name)))
+                       if row.name and host.name and row.name != host.name else host.names,
+                       evidence=evidence)
+    return host
 
 
 def _only(connector: ConnectorInfo | None, ip: str) -> bool:

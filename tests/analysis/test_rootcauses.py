@@ -33,6 +33,7 @@ def with_inventory(tmp_path_factory) -> dict:
     inventory = folder / "inventory.csv"
     inventory.write_text("IP Address,Device Name,Type,Owner,Site\r\n"
                          "198.51.100.20,relay01,mail server,Infrastructure team,HQ\r\n"
+                         "198.51.100.30,EXCH01,mail server,Messaging team,HQ\r\n"
                          "10.20.1.11,KM5D3A1B,printer,Facilities,HQ\r\n",
                          encoding="utf-8-sig")
     return _findings(folder / "out", inventory=inventory)
@@ -74,6 +75,12 @@ def test_inventory_names_the_relay_on_its_card(with_inventory):
     assert card["summary"].startswith("relay01 (198.51.100.20)")
     assert {x["sender_address"] for x in card["flows"]} == {
         "scan@northwindtraders.example", "hp-scanner@northwindtraders.example"}
+
+
+def test_an_inventory_row_for_exch01_attaches_to_its_card(with_inventory):
+    [card] = on_connector(with_inventory, "Hybrid Inbound from EXCH01")
+    assert card["host"]["name"] == "EXCH01" and card["owner"] == "Messaging team"
+    assert any("inventory.csv row 3 'EXCH01'" in e for e in card["device_evidence"])
 
 
 def test_exch01_is_one_card_naming_ip_certificate_and_version(findings):
