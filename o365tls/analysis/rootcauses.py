@@ -287,15 +287,25 @@ def summary(host: Host, members: tuple[Finding, ...]) -> str:
         what = "The " + what  # a sentence's start; an inventory's own name stays as written
     if host.version:
         what += f", {host.version}" + (f" ({host.support})" if host.support else "")
+    hops = len({m.flow.scope for m in members})
+    if hops > 1:  # one server's hops: the same messages may cross both, each counted on its own
+        return (f"{what} negotiates {_versions(tls)} on {hops} hops: {flows}. Fix this host; "
+                "the senders behind it do not negotiate these hops.")
+    devices = _devices(members) if host.kind == RELAY else []
+    behind = (f" The Message-IDs name {len(devices)} device{'s' if len(devices) != 1 else ''}"
+              f" behind it: {', '.join(devices[:8])}{' ...' if len(devices) > 8 else ''}."
+              if devices else "")
     return (f"{what} negotiates {_versions(tls)} for {tls.at_risk:,} at-risk messages on "
-            f"{len(members)} flow{'s' if len(members) != 1 else ''}: {flows}. Fix this host; "
-            "the senders behind it do not negotiate this hop.")
+            f"{len(members)} flow{'s' if len(members) != 1 else ''}: {flows}.{behind} Fix "
+            "this host; the senders behind it do not negotiate this hop.")
 
 
 def _flow_words(m: Finding) -> str:
     f = m.flow
     if is_on_prem(f.scope):
-        return f"its send connector '{f.connector}', {f.tls.at_risk:,} messages"
+        seen = (f" in the {m.coverage.describe()} its logs cover"
+                if m.coverage is not None and m.coverage.partial else "")
+        return f"its send connector '{f.connector}', {f.tls.at_risk:,} messages{seen}"
     who = f.sender_address or "senders not named"
     return f"{who} into Exchange Online on '{f.connector}', {f.tls.at_risk:,} messages"
 
