@@ -70,26 +70,22 @@ def with_version(host: Host, software: str, source: str) -> Host:
     version = version_of(build)
     facts = f"{PurePath(source).name}: '{software}'"
     if version is None:
-        return _replace(host, kind=EXCHANGE, software=software,
+        return replace(host, kind=EXCHANGE, software=software,
                         evidence=(*host.evidence, f"{facts} (build not in the version table)"))
-    return _replace(host, kind=EXCHANGE, software=software, version=version.name, build=build,
+    return replace(host, kind=EXCHANGE, software=software, version=version.name, build=build,
                     supported=version.supported, support=version.support,
                     evidence=(*host.evidence, f"{facts}: {version.name}, {version.support}"))
 
 
 def with_report(host: Host, server: OnPremServer) -> Host:
     """``host`` with what Exchange Online's report of out-of-date servers says of it."""
-    return _replace(host, kind=EXCHANGE, version=server.version or host.version,
+    return replace(host, kind=EXCHANGE, version=server.version or host.version,
                     build=server.build or host.build,
                     supported=server.supported if server.supported is not None
                     else host.supported, support=server.support or host.support,
                     names=tuple(dict.fromkeys((*host.names, server.name)))
                     if server.name and server.name != host.name else host.names,
                     evidence=(*host.evidence, server.describe("")))
-
-
-def _replace(host: Host, **changes) -> Host:
-    return replace(host, **changes)
 
 
 def software_by_source(inputs: tuple[FileReport, ...] | list[FileReport]) -> dict[str, str]:

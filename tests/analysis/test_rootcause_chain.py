@@ -79,3 +79,15 @@ def test_every_message_is_on_exactly_one_finding_or_clean_flow(tenant):
     assert sum(f.flow.tls.messages for f in results.flows) == results.totals.messages
     assert results.totals.messages == (sum(truth["relayed"].values()) + truth["hybrid"]
                                        + truth["send"] + 3)  # + EX2016's three receive sessions
+
+
+def test_senders_behind_one_ip_with_different_tls_keep_their_own_findings(tmp_path):
+    """Different TLS versions behind one IP are devices behind NAT that negotiate themselves
+    (tests/synthetic.py: scanners on TLS 1.0, an ERP on TLS 1.1, a printer without TLS)."""
+    from tests.synthetic import write_tenant
+
+    write_tenant(tmp_path)
+    results = o365tls.analyze(o365tls.load([tmp_path]), Options(today=date(2026, 12, 8)))
+    assert results.findings and all(f.host is None and not f.members for f in results.findings)
+    assert {"erp@tenant.example", "label-printer@tenant.example"} <= {
+        f.flow.sender_address for f in results.findings}
