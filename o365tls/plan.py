@@ -108,7 +108,11 @@ def apply_plan(results: Results, entries: Mapping[str, PlanEntry]) -> Results:
     """Every flow and resolved record with its plan entry (``plan`` null when none)."""
     if not entries:
         return results
-    flows = tuple(replace(f, plan=entries[f.id].as_dict()) if f.id in entries else f
+    def entry(f) -> PlanEntry | None:
+        """Its own entry, else one an earlier snapshot kept under one of its flows' ids."""
+        return next((entries[i] for i in f.flow_ids if i in entries), None)
+
+    flows = tuple(replace(f, plan=found.as_dict()) if (found := entry(f)) is not None else f
                   for f in results.flows)
     resolved = tuple({**r, "plan": entries[r["id"]].as_dict()} if r.get("id") in entries else r
                      for r in results.resolved)

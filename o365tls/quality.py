@@ -54,6 +54,9 @@ class FileReport:
     masked_ips: int = 0  # rows whose sender IP was masked by hand (see note_masked_ips)
     masked_example: str | None = None
     masked_what: str = "sender IP"
+    #: The software that wrote the file, from its own header ("Microsoft Exchange Server
+    #: 14.0.0.0" from a protocol log's #Software and #Version lines); "" when it names none.
+    software: str = ""
 
     def read(self, n: int = 1) -> None:
         self.rows_read += n

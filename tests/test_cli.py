@@ -109,7 +109,7 @@ def test_analyze_writes_the_outputs(tmp_path):
     assert {p.name for p in out.iterdir()} >= {"findings.json", "flows.csv"}
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
     findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    assert findings["schema_version"] == 1
+    assert findings["schema_version"] == 2
     header = (out / "flows.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("id,at_risk,priority,connector,direction")
     assert "at risk" in result.stderr

@@ -359,10 +359,11 @@ def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path)
         "TLS1.0, TLS1.1, TLS1.2; certificate mail.contoso-logistics.example expires 2027-01-02")
     assert seen["legacy"] is True and seen["certificate"]["name_matches"] is True
     assert any("mx.unrelated.example:25" in n for n in doc["notes"])
-    # --from on the sample tenant's findings: its partner MTA and its on-prem Exchange server
-    # (the printers and applications on the on-prem path are not servers).
-    assert probing.targets_from_findings(doc) == [Target("mail.contoso-logistics.example"),
-                                                  Target("mail.northwindtraders.example")]
+    # --from on the sample tenant's findings: its relay, its partner MTA and its on-prem
+    # Exchange server (the printers and applications on the on-prem path are not servers).
+    assert probing.targets_from_findings(doc) == [Target("198.51.100.20"),
+                                                  Target("mail.northwindtraders.example"),
+                                                  Target("mail.contoso-logistics.example")]
     # The HTML card and the workbook's evidence say it too.
     from o365tls.render.view import build_view
     from o365tls.render.xlsx_columns import evidence_rows

@@ -25,14 +25,15 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from . import devices, onprem_servers, probes, remediation, sessions
+from . import coverage, devices, onprem_servers, probes, remediation, rootcauses, sessions
 from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
 from .groups import group
+from .hops import Host, evidence_of
 from .merging import pair_counts, release_freed_memory
 from .messages import domain_of, link_by_volume, tenant_domains
-from .model import DIRECT_SEND, PRIORITIES, FlowEvidence, TlsCounts
+from .model import DIRECT_SEND, PRIORITIES, Device, TlsCounts
 from .observations import COUNTED, DAY, prepare
 from .paths import path_of
 from .results import GROUPINGS, Finding, Results
@@ -86,13 +87,23 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     notes = (link_notes + disabled_traffic(book, obs, msgs) + _notes(flows, totals, msgs, obs)
              + sessions.notes(legacy_sessions))
 
+    period = _period(counted, msgs)
+    files = coverage.Files(data.inputs, period)
     rules = devices.load_rules(options.rules)
     inventory = devices.load_inventory(options.inventory) if options.inventory else None
     knowledge = remediation.load_knowledge()
     notes += _knowledge_age(knowledge, today)
     servers = onprem_servers.from_frame(evidence.connectors, today)
-    analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today, servers)
-                for f in flows]
+    analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today, servers,
+                       cover=files.of(f.sources)) for f in flows]
+    by_flow = tuple(analysed)  # the groupings count flows, whatever root cause holds them
+
+    def judge_card(flow: Flow, path: str, host: Host, device: Device) -> Finding:
+        return _judge(flow, tenant, rules, inventory, knowledge, totals, today, servers,
+                      path=path, host=host, device=device, cover=files.of(flow.sources))
+
+    analysed = rootcauses.group(analysed, book=book, inputs=data.inputs, servers=servers,
+                                inventory=inventory, judge=judge_card)
     analysed, probe_notes = probes.attach(analysed, evidence.probes)
     notes += probe_notes
     rank = {p: i for i, p in enumerate(PRIORITIES)}
@@ -102,17 +113,20 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     return Results(
         generated_at=datetime.now(UTC),
         tool_version=__version__,
-        period=_period(counted, msgs),
+        period=period,
         inputs=tuple(data.inputs),
         totals=totals,
         flows=flows_t,
-        groups={name: group(flows_t, name) for name in GROUPINGS},
+        groups={name: group(by_flow, name) for name in GROUPINGS},
         daily=_daily(counted),
         tenant_domains=tuple(sorted(tenant)),
         notes=tuple(notes),
         attribution=tuple(_with_finding_ids(attribution_rows, flows_t)),
         onprem_servers=servers,
         legacy_sessions=legacy_sessions,
+        gaps=coverage.gaps(data.inputs, files, any(
+            c.kind == "inbound" and c.connector_type.lower() == "onpremises"
+            and c.tls_sender_certificate_name for c in book.by_name.values())),
     )
 
 
@@ -131,30 +145,28 @@ def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFram
 
 
 def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
-           today: date, servers: tuple[onprem_servers.OnPremServer, ...] = ()) -> Finding:
-    path = path_of(flow, tenant)
-    evidence = FlowEvidence(
-        connector=flow.connector, connector_type=flow.connector_type, direction=flow.direction,
-        sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
-        ptr=flow.ptr, auth_user=flow.auth_user, auth_protocol=flow.auth_protocol,
-        local_port=flow.local_port, path=path, subjects=flow.subjects,
-        message_id_hosts=flow.message_id_hosts, hours=flow.hours, weekdays=flow.weekdays,
-        messages=flow.tls.messages, tls=flow.tls, forced_tls=flow.forced_tls, scope=flow.scope,
-        sighted_messages=flow.sighted_messages, internal_messages=flow.internal_messages,
-        external_messages=flow.external_messages,
-    )
-    device = devices.classify(evidence, rules, inventory)
+           today: date, servers: tuple[onprem_servers.OnPremServer, ...] = (), *,
+           path: str | None = None, host: Host | None = None,
+           device: Device | None = None, cover: coverage.Coverage | None = None) -> Finding:
+    """Classify, prescribe and rank one flow; a root cause's merged flow comes with its path,
+    host and device already known. ``cover``: the part of the period its evidence covers,
+    over which its volume is compared."""
+    path = path or path_of(flow, tenant)
+    evidence = evidence_of(flow, path, host)
+    device = device or devices.classify(evidence, rules, inventory)
     if flow.tls.at_risk == 0:
         device, _ = onprem_servers.annotate(evidence, device, None, [], servers)
-        return Finding(flow, path, device, None, None)
+        return Finding(flow, path, device, None, None, coverage=cover)
     fix = remediation.choose(evidence, device, knowledge, today=today, tenant=tenant)
-    priority, reasons = remediation.priority(evidence, device, flow.legacy_likelihood,
-                                             flow.tls.at_risk, totals.messages, today,
-                                             attributed=flow.evidence == "attributed")
+    partial = cover is not None and cover.partial
+    priority, reasons = remediation.priority(
+        evidence, device, flow.legacy_likelihood, flow.tls.at_risk, totals.messages, today,
+        attributed=flow.evidence == "attributed", covered=cover.day_share if partial else 1.0,
+        covered_text=cover.describe() if partial else "")
     device, priority = onprem_servers.annotate(evidence, device, priority, reasons, servers)
     direct = path == DIRECT_SEND and flow.direction == INBOUND
     return Finding(flow, path, device, fix, priority, tuple(reasons),
-                   breaks_with_reject_direct_send=direct)
+                   breaks_with_reject_direct_send=direct, coverage=cover)
 
 
 #: Days after which the knowledge file's newest check is worth a warning: Microsoft's dates

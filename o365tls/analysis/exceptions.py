@@ -52,9 +52,14 @@ class AcceptedRisk:
     id: str = ""
 
     def matches(self, f: Finding) -> bool:
+        """Whether it accepts a finding: by the finding's own identity, or, for a root cause,
+        by the identity of every flow behind it (an exception written for a flow before root
+        causes existed still accepts a root cause that is that flow alone)."""
         flow = f.flow
-        return self.matches_identity(f.id, flow.connector, flow.sender_address, flow.sender_ip,
-                                     f.device.device_type)
+        if self.matches_identity(f.id, flow.connector, flow.sender_address, flow.sender_ip,
+                                 f.device.device_type):
+            return True
+        return bool(f.members) and all(self.matches(m) for m in f.members)
 
     def matches_record(self, d: dict) -> bool:
         """Whether it accepts a finding known only as its findings.json record (unverified

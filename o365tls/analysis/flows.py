@@ -82,6 +82,8 @@ class Flow:
     internal_messages: int = 0  # sighted messages to the tenant's own recipients only
     external_messages: int = 0  # sighted messages with a recipient outside
     extra: dict = field(default_factory=dict)
+    #: SMTP AUTH flows: the client IPs its submissions came from, with their message counts.
+    client_ips: tuple[tuple[str, int], ...] = ()
 
     @property
     def id(self) -> str:
@@ -385,8 +387,26 @@ def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame,
                     sender_address=address, auth_user=_mode(records[AUTH_USER]) or address,
                     auth_protocol=_mode(records[AUTH_PROTOCOL]), local_port=587,
                     sources=_sources(records))
-        flows.append(enrich(flow, senders.of(True, address=address)))
+        mine = senders.of(True, address=address)
+        submitted = client_submitted(mine)
+        flow = enrich(flow, submitted)
+        flows.append(replace(flow, client_ips=_top(submitted[SENDER_IP], 10)))
     return flows
+
+
+#: Message-ID hosts of messages that Exchange Online itself created (Outlook, Outlook on the
+#: web, mobile apps through Exchange ActiveSync): they were not submitted with SMTP AUTH.
+_EXO_MESSAGE_ID_HOSTS = (".prod.outlook.com", ".outlook.office365.com")
+
+
+def client_submitted(msgs: pd.DataFrame) -> pd.DataFrame:
+    """A mailbox's sighted messages that an SMTP client submitted: not those whose Message-ID
+    Exchange Online wrote (mail sent from Outlook or Outlook on the web comes from the
+    user's office IP, not from the SMTP AUTH client)."""
+    if msgs.empty:
+        return msgs
+    hosts = msgs["msgid_host"].astype(str).str.lower()
+    return msgs[~hosts.str.endswith(_EXO_MESSAGE_ID_HOSTS).to_numpy()]
 
 
 def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame,

@@ -31,6 +31,8 @@ FACTS = {
     "auth": ("basic", "oauth", "unknown"),
     "direction": ("inbound", "outbound", "unknown"),
     "relay": ("yes", "no"),
+    # The kind of host that negotiates the hop, when a root cause names it (see .hops).
+    "host": ("exchange", "relay", "unknown"),
     "sender_known": ("yes", "no"),  # the evidence names the sender's address or IP
     "device_type": DEVICE_TYPES,
 }

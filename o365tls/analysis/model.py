@@ -119,6 +119,12 @@ class FlowEvidence:
     # Of the sighted messages: those whose every recipient is in the tenant, and the rest.
     internal_messages: int = 0
     external_messages: int = 0
+    # The kind of host that negotiates this hop's TLS (exchange, relay), when a root cause
+    # names it; "" when not known.
+    host_kind: str = ""
+    # Messages of this flow that evidence shows refused for their TLS (not delivered); the
+    # counted at-risk messages were delivered, whatever the connector requires.
+    failed_messages: int = 0
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ class Redactor:
 def redact(results: Results, key: str | bytes) -> Results:
     """The same results with pseudonyms in place of sender local parts and subjects."""
     r = Redactor(key)
-    for finding in results.flows:  # learn subjects and senders first, to scrub evidence
+    every = [m for f in results.flows for m in f.behind]  # root causes and their flows
+    for finding in every:  # learn subjects and senders first, to scrub evidence
         for subject, _ in finding.flow.subjects:
             r.subject(subject)
         for address in (finding.flow.sender_address, finding.flow.auth_user):
@@ -79,7 +80,8 @@ def redact(results: Results, key: str | bytes) -> Results:
         results,
         flows=flows,
         resolved=resolved,
-        groups={name: group(flows, name) for name in GROUPINGS},
+        groups={name: group(tuple(m for f in flows for m in f.behind), name)
+                for name in GROUPINGS},
         inputs=tuple(_report(rep, r) for rep in results.inputs),
         notes=tuple(r.text(n) for n in results.notes),
         attribution=tuple({**row, "sender": r.key_of(str(row.get("sender", ""))),
@@ -115,9 +117,14 @@ def _finding(f: Finding, r: Redactor) -> Finding:
                       powershell=tuple(r.text(x) for x in rem.powershell),
                       verify=tuple(r.text(x) for x in rem.verify),
                       draft_message=r.text(rem.draft_message))
+    host = f.host
+    if host is not None:
+        host = replace(host, evidence=tuple(r.text(e) for e in host.evidence))
     return replace(f, flow=_flow(f.flow, r), device=device, exception=exception,
                    remediation=rem,
-                   priority_reasons=tuple(r.text(x) for x in f.priority_reasons))
+                   priority_reasons=tuple(r.text(x) for x in f.priority_reasons),
+                   members=tuple(_finding(m, r) for m in f.members), host=host,
+                   summary=r.text(f.summary))
 
 
 def _record(data: dict, r: Redactor) -> dict:

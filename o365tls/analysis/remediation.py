@@ -20,8 +20,11 @@ Priority (:func:`priority`), rules applied in this order, each one adding a reas
 3. floors (``[[priority.floor]]``, e.g. Direct Send breaks with Reject Direct Send);
 4. deadlines (``[[priority.deadline]]``): SMTP AUTH with Basic auth or TLS 1.0/1.1 is critical
    within ``critical_within_days`` of the deadline (or after it), else at least ``level``;
-5. failure vs fallback: a connector with Forced TLS makes legacy/plaintext senders fail now
-   (``forced_tls_level``); an opportunistic one delivers them without TLS;
+5. failure vs fallback: "fails now" (``forced_tls_level``) only where evidence shows the mail
+   refused (``failed_messages``); at-risk messages that a report counts were delivered, on a
+   connector that requires TLS too (Microsoft began the stop of TLS 1.0/1.1 on its mail-flow
+   endpoints, MC229914, and never announced its completion). Otherwise the mail is still
+   accepted and falls back to no TLS once refused, or fails there where TLS is required;
 6. tiny volume (fewer than ``tiny_messages``): low, unless mail fails now;
 7. attributed flows (``attributed=True``) with ``legacy_likelihood`` below
    ``low_likelihood``: one level lower.
@@ -171,6 +174,7 @@ def facts(evidence: FlowEvidence, device: Device, knowledge: Knowledge) -> dict[
         "direction": evidence.direction if evidence.direction in ("inbound", "outbound")
         else "unknown",
         "relay": "yes" if relay else "no",
+        "host": evidence.host_kind if evidence.host_kind in ("exchange", "relay") else "unknown",
         "sender_known": "yes" if evidence.sender_address or evidence.sender_ip else "no",
         "device_type": device.device_type if device.device_type in DEVICE_TYPES
         else UNKNOWN_DEVICE,
@@ -224,7 +228,7 @@ def _percent(share: float) -> str:
 
 def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
              at_risk_messages: int, total_messages: int, today: dt.date, *,
-             attributed: bool = False,
+             attributed: bool = False, covered: float = 1.0, covered_text: str = "",
              knowledge: Knowledge | None = None) -> tuple[str, list[str]]:
     """One of :data:`PRIORITIES` and the reasons for it, in the order the rules applied.
 
@@ -244,6 +248,9 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
     applying = [r for r in rules.deadlines
                 if (ANY in r.paths or path in r.paths) and (basic or legacy)]
     stake = max(at_risk, evidence.messages) if applying and basic else at_risk
+    seen = stake
+    if 0 < covered < 1:  # its evidence covers part of the period: compare its rate
+        stake = round(stake / covered)
     share = stake / total_messages if total_messages > 0 else 0.0
     if stake >= rules.high_messages or share >= rules.high_share:
         level = "high"
@@ -251,9 +258,15 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
         level = "medium"
     else:
         level = "low"
-    what = "messages at risk" if stake == at_risk else "messages on Basic auth"
-    reasons.append(f"{stake:,} {what} ({_percent(share)} of the tenant's {total_messages:,}):"
-                   f" {level} on volume")
+    what = "messages at risk" if seen == at_risk else "messages on Basic auth"
+    if stake != seen:
+        reasons.append(f"{seen:,} {what} in the {covered_text or 'part of the period'} that "
+                       f"its evidence covers: about {stake:,} over the period at that daily rate "
+                       f"({_percent(share)} of the tenant's {total_messages:,}): {level} on "
+                       "volume")
+    else:
+        reasons.append(f"{stake:,} {what} ({_percent(share)} of the tenant's "
+                       f"{total_messages:,}): {level} on volume")
 
     for rule in rules.ceilings:
         if rule.match.hits(device_type, path, state) and _rank(level) < _rank(rule.level):
@@ -277,11 +290,16 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
             reasons.append(f"{using} on {path}: {deadline.note_on(today)} ({deadline.source};"
                            f" at least {target})")
 
-    failing = evidence.forced_tls is True and at_risk > 0
+    failing = evidence.failed_messages > 0
     if failing:
         level = at_least(level, rules.forced_tls_level)
-        who = "TLS 1.0/1.1 senders" if state == LEGACY else "senders without TLS"
-        reasons.append(f"the connector forces TLS: {who} fail now")
+        reasons.append(f"{evidence.failed_messages:,} messages refused for their TLS: "
+                       "they fail now")
+    elif evidence.forced_tls is True and at_risk > 0:
+        reasons.append(f"the connector requires TLS, yet its {at_risk:,} at-risk messages were "
+                       "delivered: still accepted; once Exchange Online refuses TLS 1.0/1.1 "
+                       "here (begun, never completed: MC229914) they fail instead of falling "
+                       "back to no TLS")
     elif evidence.forced_tls is False and path in _MX_PATHS:
         reasons.append("opportunistic TLS: these messages are still delivered, weakly or not"
                        " encrypted, not refused")

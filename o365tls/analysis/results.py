@@ -9,12 +9,14 @@ import pandas as pd
 
 from ..probe import ProbeResult
 from ..quality import FileReport
+from .coverage import Coverage, Gap
 from .flows import Flow
+from .hops import Host
 from .model import Device, Remediation, TlsCounts
 from .onprem_servers import OnPremServer
 from .sessions import LegacySessions
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def iso(ts) -> str | None:
@@ -51,6 +53,23 @@ class Finding:
     probes: tuple[ProbeResult, ...] = ()
     plan: dict | None = None  # owner, status, due, notes people typed (--plan, --history)
     status_reason: str | None = None  # why it has its status (with --history)
+    #: The host that negotiates this hop's TLS, when the evidence names it (a root cause).
+    host: Host | None = None
+    #: The flows behind a root cause; empty for a finding that is one flow.
+    members: tuple[Finding, ...] = ()
+    summary: str = ""  # one sentence: who negotiates what for which flows
+    #: The part of the period its evidence covers (a protocol log: hours, a report: days).
+    coverage: Coverage | None = None
+
+    @property
+    def behind(self) -> tuple[Finding, ...]:
+        """The flows behind this finding: its members, or itself."""
+        return self.members or (self,)
+
+    @property
+    def flow_ids(self) -> tuple[str, ...]:
+        """The ids of the flows behind it, which earlier snapshots may know it by."""
+        return tuple(dict.fromkeys((self.id, *(m.id for m in self.members))))
 
     @property
     def id(self) -> str:
@@ -99,8 +118,25 @@ class Finding:
             "history": self.history,
             "probes": [p.as_dict() for p in self.probes],
             "plan": self.plan,
+            "host": self.host.as_dict() if self.host is not None else None,
+            "summary": self.summary,
+            "flows": [flow_record(m) for m in self.behind],
+            "client_ips": [{"ip": ip, "messages": n} for ip, n in f.client_ips],
+            "coverage": self.coverage.as_dict() if self.coverage is not None else None,
         }
         return out
+
+
+def flow_record(m: Finding) -> dict:
+    """What findings.json says of one flow behind a finding."""
+    f = m.flow
+    return {"id": f.id, "scope": f.scope, "direction": f.direction, "connector": f.connector,
+            "sender_ip": f.sender_ip, "sender_address": f.sender_address,
+            "hostname": f.hostname, "device_type": m.device.device_type,
+            "device_name": m.device.name, "path": m.path, **counts_dict(f.tls),
+            "evidence": f.evidence, "devices": [h for h, _ in f.message_id_hosts],
+            "coverage": m.coverage.as_dict() if m.coverage is not None else None,
+            "first_seen": iso(f.first_seen), "last_seen": iso(f.last_seen)}
 
 
 @dataclass(frozen=True)
@@ -140,6 +176,8 @@ class Results:
     options: dict = field(default_factory=dict)
     #: Out-of-date on-premises Exchange servers Exchange Online reports (blocked first).
     onprem_servers: tuple[OnPremServer, ...] = ()
+    #: Exports that are missing or cover little of the period, and what each would add.
+    gaps: tuple[Gap, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -164,6 +202,7 @@ class Results:
             "notes": list(self.notes),
             "onprem_servers": [s.as_dict() for s in self.onprem_servers],
             "legacy_sessions_without_mail": [_legacy(s) for s in self.legacy_sessions],
+            "missing_exports": [g.as_dict() for g in self.gaps],
         }
 
 
@@ -214,6 +253,7 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("accepted", "true when an exception accepts the risk"),
     ("status", "new, open or regressed against the previous snapshot"),
     ("scope", "the hop: exo, exo-submission or on-prem"),
+    ("finding_id", "the finding this flow is behind: a root cause's id, or its own"),
 )
 
 

@@ -58,7 +58,8 @@ def apply_history(results: Results, past: dict[str, PastFinding]) -> Results:
         if not f.at_risk:
             flows.append(f)
             continue
-        seen = past.get(f.id)
+        # A root cause is known to earlier snapshots by its own id or by its flows' ids.
+        seen = next((past[i] for i in f.flow_ids if i in past), None)
         if seen and (seen.at_risk_then or seen.unverified_then):
             status, why = OPEN, ("at risk in the previous snapshot too" if seen.at_risk_then
                                  else "unverified in the previous snapshot, at risk again")
@@ -71,8 +72,8 @@ def apply_history(results: Results, past: dict[str, PastFinding]) -> Results:
         flows.append(replace(f, status=status, status_reason=why,
                              history={"first_reported": first,
                                       "open_days": _days(first, end_day)}))
-    current = {f.id for f in flows if f.at_risk}
-    by_id = {f.id: f for f in flows}
+    current = {i for f in flows if f.at_risk for i in f.flow_ids}
+    by_id = {i: f for f in flows for i in f.flow_ids}
     attribution = {flow_id(a.get("scope", ""), a.get("direction", ""), a.get("connector", ""),
                            a.get("sender", "")): a for a in results.attribution}
     resolved, unverified = [], []

@@ -231,6 +231,8 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
     that began before the files read, at the file's end."""
     state = context.state.get(STATE_KEY) or context.state.setdefault(STATE_KEY, _State())
     direction = _file_direction(sample)
+    report.software = " ".join(x for x in (sample.directive("Software"),
+                                           sample.directive("Version")) if x)
     path = report.path
     state.wait(path)  # its place in the order, before any later file's records
     began_before = 0

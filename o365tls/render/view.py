@@ -16,8 +16,10 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from ..analysis.coverage import Gap
 from ..analysis.model import PRIORITIES
 from ..analysis.results import Finding, Group, Results
+from ..analysis.scopes import is_on_prem
 from ..tls import TLS_VERSIONS
 
 PATH_LABELS = {
@@ -117,6 +119,19 @@ class Link:
 
 
 @dataclass(frozen=True)
+class FlowLine:
+    """One flow behind a root cause, as the remediation plan lists it."""
+
+    id: str
+    hop: str  # "into Exchange Online on 'Scanner Relay'", "on-premises send 'Outbound to ...'"
+    sender: str  # address, else HELO name or IP, else ""
+    device: str  # device label, with the Message-ID device names where they are known
+    messages: int
+    at_risk: int
+    tls_summary: str
+
+
+@dataclass(frozen=True)
 class FindingView:
     """One row of the remediation plan."""
 
@@ -181,6 +196,13 @@ class FindingView:
     status_reason: str = ""  # why it has its status (with history)
     exception_expired: bool = False  # an exception matched it, but has expired
     exception_expires: date | None = None
+    # A root cause: the host that negotiates the hop, one sentence, and the flows behind it.
+    host: str = ""  # "EXCH01 (198.51.100.30, mail.northwindtraders.example)"
+    host_version: str = ""  # "Exchange Server 2010, out of support since October 2020"
+    host_supported: bool | None = None
+    summary: str = ""
+    flows: tuple[FlowLine, ...] = ()  # empty for a finding that is one flow
+    client_ips: str = ""  # SMTP AUTH: "203.0.113.200 (39)"
 
     @property
     def exception_state(self) -> str:
@@ -314,6 +336,7 @@ class ReportView:
     weekly: Weekly | None = None  # with history
     extra: dict = field(default_factory=dict)
     knowledge_checked: date | None = None  # newest check of the guidance the findings use
+    gaps: tuple[Gap, ...] = ()  # exports missing or covering little, and what each would add
 
     @property
     def plan_rows(self) -> tuple[FindingView, ...]:
@@ -356,6 +379,7 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         trend=trend,
         resolved=tuple(_record(d, i + 1) for i, d in enumerate(results.resolved)),
         knowledge_checked=max((f.checked for f in findings if f.checked), default=None),
+        gaps=tuple(results.gaps),
         unverified=tuple(_record(d, len(findings) + i + 1)
                          for i, d in enumerate(results.unverified)),
     )
@@ -444,7 +468,38 @@ def _finding(f: Finding, rank: int) -> FindingView:
         exception_expired=bool((f.exception or {}).get("expired")),
         exception_expires=_expiry(f.exception),
         **_plan(f.plan),
+        **_host(f),
     )
+
+
+def _host(f: Finding) -> dict:
+    """The FindingView fields of a root cause (its host and flows) and of SMTP AUTH clients."""
+    out: dict = {"client_ips": ", ".join(f"{ip} ({n})" for ip, n in f.flow.client_ips)}
+    host = f.host
+    if host is None:
+        return out
+    version = ", ".join(x for x in (host.version, host.support) if x)
+    out.update(host=host.label, host_version=version, host_supported=host.supported,
+               summary=f.summary, flows=tuple(_flow_line(m) for m in f.members))
+    return out
+
+
+def _flow_line(m: Finding) -> FlowLine:
+    flow = m.flow
+    if is_on_prem(flow.scope):
+        hop = f"on-premises {'send' if flow.direction == 'outbound' else 'receive'} " \
+              f"'{flow.connector}'"
+    else:
+        hop = f"into Exchange Online on '{flow.connector}'" if flow.connector \
+            else "into Exchange Online"
+    devices = [h.split(".", 1)[0] for h, _ in flow.message_id_hosts
+               if h.count(".") >= 2 or "." not in h]
+    label = DEVICE_LABELS.get(m.device.device_type, m.device.device_type)
+    device = label + (f": {', '.join(devices)}" if devices else "")
+    return FlowLine(id=flow.id, hop=hop,
+                    sender=flow.sender_address or flow.hostname or flow.sender_ip,
+                    device=device, messages=flow.tls.messages, at_risk=flow.tls.at_risk,
+                    tls_summary=tls_summary(flow.tls.as_dict()))
 
 
 def _expiry(exception: dict | None) -> date | None:
@@ -561,7 +616,11 @@ def _verdict(h: Headline, findings: tuple[FindingView, ...]) -> str:
     share = f"{h.at_risk_share:.1%}"
     parts = [f"{h.at_risk:,} of {h.messages:,} messages ({share}) used legacy TLS "
              f"({h.legacy:,}) or no TLS ({h.plaintext:,})."]
-    parts.append(f"They come from {h.findings} flow{'s' if h.findings != 1 else ''}; "
+    flows = sum(len(f.flows) or 1 for f in findings)
+    causes = (f"{h.findings} finding{'s' if h.findings != 1 else ''}" if flows == h.findings
+              else f"{flows} flows behind {h.findings} findings (a relay or server that "
+                   "negotiates for several senders is one finding)")
+    parts.append(f"They come from {causes}; "
                  f"{urgent} need{'s' if urgent == 1 else ''} action first "
                  "(critical or high priority).")
     top = findings[0] if findings else None

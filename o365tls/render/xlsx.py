@@ -386,7 +386,7 @@ def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> No
         ("At-risk share", h.at_risk_share, PCT, ""),
         ("Legacy TLS (SSL3, TLS1.0, TLS1.1)", h.legacy, COUNT, ""),
         ("No TLS (plaintext)", h.plaintext, COUNT, ""),
-        ("Findings (at-risk flows)", h.findings, COUNT, ""),
+        ("Findings (root causes and at-risk flows)", h.findings, COUNT, ""),
         *((f"  {p.capitalize()}", h.by_priority.get(p, 0), COUNT, p) for p in view.priorities),
         ("Accepted risks", h.accepted, COUNT, ""),
         ("Connectors at risk", h.connectors_at_risk, COUNT, f"of {h.connectors} connectors"),

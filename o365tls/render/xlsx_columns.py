@@ -45,6 +45,12 @@ def _numbered(items: Sequence[str]) -> str:
 
 
 def _who(f: FindingView) -> str:
+    """The flow, or for a root cause its host and the flows behind it, one per line."""
+    if f.host:
+        lines = [f.host + (f" ({f.host_version})" if f.host_version else "")]
+        lines += [f"- {x.sender or 'senders not named'}, {x.hop}: {x.at_risk:,} at risk "
+                  f"({x.tls_summary})" for x in f.flows]
+        return "\n".join(lines)
     parts = [f.connector if f.connector != NO_CONNECTOR else "",
              f.sender_address or f.sender_ip, f.hostname]
     return " / ".join(p for p in parts if p) or f.connector
@@ -241,6 +247,9 @@ def evidence_rows(findings: Sequence[FindingView]) -> list[tuple[FindingView, st
     for f in findings:
         statements = [
             *_source_rows(list(f.sources)),
+            ("Root cause", f.summary),
+            *(("Flow behind it", f"{x.sender or 'senders not named'}, {x.hop}: {x.at_risk:,} "
+               f"of {x.messages:,} at risk ({x.tls_summary}); {x.device}") for x in f.flows),
             ("Evidence kind", f"{f.evidence}: legacy or no TLS for about {f.likelihood:.0%} "
                               "of its messages"),
             *(("Device evidence", e) for e in f.device_evidence),

@@ -294,13 +294,24 @@ def rank(evidence, device_type, likelihood, at_risk, total, today=BEFORE_60_DAYS
                     knowledge=KB, **kw)
 
 
-def test_forced_tls_legacy_is_critical_even_on_small_volume():
-    evidence = flow("connector-relay", forced_tls=True)
+def test_refused_mail_is_critical_even_on_small_volume():
+    evidence = flow("connector-relay", forced_tls=True, failed_messages=40)
     level, reasons = rank(evidence, "mfp", 1.0, 40, 1_000_000)
     assert level == "critical"
-    assert "the connector forces TLS: TLS 1.0/1.1 senders fail now" in reasons
+    assert "40 messages refused for their TLS: they fail now" in reasons
     level, _ = rank(evidence, "mfp", 1.0, 3, 1_000_000)
     assert level == "critical"  # failing mail is exempt from the tiny-volume rule
+
+
+def test_legacy_mail_delivered_through_a_tls_connector_is_not_failing_now():
+    """Counted legacy messages got through: Microsoft began the stop of TLS 1.0/1.1 on its
+    mail-flow endpoints and never completed it, so "fails now" needs evidence of failures."""
+    evidence = flow("connector-relay", forced_tls=True)
+    level, reasons = rank(evidence, "mfp", 1.0, 40, 1_000_000)
+    assert level == "low"
+    assert not any("fail now" in r for r in reasons)
+    assert any(r.startswith("the connector requires TLS, yet its 40 at-risk messages were "
+                            "delivered: still accepted") for r in reasons)
 
 
 def test_smtp_auth_basic_within_60_days_of_the_deadline_is_critical():
@@ -382,8 +393,8 @@ def test_low_likelihood_lowers_attributed_flows_only():
                            " one level lower, medium")
     assert rank(evidence, "mfp", 0.2, 2000, 10_000_000)[0] == "high"  # observed: a measured share
     assert rank(evidence, "mfp", 0.5, 2000, 10_000_000, attributed=True)[0] == "high"
-    forced = flow("connector-relay", forced_tls=True)
-    assert rank(forced, "mfp", 0.2, 2000, 10_000_000, attributed=True)[0] == "high"
+    failing = flow("connector-relay", forced_tls=True, failed_messages=5)
+    assert rank(failing, "mfp", 0.2, 2000, 10_000_000, attributed=True)[0] == "high"
 
 
 def test_internet_senders_are_capped_and_exchange_servers_floored():

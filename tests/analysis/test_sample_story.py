@@ -53,15 +53,20 @@ def test_totals(findings):
 
 
 def test_scanners_behind_the_relay_on_tls_1_0(findings):
-    scan = one(findings, connector="Scanner Relay", sender_address="scan@northwindtraders.example")
+    relay = one(findings, connector="Scanner Relay")
+    assert (relay["device_type"], relay["path"], relay["evidence"]) == \
+        ("mail-server", "connector-relay", "observed")
+    assert relay["sender_ip"] == "198.51.100.20" and relay["host"]["kind"] == "relay"
+    assert relay["remediation"]["id"] == "mail-server-connector-relay-legacy"
+    behind = {x["sender_address"]: x for x in relay["flows"]}
+    scan = behind["scan@northwindtraders.example"]
     assert (scan["device_type"], scan["path"], scan["evidence"]) == \
         ("mfp", "connector-relay", "observed")
     assert scan["by_tls"]["TLS1.0"] == scan["messages"] == 614
     assert scan["sender_ip"] == "198.51.100.20"
-    assert any("KM_C258" in e for e in scan["device_evidence"])
-    assert scan["remediation"]["id"].startswith("mfp-")
-    hp = one(findings, sender_address="hp-scanner@northwindtraders.example")
+    hp = behind["hp-scanner@northwindtraders.example"]
     assert hp["device_type"] == "mfp" and hp["legacy_messages"] == 69
+    assert relay["legacy_messages"] == 683
 
 
 def test_erp_on_tls_1_1_over_smtp_auth_is_critical(findings):
@@ -80,9 +85,11 @@ def test_old_mail_client(findings):
 
 def test_old_on_prem_exchange(findings):
     hybrid = one(findings, connector="Hybrid Inbound from EXCH01")
-    assert hybrid["device_type"] == "mail-server" and hybrid["by_tls"]["TLS1.0"] == 357
-    assert hybrid["forced_tls"] is True and hybrid["priority"] == "critical"
-    send = one(findings, connector="Outbound to Office 365")
+    # Both of EXCH01's hops: 357 into Exchange Online, 11 on its own send log.
+    assert hybrid["device_type"] == "mail-server" and hybrid["by_tls"]["TLS1.0"] == 368
+    assert hybrid["forced_tls"] is True and hybrid["priority"] == "high"
+    assert not [f for f in findings["findings"] if f["connector"] == "Outbound to Office 365"]
+    [send] = [x for x in hybrid["flows"] if x["connector"] == "Outbound to Office 365"]
     assert (send["path"], send["device_type"], send["sender_address"]) == \
         ("on-prem", "mail-server", "")
     labels = one(findings, sender_address="wh-labels@northwindtraders.example", path="on-prem")

@@ -76,7 +76,7 @@ def test_header_and_headline_numbers(view, html, page):
     assert "Prepared by Fabrikam Consulting" in text
     assert "Period 2026-11-09 to 2026-11-22" in text
     values = re.findall(r'<p class="card-value">([^<]*)</p>', html)
-    assert values == ["7,952", "1,758", "1,558", "200", "12"]
+    assert values == ["7,952", "1,758", "1,558", "200", "10"]
     assert "22.1% of messages used legacy TLS or none" in text
     assert view.verdict in text
     deadlines = page.classed("deadline", "li")
@@ -88,9 +88,9 @@ def test_findings_table_has_one_tbody_per_finding_in_plan_order(view, page):
     bodies = page.classed("finding", "tbody")
     assert [b.attrs["data-priority"] for b in bodies] == [f.priority for f in view.findings]
     assert [b.attrs["data-priority"] for b in bodies] == (
-        ["critical"] * 3 + ["high"] * 2 + ["medium"] * 5 + ["low"] * 2)
+        ["critical"] * 2 + ["high"] * 3 + ["medium"] * 5)
     assert [b.attrs["data-path"] for b in bodies][:5] == [
-        "client-submission", "connector-relay", "client-submission", "connector-relay",
+        "client-submission", "client-submission", "connector-relay", "connector-relay",
         "direct-send"]
     assert [b.attrs["id"] for b in bodies] == [f"finding-{f.id}" for f in view.findings]
     details = page.classed("detail-row", "tr")
