@@ -40,7 +40,7 @@ from ..schema import (
     TLS,
 )
 from ..tls import TLS_VERSIONS
-from .attribution import OBSERVED, attribute
+from .attribution import OBSERVED, attribute, weeks_of
 from .grouped import Groups
 from .merging import code_type, pair_counts
 from .model import TlsCounts
@@ -298,12 +298,21 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                    .reindex(index=days, columns=senders, fill_value=0))
         observed = _observed_by_sender(detail, on_connector, msgs["key"].to_numpy()[hit],
                                        scope, direction, connector) if len(detail) else {}
-        result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed)
+        day_dates = pd.DatetimeIndex(days)
+        weeks = weeks_of(day_dates.to_numpy(dtype="datetime64[D]"))
+        result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed, weeks)
         undecided = []
         for est in result.senders:
             verdict = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
                        "low": round(est.low, 4), "high": round(est.high, 4),
+                       "at_risk_at_end": round(est.at_risk_now, 4),
+                       "fixed_on": _week_start(day_dates, weeks, est.fixed_week),
                        "days": est.days, "alone_days": est.alone_days, "why": est.why}
+            if est.partner:
+                verdict["moves_with"] = est.partner
+            if verdict["fixed_on"] and est.verdict != OBSERVED:
+                verdict["why"] = (f"moved to TLS 1.2 around {verdict['fixed_on']} (its at-risk "
+                                  f"share fell that week and stayed down); " + est.why)
             rows.append({"scope": scope, "connector": connector, "direction": direction,
                          "sender": est.sender,
                          "messages": int(volumes[est.sender].sum()), **verdict})
@@ -344,6 +353,14 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                                  attribution={"verdict": "unattributed", "why": why,
                                               "cannot_tell": undecided}))
     return flows, rows
+
+
+def _week_start(days: pd.DatetimeIndex, weeks: np.ndarray, week: int | None) -> str | None:
+    """The first covered day of ``week`` (ISO date), or None."""
+    if week is None:
+        return None
+    hit = np.flatnonzero(weeks == week)
+    return f"{days[hit[0]]:%Y-%m-%d}" if len(hit) else None
 
 
 def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, keys: np.ndarray,
