@@ -41,6 +41,8 @@ AT_RISK_FLOOR = 0.1  # an at-risk share below this is treated as clean
 OTHER = "__other__"
 SENDER_COST = 0.5  # messages of residual worth one more sender with a full at-risk share
 WEEK = 7
+DAYS_PER_SENDER = 3  # covered days x this must reach the senders that may use a version
+TOLERANCE = 1.1  # another fit "about as good": residual within this factor of the best
 
 AT_RISK = "at-risk"
 CLEAN = "clean"
@@ -204,88 +206,115 @@ class _Fit:
 
 
 class _Problem:
-    """The linear programs of one connector: the same matrices for every version."""
+    """The linear programs of one connector: the same matrices for every version.
+
+    A sender's weekly shares only fall, so they are written as sums of non-negative drops:
+    ``x[s, w] = Σ_{k ≥ w} z[s, k]`` (``z[s, W-1]`` is the share at the end of the period,
+    ``Σ_k z[s, k]`` the share at its start, at most 1). That keeps the programs to one row
+    per day and one per sender. "Other senders" has a free share per week."""
 
     def __init__(self, volumes, other_col, week, senders, observed, observed_day) -> None:
         from scipy import sparse
 
         self.volumes, self.week, self.senders = volumes, week, senders
         self.n_days, self.n = volumes.shape
-        self.n_weeks = int(week.max()) + 1 if len(week) else 1
+        w_n = self.n_weeks = int(week.max()) + 1 if len(week) else 1
         self.has_other = bool(other_col.sum() > 0)
         self.observed, self.observed_day = observed, observed_day
-        cols = volumes if not self.has_other else np.column_stack([volumes, other_col])
-        self.cols = cols
-        n_cols, w_n = cols.shape[1], self.n_weeks
-        self.n_x = n_cols * w_n
-        d_idx, c_idx = np.nonzero(cols)
-        fit = sparse.csr_matrix((cols[d_idx, c_idx], (d_idx, c_idx * w_n + week[d_idx])),
-                                shape=(self.n_days, self.n_x))
-        eye = sparse.identity(self.n_days, format="csr")
-        self.a_eq = sparse.hstack([fit, -eye, eye], format="csr")
-        # Monotone: x[s, w+1] - x[s, w] <= 0 for the senders (not "other senders").
-        if w_n > 1 and self.n:
-            s_idx, w_idx = np.meshgrid(np.arange(self.n), np.arange(w_n - 1), indexing="ij")
-            rows = np.arange(s_idx.size)
-            later = (s_idx * w_n + w_idx + 1).ravel()
-            earlier = (s_idx * w_n + w_idx).ravel()
-            mono = sparse.csr_matrix(
-                (np.concatenate([np.ones(rows.size), -np.ones(rows.size)]),
-                 (np.concatenate([rows, rows]), np.concatenate([later, earlier]))),
-                shape=(rows.size, self.n_x + 2 * self.n_days))
-        else:
-            mono = sparse.csr_matrix((0, self.n_x + 2 * self.n_days))
-        self.mono = mono
+        self.cols = volumes if not self.has_other else np.column_stack([volumes, other_col])
+        n, n_days = self.n, self.n_days
+        self.n_z = n * w_n
+        self.n_o = w_n if self.has_other else 0
+        self.n_vars = self.n_z + self.n_o + 2 * n_days
+        reaches = (np.arange(w_n)[np.newaxis, :] >= week[:, np.newaxis]).astype(float)
+        d_idx, s_idx = np.nonzero(volumes)
+        k_idx = np.arange(w_n)
+        keep = reaches[d_idx] > 0  # pairs x weeks
+        rows = np.broadcast_to(d_idx[:, None], keep.shape)[keep]
+        cols = (s_idx[:, None] * w_n + k_idx[None, :])[keep] if len(d_idx) else k_idx[:0]
+        vals = np.broadcast_to(volumes[d_idx, s_idx][:, None], keep.shape)[keep]
+        parts = [sparse.csr_matrix((vals, (rows, cols)), shape=(n_days, self.n_z))]
+        if self.has_other:
+            parts.append(sparse.csr_matrix((other_col, (np.arange(n_days), week)),
+                                           shape=(n_days, w_n)))
+        eye = sparse.identity(n_days, format="csr")
+        self.fit = sparse.hstack([*parts, -eye, eye], format="csr")
+        # Σ_k z[s, k] <= 1: the share at the start of the period.
+        self.start = sparse.csr_matrix(
+            (np.ones(self.n_z), (np.repeat(np.arange(n), w_n), np.arange(self.n_z))),
+            shape=(n, self.n_vars))
         self.residual_row = sparse.csr_matrix(
-            np.concatenate([np.zeros(self.n_x), np.ones(2 * self.n_days)])[np.newaxis, :])
-        # Weeks a sender has mail in; its volume per week (for the expected counts).
-        weekly = np.zeros((n_cols, w_n))
-        np.add.at(weekly.T, week, cols)
+            (np.ones(2 * n_days), (np.zeros(2 * n_days, dtype=int),
+                                   np.arange(self.n_z + self.n_o, self.n_vars))),
+            shape=(1, self.n_vars))
+        # Each column's volume per week, and the weeks each drop z[s, k] applies to.
+        weekly = np.zeros((self.cols.shape[1], w_n))
+        np.add.at(weekly.T, week, self.cols)
         self.weekly = weekly
-        self.end_now = np.zeros(self.n)
+        self.end_now = np.zeros(n)
         self.fixed_week: dict[int, int] = {}
 
-    def _bounds(self, v: int) -> list[tuple[float, float]]:
-        w_n = self.n_weeks
-        upper = np.ones((self.cols.shape[1], w_n))
-        lower = np.zeros((self.cols.shape[1], w_n))
+    def _shares(self, x: np.ndarray) -> np.ndarray:
+        """Weekly shares per column (senders, then "other senders") from a solution."""
+        z = x[: self.n_z].reshape(self.n, self.n_weeks)
+        shares = np.cumsum(z[:, ::-1], axis=1)[:, ::-1]
+        if self.has_other:
+            shares = np.vstack([shares, x[self.n_z: self.n_z + self.n_o][np.newaxis, :]])
+        return shares
+
+    def _constraints(self, v: int, target: np.ndarray):
+        """Bounds, and the equality rows of observed senders (their share in the week of
+        their latest observed message)."""
+        from scipy import sparse
+
+        w_n, n = self.n_weeks, self.n
+        upper = np.ones((n, w_n))
+        # A sender with mail on a day the connector had none of this version did not use it
+        # that week, nor (devices get fixed) after it: those drops are zero.
+        none = target <= 0
+        if none.any() and n:
+            sent = self.volumes[none] > 0
+            days_w = self.week[none]
+            first = np.where(sent.any(axis=0),
+                             np.where(sent, days_w[:, None], w_n).min(axis=0), w_n)
+            upper[np.arange(w_n)[np.newaxis, :] >= first[:, np.newaxis]] = 0
+        rows, b = [], []
         for s, vec in self.observed.items():
             j = self.senders.index(s)
-            share = float(vec[v] / vec.sum())
-            at = int(self.week[min(self.observed_day.get(s, self.n_days - 1),
-                                   self.n_days - 1)]) if self.n_days else 0
-            # Seen with this share in week ``at``: never more after it (devices get fixed),
-            # never less before it.
-            lower[j, : at + 1] = share
-            upper[j, at:] = share
-            lower[j, at] = upper[j, at] = share
-        return list(zip(np.concatenate([lower.ravel(), np.zeros(2 * self.n_days)]),
-                        np.concatenate([upper.ravel(), np.full(2 * self.n_days, np.inf)]),
-                        strict=True))
+            day = min(self.observed_day.get(s, self.n_days - 1), self.n_days - 1)
+            at = int(self.week[day]) if self.n_days else 0
+            upper[j] = 1.0
+            row = np.zeros(self.n_vars)
+            row[j * w_n + at: (j + 1) * w_n] = 1
+            rows.append(row)
+            b.append(float(vec[v] / vec.sum()))
+        bounds = np.zeros((self.n_vars, 2))
+        bounds[:, 1] = np.inf
+        bounds[: self.n_z, 1] = upper.ravel()
+        bounds[self.n_z: self.n_z + self.n_o, 1] = 1.0
+        a_eq = self.fit if not rows else sparse.vstack([self.fit, sparse.csr_matrix(
+            np.array(rows))], format="csr")
+        return bounds, a_eq, np.concatenate([target, b])
 
     def solve(self, target: np.ndarray, v: int) -> _Fit:
+        from scipy import sparse
         from scipy.optimize import linprog
 
-        n, w_n, n_x = self.n, self.n_weeks, self.n_x
-        bounds = self._bounds(v)
-        cost = np.concatenate([np.zeros(n_x), np.ones(2 * self.n_days)])
-        # Fewer at-risk senders: a cost on each sender's first (largest) share, and a tiny one
-        # on every week's share, so that a share with no mail to explain it falls to zero.
-        x_cost = np.zeros((self.cols.shape[1], w_n))
-        x_cost[:n, 0] = SENDER_COST
-        x_cost[:n] += 0.01 * SENDER_COST
-        cost[:n_x] = x_cost.ravel()
-        options = {"presolve": True}
-        best = linprog(cost, A_ub=self.mono if self.mono.shape[0] else None,
-                       b_ub=np.zeros(self.mono.shape[0]) if self.mono.shape[0] else None,
-                       A_eq=self.a_eq, b_eq=target, bounds=bounds, method="highs",
-                       options=options)
+        n, w_n, n_z = self.n, self.n_weeks, self.n_z
+        bounds, a_eq, b_eq = self._constraints(v, target)
+        cost = np.zeros(self.n_vars)
+        cost[n_z + self.n_o:] = 1.0
+        # Fewer at-risk senders: a cost on each sender's share at the start of the period,
+        # and a tiny one on every week's share, so that a share with no mail to explain it
+        # falls to zero.
+        cost[:n_z] = np.tile(SENDER_COST * (1 + 0.01 * (np.arange(w_n) + 1)), n)
+        best = linprog(cost, A_ub=self.start, b_ub=np.ones(n), A_eq=a_eq, b_eq=b_eq,
+                       bounds=bounds, method="highs")
         if not best.success:
-            shares = np.zeros((self.cols.shape[1], w_n))
-            return _Fit(shares, np.zeros(self.cols.shape[1]), np.zeros(n), np.ones(n),
-                        {j: -1 for j in range(n)})
-        shares = best.x[:n_x].reshape(self.cols.shape[1], w_n)
-        residual = float(best.x[n_x:].sum())
+            return _Fit(np.zeros((self.cols.shape[1], w_n)), np.zeros(self.cols.shape[1]),
+                        np.zeros(n), np.ones(n), {j: -1 for j in range(n)})
+        shares = self._shares(best.x)
+        residual = float(best.x[n_z + self.n_o:].sum())
         expected = (self.weekly * shares).sum(axis=1)
         end = shares[:n, -1].copy()
         self.end_now += end
@@ -295,27 +324,38 @@ class _Problem:
                     shares[j, -1] < AT_RISK_FLOOR:
                 self.fixed_week.setdefault(j, int(falls[-1]) + 1)
         # Other explanations about as good: push the end shares of the senders named at risk
-        # down, and of the others up (random weights break ties between equal moves).
-        tolerance = residual * 1.1 + max(0.5, 0.002 * target.sum())
-        a_ub = self.residual_row if not self.mono.shape[0] else \
-            _vstack(self.mono, self.residual_row)
-        b_ub = np.concatenate([np.zeros(self.mono.shape[0]), [tolerance]])
+        # down, then those of the others up (random weights break ties between equal moves).
+        tolerance = residual * TOLERANCE + max(0.5, 0.002 * target.sum())
+        a_ub = sparse.vstack([self.start, self.residual_row], format="csr")
+        b_ub = np.concatenate([np.ones(n), [tolerance]])
         rng = np.random.default_rng(len(target) * 7919 + n)
         named = end >= AT_RISK_FLOOR / 2
         low, high = end.copy(), end.copy()
         flipped: dict[int, int] = {}
         base_risk = end >= AT_RISK_FLOOR
-        for direction, chosen in ((1, named), (-1, ~named), (1, named)):
+        # Far fewer days than senders who may have used the version (a third or less): the
+        # daily counts leave so many unknowns free that the check below finds too few of the
+        # swaps, so none of them is pinned. Only a share the bounds force (observed, or days
+        # without the version) stays pinned. Bounds and a preference for few at-risk senders
+        # pin senders up to about three times as many as days, and no further.
+        free = (bounds[: n_z, 1].reshape(n, w_n).max(axis=1) > 0) & (self.volumes.sum(axis=0) > 0)
+        free &= ~np.isin(np.arange(n), [self.senders.index(s) for s in self.observed])
+        if DAYS_PER_SENDER * self.n_days < free.sum():
+            for j in np.flatnonzero(free):
+                flipped[int(j)] = -1
+            return _Fit(shares, expected, np.where(free, 0.0, low), np.where(free, 1.0, high),
+                        flipped)
+        for direction, chosen in ((1.0, named), (-1.0, ~named)):
             if not chosen.any():
                 continue
-            c = np.zeros(n_x + 2 * self.n_days)
-            weights = np.where(chosen, rng.uniform(0.5, 1.5, n), 0.0)
-            c[np.arange(n) * w_n + (w_n - 1)] = direction * weights
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=self.a_eq, b_eq=target,
-                          bounds=bounds, method="highs", options=options)
+            c = np.zeros(self.n_vars)
+            c[np.arange(n) * w_n + (w_n - 1)] = direction * np.where(
+                chosen, rng.uniform(0.5, 1.5, n), 0.0)
+            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
+                          method="highs")
             if not res.success:
                 continue
-            alt = res.x[:n_x].reshape(self.cols.shape[1], w_n)
+            alt = self._shares(res.x)
             alt_end = alt[:n, -1]
             low, high = np.minimum(low, alt_end), np.maximum(high, alt_end)
             moved = (self.weekly[:n] * (alt[:n] - shares[:n])).sum(axis=1)
@@ -327,12 +367,6 @@ class _Problem:
                 k = int(np.argmax(other_way))
                 flipped[int(j)] = k if other_way[k] > 0.5 else -1
         return _Fit(shares, expected, low, high, flipped)
-
-
-def _vstack(a, b):
-    from scipy import sparse
-
-    return sparse.vstack([a, b], format="csr")
 
 
 def _alone_days(design: np.ndarray) -> np.ndarray:
