@@ -127,8 +127,8 @@ def relay_ips(connector_index: int) -> tuple[str, str]:
 
 
 def write_tenant(folder: Path, sc: Scenario) -> tuple[list[Sender], dict]:
-    """Write the three exports; return the senders and the trace index (trace id -> sender,
-    day) that answers lookups."""
+    """Write the three exports; return the senders and each sender's latest traced message
+    (sender, day, trace id, message id, recipient, time), which answers the lookups."""
     rng = random.Random(sc.seed)
     senders = make_senders(sc, rng)
     counts = daily_counts(senders, sc.days, rng)
@@ -157,7 +157,7 @@ def write_tenant(folder: Path, sc: Scenario) -> tuple[list[Sender], dict]:
                     pct = [f"{100 * mix[k] / total:.2f}" for k in COLUMNS]
                     w.writerow([day, f"Inbound - {name}", "OnPremises", "False", *pct, total])
     first_traced = 0 if sc.trace_days is None else sc.days - sc.trace_days
-    index: dict[str, tuple[Sender, int, str]] = {}
+    index: dict[str, tuple] = {}
     with open(folder / "message_trace.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         w.writerow(["Received", "SenderAddress", "RecipientAddress", "Subject", "Status",
@@ -177,37 +177,42 @@ def write_tenant(folder: Path, sc: Scenario) -> tuple[list[Sender], dict]:
                         w.writerow([_en_us(when), s.address, recipient, f"Report {n}",
                                     "Delivered", "", ip, "2048", f"<{n}.{d}@{DOMAIN}>",
                                     trace_id])
-                        if r == 0:
-                            index[trace_id] = (s, d, when.strftime("%d/%m/%Y %H:%M:%S"))
+                        latest = index.get(s.address)
+                        if r == 0 and (latest is None or latest[-1] <= when):
+                            index[s.address] = (s, d, trace_id, f"<{n}.{d}@{DOMAIN}>",
+                                                recipient, when)
     return senders, index
 
 
 def answer_lookups(folder: Path, findings: dict, index: dict) -> int:
-    """Answer next-evidence lookups from the truth: the Receive event of each message, as
-    `Get-MessageTraceDetailV2 | Export-Csv -NoTypeInformation` writes it."""
-    lookups = [(lk["message_trace_id"], lk["recipient_address"])
-               for entry in findings.get("next_evidence", [])
-               for lk in entry.get("lookups", [])]
-    if not lookups:
+    """Answer next-evidence.ps1 from the truth: the trace detail of each listed sender's
+    latest message, as `Get-MessageTraceDetailV2 | Export-Csv -NoTypeInformation` writes it
+    (en-GB dates; a Receive event without a TLS clause where the sender used no TLS)."""
+    senders = sorted({s for entry in findings.get("next_evidence", [])
+                      for s in entry.get("senders", [])})
+    if not senders:
         return 0
-    with open(folder / "next_evidence_details.csv", "w", newline="", encoding="utf-8") as fh:
+    path = folder / "next-evidence-details.csv"
+    new = not path.exists()
+    with open(path, "a", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(["MessageTraceId", "MessageId", "Date", "Event", "Action", "Detail", "Data",
-                    "SenderAddress", "RecipientAddress"])
-        for trace_id, recipient in lookups:
-            if trace_id not in index:
+        if new:
+            w.writerow(["MessageTraceId", "MessageId", "Date", "Event", "Action", "Detail",
+                        "Data", "SenderAddress", "RecipientAddress"])
+        for address in senders:
+            if address not in index:
                 continue
-            s, d, when = index[trace_id]
+            s, d, trace_id, message_id, recipient, when = index[address]
             version = s.version_on(d)
             clause = "" if version == "none" else f" using {version} with AES256"
             data = (f'<root><MEP Name="ConnectorId" String="PR01MB0001\\{s.connector}" />'
                     f'<MEP Name="ClientIP" String="198.51.100.10" /><MEP Name="CustomData" '
                     f'String="S:InboundConnectorData=Name={s.connector};'
                     f'ConnectorType=OnPremises" /></root>')
-            w.writerow([trace_id, f"<{trace_id}@{DOMAIN}>", when, "Receive", "",
+            w.writerow([trace_id, message_id, when.strftime("%d/%m/%Y %H:%M:%S"), "Receive", "",
                         f"Message received by: PR01MB0001.eurprd01.prod.outlook.com{clause}",
                         data, s.address, recipient])
-    return len(lookups)
+    return len(senders)
 
 
 def analyze(folder: Path, out: Path) -> tuple[dict, float]:

@@ -25,7 +25,7 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from . import devices, onprem_servers, probes, remediation, sessions
+from . import devices, next_evidence, onprem_servers, probes, remediation, sessions
 from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
@@ -111,6 +111,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         tenant_domains=tuple(sorted(tenant)),
         notes=tuple(notes),
         attribution=tuple(_with_finding_ids(attribution_rows, flows_t)),
+        next_evidence=tuple(next_evidence.entries(attribution_rows)),
         onprem_servers=servers,
         legacy_sessions=legacy_sessions,
     )

@@ -42,6 +42,7 @@ OTHER = "__other__"
 SENDER_COST = 0.5  # messages of residual worth one more sender with a full at-risk share
 WEEK = 7
 DAYS_PER_SENDER = 3  # covered days x this must reach the senders that may use a version
+ALLOWANCE = 0.0005  # and this share of the version's messages (rounding, stray mail)
 TOLERANCE = 1.1  # another fit "about as good": residual within this factor of the best
 
 AT_RISK = "at-risk"
@@ -149,14 +150,14 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
         days = int((volumes[:, j] > 0).sum())
         total = totals_by_sender[j]
         shares = expected[j] / total if total > 0 else np.zeros(n_versions)
-        lo, hi, now = float(end_low[j]), float(end_high[j]), float(end_now[j])
+        lo, hi, now = (min(float(x), 1.0) for x in (end_low[j], end_high[j], end_now[j]))
         if sender in observed:
             verdict = OBSERVED
             mix = observed[sender] / observed[sender].sum()
             now = lo = hi = float(mix[_RISK_IDX].sum())
         elif days == 0:
             verdict = CANNOT_TELL
-        elif j in flipped or lo < AT_RISK_FLOOR <= hi:
+        elif lo < AT_RISK_FLOOR <= hi:
             verdict = CANNOT_TELL
         elif lo >= AT_RISK_FLOOR:
             verdict = AT_RISK
@@ -251,6 +252,11 @@ class _Problem:
         weekly = np.zeros((self.cols.shape[1], w_n))
         np.add.at(weekly.T, week, self.cols)
         self.weekly = weekly
+        # The last week each sender has mail in: its share then is its share at the end of
+        # the period (nothing after it says otherwise), so no drop follows it.
+        active = weekly[:n] > 0
+        self.last_week = np.where(active.any(axis=1),
+                                  w_n - 1 - np.argmax(active[:, ::-1], axis=1), w_n - 1)
         self.end_now = np.zeros(n)
         self.fixed_week: dict[int, int] = {}
 
@@ -269,6 +275,7 @@ class _Problem:
 
         w_n, n = self.n_weeks, self.n
         upper = np.ones((n, w_n))
+        upper[np.arange(w_n)[np.newaxis, :] > self.last_week[:, np.newaxis]] = 0
         # A sender with mail on a day the connector had none of this version did not use it
         # that week, nor (devices get fixed) after it: those drops are zero.
         none = target <= 0
@@ -283,7 +290,7 @@ class _Problem:
             j = self.senders.index(s)
             day = min(self.observed_day.get(s, self.n_days - 1), self.n_days - 1)
             at = int(self.week[day]) if self.n_days else 0
-            upper[j] = 1.0
+            upper[j] = np.arange(w_n) <= max(int(self.last_week[j]), at)
             row = np.zeros(self.n_vars)
             row[j * w_n + at: (j + 1) * w_n] = 1
             rows.append(row)
@@ -316,16 +323,16 @@ class _Problem:
         shares = self._shares(best.x)
         residual = float(best.x[n_z + self.n_o:].sum())
         expected = (self.weekly * shares).sum(axis=1)
-        end = shares[:n, -1].copy()
+        end = shares[np.arange(n), self.last_week].copy()
         self.end_now += end
         for j in range(n):
             falls = np.flatnonzero(np.diff(shares[j]) < -AT_RISK_FLOOR / 2)
             if shares[j].max(initial=0) >= AT_RISK_FLOOR and len(falls) and \
-                    shares[j, -1] < AT_RISK_FLOOR:
+                    end[j] < AT_RISK_FLOOR:
                 self.fixed_week.setdefault(j, int(falls[-1]) + 1)
         # Other explanations about as good: push the end shares of the senders named at risk
         # down, then those of the others up (random weights break ties between equal moves).
-        tolerance = residual * TOLERANCE + max(0.5, 0.002 * target.sum())
+        tolerance = residual * TOLERANCE + max(0.5, ALLOWANCE * target.sum())
         a_ub = sparse.vstack([self.start, self.residual_row], format="csr")
         b_ub = np.concatenate([np.ones(n), [tolerance]])
         rng = np.random.default_rng(len(target) * 7919 + n)
@@ -349,14 +356,15 @@ class _Problem:
             if not chosen.any():
                 continue
             c = np.zeros(self.n_vars)
-            c[np.arange(n) * w_n + (w_n - 1)] = direction * np.where(
+            # The end share of a sender is the sum of its drops from its last week on.
+            c[np.arange(n) * w_n + self.last_week] = direction * np.where(
                 chosen, rng.uniform(0.5, 1.5, n), 0.0)
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
                           method="highs")
             if not res.success:
                 continue
             alt = self._shares(res.x)
-            alt_end = alt[:n, -1]
+            alt_end = alt[np.arange(n), self.last_week]
             low, high = np.minimum(low, alt_end), np.maximum(high, alt_end)
             moved = (self.weekly[:n] * (alt[:n] - shares[:n])).sum(axis=1)
             for j in np.flatnonzero((alt_end >= AT_RISK_FLOOR) != base_risk):

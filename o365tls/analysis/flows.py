@@ -296,11 +296,13 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                              (len(day.cat.categories), len(unit.cat.categories)))
         volumes = (pd.DataFrame(counts, index=day.cat.categories, columns=unit.cat.categories)
                    .reindex(index=days, columns=senders, fill_value=0))
-        observed = _observed_by_sender(detail, on_connector, msgs["key"].to_numpy()[hit],
-                                       scope, direction, connector) if len(detail) else {}
+        observed, observed_day = _observed_by_sender(
+            detail, on_connector, msgs["key"].to_numpy()[hit], scope, direction, connector,
+            days) if len(detail) else ({}, {})
         day_dates = pd.DatetimeIndex(days)
         weeks = weeks_of(day_dates.to_numpy(dtype="datetime64[D]"))
-        result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed, weeks)
+        result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed, weeks,
+                           observed_day)
         undecided = []
         for est in result.senders:
             verdict = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
@@ -364,28 +366,36 @@ def _week_start(days: pd.DatetimeIndex, weeks: np.ndarray, week: int | None) -> 
 
 
 def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, keys: np.ndarray,
-                        scope: str, direction: str, connector: str) -> dict[str, np.ndarray]:
-    """TLS seen message by message (trace detail) for senders on this connector; ``keys``:
-    the message keys of ``on_connector``'s rows."""
+                        scope: str, direction: str, connector: str,
+                        days: list) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """TLS seen message by message (trace detail) for senders on this connector, and the index
+    in ``days`` of each one's latest observed message; ``keys``: the message keys of
+    ``on_connector``'s rows."""
     if detail.empty:
-        return {}
+        return {}, {}
     mine = detail[(detail["scope"] == scope) & (detail[DIRECTION] == direction)
                   & same_text(detail[CONNECTOR], connector)
                   & (detail[TLS] != "unknown")]
     if mine.empty:
-        return {}
+        return {}, {}
     # Only the messages that trace detail names: the connector may carry millions.
     named = pd.Series(keys).isin(mine["key"]).to_numpy()
     sightings = pd.DataFrame({"key": keys[named],
-                              "_sender": on_connector["_sender"].array[named]})
+                              "_sender": on_connector["_sender"].array[named],
+                              "_day": on_connector["day"].array[named]})
     joined = mine.merge(sightings, on="key", how="inner")
+    position = {pd.Timestamp(d): i for i, d in enumerate(days)}
     out: dict[str, np.ndarray] = {}
-    for sender, rows in joined.groupby("_sender"):
+    latest: dict[str, int] = {}
+    for sender, rows in joined.groupby("_sender", observed=True):
         vec = np.zeros(len(TLS_VERSIONS))
         for tls, n in rows.groupby(TLS)[MESSAGES].sum().items():
             vec[TLS_VERSIONS.index(tls)] += n
         out[sender] = vec
-    return out
+        seen = [position[pd.Timestamp(d)] for d in rows["_day"] if pd.Timestamp(d) in position]
+        if seen:
+            latest[sender] = max(seen)
+    return out, latest
 
 
 def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame,

@@ -133,6 +133,8 @@ class Results:
     tenant_domains: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     attribution: tuple[dict, ...] = ()
+    # Per connector: senders the daily counts cannot pin, and the lookups that would.
+    next_evidence: tuple[dict, ...] = ()
     resolved: tuple[dict, ...] = ()  # findings.json records of resolved findings
     unverified: tuple[dict, ...] = ()  # at risk before, no evidence either way now: still open
     # Sessions that negotiated legacy TLS without sending a message (no message counted).
@@ -160,6 +162,7 @@ class Results:
             "resolved": list(self.resolved),
             "unverified": list(self.unverified),
             "attribution": list(self.attribution),
+            "next_evidence": list(self.next_evidence),
             "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
             "notes": list(self.notes),
             "onprem_servers": [s.as_dict() for s in self.onprem_servers],
