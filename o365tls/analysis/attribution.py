@@ -115,7 +115,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     # share[v][s, w] per at-risk version; low/high of the end share over the fits examined.
     n = len(senders)
     end_low, end_high = np.zeros(n), np.zeros(n)
-    peak = np.zeros(n)
+    peak = np.zeros(n)  # the lowest start-of-period at-risk share among the fits examined
     expected = np.zeros((n, n_versions))
     flipped: dict[int, int] = {}  # sender -> the sender that moved the other way
     for v in _RISK_IDX:
@@ -125,7 +125,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
         fit = problem.solve(target, v)
         end_low += fit.end_low
         end_high += fit.end_high
-        peak += fit.shares[:n].max(axis=1, initial=0)
+        peak += fit.shares[:n].max(axis=1, initial=0) if fit.peak_low is None else fit.peak_low
         expected[:, v] = fit.expected[:n]
         for s, partner in fit.flipped.items():
             flipped.setdefault(s, partner)
@@ -135,6 +135,15 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     # Clean versions: what a sender's mail is not expected to be at risk, in the connector's
     # own mix of clean versions over the days (an estimate: the report says nothing finer).
     clean_mix = totals[_CLEAN_IDX] / max(totals[_CLEAN_IDX].sum(), 1e-12)
+    # Where the trace names less than half of the connector's mail, a weekly share that falls
+    # is as well explained by the unsighted rest's mix changing: no sender is called fixed.
+    sighted = volumes.sum() >= 0.5 * aggregate.sum()
+    if not sighted:
+        peak = np.zeros(n)
+    # A sender the data shows clean at every point carries no at-risk mail.
+    for j, sender in enumerate(senders):
+        if sender not in observed and end_high[j] < AT_RISK_FLOOR and peak[j] < AT_RISK_FLOOR:
+            expected[j, _RISK_IDX] = 0
     rest = np.clip(totals_by_sender - expected[:, _RISK_IDX].sum(axis=1), 0, None)
     for k, i in enumerate(_CLEAN_IDX):
         expected[:, i] = rest * clean_mix[k]
@@ -204,6 +213,7 @@ class _Fit:
     end_low: np.ndarray  # per sender, the lowest end-of-period share among the fits
     end_high: np.ndarray
     flipped: dict[int, int]  # sender -> partner (-1: none) where the verdict changed
+    peak_low: np.ndarray | None = None  # per sender, the lowest start-of-period share seen
 
 
 class _Problem:
@@ -338,6 +348,9 @@ class _Problem:
         rng = np.random.default_rng(len(target) * 7919 + n)
         named = end >= AT_RISK_FLOOR / 2
         low, high = end.copy(), end.copy()
+        peak = shares[:n].max(axis=1, initial=0)
+        was_risk = peak >= AT_RISK_FLOOR
+        peak_low = peak.copy()
         flipped: dict[int, int] = {}
         base_risk = end >= AT_RISK_FLOOR
         # Far fewer days than senders who may have used the version (a third or less): the
@@ -352,19 +365,27 @@ class _Problem:
                 flipped[int(j)] = -1
             return _Fit(shares, expected, np.where(free, 0.0, low), np.where(free, 1.0, high),
                         flipped)
-        for direction, chosen in ((1.0, named), (-1.0, ~named)):
-            if not chosen.any():
+        # Then once more down, on the senders still at risk in every fit so far: the first push
+        # spends the tolerance on the cheapest moves and may leave a swap untried.
+        for direction, which in ((1.0, "named"), (-1.0, "others"), (1.0, "still")):
+            chosen = named if which == "named" else ~named if which == "others" else \
+                base_risk & (low >= AT_RISK_FLOOR)
+            if not chosen.any() and not (which == "named" and was_risk.any()):
                 continue
             c = np.zeros(self.n_vars)
             # The end share of a sender is the sum of its drops from its last week on.
             c[np.arange(n) * w_n + self.last_week] = direction * np.where(
                 chosen, rng.uniform(0.5, 1.5, n), 0.0)
+            if which == "named":  # and a sender that looks fixed: was it ever at risk?
+                for j in np.flatnonzero(was_risk & ~base_risk):
+                    c[j * w_n: j * w_n + self.last_week[j] + 1] += 1.0
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
                           method="highs")
             if not res.success:
                 continue
             alt = self._shares(res.x)
             alt_end = alt[np.arange(n), self.last_week]
+            peak_low = np.minimum(peak_low, alt[:n].max(axis=1, initial=0))
             low, high = np.minimum(low, alt_end), np.maximum(high, alt_end)
             moved = (self.weekly[:n] * (alt[:n] - shares[:n])).sum(axis=1)
             for j in np.flatnonzero((alt_end >= AT_RISK_FLOOR) != base_risk):
@@ -374,7 +395,7 @@ class _Problem:
                 other_way[j] = 0
                 k = int(np.argmax(other_way))
                 flipped[int(j)] = k if other_way[k] > 0.5 else -1
-        return _Fit(shares, expected, low, high, flipped)
+        return _Fit(shares, expected, low, high, flipped, peak_low)
 
 
 def _alone_days(design: np.ndarray) -> np.ndarray:
