@@ -76,6 +76,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     release_freed_memory()  # what building the message table left on the heap
 
     aggregate_flows, attribution_rows = from_aggregates(obs, msgs)
+    asks = next_evidence.entries(attribution_rows, next_evidence.untraced_days(day_agg, msgs))
     senders = Senders(msgs)  # who sent which sighted message, indexed once for both
     flows = [*aggregate_flows, *from_submissions(obs, msgs, senders),
              *from_messages(obs, msgs, senders)]
@@ -84,7 +85,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())
     legacy_sessions = sessions.without_mail(obs)
     notes = (link_notes + disabled_traffic(book, obs, msgs) + _notes(flows, totals, msgs, obs)
-             + sessions.notes(legacy_sessions))
+             + sessions.notes(legacy_sessions) + next_evidence.notes(asks))
 
     rules = devices.load_rules(options.rules)
     inventory = devices.load_inventory(options.inventory) if options.inventory else None
@@ -111,7 +112,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         tenant_domains=tuple(sorted(tenant)),
         notes=tuple(notes),
         attribution=tuple(_with_finding_ids(attribution_rows, flows_t)),
-        next_evidence=tuple(next_evidence.entries(attribution_rows)),
+        next_evidence=tuple(asks),
         onprem_servers=servers,
         legacy_sessions=legacy_sessions,
     )

@@ -82,7 +82,9 @@ class Attribution:
 
 
 def weeks_of(days) -> np.ndarray:
-    """Week index of each day (dates or day numbers), counted from the first."""
+    """Week index of each day (dates or day numbers). Weeks are counted back from the last
+    day, so that the last week, which says what a sender does now, is a whole one; the first
+    may be short."""
     values = np.asarray(days)
     if values.size == 0:
         return np.zeros(0, dtype=int)
@@ -90,7 +92,8 @@ def weeks_of(days) -> np.ndarray:
         values = (values - values.min()).astype("timedelta64[D]").astype(int)
     else:
         values = values.astype(int) - int(values.min())
-    return values // WEEK
+    back = (int(values.max()) - values) // WEEK
+    return int(back.max()) - back
 
 
 def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],

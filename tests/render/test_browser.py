@@ -127,7 +127,7 @@ def test_loads_without_errors_or_network(sample_page, view):
     assert [c for c in sample_page.console if c[0] in ("error", "warning")] == []
     assert sample_page.errors == []
     assert page.evaluate("document.documentElement.classList.contains('js')")  # script ran
-    assert page.locator("#filter-count").text_content() == "12 findings"
+    assert page.locator("#filter-count").text_content() == "11 findings"
     assert sample_page.visible_ranks() == [f.rank for f in view.findings]
     # With the script running, details start folded.
     assert page.locator("tr.detail-row:visible").count() == 0
@@ -139,54 +139,54 @@ def test_sort_by_columns(sample_page, view):
     at_risk = page.locator("#findings-table th", has_text="At risk")
     at_risk.locator("button").click()
     assert at_risk.get_attribute("aria-sort") == "descending"
-    assert [int(v) for v in sample_page.column(5)] == [614, 473, 357, 71, 69, 53, 38, 34, 32,
-                                                       11, 4, 2]
+    assert [int(v) for v in sample_page.column(5)] == [614, 473, 357, 83, 69, 60, 53, 32, 11,
+                                                       4, 2]
     assert sample_page.visible_ranks()[:3] == [4, 1, 2]
     at_risk.locator("button").click()
     assert at_risk.get_attribute("aria-sort") == "ascending"
-    assert [int(v) for v in sample_page.column(5)] == [2, 4, 11, 32, 34, 38, 53, 69, 71, 357,
-                                                       473, 614]
+    assert [int(v) for v in sample_page.column(5)] == [2, 4, 11, 32, 53, 60, 69, 83, 357, 473,
+                                                       614]
     assert page.locator("#findings-table th[aria-sort]").count() == 1
     sender = page.locator("#findings-table th", has_text="Sender")
     sender.locator("button").click()
     names = sample_page.column(2)
     known = sorted(f.sender_address or f.hostname or f.sender_ip for f in view.findings
                    if f.sender_address or f.hostname or f.sender_ip)
-    # Blank keys (no sender identified) go last, in the plan's order (rank 2, 7, 9).
-    assert names == known + ["", "", ""]
+    # Blank keys (no sender identified) go last, in the plan's order (rank 2, 8).
+    assert names == known + ["", ""]
     assert names[0] == "alerts@northwindtraders.example"
-    assert sample_page.visible_ranks()[-3:] == [2, 7, 9]
+    assert sample_page.visible_ranks()[-2:] == [2, 8]
     sender.locator("button").click()
     assert sender.get_attribute("aria-sort") == "descending"
-    assert sample_page.column(2) == known[::-1] + ["", "", ""]
+    assert sample_page.column(2) == known[::-1] + ["", ""]
     page.locator("#findings-table th", has_text="#").locator("button").click()
-    assert sample_page.visible_ranks() == list(range(1, 13))
+    assert sample_page.visible_ranks() == list(range(1, 12))
 
 
 def test_filter_by_priority_path_device_and_text(sample_page, view):
     page = sample_page.page
     page.select_option("#filter-priority", "critical")
     assert sample_page.visible_ranks() == [1, 2, 3]
-    assert page.locator("#filter-count").text_content() == "Showing 3 of 12 findings"
+    assert page.locator("#filter-count").text_content() == "Showing 3 of 11 findings"
     page.select_option("#filter-path", "client-submission")
     assert sample_page.visible_ranks() == [1, 3]
     page.select_option("#filter-priority", "")
     page.select_option("#filter-path", "")
     page.select_option("#filter-device", "mfp")
     assert sample_page.visible_ranks() == [f.rank for f in view.findings
-                                           if f.device_type == "mfp"] == [4, 6, 11]
+                                           if f.device_type == "mfp"] == [4, 6, 10]
     page.select_option("#filter-device", "")
     page.fill("#filter-text", "hp-SCANNER")
     assert sample_page.visible_ranks() == [6]
     page.fill("#filter-text", "Relais anonyme")
-    assert sample_page.visible_ranks() == [11, 12]
+    assert sample_page.visible_ranks() == [10, 11]
     page.select_option("#filter-priority", "medium")
     assert sample_page.visible_ranks() == []
-    assert page.locator("#filter-count").text_content() == "Showing 0 of 12 findings"
+    assert page.locator("#filter-count").text_content() == "Showing 0 of 11 findings"
     page.select_option("#filter-priority", "")
     page.fill("#filter-text", "")
-    assert sample_page.visible_ranks() == list(range(1, 13))
-    assert page.locator("#filter-count").text_content() == "12 findings"
+    assert sample_page.visible_ranks() == list(range(1, 12))
+    assert page.locator("#filter-count").text_content() == "11 findings"
 
 
 def test_expand_a_finding(sample_page, view):
@@ -204,7 +204,7 @@ def test_expand_a_finding(sample_page, view):
     toggle.click()
     assert not detail.is_visible()
     page.click("#expand-all")
-    assert page.locator("tr.detail-row:visible").count() == 12
+    assert page.locator("tr.detail-row:visible").count() == 11
     page.click("#collapse-all")
     assert page.locator("tr.detail-row:visible").count() == 0
 
@@ -214,8 +214,8 @@ def test_print_shows_every_detail_and_hides_the_controls(sample_page):
     page.select_option("#filter-priority", "low")
     assert not page.locator("#group-by-sender-ip details table").is_visible()
     page.emulate_media(media="print")
-    assert page.locator("tr.detail-row:visible").count() == 12
-    assert page.locator("tbody.finding:visible").count() == 12
+    assert page.locator("tr.detail-row:visible").count() == 11
+    assert page.locator("tbody.finding:visible").count() == 11
     assert not page.locator(".filters").is_visible()
     assert not page.locator("nav.toc").is_visible()
     # Folded tables (groups without at-risk mail) print open too.
