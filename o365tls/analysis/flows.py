@@ -334,7 +334,10 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                 tls=counts,
                 evidence="observed" if est.verdict == OBSERVED else ATTRIBUTED,
                 legacy_likelihood=round(est.at_risk, 4),
-                attribution=verdict,
+                attribution=verdict if est.verdict == OBSERVED else {
+                    **verdict, "why": "estimated counts (the connector's daily TLS counts "
+                                      "shared out by the fit, not counted message by message): "
+                                      + verdict["why"]},
                 extra={"recipient_domain": est.sender[3:]} if est.sender.startswith("to:")
                 else {},
             )

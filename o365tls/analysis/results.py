@@ -217,6 +217,12 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("accepted", "true when an exception accepts the risk"),
     ("status", "new, open or regressed against the previous snapshot"),
     ("scope", "the hop: exo, exo-submission or on-prem"),
+    ("counts", "exact (observed, message by message or per day) or estimate (attributed: the "
+               "connector's daily TLS counts shared out by the fit)"),
+    ("at_risk_share_low", "attributed: lowest at-risk share at the end of the period among the "
+                          "fits that explain the connector's daily counts about as well"),
+    ("at_risk_share_high", "attributed: highest such share"),
+    ("fixed_on", "attributed: first day of the week its at-risk share fell and stayed down"),
 )
 
 
@@ -227,6 +233,13 @@ def flow_row(finding: Finding) -> dict:
     row["at_risk"] = finding.at_risk
     for version, n in d["by_tls"].items():
         row[f"tls_{version}"] = n
+    attribution = finding.flow.attribution or {}
+    estimate = finding.flow.evidence == "attributed"
+    row["counts"] = "estimate" if estimate else "exact"
+    if estimate and "low" in attribution:
+        row["at_risk_share_low"] = attribution.get("low")
+        row["at_risk_share_high"] = attribution.get("high")
+        row["fixed_on"] = attribution.get("fixed_on")
     rem = d.get("remediation") or {}
     row["remediation_id"] = rem.get("id", "")
     row["remediation_title"] = rem.get("title", "")

@@ -184,3 +184,17 @@ def test_a_sender_that_cannot_do_tls_gets_no_invented_tls_counts():
                   if f.flow.sender_address == "alerts@northwindtraders.example")
     assert alerts.flow.evidence == "attributed"
     assert alerts.flow.tls.messages == alerts.flow.tls.at_risk > 0
+
+
+def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
+    from o365tls.analysis.redact import redact
+
+    scenario = bench.Scenario("redact", connectors=1, senders=60, days=14, seed=104)
+    senders, _ = bench.write_tenant(tmp_path, scenario)
+    results = o365tls.analyze(o365tls.load([tmp_path]),
+                              o365tls.Options(domains=(bench.DOMAIN,)))
+    assert results.next_evidence
+    hidden = redact(results, "k")
+    text = script(hidden) + json.dumps(hidden.as_dict(), default=str)
+    for s in senders:
+        assert s.address.split("@")[0] + "@" not in text

@@ -89,7 +89,7 @@ def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
                 "By device type": ("ByDeviceType", "A1:P8", "C2"),
                 "By sender": ("BySender", "A1:O33", "B2"),
                 "Evidence": ("Evidence", "A1:F225", "E2"),
-                "Attribution": ("Attribution", "A1:I39", "D2"),
+                "Attribution": ("Attribution", "A1:K39", "D2"),
                 "Data quality": ("DataQuality", "A1:F2", "B2"),  # no issue: one empty body row
                 "Sources": ("Sources", "A1:I15", "B2")}
     for title, (name, ref, freeze) in expected.items():
