@@ -115,8 +115,10 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     totals = aggregate.sum(axis=0)
     other_col = np.clip(aggregate.sum(axis=1) - volumes.sum(axis=1), 0, None)
     problem = _Problem(volumes, other_col, week, senders, observed, observed_day)
-    # share[v][s, w] per at-risk version; low/high of the end share over the fits examined.
+    # Per sender, summed over the at-risk versions: the lowest and highest end-of-period share
+    # among the fits examined, the expected messages per version.
     n = len(senders)
+    position = {s: j for j, s in enumerate(senders)}
     end_low, end_high = np.zeros(n), np.zeros(n)
     peak = np.zeros(n)  # the lowest start-of-period at-risk share among the fits examined
     expected = np.zeros((n, n_versions))
@@ -151,7 +153,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     for k, i in enumerate(_CLEAN_IDX):
         expected[:, i] = rest * clean_mix[k]
     for s, vec in observed.items():  # observed clean versions are the observed ones
-        j = senders.index(s)
+        j = position[s]
         seen_clean = vec[_CLEAN_IDX]
         if seen_clean.sum() > 0:
             expected[j, _CLEAN_IDX] = rest[j] * seen_clean / seen_clean.sum()
@@ -187,7 +189,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     # what the named senders' expected mail does not explain: the mail of senders the data
     # cannot tell apart (o365tls does not guess which of them it was) and unsighted mail.
     order = [e for e in estimates if e["verdict"] != CANNOT_TELL]
-    rows = np.array([expected[senders.index(e["sender"])] for e in order]
+    rows = np.array([expected[position[e["sender"]]] for e in order]
                     ).reshape(len(order), n_versions)
     rest_row = np.clip(totals - rows.sum(axis=0), 0, None)
     counts = _allocate(np.vstack([rows, rest_row]), totals)
@@ -195,7 +197,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
 
     result = []
     for e in estimates:
-        j = senders.index(e["sender"])
+        j = position[e["sender"]]
         mine = allocated.get(e["sender"], np.zeros(n_versions, dtype=int))
         shares = e["shares"] if e["verdict"] != CANNOT_TELL else np.zeros(n_versions)
         result.append(SenderEstimate(

@@ -161,8 +161,8 @@ def test_hostile_values_stay_inside_their_powershell_string(value):
 def test_a_hostile_connector_name_and_senders_cannot_break_the_script():
     from datetime import UTC, datetime
 
-    from o365tls.analysis.results import Results
     from o365tls.analysis.model import TlsCounts
+    from o365tls.analysis.results import Results
 
     entry = {"scope": "exo", "direction": "inbound", "connector": "Relay\r\nRemove-Item x",
              "senders": HOSTILE, "lookups": len(HOSTILE), "missing_days": [], "why": "", "todo": ""}
