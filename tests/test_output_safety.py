@@ -63,7 +63,8 @@ def originals() -> tuple[set[str], set[str]]:
 
 def test_redaction_leaves_no_sender_local_part_or_subject_in_any_output(redacted):
     texts = output_texts(redacted)
-    assert set(texts) == {"report.html", "remediation.xlsx", "findings.json", "flows.csv"}
+    assert set(texts) == {"report.html", "remediation.xlsx", "findings.json", "flows.csv",
+                          "next-evidence.ps1"}
     locals_, subjects = originals()
     assert len(locals_) > 20 and len(subjects) > 20
     for name, text in texts.items():

@@ -25,7 +25,16 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from . import coverage, devices, onprem_servers, probes, remediation, rootcauses, sessions
+from . import (
+    coverage,
+    devices,
+    next_evidence,
+    onprem_servers,
+    probes,
+    remediation,
+    rootcauses,
+    sessions,
+)
 from .connectors import ConnectorBook, disabled_traffic
 from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
@@ -77,6 +86,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     release_freed_memory()  # what building the message table left on the heap
 
     aggregate_flows, attribution_rows = from_aggregates(obs, msgs)
+    asks = next_evidence.entries(attribution_rows, next_evidence.untraced_days(day_agg, msgs))
     senders = Senders(msgs)  # who sent which sighted message, indexed once for both
     flows = [*aggregate_flows, *from_submissions(obs, msgs, senders),
              *from_messages(obs, msgs, senders)]
@@ -85,7 +95,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     totals = TlsCounts.of(counted.groupby(TLS)[MESSAGES].sum().to_dict())
     legacy_sessions = sessions.without_mail(obs)
     notes = (link_notes + disabled_traffic(book, obs, msgs) + _notes(flows, totals, msgs, obs)
-             + sessions.notes(legacy_sessions))
+             + sessions.notes(legacy_sessions) + next_evidence.notes(asks))
 
     period = _period(counted, msgs)
     files = coverage.Files(data.inputs, period)
@@ -122,6 +132,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         tenant_domains=tuple(sorted(tenant)),
         notes=tuple(notes),
         attribution=tuple(_with_finding_ids(attribution_rows, flows_t)),
+        next_evidence=tuple(asks),
         onprem_servers=servers,
         legacy_sessions=legacy_sessions,
         gaps=coverage.gaps(data.inputs, files, any(

@@ -2,23 +2,31 @@
 
 The connector report says, per day, how many of a connector's messages used each TLS version;
 the message trace says, per day, how many messages each sender sent through that connector.
-If sender *s* sends a fixed share ``p[s, v]`` of its mail with version *v*, then for every day
-*d*::
+If sender *s* sends a share ``x[s, v, w]`` of its mail in week *w* with version *v*, then for
+every day *d* of week *w*::
 
-    count[d, v] ≈ Σ_s volume[d, s] · p[s, v]
+    count[d, v] ≈ Σ_s volume[d, s] · x[s, v, w]
 
-Each version's shares are fitted by bounded least squares (0 ≤ p ≤ 1, scipy ``lsq_linear``)
-over the days, then each sender's shares are scaled to sum to one. Mail that the sightings do
-not cover (traffic not in the trace, small senders beyond :data:`MAX_SENDERS`) is one more
-column, "other senders".
+Each at-risk version (TLS 1.0, TLS 1.1, no TLS, SSL 3) is its own sparse problem: one linear
+program per connector and version (scipy ``linprog``, HiGHS, sparse matrices). Devices get
+fixed and rarely regress, so a sender's share of a version may fall from one week to the next
+but never rise; the week it falls is reported as the date the sender moved off that version.
+The program minimizes the L1 residual of the daily counts plus a small cost per at-risk
+sender, so that of several explanations that fit, the one with fewer at-risk senders wins.
+Mail on the connector that no traced sender explains is one more column, "other senders",
+whose share may change freely from week to week.
 
-How sure is that? For each sender, two linear programs find the lowest and highest at-risk
-share (legacy + no TLS) that still explains the daily at-risk counts about as well as the best
-fit does (L1 residual within a tolerance). A narrow interval is a finding; a wide one means the
-data cannot tell — typically senders whose volumes always move together, or too few days.
-A sender alone on the connector on some day pins its share exactly, which the programs see.
-Senders whose TLS was observed directly (trace detail) are not fitted: their observed mix is
-taken as known and subtracted first.
+How sure is that? A few more programs per connector and version look for another explanation
+that fits the daily counts about as well (L1 residual within 10% plus a rounding allowance)
+and moves the senders' shares at the end of the period as far as it can: one pushes the
+senders named at risk down, one pushes the others up. A sender whose verdict changes in any
+of them is "cannot tell": the data cannot pin it, typically because its daily volume is
+(nearly) a combination of other senders' volumes, or it has too little mail. The sender whose
+share moved the other way most is named as the one it cannot be told apart from.
+
+Senders whose TLS was observed directly (trace detail) are fitted with that observation as a
+constraint: their share of each version at the week of their latest observed message is the
+observed one.
 """
 
 from __future__ import annotations
@@ -29,31 +37,40 @@ import numpy as np
 
 from ..tls import AT_RISK_VERSIONS, TLS_VERSIONS
 
-MAX_SENDERS = 40  # fitted individually per connector; the rest join "other senders"
 AT_RISK_FLOOR = 0.1  # an at-risk share below this is treated as clean
 OTHER = "__other__"
+SENDER_COST = 0.5  # messages of residual worth one more sender with a full at-risk share
+WEEK = 7
+DAYS_PER_SENDER = 3  # covered days x this must reach the senders that may use a version
+ALLOWANCE = 0.0005  # and this share of the version's messages (rounding, stray mail)
+TOLERANCE = 1.1  # another fit "about as good": residual within this factor of the best
 
 AT_RISK = "at-risk"
 CLEAN = "clean"
+FIXED = "fixed"  # at risk earlier in the period, no longer at its end
 CANNOT_TELL = "cannot-tell"
 OBSERVED = "observed"
 
 _RISK_IDX = [i for i, v in enumerate(TLS_VERSIONS) if v in AT_RISK_VERSIONS]
+_CLEAN_IDX = [i for i, v in enumerate(TLS_VERSIONS) if v not in AT_RISK_VERSIONS]
 
 
 @dataclass(frozen=True)
 class SenderEstimate:
     sender: str
-    shares: tuple[float, ...]  # per TLS_VERSIONS, sums to 1 (or all 0 without mail)
-    at_risk: float  # point estimate of the at-risk share
-    low: float  # lowest at-risk share consistent with the data
+    shares: tuple[float, ...]  # per TLS_VERSIONS over the period, sums to 1 (0 without mail)
+    at_risk: float  # at-risk share over the period (estimate)
+    low: float  # lowest at-risk share at the end of the period among the fits examined
     high: float  # highest
-    verdict: str  # at-risk, clean, cannot-tell, observed
+    verdict: str  # at-risk, fixed, clean, cannot-tell, observed
     days: int  # days with mail from this sender on this connector
     alone_days: int  # days it was the only sender seen
     why: str
-    counts: tuple[int, ...]  # messages allocated per TLS_VERSIONS (zeros for cannot-tell:
+    counts: tuple[int, ...]  # estimated messages per TLS_VERSIONS (zeros for cannot-tell:
     #                          their mail stays with the connector's unattributed rest)
+    at_risk_now: float = 0.0  # at-risk share in the last week of the period
+    fixed_week: int | None = None  # index of the first week after its at-risk share fell
+    partner: str = ""  # the sender it cannot be told apart from
 
 
 @dataclass(frozen=True)
@@ -61,155 +78,329 @@ class Attribution:
     senders: tuple[SenderEstimate, ...]
     other: tuple[int, ...]  # messages per TLS_VERSIONS left to no identified sender
     days: int
+    weeks: tuple[int, ...] = ()  # the week index of each day
+
+
+def weeks_of(days) -> np.ndarray:
+    """Week index of each day (dates or day numbers). Weeks are counted back from the last
+    day, so that the last week, which says what a sender does now, is a whole one; the first
+    may be short."""
+    values = np.asarray(days)
+    if values.size == 0:
+        return np.zeros(0, dtype=int)
+    if np.issubdtype(values.dtype, np.datetime64):
+        values = (values - values.min()).astype("timedelta64[D]").astype(int)
+    else:
+        values = values.astype(int) - int(values.min())
+    back = (int(values.max()) - values) // WEEK
+    return int(back.max()) - back
 
 
 def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
-              observed: dict[str, np.ndarray] | None = None) -> Attribution:
+              observed: dict[str, np.ndarray] | None = None, weeks=None,
+              observed_day: dict[str, int] | None = None) -> Attribution:
     """``aggregate``: days x versions message counts (TLS_VERSIONS order); ``volumes``: days x
-    senders sighted messages; ``observed``: sender -> versions vector of observed messages.
+    senders sighted messages; ``observed``: sender -> versions vector of observed messages;
+    ``weeks``: the week index of each day (default: consecutive days); ``observed_day``: the
+    day index of each observed sender's latest observed message (default: the last day).
     Returns estimates and integer counts per sender that, with ``other``, add up exactly to
     the aggregate's totals per version."""
     aggregate = np.asarray(aggregate, dtype=float)
-    volumes = np.asarray(volumes, dtype=float)
+    volumes = np.asarray(volumes, dtype=float).reshape(aggregate.shape[0], len(senders))
     n_days, n_versions = aggregate.shape
-    observed = observed or {}
+    week = weeks_of(np.arange(n_days)) if weeks is None else np.asarray(weeks, dtype=int)
+    observed = {s: np.asarray(v, dtype=float) for s, v in (observed or {}).items()
+                if s in senders and np.asarray(v).sum() > 0}
+    observed_day = observed_day or {}
     totals = aggregate.sum(axis=0)
-    residual = aggregate.copy()
-    estimates: dict[str, dict] = {}
-
-    # 1. Senders with observed TLS: their mix is known; remove their expected mail first.
+    other_col = np.clip(aggregate.sum(axis=1) - volumes.sum(axis=1), 0, None)
+    problem = _Problem(volumes, other_col, week, senders, observed, observed_day)
+    # Per sender, summed over the at-risk versions: the lowest and highest end-of-period share
+    # among the fits examined, the expected messages per version.
+    n = len(senders)
+    position = {s: j for j, s in enumerate(senders)}
+    end_low, end_high = np.zeros(n), np.zeros(n)
+    peak = np.zeros(n)  # the lowest start-of-period at-risk share among the fits examined
+    expected = np.zeros((n, n_versions))
+    flipped: dict[int, int] = {}  # sender -> the sender that moved the other way
+    for v in _RISK_IDX:
+        target = aggregate[:, v]
+        if target.sum() <= 0 and not any(o[v] > 0 for o in observed.values()):
+            continue
+        fit = problem.solve(target, v)
+        end_low += fit.end_low
+        end_high += fit.end_high
+        peak += fit.shares[:n].max(axis=1, initial=0) if fit.peak_low is None else fit.peak_low
+        expected[:, v] = fit.expected[:n]
+        for s, partner in fit.flipped.items():
+            flipped.setdefault(s, partner)
+    end_now = np.clip(problem.end_now, 0, None)
+    fixed_week = problem.fixed_week
+    totals_by_sender = volumes.sum(axis=0)
+    # Clean versions: what a sender's mail is not expected to be at risk, in the connector's
+    # own mix of clean versions over the days (an estimate: the report says nothing finer).
+    clean_mix = totals[_CLEAN_IDX] / max(totals[_CLEAN_IDX].sum(), 1e-12)
+    # Where the trace names less than half of the connector's mail, a weekly share that falls
+    # is as well explained by the unsighted rest's mix changing: no sender is called fixed.
+    sighted = volumes.sum() >= 0.5 * aggregate.sum()
+    if not sighted:
+        peak = np.zeros(n)
+    # A sender the data shows clean at every point carries no at-risk mail.
     for j, sender in enumerate(senders):
-        seen = observed.get(sender)
-        if seen is None or seen.sum() <= 0:
-            continue
-        mix = seen / seen.sum()
-        residual -= np.outer(volumes[:, j], mix)
-        share = float(mix[_RISK_IDX].sum())
-        estimates[sender] = dict(shares=mix, at_risk=share, low=share, high=share,
-                                 verdict=OBSERVED, why="TLS observed message by message")
-    residual = np.clip(residual, 0, None)
+        if sender not in observed and end_high[j] < AT_RISK_FLOOR and peak[j] < AT_RISK_FLOOR:
+            expected[j, _RISK_IDX] = 0
+    rest = np.clip(totals_by_sender - expected[:, _RISK_IDX].sum(axis=1), 0, None)
+    for k, i in enumerate(_CLEAN_IDX):
+        expected[:, i] = rest * clean_mix[k]
+    for s, vec in observed.items():  # observed clean versions are the observed ones
+        j = position[s]
+        seen_clean = vec[_CLEAN_IDX]
+        if seen_clean.sum() > 0:
+            expected[j, _CLEAN_IDX] = rest[j] * seen_clean / seen_clean.sum()
 
-    # 2. Fit the others: top senders by volume, the rest folded into "other senders".
-    fit_idx = [j for j, s in enumerate(senders) if s not in estimates]
-    fit_idx.sort(key=lambda j: -volumes[:, j].sum())
-    kept, folded = fit_idx[:MAX_SENDERS], fit_idx[MAX_SENDERS:]
-    day_total = residual.sum(axis=1)
-    other_col = np.clip(day_total - volumes[:, kept].sum(axis=1), 0, None)
-    if folded:
-        other_col = np.maximum(other_col, volumes[:, folded].sum(axis=1))
-    columns = [volumes[:, j] for j in kept]
-    names = [senders[j] for j in kept]
-    if other_col.sum() > 0:
-        columns.append(other_col)
-        names.append(OTHER)
-    if columns:
-        design = np.column_stack(columns)
-        shares = _fit_shares(design, residual)
-        low, high = _intervals(design, residual[:, _RISK_IDX].sum(axis=1))
-        alone = _alone_days(design)
-        moves = _MovesWith(names, design)
-        for k, name in enumerate(names):
-            at_risk = float(shares[k, _RISK_IDX].sum())
-            lo, hi = float(low[k]), float(high[k])
-            at_risk = min(max(at_risk, lo), hi)
-            verdict = _verdict(lo, hi)
-            estimates[name] = dict(shares=shares[k], at_risk=at_risk, low=lo, high=hi,
-                                   verdict=verdict,
-                                   why=_why(k, moves, design, verdict, lo, hi, alone[k]),
-                                   alone=int(alone[k]))
-        _pool_cannot_tell(estimates, dict(zip(names, columns, strict=True)))
-        for name in names:  # a clean verdict carries no at-risk mail
-            if estimates[name]["verdict"] == CLEAN and name != OTHER:
-                estimates[name]["shares"] = _without_risk(estimates[name]["shares"])
+    alone = _alone_days(volumes)
+    estimates: list[dict] = []
+    for j, sender in enumerate(senders):
+        days = int((volumes[:, j] > 0).sum())
+        total = totals_by_sender[j]
+        shares = expected[j] / total if total > 0 else np.zeros(n_versions)
+        lo, hi, now = (min(float(x), 1.0) for x in (end_low[j], end_high[j], end_now[j]))
+        if sender in observed:
+            verdict = OBSERVED
+            mix = observed[sender] / observed[sender].sum()
+            now = lo = hi = float(mix[_RISK_IDX].sum())
+        elif days == 0:
+            verdict = CANNOT_TELL
+        elif lo < AT_RISK_FLOOR <= hi:
+            verdict = CANNOT_TELL
+        elif lo >= AT_RISK_FLOOR:
+            verdict = AT_RISK
+        elif peak[j] >= AT_RISK_FLOOR and shares[_RISK_IDX].sum() >= AT_RISK_FLOOR / 2:
+            verdict = FIXED
+        else:
+            verdict = CLEAN
+        partner = senders[flipped[j]] if flipped.get(j, -1) >= 0 else ""
+        estimates.append(dict(
+            sender=sender, shares=shares, verdict=verdict, lo=lo, hi=hi, now=now, days=days,
+            alone=int(alone[j]), partner=partner,
+            fixed=fixed_week.get(j) if verdict in (FIXED, OBSERVED) else None))
 
-    # 3. Integer counts per sender that add up to the aggregate per version; what the senders'
-    #    expected mail does not explain goes to "other senders", and so does the mail of
-    #    senders the data cannot tell apart: o365tls does not guess which of them it was.
-    order = [s for s in senders if s in estimates and estimates[s]["verdict"] != CANNOT_TELL]
-    pooled = [s for s in senders if s in estimates and estimates[s]["verdict"] == CANNOT_TELL]
-    expected = np.array([volumes[:, senders.index(s)].sum() * np.asarray(estimates[s]["shares"])
-                         for s in order]).reshape(len(order), n_versions)
-    other_expected = np.clip(totals - expected.sum(axis=0), 0, None)
-    if OTHER in estimates:
-        other_expected = other_expected + other_col.sum() * np.asarray(estimates[OTHER]["shares"])
-    counts = _allocate(np.vstack([expected, other_expected]), totals)
+    # Integer counts per sender that add up to the aggregate per version. The rest row holds
+    # what the named senders' expected mail does not explain: the mail of senders the data
+    # cannot tell apart (o365tls does not guess which of them it was) and unsighted mail.
+    order = [e for e in estimates if e["verdict"] != CANNOT_TELL]
+    rows = np.array([expected[position[e["sender"]]] for e in order]
+                    ).reshape(len(order), n_versions)
+    rest_row = np.clip(totals - rows.sum(axis=0), 0, None)
+    counts = _allocate(np.vstack([rows, rest_row]), totals)
+    allocated = {e["sender"]: counts[i] for i, e in enumerate(order)}
 
-    def estimate(sender: str, allocated) -> SenderEstimate:
-        e = estimates[sender]
-        active = volumes[:, senders.index(sender)] > 0
-        return SenderEstimate(
-            sender=sender, shares=tuple(float(x) for x in e["shares"]),
-            at_risk=float(e["at_risk"]), low=float(e["low"]), high=float(e["high"]),
-            verdict=e["verdict"], days=int(active.sum()), alone_days=int(e.get("alone", 0)),
-            why=e["why"], counts=tuple(int(x) for x in allocated))
-
-    result = [estimate(sender, np.zeros(n_versions)) for sender in pooled]
-    result += [estimate(sender, counts[i]) for i, sender in enumerate(order)]
-    return Attribution(tuple(result), tuple(int(x) for x in counts[-1]), int(n_days))
+    result = []
+    for e in estimates:
+        j = position[e["sender"]]
+        mine = allocated.get(e["sender"], np.zeros(n_versions, dtype=int))
+        shares = e["shares"] if e["verdict"] != CANNOT_TELL else np.zeros(n_versions)
+        result.append(SenderEstimate(
+            sender=e["sender"], shares=tuple(float(x) for x in shares),
+            at_risk=float(np.asarray(e["shares"])[_RISK_IDX].sum()),
+            low=e["lo"], high=e["hi"], verdict=e["verdict"], days=e["days"],
+            alone_days=e["alone"], why=_why(e, volumes[:, j]),
+            counts=tuple(int(x) for x in mine), at_risk_now=e["now"],
+            fixed_week=e["fixed"], partner=e["partner"]))
+    return Attribution(tuple(result), tuple(int(x) for x in counts[-1]), int(n_days),
+                       tuple(int(w) for w in week))
 
 
-def _fit_shares(design: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Bounded least squares per version, then each sender's shares scaled to sum to 1."""
-    from scipy.optimize import lsq_linear  # a third of a second to import: only when fitting
-
-    n_cols, n_versions = design.shape[1], target.shape[1]
-    shares = np.zeros((n_cols, n_versions))
-    for v in range(n_versions):
-        if target[:, v].sum() <= 0:
-            continue
-        shares[:, v] = lsq_linear(design, target[:, v], bounds=(0.0, 1.0)).x
-    sums = shares.sum(axis=1, keepdims=True)
-    overall = target.sum(axis=0) / max(target.sum(), 1e-12)
-    return np.where(sums > 1e-9, shares / np.where(sums > 1e-9, sums, 1), overall)
+@dataclass
+class _Fit:
+    shares: np.ndarray  # columns x weeks (the last column: other senders, if any)
+    expected: np.ndarray  # messages of the version per column
+    end_low: np.ndarray  # per sender, the lowest end-of-period share among the fits
+    end_high: np.ndarray
+    flipped: dict[int, int]  # sender -> partner (-1: none) where the verdict changed
+    peak_low: np.ndarray | None = None  # per sender, the lowest start-of-period share seen
 
 
-def _intervals(design: np.ndarray, at_risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lowest and highest at-risk share per column that fits the daily at-risk counts within
-    tolerance of the best L1 fit."""
-    from scipy.optimize import linprog
+class _Problem:
+    """The linear programs of one connector: the same matrices for every version.
 
-    n_days, n_cols = design.shape
-    if at_risk.sum() <= 0:
-        return np.zeros(n_cols), np.zeros(n_cols)
-    # Variables: r (n_cols), e_plus (n_days), e_minus (n_days).
-    a_eq = np.hstack([design, -np.eye(n_days), np.eye(n_days)])
-    bounds = [(0, 1)] * n_cols + [(0, None)] * (2 * n_days)
-    slack_cost = np.concatenate([np.zeros(n_cols), np.ones(2 * n_days)])
-    best = linprog(slack_cost, A_eq=a_eq, b_eq=at_risk, bounds=bounds, method="highs")
-    if not best.success:
-        return np.zeros(n_cols), np.ones(n_cols)
-    # "About as well": 10% more residual than the best fit, plus a little room for rounding.
-    tolerance = best.fun * 1.1 + max(0.5, 0.002 * at_risk.sum())
-    a_ub = slack_cost[np.newaxis, :]
-    low, high = np.zeros(n_cols), np.ones(n_cols)
-    for k in range(n_cols):
-        c = np.zeros(n_cols + 2 * n_days)
-        c[k] = 1
-        for sign, out in ((1, low), (-1, high)):
-            res = linprog(sign * c, A_ub=a_ub, b_ub=[tolerance], A_eq=a_eq, b_eq=at_risk,
-                          bounds=bounds, method="highs")
-            if res.success:
-                out[k] = min(max(res.x[k], 0.0), 1.0)
-    return low, high
+    A sender's weekly shares only fall, so they are written as sums of non-negative drops:
+    ``x[s, w] = Σ_{k ≥ w} z[s, k]`` (``z[s, W-1]`` is the share at the end of the period,
+    ``Σ_k z[s, k]`` the share at its start, at most 1). That keeps the programs to one row
+    per day and one per sender. "Other senders" has a free share per week."""
 
+    def __init__(self, volumes, other_col, week, senders, observed, observed_day) -> None:
+        from scipy import sparse
 
-def _without_risk(shares) -> np.ndarray:
-    out = np.asarray(shares, dtype=float).copy()
-    out[_RISK_IDX] = 0
-    total = out.sum()
-    if total <= 0:
-        out[:] = 0
-        out[TLS_VERSIONS.index("unknown")] = 1.0
-        return out
-    return out / total
+        self.volumes, self.week, self.senders = volumes, week, senders
+        self.n_days, self.n = volumes.shape
+        w_n = self.n_weeks = int(week.max()) + 1 if len(week) else 1
+        self.has_other = bool(other_col.sum() > 0)
+        self.observed, self.observed_day = observed, observed_day
+        self.cols = volumes if not self.has_other else np.column_stack([volumes, other_col])
+        n, n_days = self.n, self.n_days
+        self.n_z = n * w_n
+        self.n_o = w_n if self.has_other else 0
+        self.n_vars = self.n_z + self.n_o + 2 * n_days
+        reaches = (np.arange(w_n)[np.newaxis, :] >= week[:, np.newaxis]).astype(float)
+        d_idx, s_idx = np.nonzero(volumes)
+        k_idx = np.arange(w_n)
+        keep = reaches[d_idx] > 0  # pairs x weeks
+        rows = np.broadcast_to(d_idx[:, None], keep.shape)[keep]
+        cols = (s_idx[:, None] * w_n + k_idx[None, :])[keep] if len(d_idx) else k_idx[:0]
+        vals = np.broadcast_to(volumes[d_idx, s_idx][:, None], keep.shape)[keep]
+        parts = [sparse.csr_matrix((vals, (rows, cols)), shape=(n_days, self.n_z))]
+        if self.has_other:
+            parts.append(sparse.csr_matrix((other_col, (np.arange(n_days), week)),
+                                           shape=(n_days, w_n)))
+        eye = sparse.identity(n_days, format="csr")
+        self.fit = sparse.hstack([*parts, -eye, eye], format="csr")
+        # Σ_k z[s, k] <= 1: the share at the start of the period.
+        self.start = sparse.csr_matrix(
+            (np.ones(self.n_z), (np.repeat(np.arange(n), w_n), np.arange(self.n_z))),
+            shape=(n, self.n_vars))
+        self.residual_row = sparse.csr_matrix(
+            (np.ones(2 * n_days), (np.zeros(2 * n_days, dtype=int),
+                                   np.arange(self.n_z + self.n_o, self.n_vars))),
+            shape=(1, self.n_vars))
+        # Each column's volume per week, and the weeks each drop z[s, k] applies to.
+        weekly = np.zeros((self.cols.shape[1], w_n))
+        np.add.at(weekly.T, week, self.cols)
+        self.weekly = weekly
+        # The last week each sender has mail in: its share then is its share at the end of
+        # the period (nothing after it says otherwise), so no drop follows it.
+        active = weekly[:n] > 0
+        self.last_week = np.where(active.any(axis=1),
+                                  w_n - 1 - np.argmax(active[:, ::-1], axis=1), w_n - 1)
+        self.end_now = np.zeros(n)
+        self.fixed_week: dict[int, int] = {}
 
+    def _shares(self, x: np.ndarray) -> np.ndarray:
+        """Weekly shares per column (senders, then "other senders") from a solution."""
+        z = x[: self.n_z].reshape(self.n, self.n_weeks)
+        shares = np.cumsum(z[:, ::-1], axis=1)[:, ::-1]
+        if self.has_other:
+            shares = np.vstack([shares, x[self.n_z: self.n_z + self.n_o][np.newaxis, :]])
+        return shares
 
-def _verdict(low: float, high: float) -> str:
-    if low >= AT_RISK_FLOOR:
-        return AT_RISK
-    if high <= AT_RISK_FLOOR:
-        return CLEAN
-    return CANNOT_TELL
+    def _constraints(self, v: int, target: np.ndarray):
+        """Bounds, and the equality rows of observed senders (their share in the week of
+        their latest observed message)."""
+        from scipy import sparse
+
+        w_n, n = self.n_weeks, self.n
+        upper = np.ones((n, w_n))
+        upper[np.arange(w_n)[np.newaxis, :] > self.last_week[:, np.newaxis]] = 0
+        # A sender with mail on a day the connector had none of this version did not use it
+        # that week, nor (devices get fixed) after it: those drops are zero.
+        none = target <= 0
+        if none.any() and n:
+            sent = self.volumes[none] > 0
+            days_w = self.week[none]
+            first = np.where(sent.any(axis=0),
+                             np.where(sent, days_w[:, None], w_n).min(axis=0), w_n)
+            upper[np.arange(w_n)[np.newaxis, :] >= first[:, np.newaxis]] = 0
+        rows, b = [], []
+        for s, vec in self.observed.items():
+            j = self.senders.index(s)
+            day = min(self.observed_day.get(s, self.n_days - 1), self.n_days - 1)
+            at = int(self.week[day]) if self.n_days else 0
+            upper[j] = np.arange(w_n) <= max(int(self.last_week[j]), at)
+            row = np.zeros(self.n_vars)
+            row[j * w_n + at: (j + 1) * w_n] = 1
+            rows.append(row)
+            b.append(float(vec[v] / vec.sum()))
+        bounds = np.zeros((self.n_vars, 2))
+        bounds[:, 1] = np.inf
+        bounds[: self.n_z, 1] = upper.ravel()
+        bounds[self.n_z: self.n_z + self.n_o, 1] = 1.0
+        a_eq = self.fit if not rows else sparse.vstack([self.fit, sparse.csr_matrix(
+            np.array(rows))], format="csr")
+        return bounds, a_eq, np.concatenate([target, b])
+
+    def solve(self, target: np.ndarray, v: int) -> _Fit:
+        from scipy import sparse
+        from scipy.optimize import linprog
+
+        n, w_n, n_z = self.n, self.n_weeks, self.n_z
+        bounds, a_eq, b_eq = self._constraints(v, target)
+        cost = np.zeros(self.n_vars)
+        cost[n_z + self.n_o:] = 1.0
+        # Fewer at-risk senders: a cost on each sender's share at the start of the period,
+        # and a tiny one on every week's share, so that a share with no mail to explain it
+        # falls to zero.
+        cost[:n_z] = np.tile(SENDER_COST * (1 + 0.01 * (np.arange(w_n) + 1)), n)
+        best = linprog(cost, A_ub=self.start, b_ub=np.ones(n), A_eq=a_eq, b_eq=b_eq,
+                       bounds=bounds, method="highs")
+        if not best.success:
+            return _Fit(np.zeros((self.cols.shape[1], w_n)), np.zeros(self.cols.shape[1]),
+                        np.zeros(n), np.ones(n), {j: -1 for j in range(n)})
+        shares = self._shares(best.x)
+        residual = float(best.x[n_z + self.n_o:].sum())
+        expected = (self.weekly * shares).sum(axis=1)
+        end = shares[np.arange(n), self.last_week].copy()
+        self.end_now += end
+        for j in range(n):
+            falls = np.flatnonzero(np.diff(shares[j]) < -AT_RISK_FLOOR / 2)
+            if shares[j].max(initial=0) >= AT_RISK_FLOOR and len(falls) and \
+                    end[j] < AT_RISK_FLOOR:
+                self.fixed_week.setdefault(j, int(falls[-1]) + 1)
+        # Other explanations about as good: push the end shares of the senders named at risk
+        # down, then those of the others up (random weights break ties between equal moves).
+        tolerance = residual * TOLERANCE + max(0.5, ALLOWANCE * target.sum())
+        a_ub = sparse.vstack([self.start, self.residual_row], format="csr")
+        b_ub = np.concatenate([np.ones(n), [tolerance]])
+        rng = np.random.default_rng(len(target) * 7919 + n)
+        named = end >= AT_RISK_FLOOR / 2
+        low, high = end.copy(), end.copy()
+        peak = shares[:n].max(axis=1, initial=0)
+        was_risk = peak >= AT_RISK_FLOOR
+        peak_low = peak.copy()
+        flipped: dict[int, int] = {}
+        base_risk = end >= AT_RISK_FLOOR
+        # Far fewer days than senders who may have used the version (a third or less): the
+        # daily counts leave so many unknowns free that the check below finds too few of the
+        # swaps, so none of them is pinned. Only a share the bounds force (observed, or days
+        # without the version) stays pinned. Bounds and a preference for few at-risk senders
+        # pin senders up to about three times as many as days, and no further.
+        free = (bounds[: n_z, 1].reshape(n, w_n).max(axis=1) > 0) & (self.volumes.sum(axis=0) > 0)
+        free &= ~np.isin(np.arange(n), [self.senders.index(s) for s in self.observed])
+        if DAYS_PER_SENDER * self.n_days < free.sum():
+            for j in np.flatnonzero(free):
+                flipped[int(j)] = -1
+            return _Fit(shares, expected, np.where(free, 0.0, low), np.where(free, 1.0, high),
+                        flipped)
+        # Then once more down, on the senders still at risk in every fit so far: the first push
+        # spends the tolerance on the cheapest moves and may leave a swap untried.
+        for direction, which in ((1.0, "named"), (-1.0, "others"), (1.0, "still")):
+            chosen = named if which == "named" else ~named if which == "others" else \
+                base_risk & (low >= AT_RISK_FLOOR)
+            if not chosen.any() and not (which == "named" and was_risk.any()):
+                continue
+            c = np.zeros(self.n_vars)
+            # The end share of a sender is the sum of its drops from its last week on.
+            c[np.arange(n) * w_n + self.last_week] = direction * np.where(
+                chosen, rng.uniform(0.5, 1.5, n), 0.0)
+            if which == "named":  # and a sender that looks fixed: was it ever at risk?
+                for j in np.flatnonzero(was_risk & ~base_risk):
+                    c[j * w_n: j * w_n + self.last_week[j] + 1] += 1.0
+            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
+                          method="highs")
+            if not res.success:
+                continue
+            alt = self._shares(res.x)
+            alt_end = alt[np.arange(n), self.last_week]
+            peak_low = np.minimum(peak_low, alt[:n].max(axis=1, initial=0))
+            low, high = np.minimum(low, alt_end), np.maximum(high, alt_end)
+            moved = (self.weekly[:n] * (alt[:n] - shares[:n])).sum(axis=1)
+            for j in np.flatnonzero((alt_end >= AT_RISK_FLOOR) != base_risk):
+                if j in flipped:
+                    continue
+                other_way = -np.sign(moved[j]) * moved
+                other_way[j] = 0
+                k = int(np.argmax(other_way))
+                flipped[int(j)] = k if other_way[k] > 0.5 else -1
+        return _Fit(shares, expected, low, high, flipped, peak_low)
 
 
 def _alone_days(design: np.ndarray) -> np.ndarray:
@@ -218,72 +409,29 @@ def _alone_days(design: np.ndarray) -> np.ndarray:
     return alone.sum(axis=0)
 
 
-def _why(k: int, moves: _MovesWith, design: np.ndarray, verdict: str, low: float, high: float,
-         alone: int) -> str:
-    days = int((design[:, k] > 0).sum())
-    span = f"at-risk share between {low:.0%} and {high:.0%}"
-    if alone:
-        return (f"the only sender on the connector on {alone} of {days} days, which pins its "
-                f"TLS mix ({span})")
+def _why(e: dict, volume: np.ndarray) -> str:
+    days, verdict = e["days"], e["verdict"]
+    span = f"at-risk share at the end of the period between {e['lo']:.0%} and {e['hi']:.0%}"
+    if verdict == OBSERVED:
+        return "TLS observed message by message"
+    if days == 0:
+        return "cannot tell: no mail on the days both the connector report and the trace cover"
     if verdict == CANNOT_TELL:
-        partner = moves.partner(k)
         if days < 2:
             return f"cannot tell: seen on {days} day only ({span} fit the data equally well)"
-        if partner:
-            return (f"cannot tell: its daily volume moves with {partner}'s, so the data cannot "
-                    f"separate them ({span} fit equally well)")
-        return f"cannot tell: {span} fit the data equally well"
-    return (f"its daily volume over {days} days tracks the connector's TLS mix ({span}; "
-            "bounded least-squares fit)")
-
-
-class _MovesWith:
-    """Which sender's daily volume moves with each sender's (correlation 0.95 or more; the
-    strongest, the last of equals): the correlations of all columns computed once, when first
-    asked (pair by pair, they were a quarter of a second for 80 senders)."""
-
-    def __init__(self, names: list[str], design: np.ndarray) -> None:
-        self.names, self.design = names, design
-        self.corr: np.ndarray | None = None
-
-    def partner(self, k: int) -> str:
-        if self.corr is None:
-            self.corr = _correlations(self.design)
-        best, best_corr = "", 0.95
-        for j, name in enumerate(self.names):
-            if j != k and name != OTHER and self.corr[k, j] >= best_corr:
-                best, best_corr = name, float(self.corr[k, j])
-        return best
-
-
-def _correlations(design: np.ndarray) -> np.ndarray:
-    """Pearson correlation of every two columns; where one column is constant, 1.0 when both
-    are active on the same days and 0.0 otherwise."""
-    flat = design.std(axis=0) == 0
-    corr = np.zeros((design.shape[1],) * 2)
-    if not flat.all():  # one day: every column is constant
-        with np.errstate(divide="ignore", invalid="ignore"):
-            corr = np.atleast_2d(np.corrcoef(design, rowvar=False))
-    active = (design > 0).astype(np.int64)
-    same = (active.T @ active + (1 - active).T @ (1 - active)) == design.shape[0]
-    either = flat[:, None] | flat[None, :]
-    return np.where(either, same.astype(float), corr)
-
-
-def _pool_cannot_tell(estimates: dict[str, dict], columns: dict[str, np.ndarray]) -> None:
-    """Senders the data cannot separate get the pooled mix of their group, not an arbitrary
-    split that the least-squares solver happened to land on."""
-    group = [s for s, e in estimates.items() if e["verdict"] == CANNOT_TELL and s != OTHER]
-    if len(group) < 2:
-        return
-    weights = np.array([columns[s].sum() for s in group])
-    if weights.sum() <= 0:
-        return
-    pooled = sum(w * np.asarray(estimates[s]["shares"]) for s, w in
-                 zip(group, weights, strict=True)) / weights.sum()
-    for s in group:
-        estimates[s]["shares"] = pooled
-        estimates[s]["at_risk"] = float(pooled[_RISK_IDX].sum())
+        if e["partner"]:
+            return (f"cannot tell: its daily volume is (nearly) matched by {e['partner']}'s, "
+                    f"so the data cannot separate them ({span} fit equally well)")
+        if volume.sum() < 20:
+            return (f"cannot tell: too little mail ({int(volume.sum())} messages) to move the "
+                    f"connector's daily mix ({span} fit equally well)")
+        return (f"cannot tell: its daily volume is (nearly) a combination of other senders' "
+                f"({span} fit equally well)")
+    if e["alone"]:
+        return (f"the only sender on the connector on {e['alone']} of {days} days, which pins "
+                f"its TLS mix ({span})")
+    return (f"its daily volume over {days} days tracks the connector's TLS mix, and no other "
+            f"explanation that fits as well changes that ({span})")
 
 
 def _allocate(expected: np.ndarray, totals: np.ndarray) -> np.ndarray:

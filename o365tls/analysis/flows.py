@@ -40,7 +40,7 @@ from ..schema import (
     TLS,
 )
 from ..tls import TLS_VERSIONS
-from .attribution import OBSERVED, attribute
+from .attribution import OBSERVED, attribute, weeks_of
 from .grouped import Groups
 from .merging import code_type, pair_counts
 from .model import TlsCounts
@@ -298,14 +298,25 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                              (len(day.cat.categories), len(unit.cat.categories)))
         volumes = (pd.DataFrame(counts, index=day.cat.categories, columns=unit.cat.categories)
                    .reindex(index=days, columns=senders, fill_value=0))
-        observed = _observed_by_sender(detail, on_connector, msgs["key"].to_numpy()[hit],
-                                       scope, direction, connector) if len(detail) else {}
-        result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed)
+        observed, observed_day = _observed_by_sender(
+            detail, on_connector, msgs["key"].to_numpy()[hit], scope, direction, connector,
+            days) if len(detail) else ({}, {})
+        day_dates = pd.DatetimeIndex(days)
+        weeks = weeks_of(day_dates.to_numpy(dtype="datetime64[D]"))
+        result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed, weeks,
+                           observed_day)
         undecided = []
         for est in result.senders:
             verdict = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
                        "low": round(est.low, 4), "high": round(est.high, 4),
+                       "at_risk_at_end": round(est.at_risk_now, 4),
+                       "fixed_on": _week_start(day_dates, weeks, est.fixed_week),
                        "days": est.days, "alone_days": est.alone_days, "why": est.why}
+            if est.partner:
+                verdict["moves_with"] = est.partner
+            if verdict["fixed_on"] and est.verdict != OBSERVED:
+                verdict["why"] = (f"moved to TLS 1.2 around {verdict['fixed_on']} (its at-risk "
+                                  f"share fell that week and stayed down); " + est.why)
             rows.append({"scope": scope, "connector": connector, "direction": direction,
                          "sender": est.sender,
                          "messages": int(volumes[est.sender].sum()), **verdict})
@@ -325,7 +336,10 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                 tls=counts,
                 evidence="observed" if est.verdict == OBSERVED else ATTRIBUTED,
                 legacy_likelihood=round(est.at_risk, 4),
-                attribution=verdict,
+                attribution=verdict if est.verdict == OBSERVED else {
+                    **verdict, "why": "estimated counts (the connector's daily TLS counts "
+                                      "shared out by the fit, not counted message by message): "
+                                      + verdict["why"]},
                 extra={"recipient_domain": est.sender[3:]} if est.sender.startswith("to:")
                 else {},
             )
@@ -348,29 +362,45 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
     return flows, rows
 
 
+def _week_start(days: pd.DatetimeIndex, weeks: np.ndarray, week: int | None) -> str | None:
+    """The first covered day of ``week`` (ISO date), or None."""
+    if week is None:
+        return None
+    hit = np.flatnonzero(weeks == week)
+    return f"{days[hit[0]]:%Y-%m-%d}" if len(hit) else None
+
+
 def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, keys: np.ndarray,
-                        scope: str, direction: str, connector: str) -> dict[str, np.ndarray]:
-    """TLS seen message by message (trace detail) for senders on this connector; ``keys``:
-    the message keys of ``on_connector``'s rows."""
+                        scope: str, direction: str, connector: str,
+                        days: list) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """TLS seen message by message (trace detail) for senders on this connector, and the index
+    in ``days`` of each one's latest observed message; ``keys``: the message keys of
+    ``on_connector``'s rows."""
     if detail.empty:
-        return {}
+        return {}, {}
     mine = detail[(detail["scope"] == scope) & (detail[DIRECTION] == direction)
                   & same_text(detail[CONNECTOR], connector)
                   & (detail[TLS] != "unknown")]
     if mine.empty:
-        return {}
+        return {}, {}
     # Only the messages that trace detail names: the connector may carry millions.
     named = pd.Series(keys).isin(mine["key"]).to_numpy()
     sightings = pd.DataFrame({"key": keys[named],
-                              "_sender": on_connector["_sender"].array[named]})
+                              "_sender": on_connector["_sender"].array[named],
+                              "_day": on_connector["day"].array[named]})
     joined = mine.merge(sightings, on="key", how="inner")
+    position = {pd.Timestamp(d): i for i, d in enumerate(days)}
     out: dict[str, np.ndarray] = {}
-    for sender, rows in joined.groupby("_sender"):
+    latest: dict[str, int] = {}
+    for sender, rows in joined.groupby("_sender", observed=True):
         vec = np.zeros(len(TLS_VERSIONS))
         for tls, n in rows.groupby(TLS)[MESSAGES].sum().items():
             vec[TLS_VERSIONS.index(tls)] += n
         out[sender] = vec
-    return out
+        seen = [position[pd.Timestamp(d)] for d in rows["_day"] if pd.Timestamp(d) in position]
+        if seen:
+            latest[sender] = max(seen)
+    return out, latest
 
 
 def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame,

@@ -74,6 +74,9 @@ def redact(results: Results, key: str | bytes) -> Results:
             r.subject(subject)
         for address in (finding.flow.sender_address, finding.flow.auth_user):
             r.address(address)
+    for row in results.attribution:  # senders that have no flow, named in reasons
+        for sender in (str(row.get("sender", "")), str(row.get("moves_with", ""))):
+            r.key_of(sender)
     flows = tuple(_finding(f, r) for f in results.flows)
     resolved = tuple(_record(d, r) for d in results.resolved)
     return replace(
@@ -86,7 +89,11 @@ def redact(results: Results, key: str | bytes) -> Results:
         notes=tuple(r.text(n) for n in results.notes),
         attribution=tuple({**row, "sender": r.key_of(str(row.get("sender", ""))),
                            "why": r.text(str(row.get("why", ""))),
+                           **({"moves_with": r.key_of(str(row["moves_with"]))}
+                              if row.get("moves_with") else {}),
                            "finding_id": None} for row in results.attribution),
+        next_evidence=tuple({**entry, "senders": [r.key_of(s) for s in entry["senders"]]}
+                            for entry in results.next_evidence),
         options={**results.options, "redacted": True},
     )
 

@@ -169,6 +169,8 @@ class Results:
     tenant_domains: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     attribution: tuple[dict, ...] = ()
+    # Per connector: senders the daily counts cannot pin, and the lookups that would.
+    next_evidence: tuple[dict, ...] = ()
     resolved: tuple[dict, ...] = ()  # findings.json records of resolved findings
     unverified: tuple[dict, ...] = ()  # at risk before, no evidence either way now: still open
     # Sessions that negotiated legacy TLS without sending a message (no message counted).
@@ -198,6 +200,7 @@ class Results:
             "resolved": list(self.resolved),
             "unverified": list(self.unverified),
             "attribution": list(self.attribution),
+            "next_evidence": list(self.next_evidence),
             "daily": [{"day": iso(day)[:10], **counts_dict(c)} for day, c in self.daily],
             "notes": list(self.notes),
             "onprem_servers": [s.as_dict() for s in self.onprem_servers],
@@ -254,6 +257,12 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "new, open or regressed against the previous snapshot"),
     ("scope", "the hop: exo, exo-submission or on-prem"),
     ("finding_id", "the finding this flow is behind: a root cause's id, or its own"),
+    ("counts", "exact (observed, message by message or per day) or estimate (attributed: the "
+               "connector's daily TLS counts shared out by the fit)"),
+    ("at_risk_share_low", "attributed: lowest at-risk share at the end of the period among the "
+                          "fits that explain the connector's daily counts about as well"),
+    ("at_risk_share_high", "attributed: highest such share"),
+    ("fixed_on", "attributed: first day of the week its at-risk share fell and stayed down"),
 )
 
 
@@ -264,6 +273,13 @@ def flow_row(finding: Finding) -> dict:
     row["at_risk"] = finding.at_risk
     for version, n in d["by_tls"].items():
         row[f"tls_{version}"] = n
+    attribution = finding.flow.attribution or {}
+    estimate = finding.flow.evidence == "attributed"
+    row["counts"] = "estimate" if estimate else "exact"
+    if estimate and "low" in attribution:
+        row["at_risk_share_low"] = attribution.get("low")
+        row["at_risk_share_high"] = attribution.get("high")
+        row["fixed_on"] = attribution.get("fixed_on")
     rem = d.get("remediation") or {}
     row["remediation_id"] = rem.get("id", "")
     row["remediation_title"] = rem.get("title", "")

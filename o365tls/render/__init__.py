@@ -14,6 +14,7 @@ from ..analysis.results import Results
 from ..errors import UsageError
 from .csv_out import write_flows
 from .json_out import write_findings
+from .next_evidence import write_next_evidence
 from .safety import staged_outputs
 from .view import ReportView, TrendPoint, build_view
 
@@ -21,7 +22,8 @@ FINDINGS_JSON = "findings.json"
 FLOWS_CSV = "flows.csv"
 REPORT_HTML = "report.html"
 REMEDIATION_XLSX = "remediation.xlsx"
-OUTPUTS = (REPORT_HTML, REMEDIATION_XLSX, FINDINGS_JSON, FLOWS_CSV)
+NEXT_EVIDENCE_PS1 = "next-evidence.ps1"
+OUTPUTS = (REPORT_HTML, REMEDIATION_XLSX, FINDINGS_JSON, FLOWS_CSV, NEXT_EVIDENCE_PS1)
 
 _LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -58,6 +60,7 @@ def write_outputs(results: Results, out_dir: str | Path,
     with staged_outputs(out_dir) as stage:
         write_findings(results, stage / FINDINGS_JSON)
         write_flows(results, stage / FLOWS_CSV)
+        write_next_evidence(results, stage / NEXT_EVIDENCE_PS1)
         write_html(view, stage / REPORT_HTML, options.template_dir)
         write_xlsx(view, stage / REMEDIATION_XLSX)
     return [Path(out_dir) / name for name in OUTPUTS]

@@ -274,6 +274,8 @@ class AttributionView:
     high: float | None
     messages: int
     why: str
+    at_end: float | None = None  # estimated at-risk share in the period's last week
+    fixed_on: str = ""  # first day of the week its at-risk share fell and stayed down
 
 
 @dataclass(frozen=True)
@@ -669,4 +671,5 @@ def _attribution(row: dict) -> AttributionView:
         connector=row.get("connector") or NO_CONNECTOR, direction=row.get("direction", ""),
         sender=row.get("sender", ""), verdict=row.get("verdict", ""),
         estimate=row.get("estimate"), low=row.get("low"), high=row.get("high"),
-        messages=int(row.get("messages", 0)), why=row.get("why", ""))
+        messages=int(row.get("messages", 0)), why=row.get("why", ""),
+        at_end=row.get("at_risk_at_end"), fixed_on=row.get("fixed_on") or "")

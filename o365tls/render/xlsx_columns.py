@@ -161,8 +161,10 @@ ATTRIBUTION: tuple[Col, ...] = (
     Col("Sender", lambda a: a.sender, width=38),
     Col("Verdict", lambda a: a.verdict, width=14),
     Col("Estimated at-risk share", lambda a: a.estimate, PCT, 11),
-    Col("Lowest", lambda a: a.low, PCT, 9),
-    Col("Highest", lambda a: a.high, PCT, 9),
+    Col("Estimated at-risk share at the end", lambda a: a.at_end, PCT, 11),
+    Col("Lowest at the end", lambda a: a.low, PCT, 9),
+    Col("Highest at the end", lambda a: a.high, PCT, 9),
+    Col("Fixed around", lambda a: a.fixed_on, width=12),
     Col("Messages", lambda a: a.messages, COUNT, 10),
     Col("Why", lambda a: a.why, width=90, wrap=True),
 )

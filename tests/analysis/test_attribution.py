@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import o365tls
-from o365tls.analysis.attribution import CANNOT_TELL, OTHER, _MovesWith, attribute
+from o365tls.analysis.attribution import CANNOT_TELL, attribute
 from o365tls.tls import AT_RISK_VERSIONS, TLS_VERSIONS
 from tests.synthetic import CONNECTOR, Sender, write_tenant
 
@@ -115,35 +113,3 @@ def test_unsighted_traffic_stays_on_the_connector(tmp_path):
     rest = [f for f in results.findings if not f.flow.sender_key]
     assert len(rest) == 1 and rest[0].flow.tls.legacy > 0  # a's mail, on the connector
     assert sum(f.flow.tls.messages for f in results.flows) == results.totals.messages
-
-
-def _pairwise_partner(k, names, design):
-    """The per-pair computation _MovesWith replaced: the partner it must name."""
-    best, best_corr = "", 0.95
-    x = design[:, k]
-    for j in range(design.shape[1]):
-        if j == k or names[j] == OTHER:
-            continue
-        y = design[:, j]
-        if x.std() == 0 or y.std() == 0:
-            corr = 1.0 if bool(np.all((x > 0) == (y > 0))) else 0.0
-        else:
-            corr = float(np.corrcoef(x, y)[0, 1])
-        if corr >= best_corr:
-            best, best_corr = names[j], corr
-    return best
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 8).flatmap(lambda n: st.lists(
-    st.lists(st.sampled_from([0, 0, 1, 2, 3, 5, 40]), min_size=n, max_size=n),
-    min_size=1, max_size=10)), st.booleans())
-def test_the_partner_whose_volume_moves_with_a_sender_is_the_pairwise_one(rows, other_last):
-    design = np.array(rows, dtype=float).T  # days x senders
-    design = np.column_stack([design, design[:, :1] * 2])  # a sender moving with the first
-    names = [f"s{j}" for j in range(design.shape[1])]
-    if other_last:
-        names[-1] = OTHER
-    moves = _MovesWith(names, design)
-    for k in range(design.shape[1]):
-        assert moves.partner(k) == _pairwise_partner(k, names, design)

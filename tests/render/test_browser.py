@@ -127,7 +127,7 @@ def test_loads_without_errors_or_network(sample_page, view):
     assert [c for c in sample_page.console if c[0] in ("error", "warning")] == []
     assert sample_page.errors == []
     assert page.evaluate("document.documentElement.classList.contains('js')")  # script ran
-    assert page.locator("#filter-count").text_content() == "10 findings"
+    assert page.locator("#filter-count").text_content() == "9 findings"
     assert sample_page.visible_ranks() == [f.rank for f in view.findings]
     # With the script running, details start folded.
     assert page.locator("tr.detail-row:visible").count() == 0
@@ -139,11 +139,11 @@ def test_sort_by_columns(sample_page, view):
     at_risk = page.locator("#findings-table > thead th", has_text="At risk")
     at_risk.locator("button").click()
     assert at_risk.get_attribute("aria-sort") == "descending"
-    assert [int(v) for v in sample_page.column(5)] == [683, 473, 368, 71, 53, 38, 34, 32, 4, 2]
+    assert [int(v) for v in sample_page.column(5)] == [683, 473, 368, 83, 60, 53, 32, 4, 2]
     assert sample_page.visible_ranks()[:3] == [3, 1, 4]
     at_risk.locator("button").click()
     assert at_risk.get_attribute("aria-sort") == "ascending"
-    assert [int(v) for v in sample_page.column(5)] == [2, 4, 32, 34, 38, 53, 71, 368, 473, 683]
+    assert [int(v) for v in sample_page.column(5)] == [2, 4, 32, 53, 60, 83, 368, 473, 683]
     assert page.locator("#findings-table th[aria-sort]").count() == 1
     sender = page.locator("#findings-table > thead th", has_text="Sender")
     sender.locator("button").click()
@@ -152,41 +152,41 @@ def test_sort_by_columns(sample_page, view):
     known = sorted((f.host or f.sender_address or f.hostname or f.sender_ip
                     for f in view.findings
                     if f.host or f.sender_address or f.hostname or f.sender_ip), key=str.lower)
-    # Blank keys (no sender identified) go last, in the plan's order (rank 6, 8).
-    assert names == known + ["", ""]
+    # A blank key (no sender identified) goes last (rank 7).
+    assert names == known + [""]
     assert names[0] == "alerts@northwindtraders.example"
-    assert sample_page.visible_ranks()[-2:] == [6, 8]
+    assert sample_page.visible_ranks()[-1:] == [7]
     sender.locator("button").click()
     assert sender.get_attribute("aria-sort") == "descending"
-    assert sample_page.column(2) == known[::-1] + ["", ""]
+    assert sample_page.column(2) == known[::-1] + [""]
     page.locator("#findings-table > thead th", has_text="#").locator("button").click()
-    assert sample_page.visible_ranks() == list(range(1, 11))
+    assert sample_page.visible_ranks() == list(range(1, 10))
 
 
 def test_filter_by_priority_path_device_and_text(sample_page, view):
     page = sample_page.page
     page.select_option("#filter-priority", "critical")
     assert sample_page.visible_ranks() == [1, 2]
-    assert page.locator("#filter-count").text_content() == "Showing 2 of 10 findings"
+    assert page.locator("#filter-count").text_content() == "Showing 2 of 9 findings"
     page.select_option("#filter-path", "client-submission")
     assert sample_page.visible_ranks() == [1, 2]
     page.select_option("#filter-priority", "")
     page.select_option("#filter-path", "")
     page.select_option("#filter-device", "mfp")
     assert sample_page.visible_ranks() == [f.rank for f in view.findings
-                                           if f.device_type == "mfp"] == [9]
+                                           if f.device_type == "mfp"] == [8]
     page.select_option("#filter-device", "")
     page.fill("#filter-text", "hp-SCANNER")  # a flow behind the relay's root cause
     assert sample_page.visible_ranks() == [3]
     page.fill("#filter-text", "Relais anonyme")
-    assert sample_page.visible_ranks() == [9, 10]
+    assert sample_page.visible_ranks() == [8, 9]
     page.select_option("#filter-priority", "high")
     assert sample_page.visible_ranks() == []
-    assert page.locator("#filter-count").text_content() == "Showing 0 of 10 findings"
+    assert page.locator("#filter-count").text_content() == "Showing 0 of 9 findings"
     page.select_option("#filter-priority", "")
     page.fill("#filter-text", "")
-    assert sample_page.visible_ranks() == list(range(1, 11))
-    assert page.locator("#filter-count").text_content() == "10 findings"
+    assert sample_page.visible_ranks() == list(range(1, 10))
+    assert page.locator("#filter-count").text_content() == "9 findings"
 
 
 def test_expand_a_finding(sample_page, view):
@@ -204,7 +204,7 @@ def test_expand_a_finding(sample_page, view):
     toggle.click()
     assert not detail.is_visible()
     page.click("#expand-all")
-    assert page.locator("tr.detail-row:visible").count() == 10
+    assert page.locator("tr.detail-row:visible").count() == 9
     page.click("#collapse-all")
     assert page.locator("tr.detail-row:visible").count() == 0
 
@@ -214,8 +214,8 @@ def test_print_shows_every_detail_and_hides_the_controls(sample_page):
     page.select_option("#filter-priority", "low")
     assert not page.locator("#group-by-sender-ip details table").is_visible()
     page.emulate_media(media="print")
-    assert page.locator("tr.detail-row:visible").count() == 10
-    assert page.locator("tbody.finding:visible").count() == 10
+    assert page.locator("tr.detail-row:visible").count() == 9
+    assert page.locator("tbody.finding:visible").count() == 9
     assert not page.locator(".filters").is_visible()
     assert not page.locator("nav.toc").is_visible()
     # Folded tables (groups without at-risk mail) print open too.

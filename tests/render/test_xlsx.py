@@ -83,13 +83,13 @@ def test_sheets_in_order(sample):
 
 
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
-    expected = {"Remediation plan": ("Remediation", "A1:AN11", "C2"),
+    expected = {"Remediation plan": ("Remediation", "A1:AN10", "C2"),
                 "By connector": ("ByConnector", "A1:P13", "C2"),
-                "By sender IP": ("BySenderIP", "A1:O31", "B2"),
+                "By sender IP": ("BySenderIP", "A1:O32", "B2"),
                 "By device type": ("ByDeviceType", "A1:P8", "C2"),
-                "By sender": ("BySender", "A1:O32", "B2"),
-                "Evidence": ("Evidence", "A1:F211", "E2"),
-                "Attribution": ("Attribution", "A1:I39", "D2"),
+                "By sender": ("BySender", "A1:O33", "B2"),
+                "Evidence": ("Evidence", "A1:F194", "E2"),
+                "Attribution": ("Attribution", "A1:K39", "D2"),
                 "Data quality": ("DataQuality", "A1:F2", "B2"),  # no issue: one empty body row
                 "Sources": ("Sources", "A1:I15", "B2")}
     for title, (name, ref, freeze) in expected.items():
@@ -108,8 +108,8 @@ def test_remediation_headers_and_work_columns(sample):
     validations = {dv.type: dv for dv in ws.data_validations.dataValidation}
     status = validations["list"]
     assert status.formula1 == '"Not started,In progress,Waiting on vendor,Fixed,Accepted risk"'
-    assert str(status.sqref) == "H2:H11"  # Status, every finding row
-    assert str(validations["date"].sqref) == "I2:I11"  # Due date
+    assert str(status.sqref) == "H2:H10"  # Status, every finding row
+    assert str(validations["date"].sqref) == "I2:I10"  # Due date
     assert ws["I2"].number_format == "yyyy-mm-dd"
 
 
@@ -117,7 +117,7 @@ def test_one_plan_row_per_finding_with_the_findings_json_numbers(sample):
     rows = records(sample.wb["Remediation plan"])
     findings = sample.json["findings"]
     assert [r["Finding ID"] for r in rows] == [f["id"] for f in findings]
-    assert [r["Rank"] for r in rows] == list(range(1, 11))
+    assert [r["Rank"] for r in rows] == list(range(1, 10))
     for row, f in zip(rows, findings, strict=True):
         assert (row["Messages"], row["Legacy TLS"], row["No TLS"]) == \
             (f["messages"], f["legacy_messages"], f["plaintext_messages"]), f["id"]
@@ -155,7 +155,7 @@ def test_dates_are_real_dates_with_date_formats(sample):
 def test_priority_cells_are_coloured(sample):
     ws = sample.wb["Remediation plan"]
     colours = {ws.cell(row=r, column=2).value: ws.cell(row=r, column=2).fill.fgColor.rgb
-               for r in range(2, 12)}
+               for r in range(2, 11)}
     assert colours == {"critical": "00C00000", "high": "00F4B183", "medium": "00FFE699"}
 
 
@@ -240,8 +240,8 @@ def test_summary_headline_and_charts(sample):
     assert labels["At-risk share"] == pytest.approx(1758 / 7952)
     assert (labels["Legacy TLS (SSL3, TLS1.0, TLS1.1)"], labels["No TLS (plaintext)"]) == \
         (1558, 200)
-    assert labels["Findings (root causes and at-risk flows)"] == 10
-    assert [labels[f"  {p}"] for p in ("Critical", "High", "Medium", "Low")] == [2, 3, 5, 0]
+    assert labels["Findings (root causes and at-risk flows)"] == 9
+    assert [labels[f"  {p}"] for p in ("Critical", "High", "Medium", "Low")] == [2, 3, 4, 0]
     assert labels["Period"] == "2026-11-09 to 2026-11-22"
     assert labels["Date"] == "Applies to"  # the deadlines table
     assert labels[datetime(2026, 12, 31)] == "Client submission (SMTP AUTH)"
@@ -406,7 +406,7 @@ def test_plan_prints_landscape_one_page_wide_with_header_and_page_numbers(sample
     assert "&P" in ws.oddFooter.right.text and "&N" in ws.oddFooter.right.text
     # What prints is what to do, for which flow, by when, and the four fill-in columns: narrow
     # enough to read at fit-to-width on a landscape page.
-    assert ws.print_area == "'Remediation plan'!$A$1:$J$11"
+    assert ws.print_area == "'Remediation plan'!$A$1:$J$10"
     printed = [c.value for c in ws[1]][:10]
     assert printed[-4:] == ["Owner", "Status", "Due date", "Notes"]
     assert sum(ws.column_dimensions[c.column_letter].width for c in ws[1][:10]) <= 220
