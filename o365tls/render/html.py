@@ -52,8 +52,11 @@ def environment(template_dir: str | Path | None = None) -> jinja2.Environment:
     # "default:report.html.j2" always names the built-in, even when a user's file shadows it.
     prefixed = jinja2.PrefixLoader({"default": builtin}, delimiter=":")
     loader = jinja2.ChoiceLoader([*loaders, prefixed])
+    # auto_reload off: each template is loaded and compiled once per environment, not checked
+    # against its file again at every include (one include per finding).
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             auto_reload=False)
     env.filters["num"] = lambda n: f"{int(n):,}"
     env.filters["pct"] = lambda x, digits=1: f"{float(x) * 100:.{digits}f}%"
     env.filters["isodate"] = _isodate

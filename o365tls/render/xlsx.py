@@ -309,6 +309,7 @@ def _save(wb: Workbook, path: Path, bodies: dict[str, str]) -> None:
         rows = body.count("<row ")
         ref = f"A1:{get_column_letter(ws.max_column)}{rows + 1}"
         parts[f"xl/worksheets/sheet{wb.index(ws) + 1}.xml"] = (body, ref)
+    # The fastest deflate: the sheets' XML still shrinks to about a tenth.
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as dst:
         for info in src.infolist():
             data = src.read(info)
@@ -319,7 +320,7 @@ def _save(wb: Workbook, path: Path, bodies: dict[str, str]) -> None:
                               count=1)
                 head, tail = text.split("</sheetData>", 1)
                 data = f"{head}{body}</sheetData>{tail}".encode()
-            dst.writestr(info, data)
+            dst.writestr(info, data, compresslevel=1)
 
 
 def _print_setup(ws: Worksheet, fit: bool = True) -> None:
