@@ -243,51 +243,61 @@ def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
     never a formula; an empty cell keeps its column's style (its format shows when typed in).
     Written as XML text: a cell object per value would cost most of the workbook's time."""
     styles = _ColumnStyles(ws, columns)
-    letters = [get_column_letter(c) for c in range(1, len(columns) + 1)]
-    priority = [col.header == "Priority" for col in columns]
-    exception = [col.header == sheets.EXCEPTION for col in columns]
+    plan = [(c, col.get, get_column_letter(c + 1), styles.ids[c], col.header == "Priority",
+             col.header == sheets.EXCEPTION, col.wrap, col.width, col.fmt)
+            for c, col in enumerate(columns)]
     longest = [0] * len(columns)
     out: list[str] = []
     for r, item in enumerate(rows, 2):
         height = 1
         cells = []
-        for c, col in enumerate(columns):
-            value = clean(col.get(item))
-            style = styles.ids[c]
-            ref = f"{letters[c]}{r}"
+        for c, get, letter, style, priority, exception, wrap, width, fmt in plan:
+            value = get(item)
+            if type(value) is str:  # most cells: cleaned here, as clean() would
+                if _BAD_XML.search(value):
+                    value = xml_text(value)
+                if value.startswith(FORMULA_START):
+                    value = "'" + value
+                if len(value) > MAX_CELL:
+                    value = value[:MAX_CELL - 1] + "\u2026"
+            else:
+                value = clean(value)
             if value is None:
-                cells.append(f'<c r="{ref}" s="{style}"/>')
-                continue
-            if value == "":
-                cells.append(f'<c r="{ref}" s="{style}" t="inlineStr"/>')
+                cells.append(f'<c r="{letter}{r}" s="{style}"/>')
                 continue
             if isinstance(value, str):
-                if priority[c]:
+                if not value:
+                    cells.append(f'<c r="{letter}{r}" s="{style}" t="inlineStr"/>')
+                    continue
+                if priority:
                     style = styles.priority(c, value)
-                elif exception[c] and value.startswith("expired"):
+                elif exception and value.startswith("expired"):
                     style = styles.expired(c)
-                cells.append(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space='
+                cells.append(f'<c r="{letter}{r}" s="{style}" t="inlineStr"><is><t xml:space='
                              f'"preserve">{value.translate(_XML_ESCAPES)}</t></is></c>')
-                shown = max(map(len, value.split("\n")))
-                if col.wrap:
-                    height = max(height, _lines_needed(value, col.width))
+                if "\n" in value:
+                    shown = max(map(len, value.split("\n")))
+                else:
+                    shown = len(value)
+                if wrap and (shown > width or "\n" in value):
+                    height = max(height, _lines_needed(value, width))
             elif isinstance(value, bool):
-                cells.append(f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>')
+                cells.append(f'<c r="{letter}{r}" s="{style}" t="b"><v>{int(value)}</v></c>')
                 shown = 5
             elif isinstance(value, date):  # datetime too
-                if priority[c]:
+                if priority:
                     style = styles.priority(c, value)
-                if "yy" not in col.fmt:
+                if "yy" not in fmt:
                     style = styles.dated(c, value)
-                cells.append(f'<c r="{ref}" s="{style}"><v>{to_excel(value)}</v></c>')
+                cells.append(f'<c r="{letter}{r}" s="{style}"><v>{to_excel(value)}</v></c>')
                 shown = 16 if isinstance(value, datetime) else 10
             else:
-                if priority[c]:
+                if priority:
                     style = styles.priority(c, value)
                 if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
                     value = int(value)  # as openpyxl writes it: 1, not 1.0
-                cells.append(f'<c r="{ref}" s="{style}" t="n"><v>{value!r}</v></c>')
-                shown = _shown_length(value, col.fmt)
+                cells.append(f'<c r="{letter}{r}" s="{style}" t="n"><v>{value!r}</v></c>')
+                shown = _shown_length(value, fmt)
             if shown > longest[c]:
                 longest[c] = shown
         if height > 1:
@@ -295,6 +305,9 @@ def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
             out.append(f'<row r="{r}" ht="{ht}" customHeight="1">{"".join(cells)}</row>')
         else:
             out.append(f'<row r="{r}">{"".join(cells)}</row>')
+    if not rows:  # the table's one empty body row keeps its columns' formats
+        out.append('<row r="2">' + "".join(f'<c r="{letter}2" s="{style}"/>'
+                                           for _, _, letter, style, *_ in plan) + "</row>")
     return "".join(out), longest
 
 
