@@ -233,7 +233,6 @@ class _ColumnStyles:
 
 
 DATETIME_SECONDS = "yyyy-mm-dd h:mm:ss"
-_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
@@ -273,8 +272,11 @@ def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
                     style = styles.priority(c, value)
                 elif exception and value.startswith("expired"):
                     style = styles.expired(c)
+                text = value
+                if "&" in text or "<" in text or ">" in text:
+                    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 cells.append(f'<c r="{letter}{r}" s="{style}" t="inlineStr"><is><t xml:space='
-                             f'"preserve">{value.translate(_XML_ESCAPES)}</t></is></c>')
+                             f'"preserve">{text}</t></is></c>')
                 if "\n" in value:
                     shown = max(map(len, value.split("\n")))
                 else:
@@ -297,7 +299,7 @@ def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
                 if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
                     value = int(value)  # as openpyxl writes it: 1, not 1.0
                 cells.append(f'<c r="{letter}{r}" s="{style}" t="n"><v>{value!r}</v></c>')
-                shown = _shown_length(value, fmt)
+                shown = 7 if "%" in fmt else len(f"{value:,}")  # as _shown_length
             if shown > longest[c]:
                 longest[c] = shown
         if height > 1:
