@@ -2,7 +2,10 @@
 
 Rendered from the view-model only (:class:`~.view.ReportView`). What each data sheet holds is
 declared once in :mod:`.xlsx_columns`; this module draws it with openpyxl (the only module
-allowed to import it): Excel tables, formats, widths, the Summary and its native charts.
+allowed to import it): Excel tables, formats, widths, the Summary and its native charts. The
+body rows of the data sheets, which grow with the findings (tens of thousands of cells), are
+written as sheet XML text with the styles openpyxl registered, and put into the sheets
+openpyxl saved: a cell object per value would cost most of the workbook's time.
 
 :func:`read_plan` reads back what people typed into the plan's Owner, Status, Due date and
 Notes columns (the same module: openpyxl stays in one place).
