@@ -81,13 +81,13 @@ def fill(template: str, rng: random.Random, ip: str = "", user: str = "") -> str
 class World:
     """The senders every file talks about, so that the files join like real exports do."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, flows: int = WORLD_FLOWS):
         self.users = [f"{rng.choice(FIRST)}.{rng.choice(LAST)}{i}@{TENANT}" for i in range(3000)]
         self.external = [f"{rng.choice(FIRST)}@partner{i % 90}.example" for i in range(600)]
         self.flows = []
         weights = []
         kinds = Table([(k, k[1]) for k in KINDS])
-        for i in range(WORLD_FLOWS):
+        for i in range(flows):
             kind, _w, helos, locals_, connector, tls, subjects = kinds.draw(rng)
             internal = kind != "partner"
             ip = (f"10.{rng.randint(1, 40)}.{rng.randint(0, 255)}.{rng.randint(2, 254)}"

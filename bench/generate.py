@@ -38,6 +38,7 @@ from fake_tenant import (
     SERVER_FQDN,
     SERVER_IP,
     TENANT,
+    WORLD_FLOWS,
     Clock,
     Sink,
     World,
@@ -332,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", default="2024-01-15", help="first day, UTC (YYYY-MM-DD)")
     parser.add_argument("--log-file-mb", type=float, default=10.0,
                         help="protocol log roll-over size (Exchange default: 10 MB)")
+    parser.add_argument("--hosts", type=int, default=WORLD_FLOWS,
+                        help=f"sending hosts (flows) in the tenant (default {WORLD_FLOWS}); "
+                        "about half of them send legacy TLS or none, each a finding")
     parser.add_argument("--only", default="trace,extended,protocol,connector",
                         help="comma-separated subset of trace,extended,protocol,connector")
     args = parser.parse_args(argv)
@@ -345,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     def run(name: str, what, *a):
         # Each file has its own random stream, so sizes of one do not change the others.
         rng = random.Random(f"{args.seed}:{name}")
-        world = World(random.Random(f"{args.seed}:world"))
+        world = World(random.Random(f"{args.seed}:world"), args.hosts)
         began = time.perf_counter()
         result = what(*a, world, rng, start, end)
         seconds = time.perf_counter() - began

@@ -11,6 +11,7 @@ short Arrow calls waits on the GIL in a thread: it goes to worker processes from
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,20 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
 from .errors import UsageError
+
+#: The most cores used when the number of jobs is left to o365tls: each job holds a few chunks
+#: of a large file (about 100 MB), so memory stays bounded on a machine with many cores.
+MAX_DEFAULT_JOBS = 8
+
+
+def default_jobs() -> int:
+    """The cores this process may run on, at most :data:`MAX_DEFAULT_JOBS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # no affinity on this platform
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_JOBS))
+
 
 T = TypeVar("T")
 R = TypeVar("R")

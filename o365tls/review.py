@@ -39,7 +39,7 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
            history_db: str | Path | None = None, tenant: str = DEFAULT_TENANT,
            redact_key: str | None = None, format: str | None = None,
            encoding: str | None = None, progress=None, today: date | None = None,
-           jobs: int = 1, scheduler: str | None = None,
+           jobs: int | None = 1, scheduler: str | None = None,
            plan: str | Path | None = None) -> Review:
     """Everything but writing: raises :class:`~o365tls.errors.InputError` when nothing usable
     could be read. ``plan`` is an earlier remediation.xlsx whose typed Owner, Status, Due date

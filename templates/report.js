@@ -66,6 +66,8 @@
     keyed.forEach(function (item) { table.appendChild(item.tbody); });
     headers.forEach(function (h) { h.removeAttribute("aria-sort"); });
     header.setAttribute("aria-sort", direction);
+    page = 0;
+    show();
   }
 
   if (table) {
@@ -75,31 +77,73 @@
   }
 
   /* Filtering: selects match data-* attributes exactly; the search box matches the finding's
-     visible text (summary and detail) case-insensitively. */
+     visible text (summary and detail) case-insensitively. Each finding's text is read once,
+     on the first search, so that a keystroke compares strings and reads no DOM.
+     Paging: at most PAGE findings are shown at once, in the current sort order; the others
+     are hidden like filtered ones, so that a plan of thousands of findings stays quick to
+     filter, sort and scroll. Printing shows every finding (report.css). */
+  var PAGE = 100;
+  var page = 0;
   var selects = Array.prototype.slice.call(document.querySelectorAll("select[data-filter]"));
   var search = document.getElementById("filter-text");
   var count = document.getElementById("filter-count");
+  var pager = document.getElementById("pager");
+  var pageInfo = document.getElementById("page-info");
+  var prev = document.getElementById("page-prev");
+  var next = document.getElementById("page-next");
+  var texts = null;
 
-  function applyFilters() {
+  function textOf(tbody) {
+    if (!texts) {
+      texts = new Map();
+      findings.forEach(function (t) { texts.set(t, t.textContent.toLowerCase()); });
+    }
+    return texts.get(tbody);
+  }
+
+  function show() {
     var query = search ? search.value.trim().toLowerCase() : "";
-    var shown = 0;
-    findings.forEach(function (tbody) {
+    var ordered = table ? Array.prototype.slice.call(table.tBodies) : [];
+    var matched = ordered.filter(function (tbody) {
       var match = selects.every(function (select) {
         return !select.value || tbody.getAttribute("data-" + select.getAttribute("data-filter")) === select.value;
       });
-      if (match && query) { match = tbody.textContent.toLowerCase().indexOf(query) !== -1; }
-      tbody.hidden = !match;
-      if (match) { shown += 1; }
+      return match && (!query || textOf(tbody).indexOf(query) !== -1);
     });
+    var pages = Math.max(1, Math.ceil(matched.length / PAGE));
+    page = Math.min(page, pages - 1);
+    var first = page * PAGE;
+    var last = Math.min(first + PAGE, matched.length);
+    ordered.forEach(function (tbody) { tbody.hidden = true; });
+    for (var i = first; i < last; i += 1) { matched[i].hidden = false; }
     if (count) {
-      count.textContent = shown === findings.length
+      count.textContent = matched.length === findings.length
         ? findings.length + " findings"
-        : "Showing " + shown + " of " + findings.length + " findings";
+        : "Showing " + matched.length + " of " + findings.length + " findings";
     }
+    if (pager) {
+      pager.hidden = pages < 2;
+      pageInfo.textContent = "Findings " + (first + 1) + "\u2013" + last + " of " + matched.length;
+      prev.disabled = page === 0;
+      next.disabled = page === pages - 1;
+    }
+  }
+
+  function applyFilters() { page = 0; show(); }
+
+  function turn(step) {
+    page = Math.max(0, page + step);
+    show();
+    table.scrollIntoView();
   }
 
   selects.forEach(function (select) { select.addEventListener("change", applyFilters); });
   if (search) { search.addEventListener("input", applyFilters); }
+  if (prev && next) {
+    prev.addEventListener("click", function () { turn(-1); });
+    next.addEventListener("click", function () { turn(1); });
+  }
+  if (table) { show(); }
 
   /* Printing shows everything: folded group tables open for the printout, then close again. */
   var opened = [];

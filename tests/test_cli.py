@@ -162,3 +162,37 @@ def test_unwritable_output_is_exit_1(tmp_path):
     blocker.write_text("x")
     result = run("analyze", "sample_reports", "-o", str(blocker / "out"), "-q")
     assert result.returncode == 1 and "cannot write" in result.stderr
+
+
+def test_jobs_defaults_to_the_cores_up_to_eight(monkeypatch):
+    import inspect
+
+    from o365tls import parallel
+    from o365tls.cli import analyze, check
+
+    assert inspect.signature(analyze.analyze).parameters["jobs"].default is None  # o365tls's
+    assert inspect.signature(check.check).parameters["jobs"].default is None  # choice
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(2)), raising=False)
+    assert parallel.default_jobs() == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert parallel.default_jobs() == 8  # each job holds chunks in memory: bounded
+
+
+def test_a_small_input_starts_no_worker_processes(monkeypatch):
+    """Left to o365tls, the number of jobs is every core for a large input, and one for the
+    sample tenant, where starting worker processes would cost more than it saves."""
+    from o365tls.analysis import evidence
+    from o365tls.importers import loader
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a worker process was started for a small input")
+
+    for module, name in ((evidence, "process_pool"), (evidence, "start_process_server"),
+                         (loader, "process_pool")):
+        monkeypatch.setattr(module, name, refuse)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    gathered = evidence.gather([SAMPLES], jobs=None)
+    assert gathered.threads == 1 and len(gathered.inputs) > 10
+    monkeypatch.setattr(evidence, "PARALLEL_BYTES", 0)  # as if it were large
+    with pytest.raises(AssertionError, match="worker process"):
+        evidence.gather([SAMPLES], jobs=None)

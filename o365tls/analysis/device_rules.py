@@ -18,8 +18,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from ..errors import UsageError
 from .inventory import clip
 from .model import DEVICE_TYPES, UNKNOWN_DEVICE
@@ -170,6 +168,8 @@ def _parse_toml(label: str, text: str) -> object:
 
 
 def _parse_yaml(label: str, text: str) -> object:
+    import yaml  # only for a YAML rules file: most runs have none
+
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

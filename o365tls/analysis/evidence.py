@@ -33,7 +33,7 @@ from ..importers.loader import (
 )
 from ..importers.sources import Source, expand_paths
 from ..importers.values import one_array
-from ..parallel import in_order, process_pool, start_process_server
+from ..parallel import default_jobs, in_order, process_pool, start_process_server
 from ..schema import (
     CONNECTORS,
     GRAIN,
@@ -55,6 +55,9 @@ PLAN_BYTES = 16 * 1024
 #: With --jobs, files are spread over processes when at least two tasks are this large;
 #: otherwise the chunks of the one large file are spread over threads.
 SPREAD_BYTES = 64 * 1024 * 1024
+#: Inputs smaller than this in all are read on one core unless told otherwise: starting worker
+#: processes (they import the importers, half a second) costs more than they would save.
+PARALLEL_BYTES = 32 * 1024 * 1024
 #: TLS records per block as they are gathered (see _Blocks).
 BLOCK_RECORDS = 1 << 18
 
@@ -174,18 +177,21 @@ def _in_one_piece(column: pd.Series, order: np.ndarray | None) -> pd.Series:
 
 
 def gather(paths, *, format: str | None = None, encoding: str | None = None,
-           progress=None, since=None, until=None, jobs: int = 1,
+           progress=None, since=None, until=None, jobs: int | None = 1,
            scheduler: str | None = None) -> Evidence:
     """Read ``paths`` into :class:`Evidence`, streaming: memory grows with the number of
     messages kept as codes, not with the size of the files. ``jobs`` > 1 reads large files on
     that many local processes, or the chunks of the one large file on that many threads;
-    ``scheduler`` (a Dask scheduler address) reads the files on a cluster. Local worker
+    ``scheduler`` (a Dask scheduler address) reads the files on a cluster; ``jobs=None``
+    leaves the number to o365tls (:data:`PARALLEL_BYTES`). Local worker
     processes start from a server process, not as forks of this one (see
     :func:`o365tls.parallel.process_pool`): a script that calls this with ``jobs`` > 1 must
     guard its entry point with ``if __name__ == "__main__":``, as for any such pool."""
     forced = forced_format(format)
     sources, refusals = expand_paths(list(paths))
     refused_reports = [refused(r) for r in refusals]
+    if jobs is None:  # left to o365tls: every core for a large input, one for a small one
+        jobs = default_jobs() if sum(s.size for s in sources) >= PARALLEL_BYTES else 1
     tasks = plan(sources, forced, encoding, local=not scheduler) \
         if (jobs or 1) > 1 or scheduler else [sources]
     if not scheduler and sum(_size(t) >= SPREAD_BYTES for t in tasks) <= 1:

@@ -28,8 +28,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-import yaml
-
 from ..errors import UsageError
 from .model import DEVICE_TYPES
 from .results import Finding, Results
@@ -117,6 +115,8 @@ def _parse(file: Path, text: str) -> tuple[list, list[int | None]]:
                  if re.match(r"\s*\[\[\s*exceptions?\s*\]\]", ln)]
         entries = doc.get("exception", doc.get("exceptions", []))
     else:
+        import yaml  # only for a YAML exceptions file: most runs have none
+
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             doc = yaml.safe_load(text)
@@ -136,6 +136,8 @@ def _parse(file: Path, text: str) -> tuple[list, list[int | None]]:
 
 
 def _yaml_items(node) -> list:
+    import yaml
+
     if node is None:
         return []
     if isinstance(node, yaml.MappingNode):

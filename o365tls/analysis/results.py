@@ -23,8 +23,12 @@ def iso(ts) -> str | None:
     if ts is None or (isinstance(ts, float) and ts != ts) or ts is pd.NaT:
         return None
     if isinstance(ts, pd.Timestamp):
-        ts = ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize("UTC")
-        return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if ts.tzinfo is not None and ts.utcoffset():
+            ts = ts.tz_convert("UTC")
+        # Formatted from its fields: strftime and time zone changes cost ten times as much,
+        # once per time in findings.json.
+        return (f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:"
+                f"{ts.second:02d}Z")
     return str(ts)
 
 

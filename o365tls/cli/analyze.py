@@ -52,7 +52,7 @@ def analyze(
         = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = None,
     scheduler: SchedulerOpt = None,
     fail_on_findings: Annotated[bool, typer.Option(
         "--fail-on-findings", help="Exit 3 when at-risk flows that are not accepted exist.")]

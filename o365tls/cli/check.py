@@ -47,7 +47,7 @@ def check(
     until: UntilOpt = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
-    jobs: JobsOpt = 1,
+    jobs: JobsOpt = None,
     scheduler: SchedulerOpt = None,
     redact_key: RedactKeyOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

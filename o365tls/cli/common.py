@@ -55,10 +55,13 @@ RedactKeyOpt = Annotated[str | None, typer.Option(
     "--redact-key", envvar="O365TLS_REDACT_KEY",
     help="Secret key for --redact pseudonyms (or set O365TLS_REDACT_KEY).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")]
-JobsOpt = Annotated[int, typer.Option(
+JobsOpt = Annotated[int | None, typer.Option(
     "--jobs", "-j", min=1, help="Use this many local cores: large files on separate processes, "
                                 "the next protocol logs prepared on processes, or the chunks "
-                                "of one large file on threads.")]
+                                "of one large file on threads. Default: every core of this "
+                                "machine, up to 8 (small inputs are read on one: starting "
+                                "processes would cost more). --jobs 1: one core.",
+                                show_default=False)]
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Dask scheduler address (tcp://host:8786): read files on that cluster "
                         "(the workers must see the input paths).")]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import pickle
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -52,8 +53,12 @@ def environment(template_dir: str | Path | None = None) -> jinja2.Environment:
     # "default:report.html.j2" always names the built-in, even when a user's file shadows it.
     prefixed = jinja2.PrefixLoader({"default": builtin}, delimiter=":")
     loader = jinja2.ChoiceLoader([*loaders, prefixed])
+    # auto_reload off: each template is loaded and compiled once per environment, not checked
+    # against its file again at every include (one include per finding). The compiled code is
+    # kept between runs (keyed by the template's source, so an edited template compiles anew).
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             auto_reload=False, bytecode_cache=_bytecode_cache())
     env.filters["num"] = lambda n: f"{int(n):,}"
     env.filters["pct"] = lambda x, digits=1: f"{float(x) * 100:.{digits}f}%"
     env.filters["isodate"] = _isodate
@@ -68,6 +73,30 @@ def environment(template_dir: str | Path | None = None) -> jinja2.Environment:
     env.filters["tls_label"] = lambda v: charts.TLS_LABELS.get(v, v)
     env.globals["SOURCES_LISTED"] = SOURCES_LISTED
     return env
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates in the user's own temporary folder; a cache that
+    cannot be read or written costs a compilation, never the report."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _QuietBytecodeCache()
+    except (OSError, RuntimeError):  # no private temporary folder to be had
+        return None
 
 
 def _isodate(value) -> str:

@@ -10,5 +10,6 @@ from ..analysis.results import Results
 
 def write_findings(results: Results, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        json.dump(results.as_dict(), fh, indent=2, ensure_ascii=False, default=str)
+        # One string, one write: json.dump would write each token on its own.
+        fh.write(json.dumps(results.as_dict(), indent=2, ensure_ascii=False, default=str))
         fh.write("\n")

@@ -12,13 +12,13 @@ from pathlib import Path
 from ..errors import OutputError
 
 # A cell starting with one of these is a formula (or DDE) to Excel and LibreOffice.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def neutralize(value: object) -> object:
     """Text that a spreadsheet would run as a formula, prefixed with an apostrophe so that it
     is shown as text. Numbers, booleans and None pass through untouched."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
@@ -26,7 +26,7 @@ def neutralize(value: object) -> object:
 def unneutralize(text: str) -> str:
     """Text read back from a cell that :func:`neutralize` wrote: without the apostrophe it
     added, so that writing it again gives the same cell (and not one more apostrophe)."""
-    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
         return text[1:]
     return text
 

@@ -413,12 +413,12 @@ def _weekly(results: Results, findings: tuple[FindingView, ...],
 def _dt(value) -> datetime | None:
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    # Extended reports write 100 ns ticks; a datetime holds microseconds (pandas warned on
-    # every such time while dropping the rest, which is what floor does, silently).
-    return ts.floor("us").to_pydatetime()
+    ts = value if isinstance(value, pd.Timestamp) else pd.Timestamp(value)
+    if ts.tzinfo is not None and ts.utcoffset():
+        ts = ts.tz_convert("UTC")
+    # Extended reports write 100 ns ticks; a datetime holds microseconds: the nanoseconds are
+    # dropped (pandas would warn on every such time). Built from the fields, in UTC, naive.
+    return datetime(ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond)
 
 
 def _day(value) -> date | None:

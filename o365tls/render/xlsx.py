@@ -2,7 +2,10 @@
 
 Rendered from the view-model only (:class:`~.view.ReportView`). What each data sheet holds is
 declared once in :mod:`.xlsx_columns`; this module draws it with openpyxl (the only module
-allowed to import it): Excel tables, formats, widths, the Summary and its native charts.
+allowed to import it): Excel tables, formats, widths, the Summary and its native charts. The
+body rows of the data sheets, which grow with the findings (tens of thousands of cells), are
+written as sheet XML text with the styles openpyxl registered, and put into the sheets
+openpyxl saved: a cell object per value would cost most of the workbook's time.
 
 :func:`read_plan` reads back what people typed into the plan's Owner, Status, Due date and
 Notes columns (the same module: openpyxl stays in one place).
@@ -15,6 +18,7 @@ subject such as ``#N/A`` or ``=HYPERLINK(...)`` stays what it is: text.
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
 import re
@@ -26,22 +30,24 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import UsageError
 from ..plan import PlanEntry, PlanRead
 from ..tls import TLS_VERSIONS
 from . import xlsx_columns as sheets
-from .safety import neutralize, unneutralize
+from .safety import FORMULA_START, neutralize, unneutralize
 from .view import ReportView
 from .xlsx_columns import COUNT, DATE, DATETIME, GENERAL, PCT, TLS_HEADERS, Col
 
@@ -51,6 +57,7 @@ MAX_FIT_WIDTH = 220  # sheets up to this many characters wide print one page wid
 LINE_HEIGHT = 15.0
 # XML 1.0 cannot carry these either; lone surrogates cannot even be encoded as UTF-8.
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+_BAD_XML = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|{_NOT_XML.pattern}")
 
 PRIORITY_FILLS = {  # fill colour, font colour
     "critical": ("C00000", "FFFFFF"),
@@ -72,10 +79,11 @@ def write_xlsx(view: ReportView, path: Path) -> None:
     summary = wb.active
     summary.title = "Summary"
     written, plan_rows = [], ()
+    bodies: dict[str, str] = {}
     for sheet in sheets.SHEETS:
         rows = sheet.rows(view)
         if rows or not sheet.optional:
-            ws = data_sheet(wb, sheet, rows)
+            ws = data_sheet(wb, sheet, rows, bodies)
             written.append(sheet)
             if sheet.columns is sheets.REMEDIATION:
                 _work_columns(ws, len(rows))
@@ -91,11 +99,19 @@ def write_xlsx(view: ReportView, path: Path) -> None:
     wb.properties.creator = xml_text(m.author) or f"o365tls {m.tool_version}"
     wb.properties.subject = xml_text(m.client)
     wb.properties.created = m.generated_at
-    wb.save(path)
+    _save(wb, path, bodies)
 
 
 def clean(value: object) -> object:
     """A value safe to put in a cell: inert, XML-clean, within Excel's limits."""
+    kind = type(value)
+    if kind is str:  # most cells: their own path, without the checks below
+        text = xml_text(value) if _BAD_XML.search(value) else value
+        if text.startswith(FORMULA_START):
+            text = neutralize(text)
+        return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "\u2026"
+    if kind is int:
+        return value
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, numbers.Integral):  # numpy's too: a count must stay a number
@@ -130,29 +146,16 @@ def put(ws: Worksheet, row: int, column: int, value: object, fmt: str = GENERAL)
     return cell
 
 
-def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any]) -> Worksheet:
-    """A sheet with one Excel table: headers, formats and widths from its columns."""
+def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any],
+               bodies: dict[str, str]) -> Worksheet:
+    """A sheet with one Excel table: headers, formats and widths from its columns. The header
+    row is an openpyxl row; the body rows go into ``bodies[title]`` as sheet XML
+    (:func:`_body_xml`), which :func:`_save` puts into the saved sheet."""
     ws, columns = wb.create_sheet(sheet.title), sheet.columns
     header_lines = 1
     for c, col in enumerate(columns, 1):
         put(ws, 1, c, col.header).alignment = _WRAP
-    longest = [0] * len(columns)
-    styles = []  # each column's style, built once: per-cell style objects cost a third of the time
-    for c, col in enumerate(columns, 1):
-        proto = ws.cell(row=2, column=c)
-        proto.alignment = _WRAP if col.wrap else _TOP
-        proto.number_format = col.fmt
-        styles.append(proto._style)
-    for r, item in enumerate(rows, 2):
-        height = 1
-        for c, col in enumerate(columns, 1):
-            cell = put(ws, r, c, col.get(item))
-            cell._style = copy(styles[c - 1])  # as openpyxl's own copy_worksheet does
-            longest[c - 1] = max(longest[c - 1], _shown_length(cell.value, col.fmt))
-            if col.wrap:
-                height = max(height, _lines_needed(cell.value, col.width))
-        if height > 1:
-            ws.row_dimensions[r].height = min(MAX_ROW_HEIGHT, height * LINE_HEIGHT)
+    bodies[sheet.title], longest = _body_xml(ws, columns, rows)
     total = 0
     printed = sheet.print_columns or len(columns)
     for c, col in enumerate(columns, 1):
@@ -166,7 +169,11 @@ def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any]) -> Worksh
     ws.row_dimensions[1].height = header_lines * LINE_HEIGHT
     last_row = max(len(rows), 1) + 1  # Excel wants a table to have at least one body row
     ref = f"A1:{get_column_letter(len(columns))}{last_row}"
-    table = Table(displayName=sheet.table, ref=ref)
+    # Columns named here: openpyxl would otherwise read the names from the table's range,
+    # making a cell object for every body cell.
+    table = Table(displayName=sheet.table, ref=ref, autoFilter=AutoFilter(ref=ref),
+                  tableColumns=[TableColumn(id=c, name=str(clean(col.header)))
+                                for c, col in enumerate(columns, 1)])
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = sheet.freeze
@@ -174,8 +181,164 @@ def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any]) -> Worksh
     if sheet.print_columns:
         ws.print_area = f"A1:{get_column_letter(sheet.print_columns)}{last_row}"
     _print_setup(ws, fit=total <= MAX_FIT_WIDTH)
-    _colour_priorities(ws, columns, len(rows))
     return ws
+
+
+class _ColumnStyles:
+    """The style ids (``s=``) of one data sheet's body cells: each column's format and
+    alignment, and the fills that make a priority or an expired exception stand out. Each is
+    registered with the workbook once, as openpyxl does for a cell's style."""
+
+    def __init__(self, ws: Worksheet, columns: Sequence[Col]):
+        self.ws = ws
+        self.base = []
+        for col in columns:
+            proto = self._cell()
+            proto.alignment = _WRAP if col.wrap else _TOP
+            proto.number_format = col.fmt
+            self.base.append(proto._style)
+        self.ids = [self._id(style) for style in self.base]
+        self.dressed: dict[tuple[int, str], int] = {}
+
+    def _cell(self) -> Cell:
+        return Cell(self.ws, row=2, column=1)  # detached: never part of the sheet
+
+    def _id(self, style) -> int:
+        return self.ws.parent._cell_styles.add(style)
+
+    def priority(self, c: int, value: object) -> int:
+        key = (c, str(value))
+        if key not in self.dressed:
+            cell = self._cell()
+            cell._style = copy(self.base[c])
+            priority_style(cell, value)
+            self.dressed[key] = self._id(cell._style)
+        return self.dressed[key]
+
+    def expired(self, c: int) -> int:
+        key = (c, "\0expired")
+        if key not in self.dressed:
+            cell = self._cell()
+            cell._style = copy(self.base[c])
+            cell.fill, cell.font = _EXPIRED
+            self.dressed[key] = self._id(cell._style)
+        return self.dressed[key]
+
+    def dated(self, c: int, value: date) -> int:
+        """A date in a column without a date format gets one, as openpyxl gives it."""
+        key = (c, "\0" + type(value).__name__)
+        if key not in self.dressed:
+            cell = self._cell()
+            cell._style = copy(self.base[c])
+            cell.number_format = DATETIME_SECONDS if isinstance(value, datetime) else DATE
+            self.dressed[key] = self._id(cell._style)
+        return self.dressed[key]
+
+
+DATETIME_SECONDS = "yyyy-mm-dd h:mm:ss"
+
+
+def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
+        -> tuple[str, list[int]]:
+    """The ``<row>`` elements of a data sheet's body (from row 2), and each column's longest
+    shown value. Cells are cleaned as :func:`put` cleans them; text is an inline string,
+    never a formula; an empty cell keeps its column's style (its format shows when typed in).
+    Written as XML text: a cell object per value would cost most of the workbook's time."""
+    styles = _ColumnStyles(ws, columns)
+    plan = [(c, col.get, get_column_letter(c + 1), styles.ids[c], col.header == "Priority",
+             col.header == sheets.EXCEPTION, col.wrap, col.width, col.fmt)
+            for c, col in enumerate(columns)]
+    longest = [0] * len(columns)
+    out: list[str] = []
+    for r, item in enumerate(rows, 2):
+        height = 1
+        cells = []
+        for c, get, letter, style, priority, exception, wrap, width, fmt in plan:
+            value = get(item)
+            if type(value) is str:  # most cells: cleaned here, as clean() would
+                if _BAD_XML.search(value):
+                    value = xml_text(value)
+                if value.startswith(FORMULA_START):
+                    value = "'" + value
+                if len(value) > MAX_CELL:
+                    value = value[:MAX_CELL - 1] + "\u2026"
+            else:
+                value = clean(value)
+            if value is None:
+                cells.append(f'<c r="{letter}{r}" s="{style}"/>')
+                continue
+            if isinstance(value, str):
+                if not value:
+                    cells.append(f'<c r="{letter}{r}" s="{style}" t="inlineStr"/>')
+                    continue
+                if priority:
+                    style = styles.priority(c, value)
+                elif exception and value.startswith("expired"):
+                    style = styles.expired(c)
+                text = value
+                if "&" in text or "<" in text or ">" in text:
+                    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                cells.append(f'<c r="{letter}{r}" s="{style}" t="inlineStr"><is><t xml:space='
+                             f'"preserve">{text}</t></is></c>')
+                if "\n" in value:
+                    shown = max(map(len, value.split("\n")))
+                else:
+                    shown = len(value)
+                if wrap and (shown > width or "\n" in value):
+                    height = max(height, _lines_needed(value, width))
+            elif isinstance(value, bool):
+                cells.append(f'<c r="{letter}{r}" s="{style}" t="b"><v>{int(value)}</v></c>')
+                shown = 5
+            elif isinstance(value, date):  # datetime too
+                if priority:
+                    style = styles.priority(c, value)
+                if "yy" not in fmt:
+                    style = styles.dated(c, value)
+                cells.append(f'<c r="{letter}{r}" s="{style}"><v>{to_excel(value)}</v></c>')
+                shown = 16 if isinstance(value, datetime) else 10
+            else:
+                if priority:
+                    style = styles.priority(c, value)
+                if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+                    value = int(value)  # as openpyxl writes it: 1, not 1.0
+                cells.append(f'<c r="{letter}{r}" s="{style}" t="n"><v>{value!r}</v></c>')
+                shown = 7 if "%" in fmt else len(f"{value:,}")  # as _shown_length
+            if shown > longest[c]:
+                longest[c] = shown
+        if height > 1:
+            ht = min(MAX_ROW_HEIGHT, height * LINE_HEIGHT)
+            out.append(f'<row r="{r}" ht="{ht}" customHeight="1">{"".join(cells)}</row>')
+        else:
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+    if not rows:  # the table's one empty body row keeps its columns' formats
+        out.append('<row r="2">' + "".join(f'<c r="{letter}2" s="{style}"/>'
+                                           for _, _, letter, style, *_ in plan) + "</row>")
+    return "".join(out), longest
+
+
+def _save(wb: Workbook, path: Path, bodies: dict[str, str]) -> None:
+    """Save ``wb`` with each data sheet's body rows put into its ``<sheetData>`` (after the
+    header row openpyxl wrote) and its ``<dimension>`` covering them."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    parts = {}
+    for title, body in bodies.items():
+        ws = wb[title]
+        rows = body.count("<row ")
+        ref = f"A1:{get_column_letter(ws.max_column)}{rows + 1}"
+        parts[f"xl/worksheets/sheet{wb.index(ws) + 1}.xml"] = (body, ref)
+    # The fastest deflate: the sheets' XML still shrinks to about a tenth.
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename in parts:
+                body, ref = parts[info.filename]
+                text = data.decode("utf-8")
+                text = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{ref}"', text,
+                              count=1)
+                head, tail = text.split("</sheetData>", 1)
+                data = f"{head}{body}</sheetData>{tail}".encode()
+            dst.writestr(info, data, compresslevel=1)
 
 
 def _print_setup(ws: Worksheet, fit: bool = True) -> None:
@@ -224,28 +387,6 @@ def priority_style(cell, priority: str) -> None:
 
 _EXPIRED = (PatternFill("solid", start_color="C00000", end_color="C00000"),
             Font(bold=True, color="FFFFFF"))
-
-
-def _colour_priorities(ws: Worksheet, columns: Sequence[Col], count: int) -> None:
-    for c, col in enumerate(columns, 1):
-        if col.header == sheets.EXCEPTION:  # an expired exception stands out like a priority
-            for r in range(2, count + 2):
-                cell = ws.cell(row=r, column=c)
-                if str(cell.value or "").startswith("expired"):
-                    cell.fill, cell.font = _EXPIRED
-        if col.header != "Priority":
-            continue
-        # The cells of one priority share one style, built once: a Font and a fill per cell
-        # made a sheet of ten thousand flows take seconds.
-        styled: dict[str, object] = {}
-        for r in range(2, count + 2):
-            cell = ws.cell(row=r, column=c)
-            key = str(cell.value)
-            if key in styled:
-                cell._style = copy(styled[key])
-            else:
-                priority_style(cell, cell.value)
-                styled[key] = cell._style
 
 
 def _column(columns: Sequence[Col], header: str) -> str:

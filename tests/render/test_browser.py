@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,55 @@ def test_screenshot(sample_page, tmp_path):
         "x": 0, "y": 0, "width": 1280, "height": round(charts["y"] + charts["height"] + 16)})
     assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert sample_page.errors == []
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory, view) -> tuple[Path, tuple]:
+    """The sample's findings copied to just over 2,000, each copy with its own id, rank and
+    sender: the size of a week of protocol logs from thousands of hosts."""
+    findings = []
+    for copy in range(-(-2000 // len(view.findings))):
+        for f in view.findings:
+            rank = len(findings) + 1
+            findings.append(replace(f, rank=rank, id=f"{f.id[:8]}{copy:04d}{rank:04d}",
+                                    sender_address=f"host{rank:04d}-{f.sender_address}"))
+    path = tmp_path_factory.mktemp("big") / "report.html"
+    path.write_text(render_html(replace(view, findings=tuple(findings))), encoding="utf-8")
+    return path, tuple(findings)
+
+
+def test_thousands_of_findings_are_paged_and_filter_at_once(browser, big_file):
+    path, findings = big_file
+    total = len(findings)
+    watched = Watched(browser, path)
+    try:
+        page = watched.page
+        assert page.locator("#filter-count").text_content() == f"{total} findings"
+        assert watched.visible_ranks() == list(range(1, 101))  # the first page only
+        assert page.locator("#page-info").text_content() == f"Findings 1\u2013100 of {total}"
+        page.click("#page-next")
+        assert watched.visible_ranks() == list(range(101, 201))
+        page.click("#page-prev")
+        assert watched.visible_ranks() == list(range(1, 101))
+        # A search over all the pages, and the count follows each keystroke.
+        page.fill("#filter-text", "host1999-")
+        assert page.locator("#filter-count").text_content() == f"Showing 1 of {total} findings"
+        assert watched.visible_ranks() == [1999]
+        assert not page.locator("#pager").is_visible()  # one page: no pager
+        page.fill("#filter-text", "")
+        page.select_option("#filter-priority", "critical")
+        critical = [f.rank for f in findings if f.priority == "critical"]
+        assert page.locator("#filter-count").text_content() == \
+            f"Showing {len(critical)} of {total} findings"
+        assert watched.visible_ranks() == critical[:100]
+        page.click("#page-next")
+        assert watched.visible_ranks() == critical[100:200]
+        # Sorting reorders every finding, then shows the first page of the new order.
+        page.select_option("#filter-priority", "")
+        page.click("#findings-table th:nth-child(1) button.sort")
+        assert watched.visible_ranks() == list(range(total, total - 100, -1))
+        page.emulate_media(media="print")  # the printout has every finding
+        assert page.locator("tbody.finding:visible").count() == total
+        assert watched.errors == [] and watched.requests == [watched.url]
+    finally:
+        watched.close()
