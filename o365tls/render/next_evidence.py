@@ -45,15 +45,15 @@ def script(results: Results) -> str:
         return "\r\n".join(lines) + "\r\n"
     lines += _missing_days(missing, results.generated_at)
     last = end or results.generated_at
-    start_s = f"{(last - timedelta(days=10)):%Y-%m-%d}"
+    start_s = f"{(last - timedelta(days=9)):%Y-%m-%d}"  # 10 days: the most one query takes
     end_s = f"{(last + timedelta(days=1)):%Y-%m-%d}"
     lines += [
         f"$start = [datetime]{ps_quote(start_s)}; $end = [datetime]{ps_quote(end_s)}",
         f"$total = {len(lookups)}; $done = 0",
         "function Get-Latest([string]$sender) {",
-        "  # Get-MessageTraceV2 lists the newest message first: its TLS is the sender's now.",
+        "  # The sender's newest message: its TLS is the sender's now.",
         "  Get-MessageTraceV2 -SenderAddress $sender -StartDate $start -EndDate $end "
-        "-ResultSize 1",
+        "-ResultSize 1000 | Sort-Object Received -Descending | Select-Object -First 1",
         "}",
     ]
     for entry, sender in lookups:
@@ -61,7 +61,8 @@ def script(results: Results) -> str:
             "# " + _comment(entry["connector"]),
             f"$m = Get-Latest {ps_quote(sender)}",
             "if ($m) { Get-MessageTraceDetailV2 -MessageTraceId $m.MessageTraceId "
-            "-RecipientAddress $m.RecipientAddress | Export-Csv -Path $details -Append "
+            "-RecipientAddress $m.RecipientAddress -StartDate $m.Received.AddDays(-1) "
+            "-EndDate $m.Received.AddDays(1) | Export-Csv -Path $details -Append "
             "-NoTypeInformation -Encoding UTF8 }",
             "$done++; Write-Progress -Activity 'o365tls next evidence' "
             "-Status \"$done of $total\" -PercentComplete (100 * $done / $total)",

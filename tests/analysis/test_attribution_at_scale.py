@@ -17,8 +17,7 @@ import pytest
 
 import o365tls
 from o365tls.analysis.attribution import attribute
-from o365tls.render import write_outputs
-from o365tls.render.next_evidence import ps_quote, script
+from o365tls.render.next_evidence import ps_quote, script, write_next_evidence
 from o365tls.tls import TLS_VERSIONS
 
 _BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_attribution.py"
@@ -71,7 +70,7 @@ def fortnight(tmp_path_factory):
     out = tmp_path_factory.mktemp("fortnight-out")
     results = o365tls.analyze(o365tls.load([folder]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
-    write_outputs(results, out)
+    write_next_evidence(results, out / "next-evidence.ps1")
     asked = bench.answer_lookups(folder, first, latest)
     return senders, first, run(folder), asked, out
 
