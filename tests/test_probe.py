@@ -361,7 +361,7 @@ def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path)
     assert any("mx.unrelated.example:25" in n for n in doc["notes"])
     # --from on the sample tenant's findings: its relay, its partner MTA and its on-prem
     # Exchange server (the printers and applications on the on-prem path are not servers).
-    assert probing.targets_from_findings(doc) == [Target("198.51.100.20"),
+    assert probing.targets_from_findings(doc) == [Target("relay01.northwindtraders.example"),
                                                   Target("mail.northwindtraders.example"),
                                                   Target("mail.contoso-logistics.example")]
     # The HTML card and the workbook's evidence say it too.

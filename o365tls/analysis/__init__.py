@@ -113,7 +113,8 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
                       path=path, host=host, device=device, cover=files.of(flow.sources))
 
     analysed = rootcauses.group(analysed, book=book, inputs=data.inputs, servers=servers,
-                                inventory=inventory, judge=judge_card)
+                                inventory=inventory, client_names=rootcauses.client_names(obs),
+                                judge=judge_card)
     analysed, probe_notes = probes.attach(analysed, evidence.probes)
     notes += probe_notes
     rank = {p: i for i, p in enumerate(PRIORITIES)}

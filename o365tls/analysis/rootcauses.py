@@ -27,7 +27,9 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from ..schema import INBOUND, OUTBOUND
+import pandas as pd
+
+from ..schema import DIRECTION, HOSTNAME, INBOUND, OUTBOUND, SENDER_IP
 from .connectors import ConnectorBook, ConnectorInfo
 from .flows import Flow
 from .hops import EXCHANGE, RELAY, Host, software_by_source, with_report, with_version
@@ -53,12 +55,16 @@ class RootCause:
 
 def group(findings: Iterable[Finding], *, book: ConnectorBook, inputs, servers:
           tuple[OnPremServer, ...] = (), inventory: Inventory | None = None,
+          client_names: dict[str, tuple[tuple[str, int], ...]] | None = None,
           judge: Judge) -> list[Finding]:
-    """The findings with the flows of each root cause replaced by one finding for its host."""
+    """The findings with the flows of each root cause replaced by one finding for its host.
+    ``client_names``: per client IP, the names it gave on an inbound hop into Exchange Online
+    with their message counts (:func:`client_names`)."""
     findings = list(findings)
     causes = [*_exchange_servers(findings, book, inputs, servers, inventory)]
     taken = {id(m) for c in causes for m in c.members}
-    causes += _relays([f for f in findings if id(f) not in taken], book, inventory)
+    causes += _relays([f for f in findings if id(f) not in taken], book, inventory,
+                      client_names or {})
     by_member = {id(m): c for c in causes for m in c.members}
     out, done = [], set()
     for f in findings:
@@ -151,8 +157,23 @@ def _single_addresses(connector: ConnectorInfo) -> list[str]:
 # --- relays --------------------------------------------------------------------------------
 
 
-def _relays(findings: list[Finding], book: ConnectorBook,
-            inventory: Inventory | None) -> list[RootCause]:
+def client_names(obs: pd.DataFrame) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Per client IP, the names it gave on inbound hops into Exchange Online (trace detail's
+    ClientName), most messages first. On such a hop the client is the host that negotiated its
+    TLS: a relay's own name, whatever sent the mail to it."""
+    named = obs[(obs["scope"] == EXO) & (obs[DIRECTION] == INBOUND) & (obs[SENDER_IP] != "")
+                & (obs[HOSTNAME] != "")]
+    if named.empty:
+        return {}
+    counts = named.groupby([SENDER_IP, named[HOSTNAME].str.lower()]).size()
+    out: dict[str, list[tuple[str, int]]] = {}
+    for (ip, name), n in counts.items():
+        out.setdefault(str(ip), []).append((str(name), int(n)))
+    return {ip: tuple(sorted(pairs, key=lambda p: (-p[1], p[0]))) for ip, pairs in out.items()}
+
+
+def _relays(findings: list[Finding], book: ConnectorBook, inventory: Inventory | None,
+            client_names: dict[str, tuple[tuple[str, int], ...]]) -> list[RootCause]:
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         flow = f.flow
@@ -179,14 +200,21 @@ def _relays(findings: list[Finding], book: ConnectorBook,
                        + ", ".join(devices[:8]) + (" ..." if len(devices) > 8 else ""))
         if not why or (len(mixes) > 1 and named is None):
             continue  # different TLS per sender: devices behind NAT negotiate themselves
+        given = client_names.get(ip, ())
+        if given:
+            said = ", ".join(f"'{name}' ({n} message{'s' if n != 1 else ''})"
+                             for name, n in given[:3])
+            why.append(f"Exchange Online's trace detail names the client at {ip}: {said}")
         rest = [f for f in findings if f.at_risk and f.flow.scope == EXO
                 and f.flow.direction == INBOUND and f.flow.connector.lower() == connector
                 and not f.flow.sender_key and _only(book.get(f.flow.connector), ip)]
-        host = Host(kind=RELAY, ip=ip,
-                    names=tuple(dict.fromkeys(x for m in members
-                                              for x in (m.flow.hostname, m.flow.ptr) if x)),
-                    evidence=tuple(why))
-        host = _with_inventory(host, inventory, [ip], [])
+        names = tuple(dict.fromkeys([*(name for name, _ in given),
+                                     *(x for m in members for x in (m.flow.hostname, m.flow.ptr)
+                                       if x)]))
+        # One name the hop's own client gave is the relay's name; several stay names.
+        host = Host(kind=RELAY, ip=ip, name=given[0][0] if len(given) == 1 else "",
+                    names=names if len(given) != 1 else names[1:], evidence=tuple(why))
+        host = _with_inventory(host, inventory, [ip], [host.name, *host.names])
         everyone = tuple(sorted((*members, *rest), key=lambda m: -m.flow.tls.at_risk))
         anchor = max(everyone, key=lambda m: m.flow.tls.at_risk)
         causes.append(RootCause(host, everyone, anchor, tuple(why)))
@@ -254,7 +282,9 @@ def _card(cause: RootCause, judge: Judge) -> Finding:
             tls=tls, evidence="observed" if observed else "attributed",
             legacy_likelihood=round(tls.at_risk_share, 4),
             connector_type=anchor.connector_type, sender_ip=host.ip,
-            hostname=host.names[0] if host.names else anchor.hostname,
+            # A relay's name is the one its hop's client gave (HELO / ClientName).
+            hostname=(host.names[0] if host.names else host.name if host.kind == RELAY
+                      else anchor.hostname),
             forced_tls=any(forced) if forced else None,
             first_seen=min(firsts) if firsts else None, last_seen=max(lasts) if lasts else None,
             sources=tuple(sorted({s for m in members for s in m.flow.sources})),
@@ -263,9 +293,13 @@ def _card(cause: RootCause, judge: Judge) -> Finding:
             internal_messages=sum(m.flow.internal_messages for m in members),
             external_messages=sum(m.flow.external_messages for m in members),
         )
-    device = Device(MAIL_SERVER, 1.0 if host.kind == EXCHANGE or host.name else 0.9,
+    # Certain for an Exchange server (its logs or connector say so) or an inventory row; a
+    # relay recognised by its senders sharing one IP and one TLS version stays a strong guess,
+    # whatever name it gives itself.
+    from_inventory = bool(host.owner or host.site)
+    device = Device(MAIL_SERVER, 1.0 if host.kind == EXCHANGE or from_inventory else 0.9,
                     cause.why, host.name, host.owner, host.site,
-                    "inventory" if host.owner or host.site else "heuristic")
+                    "inventory" if from_inventory else "heuristic")
     card = judge(merged, cause.anchor.path, host, device)
     return replace(card, host=host, members=members, summary=summary(host, members))
 

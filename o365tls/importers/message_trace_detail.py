@@ -49,6 +49,7 @@ from ..schema import (
     DIRECTION,
     GRAIN,
     GRAIN_MESSAGE,
+    HOSTNAME,
     INBOUND,
     MESSAGE_ID,
     MESSAGES,
@@ -454,6 +455,9 @@ def _record(msg: _Message, report: FileReport, hops: _InternalHops) -> dict:
         CONNECTOR_TYPE: connector[1] if connector else "",
         DIRECTION: direction,
         SENDER_IP: entry.client_ip if entry is not None else "",
+        # The name the client gave on the receive hop (ClientName / ClientHostName in Data):
+        # the host that negotiated this hop's TLS, a relay's own name.
+        HOSTNAME: entry.client_host if entry is not None and direction == INBOUND else "",
         DESTINATION_IP: msg.send.destination_ip if direction == OUTBOUND and msg.send else "",
         SENDER_ADDRESS: msg.sender,
         RECIPIENT_ADDRESS: msg.recipient,

@@ -57,6 +57,17 @@ def test_relay01_is_one_card_with_both_scanner_flows(findings):
     assert card["messages"] == 683 and card["by_tls"]["TLS1.0"] == 683
 
 
+def test_relay_card_is_named_by_the_name_it_gives_exchange_online(findings):
+    """Without an inventory, the relay's own name comes from the hop it negotiates: trace
+    detail's ClientName for 198.51.100.20 is relay01.northwindtraders.example."""
+    card = on_connector(findings, "Scanner Relay")[0]
+    assert card["host"]["name"] == "relay01.northwindtraders.example"
+    assert card["hostname"] == "relay01.northwindtraders.example"
+    assert card["summary"].startswith("relay01.northwindtraders.example (198.51.100.20)")
+    assert any("ClientName" not in e and "trace detail names the client at 198.51.100.20" in e
+               for e in card["host"]["evidence"])
+
+
 def test_relay_card_prescribes_the_relay_fix_not_firmware(findings):
     card = on_connector(findings, "Scanner Relay")[0]
     assert "the senders behind it do not negotiate this hop" in card["summary"]
@@ -72,7 +83,7 @@ def test_inventory_names_the_relay_on_its_card(with_inventory):
     card = cards[0]
     assert card["host"]["name"] == "relay01" and card["device_name"] == "relay01"
     assert card["owner"] == "Infrastructure team"
-    assert card["summary"].startswith("relay01 (198.51.100.20)")
+    assert card["summary"].startswith("relay01 (198.51.100.20, relay01.northwindtraders.example)")
     assert {x["sender_address"] for x in card["flows"]} == {
         "scan@northwindtraders.example", "hp-scanner@northwindtraders.example"}
 

@@ -88,7 +88,7 @@ def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
                 "By sender IP": ("BySenderIP", "A1:O32", "B2"),
                 "By device type": ("ByDeviceType", "A1:P8", "C2"),
                 "By sender": ("BySender", "A1:O33", "B2"),
-                "Evidence": ("Evidence", "A1:F194", "E2"),
+                "Evidence": ("Evidence", "A1:F195", "E2"),
                 "Attribution": ("Attribution", "A1:K39", "D2"),
                 "Data quality": ("DataQuality", "A1:F2", "B2"),  # no issue: one empty body row
                 "Sources": ("Sources", "A1:I15", "B2")}
@@ -131,7 +131,7 @@ def test_one_plan_row_per_finding_with_the_findings_json_numbers(sample):
         ("198.51.100.20", 683, "TLS1.0 683")
     # The relay's row lists the flows behind it, one per line.
     assert relay["Flow"].splitlines() == [
-        "relay at 198.51.100.20",
+        "relay01.northwindtraders.example (198.51.100.20)",
         "- scan@northwindtraders.example, into Exchange Online on 'Scanner Relay': 614 at risk "
         "(TLS1.0 614)",
         "- hp-scanner@northwindtraders.example, into Exchange Online on 'Scanner Relay': 69 at "
