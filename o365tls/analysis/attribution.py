@@ -34,6 +34,7 @@ observed one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,9 @@ WEEK = 7
 DAYS_PER_SENDER = 3  # covered days x this must reach the senders that may use a version
 ALLOWANCE = 0.0005  # and this share of the version's messages (rounding, stray mail)
 TOLERANCE = 1.1  # another fit "about as good": residual within this factor of the best
+# HiGHS without presolve: the programs are small and sparse, and presolve costs more than the
+# simplex it saves on them.
+_HIGHS = {"presolve": False}
 
 AT_RISK = "at-risk"
 CLEAN = "clean"
@@ -214,6 +218,27 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
                        tuple(int(w) for w in week))
 
 
+def attribute_all(problems: Iterable[tuple | None],
+                  jobs: int = 1) -> Iterator[Attribution | None]:
+    """``attribute(*args)`` for each tuple of arguments (None for None), yielded in their
+    order. With ``jobs`` > 1 the connectors are fitted at once on that many worker processes
+    (each connector's programs are independent of the others'), ahead of the caller, which
+    prepares the next ones meanwhile; the results are the same as on one core. A caller that passes ``jobs`` > 1
+    must guard its entry point (see :func:`o365tls.parallel.process_pool`)."""
+    if jobs <= 1:
+        for args in problems:
+            yield None if args is None else attribute(*args)
+        return
+    from ..parallel import in_order, process_pool
+
+    with process_pool(jobs) as pool:
+        # Threads wait on the workers; a few more than the workers keep each one busy while
+        # the next connector's arguments travel.
+        yield from in_order(
+            lambda args: None if args is None else pool.submit(attribute, *args).result(),
+            problems, ahead=2 * jobs, name="o365tls-attribution")
+
+
 @dataclass
 class _Fit:
     shares: np.ndarray  # columns x weeks (the last column: other senders, if any)
@@ -334,7 +359,7 @@ class _Problem:
         # falls to zero.
         cost[:n_z] = np.tile(SENDER_COST * (1 + 0.01 * (np.arange(w_n) + 1)), n)
         best = linprog(cost, A_ub=self.start, b_ub=np.ones(n), A_eq=a_eq, b_eq=b_eq,
-                       bounds=bounds, method="highs")
+                       bounds=bounds, method="highs", options=_HIGHS)
         if not best.success:
             return _Fit(np.zeros((self.cols.shape[1], w_n)), np.zeros(self.cols.shape[1]),
                         np.zeros(n), np.ones(n), {j: -1 for j in range(n)})
@@ -388,7 +413,7 @@ class _Problem:
                 for j in np.flatnonzero(was_risk & ~base_risk):
                     c[j * w_n: j * w_n + self.last_week[j] + 1] += 1.0
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
-                          method="highs")
+                          method="highs", options=_HIGHS)
             if not res.success:
                 continue
             alt = self._shares(res.x)
