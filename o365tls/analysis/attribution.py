@@ -223,8 +223,9 @@ def attribute_all(problems: Iterable[tuple | None],
     """``attribute(*args)`` for each tuple of arguments (None for None), yielded in their
     order. With ``jobs`` > 1 the connectors are fitted at once on that many worker processes
     (each connector's programs are independent of the others'), ahead of the caller, which
-    prepares the next ones meanwhile; the results are the same as on one core. A caller that passes ``jobs`` > 1
-    must guard its entry point (see :func:`o365tls.parallel.process_pool`)."""
+    prepares the next ones meanwhile; the results are the same as on one core. A script that
+    passes ``jobs`` > 1 must guard its entry point (see :func:`o365tls.parallel.process_pool`).
+    """
     if jobs <= 1:
         for args in problems:
             yield None if args is None else attribute(*args)
