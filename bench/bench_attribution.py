@@ -280,6 +280,7 @@ def speed(connector_counts=(10, 25, 50), senders_per_connector=100, days=90,
     the worker processes."""
     import numpy as np
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's o365tls
     from o365tls.analysis.attribution import attribute_all
     from o365tls.parallel import default_jobs
     from o365tls.tls import TLS_VERSIONS
