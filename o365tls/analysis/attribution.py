@@ -48,9 +48,6 @@ WEEK = 7
 DAYS_PER_SENDER = 3  # covered days x this must reach the senders that may use a version
 ALLOWANCE = 0.0005  # and this share of the version's messages (rounding, stray mail)
 TOLERANCE = 1.1  # another fit "about as good": residual within this factor of the best
-# HiGHS without presolve: the programs are small and sparse, and presolve costs more than the
-# simplex it saves on them.
-_HIGHS = {"presolve": False}
 
 AT_RISK = "at-risk"
 CLEAN = "clean"
@@ -360,7 +357,7 @@ class _Problem:
         # falls to zero.
         cost[:n_z] = np.tile(SENDER_COST * (1 + 0.01 * (np.arange(w_n) + 1)), n)
         best = linprog(cost, A_ub=self.start, b_ub=np.ones(n), A_eq=a_eq, b_eq=b_eq,
-                       bounds=bounds, method="highs", options=_HIGHS)
+                       bounds=bounds, method="highs")
         if not best.success:
             return _Fit(np.zeros((self.cols.shape[1], w_n)), np.zeros(self.cols.shape[1]),
                         np.zeros(n), np.ones(n), {j: -1 for j in range(n)})
@@ -414,7 +411,7 @@ class _Problem:
                 for j in np.flatnonzero(was_risk & ~base_risk):
                     c[j * w_n: j * w_n + self.last_week[j] + 1] += 1.0
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
-                          method="highs", options=_HIGHS)
+                          method="highs")
             if not res.success:
                 continue
             alt = self._shares(res.x)
