@@ -85,7 +85,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
     obs = _with_connector_facts(obs, book)
     release_freed_memory()  # what building the message table left on the heap
 
-    aggregate_flows, attribution_rows = from_aggregates(obs, msgs)
+    aggregate_flows, attribution_rows = from_aggregates(obs, msgs, evidence.cores)
     asks = next_evidence.entries(attribution_rows, next_evidence.untraced_days(day_agg, msgs))
     senders = Senders(msgs)  # who sent which sighted message, indexed once for both
     flows = [*aggregate_flows, *from_submissions(obs, msgs, senders),

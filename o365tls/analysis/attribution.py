@@ -34,6 +34,7 @@ observed one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -212,6 +213,28 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
             fixed_week=e["fixed"], partner=e["partner"]))
     return Attribution(tuple(result), tuple(int(x) for x in counts[-1]), int(n_days),
                        tuple(int(w) for w in week))
+
+
+def attribute_all(problems: Iterable[tuple | None],
+                  jobs: int = 1) -> Iterator[Attribution | None]:
+    """``attribute(*args)`` for each tuple of arguments (None for None), yielded in their
+    order. With ``jobs`` > 1 the connectors are fitted at once on that many worker processes
+    (each connector's programs are independent of the others'), ahead of the caller, which
+    prepares the next ones meanwhile; the results are the same as on one core. A script that
+    passes ``jobs`` > 1 must guard its entry point (see :func:`o365tls.parallel.process_pool`).
+    """
+    if jobs <= 1:
+        for args in problems:
+            yield None if args is None else attribute(*args)
+        return
+    from ..parallel import in_order, process_pool
+
+    with process_pool(jobs) as pool:
+        # Threads wait on the workers; a few more than the workers keep each one busy while
+        # the next connector's arguments travel.
+        yield from in_order(
+            lambda args: None if args is None else pool.submit(attribute, *args).result(),
+            problems, ahead=2 * jobs, name="o365tls-attribution")
 
 
 @dataclass

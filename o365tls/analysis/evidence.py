@@ -95,6 +95,9 @@ class Evidence:
     inputs: list = field(default_factory=list)
     #: Cores the analysis may use where its work lets go of the GIL (``gather``'s ``jobs``).
     threads: int = 1
+    #: Cores the analysis may use for work that is large whatever the size of the files (the
+    #: attribution's linear programs): ``gather``'s ``jobs``, or every core when left to o365tls.
+    cores: int = 1
     probes: pd.DataFrame = field(default_factory=lambda: empty(PROBES))
 
     @classmethod
@@ -190,6 +193,7 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
     forced = forced_format(format)
     sources, refusals = expand_paths(list(paths))
     refused_reports = [refused(r) for r in refusals]
+    cores = jobs or default_jobs()
     if jobs is None:  # left to o365tls: every core for a large input, one for a small one
         jobs = default_jobs() if sum(s.size for s in sources) >= PARALLEL_BYTES else 1
     tasks = plan(sources, forced, encoding, local=not scheduler) \
@@ -211,6 +215,7 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
                 progress("done", report)
     evidence.inputs[:0] = refused_reports
     evidence.threads = max(1, jobs or 1)
+    evidence.cores = max(1, cores)
     return evidence
 
 

@@ -13,6 +13,7 @@ their counts add up exactly to the totals. Three builders, one per kind of evide
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -40,7 +41,7 @@ from ..schema import (
     TLS,
 )
 from ..tls import TLS_VERSIONS
-from .attribution import OBSERVED, attribute, weeks_of
+from .attribution import OBSERVED, attribute_all, weeks_of
 from .grouped import Groups
 from .merging import code_type, pair_counts
 from .model import TlsCounts
@@ -249,9 +250,11 @@ def _empty_code(values: pd.Series) -> int:
 _ATTRIBUTION_COLUMNS = ["day", SENDER_ADDRESS, SENDER_IP, "recipient_domain"]
 
 
-def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], list[dict]]:
+def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
+                    jobs: int = 1) -> tuple[list[Flow], list[dict]]:
     """Flows from counted connector-day aggregates, attributed to the senders sighted on the
-    same connector, direction and days; and one attribution row per sender judged."""
+    same connector, direction and days; and one attribution row per sender judged. With
+    ``jobs`` > 1 and many traced messages, connectors are fitted on that many processes."""
     agg = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_DAY)]
     detail = obs[~obs[COUNTED] & (obs[GRAIN] == GRAIN_MESSAGE)]
     # Masks, not copies: at ten million messages every copy of the table costs half a GB.
@@ -263,48 +266,24 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
         if usable is not None else None
     flows: list[Flow] = []
     rows: list[dict] = []
-    for (scope, direction, connector), records in agg.groupby(
-            ["scope", DIRECTION, CONNECTOR], sort=True):
-        days = report_days = sorted(records[DAY].unique())
-        table = (records.groupby([DAY, TLS])[MESSAGES].sum().unstack(fill_value=0)
-                 .reindex(index=days, columns=list(TLS_VERSIONS), fill_value=0))
-        untraced = np.zeros(len(TLS_VERSIONS), dtype=np.int64)
-        if usable is not None:
-            covered = pd.DatetimeIndex(days).isin(traced)
-            untraced = table[~covered].sum(axis=0).to_numpy(dtype=np.int64)
-            days = [d for d, c in zip(days, covered, strict=True) if c]
-            table = table[covered]
-            hit = usable & (msgs[DIRECTION] == direction).to_numpy() \
-                & same_text(msgs[CONNECTOR], connector).to_numpy() \
-                & _of_categories(msgs["day"], list(msgs["day"].cat.categories.isin(days))) \
-                .to_numpy()
-            on_connector = msgs.loc[hit, _ATTRIBUTION_COLUMNS]
-        else:
-            hit, on_connector = None, msgs
-        base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
-                    tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
-                    connector_type=_mode(records[CONNECTOR_TYPE]),
-                    forced_tls=_forced(records), sources=_sources(records),
-                    first_seen=min(report_days),
-                    last_seen=max(report_days) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
-        if len(on_connector) == 0:
+    waiting: deque[_Connector] = deque()  # prepared, in connector order, awaiting their fit
+
+    def problems():
+        for prepared in _connectors(agg, detail, msgs, usable, traced):
+            waiting.append(prepared)
+            yield prepared.args
+
+    many = usable is not None and int(usable.sum()) >= PARALLEL_MESSAGES
+    for result in attribute_all(problems(), jobs if many else 1):
+        c = waiting.popleft()
+        base, records = c.base, c.records
+        if result is None:
             counts = _counts(records)
             flows.append(replace(base, tls=counts, legacy_likelihood=counts.at_risk_share))
             continue
-        on_connector = on_connector.assign(_sender=units(on_connector, direction, connector))
-        senders = sorted(pd.unique(on_connector["_sender"]))
-        day, unit = on_connector["day"], on_connector["_sender"]
-        counts = pair_counts(day.cat.codes.to_numpy(), unit.cat.codes.to_numpy(),
-                             (len(day.cat.categories), len(unit.cat.categories)))
-        volumes = (pd.DataFrame(counts, index=day.cat.categories, columns=unit.cat.categories)
-                   .reindex(index=days, columns=senders, fill_value=0))
-        observed, observed_day = _observed_by_sender(
-            detail, on_connector, msgs["key"].to_numpy()[hit], scope, direction, connector,
-            days) if len(detail) else ({}, {})
-        day_dates = pd.DatetimeIndex(days)
-        weeks = weeks_of(day_dates.to_numpy(dtype="datetime64[D]"))
-        result = attribute(table.to_numpy(), volumes.to_numpy(), senders, observed, weeks,
-                           observed_day)
+        scope, direction, connector = base.scope, base.direction, base.connector
+        on_connector, volumes, untraced = c.on_connector, c.volumes, c.untraced
+        day_dates, weeks, days, report_days = c.day_dates, c.weeks, c.days, c.report_days
         undecided = []
         for est in result.senders:
             verdict = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
@@ -360,6 +339,76 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame) -> tuple[list[Flow], 
                                  attribution={"verdict": "unattributed", "why": why,
                                               "cannot_tell": undecided}))
     return flows, rows
+
+
+#: Traced messages from which connectors are fitted on several processes (with ``jobs``):
+#: below it, starting the processes costs more than the fits.
+PARALLEL_MESSAGES = 100_000
+
+
+@dataclass(frozen=True)
+class _Connector:
+    """One connector's aggregates and sightings, and the arguments of its fit (None: no
+    sighted sender to attribute its mail to)."""
+    base: Flow
+    records: pd.DataFrame
+    args: tuple | None
+    days: list = field(default_factory=list)
+    report_days: list = field(default_factory=list)
+    untraced: np.ndarray | None = None
+    on_connector: pd.DataFrame | None = None
+    volumes: pd.DataFrame | None = None
+    day_dates: pd.DatetimeIndex | None = None
+    weeks: np.ndarray | None = None
+
+
+def _connectors(agg: pd.DataFrame, detail: pd.DataFrame, msgs: pd.DataFrame, usable, traced):
+    """Each connector of the aggregates, prepared for its fit."""
+    for (scope, direction, connector), records in agg.groupby(
+            ["scope", DIRECTION, CONNECTOR], sort=True):
+        days = report_days = sorted(records[DAY].unique())
+        table = (records.groupby([DAY, TLS])[MESSAGES].sum().unstack(fill_value=0)
+                 .reindex(index=days, columns=list(TLS_VERSIONS), fill_value=0))
+        untraced = np.zeros(len(TLS_VERSIONS), dtype=np.int64)
+        if usable is not None:
+            covered = pd.DatetimeIndex(days).isin(traced)
+            untraced = table[~covered].sum(axis=0).to_numpy(dtype=np.int64)
+            days = [d for d, c in zip(days, covered, strict=True) if c]
+            table = table[covered]
+            hit = usable & (msgs[DIRECTION] == direction).to_numpy() \
+                & same_text(msgs[CONNECTOR], connector).to_numpy() \
+                & _of_categories(msgs["day"], list(msgs["day"].cat.categories.isin(days))) \
+                .to_numpy()
+            on_connector = msgs.loc[hit, _ATTRIBUTION_COLUMNS]
+        else:
+            hit, on_connector = None, msgs
+        base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
+                    tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
+                    connector_type=_mode(records[CONNECTOR_TYPE]),
+                    forced_tls=_forced(records), sources=_sources(records),
+                    first_seen=min(report_days),
+                    last_seen=max(report_days) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
+        if len(on_connector) == 0:
+            yield _Connector(base, records, None)
+            continue
+        on_connector = on_connector.assign(_sender=units(on_connector, direction, connector))
+        senders = sorted(pd.unique(on_connector["_sender"]))
+        day, unit = on_connector["day"], on_connector["_sender"]
+        counts = pair_counts(day.cat.codes.to_numpy(), unit.cat.codes.to_numpy(),
+                             (len(day.cat.categories), len(unit.cat.categories)))
+        volumes = (pd.DataFrame(counts, index=day.cat.categories, columns=unit.cat.categories)
+                   .reindex(index=days, columns=senders, fill_value=0))
+        observed, observed_day = _observed_by_sender(
+            detail, on_connector, msgs["key"].to_numpy()[hit], scope, direction, connector,
+            days) if len(detail) else ({}, {})
+        day_dates = pd.DatetimeIndex(days)
+        weeks = weeks_of(day_dates.to_numpy(dtype="datetime64[D]"))
+        # Only the column the flows read: the rows of every connector awaiting its fit stay
+        # in memory meanwhile.
+        on_connector = on_connector[["_sender"]]
+        yield _Connector(base, records, (table.to_numpy(), volumes.to_numpy(), senders,
+                                         observed, weeks, observed_day),
+                         days, report_days, untraced, on_connector, volumes, day_dates, weeks)
 
 
 def _week_start(days: pd.DatetimeIndex, weeks: np.ndarray, week: int | None) -> str | None:

@@ -57,8 +57,9 @@ RedactKeyOpt = Annotated[str | None, typer.Option(
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")]
 JobsOpt = Annotated[int | None, typer.Option(
     "--jobs", "-j", min=1, help="Use this many local cores: large files on separate processes, "
-                                "the next protocol logs prepared on processes, or the chunks "
-                                "of one large file on threads. Default: every core of this "
+                                "the next protocol logs prepared on processes, the chunks "
+                                "of one large file on threads, or connectors attributed on "
+                                "processes. Default: every core of this "
                                 "machine, up to 8 (small inputs are read on one: starting "
                                 "processes would cost more). --jobs 1: one core.",
                                 show_default=False)]

@@ -197,3 +197,18 @@ def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
     text = script(hidden) + json.dumps(hidden.as_dict(), default=str)
     for s in senders:
         assert s.address.split("@")[0] + "@" not in text
+
+
+def test_connectors_fitted_on_several_processes_give_the_same_findings(tmp_path, monkeypatch):
+    from o365tls.analysis import flows
+    from o365tls.analysis.evidence import gather
+
+    folder = tmp_path / "tenant"
+    bench.write_tenant(folder, bench.Scenario("14d", connectors=4, senders=20, days=14, seed=7))
+    monkeypatch.setattr(flows, "PARALLEL_MESSAGES", 0)  # a small tenant, still on processes
+    options = o365tls.Options(domains=(bench.DOMAIN,))
+    one, two = (json.loads(json.dumps(o365tls.analyze(gather([folder], jobs=jobs), options)
+                                      .as_dict(), default=str)) for jobs in (1, 2))
+    for findings in (one, two):
+        findings.pop("generated_at", None)
+    assert one["attribution"] and one == two
