@@ -23,8 +23,10 @@ from ..analysis.scopes import is_on_prem
 from ..tls import TLS_VERSIONS
 
 PATH_LABELS = {
-    "client-submission": "Client submission (SMTP AUTH)",
-    "connector-relay": "Connector relay",
+    # Microsoft's names for the three ways a device sends through Exchange Online ("How to set
+    # up a multifunction device or application to send email using Microsoft 365").
+    "client-submission": "SMTP AUTH client submission",
+    "connector-relay": "SMTP relay",
     "direct-send": "Direct Send",
     "internet": "Internet / partner",
     "on-prem": "On-premises Exchange",
@@ -45,7 +47,18 @@ GROUP_TITLES = {
     "by_device_type": "By device type",
     "by_sender_address": "By sender",
 }
-NO_CONNECTOR = "(no connector)"
+NO_CONNECTOR = "(no connector)"  # direction unknown
+#: The Exchange admin center's names for mail that matched no connector, by direction.
+NO_CONNECTOR_BY_DIRECTION = {"inbound": "From the internet without a connector",
+                             "outbound": "To the internet without a connector"}
+NO_CONNECTOR_LABELS = frozenset({NO_CONNECTOR, *NO_CONNECTOR_BY_DIRECTION.values()})
+
+
+def no_connector(direction: str) -> str:
+    """The display name of mail that matched no connector (findings.json keeps "")."""
+    return NO_CONNECTOR_BY_DIRECTION.get(direction, NO_CONNECTOR)
+
+
 SUBMISSION = "(SMTP AUTH submission)"
 UNKNOWN = "(unknown)"
 #: Source files listed per finding in the report and the workbook; the rest are counted (a
@@ -339,6 +352,7 @@ class ReportView:
     extra: dict = field(default_factory=dict)
     knowledge_checked: date | None = None  # newest check of the guidance the findings use
     gaps: tuple[Gap, ...] = ()  # exports missing or covering little, and what each would add
+    actions_listed: int = 10  # root causes the first screen lists; the plan has them all
 
     @property
     def plan_rows(self) -> tuple[FindingView, ...]:
@@ -442,7 +456,8 @@ def _finding(f: Finding, rank: int) -> FindingView:
         device_name=device.name, device_confidence=round(device.confidence, 2),
         device_evidence=tuple(device.evidence), owner=device.owner, site=device.site,
         connector=flow.connector or (SUBMISSION if flow.scope == "exo-submission"
-                                     else NO_CONNECTOR), direction=flow.direction,
+                                     else no_connector(flow.direction)),
+        direction=flow.direction,
         sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
         path=f.path, path_label=PATH_LABELS.get(f.path, f.path),
         tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=flow.tls.messages,
@@ -540,7 +555,7 @@ def _record(d: dict, rank: int) -> FindingView:
         device_name=str(d.get("device_name", "")),
         device_confidence=float(d.get("device_confidence") or 0),
         device_evidence=tuple(d.get("device_evidence") or ()), owner=str(d.get("owner", "")),
-        site=str(d.get("site", "")), connector=str(d.get("connector") or NO_CONNECTOR),
+        site=str(d.get("site", "")), connector=str(d.get("connector") or no_connector(str(d.get("direction", "")))),
         direction=str(d.get("direction", "")), sender_ip=str(d.get("sender_ip", "")),
         sender_address=str(d.get("sender_address", "")), hostname=str(d.get("hostname", "")),
         path=str(d.get("path", "")), path_label=PATH_LABELS.get(d.get("path", ""), ""),
@@ -578,9 +593,13 @@ def _record(d: dict, rank: int) -> FindingView:
 def _group(name: str, g: Group) -> GroupView:
     keys = {k: str(v) for k, v in g.key.items()}
     if name == "by_connector":
-        label = keys.get("connector") or (SUBMISSION if keys.get("scope") == "exo-submission"
-                                          else NO_CONNECTOR)
-        label = f"{label} ({keys.get('direction') or 'unknown direction'})"
+        direction = keys.get("direction", "")
+        if keys.get("connector"):
+            label = f"{keys['connector']} ({direction or 'unknown direction'})"
+        elif keys.get("scope") == "exo-submission":
+            label = f"{SUBMISSION} ({direction or 'unknown direction'})"
+        else:
+            label = no_connector(direction)
     elif name == "by_device_type":
         label = DEVICE_LABELS.get(keys.get("device_type", ""), keys.get("device_type", ""))
     else:
@@ -642,7 +661,7 @@ def _verdict(h: Headline, findings: tuple[FindingView, ...]) -> str:
 
 def _path_phrase(path: str) -> str:
     return {"client-submission": "SMTP AUTH client submission", "connector-relay":
-            "a connector relay", "direct-send": "Direct Send", "internet": "the internet",
+            "SMTP relay", "direct-send": "Direct Send", "internet": "the internet",
             "on-prem": "on-premises Exchange"}.get(path, path)
 
 
@@ -668,7 +687,8 @@ def _input(r) -> InputView:
 
 def _attribution(row: dict) -> AttributionView:
     return AttributionView(
-        connector=row.get("connector") or NO_CONNECTOR, direction=row.get("direction", ""),
+        connector=row.get("connector") or no_connector(row.get("direction", "")),
+        direction=row.get("direction", ""),
         sender=row.get("sender", ""), verdict=row.get("verdict", ""),
         estimate=row.get("estimate"), low=row.get("low"), high=row.get("high"),
         messages=int(row.get("messages", 0)), why=row.get("why", ""),

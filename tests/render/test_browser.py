@@ -82,8 +82,8 @@ def hostile_file(tmp_path_factory) -> Path:
 class Watched:
     """A page with everything it does recorded."""
 
-    def __init__(self, browser, path: Path):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, path: Path, width: int = 1280, height: int = 900):
+        self.context = browser.new_context(viewport={"width": width, "height": height})
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.console: list[tuple[str, str]] = []
@@ -311,3 +311,58 @@ def test_thousands_of_findings_are_paged_and_filter_at_once(browser, big_file):
         assert watched.errors == [] and watched.requests == [watched.url]
     finally:
         watched.close()
+
+
+@pytest.fixture
+def desktop_page(browser, report_file):
+    watched = Watched(browser, report_file, 1440, 900)
+    yield watched
+    watched.close()
+
+
+@pytest.fixture
+def phone_page(browser, report_file):
+    watched = Watched(browser, report_file, 390, 844)
+    yield watched
+    watched.close()
+
+
+def test_first_screen_lists_what_to_fix_first(desktop_page, view):
+    page = desktop_page.page
+    actions = page.locator("#actions .action")
+    assert actions.count() == len(view.findings)
+    first = actions.first.bounding_box()
+    assert first["y"] + first["height"] <= 900  # the first root cause is on the first screen
+    assert page.locator("#actions").bounding_box()["y"] < page.locator("#summary").bounding_box()["y"]
+    top = view.findings[0]
+    text = actions.first.inner_text()
+    assert top.action in text and "2026-12-31" in text
+    # The coverage warnings are part of it.
+    assert page.locator("#actions .gaps").is_visible()
+
+
+def test_plan_fits_the_desktop_and_its_header_sticks(desktop_page):
+    page = desktop_page.page
+    table = page.locator("#findings-table").bounding_box()
+    wrapper = page.locator(".plan-scroll").bounding_box()
+    assert table["x"] + table["width"] <= wrapper["x"] + wrapper["width"] + 1  # Deadline shows
+    deadline = page.locator("#findings-table > thead th").last.bounding_box()
+    assert deadline["x"] + deadline["width"] <= 1440
+    page.locator("#findings-table > tbody.finding").nth(3).scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 300)")
+    header = page.locator("#findings-table > thead th").first.bounding_box()
+    assert abs(header["y"]) < 2  # still at the top of the window
+
+
+def test_plan_is_cards_on_a_phone(phone_page):
+    page = phone_page.page
+    page.click("#expand-all")
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    widest = page.eval_on_selector_all(
+        "#findings-table > tbody.finding:not([hidden]) *",
+        "els => Math.max(...els.map(e => e.getBoundingClientRect().right))")
+    assert widest <= width
+    assert page.locator("#findings-table > thead").bounding_box()["height"] <= 1  # labels instead
+    assert page.locator("#findings-table td.deadline-cell").first.is_visible()
+    assert phone_page.errors == []
