@@ -21,6 +21,7 @@ from ..analysis.model import PRIORITIES
 from ..analysis.results import Finding, Group, Results
 from ..analysis.scopes import is_on_prem
 from ..tls import TLS_VERSIONS
+from .brand import Brand
 
 PATH_LABELS = {
     # Microsoft's names for the three ways a device sends through Exchange Online ("How to set
@@ -81,6 +82,10 @@ class Meta:
     redacted: bool = False
     logo_bytes: bytes | None = None  # the logo file's bytes, for the workbook
     logo_mime: str = ""  # image/png, image/jpeg, image/svg+xml
+    print_mode: str = "executive"  # what paper gets: "executive" (no appendices) or "full"
+    classification: str = ""  # "Confidential": printed on every page's footer
+    brand: Brand | None = None  # --brand-color, with its readable text colour
+    commentary: str = ""  # the consultant's notes, Markdown (rendered without raw HTML)
 
     @property
     def logo_data_uri(self) -> str | None:
@@ -362,14 +367,17 @@ class ReportView:
 
 def build_view(results: Results, *, title: str | None = None, client: str = "",
                author: str = "", logo: bytes | None = None, logo_mime: str = "",
-               redacted: bool = False, trend: tuple[TrendPoint, ...] = ()) -> ReportView:
+               redacted: bool = False, trend: tuple[TrendPoint, ...] = (),
+               print_mode: str = "executive", classification: str = "",
+               brand: Brand | None = None, commentary: str = "") -> ReportView:
     """The one view of ``results`` that the HTML report and the workbook render."""
     start, end = results.period
     meta = Meta(
         title=title or (f"Legacy TLS report: {client}" if client else "Legacy TLS report"),
         client=client, author=author, generated_at=_dt(results.generated_at),
         tool_version=results.tool_version, period_start=_day(start), period_end=_day(end),
-        redacted=redacted, logo_bytes=logo, logo_mime=logo_mime,
+        redacted=redacted, logo_bytes=logo, logo_mime=logo_mime, print_mode=print_mode,
+        classification=classification, brand=brand, commentary=commentary,
     )
     findings = tuple(_finding(f, i + 1) for i, f in enumerate(results.findings))
     groups = {name: tuple(_group(name, g) for g in results.groups.get(name, ()))

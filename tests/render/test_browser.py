@@ -366,3 +366,72 @@ def test_plan_is_cards_on_a_phone(phone_page):
     assert page.locator("#findings-table > thead").bounding_box()["height"] <= 1  # labels instead
     assert page.locator("#findings-table td.deadline-cell").first.is_visible()
     assert phone_page.errors == []
+
+
+def _pdftext(pdf: Path, *args: str) -> str:
+    import subprocess
+    tool = shutil.which("pdftotext")
+    if not tool:
+        _unavailable("no pdftotext (apt-get install poppler-utils)")
+    return subprocess.run([tool, "-layout", *args, str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def _printed(browser, tmp_path, view, name: str) -> tuple[Path, list[str]]:
+    html = tmp_path / f"{name}.html"
+    html.write_text(render_html(view), encoding="utf-8")
+    watched = Watched(browser, html)
+    pdf = tmp_path / f"{name}.pdf"
+    pdf.write_bytes(watched.page.pdf(format="A4", print_background=True))
+    assert watched.errors == [] and watched.requests == [watched.url]
+    watched.close()
+    pages = _pdftext(pdf).split("\f")
+    return pdf, [p for p in pages if p.strip()]
+
+
+@pytest.fixture(scope="module")
+def printed_view(view):
+    return replace(view, meta=replace(view.meta, classification="Confidential"))
+
+
+def test_executive_printout(browser, tmp_path, printed_view):
+    pdf, pages = _printed(browser, tmp_path, printed_view, "executive")
+    # The sample tenant: the action list, summary and charts, and the plan's rows.
+    assert 4 <= len(pages) <= 7
+    assert "What to fix first" in pages[0] and printed_view.findings[0].action[:40] in pages[0]
+    for number, text in enumerate(pages, 1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "Northwind Traders" in text and "Confidential" in text
+    text = "\f".join(pages)
+    assert "How this was computed" not in text and "By sender IP" not in text  # appendices
+    # Every column header of the plan, in full, on every page the plan runs over.
+    plan_pages = [p for p in pages if "Evidence" in p and "Deadline" in p]
+    assert plan_pages
+    for page_text in plan_pages:
+        header = next(line for line in page_text.splitlines() if "Evidence" in line)
+        for title in ("#", "Priority", "Sender", "Device", "Path", "At risk", "Messages", "TLS",
+                      "Deadline"):
+            assert title in header
+
+
+def test_full_printout_has_every_detail(browser, tmp_path, printed_view):
+    full = replace(printed_view, meta=replace(printed_view.meta, print_mode="full"))
+    pdf, pages = _printed(browser, tmp_path, full, "full")
+    _, executive = _printed(browser, tmp_path, printed_view, "executive")
+    assert len(pages) > len(executive)
+    text = "\f".join(pages)
+    assert "How this was computed" in text and "By sender IP" in text
+    assert all(f"Page {n} of {len(pages)}" in p for n, p in enumerate(pages, 1))
+    # The repeated header names every column (not only the one without a sort button).
+    repeated = [p for p in pages[1:] if p.lstrip().startswith("#")]
+    assert repeated
+    for page_text in repeated:
+        first = page_text.strip().splitlines()[0]
+        assert "Priority" in first and "Deadline" in first and "TLS" in first
+    # Pages rendered as pictures: the first page is the action list, not a blank one.
+    import subprocess
+    tool = shutil.which("pdftoppm")
+    if tool:
+        subprocess.run([tool, "-r", "30", "-png", "-f", "1", "-l", "1", str(pdf),
+                        str(tmp_path / "page")], check=True)
+        assert list(tmp_path.glob("page*.png"))

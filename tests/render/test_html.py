@@ -66,7 +66,7 @@ def test_the_page_has_every_section_in_order(html, page):
     assert [i for i in ids if i.startswith("group-")] == [
         "group-by-connector", "group-by-sender-ip", "group-by-device-type",
         "group-by-sender-address"]
-    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\" data-print=\"executive\">")
 
 
 def test_header_and_headline_numbers(view, html, page):

@@ -1,0 +1,68 @@
+"""Options a consultant sets for a client's copy: printout, classification, brand colour,
+commentary. The page stays self-contained and input text stays text."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from o365tls.errors import UsageError
+from o365tls.render.brand import brand, contrast, parse_color
+from o365tls.render.html import css_string, markdown_safe, render_html
+from tests.render.html_support import sample_view
+
+
+@pytest.fixture(scope="module")
+def view():
+    return sample_view()
+
+
+def test_brand_colour_keeps_text_readable():
+    dark, light = brand("#0b3d6e"), brand("f4c430")
+    assert dark.ink == "#ffffff" and light.ink == "#1b2330"
+    assert contrast(dark.color, dark.ink) >= 4.5 and contrast(light.color, light.ink) >= 4.5
+    assert dark.link == "#0b3d6e"
+    assert light.link != light.color  # too light to read as link text on white
+    assert parse_color("#ABC") == "#aabbcc"
+    for bad in ("red", "#12345", "#1234567", "#12g456", "#fff;}body{display:none"):
+        with pytest.raises(UsageError):
+            parse_color(bad)
+
+
+def test_brand_colour_reaches_the_page(view):
+    page = render_html(replace(view, meta=replace(view.meta, brand=brand("#f4c430"))))
+    assert "--accent: #f4c430; --on-accent: #1b2330;" in page
+
+
+def test_notes_render_markdown_without_raw_html():
+    html = str(markdown_safe("# Scope\n\nTwo *weeks*. <script>alert(1)</script>\n\n"
+                             "- `Get-InboundConnector`\n\n[ms](https://learn.microsoft.com/) "
+                             "[bad](javascript:alert(1)) <img src=x onerror=alert(1)>"))
+    assert "<h3>Scope</h3>" in html and "<em>weeks</em>" in html
+    assert "<code>Get-InboundConnector</code>" in html
+    assert '<a href="https://learn.microsoft.com/"' in html
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_notes_section_and_classification(view):
+    meta = replace(view.meta, commentary="## Next steps\n\nCall the printer vendor.",
+                   classification='Confidential "} </style><script>x</script>')
+    page = render_html(replace(view, meta=meta))
+    assert '<section id="notes"' in page and "<h4>Next steps</h4>" in page
+    assert page.count("</style>") == 2  # the label cannot end the style element
+    assert "<script>x</script>" not in page
+    assert css_string('a "b"') == '"a \\22 b\\22 "'
+
+
+def test_cli_refuses_a_bad_print_mode_and_colour(tmp_path):
+    from typer.testing import CliRunner
+
+    from o365tls.cli import app
+    runner = CliRunner()
+    out = tmp_path / "out"
+    for args in (["--print", "brief"], ["--brand-color", "blue"]):
+        result = runner.invoke(app, ["analyze", "sample_reports", "-o", str(out), *args])
+        assert result.exit_code != 0
+        assert not out.exists()
