@@ -215,6 +215,11 @@ def test_print_shows_every_detail_and_hides_the_controls(sample_page):
     page.select_option("#filter-priority", "low")
     assert not page.locator("#group-by-sender-ip details table").is_visible()
     page.emulate_media(media="print")
+    # The executive printout (the default) shows every finding's row but no appendices.
+    assert page.locator("tbody.finding:visible").count() == 9
+    assert page.locator("tr.detail-row:visible").count() == 0
+    assert not page.locator("#method").is_visible()
+    page.evaluate("document.documentElement.dataset.print = 'full'")  # --print full
     assert page.locator("tr.detail-row:visible").count() == 9
     assert page.locator("tbody.finding:visible").count() == 9
     assert not page.locator(".filters").is_visible()
