@@ -89,7 +89,7 @@ def analyze(
     """Import the exports, analyse them, and write the reports (the main job)."""
     import o365tls
 
-    from o365tls.render import PRINT_MODES
+    from o365tls.render import PRINT_MODES, logo_warning
     from o365tls.render.brand import parse_color
 
     if print_mode not in PRINT_MODES:  # checked before the exports are read
@@ -97,6 +97,9 @@ def analyze(
                          hint="--print takes executive or full")
     if brand_color is not None:
         parse_color(brand_color)
+    logo_problem = logo_warning(logo)  # a bad logo stops the run before the exports are read
+    if logo_problem:
+        typer.echo(safe(logo_problem), err=True)
     if redact and not redact_key:
         raise UsageError("--redact needs a key to make stable pseudonyms",
                          hint="pass --redact-key or set O365TLS_REDACT_KEY")

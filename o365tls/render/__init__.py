@@ -99,6 +99,16 @@ def _logo(path: str | Path | None) -> tuple[bytes | None, str]:
     return data, sniffed
 
 
+def logo_warning(path: str | Path | None) -> str:
+    """Why the workbook cannot show the logo ("" when it can); the logo is checked first."""
+    data, mime = _logo(path)
+    if mime == "image/svg+xml":
+        return (f"warning: --logo {Path(str(path)).name}: report.html shows the SVG, the "
+                "workbook cannot embed SVG and says so where the logo would be; pass a PNG "
+                "or JPEG to have it in the workbook too")
+    return ""
+
+
 def _notes(path: str | Path | None) -> str:
     if path is None:
         return ""

@@ -66,3 +66,23 @@ def test_cli_refuses_a_bad_print_mode_and_colour(tmp_path):
         result = runner.invoke(app, ["analyze", "sample_reports", "-o", str(out), *args])
         assert result.exit_code != 0
         assert not out.exists()
+
+
+def test_an_svg_logo_is_shown_in_the_page_and_its_absence_in_the_workbook_is_said(tmp_path):
+    from typer.testing import CliRunner
+
+    from o365tls.cli import app
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="80" height="30">'
+                    '<rect width="80" height="30" fill="#0b3d6e"/><script>alert(1)</script>'
+                    '</svg>', encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["analyze", "sample_reports", "-o", str(out), "-q",
+                                      "--logo", str(logo)])
+    assert result.exit_code == 0, result.output
+    assert "warning: --logo logo.svg" in result.stderr and "workbook cannot embed SVG" in \
+        result.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    # An <img> with a data: URI: a browser never runs an image's script.
+    assert '<img class="logo" src="data:image/svg+xml;base64,' in page
+    assert "<script>alert(1)" not in page
