@@ -69,6 +69,10 @@ def analyze(
         "--redact", help="Pseudonymize sender addresses and subjects in every output (same "
                          "pseudonyms across runs with the same --redact-key).")] = False,
     redact_key: RedactKeyOpt = None,
+    redact_map: Annotated[Path | None, typer.Option(
+        "--redact-map", help="With --redact: write a CSV of pseudonym, original and kind to "
+                             "this file (owner-only permissions), for you to map pseudonyms "
+                             "back; refused inside the output folder.")] = None,
     template_dir: Annotated[Path | None, typer.Option(
         "--template-dir", help="Folder of Jinja templates that override or extend the "
                                "built-in ones.")] = None,
@@ -100,6 +104,12 @@ def analyze(
     logo_problem = logo_warning(logo)  # a bad logo stops the run before the exports are read
     if logo_problem:
         typer.echo(safe(logo_problem), err=True)
+    if redact_map is not None:
+        from o365tls.render.redact_map import check_map_path
+
+        if not redact:
+            raise UsageError("--redact-map needs --redact", hint="add --redact")
+        check_map_path(redact_map, output)
     if redact and not redact_key:
         raise UsageError("--redact needs a key to make stable pseudonyms",
                          hint="pass --redact-key or set O365TLS_REDACT_KEY")
@@ -114,6 +124,13 @@ def analyze(
                                    print_mode=print_mode, classification=classification,
                                    brand_color=brand_color, notes=notes)
     written = o365tls.write_outputs(rv.results, output, report)
+    if redact_map is not None:
+        from o365tls.render.redact_map import write_redact_map
+
+        mapped = write_redact_map(rv.pseudonyms, redact_map, output)
+        if not quiet:
+            typer.echo(f"wrote {mapped} (pseudonyms to originals: keep it to yourself)",
+                       err=True)
     if history:
         o365tls.record(rv, history, workbook=next(p for p in written if p.suffix == ".xlsx"))
     results = rv.results
