@@ -221,6 +221,12 @@ def test_print_shows_every_detail_and_hides_the_controls(sample_page):
     assert not page.locator("#method").is_visible()
     page.evaluate("document.documentElement.dataset.print = 'full'")  # --print full
     assert page.locator("tr.detail-row:visible").count() == 9
+    # On A4 (186 mm between the margins) no column header spills into its neighbour.
+    page.set_viewport_size({"width": 703, "height": 1000})
+    spilled = page.eval_on_selector_all(
+        "table.data thead th", "ths => ths.filter(th => th.offsetParent !== null"
+        " && th.scrollWidth > th.clientWidth + 1).map(th => th.textContent.trim())")
+    assert spilled == []
     assert page.locator("tbody.finding:visible").count() == 9
     assert not page.locator(".filters").is_visible()
     assert not page.locator("nav.toc").is_visible()
