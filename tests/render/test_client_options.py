@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from markupsafe import escape
 
 from o365tls.errors import UsageError
 from o365tls.render.brand import brand, contrast, parse_color
@@ -86,3 +87,16 @@ def test_an_svg_logo_is_shown_in_the_page_and_its_absence_in_the_workbook_is_sai
     # An <img> with a data: URI: a browser never runs an image's script.
     assert '<img class="logo" src="data:image/svg+xml;base64,' in page
     assert "<script>alert(1)" not in page
+
+
+def test_the_action_list_carries_the_plans_owner_and_status(view):
+    top = replace(view.findings[0], plan_owner="Finance IT", plan_status="In progress",
+                  status="open")
+    page = render_html(replace(view, findings=(top, *view.findings[1:])))
+    first = page[page.index('id="actions"'):page.index('id="summary"')]
+    text = " ".join(first.split())
+    assert "<dt>Owner</dt><dd>Finance IT</dd>" in text
+    assert "<dt>Status</dt><dd>In progress</dd>" in text
+    assert 'status-open">open</span>' in text
+    second = str(escape(view.findings[1].action))
+    assert first.index(str(escape(top.action))) < first.index(second)  # in plan order
