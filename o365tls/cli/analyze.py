@@ -92,7 +92,6 @@ def analyze(
 ) -> None:
     """Import the exports, analyse them, and write the reports (the main job)."""
     import o365tls
-
     from o365tls.render import PRINT_MODES, logo_warning
     from o365tls.render.brand import parse_color
 

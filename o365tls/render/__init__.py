@@ -12,11 +12,11 @@ from pathlib import Path
 
 from ..analysis.results import Results
 from ..errors import UsageError
+from .brand import brand as parse_brand
 from .csv_out import write_flows
 from .json_out import write_findings
 from .next_evidence import write_next_evidence
 from .safety import staged_outputs
-from .brand import brand as parse_brand
 from .view import ReportView, TrendPoint, build_view
 
 FINDINGS_JSON = "findings.json"

@@ -563,7 +563,8 @@ def _record(d: dict, rank: int) -> FindingView:
         device_name=str(d.get("device_name", "")),
         device_confidence=float(d.get("device_confidence") or 0),
         device_evidence=tuple(d.get("device_evidence") or ()), owner=str(d.get("owner", "")),
-        site=str(d.get("site", "")), connector=str(d.get("connector") or no_connector(str(d.get("direction", "")))),
+        site=str(d.get("site", "")), connector=str(d.get("connector")
+                                                  or no_connector(str(d.get("direction", "")))),
         direction=str(d.get("direction", "")), sender_ip=str(d.get("sender_ip", "")),
         sender_address=str(d.get("sender_address", "")), hostname=str(d.get("hostname", "")),
         path=str(d.get("path", "")), path_label=PATH_LABELS.get(d.get("path", ""), ""),

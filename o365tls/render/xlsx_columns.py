@@ -11,7 +11,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from ..tls import TLS_VERSIONS
-from .view import GROUP_TITLES, NO_CONNECTOR_LABELS, SOURCES_LISTED, no_connector, FindingView, ReportView
+from .view import (
+    GROUP_TITLES,
+    NO_CONNECTOR_LABELS,
+    SOURCES_LISTED,
+    FindingView,
+    ReportView,
+    no_connector,
+)
 
 COUNT = "#,##0"
 PCT = "0.0%"

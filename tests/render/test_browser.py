@@ -344,7 +344,8 @@ def test_first_screen_lists_what_to_fix_first(desktop_page, view):
     assert actions.count() == len(view.findings)
     first = actions.first.bounding_box()
     assert first["y"] + first["height"] <= 900  # the first root cause is on the first screen
-    assert page.locator("#actions").bounding_box()["y"] < page.locator("#summary").bounding_box()["y"]
+    summary = page.locator("#summary").bounding_box()
+    assert page.locator("#actions").bounding_box()["y"] < summary["y"]
     top = view.findings[0]
     text = actions.first.inner_text()
     assert top.action in text and "2026-12-31" in text

@@ -185,7 +185,8 @@ def test_connector_sheet_keys(sample):
     rows = records(sample.wb["By connector"])
     assert (rows[0]["Connector"], rows[0]["Direction"], rows[0]["TLS1.0"]) == \
         ("Scanner Relay", "inbound", 683)
-    assert ("To the internet without a connector", "outbound") in {(r["Connector"], r["Direction"]) for r in rows}
+    assert ("To the internet without a connector", "outbound") in {
+        (r["Connector"], r["Direction"]) for r in rows}
 
 
 def test_evidence_says_which_file_said_what(sample):
