@@ -14,7 +14,7 @@ from pathlib import Path
 from . import history
 from .analysis import Options, analyze, gather
 from .analysis.exceptions import apply_exceptions, load_exceptions
-from .analysis.redact import redact
+from .analysis.redact import Redactor, redact
 from .analysis.results import Results
 from .analysis.status import apply_history
 from .errors import InputError, UsageError
@@ -33,6 +33,8 @@ class Review:
     trend: tuple[TrendPoint, ...] = field(default_factory=tuple)
     counted: WeekCount | None = None  # what this week adds to the trend (with history)
     plan: dict[str, PlanEntry] = field(default_factory=dict)  # every entry known, by finding id
+    # With redaction: (pseudonym, original, kind) rows, for the consultant only (--redact-map).
+    pseudonyms: tuple[tuple[str, str, str], ...] = ()
 
 
 def review(paths, *, options: Options | None = None, exceptions: str | Path | None = None,
@@ -56,8 +58,9 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
         raise InputError(f"nothing usable could be read ({problems})",
                          hint="run `o365tls inspect` on the inputs")
     results = analyze(data, options)
-    if redact_key:
-        results = redact(results, redact_key)
+    redactor = Redactor(redact_key) if redact_key else None
+    if redactor is not None:
+        results = redact(results, redactor)
     end = results.period[1]
     week = history.week_of(end.date() if end is not None else None)
     trend: tuple[TrendPoint, ...] = ()
@@ -86,7 +89,8 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     if typed is not None:
         notes = [*typed.notes, *(c.describe(typed.path) for c in conflicts)]
         results = replace(results, notes=(*results.notes, *notes))
-    return Review(results, week, tenant, trend, counted, entries)
+    return Review(results, week, tenant, trend, counted, entries,
+                  tuple(redactor.table()) if redactor is not None else ())
 
 
 def read_plan(path: str | Path) -> PlanRead:

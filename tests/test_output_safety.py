@@ -189,3 +189,38 @@ def test_a_logo_that_is_not_an_image_is_refused(tmp_path):
     result = cli("analyze", str(SAMPLES), "-o", str(tmp_path / "out"), "--logo", str(fake))
     assert result.returncode == 2 and "not a PNG, JPEG, GIF or SVG image" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_redacted_evidence_reads_without_the_pseudonym(redacted):
+    findings = json.loads((redacted / "findings.json").read_text(encoding="utf-8-sig"))
+    evidence = [e for f in findings["findings"] for e in f.get("device_evidence") or ()]
+    assert any(e.startswith("a sender named like an ERP/finance mailbox") for e in evidence)
+    assert not any("'sender-" in e or "local part 'sender-" in e for e in evidence)
+    # What is not personal data stays: device names from Message-IDs, connectors, hosts.
+    assert any("km5d3a1b" in e for e in evidence)
+    assert any("'Hybrid Inbound from EXCH01'" in e for e in evidence)
+    page = (redacted / "report.html").read_text(encoding="utf-8")
+    assert "a sender named like an ERP/finance mailbox" in page
+
+
+def test_redact_map_is_private_and_never_among_the_outputs(tmp_path):
+    out, mapped = tmp_path / "out", tmp_path / "private" / "map.csv"
+    mapped.parent.mkdir()
+    env = {"O365TLS_REDACT_KEY": "weekly-key"}
+    result = cli("analyze", str(SAMPLES), "-o", str(out), "-q", "--redact",
+                 "--redact-map", str(mapped), env=env)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(mapped.stat().st_mode) == 0o600
+    rows = list(csv.reader(io.StringIO(mapped.read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["pseudonym", "original", "kind"]
+    table = {r[0]: r[1] for r in rows[1:]}
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8-sig"))
+    address = next(f["sender_address"] for f in findings["findings"]
+                   if f["sender_address"].startswith("sender-"))
+    assert table[address.split("@")[0]] in originals()[0]  # maps back to a real local part
+    assert sorted(p.name for p in out.iterdir()) == sorted(output_texts(out))  # not in -o
+    for inside in (out / "map.csv", out / "sub" / "map.csv"):
+        refused = cli("analyze", str(SAMPLES), "-o", str(out), "-q", "--redact",
+                      "--redact-map", str(inside), env=env)
+        assert refused.returncode == 2 and "inside the output folder" in refused.stderr
+        assert not inside.exists()

@@ -21,6 +21,10 @@ from .groups import group
 from .results import GROUPINGS, Finding, Results
 
 _EMAIL = re.compile(r"(?<![\w.%+-])([\w.%+'-]{1,64})@((?:[\w-]+\.)+[A-Za-z]{2,63})", re.UNICODE)
+# Evidence written around a sender's local part, once it is a pseudonym: the sentence names
+# what the local part looks like, which is what a reader needs; the pseudonym says nothing.
+_NAMED_LIKE = re.compile(r"\bsender local part '(?:sender-[0-9a-f]{10})' is named like\b")
+_QUOTED_ALIAS = re.compile(r" ?'sender-[0-9a-f]{10}'")
 
 
 class Redactor:
@@ -59,15 +63,24 @@ class Redactor:
                 out = out.replace(subject, self.subjects[subject])
         for local, alias in self.locals.items():  # evidence quotes local parts: 'j.smith'
             out = out.replace(f"'{local}'", f"'{alias}'")
-        return out
+        out = _NAMED_LIKE.sub("a sender named like", out)
+        return _QUOTED_ALIAS.sub("", out)
+
+    def table(self) -> list[tuple[str, str, str]]:
+        """(pseudonym, original, kind) for every sender local part and subject replaced, for
+        the consultant's own key (``--redact-map``); never part of an output."""
+        rows = [(alias, local, "sender local part") for local, alias in self.locals.items()]
+        rows += [(alias, subject, "subject") for subject, alias in self.subjects.items()]
+        return sorted(set(rows))
 
     def key_of(self, sender_key: str) -> str:
         return "|".join(self.address(p) if "@" in p else p for p in sender_key.split("|"))
 
 
-def redact(results: Results, key: str | bytes) -> Results:
-    """The same results with pseudonyms in place of sender local parts and subjects."""
-    r = Redactor(key)
+def redact(results: Results, key: str | bytes | Redactor) -> Results:
+    """The same results with pseudonyms in place of sender local parts and subjects (pass a
+    :class:`Redactor` to read its table of pseudonyms afterwards)."""
+    r = key if isinstance(key, Redactor) else Redactor(key)
     every = [m for f in results.flows for m in f.behind]  # root causes and their flows
     for finding in every:  # learn subjects and senders first, to scrub evidence
         for subject, _ in finding.flow.subjects:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..analysis.results import Results
 from ..errors import UsageError
+from .brand import brand as parse_brand
 from .csv_out import write_flows
 from .json_out import write_findings
 from .next_evidence import write_next_evidence
@@ -27,6 +28,8 @@ OUTPUTS = (REPORT_HTML, REMEDIATION_XLSX, FINDINGS_JSON, FLOWS_CSV, NEXT_EVIDENC
 
 _LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
 MAX_LOGO_BYTES = 2 * 1024 * 1024
+MAX_NOTES_BYTES = 512 * 1024
+PRINT_MODES = ("executive", "full")
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,24 @@ class ReportOptions:
     logo: str | Path | None = None
     template_dir: str | Path | None = None
     trend: tuple[TrendPoint, ...] = ()
+    print_mode: str = "executive"  # PRINT_MODES
+    classification: str = ""  # printed in every page's footer
+    brand_color: str | None = None  # "#rrggbb"
+    notes: str | Path | None = None  # a Markdown file of the consultant's commentary
 
 
 def view_of(results: Results, options: ReportOptions | None = None) -> ReportView:
     options = options or ReportOptions()
     logo, mime = _logo(options.logo)
+    if options.print_mode not in PRINT_MODES:
+        raise UsageError(f"--print {options.print_mode!r}: not a printout",
+                         hint="--print takes executive or full")
     return build_view(results, title=options.title, client=options.client,
                       author=options.author, logo=logo, logo_mime=mime,
-                      redacted=bool(results.options.get("redacted")), trend=options.trend)
+                      redacted=bool(results.options.get("redacted")), trend=options.trend,
+                      print_mode=options.print_mode, classification=options.classification,
+                      brand=parse_brand(options.brand_color) if options.brand_color else None,
+                      commentary=_notes(options.notes))
 
 
 def write_outputs(results: Results, out_dir: str | Path,
@@ -84,6 +97,35 @@ def _logo(path: str | Path | None) -> tuple[bytes | None, str]:
         raise UsageError(f"{file}: logo larger than {MAX_LOGO_BYTES // 1024} KB",
                          hint="use a smaller image")
     return data, sniffed
+
+
+def logo_warning(path: str | Path | None) -> str:
+    """Why the workbook cannot show the logo ("" when it can); the logo is checked first."""
+    data, mime = _logo(path)
+    if mime == "image/svg+xml":
+        return (f"warning: --logo {Path(str(path)).name}: report.html shows the SVG, the "
+                "workbook cannot embed SVG and says so where the logo would be; pass a PNG "
+                "or JPEG to have it in the workbook too")
+    return ""
+
+
+def _notes(path: str | Path | None) -> str:
+    if path is None:
+        return ""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read the notes ({exc.strerror or exc})",
+                         hint="--notes takes a Markdown file") from exc
+    if len(data) > MAX_NOTES_BYTES:
+        raise UsageError(f"{file}: notes larger than {MAX_NOTES_BYTES // 1024} KB",
+                         hint="--notes takes a Markdown file of commentary")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{file}: notes are not UTF-8 text",
+                         hint="save the Markdown file as UTF-8") from exc
 
 
 def _sniff_image(data: bytes) -> str | None:

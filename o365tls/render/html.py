@@ -71,8 +71,40 @@ def environment(template_dir: str | Path | None = None) -> jinja2.Environment:
     env.filters["csp_hash"] = csp_hash
     env.filters["tls_class"] = charts.css_class
     env.filters["tls_label"] = lambda v: charts.TLS_LABELS.get(v, v)
+    env.filters["markdown_safe"] = markdown_safe
+    env.filters["css_string"] = css_string
     env.globals["SOURCES_LISTED"] = SOURCES_LISTED
     return env
+
+
+def markdown_safe(text: str) -> Markup:
+    """The consultant's Markdown as HTML: headings, paragraphs, lists, emphasis, code, quotes
+    and links to http(s) addresses. Raw HTML in it is shown as text and images are left out
+    (a reader's page loads nothing); a link to any other scheme stays text."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+    md.validateLink = lambda url: url.strip().lower().startswith(("https://", "http://"))
+    # Headings start at level 3: the notes sit in a section whose own title is an h2.
+    tokens = md.parse(str(text))
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
+        if token.type == "inline":
+            for child in token.children or ():
+                if child.type == "link_open":
+                    child.attrSet("rel", "noopener noreferrer")
+    return Markup(md.renderer.render(tokens, md.options, {}))
+
+
+def css_string(value) -> Markup:
+    """Text as a quoted CSS string: everything but letters, digits and spaces as a hex escape
+    (ended by the one space CSS consumes), so that no input text can end the string, the rule
+    or the style element."""
+    out = []
+    for ch in str(value):
+        out.append(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):x} ")
+    return Markup('"' + "".join(out) + '"')
 
 
 class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):

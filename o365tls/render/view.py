@@ -21,10 +21,13 @@ from ..analysis.model import PRIORITIES
 from ..analysis.results import Finding, Group, Results
 from ..analysis.scopes import is_on_prem
 from ..tls import TLS_VERSIONS
+from .brand import Brand
 
 PATH_LABELS = {
-    "client-submission": "Client submission (SMTP AUTH)",
-    "connector-relay": "Connector relay",
+    # Microsoft's names for the three ways a device sends through Exchange Online ("How to set
+    # up a multifunction device or application to send email using Microsoft 365").
+    "client-submission": "SMTP AUTH client submission",
+    "connector-relay": "SMTP relay",
     "direct-send": "Direct Send",
     "internet": "Internet / partner",
     "on-prem": "On-premises Exchange",
@@ -45,7 +48,18 @@ GROUP_TITLES = {
     "by_device_type": "By device type",
     "by_sender_address": "By sender",
 }
-NO_CONNECTOR = "(no connector)"
+NO_CONNECTOR = "(no connector)"  # direction unknown
+#: The Exchange admin center's names for mail that matched no connector, by direction.
+NO_CONNECTOR_BY_DIRECTION = {"inbound": "From the internet without a connector",
+                             "outbound": "To the internet without a connector"}
+NO_CONNECTOR_LABELS = frozenset({NO_CONNECTOR, *NO_CONNECTOR_BY_DIRECTION.values()})
+
+
+def no_connector(direction: str) -> str:
+    """The display name of mail that matched no connector (findings.json keeps "")."""
+    return NO_CONNECTOR_BY_DIRECTION.get(direction, NO_CONNECTOR)
+
+
 SUBMISSION = "(SMTP AUTH submission)"
 UNKNOWN = "(unknown)"
 #: Source files listed per finding in the report and the workbook; the rest are counted (a
@@ -68,6 +82,10 @@ class Meta:
     redacted: bool = False
     logo_bytes: bytes | None = None  # the logo file's bytes, for the workbook
     logo_mime: str = ""  # image/png, image/jpeg, image/svg+xml
+    print_mode: str = "executive"  # what paper gets: "executive" (no appendices) or "full"
+    classification: str = ""  # "Confidential": printed on every page's footer
+    brand: Brand | None = None  # --brand-color, with its readable text colour
+    commentary: str = ""  # the consultant's notes, Markdown (rendered without raw HTML)
 
     @property
     def logo_data_uri(self) -> str | None:
@@ -339,6 +357,7 @@ class ReportView:
     extra: dict = field(default_factory=dict)
     knowledge_checked: date | None = None  # newest check of the guidance the findings use
     gaps: tuple[Gap, ...] = ()  # exports missing or covering little, and what each would add
+    actions_listed: int = 10  # root causes the first screen lists; the plan has them all
 
     @property
     def plan_rows(self) -> tuple[FindingView, ...]:
@@ -348,14 +367,17 @@ class ReportView:
 
 def build_view(results: Results, *, title: str | None = None, client: str = "",
                author: str = "", logo: bytes | None = None, logo_mime: str = "",
-               redacted: bool = False, trend: tuple[TrendPoint, ...] = ()) -> ReportView:
+               redacted: bool = False, trend: tuple[TrendPoint, ...] = (),
+               print_mode: str = "executive", classification: str = "",
+               brand: Brand | None = None, commentary: str = "") -> ReportView:
     """The one view of ``results`` that the HTML report and the workbook render."""
     start, end = results.period
     meta = Meta(
         title=title or (f"Legacy TLS report: {client}" if client else "Legacy TLS report"),
         client=client, author=author, generated_at=_dt(results.generated_at),
         tool_version=results.tool_version, period_start=_day(start), period_end=_day(end),
-        redacted=redacted, logo_bytes=logo, logo_mime=logo_mime,
+        redacted=redacted, logo_bytes=logo, logo_mime=logo_mime, print_mode=print_mode,
+        classification=classification, brand=brand, commentary=commentary,
     )
     findings = tuple(_finding(f, i + 1) for i, f in enumerate(results.findings))
     groups = {name: tuple(_group(name, g) for g in results.groups.get(name, ()))
@@ -442,7 +464,8 @@ def _finding(f: Finding, rank: int) -> FindingView:
         device_name=device.name, device_confidence=round(device.confidence, 2),
         device_evidence=tuple(device.evidence), owner=device.owner, site=device.site,
         connector=flow.connector or (SUBMISSION if flow.scope == "exo-submission"
-                                     else NO_CONNECTOR), direction=flow.direction,
+                                     else no_connector(flow.direction)),
+        direction=flow.direction,
         sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
         path=f.path, path_label=PATH_LABELS.get(f.path, f.path),
         tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=flow.tls.messages,
@@ -540,7 +563,8 @@ def _record(d: dict, rank: int) -> FindingView:
         device_name=str(d.get("device_name", "")),
         device_confidence=float(d.get("device_confidence") or 0),
         device_evidence=tuple(d.get("device_evidence") or ()), owner=str(d.get("owner", "")),
-        site=str(d.get("site", "")), connector=str(d.get("connector") or NO_CONNECTOR),
+        site=str(d.get("site", "")), connector=str(d.get("connector")
+                                                  or no_connector(str(d.get("direction", "")))),
         direction=str(d.get("direction", "")), sender_ip=str(d.get("sender_ip", "")),
         sender_address=str(d.get("sender_address", "")), hostname=str(d.get("hostname", "")),
         path=str(d.get("path", "")), path_label=PATH_LABELS.get(d.get("path", ""), ""),
@@ -578,9 +602,13 @@ def _record(d: dict, rank: int) -> FindingView:
 def _group(name: str, g: Group) -> GroupView:
     keys = {k: str(v) for k, v in g.key.items()}
     if name == "by_connector":
-        label = keys.get("connector") or (SUBMISSION if keys.get("scope") == "exo-submission"
-                                          else NO_CONNECTOR)
-        label = f"{label} ({keys.get('direction') or 'unknown direction'})"
+        direction = keys.get("direction", "")
+        if keys.get("connector"):
+            label = f"{keys['connector']} ({direction or 'unknown direction'})"
+        elif keys.get("scope") == "exo-submission":
+            label = f"{SUBMISSION} ({direction or 'unknown direction'})"
+        else:
+            label = no_connector(direction)
     elif name == "by_device_type":
         label = DEVICE_LABELS.get(keys.get("device_type", ""), keys.get("device_type", ""))
     else:
@@ -642,7 +670,7 @@ def _verdict(h: Headline, findings: tuple[FindingView, ...]) -> str:
 
 def _path_phrase(path: str) -> str:
     return {"client-submission": "SMTP AUTH client submission", "connector-relay":
-            "a connector relay", "direct-send": "Direct Send", "internet": "the internet",
+            "SMTP relay", "direct-send": "Direct Send", "internet": "the internet",
             "on-prem": "on-premises Exchange"}.get(path, path)
 
 
@@ -668,7 +696,8 @@ def _input(r) -> InputView:
 
 def _attribution(row: dict) -> AttributionView:
     return AttributionView(
-        connector=row.get("connector") or NO_CONNECTOR, direction=row.get("direction", ""),
+        connector=row.get("connector") or no_connector(row.get("direction", "")),
+        direction=row.get("direction", ""),
         sender=row.get("sender", ""), verdict=row.get("verdict", ""),
         estimate=row.get("estimate"), low=row.get("low"), high=row.get("high"),
         messages=int(row.get("messages", 0)), why=row.get("why", ""),

@@ -11,7 +11,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from ..tls import TLS_VERSIONS
-from .view import GROUP_TITLES, NO_CONNECTOR, SOURCES_LISTED, FindingView, ReportView
+from .view import (
+    GROUP_TITLES,
+    NO_CONNECTOR_LABELS,
+    SOURCES_LISTED,
+    FindingView,
+    ReportView,
+    no_connector,
+)
 
 COUNT = "#,##0"
 PCT = "0.0%"
@@ -51,7 +58,7 @@ def _who(f: FindingView) -> str:
         lines += [f"- {x.sender or 'senders not named'}, {x.hop}: {x.at_risk:,} at risk "
                   f"({x.tls_summary})" for x in f.flows]
         return "\n".join(lines)
-    parts = [f.connector if f.connector != NO_CONNECTOR else "",
+    parts = [f.connector if f.connector not in NO_CONNECTOR_LABELS else "",
              f.sender_address or f.sender_ip, f.hostname]
     return " / ".join(p for p in parts if p) or f.connector
 
@@ -125,7 +132,8 @@ RESOLVED: tuple[Col, ...] = (
 
 GROUP_KEYS: dict[str, tuple[Col, ...]] = {
     "by_connector": (
-        Col("Connector", lambda g: g.keys.get("connector") or NO_CONNECTOR, width=36),
+        Col("Connector", lambda g: g.keys.get("connector")
+            or no_connector(g.keys.get("direction", "")), width=36),
         Col("Direction", lambda g: g.keys.get("direction", ""), width=10)),
     "by_sender_ip": (Col("Sender IP", lambda g: g.label, width=20),),
     "by_device_type": (Col("Device type", lambda g: g.label, width=26),

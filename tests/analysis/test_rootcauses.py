@@ -198,8 +198,8 @@ def test_the_first_screen_names_the_missing_exports(tmp_path):
     assert any("senders behind a connector cannot be named" in g["adds"]
                for g in doc["missing_exports"])
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    summary = page[page.index('id="summary"'):page.index('id="charts"')]
-    assert "What the evidence does not cover yet" in summary and "Message trace" in summary
+    first = page[page.index('id="actions"'):page.index('id="summary"')]  # the action list
+    assert "What the evidence does not cover yet" in first and "Message trace" in first
 
 
 def test_the_sample_says_its_protocol_logs_cover_two_hours(findings):

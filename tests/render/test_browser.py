@@ -82,8 +82,8 @@ def hostile_file(tmp_path_factory) -> Path:
 class Watched:
     """A page with everything it does recorded."""
 
-    def __init__(self, browser, path: Path):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, path: Path, width: int = 1280, height: int = 900):
+        self.context = browser.new_context(viewport={"width": width, "height": height})
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.console: list[tuple[str, str]] = []
@@ -215,7 +215,18 @@ def test_print_shows_every_detail_and_hides_the_controls(sample_page):
     page.select_option("#filter-priority", "low")
     assert not page.locator("#group-by-sender-ip details table").is_visible()
     page.emulate_media(media="print")
+    # The executive printout (the default) shows every finding's row but no appendices.
+    assert page.locator("tbody.finding:visible").count() == 9
+    assert page.locator("tr.detail-row:visible").count() == 0
+    assert not page.locator("#method").is_visible()
+    page.evaluate("document.documentElement.dataset.print = 'full'")  # --print full
     assert page.locator("tr.detail-row:visible").count() == 9
+    # On A4 (186 mm between the margins) no column header spills into its neighbour.
+    page.set_viewport_size({"width": 703, "height": 1000})
+    spilled = page.eval_on_selector_all(
+        "table.data thead th", "ths => ths.filter(th => th.offsetParent !== null"
+        " && th.scrollWidth > th.clientWidth + 1).map(th => th.textContent.trim())")
+    assert spilled == []
     assert page.locator("tbody.finding:visible").count() == 9
     assert not page.locator(".filters").is_visible()
     assert not page.locator("nav.toc").is_visible()
@@ -311,3 +322,128 @@ def test_thousands_of_findings_are_paged_and_filter_at_once(browser, big_file):
         assert watched.errors == [] and watched.requests == [watched.url]
     finally:
         watched.close()
+
+
+@pytest.fixture
+def desktop_page(browser, report_file):
+    watched = Watched(browser, report_file, 1440, 900)
+    yield watched
+    watched.close()
+
+
+@pytest.fixture
+def phone_page(browser, report_file):
+    watched = Watched(browser, report_file, 390, 844)
+    yield watched
+    watched.close()
+
+
+def test_first_screen_lists_what_to_fix_first(desktop_page, view):
+    page = desktop_page.page
+    actions = page.locator("#actions .action")
+    assert actions.count() == len(view.findings)
+    first = actions.first.bounding_box()
+    assert first["y"] + first["height"] <= 900  # the first root cause is on the first screen
+    summary = page.locator("#summary").bounding_box()
+    assert page.locator("#actions").bounding_box()["y"] < summary["y"]
+    top = view.findings[0]
+    text = actions.first.inner_text()
+    assert top.action in text and "2026-12-31" in text
+    # The coverage warnings are part of it.
+    assert page.locator("#actions .gaps").is_visible()
+
+
+def test_plan_fits_the_desktop_and_its_header_sticks(desktop_page):
+    page = desktop_page.page
+    table = page.locator("#findings-table").bounding_box()
+    wrapper = page.locator(".plan-scroll").bounding_box()
+    assert table["x"] + table["width"] <= wrapper["x"] + wrapper["width"] + 1  # Deadline shows
+    deadline = page.locator("#findings-table > thead th").last.bounding_box()
+    assert deadline["x"] + deadline["width"] <= 1440
+    page.locator("#findings-table > tbody.finding").nth(3).scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 300)")
+    header = page.locator("#findings-table > thead th").first.bounding_box()
+    assert abs(header["y"]) < 2  # still at the top of the window
+
+
+def test_plan_is_cards_on_a_phone(phone_page):
+    page = phone_page.page
+    page.click("#expand-all")
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    widest = page.eval_on_selector_all(
+        "#findings-table > tbody.finding:not([hidden]) *",
+        "els => Math.max(...els.map(e => e.getBoundingClientRect().right))")
+    assert widest <= width
+    assert page.locator("#findings-table > thead").bounding_box()["height"] <= 1  # labels instead
+    assert page.locator("#findings-table td.deadline-cell").first.is_visible()
+    assert phone_page.errors == []
+
+
+def _pdftext(pdf: Path, *args: str) -> str:
+    import subprocess
+    tool = shutil.which("pdftotext")
+    if not tool:
+        _unavailable("no pdftotext (apt-get install poppler-utils)")
+    return subprocess.run([tool, "-layout", *args, str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def _printed(browser, tmp_path, view, name: str) -> tuple[Path, list[str]]:
+    html = tmp_path / f"{name}.html"
+    html.write_text(render_html(view), encoding="utf-8")
+    watched = Watched(browser, html)
+    pdf = tmp_path / f"{name}.pdf"
+    pdf.write_bytes(watched.page.pdf(format="A4", print_background=True))
+    assert watched.errors == [] and watched.requests == [watched.url]
+    watched.close()
+    pages = _pdftext(pdf).split("\f")
+    return pdf, [p for p in pages if p.strip()]
+
+
+@pytest.fixture(scope="module")
+def printed_view(view):
+    return replace(view, meta=replace(view.meta, classification="Confidential"))
+
+
+def test_executive_printout(browser, tmp_path, printed_view):
+    pdf, pages = _printed(browser, tmp_path, printed_view, "executive")
+    # The sample tenant: the action list, summary and charts, and the plan's rows.
+    assert 4 <= len(pages) <= 7
+    assert "What to fix first" in pages[0] and printed_view.findings[0].action[:40] in pages[0]
+    for number, text in enumerate(pages, 1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "Northwind Traders" in text and "Confidential" in text
+    text = "\f".join(pages)
+    assert "How this was computed" not in text and "By sender IP" not in text  # appendices
+    # Every column header of the plan, in full, on every page the plan runs over.
+    plan_pages = [p for p in pages if "Evidence" in p and "Deadline" in p]
+    assert plan_pages
+    for page_text in plan_pages:
+        header = next(line for line in page_text.splitlines() if "Evidence" in line)
+        for title in ("#", "Priority", "Sender", "Device", "Path", "At risk", "Messages", "TLS",
+                      "Deadline"):
+            assert title in header
+
+
+def test_full_printout_has_every_detail(browser, tmp_path, printed_view):
+    full = replace(printed_view, meta=replace(printed_view.meta, print_mode="full"))
+    pdf, pages = _printed(browser, tmp_path, full, "full")
+    _, executive = _printed(browser, tmp_path, printed_view, "executive")
+    assert len(pages) > len(executive)
+    text = "\f".join(pages)
+    assert "How this was computed" in text and "By sender IP" in text
+    assert all(f"Page {n} of {len(pages)}" in p for n, p in enumerate(pages, 1))
+    # The repeated header names every column (not only the one without a sort button).
+    repeated = [p for p in pages[1:] if p.lstrip().startswith("#")]
+    assert repeated
+    for page_text in repeated:
+        first = page_text.strip().splitlines()[0]
+        assert "Priority" in first and "Deadline" in first and "TLS" in first
+    # Pages rendered as pictures: the first page is the action list, not a blank one.
+    import subprocess
+    tool = shutil.which("pdftoppm")
+    if tool:
+        subprocess.run([tool, "-r", "30", "-png", "-f", "1", "-l", "1", str(pdf),
+                        str(tmp_path / "page")], check=True)
+        assert list(tmp_path.glob("page*.png"))

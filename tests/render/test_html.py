@@ -62,11 +62,11 @@ def page(html):
 def test_the_page_has_every_section_in_order(html, page):
     ids = [e.attrs["id"] for e in page.find("section") if "id" in e.attrs]
     top = [i for i in ids if not i.startswith("group-")]
-    assert top == ["summary", "charts", "findings", "groups", "quality", "method"]
+    assert top == ["actions", "summary", "charts", "findings", "groups", "quality", "method"]
     assert [i for i in ids if i.startswith("group-")] == [
         "group-by-connector", "group-by-sender-ip", "group-by-device-type",
         "group-by-sender-address"]
-    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\" data-print=\"executive\">")
 
 
 def test_header_and_headline_numbers(view, html, page):
@@ -81,7 +81,7 @@ def test_header_and_headline_numbers(view, html, page):
     assert view.verdict in text
     deadlines = page.classed("deadline", "li")
     assert len(deadlines) == 3
-    assert "Client submission (SMTP AUTH) · 2 findings" in text
+    assert "SMTP AUTH client submission · 2 findings" in text
 
 
 def test_findings_table_has_one_tbody_per_finding_in_plan_order(view, page):

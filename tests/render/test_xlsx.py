@@ -185,7 +185,8 @@ def test_connector_sheet_keys(sample):
     rows = records(sample.wb["By connector"])
     assert (rows[0]["Connector"], rows[0]["Direction"], rows[0]["TLS1.0"]) == \
         ("Scanner Relay", "inbound", 683)
-    assert ("(no connector)", "outbound") in {(r["Connector"], r["Direction"]) for r in rows}
+    assert ("To the internet without a connector", "outbound") in {
+        (r["Connector"], r["Direction"]) for r in rows}
 
 
 def test_evidence_says_which_file_said_what(sample):
@@ -244,7 +245,7 @@ def test_summary_headline_and_charts(sample):
     assert [labels[f"  {p}"] for p in ("Critical", "High", "Medium", "Low")] == [2, 3, 4, 0]
     assert labels["Period"] == "2026-11-09 to 2026-11-22"
     assert labels["Date"] == "Applies to"  # the deadlines table
-    assert labels[datetime(2026, 12, 31)] == "Client submission (SMTP AUTH)"
+    assert labels[datetime(2026, 12, 31)] == "SMTP AUTH client submission"
     assert sample.view.verdict in labels
     charts = ws._charts
     assert [type(c).__name__ for c in charts] == ["BarChart"] * 3
