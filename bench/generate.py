@@ -19,7 +19,7 @@ Writes into the folder:
 
 Every file is written as it is generated (memory stays constant whatever the row counts) and the
 same ``--seed`` gives byte-identical files. Header spellings that no public sample confirmed are
-marked "unverified" below (see the domain notes, domain.md section 2).
+marked "unverified" below.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ TRACE_COLUMNS = ("PSComputerName", "RunspaceId", "PSShowComputerName", "Organiza
                  "MessageId", "Received", "SenderAddress", "RecipientAddress", "Subject",
                  "Status", "ToIP", "FromIP", "Size", "MessageTraceId", "StartDate", "EndDate",
                  "Index")
-# Message tracking log fields in snake_case (domain.md section 2; full list unverified).
+# Message tracking log fields in snake_case (full list unverified).
 EXTENDED_COLUMNS = ("date_time_utc", "client_ip", "client_hostname", "server_ip",
                     "server_hostname", "source_context", "connector_id", "source", "event_id",
                     "internal_message_id", "message_id", "network_message_id",

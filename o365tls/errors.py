@@ -1,4 +1,4 @@
-"""Errors that reach users, and the exit codes they map to (see contract.md section 4)."""
+"""Errors that reach users, and the exit codes they map to (the README's exit codes)."""
 
 from __future__ import annotations
 

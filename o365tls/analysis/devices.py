@@ -1,4 +1,4 @@
-"""Device classification: who is behind a flow (contract.md section 3, ``device_type``).
+"""Device classification: who is behind a flow (findings.json ``device_type``).
 
 Knowledge is data: the signals live in ``o365tls/data/device_rules.toml`` and the user's
 ``--rules FILE`` (loaded by :mod:`.device_rules`); this module evaluates them. The user's

@@ -1,5 +1,5 @@
 """The user's device inventory (``--inventory FILE``): IP, CIDR, host name or sender -> device
-name, type, owner and site. It beats every heuristic (domain.md section 4).
+name, type, owner and site. It beats every heuristic.
 
 A CSV file (UTF-8, UTF-8 with BOM, UTF-16 or Windows-1252; comma, semicolon or tab), header
 names case-insensitive. Match columns, one or more per row, any of which may identify the

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..tls import AT_RISK_VERSIONS, LEGACY_VERSIONS, NONE, TLS_VERSIONS
 
-# Device types (contract.md section 3).
+# Device types (findings.json device_type).
 MFP = "mfp"
 ERP = "erp"
 APPLICATION = "application"
@@ -24,7 +24,7 @@ UNKNOWN_DEVICE = "unknown"
 DEVICE_TYPES: tuple[str, ...] = (MFP, ERP, APPLICATION, MAIL_SERVER, THIRD_PARTY, PARTNER_MTA,
                                  USER_CLIENT, UNKNOWN_DEVICE)
 
-# Submission paths (domain.md section 3).
+# Submission paths (findings.json path).
 CLIENT_SUBMISSION = "client-submission"
 CONNECTOR_RELAY = "connector-relay"
 DIRECT_SEND = "direct-send"

@@ -1,6 +1,6 @@
 """TLS-bearing records: drop what overlapping files repeat, and decide which records count.
 
-Counting rules (contract.md section 3):
+Counting rules (the README's "Count, once"):
 
 * The same fact exported twice counts once. A connector-day exported in two connector reports
   is taken from one file (the one with the larger volume for that day, so a partial-day export

@@ -1,4 +1,4 @@
-"""How a flow reaches Exchange: the submission paths of domain.md section 3."""
+"""How a flow reaches Exchange: its submission path (findings.json ``path``)."""
 
 from __future__ import annotations
 

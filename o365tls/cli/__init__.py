@@ -1,8 +1,8 @@
 """The ``o365tls`` command: a thin shell over the public API.
 
 Each command lives in its own module and registers itself on :data:`.common.app`. Commands
-parse options, call :mod:`o365tls`, print, and map errors to the exit codes of contract.md
-section 4. No pandas or openpyxl here: heavy modules load inside the commands, so that
+parse options, call :mod:`o365tls`, print, and map errors to the exit codes the README
+documents. No pandas or openpyxl here: heavy modules load inside the commands, so that
 ``o365tls --help`` stays fast.
 """
 

@@ -3,7 +3,7 @@
 ``exchangeMessageTraceDetail`` JSON, and the Reporting Web Service's ``MessageTraceDetail``
 report (OData verbose JSON or Atom XML). One observation per message, folded from its event rows.
 
-What a message's events tell (domain.md section 2):
+What a message's events tell:
 
 * the Receive event's ``Detail``: ``Message received by: <server> using TLS1.2 with AES256``. An
   internal submission names no TLS either, so a Receive without the clause is ``unknown``, never

@@ -1,4 +1,4 @@
-"""findings.json: the machine-readable results (contract.md section 3)."""
+"""findings.json: the machine-readable results (schema: o365tls/data/findings.schema.json)."""
 
 from __future__ import annotations
 
