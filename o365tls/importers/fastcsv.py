@@ -87,8 +87,8 @@ def read_arrow(sample: Sample, report: FileReport,
 def _release(whole: bool) -> None:
     """After a block of a file read in several: freed blocks go back to the system, so the
     peak does not creep with the file size. A file read in one block (an hourly log) keeps
-    its memory in the pool for the next file: releasing it made every next file's buffers
-    page in again, a third of a small file's parse CPU (peak: one block, either way)."""
+    its memory in the pool for the next file: released, every next file's buffers would
+    page in again, a large part of a small file's parse (peak: one block, either way)."""
     if not whole:
         pa.default_memory_pool().release_unused()
 

@@ -146,8 +146,8 @@ def format_of(source: Source, forced: Format | None, encoding: str | None,
     return fmt.name if fmt else None
 
 
-#: While the worker processes start (half a second: they import the importers), files are read
-#: in their own turn rather than waited for.
+#: While the worker processes start (each imports pandas, pyarrow and the importers), files
+#: are read in their own turn rather than waited for.
 READ_WHILE_STARTING = True
 #: Files up to this size may be prepared ahead of their turn (see ``Format.prepare``): their
 #: prepared chunks wait in memory, so a huge file is read in its own turn, as without --jobs.
