@@ -123,8 +123,8 @@ def _tables(sample: Sample, report: FileReport,
     options = _Options(
         pacsv.ReadOptions(column_names=header, use_threads=True, block_size=PARSE_BYTES),
         # No invalid-row handler: pyarrow raises on a row with the wrong number of fields, and
-        # the tolerant reader decides (a handler made pyarrow decode the row's bytes first,
-        # which failed, noisily, when they are not UTF-8).
+        # the tolerant reader decides (a handler makes pyarrow decode the row's bytes first,
+        # which fails, noisily, when they are not UTF-8).
         pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True),
         convert, unchecked)
     done = 0

@@ -128,7 +128,8 @@ def _strptime_arrow(array: pa.Array, fmt: str) -> pa.Array | None:
         return None
     numeric = [f for f in re.findall(r"%([a-zA-Z])", fmt) if f in "dmYHIMS"]
     if "d" in numeric:
-        # At most 9 digits a number: a 20-digit "year" made the int64 cast raise ArrowInvalid.
+        # At most 9 digits a number: a 20-digit "year" would make the int64 cast raise
+        # ArrowInvalid.
         written = pc.extract_regex(array,
                                    r"^\s*(?P<f0>\d{1,9})\D+(?P<f1>\d{1,9})\D+(?P<f2>\d{1,9})")
         day = pc.cast(pc.struct_field(written, [numeric.index("d")]), pa.int64())
@@ -191,8 +192,8 @@ def parse_int(values: pd.Series) -> pd.Series:
     # A separator followed by exactly three digits (and no other decimals) is a thousands mark.
     text = text.str.replace(r"(?<=\d)[.,](?=\d{3}(?:$|[.,]\d{3}))", "", regex=True)
     numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    # "inf", "1e999" and 20-digit numbers are no count: they made the int64 columns raise
-    # (or wrap around to negative sizes).
+    # "inf", "1e999" and 20-digit numbers are no count: they would make the int64 columns
+    # raise (or wrap around to negative sizes).
     return numbers.where(numbers.abs() < 2.0**63)
 
 
