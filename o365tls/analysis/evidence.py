@@ -285,7 +285,7 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
 class _Blocks:
     """TLS records as they are gathered, joined into blocks of at least BLOCK_RECORDS, each
     text column in one Arrow chunk. An importer's batch is one file's records (a few
-    thousand for an hourly log): kept apart, a week of logs came to the analysis as a
+    thousand for an hourly log): kept apart, a week of logs would come to the analysis as a
     thousand chunks per column, and concatenating and joining those at the end costs more
     than joining as they come, in the gaps while the workers read."""
 

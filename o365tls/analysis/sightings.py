@@ -123,8 +123,8 @@ def _row_keys(sources: pd.Series, rows: pd.Series) -> np.ndarray:
 class _MessageIds:
     """A chunk's message ids encoded once: the distinct ids (in order of first appearance)
     and each row's index into them. Keys and Message-ID hosts are worked out per distinct id
-    and taken for the rows that need them (hashing, and the host's domain part, had each
-    encoded the column again)."""
+    and taken for the rows that need them, so that hashing and the host's domain part do not
+    each encode the column again."""
 
     def __init__(self, message_ids: pd.Series) -> None:
         encoded = pc.dictionary_encode(arrow_text(message_ids))
@@ -417,8 +417,8 @@ def _directions(column: pd.Series, keep: np.ndarray) -> np.ndarray:
 
 def _domain_codes(book: Codebook, addresses: pd.Series) -> np.ndarray:
     """``book.encode(domain_part(addresses))``, the same codes in the same order, worked out
-    once per distinct address: a trace repeats a few thousand recipients, and the domain
-    column had been factorized again row by row."""
+    once per distinct address: a trace repeats a few thousand recipients, so the domain
+    column is not factorized again row by row."""
     if addresses.hasnans:
         return book.encode(domain_part(addresses))
     encoded = pc.dictionary_encode(arrow_text(addresses))
