@@ -198,9 +198,9 @@ def parse_int(values: pd.Series) -> pd.Series:
 
 
 def _plain_ints(text: pd.Series) -> pd.Series | None:
-    """Arrow's cast when every value is a plain integer (one pass in Arrow, where
-    pd.to_numeric on Arrow strings goes through Python objects); None when any is not, for
-    the tolerant path to decide."""
+    """Arrow's cast when every value is a plain integer (one cast in Arrow; pd.to_numeric on
+    Arrow strings is many times slower, see bench/RESULTS.md); None when any is not, for the
+    tolerant path to decide."""
     if not len(text):
         return None
     try:
@@ -248,9 +248,9 @@ def _domain_parts(values: pd.Series) -> pd.Series:
 
 def after_first_at(values: pd.Series) -> pa.Array:
     """The text after the first ``@`` (empty where there is none), not lower-cased."""
-    # In Arrow, without a regex (a split is cheaper than a match per text): "@" appended
-    # to every text, one split at the first "@", the appended one cut off the remainder; a
-    # text without "@" leaves an empty remainder.
+    # In Arrow, without a regex (a split is cheaper than a regex match per text, see
+    # bench/RESULTS.md): "@" appended to every text, one split at the first "@", the
+    # appended one cut off the remainder; a text without "@" leaves an empty remainder.
     text = arrow_text(values.astype("str").fillna(""))
     joined = pc.binary_join_element_wise(text, pa.scalar("@"), pa.scalar(""))
     after = pc.list_element(pc.split_pattern(joined, "@", max_splits=1), 1)
