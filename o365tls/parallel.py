@@ -93,9 +93,9 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
 def start_process_server() -> None:
     """Start the server that :func:`process_pool`'s workers come from now, when they will be
-    needed soon: it imports :data:`PRELOAD` (half a second) on another core while this process
-    goes on, instead of while the first worker is awaited. Best effort: where no server can
-    start, :func:`process_pool` decides what happens."""
+    needed soon: it imports :data:`PRELOAD` (and with it pandas, pyarrow and the importers) on
+    another core while this process goes on, instead of while the first worker is awaited.
+    Best effort: where no server can start, :func:`process_pool` decides what happens."""
     _refuse_unguarded_script()
     if _server_context() is None:
         return

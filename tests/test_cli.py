@@ -1,4 +1,4 @@
-"""The o365tls command: outputs, messages and exit codes (contract.md sections 1, 2 and 4)."""
+"""The o365tls command: outputs, messages and exit codes (README: "What you get", exit codes)."""
 
 from __future__ import annotations
 

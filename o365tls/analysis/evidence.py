@@ -56,7 +56,8 @@ PLAN_BYTES = 16 * 1024
 #: otherwise the chunks of the one large file are spread over threads.
 SPREAD_BYTES = 64 * 1024 * 1024
 #: Inputs smaller than this in all are read on one core unless told otherwise: starting worker
-#: processes (they import the importers, half a second) costs more than they would save.
+#: processes (each imports pandas, pyarrow and the importers) costs more than they would
+#: save.
 PARALLEL_BYTES = 32 * 1024 * 1024
 #: TLS records per block as they are gathered (see _Blocks).
 BLOCK_RECORDS = 1 << 18
@@ -137,7 +138,8 @@ class Evidence:
         if obs.empty:
             return obs
         rank = {r.path: i for i, r in enumerate(self.inputs)}
-        # Ranks by file code, not per row: a file name per record cost a Python string each.
+        # Ranks by file code, not per row: a file name per record would be a Python string
+        # each.
         codes, files = pd.factorize(obs[SOURCE])
         file_rank = np.array([rank.get(f, len(rank)) for f in files], dtype=np.int64)[codes]
         rows = obs[ROW].to_numpy()
@@ -146,7 +148,7 @@ class Evidence:
         order = None if (step >= 0).all() and (np.diff(rows)[step == 0] >= 0).all() \
             else np.lexsort((rows, file_rank))  # stable
         # Each text column in one piece: gathered, it has an Arrow chunk per block (see
-        # _Blocks) and per task, and hashing and grouping across chunks cost the analysis
+        # _Blocks) and per task, and hashing and grouping across chunks costs the analysis
         # more than the copy. Records that arrived out of order are put in order
         # by the same copy. A column at a time, each original dropped once copied: the peak
         # is the records and a column per thread, not the records twice (a GB for a week of
@@ -164,7 +166,8 @@ class Evidence:
 
 def _in_one_piece(column: pd.Series, order: np.ndarray | None) -> pd.Series:
     """``column`` taken in ``order`` (None: as it is), numbered afresh, text in one Arrow
-    chunk: joined first, then taken (a take across the chunks was several times slower)."""
+    chunk: joined first, then taken (a take across many chunks is several times slower than
+    one over a single chunk)."""
     values = column.array
     if isinstance(values, ArrowStringArray):
         chunks = values.__arrow_array__()
@@ -232,8 +235,8 @@ def plan(sources: list[Source], forced, encoding: str | None,
     together: list[Source] | None = None
     for source in sources:
         # A protocol log says what it is in its first lines: a week of hourly logs is planned
-        # from their heads (a whole sample each took half a second); other files from a
-        # whole sample, as they are read.
+        # from their heads (the first lines say it all, and a whole sample of each of a
+        # thousand hourly logs adds up); other files from a whole sample, as they are read.
         if format_of(source, forced, encoding, PLAN_BYTES) in TOGETHER \
                 or format_of(source, forced, encoding) in TOGETHER:
             if together is None:
@@ -270,7 +273,7 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
             else:
                 records.add(within(batch.frame, since, until), report.format)
     # The import is over: what Arrow's pool kept for a next file (after a file read in one
-    # block) goes back to the system; after a large trace read before its report, 100 MB.
+    # block) goes back to the system before the analysis needs memory of its own.
     pa.default_memory_pool().release_unused()
     reducer = reducing.reducer
     observations = records.frame()
@@ -282,8 +285,8 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
 class _Blocks:
     """TLS records as they are gathered, joined into blocks of at least BLOCK_RECORDS, each
     text column in one Arrow chunk. An importer's batch is one file's records (a few
-    thousand for an hourly log): kept apart, a week of logs came to the analysis as a
-    thousand chunks per column, and concatenating and joining those at the end cost more
+    thousand for an hourly log): kept apart, a week of logs would come to the analysis as a
+    thousand chunks per column, and concatenating and joining those at the end costs more
     than joining as they come, in the gaps while the workers read."""
 
     def __init__(self) -> None:
@@ -291,8 +294,8 @@ class _Blocks:
         self.loose: list[pd.DataFrame] = []
         self.loose_records = 0
         # Per batch, its file's format and its length: format and scope are added once,
-        # over all the records (per batch, two constant columns cost ~1 ms each, a second
-        # over a week of hourly logs).
+        # over all the records, not as two constant columns per batch (a fixed cost each,
+        # paid a thousand times over a week of hourly logs).
         self.formats: list[str | None] = []
         self.lengths: list[int] = []
 

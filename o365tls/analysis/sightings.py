@@ -113,7 +113,7 @@ def message_keys(message_ids: pd.Series, sources: pd.Series, rows: pd.Series) ->
 def _row_keys(sources: pd.Series, rows: pd.Series) -> np.ndarray:
     """Keys of records without a message id: their file and row."""
     # Each file's name hashed once, mixed with the row number: a "file#row" text per record
-    # cost more memory than the records themselves on a week of protocol logs.
+    # would take more memory than the records themselves on a week of protocol logs.
     codes, files = pd.factorize(sources)
     per_file = _hash(pd.Series(files, dtype=object))
     numbers = rows.to_numpy().astype(np.uint64)
@@ -123,8 +123,8 @@ def _row_keys(sources: pd.Series, rows: pd.Series) -> np.ndarray:
 class _MessageIds:
     """A chunk's message ids encoded once: the distinct ids (in order of first appearance)
     and each row's index into them. Keys and Message-ID hosts are worked out per distinct id
-    and taken for the rows that need them (hashing, and the host's domain part, had each
-    encoded the column again)."""
+    and taken for the rows that need them, so that hashing and the host's domain part do not
+    each encode the column again."""
 
     def __init__(self, message_ids: pd.Series) -> None:
         encoded = pc.dictionary_encode(arrow_text(message_ids))
@@ -137,8 +137,8 @@ class _MessageIds:
         """Per record, its id hashed as pandas hashes text (the same numbers as
         ``hash_pandas_object``, which :func:`message_keys` uses for ids with gaps), per distinct
         id; the (file, row) key where it has none."""
-        # As UTF-8 bytes: pandas hashes a text by its UTF-8 bytes, and bytes objects cost a
-        # third of the time of Python strings to make (no decoding), the same numbers.
+        # As UTF-8 bytes: pandas hashes a text by its UTF-8 bytes, so bytes objects give the
+        # same numbers and are made without decoding to Python strings.
         distinct = arrow_text(self.distinct).cast(pa.binary()).to_numpy(zero_copy_only=False)
         keys = pd.util.hash_array(distinct, categorize=False)[self.codes]
         if self.missing.any():
@@ -417,8 +417,8 @@ def _directions(column: pd.Series, keep: np.ndarray) -> np.ndarray:
 
 def _domain_codes(book: Codebook, addresses: pd.Series) -> np.ndarray:
     """``book.encode(domain_part(addresses))``, the same codes in the same order, worked out
-    once per distinct address: a trace repeats a few thousand recipients, and the domain
-    column had been factorized again row by row."""
+    once per distinct address: a trace repeats a few thousand recipients, so the domain
+    column is not factorized again row by row."""
     if addresses.hasnans:
         return book.encode(domain_part(addresses))
     encoded = pc.dictionary_encode(arrow_text(addresses))

@@ -76,7 +76,7 @@ _TYPE_KIND = ((re.compile(r"InboundConnector", re.I), INBOUND_KIND),
               (re.compile(r"ReceiveConnector", re.I), RECEIVE_KIND))
 # Enum properties that ConvertTo-Json writes as numbers unless told -EnumsAsStrings.
 _ENUMS = ("ConnectorType", "TlsSettings", "AuthMechanism", "TransportRole")
-# What a disabled connector of each kind no longer does.
+# What a disabled connector of each kind does not do.
 _OFF = {INBOUND_KIND: "its IP ranges place no message on it",
         OUTBOUND_KIND: "Exchange Online routes no mail through it",
         RECEIVE_KIND: "it accepts no mail"}

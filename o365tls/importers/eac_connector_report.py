@@ -207,8 +207,8 @@ def parse_connector(text: str) -> tuple[str, str, bool]:
 
 def _before_internet(words: re.Pattern, text: str) -> bool:
     """``words`` occurs before an "internet" on the same line. One search per line, up to its
-    last "internet": "\\bde\\b.*internet" rescanned the rest of the text from every "de", which
-    took quadratic time on long names."""
+    last "internet": "\\bde\\b.*internet" would rescan the rest of the text from every "de",
+    quadratic in the length of a long name."""
     for line in text.split("\n"):  # ".*" never crossed a line break
         found = list(_INTERNET.finditer(line))
         # One character past the start of "internet", so that "\b" after "dall'" sees its "i".

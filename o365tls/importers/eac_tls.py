@@ -62,7 +62,7 @@ def tls_version_of_header(name: str) -> tuple[str | None, bool]:
 def _strip_note(key: str) -> str:
     """``key`` without a trailing note: "(percentage)" in any language ("(Prozentsatz)",
     "(procent)", "(porcentaje)"). Found by position, not by a regex searched from every "("
-    (that took quadratic time on a header such as "x((((...")."""
+    (that would be quadratic in the length of a header such as "x((((...")."""
     close = key.rfind(")")
     if close < 0 or key[close + 1:].strip():
         return key

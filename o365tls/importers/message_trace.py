@@ -109,7 +109,7 @@ def convert(raw: pd.DataFrame, report: FileReport,
     used = int(keep.sum())
     report.use(used)
     if used == len(keep):
-        keep = slice(None)  # every row: ten boolean takes of the chunk saved
+        keep = slice(None)  # every row: no boolean take (a copy) of each column
     message_id = clean_message_id(pick(raw, *MESSAGE_ID_COLS))
     missing = message_id == ""
     if missing.any():  # the trace id stands in (cleaned only where it is needed)

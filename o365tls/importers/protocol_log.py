@@ -300,16 +300,16 @@ def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
 def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
     """What ``canonical(OBSERVATIONS, data, length, source)`` gives for these typed columns
     (text: large_string Arrow arrays or a constant; int: int64; the timestamp: UTC), built
-    directly: canonical() converts every column again, ~10 ms a frame whatever its length,
-    and a load builds two frames per log file (the test holds the two equal)."""
+    directly: canonical() converts every column again, a fixed cost per frame whatever its
+    length, and a load builds two frames per log file (the test holds the two equal)."""
     out: dict[str, object] = {}
     for column in COLUMNS[OBSERVATIONS]:
         value = data.get(column.name)
         if column.dtype == "str":
             if value is None or isinstance(value, str):
                 value = pa.repeat(pa.scalar(value or "", _TEXT), length)
-            # What pd.array(value, dtype="str") gives for large_string without nulls, ten
-            # times faster (its checks cost 20 us a column, ~2 seconds a million sessions).
+            # What pd.array(value, dtype="str") gives for large_string without nulls, without
+            # its per-column checks, which add up over the many small frames of hourly logs.
             out[column.name] = ArrowStringArray(text(value), dtype=_STR)
         elif column.dtype == "int":
             out[column.name] = np.zeros(length, np.int64) if value is None \

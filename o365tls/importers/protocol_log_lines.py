@@ -58,7 +58,7 @@ def parse_stamps(text: pa.Array) -> np.ndarray:
 
     pyarrow's cast takes the whole column at once and accepts only complete ISO timestamps
     with an offset, which pandas reads the same; a column it refuses (a damaged line, a
-    stray space) is parsed by pandas, as before."""
+    stray space) is parsed by pandas, whose reading is the reference."""
     try:
         stamps = pc.cast(text, pa.timestamp("ns", "UTC"))
         return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)

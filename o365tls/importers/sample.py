@@ -17,7 +17,7 @@ from .sources import Source
 
 SAMPLE_BYTES = 256 * 1024
 #: Header columns beyond which a file is refused: real exports have < 150 (Get-ReceiveConnector
-#: has ~100); tens of thousands made the readers slow and memory-hungry for no purpose.
+#: has ~100); tens of thousands would make the readers slow and memory-hungry for no purpose.
 MAX_COLUMNS = 2_000
 _HEADER_SCAN_LINES = 40
 

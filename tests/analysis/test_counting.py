@@ -1,4 +1,4 @@
-"""The counting rules of contract.md section 3, on real files."""
+"""The counting rules (README, "How it works", step 2: count, once), on real files."""
 
 from __future__ import annotations
 

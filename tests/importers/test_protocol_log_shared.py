@@ -56,7 +56,7 @@ def test_a_session_cut_at_the_end_keeps_the_tls_it_negotiated():
 
 
 def test_the_hour_before_settles_the_tls_of_a_continued_session(tmp_path):
-    # With the previous hour's file read first, the session is no longer begun before.
+    # With the previous hour's file read first, the session begins inside the input.
     before = tmp_path / "RECV2024031611-1.LOG"
     before.write_bytes(
         b"#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n"
