@@ -24,6 +24,8 @@ _LAZY = {
     "iter_load": ("o365tls.importers", "iter_load"),
     "Dataset": ("o365tls.importers", "Dataset"),
     "FORMATS": ("o365tls.importers", "FORMATS"),
+    "gather": ("o365tls.inputs", "gather"),
+    "Gathered": ("o365tls.inputs", "Gathered"),
     "analyze": ("o365tls.analysis", "analyze"),
     "Options": ("o365tls.analysis", "Options"),
     "Results": ("o365tls.analysis.results", "Results"),

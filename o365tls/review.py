@@ -12,15 +12,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from . import history
-from .analysis import Options, analyze, gather
-from .analysis.exceptions import apply_exceptions, load_exceptions
+from .analysis import Options, analyze
+from .analysis.accepted_risks import apply_exceptions, load_exceptions
 from .analysis.redact import Redactor, redact
 from .analysis.results import Results
-from .analysis.status import apply_history
 from .errors import InputError, UsageError
+from .inputs import gather
 from .plan import PlanEntry, PlanRead, apply_plan, merge
-from .render.view import TrendPoint
-from .trend import WeekCount, week_count
+from .status import apply_history
+from .trend import TrendPoint, WeekCount, week_count
 
 DEFAULT_TENANT = "default"
 

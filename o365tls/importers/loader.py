@@ -257,7 +257,7 @@ class _Ahead:
 
     def _start(self) -> None:
         try:
-            pool = process_pool(self.workers)
+            pool = process_pool(self.workers, (__name__,))
             pool.submit(_started).result()  # once the server has imported, and forked
             self.pool = pool
         except UsageError as exc:
