@@ -423,8 +423,10 @@ def _settle(report: FileReport) -> None:
 
 def load(paths, *, format: str | None = None, encoding: str | None = None,
          progress: Progress | None = None) -> Dataset:
-    """Read every input into a :class:`Dataset`. Files that cannot be read are reported in
-    ``inputs``; raises :class:`~o365tls.errors.InputError` only when nothing at all was read."""
+    """Read every input into a :class:`Dataset`: each file's canonical records in memory, to
+    inspect what the importers make of them (the analysis takes :func:`o365tls.gather`'s
+    streamed inputs instead). Files that cannot be read are reported in ``inputs``; raises
+    :class:`~o365tls.errors.InputError` only when nothing at all was read."""
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
     reports: dict[str, FileReport] = {}
     for _report, batch in iter_load(paths, format=format, encoding=encoding, progress=progress,
