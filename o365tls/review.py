@@ -1,7 +1,7 @@
-"""One review of a tenant: load, analyse, accept known risks, compare with history.
+"""One review of a tenant: gather, analyse, accept known risks, compare with history.
 
 This is what ``o365tls analyze`` and ``o365tls check`` run; :func:`record` then stores the run
-as the tenant's snapshot of its week. The pieces stay usable on their own (``o365tls.load``,
+as the tenant's snapshot of its week. The pieces stay usable on their own (``o365tls.gather``,
 ``o365tls.analyze``...); this module only orders them the one way the commands need.
 """
 
