@@ -181,18 +181,18 @@ def test_jobs_defaults_to_the_cores_up_to_eight(monkeypatch):
 def test_a_small_input_starts_no_worker_processes(monkeypatch):
     """Left to o365tls, the number of jobs is every core for a large input, and one for the
     sample tenant, where starting worker processes would cost more than it saves."""
-    from o365tls.analysis import evidence
     from o365tls.importers import loader
+    from o365tls.inputs import gathering
 
     def refuse(*args, **kwargs):
         raise AssertionError("a worker process was started for a small input")
 
-    for module, name in ((evidence, "process_pool"), (evidence, "start_process_server"),
+    for module, name in ((gathering, "process_pool"), (gathering, "start_process_server"),
                          (loader, "process_pool")):
         monkeypatch.setattr(module, name, refuse)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
-    gathered = evidence.gather([SAMPLES], jobs=None)
+    gathered = gathering.gather([SAMPLES], jobs=None)
     assert gathered.threads == 1 and len(gathered.inputs) > 10
-    monkeypatch.setattr(evidence, "PARALLEL_BYTES", 0)  # as if it were large
+    monkeypatch.setattr(gathering, "PARALLEL_BYTES", 0)  # as if it were large
     with pytest.raises(AssertionError, match="worker process"):
-        evidence.gather([SAMPLES], jobs=None)
+        gathering.gather([SAMPLES], jobs=None)

@@ -150,7 +150,7 @@ def test_inventory_values_are_escaped_in_html(hostile_run):
 
 def test_a_failed_run_leaves_the_previous_reports_intact(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    results = o365tls.analyze(o365tls.load([SAMPLES]))
+    results = o365tls.analyze(o365tls.gather([SAMPLES]))
     o365tls.write_outputs(results, out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 

@@ -344,7 +344,7 @@ def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path)
     elsewhere = partner_probe(host="mx.unrelated.example", address="192.0.2.99")
     probing.write_document([older, partner_probe(), elsewhere], tmp_path / "probe.json",
                            "test")
-    data = o365tls.load([ROOT / "sample_reports", tmp_path / "probe.json"])
+    data = o365tls.gather([ROOT / "sample_reports", tmp_path / "probe.json"])
     (report,) = [r for r in data.inputs if r.format == "probe-results"]
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (3, 3, 0)
     results = o365tls.analyze(data)

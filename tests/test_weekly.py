@@ -115,7 +115,7 @@ WRITER = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def sample_findings(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("f") / "findings.json"
-    results = o365tls.analyze(o365tls.load([ROOT / "sample_reports"]))
+    results = o365tls.analyze(o365tls.gather([ROOT / "sample_reports"]))
     path.write_text(json.dumps(results.as_dict()), encoding="utf-8")
     return path
 

@@ -217,5 +217,5 @@ def test_the_weekly_first_screen_counts_statuses_and_deadline_weeks(weeks):
 def test_without_history_there_is_no_weekly_screen(weeks):
     from o365tls.render import view_of
 
-    assert view_of(o365tls.analyze(o365tls.load([exports(weeks["root"], 1)]), OPTIONS)).weekly \
+    assert view_of(o365tls.analyze(o365tls.gather([exports(weeks["root"], 1)]), OPTIONS)).weekly \
         is None

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ..frames.groupby import Groups
+from ..inputs.scopes import is_on_prem
 from ..schema import (
     AUTH_PROTOCOL,
     AUTH_USER,
@@ -42,11 +44,9 @@ from ..schema import (
 )
 from ..tls import TLS_VERSIONS
 from .attribution import OBSERVED, attribute_all, weeks_of
-from .grouped import Groups
 from .merging import code_type, pair_counts
 from .model import TlsCounts
 from .observations import COUNTED, DAY
-from .scopes import is_on_prem
 
 ATTRIBUTED = "attributed"
 
@@ -538,7 +538,7 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame,
 
 
 def _on_prem(scopes: pd.Series) -> pd.Series:
-    """:func:`.scopes.is_on_prem` of each record, tested once per distinct scope."""
+    """:func:`o365tls.inputs.scopes.is_on_prem` of each record, tested once per distinct scope."""
     return scopes.isin([s for s in pd.unique(scopes) if is_on_prem(str(s))])
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..inputs.scopes import AGGREGATE_FORMATS, EXO, EXO_SUBMISSION
 from ..schema import (
     CONNECTOR,
     DIRECTION,
@@ -37,7 +38,6 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from .scopes import AGGREGATE_FORMATS, EXO, EXO_SUBMISSION
 
 DAY = "day"
 COUNTED = "counted"
@@ -45,7 +45,7 @@ COUNTED = "counted"
 
 def prepare(observations: pd.DataFrame) -> pd.DataFrame:
     """Deduplicated observations with ``day`` and ``counted`` columns (needs ``scope`` and
-    ``format`` from :func:`.scopes.add_scope`)."""
+    ``format`` from :func:`o365tls.inputs.scopes.add_scope`)."""
     obs = observations.copy(deep=False)  # copy-on-write: only new columns are written
     obs[DAY] = obs[TIMESTAMP].dt.floor("D")
     aggregate = obs["format"].isin(AGGREGATE_FORMATS)

@@ -50,13 +50,13 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import Unreadable, parse_bool, split_multi
 from ..quality import FileReport
 from ..schema import CONNECTOR_TYPE, CONNECTORS, ROW
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .jsonfile import json_keys, json_records, records_frame
 from .sample import JSON, TEXT, Sample, normalize_header
 from .table import ROW_COLUMN, column_for, read_table
-from .values import Unreadable, parse_bool, split_multi
 
 INBOUND_KIND, OUTBOUND_KIND, RECEIVE_KIND = "inbound", "outbound", "receive"
 # Properties only one cmdlet's objects have, in the order kinds are preferred on a tie.

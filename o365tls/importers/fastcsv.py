@@ -25,10 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..frames.arrow import first_bytes
 from ..parallel import in_order
 from ..quality import FileReport
 from .sample import TEXT, Sample, normalize_header
-from .values import first_bytes
 
 #: Raw bytes per block: large enough for pyarrow to use every core, small enough that a block
 #: and its conversions stay a few hundred MB whatever the file size.

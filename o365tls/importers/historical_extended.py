@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..frames.arrow import clean_ip, clean_message_id, is_ip, parse_datetimes, parse_int
 from ..quality import FileReport
 from ..schema import (
     CONNECTOR,
@@ -52,7 +53,6 @@ from . import tracking_log as tl
 from .base import Batch, Format, LoadContext, canonical, lacks_columns, pick, reject_rows
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_ip, clean_message_id, is_ip, parse_datetimes, parse_int
 
 NAME = "historical-extended"
 # Rows per read_table chunk: 27 wide columns, so smaller chunks than the default bound peak

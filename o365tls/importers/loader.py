@@ -258,7 +258,7 @@ class _Ahead:
 
     def _start(self) -> None:
         try:
-            pool = process_pool(self.workers)
+            pool = process_pool(self.workers, (__name__,))
             pool.submit(_started).result()  # once the server has imported, and forked
             self.pool = pool
         except UsageError as exc:
@@ -424,8 +424,10 @@ def _settle(report: FileReport) -> None:
 
 def load(paths, *, format: str | None = None, encoding: str | None = None,
          progress: Progress | None = None) -> Dataset:
-    """Read every input into a :class:`Dataset`. Files that cannot be read are reported in
-    ``inputs``; raises :class:`~o365tls.errors.InputError` only when nothing at all was read."""
+    """Read every input into a :class:`Dataset`: each file's canonical records in memory, to
+    inspect what the importers make of them (the analysis takes :func:`o365tls.gather`'s
+    streamed inputs instead). Files that cannot be read are reported in ``inputs``; raises
+    :class:`~o365tls.errors.InputError` only when nothing at all was read."""
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
     reports: dict[str, FileReport] = {}
     for _report, batch in iter_load(paths, format=format, encoding=encoding, progress=progress,

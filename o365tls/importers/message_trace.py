@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 from ..quality import FileReport
 from ..schema import (
     DESTINATION_IP,
@@ -33,7 +34,6 @@ from .jsonfile import records_frame
 from .odata import document_keys, document_records
 from .sample import JSON, TEXT, XML, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 
 RECEIVED = ("Received", "receivedDateTime", "Date (UTC)", "Received (UTC)", "Date")
 SENDER = ("SenderAddress", "Sender address", "senderAddress", "Sender")

@@ -62,6 +62,7 @@ from ..schema import (
     SOURCE,
     TIMESTAMP,
     TLS,
+    remote_host,
 )
 from ..tls import LEGACY_VERSIONS
 from .base import Batch, Format, LoadContext
@@ -166,7 +167,7 @@ class _State:
                 first[SENDER_IP] = ""
             else:
                 first[DESTINATION_IP] = ""
-            self.legacy_example[source] = f"{host(first)} on {first[TLS]}"
+            self.legacy_example[source] = f"{remote_host(first)} on {first[TLS]}"
 
     def note_legacy_quiet(self, reports: dict[str, FileReport]) -> None:
         """One note per file on its sessions that negotiated legacy TLS without a message."""
@@ -339,16 +340,6 @@ def finish(context: LoadContext) -> Iterator[Batch]:
                         "are counted as logged (add the next hour's log to complete them)")
     yield from state.ready(reading=None)
     state.note_legacy_quiet(context.reports)
-
-
-def host(record) -> str:
-    """The remote host of a record, as an admin finds it: its IP, and the EHLO name the
-    client gave (a send log's client is this server, so that name is its own)."""
-    if record[DIRECTION] == OUTBOUND:
-        name = f" (this server's EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
-        return f"{record[DESTINATION_IP] or 'an unknown IP'}{name}"
-    name = f" (EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
-    return f"{record[SENDER_IP] or 'an unknown IP'}{name}"
 
 
 def _server_of(connector: str) -> str:

@@ -28,7 +28,7 @@ _spec.loader.exec_module(bench)
 
 
 def run(folder: Path) -> dict:
-    results = o365tls.analyze(o365tls.load([folder]),
+    results = o365tls.analyze(o365tls.gather([folder]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     return json.loads(json.dumps(results.as_dict(), default=str))
 
@@ -68,7 +68,7 @@ def fortnight(tmp_path_factory):
     senders, latest = bench.write_tenant(folder, scenario)
     first = run(folder)
     out = tmp_path_factory.mktemp("fortnight-out")
-    results = o365tls.analyze(o365tls.load([folder]),
+    results = o365tls.analyze(o365tls.gather([folder]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     write_next_evidence(results, out / "next-evidence.ps1")
     asked = bench.answer_lookups(folder, first, latest)
@@ -103,7 +103,7 @@ def test_a_report_longer_than_the_trace_asks_for_the_missing_days_first(tmp_path
     scenario = bench.Scenario("late", connectors=1, senders=60, days=40, trace_days=10,
                               seed=103)
     bench.write_tenant(tmp_path, scenario)
-    results = o365tls.analyze(o365tls.load([tmp_path]),
+    results = o365tls.analyze(o365tls.gather([tmp_path]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
     assert len(results.next_evidence[0]["missing_days"]) == 30
@@ -178,7 +178,7 @@ def test_a_hostile_connector_name_and_senders_cannot_break_the_script():
 def test_a_sender_that_cannot_do_tls_gets_no_invented_tls_counts():
     """nas01 (alerts@) cannot do TLS: its attributed mail is all "no TLS", none "TLS 1.3"."""
     root = Path(__file__).resolve().parents[2] / "sample_reports"
-    results = o365tls.analyze(o365tls.load([root]), o365tls.Options())
+    results = o365tls.analyze(o365tls.gather([root]), o365tls.Options())
     alerts = next(f for f in results.findings
                   if f.flow.sender_address == "alerts@northwindtraders.example")
     assert alerts.flow.evidence == "attributed"
@@ -190,7 +190,7 @@ def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
 
     scenario = bench.Scenario("redact", connectors=1, senders=60, days=14, seed=104)
     senders, _ = bench.write_tenant(tmp_path, scenario)
-    results = o365tls.analyze(o365tls.load([tmp_path]),
+    results = o365tls.analyze(o365tls.gather([tmp_path]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
     hidden = redact(results, "k")
@@ -201,7 +201,7 @@ def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
 
 def test_connectors_fitted_on_several_processes_give_the_same_findings(tmp_path, monkeypatch):
     from o365tls.analysis import flows
-    from o365tls.analysis.evidence import gather
+    from o365tls.inputs import gather
 
     folder = tmp_path / "tenant"
     bench.write_tenant(folder, bench.Scenario("14d", connectors=4, senders=20, days=14, seed=7))

@@ -15,7 +15,7 @@ CONNECTORS = Path("exo") / "inbound-connectors.json"
 
 
 def _results(folder: Path) -> dict:
-    out = o365tls.analyze(o365tls.load([folder]), Options()).as_dict()
+    out = o365tls.analyze(o365tls.gather([folder]), Options()).as_dict()
     for finding in out["findings"]:
         finding["sources"] = sorted(Path(s).relative_to(folder).as_posix()
                                     for s in finding["sources"])

@@ -14,7 +14,7 @@ HEADER = ('"Date","Connector direction and name","Connector type","Forced TLS?",
 
 
 def totals(*paths) -> dict:
-    return o365tls.analyze(o365tls.load(list(paths))).as_dict()["totals"]
+    return o365tls.analyze(o365tls.gather(list(paths))).as_dict()["totals"]
 
 
 def test_percentages_become_exact_counts(tmp_path):
@@ -71,7 +71,7 @@ def test_flows_partition_the_totals(tmp_path):
     write_tenant(tmp_path, [Sender("a@tenant.example", "TLS1.0", 20),
                             Sender("b@tenant.example", "none", 15),
                             Sender("c@tenant.example", "TLS1.2", 30)], days=10)
-    results = o365tls.analyze(o365tls.load([tmp_path]))
+    results = o365tls.analyze(o365tls.gather([tmp_path]))
     summed = {}
     for f in results.flows:
         for version, n in f.flow.tls.as_dict().items():
@@ -91,7 +91,7 @@ def test_trace_detail_of_smtp_auth_submissions_does_not_count_them_again(tmp_pat
         '"TLS 1.2 (percentage)","Messages sent"\r\n'
         '"scanner@contoso.com","contoso.com","100","0","0","5"\r\n', encoding="utf-8")
     shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
-    results = o365tls.analyze(o365tls.load([tmp_path]))
+    results = o365tls.analyze(o365tls.gather([tmp_path]))
     t = results.as_dict()["totals"]
     # 5 submissions from the report; the detail's 6 messages less the scanner's submission.
     assert t["messages"] == 5 + 5
@@ -109,7 +109,7 @@ def test_an_smtp_auth_submission_seen_only_in_trace_detail_counts_once(tmp_path)
     """Without an SMTP AUTH report, trace detail is the only record of the submission: it
     counts, once, with the device's TLS."""
     shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
-    results = o365tls.analyze(o365tls.load([tmp_path]))
+    results = o365tls.analyze(o365tls.gather([tmp_path]))
     t = results.as_dict()["totals"]
     assert t["messages"] == 6 and t["by_tls"]["TLS1.0"] == 1 and t["by_tls"]["TLS1.2"] == 1
     scanner = [f for f in results.as_dict()["findings"]

@@ -17,7 +17,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
 @pytest.fixture(scope="module")
 def findings(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("out")
-    results = o365tls.analyze(o365tls.load([SAMPLES]))
+    results = o365tls.analyze(o365tls.gather([SAMPLES]))
     o365tls.write_outputs(results, out)
     return json.loads((out / "findings.json").read_text(encoding="utf-8"))
 
@@ -135,5 +135,5 @@ def test_findings_are_sorted_by_priority_and_ids_are_stable(findings):
     order = ["critical", "high", "medium", "low"]
     ranks = [order.index(f["priority"]) for f in findings["findings"]]
     assert ranks == sorted(ranks)
-    again = o365tls.analyze(o365tls.load([SAMPLES])).as_dict()
+    again = o365tls.analyze(o365tls.gather([SAMPLES])).as_dict()
     assert [f["id"] for f in again["findings"]] == [f["id"] for f in findings["findings"]]

@@ -183,7 +183,7 @@ def test_without_worker_processes_the_files_are_read_in_turn(tmp_path, monkeypat
 
 UNGUARDED = """
 import sys
-from o365tls.analysis import gather
+from o365tls.inputs import gather
 print("top-level", flush=True)
 evidence = gather([sys.argv[1]], jobs=2)
 print("gathered", len(evidence.observations), flush=True)

@@ -132,7 +132,7 @@ def test_every_importer_that_reads_sender_ips_notes_masked_ones(tmp_path, fixtur
 
 
 def test_masked_ip_shapes():
-    from o365tls.importers.values import masked_ips
+    from o365tls.frames.arrow import masked_ips
 
     values = ["10.**.**.31", "192.168.x.x", "x.x.x.x", "*.*.*.*", "[REDACTED]",
               "192.0.2.x:25", "<redacted>", "10.0.0.1", "", "2001:db8::1", "999.1.1.1",

@@ -1,5 +1,7 @@
-"""Value parsers shared by the importers: dates in every culture Exchange exports in,
-booleans in the admin's language, integers, addresses, IP endpoints, multi-valued fields."""
+"""The project's Arrow and pandas column toolkit: parsers of exported values (dates in every
+culture Exchange exports in, booleans in the admin's language, integers, addresses, IP
+endpoints, multi-valued fields) and the Arrow text kernels the importers, the input reducer
+and the analysis share. It knows columns, not formats: nothing here imports a layer above."""
 
 from __future__ import annotations
 
@@ -235,6 +237,11 @@ def _clean_addresses(values: pd.Series) -> pd.Series:
     text = values.astype(str).str.strip().str.lower()
     text = text.str.replace(r"^smtp:", "", regex=True)
     return text.str.strip("<>").str.strip()
+
+
+def domain_of(address: str) -> str:
+    """The lower-cased text after the last ``@`` of one address; "" without an ``@``."""
+    return address.rsplit("@", 1)[1].lower() if "@" in address else ""
 
 
 def domain_part(values: pd.Series) -> pd.Series:

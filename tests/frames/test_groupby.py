@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from o365tls.analysis import grouped
 from o365tls.analysis.flows import _forced, _mode, _sources
-from o365tls.analysis.grouped import Groups
+from o365tls.frames import groupby as grouped
+from o365tls.frames.groupby import Groups
 
 TEXT = st.sampled_from(["", "a", "B", "b", "é", "Zulu", "tls1.0"])
 ROW = st.fixed_dictionaries({
