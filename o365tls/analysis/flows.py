@@ -107,13 +107,19 @@ def sender_key(address: str, ip: str) -> str:
 
 def _ranked(values: pd.Series) -> list[tuple[str, int]]:
     """Non-empty values by count, most frequent first; ties in text order (stable runs)."""
-    if isinstance(values.dtype, pd.CategoricalDtype) and not values.hasnans:
-        # Counted per category: a million rows never become a million strings.
-        counts = values.value_counts(sort=False)
-        counts.index = [str(v) for v in counts.index]
+    codes = values.cat.codes.to_numpy() if isinstance(values.dtype, pd.CategoricalDtype) \
+        else None
+    if codes is not None and not (codes < 0).any():
+        # Counted per category code: a million rows never become a million strings, and only
+        # the categories present are spelled out.
+        counts = np.bincount(codes, minlength=len(values.cat.categories))
+        present = np.flatnonzero(counts)
+        pairs = [(str(v), int(c)) for v, c in zip(values.cat.categories[present],
+                                                   counts[present], strict=True)]
+        pairs = [(v, c) for v, c in pairs if v != ""]
     else:
         counts = values.astype(str).value_counts()
-    pairs = [(v, int(c)) for v, c in counts.items() if c > 0 and v != ""]
+        pairs = [(v, int(c)) for v, c in counts.items() if c > 0 and v != ""]
     return sorted(pairs, key=lambda p: (-p[1], p[0]))
 
 
