@@ -178,6 +178,7 @@ def test_custom_data_pairs_still_parse():
     assert parsed.items == (("ProxiedClientIPAddress", "10.0.0.5"), ("a b", "c, d"))
 
 
+@pytest.mark.slow
 def test_many_repeated_header_rows(write_input):
     """fastcsv._drop_repeated_headers: a pandas lookup per cell of every repeated header row
     made the fast reader 10x slower than the tolerant one (1M repeats: 2 minutes)."""
@@ -242,6 +243,7 @@ def test_zip_member_damaged_after_its_sample(write_input):
     assert codes(report) == ["bad-archive", "no-rows"] and counts(report) == (0, 0, 0)
 
 
+@pytest.mark.slow
 def test_large_zip_member_damaged_on_the_tolerant_reader(write_input):
     """table._read_tolerant: the rows read before the damage count, the note names the row.
     (A short first row hands a 17 MB member from the fast reader to the tolerant one.)"""

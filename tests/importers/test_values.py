@@ -3,6 +3,7 @@
 import re
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -84,6 +85,7 @@ STAMPS = st.tuples(st.integers(1, 12), st.integers(1, 28), st.sampled_from([2023
        st.sampled_from([None, "en-US", "en-GB", "de-DE"]), st.integers(1000, 1500),
        st.sampled_from(["1/2/2024 3:04:05 PM", "", "13/45/2024 1:00:00 PM",
                         "2024-01-02T03:04:05Z"]))
+@pytest.mark.slow
 def test_parse_datetimes_common_case_is_the_general_path(stamps, pad, culture, size, odd):
     """Long columns whose values all parse in the first format tried take a shortcut (text
     stripped and parsed per distinct value); the timestamps and culture are the general
