@@ -128,6 +128,7 @@ def test_inventory_values_and_file_names_stay_inert_in_csv(hostile_run):
             assert not value.startswith(("=", "+", "@")) or value.startswith("'")
 
 
+@pytest.mark.slow
 def test_inventory_values_and_file_names_stay_inert_in_the_workbook(hostile_run):
     from openpyxl import load_workbook
 
@@ -198,6 +199,7 @@ def test_a_logo_that_is_not_an_image_is_refused(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_redacted_evidence_reads_without_the_pseudonym(redacted):
     findings = json.loads((redacted / "findings.json").read_text(encoding="utf-8-sig"))
     evidence = [e for f in findings["findings"] for e in f.get("device_evidence") or ()]

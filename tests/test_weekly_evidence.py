@@ -105,6 +105,7 @@ def test_week1_everything_is_new(weeks):
     assert status(weeks[1]) == {SCANNER: "new", ERP: "new", PRINTER: "new", MFP: "new"}
 
 
+@pytest.mark.slow
 def test_a_device_fixed_but_not_seen_is_unverified_until_seen_on_tls12(weeks):
     assert status(weeks[2])[SCANNER] == "unverified"
     why = record(weeks[2], SCANNER)["status_reason"]

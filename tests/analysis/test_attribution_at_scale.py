@@ -49,6 +49,7 @@ def test_a_month_of_30_senders_per_connector_names_who_is_still_at_risk(month):
     assert score["recall"] >= 0.95 and score["precision"] >= 0.95, score
 
 
+@pytest.mark.slow
 def test_a_device_fixed_partway_is_not_named_and_its_fix_week_is_reported(month):
     senders, findings = month
     rows = {r["sender"]: r for r in findings["attribution"]}
@@ -93,6 +94,7 @@ def test_two_weeks_of_60_senders_names_only_what_it_can_and_asks_for_the_rest(fo
                for note in first["notes"])
 
 
+@pytest.mark.slow
 def test_after_the_lookups_are_answered_the_second_run_names_them(fortnight):
     senders, _, second, _, _ = fortnight
     score = bench.score(senders, second)

@@ -59,6 +59,7 @@ ADDRESSES = st.lists(st.sampled_from(["", "a@x.example", "b@X.example", "c@y.exa
 
 @settings(max_examples=200, deadline=None)
 @given(ADDRESSES)
+@pytest.mark.slow
 def test_domain_codes_per_distinct_address_are_the_per_row_ones(addresses):
     from o365tls.analysis.sightings import _domain_codes
 

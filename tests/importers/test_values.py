@@ -19,6 +19,7 @@ def _after_at(text) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(TEXT, max_size=30), repeat=st.booleans())
+@pytest.mark.slow
 def test_domain_part_is_the_lower_cased_text_after_the_first_at(values, repeat):
     # Repeated 100 times, the values go through the once-per-distinct path.
     values = values * 100 if repeat else values

@@ -83,6 +83,7 @@ def test_sheets_in_order(sample):
         ["Plan as written"]
 
 
+@pytest.mark.slow
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
     expected = {"Remediation plan": ("Remediation", "A1:AN10", "C2"),
                 "By connector": ("ByConnector", "A1:P13", "C2"),
