@@ -187,6 +187,7 @@ def test_a_version_this_machine_cannot_offer_is_not_testable_not_refused(certifi
     assert server.connections == 4  # TLS 1.0 was not tried at all
 
 
+@pytest.mark.slow
 def test_help_lists_probe_and_stays_light():
     code = ("import sys, o365tls.cli; "
             "print(any(m in sys.modules for m in ('ssl', 'o365tls.probe', 'pandas')))")
@@ -241,6 +242,7 @@ def test_json_output_has_the_documented_shape(certificate, tmp_path):
         jsonschema.validate(item, {**SCHEMA["$defs"]["probe"], "$defs": SCHEMA["$defs"]})
 
 
+@pytest.mark.slow
 def test_table_and_exit_codes(certificate):
     with SmtpServer() as plain, SmtpServer(certificate=certificate) as modern:
         table = cli("probe", plain.target, modern.target, "--timeout", "2")
@@ -335,6 +337,7 @@ def partner_probe(**changes) -> ProbeResult:
     return replace(result, **changes)
 
 
+@pytest.mark.slow
 def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path):
     import jsonschema
 

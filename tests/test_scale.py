@@ -18,6 +18,9 @@ from o365tls.inputs import gather, gathering
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_reports"
 
+# Traces of 100,000 and 400,000 rows, worker processes and a Dask cluster.
+pytestmark = pytest.mark.slow
+
 
 def findings(**kwargs) -> str:
     data = analyze(gather([SAMPLES], **kwargs)).as_dict()
@@ -65,6 +68,7 @@ def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(tra
     assert trace["rows_read"] == trace["rows_used"] == 100_000
 
 
+@pytest.mark.dask
 def test_a_dask_local_cluster_gives_the_local_findings(local):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -72,6 +76,7 @@ def test_a_dask_local_cluster_gives_the_local_findings(local):
         assert findings(scheduler=cluster.scheduler_address) == local
 
 
+@pytest.mark.dask
 def test_cli_jobs_and_an_unreachable_scheduler(tmp_path):
     run = [sys.executable, "-m", "o365tls", "analyze", str(SAMPLES), "-q"]
     assert subprocess.run([*run, "-o", str(tmp_path / "a"), "--jobs", "2"],

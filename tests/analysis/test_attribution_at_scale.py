@@ -41,6 +41,7 @@ def month(tmp_path_factory):
     return senders, run(folder)
 
 
+@pytest.mark.slow
 def test_a_month_of_30_senders_per_connector_names_who_is_still_at_risk(month):
     senders, findings = month
     score = bench.score(senders, findings)
@@ -48,6 +49,7 @@ def test_a_month_of_30_senders_per_connector_names_who_is_still_at_risk(month):
     assert score["recall"] >= 0.95 and score["precision"] >= 0.95, score
 
 
+@pytest.mark.slow
 def test_a_device_fixed_partway_is_not_named_and_its_fix_week_is_reported(month):
     senders, findings = month
     rows = {r["sender"]: r for r in findings["attribution"]}
@@ -75,6 +77,7 @@ def fortnight(tmp_path_factory):
     return senders, first, run(folder), asked, out
 
 
+@pytest.mark.slow
 def test_two_weeks_of_60_senders_names_only_what_it_can_and_asks_for_the_rest(fortnight):
     senders, first, _, asked, out = fortnight
     score = bench.score(senders, first)
@@ -91,6 +94,7 @@ def test_two_weeks_of_60_senders_names_only_what_it_can_and_asks_for_the_rest(fo
                for note in first["notes"])
 
 
+@pytest.mark.slow
 def test_after_the_lookups_are_answered_the_second_run_names_them(fortnight):
     senders, _, second, _, _ = fortnight
     score = bench.score(senders, second)
@@ -175,6 +179,7 @@ def test_a_hostile_connector_name_and_senders_cannot_break_the_script():
         assert f"$m = Get-Latest {ps_quote(value)}" in lines
 
 
+@pytest.mark.slow
 def test_a_sender_that_cannot_do_tls_gets_no_invented_tls_counts():
     """nas01 (alerts@) cannot do TLS: its attributed mail is all "no TLS", none "TLS 1.3"."""
     root = Path(__file__).resolve().parents[2] / "sample_reports"
@@ -199,6 +204,7 @@ def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
         assert s.address.split("@")[0] + "@" not in text
 
 
+@pytest.mark.slow
 def test_connectors_fitted_on_several_processes_give_the_same_findings(tmp_path, monkeypatch):
     from o365tls.analysis import flows
     from o365tls.inputs import gather

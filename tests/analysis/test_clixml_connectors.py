@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 import o365tls
 from o365tls.analysis import Options
 from tests.conftest import DATA
@@ -23,6 +25,7 @@ def _results(folder: Path) -> dict:
             "formats": sorted(Path(i["path"]).name + "=" + i["format"] for i in out["inputs"])}
 
 
+@pytest.mark.slow
 def test_clixml_connectors_place_messages_like_the_json_ones(tmp_path):
     tenants = {}
     for name in ("json", "clixml", "none"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 import o365tls
 from tests.synthetic import Sender, write_tenant
 
@@ -49,6 +51,7 @@ def test_the_same_logs_read_twice_count_once(tmp_path):
     assert totals(exch, tmp_path / "copy") == once
 
 
+@pytest.mark.slow
 def test_identity_only_files_add_nothing_to_totals(tmp_path):
     tls_only = [p for p in (SAMPLES / "exo").glob("*report.csv")]
     with_identity = [*tls_only, SAMPLES / "exo" / "message-trace.csv",

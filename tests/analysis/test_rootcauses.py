@@ -45,6 +45,7 @@ def on_connector(findings: dict, connector: str) -> list[dict]:
                                                   for x in f.get("flows", ()))]
 
 
+@pytest.mark.slow
 def test_relay01_is_one_card_with_both_scanner_flows(findings):
     cards = on_connector(findings, "Scanner Relay")
     assert len(cards) == 1, [(c["id"], c["sender_address"]) for c in cards]
@@ -77,6 +78,7 @@ def test_relay_card_prescribes_the_relay_fix_not_firmware(findings):
     assert "subscription edition" not in text  # no Exchange advice for a Postfix relay
 
 
+@pytest.mark.slow
 def test_inventory_names_the_relay_on_its_card(with_inventory):
     cards = on_connector(with_inventory, "Scanner Relay")
     assert len(cards) == 1

@@ -63,6 +63,7 @@ def test_unsupported_or_outdated_claims_are_gone():
         assert fact in text, fact
 
 
+@pytest.mark.slow
 def test_an_old_knowledge_check_is_a_warning_of_the_run(results):
     assert not any("last checked" in n for n in results.notes)
     late = KB.checked + dt.timedelta(days=181)

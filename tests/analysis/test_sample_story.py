@@ -28,6 +28,7 @@ def one(findings: dict, **match) -> dict:
     return hits[0]
 
 
+@pytest.mark.slow
 def test_validates_against_the_published_schema(findings):
     schema = json.loads(resources.files("o365tls.data").joinpath("findings.schema.json")
                         .read_text(encoding="utf-8"))
@@ -131,6 +132,7 @@ def test_groups_add_up_to_the_totals(findings):
         assert at_risk == sorted(at_risk, reverse=True), name
 
 
+@pytest.mark.slow
 def test_findings_are_sorted_by_priority_and_ids_are_stable(findings):
     order = ["critical", "high", "medium", "low"]
     ranks = [order.index(f["priority"]) for f in findings["findings"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ IDS = st.lists(st.sampled_from(["", "<a@x.example>", "<b@Y.example> ", "c@x.exam
 
 @settings(max_examples=200, deadline=None)
 @given(IDS, st.data())
+@pytest.mark.slow
 def test_keys_and_hosts_per_distinct_id_are_the_per_row_ones(ids, data):
     mid = pd.Series(ids, dtype="str")
     sources = pd.Series(["a.csv"] * len(ids), dtype="str")
@@ -57,6 +59,7 @@ ADDRESSES = st.lists(st.sampled_from(["", "a@x.example", "b@X.example", "c@y.exa
 
 @settings(max_examples=200, deadline=None)
 @given(ADDRESSES)
+@pytest.mark.slow
 def test_domain_codes_per_distinct_address_are_the_per_row_ones(addresses):
     from o365tls.inputs.reducer import _domain_codes
 
@@ -74,6 +77,7 @@ TEXTS = st.lists(st.sampled_from(["", "a", "B", "inbound", "outbound"]), min_siz
 
 @settings(max_examples=200, deadline=None)
 @given(TEXTS, st.booleans(), st.data())
+@pytest.mark.slow
 def test_kept_codes_of_one_value_columns_are_the_per_row_ones(texts, same, data):
     """A column holding one value is coded without taking its rows: the codes and the book's
     growth are those of coding the kept rows."""

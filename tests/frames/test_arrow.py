@@ -3,6 +3,7 @@
 import re
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ def _after_at(text) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(TEXT, max_size=30), repeat=st.booleans())
+@pytest.mark.slow
 def test_domain_part_is_the_lower_cased_text_after_the_first_at(values, repeat):
     # Repeated 100 times, the values go through the once-per-distinct path.
     values = values * 100 if repeat else values
@@ -84,6 +86,7 @@ STAMPS = st.tuples(st.integers(1, 12), st.integers(1, 28), st.sampled_from([2023
        st.sampled_from([None, "en-US", "en-GB", "de-DE"]), st.integers(1000, 1500),
        st.sampled_from(["1/2/2024 3:04:05 PM", "", "13/45/2024 1:00:00 PM",
                         "2024-01-02T03:04:05Z"]))
+@pytest.mark.slow
 def test_parse_datetimes_common_case_is_the_general_path(stamps, pad, culture, size, odd):
     """Long columns whose values all parse in the first format tried take a shortcut (text
     stripped and parsed per distinct value); the timestamps and culture are the general

@@ -38,6 +38,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(ROW, min_size=1, max_size=40))
+@pytest.mark.slow
 def test_every_reduction_matches_the_groups_own_rows(monkeypatch, dense, rows):
     monkeypatch.setattr(grouped, "_DENSE", 1 << 22 if dense else 0)
     frame = _frame(rows)

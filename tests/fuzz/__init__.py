@@ -14,8 +14,8 @@ What every test here asserts, for every input (:func:`tests.fuzz.harness.check_r
 
 Run::
 
-    .venv/bin/pytest tests/fuzz                                   # CI: bounded, deterministic
-    O365TLS_FUZZ_EXAMPLES=5000 .venv/bin/pytest tests/fuzz -p no:cacheprovider \\
+    .venv/bin/pytest -m "" tests/fuzz                             # CI: bounded, deterministic
+    O365TLS_FUZZ_EXAMPLES=5000 .venv/bin/pytest -m "" tests/fuzz -p no:cacheprovider \\
         --hypothesis-show-statistics                              # long, random exploration
 
 ``O365TLS_FUZZ_EXAMPLES`` sets Hypothesis' ``max_examples`` for every fuzz test (the property

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -226,6 +227,7 @@ def tenants(draw) -> tuple[dict[str, str], Expected]:
     return files, expected
 
 
+@pytest.mark.slow
 @fuzz_settings(15, deadline_s=20, share=0.1)
 @given(tenant=tenants())
 def test_rows_and_messages_add_up(tenant):

@@ -186,6 +186,7 @@ def test_custom_data_pairs_still_parse():
     assert parsed.items == (("ProxiedClientIPAddress", "10.0.0.5"), ("a b", "c, d"))
 
 
+@pytest.mark.slow
 def test_many_repeated_header_rows(write_input):
     """fastcsv._drop_repeated_headers: the repeated header rows are found with one read of
     their cells, not a pandas lookup per cell, so many repeats stay within the guard."""
@@ -252,6 +253,7 @@ def test_zip_member_damaged_after_its_sample(write_input):
     assert codes(report) == ["bad-archive", "no-rows"] and counts(report) == (0, 0, 0)
 
 
+@pytest.mark.slow
 def test_large_zip_member_damaged_on_the_tolerant_reader(write_input):
     """table._read_tolerant: the rows read before the damage count, the note names the row.
     (A short first row hands a 17 MB member from the fast reader to the tolerant one.)"""

@@ -19,6 +19,8 @@ from tests.fuzz.harness import (
     run_isolated,
 )
 
+pytestmark = pytest.mark.slow  # inputs of tens of megabytes, each read in a child process
+
 MB = 1024 * 1024
 #: Per input: generous for a loaded 2-core CI box, where a linear read of each input needs a
 #: small fraction of it.

@@ -632,6 +632,7 @@ def test_first_bytes_and_the_command_prefilter_read_the_buffers_right(chunks, la
     assert lines.may_be_command(single).tolist() == list(old)
 
 
+@pytest.mark.slow
 def test_a_log_damaged_partway_keeps_the_records_read_before_the_damage(tmp_path):
     """A zip member whose damage shows only at its end (its CRC): the lines of the first
     16 MB block were read and used, so their records are kept and counted in that file's

@@ -190,6 +190,7 @@ print("gathered", len(evidence.observations), flush=True)
 """
 
 
+@pytest.mark.slow
 def test_an_unguarded_script_is_not_run_again_by_the_workers(tmp_path):
     """Worker processes import the caller's script: without an entry-point guard, each would
     run the whole script again. Each stops at o365tls with a message saying what to do, and

@@ -59,6 +59,7 @@ def page(html):
     return parse(html)
 
 
+@pytest.mark.slow
 def test_the_page_has_every_section_in_order(html, page):
     ids = [e.attrs["id"] for e in page.find("section") if "id" in e.attrs]
     top = [i for i in ids if not i.startswith("group-")]

@@ -72,6 +72,7 @@ def utc(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "")) if text else None
 
 
+@pytest.mark.slow
 def test_sheets_in_order(sample):
     assert sample.wb.sheetnames == [
         "Remediation plan", "Summary", "By connector", "By sender IP", "By device type",
@@ -82,6 +83,7 @@ def test_sheets_in_order(sample):
         ["Plan as written"]
 
 
+@pytest.mark.slow
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
     expected = {"Remediation plan": ("Remediation", "A1:AN10", "C2"),
                 "By connector": ("ByConnector", "A1:P13", "C2"),
@@ -413,6 +415,7 @@ def test_plan_prints_landscape_one_page_wide_with_header_and_page_numbers(sample
     assert sum(ws.column_dimensions[c.column_letter].width for c in ws[1][:10]) <= 220
 
 
+@pytest.mark.slow
 def test_a_date_typed_into_the_plan_reads_back_as_a_date(sample, tmp_path):
     from o365tls.render.xlsx import read_plan
 
