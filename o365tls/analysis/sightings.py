@@ -29,7 +29,6 @@ from ..schema import (
     DIRECTION,
     EVENT,
     HOSTNAME,
-    INBOUND,
     MESSAGE_ID,
     OUTBOUND,
     PTR,
@@ -41,16 +40,16 @@ from ..schema import (
     SUBJECT,
     TIMESTAMP,
 )
-from . import merging
+from . import merging, placement
 from .connectors import ConnectorBook
 from .messages import domain_of
+from .placement import DIRECTION_CODES, DIRECTION_LABELS, REALM_LABELS, Direction, Realm
 
 # Which export's value wins when two disagree: the message trace is the most complete.
 # Clixml's sightings are Get-MessageTrackingLog events: ranked and scoped as tracking logs.
 FORMAT_RANK = {"message-trace": 0, "historical-summary": 1, "historical-extended": 2,
                "exchange-tracking-log": 3, "clixml": 3}
 ON_PREM_FORMATS = frozenset({"exchange-tracking-log", "clixml"})
-_DIRECTIONS = ("", INBOUND, OUTBOUND)
 _TEXT_FIELDS = ("sender", "ip", "host", "ptr", "conn", "rdom", "subject", "mhost", "source")
 _NAT = np.iinfo(np.int64).min
 _SUBJECTS_PER_CHUNK = 500
@@ -191,15 +190,17 @@ class SightingReducer:
         key = (ids.keys(frame[SOURCE], frame[ROW]) if ids is not None
                else message_keys(mid, frame[SOURCE], frame[ROW]))
         # An on-prem server's receive and send hops are different hops of one message.
-        realm = (np.where(frame[EVENT].astype(str).str.upper().isin(list(SEND_EVENTS)), 2, 1)
-                 if fmt in ON_PREM_FORMATS else np.zeros(n)).astype(np.int8)
+        realm = (np.where(frame[EVENT].astype(str).str.upper().isin(list(SEND_EVENTS)),
+                          Realm.ON_PREM_SEND, Realm.ON_PREM)
+                 if fmt in ON_PREM_FORMATS else np.full(n, Realm.EXO)).astype(np.int8)
         rdom = _domain_codes(books["rdom"], frame[RECIPIENT_ADDRESS])
         outbound = (frame[DIRECTION] == OUTBOUND).to_numpy(dtype=bool, na_value=False)
         self.rdom_rows = _added(self.rdom_rows, np.bincount(
             rdom[~outbound], minlength=len(books["rdom"].values)))
         senders = books["sender"].encode(frame[SENDER_ADDRESS])
         self.origin_rows = _added(self.origin_rows, np.bincount(
-            senders[outbound & (realm != 2)], minlength=len(books["sender"].values)))
+            senders[outbound & (realm != Realm.ON_PREM_SEND)],
+            minlength=len(books["sender"].values)))
         subjects, chosen = self._subjects(frame[SUBJECT], senders)
         # One row per message, hop and recipient domain within the chunk: the rest of the
         # work is done on those rows only (a trace has a row per recipient).
@@ -301,45 +302,19 @@ class SightingReducer:
         """The message table from :func:`.merging.merge`'s arrays (changed in place: they are
         the table's columns, and each costs ten MB or more at ten million messages)."""
         b = self.books
-        exo = out["realm"] == 0
-        # Connectors: a name Exchange Online knows (configured, or in a connector report) is
-        # kept; Microsoft's own receive connectors (historical search) are no tenant connector.
-        known = {c.lower() for c in known_connectors} | set(book.by_name)
+        exo = out["realm"] == Realm.EXO
         conn_names = b["conn"].values
-        foreign = np.array([bool(v) and v.lower() not in known for v in conn_names], dtype=bool)
         conn = out["conn"].astype(np.int32 if len(conn_names) > 2**15 else np.int16)
-        if known_connectors or book.by_name:
-            conn[exo & foreign[conn]] = 0
-        # Direction: explicit, else tenant mail to outside recipients only is outbound.
-        sender_domain = np.array([v.rsplit("@", 1)[1].lower() in tenant if "@" in v else False
-                                  for v in b["sender"].values], dtype=bool)
+        placement.drop_unknown_connectors(conn, exo, conn_names, book, known_connectors)
         direction = out.pop("direction")
-        guess = direction == 0
-        direction[guess] = np.where(sender_domain[out["sender"][guess]]
-                                    & ~out["to_tenant"][guess], 2, 1)
-        del guess
-        # Inbound mail without a connector: the sender IP ranges of the enabled connectors
-        # place it, the most specific range first, within each connector's SenderDomains.
-        conn_type = np.zeros(len(direction), dtype=np.int16)
+        in_tenant = placement.per_code(b["sender"].values,
+                                       lambda v: domain_of(v) in tenant)
+        placement.guess_directions(direction, out["sender"], in_tenant, out["to_tenant"])
         types = Codebook()
-        for code in np.unique(conn):
-            info = book.get(conn_names[code]) if code else None
-            if info is not None:
-                conn_type[conn == code] = types.code(info.connector_type)
-        loose = exo & (conn == 0) & (direction == 1) & (out["ip"] > 0)
-        in_scope: dict[str, np.ndarray] = {}  # per connector: sender code -> in its scope
-        for ip_code in np.unique(out["ip"][loose]):
-            for info in book.all_for_ip(b["ip"].values[ip_code]):
-                hit = loose & (out["ip"] == ip_code)
-                if info.sender_domains and "*" not in info.sender_domains:
-                    if info.name not in in_scope:
-                        in_scope[info.name] = np.array(
-                            [info.takes_domain(v.rsplit("@", 1)[1]) if "@" in v else False
-                             for v in b["sender"].values], dtype=bool)
-                    hit &= in_scope[info.name][out["sender"]]
-                conn[hit] = b["conn"].code(info.name)
-                conn_type[hit] = types.code(info.connector_type)
-                loose &= ~hit
+        conn_type = placement.connector_types(conn, conn_names, book, types)
+        loose = exo & (conn == 0) & (direction == Direction.INBOUND) & (out["ip"] > 0)
+        placement.place_by_ip_range(conn, conn_type, loose, out["ip"], out["sender"],
+                                    b["ip"].values, b["sender"].values, book, b["conn"], types)
         del loose
         submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
         submission = exo & submitter_codes[out["sender"]]
@@ -352,8 +327,8 @@ class SightingReducer:
             return b[name].categorical(merging.narrow_codes(codes, len(b[name].values)))
 
         return pd.DataFrame({
-            "realm": pd.Categorical.from_codes(merging.narrow_codes(out["realm"], 3),
-                                               categories=["exo", "on-prem", "on-prem-send"]),
+            "realm": pd.Categorical.from_codes(merging.narrow_codes(out["realm"], len(Realm)),
+                                               categories=list(REALM_LABELS)),
             "key": out["key"],
             TIMESTAMP: stamps,
             "day": days,
@@ -364,8 +339,9 @@ class SightingReducer:
             CONNECTOR: text("conn", conn),
             "connector_type": types.categorical(merging.narrow_codes(conn_type,
                                                                      len(types.values))),
-            DIRECTION: pd.Categorical.from_codes(merging.narrow_codes(direction, 3),
-                                                 categories=list(_DIRECTIONS)),
+            DIRECTION: pd.Categorical.from_codes(
+                merging.narrow_codes(direction, len(Direction)),
+                categories=list(DIRECTION_LABELS)),
             SUBJECT: text("subject", out["subject"]),
             "msgid_host": text("mhost", out["mhost"]),
             "to_tenant": out["to_tenant"],
@@ -394,9 +370,6 @@ def _encode_kept(book: Codebook, column: pd.Series, keep: np.ndarray) -> np.ndar
     return np.full(len(keep), book.code(value), dtype=np.int32)
 
 
-_DIRECTION_CODES = {d: i for i, d in enumerate(_DIRECTIONS)}
-
-
 def _added(total: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``total + counts`` per code, grown to the longer of the two."""
     if len(counts) > len(total):
@@ -408,11 +381,12 @@ def _added(total: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _directions(column: pd.Series, keep: np.ndarray) -> np.ndarray:
-    """Direction codes of the rows ``keep`` (0: not known)."""
+    """:class:`~.placement.Direction` codes of the rows ``keep``."""
     value = _one_value(column)
     if value is None:
-        return map_unique(column.take(keep), _DIRECTION_CODES).fillna(0).to_numpy(np.int8)
-    return np.full(len(keep), _DIRECTION_CODES.get(value, 0), dtype=np.int8)
+        return map_unique(column.take(keep), DIRECTION_CODES).fillna(
+            Direction.UNKNOWN).to_numpy(np.int8)
+    return np.full(len(keep), DIRECTION_CODES.get(value, Direction.UNKNOWN), dtype=np.int8)
 
 
 def _domain_codes(book: Codebook, addresses: pd.Series) -> np.ndarray:
