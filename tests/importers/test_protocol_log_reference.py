@@ -124,7 +124,7 @@ def importer(paths: list[Path]) -> list[reference.Record]:
             for r in frame.to_dict("records")]
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs(), st.sampled_from([2, 3, 7, protocol_log.CHUNK_ROWS]))
 def test_importer_agrees_with_the_line_by_line_reading(log, chunk_rows):
     files, client = log
