@@ -82,8 +82,9 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
         return None
 
     # Only some lines change a session: its first line here (a continuation from an earlier
-    # chunk or file, or an id begun again after its disconnect), connect (a send log's first line, "attempting to connect", has no local
-    # endpoint yet), commands, TLS/auth results and disconnect.
+    # chunk or file, or an id begun again after its disconnect), connect (a send log's first
+    # line, "attempting to connect", has no local endpoint yet), commands, TLS/auth results
+    # and disconnect.
     connector, connectors = _trimmed_codes(_text(raw, names["connector-id"]))
     key_codes = sid * (len(connectors) + 1) + connector
     first = _session_starts(np.where(ok, key_codes, -1), kind == DISCONNECT)
