@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import EXCHANGE_SERVER
-from .placement import connectors_for_ip, in_sender_scope, places_by_ip, specificity
+from .placement import Span, connectors_for_ip, in_sender_scope, places_by_ip, specificity
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class ConnectorBook:
     connectors."""
 
     by_name: dict[str, ConnectorInfo] = field(default_factory=dict)
-    _ranges: list[tuple[object, object, ConnectorInfo]] = field(default_factory=list)
+    _ranges: list[Span] = field(default_factory=list)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> ConnectorBook:

@@ -43,6 +43,11 @@ if TYPE_CHECKING:
     from .sightings import Codebook
 
 
+#: A range of sender IP addresses (first, last) and the connector it belongs to.
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Span = tuple[Address, Address, "ConnectorInfo"]
+
+
 class Realm(IntEnum):
     """The hop a sighting describes, as the code the message table's ``realm`` column holds
     (its label in :data:`REALM_LABELS`)."""
@@ -113,8 +118,7 @@ def connector_types(conn: np.ndarray, names: Sequence[str], book: ConnectorBook,
 
 
 # -- rule 4: sender IP ranges ----------------------------------------------------------------
-def connectors_for_ip(ranges: Iterable[tuple[object, object, ConnectorInfo]],
-                      ip: str) -> list[ConnectorInfo]:
+def connectors_for_ip(ranges: Iterable[Span], ip: str) -> list[ConnectorInfo]:
     """The connectors whose ranges hold ``ip``, in the order of ``ranges`` (each once).
     ``ranges``: (first, last address, connector), most specific first, so that a /32 beats a
     /24 that holds it: the connector named for one host is the one that host's mail takes."""
@@ -124,7 +128,8 @@ def connectors_for_ip(ranges: Iterable[tuple[object, object, ConnectorInfo]],
         return []
     out: list[ConnectorInfo] = []
     for start, end, info in ranges:
-        if start.version == addr.version and start <= addr <= end and info not in out:
+        if (start.version == addr.version and int(start) <= int(addr) <= int(end)
+                and info not in out):
             out.append(info)
     return out
 
@@ -136,7 +141,7 @@ def places_by_ip(info: ConnectorInfo) -> bool:
     return info.kind == "inbound" and not info.disabled
 
 
-def specificity(span: tuple[object, object, ConnectorInfo]) -> int:
+def specificity(span: Span) -> int:
     """Sort key of a range, most specific first: the number of addresses it holds, less one."""
     return int(span[1]) - int(span[0])
 
@@ -171,13 +176,16 @@ def place_by_ip_range(conn: np.ndarray, conn_type: np.ndarray, loose: np.ndarray
             hit = loose & (ips == ip_code)
             if info.sender_domains and "*" not in info.sender_domains:
                 if info.name not in in_scope:
-                    in_scope[info.name] = per_code(
-                        sender_texts, lambda v, info=info: "@" in v and info.takes_domain(
-                            v.rsplit("@", 1)[1]))
+                    in_scope[info.name] = _in_scope(info, sender_texts)
                 hit &= in_scope[info.name][senders]
             conn[hit] = names.code(info.name)
             conn_type[hit] = types.code(info.connector_type)
             loose &= ~hit
+
+
+def _in_scope(info: ConnectorInfo, senders: Sequence[str]) -> np.ndarray:
+    """Per sender code, whether the connector's SenderDomains take the sender's domain."""
+    return per_code(senders, lambda v: "@" in v and info.takes_domain(v.rsplit("@", 1)[1]))
 
 
 # -- rule 5: daily volume --------------------------------------------------------------------
