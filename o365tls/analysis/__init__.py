@@ -42,10 +42,11 @@ from .connectors import ConnectorBook, disabled_traffic
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
 from .hops import Host, evidence_of
 from .merging import pair_counts, release_freed_memory
-from .messages import domain_of, link_by_volume, tenant_domains
+from .messages import domain_of, tenant_domains
 from .model import DIRECT_SEND, PRIORITIES, Device, TlsCounts
 from .observations import COUNTED, DAY, prepare
 from .paths import submission_path
+from .placement import link_by_volume, with_connector_facts
 from .results import GROUPINGS, Finding, Results
 from .rollups import group
 
@@ -80,7 +81,7 @@ def analyze(gathered: Gathered, options: Options | None = None) -> Results:
     day_agg = obs[obs[COUNTED] & (obs[GRAIN] == "day")]
     msgs, link_notes = link_by_volume(
         msgs, day_agg.groupby(["direction", "connector", DAY], as_index=False)[MESSAGES].sum())
-    obs = _with_connector_facts(obs, book)
+    obs = with_connector_facts(obs, book)
     release_freed_memory()  # what building the message table left on the heap
 
     aggregate_flows, attribution_rows = from_aggregates(obs, msgs, gathered.cores)
@@ -138,20 +139,6 @@ def analyze(gathered: Gathered, options: Options | None = None) -> Results:
             c.kind == "inbound" and c.connector_type.lower() == "onpremises"
             and c.tls_sender_certificate_name for c in book.by_name.values())),
     )
-
-
-def _with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFrame:
-    """Connector type and forced TLS (RequireTls, or a required sender certificate) from the
-    configuration where the records lack them."""
-    if not book.by_name or obs.empty:
-        return obs
-    obs = obs.copy()
-    infos = obs["connector"].map(lambda n: book.get(n))
-    ctype = infos.map(lambda i: i.connector_type if i else "")
-    obs["connector_type"] = obs["connector_type"].where(obs["connector_type"] != "", ctype)
-    forced = infos.map(lambda i: i.forces_tls if i else None)
-    obs["forced_tls"] = obs["forced_tls"].where(obs["forced_tls"].notna(), forced)
-    return obs
 
 
 def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import EXCHANGE_SERVER
+from .placement import Span, connectors_for_ip, in_sender_scope, places_by_ip, specificity
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,8 @@ class ConnectorInfo:
 
     def takes_domain(self, domain: str) -> bool:
         """Whether mail from ``domain`` is in this connector's SenderDomains scope
-        (``*.partner.example`` takes partner.example and its subdomains, as
-        New-InboundConnector's documentation describes ``*.contoso.com``)."""
-        if not self.sender_domains or "*" in self.sender_domains:
-            return True
-        domain = domain.lower()
-        for pattern in self.sender_domains:
-            if pattern.startswith("*.") and (domain == pattern[2:]
-                                             or domain.endswith(pattern[1:])):
-                return True
-            if domain == pattern:
-                return True
-        return False
+        (:func:`.placement.in_sender_scope`)."""
+        return in_sender_scope(self.sender_domains, domain)
 
 
 @dataclass
@@ -65,7 +56,7 @@ class ConnectorBook:
     connectors."""
 
     by_name: dict[str, ConnectorInfo] = field(default_factory=dict)
-    _ranges: list[tuple[object, object, ConnectorInfo]] = field(default_factory=list)
+    _ranges: list[Span] = field(default_factory=list)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> ConnectorBook:
@@ -87,13 +78,12 @@ class ConnectorBook:
             if not info.name or info.kind == EXCHANGE_SERVER:  # a server, not a connector
                 continue
             book.by_name.setdefault(info.name.lower(), info)
-            if info.kind == "inbound" and not info.disabled:
+            if places_by_ip(info):
                 for text in info.sender_ip_ranges:
                     span = parse_range(text)
                     if span is not None:
                         book._ranges.append((*span, info))
-        # Most specific range first, so a /32 beats a /24 that contains it.
-        book._ranges.sort(key=lambda r: int(r[1]) - int(r[0]))
+        book._ranges.sort(key=specificity)
         return book
 
     def get(self, name: object) -> ConnectorInfo | None:
@@ -105,16 +95,9 @@ class ConnectorBook:
         return found[0] if found else None
 
     def all_for_ip(self, ip: str) -> list[ConnectorInfo]:
-        """The enabled inbound connectors whose ranges hold ``ip``, most specific first."""
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return []
-        out: list[ConnectorInfo] = []
-        for start, end, info in self._ranges:
-            if start.version == addr.version and start <= addr <= end and info not in out:
-                out.append(info)
-        return out
+        """The enabled inbound connectors whose ranges hold ``ip``, most specific first
+        (:func:`.placement.connectors_for_ip`)."""
+        return connectors_for_ip(self._ranges, ip)
 
     @property
     def disabled(self) -> list[ConnectorInfo]:

@@ -11,7 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..inputs.reducer import DIRECTIONS, Codebook, SightingReducer
+from ..frames.arrow import domain_of
+from ..inputs.reducer import (
+    DIRECTION_LABELS,
+    REALM_LABELS,
+    Codebook,
+    Direction,
+    Realm,
+    SightingReducer,
+)
 from ..schema import (
     CONNECTOR,
     DIRECTION,
@@ -22,7 +30,7 @@ from ..schema import (
     SUBJECT,
     TIMESTAMP,
 )
-from . import merging
+from . import merging, placement
 from .connectors import ConnectorBook
 
 MESSAGE_COLUMNS = ["realm", "key", TIMESTAMP, "day", SENDER_ADDRESS, SENDER_IP, HOSTNAME, PTR,
@@ -48,45 +56,18 @@ def _frame(b: dict[str, Codebook], out: dict, tenant: set[str], book: ConnectorB
            known_connectors: set[str], submitters: set[str]) -> pd.DataFrame:
     """The message table from :func:`.merging.merge`'s arrays (changed in place: they are
     the table's columns, and each costs ten MB or more at ten million messages)."""
-    exo = out["realm"] == 0
-    # Connectors: a name Exchange Online knows (configured, or in a connector report) is
-    # kept; Microsoft's own receive connectors (historical search) are no tenant connector.
-    known = {c.lower() for c in known_connectors} | set(book.by_name)
+    exo = out["realm"] == Realm.EXO
     conn_names = b["conn"].values
-    foreign = np.array([bool(v) and v.lower() not in known for v in conn_names], dtype=bool)
     conn = out["conn"].astype(np.int32 if len(conn_names) > 2**15 else np.int16)
-    if known_connectors or book.by_name:
-        conn[exo & foreign[conn]] = 0
-    # Direction: explicit, else tenant mail to outside recipients only is outbound.
-    sender_domain = np.array([v.rsplit("@", 1)[1].lower() in tenant if "@" in v else False
-                              for v in b["sender"].values], dtype=bool)
+    placement.drop_unknown_connectors(conn, exo, conn_names, book, known_connectors)
     direction = out.pop("direction")
-    guess = direction == 0
-    direction[guess] = np.where(sender_domain[out["sender"][guess]]
-                                & ~out["to_tenant"][guess], 2, 1)
-    del guess
-    # Inbound mail without a connector: the sender IP ranges of the enabled connectors
-    # place it, the most specific range first, within each connector's SenderDomains.
-    conn_type = np.zeros(len(direction), dtype=np.int16)
+    in_tenant = placement.per_code(b["sender"].values, lambda v: domain_of(v) in tenant)
+    placement.guess_directions(direction, out["sender"], in_tenant, out["to_tenant"])
     types = Codebook()
-    for code in np.unique(conn):
-        info = book.get(conn_names[code]) if code else None
-        if info is not None:
-            conn_type[conn == code] = types.code(info.connector_type)
-    loose = exo & (conn == 0) & (direction == 1) & (out["ip"] > 0)
-    in_scope: dict[str, np.ndarray] = {}  # per connector: sender code -> in its scope
-    for ip_code in np.unique(out["ip"][loose]):
-        for info in book.all_for_ip(b["ip"].values[ip_code]):
-            hit = loose & (out["ip"] == ip_code)
-            if info.sender_domains and "*" not in info.sender_domains:
-                if info.name not in in_scope:
-                    in_scope[info.name] = np.array(
-                        [info.takes_domain(v.rsplit("@", 1)[1]) if "@" in v else False
-                         for v in b["sender"].values], dtype=bool)
-                hit &= in_scope[info.name][out["sender"]]
-            conn[hit] = b["conn"].code(info.name)
-            conn_type[hit] = types.code(info.connector_type)
-            loose &= ~hit
+    conn_type = placement.connector_types(conn, conn_names, book, types)
+    loose = exo & (conn == 0) & (direction == Direction.INBOUND) & (out["ip"] > 0)
+    placement.place_by_ip_range(conn, conn_type, loose, out["ip"], out["sender"],
+                                b["ip"].values, b["sender"].values, book, b["conn"], types)
     del loose
     submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
     submission = exo & submitter_codes[out["sender"]]
@@ -99,8 +80,8 @@ def _frame(b: dict[str, Codebook], out: dict, tenant: set[str], book: ConnectorB
         return b[name].categorical(merging.narrow_codes(codes, len(b[name].values)))
 
     return pd.DataFrame({
-        "realm": pd.Categorical.from_codes(merging.narrow_codes(out["realm"], 3),
-                                           categories=["exo", "on-prem", "on-prem-send"]),
+        "realm": pd.Categorical.from_codes(merging.narrow_codes(out["realm"], len(Realm)),
+                                           categories=list(REALM_LABELS)),
         "key": out["key"],
         TIMESTAMP: stamps,
         "day": days,
@@ -111,8 +92,8 @@ def _frame(b: dict[str, Codebook], out: dict, tenant: set[str], book: ConnectorB
         CONNECTOR: text("conn", conn),
         "connector_type": types.categorical(merging.narrow_codes(conn_type,
                                                                  len(types.values))),
-        DIRECTION: pd.Categorical.from_codes(merging.narrow_codes(direction, 3),
-                                             categories=list(DIRECTIONS)),
+        DIRECTION: pd.Categorical.from_codes(merging.narrow_codes(direction, len(Direction)),
+                                             categories=list(DIRECTION_LABELS)),
         SUBJECT: text("subject", out["subject"]),
         "msgid_host": text("mhost", out["mhost"]),
         "to_tenant": out["to_tenant"],

@@ -46,7 +46,7 @@ def inspect(
     else:
         for report in reports:
             _print_report(report)
-        from ..analysis.messages import periods_apart
+        from ..analysis.placement import periods_apart
 
         apart = periods_apart(reports)
         if apart:

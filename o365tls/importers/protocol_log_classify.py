@@ -19,7 +19,16 @@ from ..schema import INBOUND
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
 from . import protocol_log_lines as lines
 from .base import reject_rows
-from .protocol_log_sessions import CONNECT, EVENTS, INFORMATION, Coded, Columns, coded, is_value
+from .protocol_log_sessions import (
+    CONNECT,
+    DISCONNECT,
+    EVENTS,
+    INFORMATION,
+    Coded,
+    Columns,
+    coded,
+    is_value,
+)
 from .table import ROW_COLUMN
 
 _EVENTS = pa.array(EVENTS, pa.string())
@@ -73,11 +82,12 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
         return None
 
     # Only some lines change a session: its first line here (a continuation from an earlier
-    # chunk or file), connect (a send log's first line, "attempting to connect", has no local
-    # endpoint yet), commands, TLS/auth results and disconnect.
+    # chunk or file, or an id begun again after its disconnect), connect (a send log's first
+    # line, "attempting to connect", has no local endpoint yet), commands, TLS/auth results
+    # and disconnect.
     connector, connectors = _trimmed_codes(_text(raw, names["connector-id"]))
     key_codes = sid * (len(connectors) + 1) + connector
-    first = ok & ~pd.Series(np.where(ok, key_codes, -1)).duplicated().to_numpy()
+    first = _session_starts(np.where(ok, key_codes, -1), kind == DISCONNECT)
     said = ok & ((kind == 2) | (kind == 3))
     noted = ok & (kind == 4)
     data = _column(raw, names["data"])
@@ -107,6 +117,23 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     line.update(_commands(commands, len(picked), np.flatnonzero(line["cmd"])))
     line.update(_information(notes, picked, ev == INFORMATION))
     return line
+
+
+def _session_starts(keys: np.ndarray, disconnect: np.ndarray) -> np.ndarray:
+    """Which lines begin a session in the chunk (``keys``: each line's session, -1 for an
+    unusable line): the first line of each session here (a continuation, or a new session),
+    and the first line of a session id after its disconnect (the id begun again, a new
+    session). Kept whatever else they say, so that the same lines begin the same sessions
+    wherever the chunks are cut."""
+    keyed = pd.Series(keys)
+    starts = (keys >= 0) & ~keyed.duplicated().to_numpy()
+    # A disconnect followed by another line of its id is rare: only then are lines sorted.
+    if (disconnect & (keys >= 0) & keyed.duplicated(keep="last").to_numpy()).any():
+        at = np.flatnonzero(keys >= 0)
+        at = at[np.argsort(keys[at], kind="stable")]
+        same = keys[at][1:] == keys[at][:-1]
+        starts[at[1:][same & disconnect[at][:-1]]] = True
+    return starts
 
 
 def _count_masked(report: FileReport, raw: pa.Table, names: dict[str, str | None],

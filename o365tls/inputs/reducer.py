@@ -15,6 +15,8 @@ looks at (a scanner's default subject); one-off subjects count as "no subject ke
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -45,7 +47,30 @@ from ..schema import (
 FORMAT_RANK = {"message-trace": 0, "historical-summary": 1, "historical-extended": 2,
                "exchange-tracking-log": 3, "clixml": 3}
 ON_PREM_FORMATS = frozenset({"exchange-tracking-log", "clixml"})
-DIRECTIONS = ("", INBOUND, OUTBOUND)
+
+
+class Realm(IntEnum):
+    """The hop a sighting describes, as the code the message table's ``realm`` column holds
+    (its label in :data:`REALM_LABELS`)."""
+
+    EXO = 0  # Exchange Online (message trace, historical search)
+    ON_PREM = 1  # an on-prem server receiving the message
+    ON_PREM_SEND = 2  # an on-prem server sending it on (inbound mail relayed too)
+
+
+REALM_LABELS = ("exo", "on-prem", "on-prem-send")
+
+
+class Direction(IntEnum):
+    """A message's direction as a code (its label in :data:`DIRECTION_LABELS`)."""
+
+    UNKNOWN = 0  # the export does not say
+    INBOUND = 1
+    OUTBOUND = 2
+
+
+DIRECTION_LABELS = ("", INBOUND, OUTBOUND)
+DIRECTION_CODES = {label: code for code, label in enumerate(DIRECTION_LABELS)}
 _TEXT_FIELDS = ("sender", "ip", "host", "ptr", "conn", "rdom", "subject", "mhost", "source")
 _NAT = np.iinfo(np.int64).min
 _SUBJECTS_PER_CHUNK = 500
@@ -182,15 +207,17 @@ class SightingReducer:
         key = (ids.keys(frame[SOURCE], frame[ROW]) if ids is not None
                else message_keys(mid, frame[SOURCE], frame[ROW]))
         # An on-prem server's receive and send hops are different hops of one message.
-        realm = (np.where(frame[EVENT].astype(str).str.upper().isin(list(SEND_EVENTS)), 2, 1)
-                 if fmt in ON_PREM_FORMATS else np.zeros(n)).astype(np.int8)
+        realm = (np.where(frame[EVENT].astype(str).str.upper().isin(list(SEND_EVENTS)),
+                          Realm.ON_PREM_SEND, Realm.ON_PREM)
+                 if fmt in ON_PREM_FORMATS else np.full(n, Realm.EXO)).astype(np.int8)
         rdom = _domain_codes(books["rdom"], frame[RECIPIENT_ADDRESS])
         outbound = (frame[DIRECTION] == OUTBOUND).to_numpy(dtype=bool, na_value=False)
         self.rdom_rows = _added(self.rdom_rows, np.bincount(
             rdom[~outbound], minlength=len(books["rdom"].values)))
         senders = books["sender"].encode(frame[SENDER_ADDRESS])
         self.origin_rows = _added(self.origin_rows, np.bincount(
-            senders[outbound & (realm != 2)], minlength=len(books["sender"].values)))
+            senders[outbound & (realm != Realm.ON_PREM_SEND)],
+            minlength=len(books["sender"].values)))
         subjects, chosen = self._subjects(frame[SUBJECT], senders)
         # One row per message, hop and recipient domain within the chunk: the rest of the
         # work is done on those rows only (a trace has a row per recipient).
@@ -293,7 +320,6 @@ def _encode_kept(book: Codebook, column: pd.Series, keep: np.ndarray) -> np.ndar
     return np.full(len(keep), book.code(value), dtype=np.int32)
 
 
-_DIRECTION_CODES = {d: i for i, d in enumerate(DIRECTIONS)}
 
 
 def _added(total: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -310,8 +336,9 @@ def _directions(column: pd.Series, keep: np.ndarray) -> np.ndarray:
     """Direction codes of the rows ``keep`` (0: not known)."""
     value = _one_value(column)
     if value is None:
-        return map_unique(column.take(keep), _DIRECTION_CODES).fillna(0).to_numpy(np.int8)
-    return np.full(len(keep), _DIRECTION_CODES.get(value, 0), dtype=np.int8)
+        return map_unique(column.take(keep), DIRECTION_CODES).fillna(
+            Direction.UNKNOWN).to_numpy(np.int8)
+    return np.full(len(keep), DIRECTION_CODES.get(value, Direction.UNKNOWN), dtype=np.int8)
 
 
 def _domain_codes(book: Codebook, addresses: pd.Series) -> np.ndarray:

@@ -82,7 +82,7 @@ def test_kept_codes_of_one_value_columns_are_the_per_row_ones(texts, same, data)
     """A column holding one value is coded without taking its rows: the codes and the book's
     growth are those of coding the kept rows."""
     from o365tls.frames.arrow import map_unique
-    from o365tls.inputs.reducer import _DIRECTION_CODES, _directions, _encode_kept
+    from o365tls.inputs.reducer import DIRECTION_CODES, _directions, _encode_kept
 
     column = pd.Series([texts[0]] * len(texts) if same else texts, dtype="str")
     keep = np.array(sorted(set(data.draw(st.lists(st.integers(0, len(texts) - 1),
@@ -94,6 +94,6 @@ def test_kept_codes_of_one_value_columns_are_the_per_row_ones(texts, same, data)
     got = _encode_kept(new, column, keep)
     assert got.dtype == want.dtype and got.tolist() == want.tolist()
     assert new.values == old.values
-    directions = map_unique(column.take(keep), _DIRECTION_CODES).fillna(0).to_numpy(np.int8)
+    directions = map_unique(column.take(keep), DIRECTION_CODES).fillna(0).to_numpy(np.int8)
     got = _directions(column, keep)
     assert got.dtype == directions.dtype and got.tolist() == directions.tolist()

@@ -667,3 +667,20 @@ def test_a_log_damaged_partway_keeps_the_records_read_before_the_damage(tmp_path
     kept = loaded.observations["source"] == damaged.path
     assert damaged.records == kept.sum() and 0.5 * sessions < damaged.records < sessions
     assert fine.records == (loaded.observations["source"] == fine.path).sum() == 4
+
+
+def test_a_line_after_a_disconnect_begins_a_session_wherever_the_chunks_are_cut(
+        monkeypatch, tmp_path):
+    # The id's session connects and ends; a server reply with the same id follows: a new
+    # session whose start is not in the file (TLS unknown), whether or not a chunk starts there.
+    remote = "192.0.2.1:40001"
+    path = write_log(tmp_path / "RECV2024031511-1.LOG", [
+        (0, S1, remote, "+", "", ""), (1, S1, remote, "<", "EHLO one.example", ""),
+        (2, S1, remote, "-", "", "Remote"), (3, S1, remote, ">", "220 2.0.0 Service ready", "")])
+    for rows in (protocol_log.CHUNK_ROWS, 3, 2):
+        monkeypatch.setattr(protocol_log, "CHUNK_ROWS", rows)
+        data, report = load_one(path)
+        assert [(r["row"], r["tls"], r["messages"], r["hostname"])
+                for r in data.observations.to_dict("records")] == [
+            (1, "none", 0, "one.example"), (4, "unknown", 0, "")], rows
+        assert codes(report) == ["session-began-before", "open-session"], rows
