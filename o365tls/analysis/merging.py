@@ -68,8 +68,8 @@ def split(parts: dict[str, list[np.ndarray]]) -> list[dict[str, list[np.ndarray]
         present = np.flatnonzero(counts)
         for name in names:
             values = parts[name][i][order]
-            # Frees the chunk's column: its rows now live in the buckets (and the list is
-            # read no further, so the None it holds is never seen).
+            # Frees the chunk's column: its rows now live in the buckets. The slot is never
+            # read again (the lists are cleared below), so the None breaks no reader.
             parts[name][i] = None  # type: ignore[call-overload]
             for b in present:
                 # A copy, not a view: a view would keep the whole chunk alive.

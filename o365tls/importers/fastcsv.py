@@ -284,6 +284,7 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
                 bom = False
             data: bytes | bytearray = read if utf8 else \
                 carry + decoder.decode(read, final=final).encode("utf-8")
+            del read  # transcoded: the block read is not kept while this one is used
             # Where the data starts in this block: after the lines skipped (no copy made).
             start = 0
             if not skipped:
