@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -39,7 +39,7 @@ R = TypeVar("R")
 
 
 def in_order(function: Callable[[T], R], items: Iterable[T], ahead: int,
-             name: str = "o365tls") -> Iterator[R]:
+             name: str = "o365tls") -> Generator[R, None, None]:
     """``function(item)`` for each item, on up to ``ahead`` threads working ahead of the
     caller, yielded in item order. An exception raised by ``items`` itself (bad bytes, a
     damaged archive) or by ``function`` is raised in its turn, after the results before it."""

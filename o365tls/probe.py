@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .certinfo import CertificateError, CertificateInfo, parse_certificate
 from .errors import OutputError
@@ -506,7 +507,7 @@ def _resolve(target: Target, timeout: float) -> str:
     thread that is left behind when it takes longer than ``timeout``."""
     if _is_ip(target.host):
         return target.host
-    answer: dict[str, object] = {}
+    answer: dict[str, Any] = {}  # "infos" (getaddrinfo's list) or "error"
 
     def lookup() -> None:
         try:

@@ -111,7 +111,7 @@ def _parse(file: Path, text: str) -> tuple[list, list[int | None]]:
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"{file}: not valid TOML ({exc})",
                              hint="see the exceptions example in README.md") from exc
-        lines = [n + 1 for n, ln in enumerate(text.splitlines())
+        lines: list[int | None] = [n + 1 for n, ln in enumerate(text.splitlines())
                  if re.match(r"\s*\[\[\s*exceptions?\s*\]\]", ln)]
         entries = doc.get("exception", doc.get("exceptions", []))
     else:

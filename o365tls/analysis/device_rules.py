@@ -89,7 +89,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         if entry.get("enabled", True) is False:
             continue
         if index == 0:
-            rules.append(_builtin_ruleset().get(rule_id))
+            known = _builtin_ruleset().get(rule_id)
+            assert known is not None  # index 0: merged from the built-in rules
+            rules.append(known)
         else:
             rules.append(_rule(entry, label, index, source="rules"))
     return RuleSet(tuple(rules), (BUILTIN, label))
@@ -182,6 +184,7 @@ def _parse_yaml(label: str, text: str) -> object:
 
 
 def _entries(data: object, label: str) -> list[dict]:
+    entries: object
     if isinstance(data, list):
         entries = data
     elif isinstance(data, dict):

@@ -12,6 +12,7 @@ through ``str.format``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .device_rules import COUNTED, Condition, Rule, RuleSet, load_rules
 from .inventory import Inventory, clip, load_inventory
@@ -40,12 +41,13 @@ def classify(evidence: FlowEvidence, rules: RuleSet,
              inventory: Inventory | None = None) -> Device:
     """The device behind one flow, with confidence (0..1) and human-readable evidence."""
     hit = inventory.match(evidence) if inventory is not None else None
-    if hit is not None and hit.row.device_type != UNKNOWN_DEVICE:
+    if hit is not None and inventory is not None and hit.row.device_type != UNKNOWN_DEVICE:
         row = hit.row
         return Device(row.device_type, 1.0, (hit.describe(inventory.path),), row.name,
                       row.owner, row.site, "inventory")
     device = _heuristic(evidence, rules)
-    if hit is not None:  # the inventory names the device but leaves its type to the rules
+    if hit is not None and inventory is not None:
+        # the inventory names the device but leaves its type to the rules
         note = hit.describe(inventory.path) + " (no type given: type from the rules below)"
         device = Device(device.device_type, device.confidence, (note, *device.evidence),
                         hit.row.name, hit.row.owner, hit.row.site, device.source)
@@ -170,14 +172,14 @@ def field_values(evidence: FlowEvidence) -> dict[str, list[tuple[str, int]]]:
     return out
 
 
-def _pairs(pairs: object) -> list[tuple[object, object]]:
+def _pairs(pairs: Any) -> list[tuple[object, object]]:
     try:
         return [(p[0], p[1]) for p in pairs if isinstance(p, (tuple, list)) and len(p) == 2]
     except TypeError:
         return []
 
 
-def _int(value: object) -> int:
+def _int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError, OverflowError):

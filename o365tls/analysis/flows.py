@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -290,9 +291,12 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
         scope, direction, connector = base.scope, base.direction, base.connector
         on_connector, volumes, untraced = c.on_connector, c.volumes, c.untraced
         day_dates, weeks, days, report_days = c.day_dates, c.weeks, c.days, c.report_days
+        # A connector with a fit was prepared with all of them (see _connectors).
+        assert on_connector is not None and volumes is not None and untraced is not None \
+            and day_dates is not None and weeks is not None
         undecided = []
         for est in result.senders:
-            verdict = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
+            verdict: dict[str, Any] = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
                        "low": round(est.low, 4), "high": round(est.high, 4),
                        "at_risk_at_end": round(est.at_risk_now, 4),
                        "fixed_on": _week_start(day_dates, weeks, est.fixed_week),
@@ -588,6 +592,7 @@ class Senders:
             if ip is not None:
                 found = found[self.ip_codes[found] == self.ip_code.get(ip, -2)]
         else:
+            assert ip is not None  # without either, no messages (above)
             found = self.by_ip.get((exo, self.ip_code.get(ip, -2)), self.empty)
         return self.msgs.take(found)
 

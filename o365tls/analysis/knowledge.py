@@ -455,10 +455,10 @@ class _Reader:
         shares = ("high_share", "medium_share", "low_likelihood")
         t = self.fields(table, "priority", counts + shares + ("forced_tls_level",),
                         ("deadline", "floor", "ceiling"))
-        values = {k: int(self.number(t, k)) for k in counts}
-        values |= {k: float(self.number(t, k, share=True)) for k in shares}
-        if values["medium_messages"] > values["high_messages"] or (
-                values["medium_share"] > values["high_share"]):
+        whole = {k: int(self.number(t, k)) for k in counts}
+        share = {k: float(self.number(t, k, share=True)) for k in shares}
+        if whole["medium_messages"] > whole["high_messages"] or (
+                share["medium_share"] > share["high_share"]):
             raise self.fail("priority", "medium thresholds must not exceed the high ones")
         rules = []
         for n, d in enumerate(t.get("deadline", []), 1):
@@ -474,8 +474,14 @@ class _Reader:
             if isinstance(days, bool) or not isinstance(days, int) or days < 0:
                 raise self.fail(where, "critical_within_days must be a whole number of days")
             rules.append(DeadlineRule(d["deadline"], paths, days, self.level(d["level"], where)))
-        return PriorityRules(**values, forced_tls_level=self.level(t["forced_tls_level"],
-                                                                    "priority.forced_tls_level"),
+        return PriorityRules(high_messages=whole["high_messages"],
+                             high_share=share["high_share"],
+                             medium_messages=whole["medium_messages"],
+                             medium_share=share["medium_share"],
+                             tiny_messages=whole["tiny_messages"],
+                             low_likelihood=share["low_likelihood"],
+                             forced_tls_level=self.level(t["forced_tls_level"],
+                                                         "priority.forced_tls_level"),
                              deadlines=tuple(rules), floors=self.level_rules(t, "floor"),
                              ceilings=self.level_rules(t, "ceiling"))
 

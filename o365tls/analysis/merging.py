@@ -68,7 +68,9 @@ def split(parts: dict[str, list[np.ndarray]]) -> list[dict[str, list[np.ndarray]
         present = np.flatnonzero(counts)
         for name in names:
             values = parts[name][i][order]
-            parts[name][i] = None  # frees the chunk's column: its rows now live in the buckets
+            # Frees the chunk's column: its rows now live in the buckets. The slot is never
+            # read again (the lists are cleared below), so the None breaks no reader.
+            parts[name][i] = None  # type: ignore[call-overload]
             for b in present:
                 # A copy, not a view: a view would keep the whole chunk alive.
                 buckets[b].setdefault(name, []).append(values[ends[b] - counts[b]:ends[b]]

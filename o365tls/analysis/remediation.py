@@ -277,11 +277,13 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
             level = at_least(level, rule.level)
             reasons.append(f"at least {rule.level}: {rule.reason}")
 
-    for rule in applying:
-        deadline = deadlines[rule.deadline]
-        days = (deadline.date - today).days  # validated: priority deadlines have a date
+    for deadline_rule in applying:
+        deadline = deadlines[deadline_rule.deadline]
+        assert deadline.date is not None  # validated: priority deadlines have a date
+        days = (deadline.date - today).days
         using = " and ".join(x for x, on in (("Basic auth", basic), ("TLS 1.0/1.1", legacy)) if on)
-        target = "critical" if days <= rule.critical_within_days else rule.level
+        target = "critical" if days <= deadline_rule.critical_within_days \
+            else deadline_rule.level
         level = at_least(level, target)
         if days >= 0:
             reasons.append(f"{using} on {path}: {deadline.when} ({deadline.source}) is"

@@ -188,7 +188,7 @@ def _relays(findings: list[Finding], book: ConnectorBook, inventory: Inventory |
                  for m in members}
         devices = _devices(members)
         why = []
-        if named is not None and named.row.device_type == MAIL_SERVER:
+        if named is not None and inventory is not None and named.row.device_type == MAIL_SERVER:
             why.append(named.describe(inventory.path))
         if len(senders) > 1 and len(mixes) == 1:
             first = members[0].flow
@@ -235,6 +235,7 @@ def _with_inventory(host: Host, inventory: Inventory | None, ips: list[str],
         hit = _inventory_row(inventory, ip, name)
         if hit is None:
             continue
+        assert inventory is not None  # hit: a row of it
         row = hit.row
         described = hit.describe(inventory.path)
         evidence = host.evidence if described in host.evidence else (*host.evidence, described)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,8 @@ class LoadContext:
     threads: int = 1  # chunks of one file converted at once (see convert_chunks)
 
 
-Converter = Callable[[pd.DataFrame, FileReport, object], tuple[pd.DataFrame, object]]
+# The hint is the format's own (a message trace's date culture).
+Converter = Callable[[pd.DataFrame, FileReport, Any], tuple[pd.DataFrame, Any]]
 
 
 def convert_chunks(raws: Iterator[pd.DataFrame], convert: Converter, report: FileReport,
@@ -69,8 +71,9 @@ def convert_chunks(raws: Iterator[pd.DataFrame], convert: Converter, report: Fil
 
 Reader = Callable[[Sample, FileReport, LoadContext], Iterator[Batch]]
 Finisher = Callable[[LoadContext], Iterator[Batch]]
-Preparer = Callable[[Sample, FileReport], Iterator[object]]
-PreparedReader = Callable[[Iterable[object], Sample, FileReport, LoadContext], Iterator[Batch]]
+# A prepared chunk is the format's own type: the loader only hands it from one to the other.
+Preparer = Callable[[Sample, FileReport], Iterator[Any]]
+PreparedReader = Callable[[Iterable[Any], Sample, FileReport, LoadContext], Iterator[Batch]]
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ _DEFAULTS = {"str": "", "int": 0, "bool": None, "list": (), "datetime": pd.NaT,
              "object": None}
 
 
-def canonical(kind: str, data: dict[str, object], length: int, source: str) -> pd.DataFrame:
+def canonical(kind: str, data: Mapping[str, object], length: int, source: str) -> pd.DataFrame:
     """A frame with exactly the canonical columns of ``kind``, in declared order. Missing
     columns get their type's empty value; scalars are broadcast."""
     out: dict[str, object] = {}

@@ -30,6 +30,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
 from xml.etree import ElementTree
 
 import pandas as pd
@@ -118,7 +119,7 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
         # Lists as a joined export has them: JSON arrays for connectors (SenderDomains hold
         # ";"), ";"-joined for tracking events (Get-MessageTrackingLog's -join ';').
         joined = kind == TRACKING
-        cells = {name: _cell(value, joined) for name, value in values.items()}
+        cells: dict[str, object] = {name: _cell(value, joined) for name, value in values.items()}
         cells[ROW_COLUMN] = row
         counts[kind] += 1
         pending[kind].append(cells)
@@ -166,7 +167,8 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 def _objects(sample: Sample, report: FileReport) -> Iterator[ElementTree.Element]:
     """The top-level ``<Obj>`` elements, one at a time, each dropped once handed over."""
-    parser = ElementTree.XMLPullParser(events=("start", "end"))
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        events=("start", "end"))
     depth = 0
     root = ElementTree.Element("Objs")
     prolog = ""
@@ -193,7 +195,10 @@ def _objects(sample: Sample, report: FileReport) -> Iterator[ElementTree.Element
                     prolog = ""
                 if text:
                     parser.feed(text)
-                for event, element in parser.read_events():
+                # Only start and end events are asked for: each carries an element.
+                events = cast("Iterator[tuple[str, ElementTree.Element]]",
+                              parser.read_events())
+                for event, element in events:
                     if event == "start":
                         depth += 1
                         root = element if depth == 1 else root

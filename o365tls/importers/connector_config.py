@@ -147,7 +147,7 @@ def convert(raw: pd.DataFrame, kinds: list[str], report: FileReport,
                 "the connector has no Name or Identity; export the Name property too")
     keep = (~nameless).to_numpy()
     problems: list[list[str]] = [[] for _ in range(len(raw))]
-    data: dict[str, object] = {}
+    data: dict[str, pd.Series] = {}
     for field, synonyms in _MULTI.items():
         data[field] = _multi_column(raw, synonyms, rows, problems, report, noted)
     data["sender_domains"] = data["sender_domains"].map(sender_domains)

@@ -132,7 +132,7 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
     if not named["date"]:
         report.note(None, "no-date", "no Date column: each row is counted for the whole "
                                      "report period instead of its day")
-    state = {"culture": None, "noted": set()}
+    state: dict[str, object] = {"culture": None, "noted": set()}
     for raw in read_table(sample, report):
         frame = convert(raw, report, named, tls, state)
         if len(frame):
@@ -143,10 +143,12 @@ def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
             tls: TlsColumns, state: dict) -> pd.DataFrame:
     """Raw report rows -> one observation per row and TLS version with messages."""
     rows = raw[ROW_COLUMN]
-    alive, days, volume = day_and_total(raw, report, named["date"], named["volume"],
+    volume_column, connector_column = named["volume"], named["connector"]
+    assert volume_column and connector_column  # read() takes no file without them
+    alive, days, volume = day_and_total(raw, report, named["date"], volume_column,
                                         "bad-volume", state)
     counts = breakdown(raw, tls, volume.fillna(0), alive, rows, report, "Volume")
-    connectors = pick(raw, named["connector"]).str.strip().tolist()
+    connectors = pick(raw, connector_column).str.strip().tolist()
     types = pick(raw, named["type"]).str.strip().tolist() if named["type"] else None
     forced = pick(raw, named["forced"]).str.strip().tolist() if named["forced"] else None
     out: dict[str, list] = {k: [] for k in (ROW, TIMESTAMP, CONNECTOR, DIRECTION,

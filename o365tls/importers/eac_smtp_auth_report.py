@@ -106,7 +106,9 @@ def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
             tls: TlsColumns, state: dict) -> pd.DataFrame:
     """Raw report rows -> one observation per sender and TLS version with messages."""
     rows = raw[ROW_COLUMN]
-    alive, stamps, sent = day_and_total(raw, report, named["date"], named["sent"], "bad-count",
+    sent_column = named["sent"]
+    assert sent_column is not None  # read() takes no file without it
+    alive, stamps, sent = day_and_total(raw, report, named["date"], sent_column, "bad-count",
                                         state)
     counts = breakdown(raw, tls, sent.fillna(0), alive, rows, report, "Messages sent")
     senders = clean_address(pick(raw, named["sender"])).tolist() if named["sender"] \

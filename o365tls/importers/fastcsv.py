@@ -156,7 +156,7 @@ def _parsed_blocks(sample: Sample, options: _Options) -> Iterator[tuple[pa.Table
     so they parse independently; a block that cannot be read or parsed raises here, in its
     turn."""
 
-    def parse(item: tuple[bytes | memoryview, bool]) -> tuple[pa.Table, bool]:
+    def parse(item: tuple[bytes | bytearray | memoryview, bool]) -> tuple[pa.Table, bool]:
         # A file read in one block (an hourly log) is parsed on this thread only: on a block
         # that small Arrow's threads add CPU without finishing it sooner, and with --jobs the
         # other cores are busy with other files. Larger files keep them.
@@ -269,7 +269,7 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
     codec = sample.encoding.replace("_", "-").lower()
     utf8 = codec in ("utf-8", "utf8", "utf-8-sig")  # passed through as bytes
     bom = codec == "utf-8-sig"
-    carry = b""
+    carry: bytes | bytearray = b""
     skipped = False
     whole = True
     with sample.source.open() as fh:
@@ -277,13 +277,14 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
             # UTF-8 is passed through (pyarrow validates it), read in after the carry (a
             # partial record): joining them and cutting the block out again would copy the
             # block twice. Anything else is transcoded, then joined.
-            data, final = _read_after(fh, carry if utf8 else b"")
+            read, final = _read_after(fh, carry if utf8 else b"")
             at = len(carry) if utf8 else 0  # where this read starts
-            if bom and data[at:at + len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
-                del data[at:at + len(codecs.BOM_UTF8)]
+            if bom and read[at:at + len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
+                del read[at:at + len(codecs.BOM_UTF8)]
                 bom = False
-            if not utf8:
-                data = carry + decoder.decode(data, final=final).encode("utf-8")
+            data: bytes | bytearray = read if utf8 else \
+                carry + decoder.decode(read, final=final).encode("utf-8")
+            del read  # transcoded: the block read is not kept while this one is used
             # Where the data starts in this block: after the lines skipped (no copy made).
             start = 0
             if not skipped:
@@ -307,7 +308,7 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
             carry = bytes(data[cut:])
 
 
-def _read_after(fh, carry: bytes) -> tuple[bytearray, bool]:
+def _read_after(fh, carry: bytes | bytearray) -> tuple[bytearray, bool]:
     """``carry`` followed by the next BLOCK_BYTES of ``fh`` (at most), in a new buffer; with
     whether the file ended. A short read is usually the end: then the block needs no cut
     (no quotes to count, no copy: a file read in one block stays as read). An archive
@@ -348,7 +349,7 @@ def _left(fh) -> int:
 _NOT_SPACE = re.compile(rb"\S")  # what bytes.strip() leaves
 
 
-def _skip_lines(data: bytes, count: int, final: bool) -> tuple[int, bool]:
+def _skip_lines(data: bytes | bytearray, count: int, final: bool) -> tuple[int, bool]:
     """Where the data starts after the first ``count`` physical lines (title, sep=, header):
     (position, done)."""
     pos = 0
@@ -360,7 +361,7 @@ def _skip_lines(data: bytes, count: int, final: bool) -> tuple[int, bool]:
     return pos, True
 
 
-def _next_newline(data: bytes, pos: int) -> int:
+def _next_newline(data: bytes | bytearray, pos: int) -> int:
     """Position after the next line break (\\r\\n, \\n or \\r) from ``pos``, or -1."""
     n = data.find(b"\n", pos)
     # A \r only counts before that \n (no scan to the end of an LF-only file per line).

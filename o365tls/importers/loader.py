@@ -7,7 +7,7 @@ import codecs
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -50,7 +50,8 @@ class Dataset:
 
     @property
     def period(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-        stamps = [s for r in self.inputs for s in (r.period_start, r.period_end) if s is not None]
+        stamps: list[pd.Timestamp] = [
+            s for r in self.inputs for s in (r.period_start, r.period_end) if s is not None]
         if not stamps:
             return None, None
         return min(stamps), max(stamps)
@@ -181,8 +182,10 @@ class _Prepared:
         from . import FORMATS_BY_NAME
 
         prepared = cls(deque(), FileReport(sample.display))
+        prepare = FORMATS_BY_NAME[format_name].prepare
+        assert prepare is not None  # only files of a format that prepares are sent here
         try:
-            for chunk in FORMATS_BY_NAME[format_name].prepare(sample, prepared.report):
+            for chunk in prepare(sample, prepared.report):
                 prepared.chunks.append(chunk)
         except Exception as exc:  # noqa: BLE001 - raised in the file's turn, by replay()
             prepared.error = exc
@@ -234,7 +237,8 @@ class _Ahead:
         self.lock = threading.Lock()
 
     def __call__(self, item: _Opened) -> _Opened:
-        if item.fmt is None or item.fmt.prepare is None or item.source.size > AHEAD_BYTES:
+        if item.sample is None or item.fmt is None or item.fmt.prepare is None \
+                or item.source.size > AHEAD_BYTES:
             return item
         with self.lock:  # started for the first file that needs it
             if self.starter is None:
@@ -284,7 +288,8 @@ def iter_sources(sources: list[Source], *, forced: Format | None = None,
     allows, and prepares that many of the next files ahead, where their format can."""
     context = LoadContext(reports=reports if reports is not None else {}, threads=threads)
     used_formats: list[Format] = []
-    opened: Iterator[_Opened] = (_open(source, forced, encoding) for source in sources)
+    opened: Generator[_Opened, None, None] = (
+        _open(source, forced, encoding) for source in sources)
     ahead = _Ahead(threads) if threads > 1 else None
     if ahead is not None:
         # Files are opened here, in turn; only ``prepare`` runs ahead. Two files per worker
@@ -319,6 +324,7 @@ def _read_opened(opened: Iterator[_Opened], context: LoadContext, progress: Prog
         if item.failure is not None:
             report.fail(*item.failure)
             continue
+        assert sample is not None  # a source opened without failure has its sample
         report.encoding = sample.encoding_label
         if len(sample.header) > MAX_COLUMNS:
             report.fail("too-many-columns",
@@ -341,11 +347,13 @@ def _read_opened(opened: Iterator[_Opened], context: LoadContext, progress: Prog
                 # ``prepare`` is the only step that writes to the report: its scratch report
                 # is all of it, and the same as a one-thread run's.
                 report.absorb(prepared.report)
+                assert fmt.read_prepared is not None  # it goes with prepare
                 batches = fmt.read_prepared(prepared.replay(), sample, report, context)
             else:
                 batches = fmt.read(sample, report, context)
             for batch in batches:
                 owner = _owner(context, batch, report)
+                assert owner is not None  # the file named, else the one read
                 _see(owner, batch)
                 if progress:
                     progress("rows", report)

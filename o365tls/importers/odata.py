@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import cast
 
 from ..quality import FileReport
 from .jsonfile import json_keys, json_records, note_next_page, whole_file
@@ -86,7 +88,7 @@ def atom_records(sample: Sample, report: FileReport) -> list[dict] | None:
     text = _DECLARATION.sub("", text, count=1)
     records: list[dict] = []
     next_link = ""
-    parser = ET.XMLPullParser(events=("end",))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("end",))
     try:
         for start in range(0, len(text), _FEED_CHARS):
             parser.feed(text[start:start + _FEED_CHARS])
@@ -102,10 +104,11 @@ def atom_records(sample: Sample, report: FileReport) -> list[dict] | None:
     return records
 
 
-def _take(parser: ET.XMLPullParser, records: list[dict], next_link: str) -> str:
+def _take(parser: ET.XMLPullParser[ET.Element], records: list[dict], next_link: str) -> str:
     """Entries the parser has finished, as objects (each entry freed once read); the feed's
     link to a next page, if one has been read."""
-    for _event, element in parser.read_events():
+    # Only end events are asked for: each carries an element.
+    for _event, element in cast("Iterator[tuple[str, ET.Element]]", parser.read_events()):
         namespace, _, local = element.tag.rpartition("}")
         if namespace != "{" + ATOM:
             continue

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ from ..tls import LEGACY_VERSIONS
 from .base import Batch, Format, LoadContext
 from .protocol_log_classify import classify
 from .protocol_log_sessions import (
-    Columns,
+    Records,
     Segmented,
     advance,
     concat,
@@ -114,16 +115,16 @@ class _State:
     records usually go out once the next file is read. Records that could not wait (see
     WAIT_RECORDS) go out as they are, and the analysis puts them in order."""
 
-    open: Columns = field(default_factory=no_sessions)
+    open: Records = field(default_factory=no_sessions)
     # Per file, in the order read (each has its place from its first line, records or not):
     # its records so far, as they came.
-    waiting: dict[str, list[Columns]] = field(default_factory=dict)
+    waiting: dict[str, list[Records]] = field(default_factory=dict)
     count: int = 0  # records waiting
     # Per file: its sessions that negotiated legacy TLS and sent no message, and one of them.
     legacy_quiet: Counter = field(default_factory=Counter)
     legacy_example: dict[str, str] = field(default_factory=dict)
 
-    def wait(self, source: str, records: Columns | None = None) -> None:
+    def wait(self, source: str, records: Records | None = None) -> None:
         """Keep ``records`` of ``source`` until their file is complete; without records, give
         the file its place in the order."""
         place = self.waiting.setdefault(source, [])
@@ -147,7 +148,7 @@ class _State:
                     self._see_legacy_quiet(source, part)
                 yield Batch(OBSERVATIONS, _frame(parts, source), source=source)
 
-    def _see_legacy_quiet(self, source: str, records: Columns) -> None:
+    def _see_legacy_quiet(self, source: str, records: Records) -> None:
         """Count the records of sessions that negotiated legacy TLS and sent no message."""
         quiet = np.flatnonzero(records["messages"] == 0)
         if not len(quiet):
@@ -230,7 +231,8 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
     in the load context from file to file) into records, which go out per file once its
     sessions are over (see :class:`_State`). Of the report it writes only the note on sessions
     that began before the files read, at the file's end."""
-    state = context.state.get(STATE_KEY) or context.state.setdefault(STATE_KEY, _State())
+    state = cast(_State, context.state.get(STATE_KEY)
+                 or context.state.setdefault(STATE_KEY, _State()))
     direction = _file_direction(sample)
     report.software = " ".join(x for x in (sample.directive("Software"),
                                            sample.directive("Version")) if x)
@@ -255,7 +257,7 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
     yield from state.ready(reading=None)
 
 
-def _by_source(records: Columns) -> Iterator[tuple[str, Columns]]:
+def _by_source(records: Records) -> Iterator[tuple[str, Records]]:
     """The records of each file, the files in order of first record."""
     found = pc.dictionary_encode(records["source"])
     codes = found.indices.to_numpy(zero_copy_only=False)
@@ -264,7 +266,7 @@ def _by_source(records: Columns) -> Iterator[tuple[str, Columns]]:
         yield source, {k: subset(v, at) for k, v in records.items()}
 
 
-def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
+def _frame(parts: list[Records], source: str) -> pd.DataFrame:
     """Canonical observations of the records of ``source``, in row order (stable: a session's
     records keep the order they came in). Inbound (and a session whose side never showed):
     the peer is the sender. Outbound: this server was the client and the peer is the
@@ -326,13 +328,14 @@ def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
 
 def finish(context: LoadContext) -> Iterator[Batch]:
     """After the last file: sessions still open, and the records still waiting."""
-    state: _State | None = context.state.pop(STATE_KEY, None)
+    state = cast("_State | None", context.state.pop(STATE_KEY, None))
     if state is None:
         return
     sessions, state.open = state.open, no_sessions()
     for source, records in _by_source(session_records(sessions)):
         state.wait(source, records)
-    for source, count in Counter(sessions["source"].to_pylist()).items():
+    sources: pa.Array = sessions["source"]  # text: Arrow
+    for source, count in Counter(sources.to_pylist()).items():
         report = context.reports.get(source)
         if report is not None:
             report.note(None, "open-session",

@@ -224,8 +224,9 @@ def _commands(texts: pa.DictionaryArray, n: int, where: np.ndarray) -> Columns:
     codes = texts.indices.to_numpy(zero_copy_only=False)
     out: Columns = {}
     for name in ("helo", "mail", "auth"):
-        out[name] = np.zeros(n, bool)
-        out[name][where] = parsed[name][codes]
+        flags = np.zeros(n, bool)
+        flags[where] = parsed[name][codes]
+        out[name] = flags
     for name, values in (("host", "host"), ("address", "address"), ("mechanism", "mechanism")):
         out[name] = _coded_arrow(parsed[values], where, codes, n)
     return out
@@ -300,8 +301,9 @@ def _information(notes: _Notes, picked: np.ndarray, noted: np.ndarray) -> Column
     out: Columns = {}
     for name, values in u.items():
         if values.dtype == bool:
-            out[name] = np.zeros(n, bool)
-            out[name][where] = values[inverse]
+            flags = np.zeros(n, bool)
+            flags[where] = values[inverse]
+            out[name] = flags
         else:
             out[name] = coded(values, where, inverse, n)
     return out

@@ -180,9 +180,12 @@ def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, pa.Ar
             ip.dictionary.cast(pa.large_string()), ports[codes], odd_texts)
 
 
-def info_lines(data: list[str], context: list[str]) -> tuple[list, list, list]:
+def info_lines(data: list[str], context: list[str]
+               ) -> tuple[list[str | None], list[str], list[str | None]]:
     """(TLS token or None, cipher, authenticated user or None) of information lines."""
-    tokens, ciphers, users = [], [], []
+    tokens: list[str | None] = []
+    ciphers: list[str] = []
+    users: list[str | None] = []
     for text, ctx in zip(data, context, strict=True):
         match = TLS_LINE.search(ctx) or TLS_LINE.search(text)
         if match:

@@ -18,6 +18,7 @@ and carried sessions take their text out of those dictionaries with Arrow (``tak
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,11 @@ _EMPTY_AT, _INBOUND_AT, _OUTBOUND_AT, _UNKNOWN_AT = (
 TEXT = pa.large_string()  # what pandas' "str" columns hold: no conversion at the frame
 
 Columns = dict[str, "np.ndarray | pa.Array | Coded"]
+#: Records and open sessions: number columns as numpy arrays, text columns as Arrow arrays.
+Records = dict[str, "np.ndarray | pa.Array"]
+#: A chunk's lines sorted by session (:class:`Segmented`), and per-line or per-segment state:
+#: numeric arrays only, text as codes.
+Lines = dict[str, np.ndarray]
 
 
 @dataclass
@@ -100,7 +106,7 @@ def is_value(dictionary: pa.Array, value: str) -> np.ndarray:
         zero_copy_only=False), dtype=bool)
 
 
-def no_sessions() -> Columns:
+def no_sessions() -> Records:
     """The open sessions, as columns ("key" and those of :data:`DEFAULTS`)."""
     return {"key": pa.array([], TEXT)} | {
         n: np.empty(0, np.int64) if n in _INTS else pa.array([], TEXT) for n in DEFAULTS}
@@ -152,7 +158,7 @@ class Segmented:
     and cut into segments: all of :func:`advance` that needs no state from earlier chunks,
     so that it can be done ahead, with the lines' classification."""
 
-    line: Columns  # text columns (LINE_TEXT) as codes into ``words``
+    line: Lines  # text columns (LINE_TEXT) as codes into ``words``
     sg: _Segments
     first_valid: dict[str, np.ndarray]  # per segment, its first line with that endpoint
     heads: dict[str, pa.Array]  # per segment: what is the same on all its lines
@@ -163,9 +169,10 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
     """Sort and cut a chunk's classified lines (``ev``: codes of :data:`EVENTS`). The
     session ``key`` is its text, or codes of it: then its text is made for each segment
     (the ``direction``, ``session_id`` and ``connector`` joined by \\x1f)."""
-    coded_key = isinstance(lines["key"], np.ndarray)
-    codes = lines["key"] if coded_key else _encode(lines["key"])[0]
-    sg = _Segments(codes, lines["ev"] == DISCONNECT)
+    key = lines["key"]
+    coded_key = isinstance(key, np.ndarray)
+    codes = key if isinstance(key, np.ndarray) else _encode(key)[0]
+    sg = _Segments(codes, cast(np.ndarray, lines["ev"]) == DISCONNECT)
     at_start = sg.order[sg.starts]
     heads = {name: text(lines[name]).take(at_start) for name in _PER_SESSION
              if name != "key" or not coded_key}
@@ -173,12 +180,14 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
         heads["key"] = pc.binary_join_element_wise(
             pa.scalar(direction, TEXT), heads["session_id"], heads["connector"],
             pa.scalar("\x1f", TEXT))
-    line, words = {}, {}
+    line: Lines = {}
+    words: dict[str, pa.Array] = {}
     for name, values in lines.items():
         if name in _PER_SESSION:
             continue
         if isinstance(values, Coded):
-            values, words[name] = values.codes, values.words
+            words[name] = values.words
+            values = values.codes
         elif name in LINE_TEXT:
             values, words[name] = _encode(values)
         line[name] = values[sg.order]
@@ -189,8 +198,8 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
     return Segmented(line, sg, first_valid, heads, words)
 
 
-def advance(chunk: Segmented, carry: Columns, path: str,
-            direction: str) -> tuple[Columns, Columns | None, Columns, int]:
+def advance(chunk: Segmented, carry: Records, path: str,
+            direction: str) -> tuple[Records, Records | None, Records, int]:
     """Records of the lines of one chunk (in log order): those of ``path``, those of sessions
     begun in an earlier file (None when there are none), the sessions open after it, and how
     many sessions of the chunk began before the input (see below). The chunk's arrays are
@@ -307,8 +316,8 @@ def _filled(values: np.ndarray, last: np.ndarray, before: np.ndarray) -> np.ndar
 _RECORD_TEXT = tuple(n for n in DEFAULTS if n not in _INTS and n != "pending")
 
 
-def _records(line: Columns, state: Columns, take: np.ndarray, mail: np.ndarray,
-             every: pa.Array, is_path: np.ndarray) -> tuple[Columns, Columns | None]:
+def _records(line: Lines, state: Lines, take: np.ndarray, mail: np.ndarray,
+             every: pa.Array, is_path: np.ndarray) -> tuple[Records, Records | None]:
     """One record per MAIL FROM, and one per session that ends without one (``take``: their
     lines, in log order; ``state``: the sessions' state there): (those of sessions begun in
     this file, those of sessions begun in an earlier one or None)."""
@@ -317,15 +326,15 @@ def _records(line: Columns, state: Columns, take: np.ndarray, mail: np.ndarray,
     return _record_columns(line, state, take, mail, every, own, True), held
 
 
-def _record_columns(line: Columns, state: Columns, take: np.ndarray, mail: np.ndarray,
-                    every: pa.Array, pick: np.ndarray, own: bool) -> Columns:
+def _record_columns(line: Lines, state: Lines, take: np.ndarray, mail: np.ndarray,
+                    every: pa.Array, pick: np.ndarray, own: bool) -> Records:
     take = take[pick]
     is_mail = mail[take]
     # The sender of a session without MAIL FROM is "" (the key of a line without one).
     sender = np.where(is_mail, line["address"][take], _EMPTY_AT)
     texts = _take_words(every, (*_RECORD_TEXT, "sender"),
                         [state[name][pick] for name in _RECORD_TEXT] + [sender])
-    out = {}
+    out: Records = {}
     for name in DEFAULTS:
         if name not in ("pending", "messages"):
             out[name] = texts[name] if name in texts else state[name][pick]
@@ -338,7 +347,7 @@ def _record_columns(line: Columns, state: Columns, take: np.ndarray, mail: np.nd
     return out
 
 
-def session_records(sessions: Columns) -> Columns:
+def session_records(sessions: Records) -> Records:
     """The record of each session that never sent MAIL FROM (messages=0), at its start."""
     quiet = sessions["messages"] == 0
     out = {name: subset(sessions[name], quiet) for name in DEFAULTS if name not in ("pending",)}
@@ -347,16 +356,16 @@ def session_records(sessions: Columns) -> Columns:
     return out
 
 
-def _take_words(every: pa.Array, names: tuple[str, ...], codes: list[np.ndarray]) -> Columns:
+def _take_words(every: pa.Array, names: tuple[str, ...], codes: list[np.ndarray]) -> Records:
     """The text of several columns of codes into ``every``, in one take."""
     length = len(codes[0])
     taken = every.take(np.concatenate(codes))
     return {name: taken.slice(i * length, length) for i, name in enumerate(names)}
 
 
-def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
+def _carry_after(carry: Records, sg: _Segments, line: Lines, state: Lines,
                  carried: np.ndarray, found: np.ndarray, every: pa.Array,
-                 carried_at: dict[str, int]) -> Columns:
+                 carried_at: dict[str, int]) -> Records:
     """Open sessions after the chunk: the carried ones in their order (with their new state;
     those that ended dropped), then the new ones in the order they opened. ``state``: each
     segment's at its last line."""
@@ -368,7 +377,8 @@ def _carry_after(carry: Columns, sg: _Segments, line: Columns, state: Columns,
     keep[where] = still[carried]
     fresh = np.flatnonzero(still & ~carried)
     fresh = fresh[np.argsort(line["pos"][sg.starts[fresh]], kind="stable")]
-    out, texts = {}, []
+    out: Records = {}
+    texts = []
     for name in _CARRIED:
         codes = carry[name].copy() if name in _INTS else np.arange(count) + carried_at[name]
         codes[where] = state[name][carried]

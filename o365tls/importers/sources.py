@@ -7,13 +7,13 @@ escape their folder, nested archives and likely decompression bombs.
 
 from __future__ import annotations
 
-import io
 import os
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from ..errors import InputError
 
@@ -49,7 +49,7 @@ class Source:
     member: str | None = None
     size: int = 0
 
-    def open(self) -> io.BufferedIOBase:
+    def open(self) -> IO[bytes]:
         if self.member is None:
             return open(self.path, "rb")
         # Closing the archive here is safe: zipfile keeps the underlying file open until the

@@ -121,7 +121,7 @@ def _r(value: float) -> float:
     return round(value, 1)
 
 
-def _num(value: int) -> str:
+def _num(value: float) -> str:
     return f"{int(value):,}"
 
 

@@ -8,13 +8,20 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar, overload
 
 from ..errors import OutputError
 
 # A cell starting with one of these is a formula (or DDE) to Excel and LibreOffice.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
+T = TypeVar("T")
 
+
+@overload
+def neutralize(value: str) -> str: ...
+@overload
+def neutralize(value: T) -> T: ...
 def neutralize(value: object) -> object:
     """Text that a spreadsheet would run as a formula, prefixed with an apostrophe so that it
     is shown as text. Numbers, booleans and None pass through untouched."""

@@ -78,7 +78,8 @@ def write_xlsx(view: ReportView, path: Path) -> None:
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"
-    written, plan_rows = [], ()
+    written: list[sheets.Sheet] = []
+    plan_rows: Sequence[Any] = ()
     bodies: dict[str, str] = {}
     for sheet in sheets.SHEETS:
         rows = sheet.rows(view)
@@ -104,13 +105,12 @@ def write_xlsx(view: ReportView, path: Path) -> None:
 
 def clean(value: object) -> object:
     """A value safe to put in a cell: inert, XML-clean, within Excel's limits."""
-    kind = type(value)
-    if kind is str:  # most cells: their own path, without the checks below
+    if type(value) is str:  # most cells: their own path, without the checks below
         text = xml_text(value) if _BAD_XML.search(value) else value
         if text.startswith(FORMULA_START):
             text = neutralize(text)
         return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "\u2026"
-    if kind is int:
+    if type(value) is int:
         return value
     if value is None or isinstance(value, bool):
         return value
@@ -377,7 +377,7 @@ def _lines_needed(value: object, width: int) -> int:
     return sum(max(1, math.ceil(len(line) / per_line)) for line in value.split("\n"))
 
 
-def priority_style(cell, priority: str) -> None:
+def priority_style(cell, priority: object) -> None:
     colours = PRIORITY_FILLS.get(str(priority))
     if colours:
         fill, font = colours
@@ -508,13 +508,13 @@ def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> No
     put(ws, 1, 1, m.title).font = Font(size=18, bold=True, color="1F3864")
     ws.row_dimensions[1].height = 30
     row = 3
-    for label, value, fmt in (("Client", m.client, GENERAL), ("Prepared by", m.author, GENERAL),
+    for label, about, fmt in (("Client", m.client, GENERAL), ("Prepared by", m.author, GENERAL),
                               ("Period", m.period_label, GENERAL),
                               ("Generated (UTC)", m.generated_at, DATETIME),
                               ("Tool", f"o365tls {m.tool_version}", GENERAL)):
-        if value:
+        if about:
             put(ws, row, 1, label).font = Font(bold=True)
-            put(ws, row, 2, value, fmt).alignment = _LEFT
+            put(ws, row, 2, about, fmt).alignment = _LEFT
             row += 1
     if m.redacted:
         put(ws, row, 1, "Names and addresses are pseudonymized (--redact).").font = \

@@ -140,10 +140,14 @@ GROUP_KEYS: dict[str, tuple[Col, ...]] = {
                        Col("Type code", lambda g: g.keys.get("device_type", ""), width=20)),
     "by_sender_address": (Col("Sender", lambda g: g.label, width=40),),
 }
+def _tls_count(version: str) -> Callable[[Any], object]:
+    """A group's messages of one TLS version."""
+    return lambda g: g.by_tls.get(version, 0)
+
+
 _GROUP_COUNTS: tuple[Col, ...] = (
     Col("Messages", lambda g: g.messages, COUNT, 11),
-    *(Col(TLS_HEADERS.get(v, v), lambda g, v=v: g.by_tls.get(v, 0), COUNT, 10)
-      for v in TLS_VERSIONS),
+    *(Col(TLS_HEADERS.get(v, v), _tls_count(v), COUNT, 10) for v in TLS_VERSIONS),
     Col("Legacy TLS", lambda g: g.legacy, COUNT, 10),
     Col("At risk", lambda g: g.at_risk, COUNT, 10),
     Col("At-risk share", lambda g: g.at_risk_share, PCT, 9),
