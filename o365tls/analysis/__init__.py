@@ -155,11 +155,13 @@ def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
         device, _ = onprem_servers.annotate(evidence, device, None, [], servers)
         return Finding(flow, path, device, None, None, coverage=cover)
     fix = remediation.choose(evidence, device, knowledge, today=today, tenant=tenant)
-    partial = cover is not None and cover.partial
+    partial = cover if cover is not None and cover.partial else None
+    priority: str | None
     priority, reasons = remediation.priority(
         evidence, device, flow.legacy_likelihood, flow.tls.at_risk, totals.messages, today,
-        attributed=flow.evidence == "attributed", covered=cover.day_share if partial else 1.0,
-        covered_text=cover.describe() if partial else "")
+        attributed=flow.evidence == "attributed",
+        covered=partial.day_share if partial else 1.0,
+        covered_text=partial.describe() if partial else "")
     device, priority = onprem_servers.annotate(evidence, device, priority, reasons, servers)
     direct = path == DIRECT_SEND and flow.direction == INBOUND
     return Finding(flow, path, device, fix, priority, tuple(reasons),
