@@ -13,13 +13,14 @@ import pytest
 
 from o365tls.analysis import analyze, evidence, gather
 from o365tls.importers import fastcsv, protocol_log
+from o365tls.render.serialize import findings_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_reports"
 
 
 def findings(**kwargs) -> str:
-    data = analyze(gather([SAMPLES], **kwargs)).as_dict()
+    data = findings_document(analyze(gather([SAMPLES], **kwargs)))
     data.pop("generated_at")
     return json.dumps(data, sort_keys=True)
 
@@ -41,7 +42,7 @@ def test_protocol_logs_prepared_ahead_give_the_one_thread_findings():
     logs = [ROOT / "tests" / "data" / "exchange-protocol-log"]
     results = []
     for jobs in (1, 2):
-        data = analyze(gather(logs, jobs=jobs)).as_dict()
+        data = findings_document(analyze(gather(logs, jobs=jobs)))
         data.pop("generated_at")
         results.append(json.dumps(data, sort_keys=True))
     assert results[0] == results[1]
@@ -55,7 +56,7 @@ def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(tra
     monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 1024 * 1024)  # ~37 chunks
     results = []
     for jobs in (1, 2):
-        data = analyze(gather([traces[100_000]], jobs=jobs)).as_dict()
+        data = findings_document(analyze(gather([traces[100_000]], jobs=jobs)))
         data.pop("generated_at")
         results.append(json.dumps(data, sort_keys=True))
     assert results[0] == results[1]

@@ -85,11 +85,15 @@ class Flow:
     extra: dict = field(default_factory=dict)
     #: SMTP AUTH flows: the client IPs its submissions came from, with their message counts.
     client_ips: tuple[tuple[str, int], ...] = ()
+    #: The id a flow read back from findings.json was stored under (its sender key is not
+    #: stored); empty for a flow built from records.
+    stored_id: str = ""
 
     @property
     def id(self) -> str:
         """Stable across runs for the same identity."""
-        return flow_id(self.scope, self.direction, self.connector, self.sender_key)
+        return self.stored_id or flow_id(self.scope, self.direction, self.connector,
+                                         self.sender_key)
 
 
 def flow_id(scope: str, direction: str, connector: str, key: str) -> str:
