@@ -31,10 +31,15 @@ class Coverage:
     covered: pd.Timedelta
     period: pd.Timedelta
     days: int  # calendar days with some coverage
+    #: (share, description) as findings.json recorded them, for a coverage read back from it:
+    #: its hours are rounded there, and both were computed from the exact times.
+    recorded: tuple[float, str] | None = None
 
     @property
     def share(self) -> float:
         """0..1 of the period's time; 1 when the period is unknown."""
+        if self.recorded is not None:
+            return self.recorded[0]
         if self.period <= pd.Timedelta(0):
             return 1.0
         return min(1.0, self.covered / self.period)
@@ -56,6 +61,8 @@ class Coverage:
 
     def describe(self) -> str:
         """"2 hours on 1 of 14 days", "14 days"."""
+        if self.recorded is not None:
+            return self.recorded[1]
         if not self.partial:
             return f"{self.period_days} day{'s' if self.period_days != 1 else ''}"
         span = _span(self.covered)

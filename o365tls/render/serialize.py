@@ -274,7 +274,7 @@ def _coverage(c: Mapping[str, Any] | None) -> Coverage | None:
     if c is None:
         return None
     return Coverage(pd.Timedelta(hours=c["hours"]), pd.Timedelta(hours=c["period_hours"]),
-                    c["days"])
+                    c["days"], recorded=(c["share"], c["description"]))
 
 
 def _stamp(text: str | None) -> pd.Timestamp | None:
