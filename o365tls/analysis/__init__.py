@@ -45,7 +45,7 @@ from .messages import domain_of, link_by_volume, tenant_domains
 from .model import DIRECT_SEND, PRIORITIES, Device, TlsCounts
 from .observations import COUNTED, DAY, prepare
 from .paths import path_of
-from .results import GROUPINGS, Finding, Results
+from .results import GROUPINGS, AttributionRow, Finding, Results
 from .scopes import EXO_SUBMISSION
 from .sightings import message_keys
 
@@ -245,7 +245,7 @@ def _notes(flows: list[Flow], totals: TlsCounts, msgs: pd.DataFrame, obs: pd.Dat
     return notes
 
 
-def _with_finding_ids(rows: list[dict], flows: tuple[Finding, ...]) -> list[dict]:
+def _with_finding_ids(rows: list[dict], flows: tuple[Finding, ...]) -> list[AttributionRow]:
     """Attribution verdicts per connector and sender, linked to the flow that holds the
     sender's mail (its own flow, or the connector's unattributed rest for "cannot tell")."""
     by_key = {(f.flow.scope, f.flow.direction, f.flow.connector, f.flow.sender_key): f.id
@@ -254,7 +254,7 @@ def _with_finding_ids(rows: list[dict], flows: tuple[Finding, ...]) -> list[dict
     for row in rows:
         own = by_key.get((row["scope"], row["direction"], row["connector"], row["sender"]))
         rest = by_key.get((row["scope"], row["direction"], row["connector"], ""))
-        out.append({**row, "finding_id": own or rest})
+        out.append(AttributionRow(**row, finding_id=own or rest))
     return out
 
 

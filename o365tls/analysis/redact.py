@@ -88,7 +88,7 @@ def redact(results: Results, key: str | bytes | Redactor) -> Results:
         for address in (finding.flow.sender_address, finding.flow.auth_user):
             r.address(address)
     for row in results.attribution:  # senders that have no flow, named in reasons
-        for sender in (str(row.get("sender", "")), str(row.get("moves_with", ""))):
+        for sender in (row.sender, row.moves_with):
             r.key_of(sender)
     flows = tuple(_finding(f, r) for f in results.all_findings)
     return replace(
@@ -100,12 +100,10 @@ def redact(results: Results, key: str | bytes | Redactor) -> Results:
                 for name in GROUPINGS},
         inputs=tuple(_report(rep, r) for rep in results.inputs),
         notes=tuple(r.text(n) for n in results.notes),
-        attribution=tuple({**row, "sender": r.key_of(str(row.get("sender", ""))),
-                           "why": r.text(str(row.get("why", ""))),
-                           **({"moves_with": r.key_of(str(row["moves_with"]))}
-                              if row.get("moves_with") else {}),
-                           "finding_id": None} for row in results.attribution),
-        next_evidence=tuple({**entry, "senders": [r.key_of(s) for s in entry["senders"]]}
+        attribution=tuple(replace(row, sender=r.key_of(row.sender), why=r.text(row.why),
+                                  moves_with=r.key_of(row.moves_with) if row.moves_with else "",
+                                  finding_id=None) for row in results.attribution),
+        next_evidence=tuple(replace(entry, senders=tuple(r.key_of(s) for s in entry.senders))
                             for entry in results.next_evidence),
         redacted=True,
     )

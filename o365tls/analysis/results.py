@@ -31,6 +31,45 @@ def iso(ts) -> str | None:
 
 
 @dataclass(frozen=True)
+class AttributionRow:
+    """One sender's attribution verdict on a connector: what the daily TLS counts say of its
+    at-risk share (shares 0..1; ``low`` and ``high`` bound the fits that explain the counts
+    about as well)."""
+
+    scope: str
+    connector: str
+    direction: str
+    sender: str  # the sender key: an address, ip:..., to:...
+    messages: int
+    verdict: str
+    estimate: float
+    low: float
+    high: float
+    at_risk_at_end: float  # in the period's last week
+    fixed_on: str | None  # first day of the week its at-risk share fell and stayed down
+    days: int
+    alone_days: int
+    why: str
+    moves_with: str = ""  # the sender its volume moves with, which the fit cannot part
+    finding_id: str | None = None  # the flow that holds its mail
+
+
+@dataclass(frozen=True)
+class NextEvidence:
+    """Per connector and direction: the senders the daily counts cannot pin, and the trace
+    lookups that would show their TLS message by message."""
+
+    scope: str
+    direction: str
+    connector: str
+    senders: tuple[str, ...]
+    lookups: int
+    missing_days: tuple[str, ...]  # ISO dates the connector report covers and the trace not
+    why: str
+    todo: str
+
+
+@dataclass(frozen=True)
 class Acceptance:
     """The accepted risk (``--exceptions``) that matches a finding: which entry of the file,
     and whether it has expired (an expired one no longer accepts the finding)."""
@@ -137,9 +176,8 @@ class Results:
     daily: tuple[tuple[pd.Timestamp, TlsCounts], ...]
     tenant_domains: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    attribution: tuple[dict, ...] = ()
-    # Per connector: senders the daily counts cannot pin, and the lookups that would.
-    next_evidence: tuple[dict, ...] = ()
+    attribution: tuple[AttributionRow, ...] = ()
+    next_evidence: tuple[NextEvidence, ...] = ()
     resolved: tuple[Finding, ...] = ()  # at risk before, resolved now (read from the history)
     unverified: tuple[Finding, ...] = ()  # at risk before, no evidence either way now: still open
     # Sessions that negotiated legacy TLS without sending a message (no message counted).

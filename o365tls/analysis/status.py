@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 from ..history import PastFinding
 from ..quality import FileReport
 from .flows import flow_id
-from .results import Finding, FindingHistory, Results, iso
+from .results import AttributionRow, Finding, FindingHistory, Results, iso
 
 NEW, OPEN, REGRESSED, RESOLVED, UNVERIFIED = "new", "open", "regressed", "resolved", "unverified"
 QUIET_DAYS = 7
@@ -77,8 +77,8 @@ def apply_history(results: Results, past: Mapping[str, PastFinding],
                              history=FindingHistory(first, _days(first, end_day))))
     current = {i for f in flows if f.at_risk for i in f.flow_ids}
     by_id = {i: f for f in flows for i in f.flow_ids}
-    attribution = {flow_id(a.get("scope", ""), a.get("direction", ""), a.get("connector", ""),
-                           a.get("sender", "")): a for a in results.attribution}
+    attribution = {flow_id(a.scope, a.direction, a.connector, a.sender): a
+                   for a in results.attribution}
     resolved, unverified = [], []
     for fid, p in sorted(past.items()):
         before = earlier.get(fid)
@@ -91,7 +91,7 @@ def apply_history(results: Results, past: Mapping[str, PastFinding],
                    unverified=tuple(unverified))
 
 
-def _settle(before: Finding, now: Finding | None, attribution: dict | None,
+def _settle(before: Finding, now: Finding | None, attribution: AttributionRow | None,
             results: Results) -> tuple[bool, str]:
     """Whether a finding at risk before is resolved now, and why (or why it cannot be said)."""
     if now is not None:
@@ -105,9 +105,9 @@ def _settle(before: Finding, now: Finding | None, attribution: dict | None,
                           "daily counts pin its at-risk share at 10% or less")
         return False, (f"its {now.flow.tls.messages:,} messages this run carry no TLS 1.2 "
                        "evidence")
-    if attribution is not None and attribution.get("verdict") != "clean":
-        return False, (f"still sending ({int(attribution.get('messages') or 0):,} messages), but "
-                       f"{attribution.get('why') or 'cannot tell its TLS'}")
+    if attribution is not None and attribution.verdict != "clean":
+        return False, (f"still sending ({attribution.messages:,} messages), but "
+                       f"{attribution.why or 'cannot tell its TLS'}")
     return _quiet(before, results.inputs)
 
 

@@ -23,8 +23,10 @@ from ..analysis.model import UNKNOWN_DEVICE, Device, Remediation, TlsCounts
 from ..analysis.results import (
     GROUPINGS,
     Acceptance,
+    AttributionRow,
     Finding,
     FindingHistory,
+    NextEvidence,
     PlanValues,
     Results,
     Rollup,
@@ -53,8 +55,8 @@ def findings_document(results: Results) -> dict:
         "findings": [finding_record(f) for f in results.findings],
         "resolved": [finding_record(f) for f in results.resolved],
         "unverified": [finding_record(f) for f in results.unverified],
-        "attribution": list(results.attribution),
-        "next_evidence": list(results.next_evidence),
+        "attribution": [attribution_record(a) for a in results.attribution],
+        "next_evidence": [_next_evidence(e) for e in results.next_evidence],
         "daily": [{"day": (iso(day) or "")[:10], **counts_record(c)} for day, c in results.daily],
         "notes": list(results.notes),
         "onprem_servers": [s.as_dict() for s in results.onprem_servers],
@@ -132,6 +134,23 @@ def rollup_record(g: Rollup) -> dict:
     return {**g.key, **counts_record(g.tls), "at_risk_messages": g.tls.at_risk,
             "findings": g.findings, "first_seen": iso(g.first_seen),
             "last_seen": iso(g.last_seen)}
+
+
+def attribution_record(a: AttributionRow) -> dict:
+    """One row of findings.json ``attribution`` (``moves_with`` only when the fit names one)."""
+    return {"scope": a.scope, "connector": a.connector, "direction": a.direction,
+            "sender": a.sender, "messages": a.messages, "verdict": a.verdict,
+            "estimate": a.estimate, "low": a.low, "high": a.high,
+            "at_risk_at_end": a.at_risk_at_end, "fixed_on": a.fixed_on, "days": a.days,
+            "alone_days": a.alone_days, "why": a.why,
+            **({"moves_with": a.moves_with} if a.moves_with else {}),
+            "finding_id": a.finding_id}
+
+
+def _next_evidence(e: NextEvidence) -> dict:
+    return {"scope": e.scope, "direction": e.direction, "connector": e.connector,
+            "senders": list(e.senders), "lookups": e.lookups,
+            "missing_days": list(e.missing_days), "why": e.why, "todo": e.todo}
 
 
 def _remediation(rem: Remediation | None) -> dict | None:

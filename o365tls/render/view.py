@@ -18,7 +18,14 @@ import pandas as pd
 
 from ..analysis.coverage import Gap
 from ..analysis.model import PRIORITIES
-from ..analysis.results import Acceptance, Finding, PlanValues, Results, Rollup
+from ..analysis.results import (
+    Acceptance,
+    AttributionRow,
+    Finding,
+    PlanValues,
+    Results,
+    Rollup,
+)
 from ..analysis.scopes import is_on_prem
 from ..tls import TLS_VERSIONS
 from .brand import Brand
@@ -643,11 +650,9 @@ def _input(r) -> InputView:
                      r.rows_used, r.rows_rejected, r.records, period, len(r.issues))
 
 
-def _attribution(row: dict) -> AttributionView:
+def _attribution(row: AttributionRow) -> AttributionView:
     return AttributionView(
-        connector=row.get("connector") or no_connector(row.get("direction", "")),
-        direction=row.get("direction", ""),
-        sender=row.get("sender", ""), verdict=row.get("verdict", ""),
-        estimate=row.get("estimate"), low=row.get("low"), high=row.get("high"),
-        messages=int(row.get("messages", 0)), why=row.get("why", ""),
-        at_end=row.get("at_risk_at_end"), fixed_on=row.get("fixed_on") or "")
+        connector=row.connector or no_connector(row.direction), direction=row.direction,
+        sender=row.sender, verdict=row.verdict, estimate=row.estimate, low=row.low,
+        high=row.high, messages=int(row.messages), why=row.why, at_end=row.at_risk_at_end,
+        fixed_on=row.fixed_on or "")

@@ -107,7 +107,7 @@ def test_a_report_longer_than_the_trace_asks_for_the_missing_days_first(tmp_path
     results = o365tls.analyze(o365tls.load([tmp_path]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
-    assert len(results.next_evidence[0]["missing_days"]) == 30
+    assert len(results.next_evidence[0].missing_days) == 30
     text = script(results)
     exports = [line for line in text.split("\r\n")
                if line.startswith(("$rows = @(Get-MessageTraceV2 -StartDate",
@@ -162,10 +162,11 @@ def test_a_hostile_connector_name_and_senders_cannot_break_the_script():
     from datetime import UTC, datetime
 
     from o365tls.analysis.model import TlsCounts
-    from o365tls.analysis.results import Results
+    from o365tls.analysis.results import NextEvidence, Results
 
-    entry = {"scope": "exo", "direction": "inbound", "connector": "Relay\r\nRemove-Item x",
-             "senders": HOSTILE, "lookups": len(HOSTILE), "missing_days": [], "why": "", "todo": ""}
+    entry = NextEvidence(scope="exo", direction="inbound", connector="Relay\r\nRemove-Item x",
+                         senders=tuple(HOSTILE), lookups=len(HOSTILE), missing_days=(), why="",
+                         todo="")
     results = Results(generated_at=datetime(2026, 12, 1, tzinfo=UTC), tool_version="t",
                       period=(None, None), inputs=(), totals=TlsCounts(), all_findings=(),
                       groups={}, daily=(), next_evidence=(entry,))
