@@ -52,6 +52,25 @@ ATTRIBUTED = "attributed"
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What the attribution says of a flow whose counts it shares out: a sender's verdict
+    with its at-risk shares (0..1), or, for the connector's rest that no sender explains,
+    ``unattributed`` with the senders it cannot tell apart (``cannot_tell``)."""
+
+    verdict: str
+    why: str
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    at_risk_at_end: float | None = None  # in the period's last week
+    fixed_on: str | None = None  # first day of the week its at-risk share fell and stayed down
+    days: int | None = None
+    alone_days: int | None = None
+    moves_with: str = ""  # the sender its volume moves with, which the fit cannot part
+    cannot_tell: tuple[str, ...] | None = None  # the connector's rest only
+
+
+@dataclass(frozen=True)
 class Flow:
     """One flow identity and what is known about it (before classification)."""
 
@@ -74,7 +93,7 @@ class Flow:
     first_seen: pd.Timestamp | None = None
     last_seen: pd.Timestamp | None = None
     sources: tuple[str, ...] = ()
-    attribution: dict | None = None
+    attribution: Verdict | None = None
     subjects: tuple[tuple[str, int], ...] = ()
     message_id_hosts: tuple[tuple[str, int], ...] = ()
     hours: tuple[int, ...] = ()
@@ -303,6 +322,7 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
             rows.append({"scope": scope, "connector": connector, "direction": direction,
                          "sender": est.sender,
                          "messages": int(volumes[est.sender].sum()), **verdict})
+            judged = Verdict(**verdict)
             counts = TlsCounts.of(zip(TLS_VERSIONS, est.counts, strict=True))
             if counts.messages == 0:
                 if est.verdict == "cannot-tell":
@@ -319,10 +339,9 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
                 tls=counts,
                 evidence="observed" if est.verdict == OBSERVED else ATTRIBUTED,
                 legacy_likelihood=round(est.at_risk, 4),
-                attribution=verdict if est.verdict == OBSERVED else {
-                    **verdict, "why": "estimated counts (the connector's daily TLS counts "
-                                      "shared out by the fit, not counted message by message): "
-                                      + verdict["why"]},
+                attribution=judged if est.verdict == OBSERVED else replace(
+                    judged, why="estimated counts (the connector's daily TLS counts shared out "
+                                "by the fit, not counted message by message): " + judged.why),
                 extra={"recipient_domain": est.sender[3:]} if est.sender.startswith("to:")
                 else {},
             )
@@ -340,8 +359,8 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
                                                      if len(undecided) > 5 else "")
                 why += f"; includes the mail of senders the data cannot tell apart: {shown}"
             flows.append(replace(base, tls=other, legacy_likelihood=round(other.at_risk_share, 4),
-                                 attribution={"verdict": "unattributed", "why": why,
-                                              "cannot_tell": undecided}))
+                                 attribution=Verdict("unattributed", why,
+                                                     cannot_tell=tuple(undecided))))
     return flows, rows
 
 

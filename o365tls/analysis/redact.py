@@ -110,11 +110,12 @@ def redact(results: Results, key: str | bytes | Redactor) -> Results:
 
 
 def _flow(flow: Flow, r: Redactor) -> Flow:
-    attribution = None
-    if flow.attribution:
-        attribution = {k: (r.text(v) if isinstance(v, str) else
-                           [r.key_of(x) for x in v] if isinstance(v, list) else v)
-                       for k, v in flow.attribution.items()}
+    attribution = flow.attribution
+    if attribution is not None:
+        attribution = replace(
+            attribution, why=r.text(attribution.why), moves_with=r.text(attribution.moves_with),
+            cannot_tell=None if attribution.cannot_tell is None
+            else tuple(r.key_of(x) for x in attribution.cannot_tell))
     return replace(
         flow,
         sender_key=r.key_of(flow.sender_key),

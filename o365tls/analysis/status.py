@@ -97,7 +97,7 @@ def _settle(before: Finding, now: Finding | None, attribution: AttributionRow | 
     if now is not None:
         tls = now.flow.tls.as_dict()
         modern = sum(tls.get(v, 0) for v in _MODERN)
-        verdict = (now.flow.attribution or {}).get("verdict")
+        verdict = now.flow.attribution.verdict if now.flow.attribution else None
         if now.flow.evidence == "observed" and modern:
             return True, f"seen sending {modern:,} messages with TLS 1.2 or later, none at risk"
         if now.flow.evidence == "attributed" and verdict == "clean" and modern:

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.coverage import Coverage
-from ..analysis.flows import Flow, sender_key
+from ..analysis.flows import Flow, Verdict, sender_key
 from ..analysis.hops import Host
 from ..analysis.model import UNKNOWN_DEVICE, Device, Remediation, TlsCounts
 from ..analysis.results import (
@@ -93,7 +93,7 @@ def finding_record(finding: Finding) -> dict:
         **counts_record(f.tls),
         "evidence": f.evidence,
         "legacy_likelihood": round(f.legacy_likelihood, 4),
-        "attribution": f.attribution,
+        "attribution": _verdict(f.attribution),
         "first_seen": iso(f.first_seen),
         "last_seen": iso(f.last_seen),
         "priority": finding.priority,
@@ -145,6 +145,28 @@ def attribution_record(a: AttributionRow) -> dict:
             "alone_days": a.alone_days, "why": a.why,
             **({"moves_with": a.moves_with} if a.moves_with else {}),
             "finding_id": a.finding_id}
+
+
+def _verdict(v: Verdict | None) -> dict | None:
+    """A flow's ``attribution``: a sender's verdict, or the connector's unattributed rest."""
+    if v is None:
+        return None
+    if v.cannot_tell is not None:
+        return {"verdict": v.verdict, "why": v.why, "cannot_tell": list(v.cannot_tell)}
+    return {"verdict": v.verdict, "estimate": v.estimate, "low": v.low, "high": v.high,
+            "at_risk_at_end": v.at_risk_at_end, "fixed_on": v.fixed_on, "days": v.days,
+            "alone_days": v.alone_days, "why": v.why,
+            **({"moves_with": v.moves_with} if v.moves_with else {})}
+
+
+def _verdict_from(d: Mapping[str, Any] | None) -> Verdict | None:
+    if d is None:
+        return None
+    cannot = d.get("cannot_tell")
+    return Verdict(d.get("verdict") or "", d.get("why") or "", d.get("estimate"), d.get("low"),
+                   d.get("high"), d.get("at_risk_at_end"), d.get("fixed_on"), d.get("days"),
+                   d.get("alone_days"), d.get("moves_with") or "",
+                   None if cannot is None else tuple(cannot))
 
 
 def _next_evidence(e: NextEvidence) -> dict:
@@ -226,7 +248,8 @@ def finding_from_record(d: Mapping[str, Any]) -> Finding:
         flow=_flow(d, legacy_likelihood=d.get("legacy_likelihood") or 0.0,
                    connector_type=d.get("connector_type") or "", ptr=d.get("ptr") or "",
                    auth_protocol=d.get("auth_protocol") or "", forced_tls=d.get("forced_tls"),
-                   sources=tuple(d.get("sources") or ()), attribution=d.get("attribution"),
+                   sources=tuple(d.get("sources") or ()),
+                   attribution=_verdict_from(d.get("attribution")),
                    message_id_hosts=_hosts(own) if alone else (),
                    client_ips=tuple((c["ip"], c["messages"]) for c in d.get("client_ips") or ())),
         path=d.get("path") or "",
@@ -350,13 +373,13 @@ def flow_row(finding: Finding) -> dict:
     row["at_risk"] = finding.at_risk
     for version, n in d["by_tls"].items():
         row[f"tls_{version}"] = n
-    attribution = finding.flow.attribution or {}
+    attribution = finding.flow.attribution
     estimate = finding.flow.evidence == "attributed"
     row["counts"] = "estimate" if estimate else "exact"
-    if estimate and "low" in attribution:
-        row["at_risk_share_low"] = attribution.get("low")
-        row["at_risk_share_high"] = attribution.get("high")
-        row["fixed_on"] = attribution.get("fixed_on")
+    if estimate and attribution is not None and attribution.cannot_tell is None:
+        row["at_risk_share_low"] = attribution.low
+        row["at_risk_share_high"] = attribution.high
+        row["fixed_on"] = attribution.fixed_on
     rem = d.get("remediation") or {}
     row["remediation_id"] = rem.get("id", "")
     row["remediation_title"] = rem.get("title", "")

@@ -462,7 +462,6 @@ def tls_summary(by_tls: dict[str, int]) -> str:
 def _finding(f: Finding, rank: int) -> FindingView:
     flow, rem, device = f.flow, f.remediation, f.device
     by_tls = flow.tls.as_dict()
-    attribution = flow.attribution or {}
     deadline = date.fromisoformat(rem.deadline) if rem and rem.deadline else None
     return FindingView(
         rank=rank, id=f.id, priority=f.priority or "", priority_reasons=f.priority_reasons,
@@ -478,7 +477,7 @@ def _finding(f: Finding, rank: int) -> FindingView:
         tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=flow.tls.messages,
         legacy=flow.tls.legacy, plaintext=flow.tls.plaintext, at_risk=flow.tls.at_risk,
         evidence=flow.evidence, likelihood=round(flow.legacy_likelihood, 3),
-        attribution_why=str(attribution.get("why", "")),
+        attribution_why=flow.attribution.why if flow.attribution else "",
         remediation_id=rem.id if rem else "", action=rem.title if rem else "",
         steps=rem.steps if rem else (), powershell=rem.powershell if rem else (),
         references=rem.references if rem else (), stopgap=rem.stopgap if rem else "",

@@ -12,6 +12,7 @@ import pytest
 
 import o365tls
 from o365tls.analysis import Options
+from o365tls.analysis.flows import Verdict
 from o365tls.analysis.results import Acceptance, Finding, FindingHistory, PlanValues
 from o365tls.probe import ACCEPTED, OK, ProbeResult, VersionResult
 from o365tls.render.serialize import finding_from_record, finding_record, findings_document
@@ -47,8 +48,9 @@ def test_a_finding_with_every_optional_part_reads_back_as_itself(results):
                         versions=(VersionResult("TLS1.0", ACCEPTED),))
     full = replace(
         cause,
-        flow=replace(cause.flow, attribution={"verdict": "legacy", "why": "moves with TLS1.0",
-                                              "low": 0.5, "high": 0.9},
+        flow=replace(cause.flow, attribution=Verdict("legacy", "moves with TLS1.0", 0.7, 0.5,
+                                                     0.9, 0.6, "2026-11-16", 14, 3,
+                                                     moves_with="ip:198.51.100.7"),
                      forced_tls=True, client_ips=(("203.0.113.200", 39),),
                      auth_protocol="Basic"),
         priority_reasons=("legacy TLS", "deadline"),
@@ -66,6 +68,13 @@ def test_a_finding_with_every_optional_part_reads_back_as_itself(results):
     assert all(record[k] is not None for k in ("exception", "history", "plan", "host",
                                                "remediation", "coverage", "attribution"))
     assert len(record["flows"]) > 1 and record["probes"] and record["client_ips"]
+
+
+def test_the_unattributed_rest_of_a_connector_reads_back_as_itself(results):
+    rest = next(f for f in results.all_findings
+                if f.flow.attribution is not None and f.flow.attribution.cannot_tell is not None)
+    record, again = round_trip(rest)
+    assert again == record and "cannot_tell" in record["attribution"]
 
 
 def test_a_record_of_an_older_o365tls_reads_with_empty_values():
