@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -309,11 +310,12 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
         day_dates, weeks, days, report_days = c.day_dates, c.weeks, c.days, c.report_days
         undecided = []
         for est in result.senders:
-            verdict = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
-                       "low": round(est.low, 4), "high": round(est.high, 4),
-                       "at_risk_at_end": round(est.at_risk_now, 4),
-                       "fixed_on": _week_start(day_dates, weeks, est.fixed_week),
-                       "days": est.days, "alone_days": est.alone_days, "why": est.why}
+            verdict: dict[str, Any] = {
+                "verdict": est.verdict, "estimate": round(est.at_risk, 4),
+                "low": round(est.low, 4), "high": round(est.high, 4),
+                "at_risk_at_end": round(est.at_risk_now, 4),
+                "fixed_on": _week_start(day_dates, weeks, est.fixed_week),
+                "days": est.days, "alone_days": est.alone_days, "why": est.why}
             if est.partner:
                 verdict["moves_with"] = est.partner
             if verdict["fixed_on"] and est.verdict != OBSERVED:

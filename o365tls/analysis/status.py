@@ -79,7 +79,8 @@ def apply_history(results: Results, past: Mapping[str, PastFinding],
     by_id = {i: f for f in flows for i in f.flow_ids}
     attribution = {flow_id(a.scope, a.direction, a.connector, a.sender): a
                    for a in results.attribution}
-    resolved, unverified = [], []
+    resolved: list[Finding] = []
+    unverified: list[Finding] = []
     for fid, p in sorted(past.items()):
         before = earlier.get(fid)
         if not (p.at_risk_then or p.unverified_then) or fid in current or before is None:

@@ -250,7 +250,7 @@ def finding_from_record(d: Mapping[str, Any]) -> Finding:
                    auth_protocol=d.get("auth_protocol") or "", forced_tls=d.get("forced_tls"),
                    sources=tuple(d.get("sources") or ()),
                    attribution=_verdict_from(d.get("attribution")),
-                   message_id_hosts=_hosts(own) if alone else (),
+                   message_id_hosts=_hosts(own) if alone and own is not None else (),
                    client_ips=tuple((c["ip"], c["messages"]) for c in d.get("client_ips") or ())),
         path=d.get("path") or "",
         device=Device(d.get("device_type") or UNKNOWN_DEVICE, d.get("device_confidence") or 0.0,
