@@ -1,4 +1,5 @@
-"""The results object that every output is rendered from."""
+"""The typed results every output is rendered from (render/serialize.py writes them as
+findings.json and flows.csv rows, and reads stored findings back)."""
 
 from __future__ import annotations
 
