@@ -90,3 +90,16 @@ def test_the_document_lists_resolved_findings_as_their_records(results):
     moved = replace(results, resolved=(replace(gone, status="resolved"),))
     doc = findings_document(moved)
     assert doc["resolved"] == [finding_record(replace(gone, status="resolved"))]
+
+
+def test_redaction_takes_findings_read_back_from_the_history_the_same_way(results):
+    from o365tls.analysis.redact import redact
+
+    at = next(i for i, f in enumerate(results.all_findings) if "@" in f.flow.sender_address)
+    named = results.all_findings[at]
+    back = finding_from_record(finding_record(named))
+    out = redact(replace(results, resolved=(back,), unverified=(back,)), "key")
+    now = out.all_findings[at]
+    assert out.resolved[0].flow.sender_address == now.flow.sender_address != \
+        named.flow.sender_address
+    assert out.unverified[0].device.evidence == now.device.evidence
