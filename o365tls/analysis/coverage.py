@@ -70,13 +70,6 @@ class Coverage:
             return f"{span} of {self.period_days}"
         return f"{span} on {self.days} of {self.period_days} days"
 
-    def as_dict(self) -> dict:
-        return {"hours": round(self.covered / pd.Timedelta(hours=1), 2),
-                "period_hours": round(self.period / pd.Timedelta(hours=1), 2),
-                "days": self.days, "period_days": self.period_days,
-                "share": round(self.share, 4),
-                "description": self.describe()}
-
 
 def _span(delta: pd.Timedelta) -> str:
     hours = delta / pd.Timedelta(hours=1)
@@ -145,9 +138,6 @@ class Gap:
 
     export: str
     adds: str
-
-    def as_dict(self) -> dict:
-        return {"export": self.export, "adds": self.adds}
 
 
 def gaps(inputs: Sequence[FileReport], files: Files, on_prem_connectors: bool) -> tuple[Gap, ...]:

@@ -20,6 +20,7 @@ from ..analysis.coverage import Coverage
 from ..analysis.flows import Flow, Verdict, sender_key
 from ..analysis.hops import Host
 from ..analysis.model import UNKNOWN_DEVICE, Device, Remediation, TlsCounts
+from ..analysis.onprem_servers import OnPremServer
 from ..analysis.results import (
     GROUPINGS,
     Acceptance,
@@ -59,9 +60,9 @@ def findings_document(results: Results) -> dict:
         "next_evidence": [_next_evidence(e) for e in results.next_evidence],
         "daily": [{"day": (iso(day) or "")[:10], **counts_record(c)} for day, c in results.daily],
         "notes": list(results.notes),
-        "onprem_servers": [s.as_dict() for s in results.onprem_servers],
+        "onprem_servers": [_server(s) for s in results.onprem_servers],
         "legacy_sessions_without_mail": [_legacy(s) for s in results.legacy_sessions],
-        "missing_exports": [g.as_dict() for g in results.gaps],
+        "missing_exports": [{"export": g.export, "adds": g.adds} for g in results.gaps],
     }
 
 
@@ -110,11 +111,11 @@ def finding_record(finding: Finding) -> dict:
         "history": _history(finding.history),
         "probes": [p.as_dict() for p in finding.probes],
         "plan": _plan(finding.plan),
-        "host": finding.host.as_dict() if finding.host is not None else None,
+        "host": _host(finding.host),
         "summary": finding.summary,
         "flows": [flow_record(m) for m in finding.behind],
         "client_ips": [{"ip": ip, "messages": n} for ip, n in f.client_ips],
-        "coverage": finding.coverage.as_dict() if finding.coverage is not None else None,
+        "coverage": _coverage_record(finding.coverage),
     }
 
 
@@ -126,7 +127,7 @@ def flow_record(m: Finding) -> dict:
             "hostname": f.hostname, "device_type": m.device.device_type,
             "device_name": m.device.name, "path": m.path, **counts_record(f.tls),
             "evidence": f.evidence, "devices": [h for h, _ in f.message_id_hosts],
-            "coverage": m.coverage.as_dict() if m.coverage is not None else None,
+            "coverage": _coverage_record(m.coverage),
             "first_seen": iso(f.first_seen), "last_seen": iso(f.last_seen)}
 
 
@@ -173,6 +174,34 @@ def _next_evidence(e: NextEvidence) -> dict:
     return {"scope": e.scope, "direction": e.direction, "connector": e.connector,
             "senders": list(e.senders), "lookups": e.lookups,
             "missing_days": list(e.missing_days), "why": e.why, "todo": e.todo}
+
+
+def _host(h: Host | None) -> dict | None:
+    if h is None:
+        return None
+    return {"kind": h.kind, "name": h.name, "ip": h.ip, "names": list(h.names),
+            "software": h.software, "version": h.version, "build": h.build,
+            "supported": h.supported, "support": h.support, "evidence": list(h.evidence),
+            "owner": h.owner, "site": h.site}
+
+
+def _coverage_record(c: Coverage | None) -> dict | None:
+    if c is None:
+        return None
+    return {"hours": round(c.covered / pd.Timedelta(hours=1), 2),
+            "period_hours": round(c.period / pd.Timedelta(hours=1), 2),
+            "days": c.days, "period_days": c.period_days, "share": round(c.share, 4),
+            "description": c.describe()}
+
+
+def _server(s: OnPremServer) -> dict:
+    return {
+        "name": s.name, "ip": s.ip, "build": s.build, "version": s.version,
+        "supported": s.supported, "support": s.support, "status": s.status,
+        "since": iso(s.since), "first_detected": iso(s.first_detected),
+        "throttled_from": iso(s.throttled_from), "blocked_from": iso(s.blocked_from),
+        "enforcement": s.enforcement, "sources": list(s.sources),
+    }
 
 
 def _remediation(rem: Remediation | None) -> dict | None:
