@@ -9,8 +9,8 @@ For each scenario the same generated files are read by
 each in a fresh process, measuring wall time and peak RSS (``wait4``). Each side runs
 ``--repeat`` times, the two alternating, and the table shows each side's fastest run and its
 highest peak: on a shared machine one run of either can take half as long again, and the best
-of several is what the code costs. It prints one table with the ratio and checks the targets
-of the scale issue:
+of several is what the code costs. It prints one table with the ratio and checks the
+project's speed and memory targets:
 
 * a 2M-row message trace with its connector report within 2.5x of the baseline;
 * a 1M-event historical-search extended report (UTF-16LE), reported without a target;

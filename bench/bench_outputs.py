@@ -37,7 +37,7 @@ def main() -> None:
     from o365tls.render import csv_out, html, json_out, xlsx
 
     began = time.perf_counter()
-    data = o365tls.load(opts.inputs)
+    data = o365tls.gather(opts.inputs)
     results = o365tls.analyze(data, o365tls.Options())
     analysed = time.perf_counter() - began
     findings = len(results.findings)

@@ -3,9 +3,9 @@
 The public API (the CLI is a thin shell over it)::
 
     import o365tls
-    data = o365tls.load(["exports/"])          # canonical records + one report per file
+    gathered = o365tls.gather(["exports/"])     # every file read, streaming, + its report
     reports = o365tls.inspect(["exports/"])     # what each file is, rows read/used/rejected
-    results = o365tls.analyze(data, o365tls.Options(inventory="devices.csv"))
+    results = o365tls.analyze(gathered, o365tls.Options(inventory="devices.csv"))
     o365tls.write_outputs(results, "out/")       # findings.json, flows.csv, reports
     o365tls.FORMATS                              # every supported export format
     for r in o365tls.probe_servers([o365tls.Target.parse("mx.example.com")]):
@@ -24,6 +24,8 @@ _LAZY = {
     "iter_load": ("o365tls.importers", "iter_load"),
     "Dataset": ("o365tls.importers", "Dataset"),
     "FORMATS": ("o365tls.importers", "FORMATS"),
+    "gather": ("o365tls.inputs", "gather"),
+    "Gathered": ("o365tls.inputs", "Gathered"),
     "analyze": ("o365tls.analysis", "analyze"),
     "Options": ("o365tls.analysis", "Options"),
     "Results": ("o365tls.analysis.results", "Results"),

@@ -73,31 +73,28 @@ def _failed(exc: Exception) -> Future:
     return future
 
 
-#: What the server imports once, so that each worker starts with it: the file tasks' code
-#: and the importers. One list: a process has one server, and the first start decides.
-PRELOAD = ("o365tls.analysis.evidence",)
-
-
-def process_pool(workers: int) -> ProcessPoolExecutor:
+def process_pool(workers: int, preload: tuple[str, ...] = ()) -> ProcessPoolExecutor:
     """Worker processes started from a clean server process where the platform has one, not
     forked from this one: a fork of a process whose threads (Arrow's pools, in_order's) hold
-    locks can hang. The server imports :data:`PRELOAD` once.
+    locks can hang. The server imports the modules named in ``preload`` once, so that each
+    worker starts with them (the caller names its own module: this one knows no layer above
+    it). A process has one server, and the first start decides what it imports.
     As with any such pool, a script that ends up here must guard its entry point (``if
     __name__ == "__main__":``): the workers import the script's main module."""
     _refuse_unguarded_script()
-    context = _server_context()
+    context = _server_context(preload)
     if context is None:  # Windows
         return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     return ProcessPoolExecutor(workers, mp_context=context)
 
 
-def start_process_server() -> None:
+def start_process_server(preload: tuple[str, ...] = ()) -> None:
     """Start the server that :func:`process_pool`'s workers come from now, when they will be
-    needed soon: it imports :data:`PRELOAD` (half a second) on another core while this process
-    goes on, instead of while the first worker is awaited. Best effort: where no server can
-    start, :func:`process_pool` decides what happens."""
+    needed soon: it imports ``preload`` (and with it pandas, pyarrow and the importers) on
+    another core while this process goes on, instead of while the first worker is awaited.
+    Best effort: where no server can start, :func:`process_pool` decides what happens."""
     _refuse_unguarded_script()
-    if _server_context() is None:
+    if _server_context(preload) is None:
         return
     from multiprocessing import forkserver
 
@@ -107,13 +104,13 @@ def start_process_server() -> None:
         pass
 
 
-def _server_context():
-    """The fork server's context, set to import :data:`PRELOAD`; None where the platform has
+def _server_context(preload: tuple[str, ...]):
+    """The fork server's context, set to import ``preload``; None where the platform has
     no fork server."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return None
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(PRELOAD))
+    context.set_forkserver_preload(list(preload))
     return context
 
 

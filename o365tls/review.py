@@ -1,7 +1,7 @@
-"""One review of a tenant: load, analyse, accept known risks, compare with history.
+"""One review of a tenant: gather, analyse, accept known risks, compare with history.
 
 This is what ``o365tls analyze`` and ``o365tls check`` run; :func:`record` then stores the run
-as the tenant's snapshot of its week. The pieces stay usable on their own (``o365tls.load``,
+as the tenant's snapshot of its week. The pieces stay usable on their own (``o365tls.gather``,
 ``o365tls.analyze``...); this module only orders them the one way the commands need.
 """
 
@@ -12,16 +12,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from . import history
-from .analysis import Options, analyze, gather
-from .analysis.exceptions import apply_exceptions, load_exceptions
+from .analysis import Options, analyze
+from .analysis.accepted_risks import apply_exceptions, load_exceptions
 from .analysis.redact import Redactor, redact
 from .analysis.results import Results
-from .analysis.status import apply_history
 from .errors import InputError, UsageError
+from .inputs import gather
 from .plan import PlanEntry, PlanRead, apply_plan, merge
 from .render.serialize import finding_from_record, finding_record, findings_document
-from .render.view import TrendPoint
-from .trend import WeekCount, week_count
+from .status import apply_history
+from .trend import TrendPoint, WeekCount, week_count
 
 DEFAULT_TENANT = "default"
 

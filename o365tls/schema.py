@@ -176,5 +176,15 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 
+def remote_host(record) -> str:
+    """The remote host of a record, as an admin finds it: its IP, and the EHLO name the
+    client gave (a send log's client is this server, so that name is its own)."""
+    if record[DIRECTION] == OUTBOUND:
+        name = f" (this server's EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
+        return f"{record[DESTINATION_IP] or 'an unknown IP'}{name}"
+    name = f" (EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
+    return f"{record[SENDER_IP] or 'an unknown IP'}{name}"
+
+
 def column_names(kind: str) -> list[str]:
     return [c.name for c in COLUMNS[kind]]

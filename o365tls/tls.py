@@ -20,7 +20,7 @@ UNKNOWN = "unknown"
 
 #: The vocabulary, in the order reports show it.
 TLS_VERSIONS: tuple[str, ...] = (SSL3, TLS10, TLS11, TLS12, TLS13, NONE, UNKNOWN)
-#: Versions Exchange Online no longer accepts.
+#: Legacy versions: those Exchange Online deprecates for mail (SSL 3, TLS 1.0, TLS 1.1).
 LEGACY_VERSIONS: frozenset[str] = frozenset({SSL3, TLS10, TLS11})
 #: Versions that put a flow at risk: legacy or no encryption at all.
 AT_RISK_VERSIONS: frozenset[str] = LEGACY_VERSIONS | {NONE}

@@ -29,6 +29,18 @@ _NO_MESSAGES = frozenset({"connector-config"})  # undated, but count nothing
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    """One week of history (filled by the weekly-review feature; empty otherwise)."""
+
+    label: str
+    at_risk: int
+    messages: int
+    # (ISO date, at-risk messages of the findings it applies to, messages left out because an
+    # undated export counted them in an earlier week)
+    by_deadline: tuple[tuple[str, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class Undated:
     """An input without dates that counted messages, by the fingerprint of its bytes."""
 

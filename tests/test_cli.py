@@ -1,4 +1,4 @@
-"""The o365tls command: outputs, messages and exit codes (contract.md sections 1, 2 and 4)."""
+"""The o365tls command: outputs, messages and exit codes (README: "What you get", exit codes)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def test_help_does_not_import_pandas():
         assert command in result.stdout
 
 
+@pytest.mark.slow
 def test_every_option_has_help_text():
     for command in ("analyze", "inspect", "formats"):
         text = run(command, "--help").stdout
@@ -41,6 +42,7 @@ def test_every_option_has_help_text():
         assert option in analyze
 
 
+@pytest.mark.slow
 def test_formats_lists_every_importer():
     result = run("formats", "--json")
     names = [f["name"] for f in json.loads(result.stdout)]
@@ -52,6 +54,7 @@ def test_formats_lists_every_importer():
     assert "recognised by" in text
 
 
+@pytest.mark.slow
 def test_inspect_sample_reports_recognises_every_file_with_no_problems():
     result = run("inspect", "sample_reports", "--json")
     assert result.returncode == 0, result.stderr
@@ -63,6 +66,7 @@ def test_inspect_sample_reports_recognises_every_file_with_no_problems():
         assert report["rows_read"] == report["rows_used"] > 0
 
 
+@pytest.mark.slow
 def test_inspect_tells_what_a_shared_protocol_log_excerpt_lacks():
     shared = ROOT / "tests" / "data" / "exchange-protocol-log-shared"
     result = run("inspect", str(shared / "hub"), str(shared / "frontend"),
@@ -77,6 +81,7 @@ def test_inspect_tells_what_a_shared_protocol_log_excerpt_lacks():
     assert "[masked-ip] 19 rows have a masked IP (e.g. '10.**.**.168:25')" in out
 
 
+@pytest.mark.slow
 def test_inspect_names_the_closest_format_for_an_unknown_file(tmp_path):
     bad = tmp_path / "export.csv"
     bad.write_text('"Received","SenderAddress","Colour"\r\n"x","y","z"\r\n', encoding="utf-8")
@@ -86,6 +91,7 @@ def test_inspect_names_the_closest_format_for_an_unknown_file(tmp_path):
     assert "UTF-16LE (no BOM)" in result.stdout
 
 
+@pytest.mark.slow
 def test_inspect_warns_when_trace_and_connector_report_cover_different_days():
     data = ROOT / "tests" / "data"
     result = run("inspect", str(data / "message-trace" / "v2_2026-11_after_the_report.csv"),
@@ -102,6 +108,7 @@ def test_inspect_warns_when_trace_and_connector_report_cover_different_days():
     assert "common day" not in same.stdout
 
 
+@pytest.mark.slow
 def test_analyze_writes_the_outputs(tmp_path):
     out = tmp_path / "out"
     result = run("analyze", "sample_reports", "-o", str(out))
@@ -115,6 +122,7 @@ def test_analyze_writes_the_outputs(tmp_path):
     assert "at risk" in result.stderr
 
 
+@pytest.mark.slow
 def test_quiet_analyze_of_an_extended_report_prints_nothing(tmp_path):
     # Its times carry 100 ns ticks (.1234567Z): rendering them once warned on every time.
     result = run("analyze", str(ROOT / "tests" / "data" / "historical-extended"
@@ -123,11 +131,13 @@ def test_quiet_analyze_of_an_extended_report_prints_nothing(tmp_path):
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_analyze_fail_on_findings_exits_3(tmp_path):
     result = run("analyze", "sample_reports", "-o", str(tmp_path), "--fail-on-findings", "-q")
     assert result.returncode == 3
 
 
+@pytest.mark.slow
 def test_nothing_usable_is_exit_1_with_one_line(tmp_path):
     result = run("analyze", str(AWKWARD / "unknown.csv"), "-o", str(tmp_path / "o"))
     assert result.returncode == 1
@@ -136,6 +146,7 @@ def test_nothing_usable_is_exit_1_with_one_line(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_missing_path_is_an_error_naming_it(tmp_path):
     result = run("inspect", str(tmp_path / "nope.csv"))
     assert result.returncode == 1 and "nope.csv: no such file" in result.stderr
@@ -143,6 +154,7 @@ def test_missing_path_is_an_error_naming_it(tmp_path):
 
 @pytest.mark.parametrize("args", [("analyze", "sample_reports"), ("bogus",),
                                   ("inspect", "sample_reports", "--format", "nonsense")])
+@pytest.mark.slow
 def test_usage_errors(args):
     result = run(*args)
     assert result.returncode in (1, 2)
@@ -152,11 +164,13 @@ def test_usage_errors(args):
         assert "o365tls formats" in result.stderr
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback():
     result = run("--debug", "inspect", "sample_reports", "--format", "nonsense")
     assert "Traceback" in result.stderr
 
 
+@pytest.mark.slow
 def test_unwritable_output_is_exit_1(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -181,18 +195,18 @@ def test_jobs_defaults_to_the_cores_up_to_eight(monkeypatch):
 def test_a_small_input_starts_no_worker_processes(monkeypatch):
     """Left to o365tls, the number of jobs is every core for a large input, and one for the
     sample tenant, where starting worker processes would cost more than it saves."""
-    from o365tls.analysis import evidence
     from o365tls.importers import loader
+    from o365tls.inputs import gathering
 
     def refuse(*args, **kwargs):
         raise AssertionError("a worker process was started for a small input")
 
-    for module, name in ((evidence, "process_pool"), (evidence, "start_process_server"),
+    for module, name in ((gathering, "process_pool"), (gathering, "start_process_server"),
                          (loader, "process_pool")):
         monkeypatch.setattr(module, name, refuse)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
-    gathered = evidence.gather([SAMPLES], jobs=None)
+    gathered = gathering.gather([SAMPLES], jobs=None)
     assert gathered.threads == 1 and len(gathered.inputs) > 10
-    monkeypatch.setattr(evidence, "PARALLEL_BYTES", 0)  # as if it were large
+    monkeypatch.setattr(gathering, "PARALLEL_BYTES", 0)  # as if it were large
     with pytest.raises(AssertionError, match="worker process"):
-        evidence.gather([SAMPLES], jobs=None)
+        gathering.gather([SAMPLES], jobs=None)

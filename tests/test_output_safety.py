@@ -61,6 +61,7 @@ def originals() -> tuple[set[str], set[str]]:
     return locals_, subjects
 
 
+@pytest.mark.slow
 def test_redaction_leaves_no_sender_local_part_or_subject_in_any_output(redacted):
     texts = output_texts(redacted)
     assert set(texts) == {"report.html", "remediation.xlsx", "findings.json", "flows.csv",
@@ -80,6 +81,7 @@ def test_redaction_leaves_no_sender_local_part_or_subject_in_any_output(redacted
     assert any("northwindtraders.example" in f["sender_address"] for f in findings["findings"])
 
 
+@pytest.mark.slow
 def test_redaction_is_stable_for_the_same_key_and_differs_for_another(tmp_path, redacted):
     again, other = tmp_path / "again", tmp_path / "other"
     for folder, key in ((again, "weekly-key"), (other, "another-key")):
@@ -90,6 +92,7 @@ def test_redaction_is_stable_for_the_same_key_and_differs_for_another(tmp_path, 
     assert ids(again) == ids(redacted) != ids(other)
 
 
+@pytest.mark.slow
 def test_redact_without_a_key_is_a_usage_error(tmp_path):
     result = cli("analyze", str(SAMPLES), "-o", str(tmp_path), "--redact",
                  env={"O365TLS_REDACT_KEY": ""})
@@ -113,6 +116,7 @@ def hostile_run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_inventory_values_and_file_names_stay_inert_in_csv(hostile_run):
     rows = list(csv.DictReader(io.StringIO((hostile_run / "flows.csv")
                                            .read_text(encoding="utf-8-sig"))))
@@ -124,6 +128,7 @@ def test_inventory_values_and_file_names_stay_inert_in_csv(hostile_run):
             assert not value.startswith(("=", "+", "@")) or value.startswith("'")
 
 
+@pytest.mark.slow
 def test_inventory_values_and_file_names_stay_inert_in_the_workbook(hostile_run):
     from openpyxl import load_workbook
 
@@ -148,9 +153,10 @@ def test_inventory_values_are_escaped_in_html(hostile_run):
         "=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)" in html
 
 
+@pytest.mark.slow
 def test_a_failed_run_leaves_the_previous_reports_intact(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    results = o365tls.analyze(o365tls.load([SAMPLES]))
+    results = o365tls.analyze(o365tls.gather([SAMPLES]))
     o365tls.write_outputs(results, out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
@@ -176,6 +182,7 @@ def test_zip_members_that_are_links_are_refused(tmp_path):
     assert sources == [] and [r.code for r in refusals] == ["link"]
 
 
+@pytest.mark.slow
 def test_terminal_output_has_no_escape_sequences(tmp_path):
     evil = tmp_path / "evil\x1b[31mred.csv"
     evil.write_text("a,b\n1,2\n", encoding="utf-8")
@@ -183,6 +190,7 @@ def test_terminal_output_has_no_escape_sequences(tmp_path):
     assert "\x1b" not in result.stdout
 
 
+@pytest.mark.slow
 def test_a_logo_that_is_not_an_image_is_refused(tmp_path):
     fake = tmp_path / "logo.png"
     fake.write_text("<script>alert(1)</script>", encoding="utf-8")
@@ -191,6 +199,7 @@ def test_a_logo_that_is_not_an_image_is_refused(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_redacted_evidence_reads_without_the_pseudonym(redacted):
     findings = json.loads((redacted / "findings.json").read_text(encoding="utf-8-sig"))
     evidence = [e for f in findings["findings"] for e in f.get("device_evidence") or ()]
@@ -203,6 +212,7 @@ def test_redacted_evidence_reads_without_the_pseudonym(redacted):
     assert "a sender named like an ERP/finance mailbox" in page
 
 
+@pytest.mark.slow
 def test_redact_map_is_private_and_never_among_the_outputs(tmp_path):
     out, mapped = tmp_path / "out", tmp_path / "private" / "map.csv"
     mapped.parent.mkdir()

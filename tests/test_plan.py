@@ -53,6 +53,7 @@ def by_sender(rv) -> dict[str, dict | None]:
     return {f.flow.sender_address: asdict(f.plan) if f.plan else None for f in rv.results.findings}
 
 
+@pytest.mark.slow
 def test_typed_plan_comes_back_every_week_and_outlives_a_fixed_finding(tmp_path):
     db = tmp_path / "h.sqlite"
     run(tmp_path, db, 1)
@@ -85,6 +86,7 @@ def test_typed_plan_comes_back_every_week_and_outlives_a_fixed_finding(tmp_path)
     assert not [n for n in w4.results.notes if "plan" in n]
 
 
+@pytest.mark.slow
 def test_an_edit_in_the_workbook_and_another_in_the_history_is_a_reported_conflict(tmp_path):
     db = tmp_path / "h.sqlite"
     run(tmp_path, db, 1)
@@ -104,6 +106,7 @@ def test_an_edit_in_the_workbook_and_another_in_the_history_is_a_reported_confli
     assert by_sender(w3)[ERP]["owner"] == "Controller"
 
 
+@pytest.mark.slow
 def test_a_value_not_changed_in_an_old_workbook_does_not_overwrite_a_newer_one(tmp_path):
     db = tmp_path / "h.sqlite"
     run(tmp_path, db, 1)
@@ -116,6 +119,7 @@ def test_a_value_not_changed_in_an_old_workbook_does_not_overwrite_a_newer_one(t
     assert not [n for n in w3.results.notes if "plan conflict" in n]
 
 
+@pytest.mark.slow
 def test_typed_formulas_come_back_as_text_and_are_written_inert(tmp_path):
     run(tmp_path, None, 1)
     typed = type_into(tmp_path / "out1/remediation.xlsx", {
@@ -144,6 +148,7 @@ def test_plan_rows_without_an_id_are_reported(tmp_path):
     assert any("row 2" in n and "Finding ID" in n for n in w2.results.notes)
 
 
+@pytest.mark.slow
 def test_plan_option_on_the_command_line(tmp_path):
     folder = write_week(tmp_path, 1)
     assert cli("analyze", str(folder), "-o", str(tmp_path / "out1"), "--domain",
@@ -193,6 +198,7 @@ def test_a_plan_that_is_not_a_workbook_is_a_usage_error(tmp_path, content):
         o365tls.review([write_week(tmp_path, 1)], plan=bad, options=OPTIONS)
 
 
+@pytest.mark.slow
 def test_a_workbook_prefilled_elsewhere_starts_the_history_plan(tmp_path):
     """Values the workbook was written with (a run without --history) are not lost when the
     history first sees them."""
@@ -205,6 +211,7 @@ def test_a_workbook_prefilled_elsewhere_starts_the_history_plan(tmp_path):
     assert by_sender(w3)[ERP]["owner"] == "Finance IT"
 
 
+@pytest.mark.slow
 def test_with_history_the_last_workbook_is_read_without_plan(tmp_path):
     """People edit last week's workbook where the job wrote it; the next run finds it."""
     db = tmp_path / "h.sqlite"

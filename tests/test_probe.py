@@ -188,6 +188,7 @@ def test_a_version_this_machine_cannot_offer_is_not_testable_not_refused(certifi
     assert server.connections == 4  # TLS 1.0 was not tried at all
 
 
+@pytest.mark.slow
 def test_help_lists_probe_and_stays_light():
     code = ("import sys, o365tls.cli; "
             "print(any(m in sys.modules for m in ('ssl', 'o365tls.probe', 'pandas')))")
@@ -242,6 +243,7 @@ def test_json_output_has_the_documented_shape(certificate, tmp_path):
         jsonschema.validate(item, {**SCHEMA["$defs"]["probe"], "$defs": SCHEMA["$defs"]})
 
 
+@pytest.mark.slow
 def test_table_and_exit_codes(certificate):
     with SmtpServer() as plain, SmtpServer(certificate=certificate) as modern:
         table = cli("probe", plain.target, modern.target, "--timeout", "2")
@@ -336,6 +338,7 @@ def partner_probe(**changes) -> ProbeResult:
     return replace(result, **changes)
 
 
+@pytest.mark.slow
 def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path):
     import jsonschema
 
@@ -345,7 +348,7 @@ def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path)
     elsewhere = partner_probe(host="mx.unrelated.example", address="192.0.2.99")
     probing.write_document([older, partner_probe(), elsewhere], tmp_path / "probe.json",
                            "test")
-    data = o365tls.load([ROOT / "sample_reports", tmp_path / "probe.json"])
+    data = o365tls.gather([ROOT / "sample_reports", tmp_path / "probe.json"])
     (report,) = [r for r in data.inputs if r.format == "probe-results"]
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (3, 3, 0)
     results = o365tls.analyze(data)

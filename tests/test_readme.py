@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,6 +29,7 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_command():
     assert tests in ci.splitlines()
 
 
+@pytest.mark.slow
 def test_the_main_job_runs_on_the_sample_reports(tmp_path):
     main_job, _ = quick_start_commands()
     analyze = main_job.split("&& ")[-1]  # the install steps are what CI itself does
@@ -36,15 +41,36 @@ def test_the_main_job_runs_on_the_sample_reports(tmp_path):
     assert (tmp_path / "out" / "findings.json").exists()
 
 
-def test_the_wheel_ships_every_package():
-    """The quick start installs a wheel (``pip install .``), not the source tree: every package
-    under o365tls/ must be listed in pyproject.toml, or the installed command cannot import it
-    (o365tls.cli once was missing)."""
-    import tomllib
+@pytest.mark.slow
+def test_the_test_command_selects_every_test():
+    """A bare ``pytest`` leaves out the slow, browser and dask tests (pyproject's addopts); the
+    README's test command, which CI runs, must select them all."""
+    command = quick_start_commands()[1].split("&& ")[-1]
+    args = shlex.split(command)[1:]  # drop the ".venv/bin/pytest" path: use this interpreter's
+    marked = ["tests/test_scale.py", "tests/render/test_browser.py"]  # slow, dask and browser
+    listed = subprocess.run([sys.executable, "-m", "pytest", *args, "--collect-only", *marked],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "deselected" not in listed.stdout
+    assert "test_scale.py::test_a_dask_local_cluster_gives_the_local_findings" in listed.stdout
+    assert "test_browser.py::" in listed.stdout
 
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-                 ["tool"]["setuptools"]["packages"])
-    found = {".".join(init.parent.relative_to(ROOT).parts)
-             for init in (ROOT / "o365tls").rglob("__init__.py")}
-    assert found <= listed, sorted(found - listed)
-    assert "o365tls.templates" in listed  # shipped from the top-level templates/ folder
+
+@pytest.mark.slow
+def test_the_wheel_ships_every_module_template_and_data_file(tmp_path):
+    """The quick start installs a wheel (``pip install .``), not the source tree: every module
+    under o365tls/, the templates (from the top-level templates/ folder), the knowledge files
+    and py.typed must be in it, or the installed command cannot run."""
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q",
+                            "-w", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                           timeout=600)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("o365tls-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = set(archive.namelist())
+    expected = {path.relative_to(ROOT).as_posix() for path in (ROOT / "o365tls").rglob("*")
+                if path.suffix in {".py", ".toml", ".json", ".typed"}}
+    expected |= {f"o365tls/templates/{path.name}" for path in (ROOT / "templates").iterdir()
+                 if path.suffix in {".py", ".j2", ".css", ".js"}}
+    assert "o365tls/py.typed" in expected and "o365tls/templates/report.html.j2" in expected
+    assert expected <= shipped, sorted(expected - shipped)

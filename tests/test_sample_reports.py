@@ -40,6 +40,7 @@ def generated(tmp_path_factory) -> dict[str, bytes]:
     return files(out)
 
 
+@pytest.mark.slow
 def test_generator_is_deterministic(generated, tmp_path):
     run("--out", str(tmp_path))
     again = files(tmp_path)

@@ -11,12 +11,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from o365tls.analysis import analyze, evidence, gather
+from o365tls.analysis import analyze
 from o365tls.importers import fastcsv, protocol_log
+from o365tls.inputs import gather, gathering
 from o365tls.render.serialize import findings_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_reports"
+
+# Traces of 100,000 and 400,000 rows, worker processes and a Dask cluster.
+pytestmark = pytest.mark.slow
 
 
 def findings(**kwargs) -> str:
@@ -32,7 +36,7 @@ def local() -> str:
 
 def test_jobs_2_gives_the_local_findings(local, monkeypatch):
     """Files spread over two processes (each sample file counts as large here)."""
-    monkeypatch.setattr(evidence, "SPREAD_BYTES", 0)
+    monkeypatch.setattr(gathering, "SPREAD_BYTES", 0)
     assert findings(jobs=2) == local
 
 
@@ -65,6 +69,7 @@ def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(tra
     assert trace["rows_read"] == trace["rows_used"] == 100_000
 
 
+@pytest.mark.dask
 def test_a_dask_local_cluster_gives_the_local_findings(local):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -72,6 +77,7 @@ def test_a_dask_local_cluster_gives_the_local_findings(local):
         assert findings(scheduler=cluster.scheduler_address) == local
 
 
+@pytest.mark.dask
 def test_cli_jobs_and_an_unreachable_scheduler(tmp_path):
     run = [sys.executable, "-m", "o365tls", "analyze", str(SAMPLES), "-q"]
     assert subprocess.run([*run, "-o", str(tmp_path / "a"), "--jobs", "2"],
@@ -83,7 +89,8 @@ def test_cli_jobs_and_an_unreachable_scheduler(tmp_path):
 
 PEAK = """
 import resource, sys
-from o365tls.analysis import analyze, gather
+from o365tls.analysis import analyze
+from o365tls.inputs import gather
 analyze(gather([sys.argv[1]]))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
@@ -146,7 +153,7 @@ def test_protocol_logs_arrive_in_input_order_and_the_analysis_takes_them_as_they
     chunk per block): small blocks give the same records as one."""
     logs = [ROOT / "tests" / "data" / "exchange-protocol-log"]
     whole = gather(logs, jobs=jobs).observations
-    monkeypatch.setattr(evidence, "BLOCK_RECORDS", 7)
+    monkeypatch.setattr(gathering, "BLOCK_RECORDS", 7)
     gathered = gather(logs, jobs=jobs)
     before = gathered.observations.copy()
     pd.testing.assert_frame_equal(before, whole, check_exact=True)
@@ -196,7 +203,7 @@ def test_planning_puts_the_protocol_logs_in_one_task_and_every_other_file_in_its
     (tmp_path / "c.LOG").write_bytes(b"\n".join([*lines[:4], *padding, *lines[4:]]))
     report = SAMPLES / "exo" / "inbound-messages-report.csv"
     (tmp_path / "d_connectors.csv").write_bytes(report.read_bytes())
-    sources, _ = evidence.expand_paths([tmp_path])
-    tasks = evidence.plan(sources, None, None)
+    sources, _ = gathering.expand_paths([tmp_path])
+    tasks = gathering.plan(sources, None, None)
     assert [[s.display.rsplit("/", 1)[-1] for s in task] for task in tasks] == [
         ["a_trace.csv"], ["b.LOG", "c.LOG"], ["d_connectors.csv"]]

@@ -58,6 +58,7 @@ def statuses(rv) -> dict[str, str]:
     return {f.flow.sender_address: f.status for f in rv.results.findings}
 
 
+@pytest.mark.slow
 def test_new_open_resolved_regressed_over_four_weeks(tmp_path):
     db = tmp_path / "history.sqlite"
     w1 = run_week(tmp_path, db, 1)
@@ -81,6 +82,7 @@ def test_new_open_resolved_regressed_over_four_weeks(tmp_path):
     assert {f["status"] for f in data["findings"]} == {"regressed", "open"}
 
 
+@pytest.mark.slow
 def test_rerunning_a_week_replaces_its_snapshot(tmp_path):
     db = tmp_path / "h.sqlite"
     run_week(tmp_path, db, 1)
@@ -116,7 +118,7 @@ WRITER = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def sample_findings(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("f") / "findings.json"
-    results = o365tls.analyze(o365tls.load([ROOT / "sample_reports"]))
+    results = o365tls.analyze(o365tls.gather([ROOT / "sample_reports"]))
     path.write_text(json.dumps(findings_document(results)), encoding="utf-8")
     return path
 
@@ -128,6 +130,7 @@ def _writer(tmp_path: Path, db: Path, tenant: str, n: int, kill: bool, findings:
                              "kill" if kill else "live", str(findings)], cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_lose_nothing(tmp_path, sample_findings):
     db = tmp_path / "h.sqlite"
     writers = [_writer(tmp_path, db, t, 15, False, sample_findings) for t in ("a", "b")]
@@ -192,6 +195,7 @@ def exceptions_file(tmp_path: Path, expires: date, *, sender: str = "*@tenant.ex
     return path
 
 
+@pytest.mark.slow
 def test_check_exits_3_and_prints_one_line_per_failing_finding(week1):
     result = cli("check", str(week1), "--domain", "tenant.example")
     assert result.returncode == 3
@@ -200,12 +204,14 @@ def test_check_exits_3_and_prints_one_line_per_failing_finding(week1):
     assert any(SCANNER in line for line in lines)
 
 
+@pytest.mark.slow
 def test_check_passes_a_clean_tenant(tmp_path):
     write_tenant(tmp_path, [Sender("app@tenant.example", "TLS1.2", 20)], days=7)
     result = cli("check", str(tmp_path))
     assert result.returncode == 0 and result.stdout == ""
 
 
+@pytest.mark.slow
 def test_check_fail_on_priority(week1):
     json_out = json.loads(cli("check", str(week1), "--json").stdout)
     priorities = {f["priority"] for f in json_out["failing"]}
@@ -220,6 +226,7 @@ def test_check_fail_on_priority(week1):
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "toml"])
+@pytest.mark.slow
 def test_accepted_risks_pass_the_gate_and_stay_visible(week1, tmp_path, fmt):
     accepted = exceptions_file(tmp_path, date(2099, 1, 1), fmt=fmt)
     result = cli("check", str(week1), "--exceptions", str(accepted), "--json")
@@ -231,6 +238,7 @@ def test_accepted_risks_pass_the_gate_and_stay_visible(week1, tmp_path, fmt):
                for f in rv.results.findings)
 
 
+@pytest.mark.slow
 def test_expired_exception_resurfaces_with_a_warning(week1, tmp_path):
     expired = exceptions_file(tmp_path, date(2026, 1, 31))
     result = cli("check", str(week1), "--exceptions", str(expired))
@@ -240,6 +248,7 @@ def test_expired_exception_resurfaces_with_a_warning(week1, tmp_path):
     assert all(not f.accepted and f.exception.expired for f in rv.results.findings)
 
 
+@pytest.mark.slow
 def test_an_expired_exception_is_visible_on_its_findings_and_analyze_warns(week1, tmp_path):
     expired = exceptions_file(tmp_path, date(2026, 1, 31), sender=SCANNER)
     result = cli("analyze", str(week1), "-o", str(tmp_path / "out"), "--exceptions",
@@ -260,6 +269,7 @@ def test_an_expired_exception_is_visible_on_its_findings_and_analyze_warns(week1
     assert cell.fill.start_color.rgb.endswith("C00000")
 
 
+@pytest.mark.slow
 def test_an_exception_for_one_sender_leaves_the_others(week1, tmp_path):
     one = exceptions_file(tmp_path, date(2099, 1, 1), sender=SCANNER)
     result = cli("check", str(week1), "--exceptions", str(one))
@@ -275,6 +285,7 @@ def test_an_exception_for_one_sender_leaves_the_others(week1, tmp_path):
      "unknown field"),
     ("exceptions: [\n", "not valid YAML"),
 ])
+@pytest.mark.slow
 def test_bad_exception_entries_name_the_line(week1, tmp_path, text, needle):
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
@@ -284,6 +295,7 @@ def test_bad_exception_entries_name_the_line(week1, tmp_path, text, needle):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_history_command_shows_trend_and_portfolio(tmp_path):
     db = tmp_path / "h.sqlite"
     for week in (1, 2):

@@ -101,10 +101,12 @@ def plan_row(path: Path, sender: str) -> dict:
                 if r[rows[0].index("Sender")] == sender)
 
 
+@pytest.mark.slow
 def test_week1_everything_is_new(weeks):
     assert status(weeks[1]) == {SCANNER: "new", ERP: "new", PRINTER: "new", MFP: "new"}
 
 
+@pytest.mark.slow
 def test_a_device_fixed_but_not_seen_is_unverified_until_seen_on_tls12(weeks):
     assert status(weeks[2])[SCANNER] == "unverified"
     why = record(weeks[2], SCANNER)["status_reason"]
@@ -122,6 +124,7 @@ def test_a_flow_that_turns_cannot_tell_stays_open_as_unverified(weeks):
         assert PRINTER not in {f.flow.sender_address for f in weeks[week].results.resolved}
 
 
+@pytest.mark.slow
 def test_check_fails_on_an_unverified_finding(weeks):
     result = cli("check", str(weeks["root"] / "exports-w3"), "--history", str(weeks["db"]),
                  "--tenant", "contoso", "--domain", "tenant.example")
@@ -218,5 +221,5 @@ def test_the_weekly_first_screen_counts_statuses_and_deadline_weeks(weeks):
 def test_without_history_there_is_no_weekly_screen(weeks):
     from o365tls.render import view_of
 
-    assert view_of(o365tls.analyze(o365tls.load([exports(weeks["root"], 1)]), OPTIONS)).weekly \
+    assert view_of(o365tls.analyze(o365tls.gather([exports(weeks["root"], 1)]), OPTIONS)).weekly \
         is None

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..importers.loader import Dataset
+from ..inputs.gathering import Gathered
+from ..inputs.reducer import message_keys
+from ..inputs.scopes import EXO_SUBMISSION
 from ..schema import (
     GRAIN,
     INBOUND,
@@ -34,20 +36,18 @@ from . import (
     remediation,
     rootcauses,
     sessions,
+    sightings,
 )
 from .connectors import ConnectorBook, disabled_traffic
-from .evidence import Evidence, gather
 from .flows import Flow, Senders, from_aggregates, from_messages, from_submissions
-from .groups import group
 from .hops import Host, evidence_of
 from .merging import pair_counts, release_freed_memory
 from .messages import domain_of, link_by_volume, tenant_domains
 from .model import DIRECT_SEND, PRIORITIES, Device, TlsCounts
 from .observations import COUNTED, DAY, prepare
-from .paths import path_of
+from .paths import submission_path
 from .results import GROUPINGS, AttributionRow, Finding, Results
-from .scopes import EXO_SUBMISSION
-from .sightings import message_keys
+from .rollups import group
 
 
 @dataclass(frozen=True)
@@ -57,35 +57,33 @@ class Options:
     inventory: str | Path | None = None  # --inventory CSV
     rules: str | Path | None = None  # --rules TOML/YAML
     domains: tuple[str, ...] = ()  # the tenant's own domains, when the guess is not enough
+    # --since/--until: :func:`o365tls.gather` keeps only the records inside them.
     since: datetime | None = None
     until: datetime | None = None
     today: date | None = None  # for deadline arithmetic; defaults to the current UTC date
 
 
-def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results:
-    """Join the evidence in ``data`` and return the results every output is rendered from.
-    ``data`` is a :class:`~o365tls.importers.Dataset` from :func:`o365tls.load`, or the
-    streamed :class:`Evidence` of :func:`gather` (what the commands use: bounded memory),
-    which the analysis consumes: its records are handed over, not copied."""
+def analyze(gathered: Gathered, options: Options | None = None) -> Results:
+    """Join the evidence in ``gathered`` and return the results every output is rendered from.
+    ``gathered`` is the streamed :class:`~o365tls.inputs.Gathered` of :func:`o365tls.gather`
+    (bounded memory), which the analysis consumes: its records are handed over, not copied."""
     options = options or Options()
     today = options.today or datetime.now(UTC).date()
-    evidence = data if isinstance(data, Evidence) else Evidence.of(data, options.since,
-                                                                   options.until)
-    book = ConnectorBook.from_frame(evidence.connectors)
-    obs = prepare(evidence.take_observations())
+    book = ConnectorBook.from_frame(gathered.connectors)
+    obs = prepare(gathered.take_observations())
     obs["key"] = message_keys(obs[MESSAGE_ID], obs[SOURCE], obs[ROW])
     submitters = obs.loc[obs["scope"] == EXO_SUBMISSION, SENDER_ADDRESS]
-    tenant = tenant_domains(evidence.sightings.recipient_domains(), submitters, options.domains,
-                            evidence.sightings.originating_domains())
+    tenant = tenant_domains(gathered.sightings.recipient_domains(), submitters, options.domains,
+                            gathered.sightings.originating_domains())
     named = set(obs.loc[obs["format"] == "eac-connector-report", "connector"]) - {""}
-    msgs = evidence.sightings.messages(tenant, book, named, set(submitters))
+    msgs = sightings.messages(gathered.sightings, tenant, book, named, set(submitters))
     day_agg = obs[obs[COUNTED] & (obs[GRAIN] == "day")]
     msgs, link_notes = link_by_volume(
         msgs, day_agg.groupby(["direction", "connector", DAY], as_index=False)[MESSAGES].sum())
     obs = _with_connector_facts(obs, book)
     release_freed_memory()  # what building the message table left on the heap
 
-    aggregate_flows, attribution_rows = from_aggregates(obs, msgs, evidence.cores)
+    aggregate_flows, attribution_rows = from_aggregates(obs, msgs, gathered.cores)
     asks = next_evidence.entries(attribution_rows, next_evidence.untraced_days(day_agg, msgs))
     senders = Senders(msgs)  # who sent which sighted message, indexed once for both
     flows = [*aggregate_flows, *from_submissions(obs, msgs, senders),
@@ -98,12 +96,12 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
              + sessions.notes(legacy_sessions) + next_evidence.notes(asks))
 
     period = _period(counted, msgs)
-    files = coverage.Files(data.inputs, period)
+    files = coverage.Files(gathered.inputs, period)
     rules = devices.load_rules(options.rules)
     inventory = devices.load_inventory(options.inventory) if options.inventory else None
     knowledge = remediation.load_knowledge()
     notes += _knowledge_age(knowledge, today)
-    servers = onprem_servers.from_frame(evidence.connectors, today)
+    servers = onprem_servers.from_frame(gathered.connectors, today)
     analysed = [_judge(f, tenant, rules, inventory, knowledge, totals, today, servers,
                        cover=files.of(f.sources)) for f in flows]
     by_flow = tuple(analysed)  # the groupings count flows, whatever root cause holds them
@@ -112,10 +110,10 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         return _judge(flow, tenant, rules, inventory, knowledge, totals, today, servers,
                       path=path, host=host, device=device, cover=files.of(flow.sources))
 
-    analysed = rootcauses.group(analysed, book=book, inputs=data.inputs, servers=servers,
+    analysed = rootcauses.group(analysed, book=book, inputs=gathered.inputs, servers=servers,
                                 inventory=inventory, client_names=rootcauses.client_names(obs),
                                 judge=judge_card)
-    analysed, probe_notes = probes.attach(analysed, evidence.probes)
+    analysed, probe_notes = probes.attach(analysed, gathered.probes)
     notes += probe_notes
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     analysed.sort(key=lambda f: (not f.at_risk, rank.get(f.priority or "", 9),
@@ -125,7 +123,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         generated_at=datetime.now(UTC),
         tool_version=__version__,
         period=period,
-        inputs=tuple(data.inputs),
+        inputs=tuple(gathered.inputs),
         totals=totals,
         all_findings=flows_t,
         groups={name: group(by_flow, name) for name in GROUPINGS},
@@ -136,7 +134,7 @@ def analyze(data: Dataset | Evidence, options: Options | None = None) -> Results
         next_evidence=tuple(asks),
         onprem_servers=servers,
         legacy_sessions=legacy_sessions,
-        gaps=coverage.gaps(data.inputs, files, any(
+        gaps=coverage.gaps(gathered.inputs, files, any(
             c.kind == "inbound" and c.connector_type.lower() == "onpremises"
             and c.tls_sender_certificate_name for c in book.by_name.values())),
     )
@@ -163,7 +161,7 @@ def _judge(flow: Flow, tenant, rules, inventory, knowledge, totals: TlsCounts,
     """Classify, prescribe and rank one flow; a root cause's merged flow comes with its path,
     host and device already known. ``cover``: the part of the period its evidence covers,
     over which its volume is compared."""
-    path = path or path_of(flow, tenant)
+    path = path or submission_path(flow, tenant)
     evidence = evidence_of(flow, path, host)
     device = device or devices.classify(evidence, rules, inventory)
     if flow.tls.at_risk == 0:
@@ -262,4 +260,4 @@ def with_status(results: Results, **changes) -> Results:
     return replace(results, **changes)
 
 
-__all__ = ["Evidence", "Options", "analyze", "gather", "Results", "Finding", "domain_of"]
+__all__ = ["Options", "analyze", "Results", "Finding", "domain_of"]

@@ -22,6 +22,8 @@ _DAY_GRAIN = frozenset({"eac-connector-report"})
 #: Formats without dates: they speak for the whole period.
 _WHOLE_PERIOD = frozenset({"eac-smtp-auth-report"})
 _DAY = pd.Timedelta(days=1)
+_NS_HOUR = 3_600 * 10**9
+_NS_DAY = 24 * _NS_HOUR
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,13 @@ class Coverage:
         """0..1 of the period's time; 1 when the period is unknown."""
         if self.recorded is not None:
             return self.recorded[0]
-        if self.period <= pd.Timedelta(0):
+        if self.period.value <= 0:
             return 1.0
-        return min(1.0, self.covered / self.period)
+        return min(1.0, self.covered.value / self.period.value)
 
     @property
     def period_days(self) -> int:
-        return max(1, round(self.period / _DAY))
+        return max(1, round(self.period.value / _NS_DAY))
 
     @property
     def day_share(self) -> float:
@@ -72,7 +74,7 @@ class Coverage:
 
 
 def _span(delta: pd.Timedelta) -> str:
-    hours = delta / pd.Timedelta(hours=1)
+    hours = delta.value / _NS_HOUR
     if hours < 1:
         minutes = max(1, round(hours * 60))
         return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..encoding import detect_encoding
 from ..errors import UsageError
-from ..importers.sample import detect_encoding
 from .model import DEVICE_TYPES, UNKNOWN_DEVICE, FlowEvidence
 
 EVIDENCE_CHARS = 80

@@ -1,5 +1,5 @@
-"""Merging a :class:`~.sightings.SightingReducer`'s sightings into one row per message, in
-bounded memory.
+"""Merging a :class:`~o365tls.inputs.reducer.SightingReducer`'s sightings into one row per
+message, in bounded memory.
 
 Ten million sightings are a few hundred MB of codes, and sorting them all at once costs several
 times that in temporaries. A message's sightings share its realm and its key, so the rows are

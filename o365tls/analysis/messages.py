@@ -8,12 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..frames.arrow import domain_of
 from ..schema import CONNECTOR, DIRECTION, INBOUND, SENDER_IP
 from .merging import pair_counts
-
-
-def domain_of(address: str) -> str:
-    return address.rsplit("@", 1)[1].lower() if "@" in address else ""
 
 
 def tenant_domains(recipient_domains: pd.Series, submitters: pd.Series,

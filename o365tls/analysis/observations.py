@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..inputs.scopes import AGGREGATE_FORMATS, EXO, EXO_SUBMISSION
 from ..schema import (
     CONNECTOR,
     DIRECTION,
@@ -37,7 +38,6 @@ from ..schema import (
     TIMESTAMP,
     TLS,
 )
-from .scopes import AGGREGATE_FORMATS, EXO, EXO_SUBMISSION
 
 DAY = "day"
 COUNTED = "counted"
@@ -45,7 +45,7 @@ COUNTED = "counted"
 
 def prepare(observations: pd.DataFrame) -> pd.DataFrame:
     """Deduplicated observations with ``day`` and ``counted`` columns (needs ``scope`` and
-    ``format`` from :func:`.scopes.add_scope`)."""
+    ``format`` from :func:`o365tls.inputs.scopes.add_scope`)."""
     obs = observations.copy(deep=False)  # copy-on-write: only new columns are written
     obs[DAY] = obs[TIMESTAMP].dt.floor("D")
     aggregate = obs["format"].isin(AGGREGATE_FORMATS)
@@ -115,7 +115,7 @@ def _dedupe_messages(frame: pd.DataFrame) -> pd.DataFrame:
     has_id = (frame[MESSAGE_ID] != "").to_numpy()
     has_session = (frame[SESSION_ID] != "").to_numpy()
     # Positions first, one copy of the records at the end: a week of protocol logs is
-    # millions of records, and each intermediate frame was a copy of all of them.
+    # millions of records, and each intermediate frame would be a copy of all of them.
     # A message to several recipients is one message; where copies disagree, a known TLS
     # version wins over "unknown".
     with_id = np.flatnonzero(has_id)
@@ -133,8 +133,8 @@ def _repeated(frame: pd.DataFrame, positions: np.ndarray, key: list[str],
               selective: str) -> np.ndarray:
     """Which of the records at ``positions`` repeat an earlier one's ``key``. A record repeats
     one only if it repeats its ``selective`` key column (nearly unique: a message id, a
-    time), so the whole key is compared among those records only (comparing it over a
-    million protocol-log records took most of a second; they repeat a handful)."""
+    time), so the whole key is compared among those records only (of a million protocol-log
+    records, a handful repeat their selective key)."""
     out = np.zeros(len(positions), dtype=bool)
     if not len(positions):
         return out

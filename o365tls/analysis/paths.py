@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from ..inputs.scopes import EXO_SUBMISSION, is_on_prem
 from ..schema import INBOUND
 from .flows import Flow
 from .messages import domain_of
 from .model import CLIENT_SUBMISSION, CONNECTOR_RELAY, DIRECT_SEND, INTERNET, ON_PREM
-from .scopes import EXO_SUBMISSION, is_on_prem
 
 
-def path_of(flow: Flow, tenant: set[str]) -> str:
+def submission_path(flow: Flow, tenant: set[str]) -> str:
     """client-submission for SMTP AUTH; on-prem for an Exchange Server's own hops; a connector
     of type Partner is another organization's MTA (internet); any other inbound connector is
     a relay of the tenant's; no connector is direct send when the sender uses one of the

@@ -1,5 +1,5 @@
 """Server probe results (``o365tls probe -o FILE``, read back as an input) attached to the
-flows on the same server, as evidence of what that server accepts today."""
+flows on the same server, as evidence of what that server accepted when it was probed."""
 
 from __future__ import annotations
 

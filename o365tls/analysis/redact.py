@@ -17,8 +17,8 @@ from dataclasses import replace
 
 from ..quality import FileReport, Issue
 from .flows import Flow
-from .groups import group
 from .results import GROUPINGS, Finding, Results
+from .rollups import group
 
 _EMAIL = re.compile(r"(?<![\w.%+-])([\w.%+'-]{1,64})@((?:[\w-]+\.)+[A-Za-z]{2,63})", re.UNICODE)
 # Evidence written around a sender's local part, once it is a pseudonym: the sentence names

@@ -37,6 +37,7 @@ import ipaddress
 import re
 from itertools import product
 
+from ..inputs.scopes import is_on_prem
 from .knowledge import ANY, PLACEHOLDERS, Item, Knowledge, load_knowledge
 from .model import (
     CONNECTOR_RELAY,
@@ -53,7 +54,6 @@ from .model import (
     FlowEvidence,
     Remediation,
 )
-from .scopes import is_on_prem
 
 __all__ = ["Knowledge", "choose", "facts", "load_knowledge", "priority", "situations",
            "tls_state", "values"]

@@ -24,8 +24,8 @@ def iso(ts) -> str | None:
     if isinstance(ts, pd.Timestamp):
         if ts.tzinfo is not None and ts.utcoffset():
             ts = ts.tz_convert("UTC")
-        # Formatted from its fields: strftime and time zone changes cost ten times as much,
-        # once per time in findings.json.
+        # Formatted from its fields: strftime and a time zone change per value cost many
+        # times as much, once per time in findings.json (see bench/RESULTS.md).
         return (f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:"
                 f"{ts.second:02d}Z")
     return str(ts)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from ..inputs.scopes import EXO, is_on_prem
 from ..schema import DIRECTION, HOSTNAME, INBOUND, OUTBOUND, SENDER_IP
 from .connectors import ConnectorBook, ConnectorInfo
 from .flows import Flow
@@ -37,7 +38,6 @@ from .inventory import Inventory
 from .model import CONNECTOR_RELAY, MAIL_SERVER, Device, FlowEvidence, TlsCounts
 from .onprem_servers import OnPremServer
 from .results import Finding
-from .scopes import EXO, is_on_prem
 
 #: Judges a root cause's merged flow: (flow, path, host, device) -> the finding.
 Judge = Callable[[Flow, str, Host, Device], Finding]

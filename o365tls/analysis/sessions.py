@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..importers.protocol_log import host
 from ..schema import (
     CONNECTOR,
     DESTINATION_IP,
@@ -26,6 +25,7 @@ from ..schema import (
     SOURCE,
     TIMESTAMP,
     TLS,
+    remote_host,
 )
 from ..tls import LEGACY_VERSIONS, TLS_VERSIONS
 
@@ -52,8 +52,8 @@ class LegacySessions:
 
     @property
     def host(self) -> str:
-        return host({DIRECTION: self.direction, SENDER_IP: self.sender_ip,
-                     DESTINATION_IP: self.destination_ip, HOSTNAME: self.hostname})
+        return remote_host({DIRECTION: self.direction, SENDER_IP: self.sender_ip,
+                            DESTINATION_IP: self.destination_ip, HOSTNAME: self.hostname})
 
     @property
     def note(self) -> str:

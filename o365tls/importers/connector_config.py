@@ -50,13 +50,13 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import Unreadable, parse_bool, split_multi
 from ..quality import FileReport
 from ..schema import CONNECTOR_TYPE, CONNECTORS, ROW
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .jsonfile import json_keys, json_records, records_frame
 from .sample import JSON, TEXT, Sample, normalize_header
 from .table import ROW_COLUMN, column_for, read_table
-from .values import Unreadable, parse_bool, split_multi
 
 INBOUND_KIND, OUTBOUND_KIND, RECEIVE_KIND = "inbound", "outbound", "receive"
 # Properties only one cmdlet's objects have, in the order kinds are preferred on a tie.
@@ -76,7 +76,7 @@ _TYPE_KIND = ((re.compile(r"InboundConnector", re.I), INBOUND_KIND),
               (re.compile(r"ReceiveConnector", re.I), RECEIVE_KIND))
 # Enum properties that ConvertTo-Json writes as numbers unless told -EnumsAsStrings.
 _ENUMS = ("ConnectorType", "TlsSettings", "AuthMechanism", "TransportRole")
-# What a disabled connector of each kind no longer does.
+# What a disabled connector of each kind does not do.
 _OFF = {INBOUND_KIND: "its IP ranges place no message on it",
         OUTBOUND_KIND: "Exchange Online routes no mail through it",
         RECEIVE_KIND: "it accepts no mail"}

@@ -23,8 +23,8 @@ from functools import cached_property
 # Items start at the beginning or after ";", with a one-letter type prefix ("S:", "I:").
 _ITEM_SPLIT = re.compile(r";\s*(?=[A-Za-z]:[A-Za-z])")
 _TYPE_PREFIX = re.compile(r"^[A-Za-z]:(?=[A-Za-z])")
-# Key and value are stripped by the caller: no \s* around the lazy groups, which made "[a   b]"
-# (no comma) backtrack quadratically.
+# Key and value are stripped by the caller: no \s* around the lazy groups, which would make
+# "[a   b]" (no comma) backtrack quadratically.
 _PAIR = re.compile(r"\[([^,\[\]]+),([^\[\]]*)\]")
 _NAME = re.compile(r"(?:^|[;|,])\s*Name=([^;|]*)", re.IGNORECASE)
 

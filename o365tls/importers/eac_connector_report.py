@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import parse_bool
 from ..quality import FileReport
 from ..schema import (
     CONNECTOR,
@@ -38,7 +39,6 @@ from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .eac_tls import TlsColumns, breakdown, day_and_total, find_tls_columns, unknown_column_message
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import parse_bool
 
 # Synonyms per column: English (verified), then the localized names of the Microsoft Learn
 # report pages (de, es, nl, sv, pt, ru, ja verified there), then unverified usual translations.
@@ -207,8 +207,8 @@ def parse_connector(text: str) -> tuple[str, str, bool]:
 
 def _before_internet(words: re.Pattern, text: str) -> bool:
     """``words`` occurs before an "internet" on the same line. One search per line, up to its
-    last "internet": "\\bde\\b.*internet" rescanned the rest of the text from every "de", which
-    took quadratic time on long names."""
+    last "internet": "\\bde\\b.*internet" would rescan the rest of the text from every "de",
+    quadratic in the length of a long name."""
     for line in text.split("\n"):  # ".*" never crossed a line break
         found = list(_INTERNET.finditer(line))
         # One character past the start of "internet", so that "\b" after "dall'" sees its "i".

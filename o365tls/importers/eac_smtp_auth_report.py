@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import clean_address
 from ..quality import FileReport
 from ..schema import (
     AUTH_PROTOCOL,
@@ -33,7 +34,6 @@ from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .eac_tls import TlsColumns, breakdown, day_and_total, find_tls_columns, unknown_column_message
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_address
 
 #: Client submission port of smtp.office365.com.
 SUBMISSION_PORT = 587

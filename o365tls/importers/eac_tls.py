@@ -5,7 +5,7 @@ The EAC "Inbound/Outbound messages" (connector) report and the SMTP AUTH clients
 carry one column per TLS version, holding percentages (``12.5``, ``12.5%``, ``12,5``) or, in
 some exports, message counts. Which of the two a row holds is decided per row from the numbers
 themselves (:func:`breakdown`); percentages become counts that add up exactly to the row's
-message total with :func:`~.values.largest_remainder`.
+message total with :func:`~o365tls.frames.arrow.largest_remainder`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..frames.arrow import largest_remainder, parse_bool, parse_datetimes, parse_int, parse_number
 from ..quality import FileReport
 from ..tls import NONE, SSL3, TLS10, TLS11, TLS12, TLS13, TLS_VERSIONS
 from .base import pick, reject_rows
 from .sample import normalize_header
 from .table import ROW_COLUMN
-from .values import largest_remainder, parse_bool, parse_datetimes, parse_int, parse_number
 
 #: Percentages may have been rounded for display: a row whose TLS columns add up to within this
 #: of 100 is read as percentages (two-decimal exports are off by 0.02 at most, whole-number
@@ -62,7 +62,7 @@ def tls_version_of_header(name: str) -> tuple[str | None, bool]:
 def _strip_note(key: str) -> str:
     """``key`` without a trailing note: "(percentage)" in any language ("(Prozentsatz)",
     "(procent)", "(porcentaje)"). Found by position, not by a regex searched from every "("
-    (that took quadratic time on a header such as "x((((...")."""
+    (that would be quadratic in the length of a header such as "x((((...")."""
     close = key.rfind(")")
     if close < 0 or key[close + 1:].strip():
         return key

@@ -25,10 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..frames.arrow import first_bytes
 from ..parallel import in_order
 from ..quality import FileReport
 from .sample import TEXT, Sample, normalize_header
-from .values import first_bytes
 
 #: Raw bytes per block: large enough for pyarrow to use every core, small enough that a block
 #: and its conversions stay a few hundred MB whatever the file size.
@@ -87,8 +87,8 @@ def read_arrow(sample: Sample, report: FileReport,
 def _release(whole: bool) -> None:
     """After a block of a file read in several: freed blocks go back to the system, so the
     peak does not creep with the file size. A file read in one block (an hourly log) keeps
-    its memory in the pool for the next file: releasing it made every next file's buffers
-    page in again, a third of a small file's parse CPU (peak: one block, either way)."""
+    its memory in the pool for the next file: released, every next file's buffers would
+    page in again, a large part of a small file's parse (peak: one block, either way)."""
     if not whole:
         pa.default_memory_pool().release_unused()
 
@@ -123,8 +123,8 @@ def _tables(sample: Sample, report: FileReport,
     options = _Options(
         pacsv.ReadOptions(column_names=header, use_threads=True, block_size=PARSE_BYTES),
         # No invalid-row handler: pyarrow raises on a row with the wrong number of fields, and
-        # the tolerant reader decides (a handler made pyarrow decode the row's bytes first,
-        # which failed, noisily, when they are not UTF-8).
+        # the tolerant reader decides (a handler makes pyarrow decode the row's bytes first,
+        # which fails, noisily, when they are not UTF-8).
         pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True),
         convert, unchecked)
     done = 0
@@ -157,11 +157,11 @@ def _parsed_blocks(sample: Sample, options: _Options) -> Iterator[tuple[pa.Table
     turn."""
 
     def parse(item: tuple[bytes | memoryview, bool]) -> tuple[pa.Table, bool]:
-        # A file read in one block (an hourly log) is parsed on this thread only: Arrow's
-        # threads cost it a third more CPU and finish it no sooner, and with --jobs the other
-        # cores are busy with other files. Larger files keep them.
-        # It is parsed as one unit too: each column in one chunk (in PARSE_BYTES units the
-        # columns came in pieces that every later step joined), and the parse no slower.
+        # A file read in one block (an hourly log) is parsed on this thread only: on a block
+        # that small Arrow's threads add CPU without finishing it sooner, and with --jobs the
+        # other cores are busy with other files. Larger files keep them.
+        # It is parsed as one unit too, so each column is one chunk (in PARSE_BYTES units
+        # the columns would come in pieces that every later step joins).
         block, whole = item
         read_options = options.read
         if whole:  # a copy of its own: the threads parse several blocks at once
@@ -171,8 +171,8 @@ def _parsed_blocks(sample: Sample, options: _Options) -> Iterator[tuple[pa.Table
         data = pa.py_buffer(block)
         # A block that is valid UTF-8 as a whole has valid fields (delimiters, quotes and line
         # ends are ASCII, never part of a longer character): one vectorized check of the
-        # block, not one per field (a quarter of a protocol log's parse). Other blocks are
-        # checked per field as before, which raises on the field that is not UTF-8.
+        # block, not one per field (a large part of a protocol log's parse). Other blocks
+        # are checked per field, which raises on the field that is not UTF-8.
         convert = options.unchecked if _valid_utf8(data) else options.convert
         return pacsv.read_csv(pa.BufferReader(data), read_options=read_options,
                               parse_options=options.parse, convert_options=convert), whole
@@ -193,8 +193,8 @@ def _valid_utf8(data: pa.Buffer) -> bool:
 def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
     """Positions of the rows of ``table`` that repeat the header."""
     # A first field with an ASCII character that neither the header's first name nor the
-    # normalization below can account for is no header: most files are ruled out by one cheap
-    # scan, without normalizing every row (about a second per 5M rows).
+    # normalization below can account for is no header: most files are ruled out by one
+    # vectorized scan, without normalizing every row in Python.
     column = table.column(0)
     if _first_characters_rule_out(column, first_key):
         return []
@@ -214,8 +214,9 @@ def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
     hits = []
     keys = dict(zip(header, header_keys, strict=True))
     names = [c for c in table.column_names if c in keys]
-    # The candidate rows' cells straight from Arrow: frame.at per cell took ~100 us, so a file
-    # of repeated header lines was read 10x slower than by the tolerant reader.
+    # The candidate rows' cells straight from Arrow, a list per column: a pandas lookup per
+    # cell would make a file of many repeated header lines slower here than in the tolerant
+    # reader.
     candidates = pc.indices_nonzero(near)
     cells = [table.column(c).take(candidates).to_pylist() for c in names]
     for pos, i in enumerate(candidates.to_pylist()):
@@ -227,7 +228,7 @@ def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
 def _first_characters_rule_out(column: pa.ChunkedArray, key: str) -> bool:
     """Whether every field of ``column`` starts with a character :func:`_impossible` bans
     (then none can be a header): read from the first byte of each field, without a pass of
-    the regex over every row (a log's date-time starts with a digit, ~1 ms a file)."""
+    the regex over every row (a log's date-time starts with a digit)."""
     if column.null_count:
         return False
     first, length = first_bytes(column)
@@ -274,8 +275,8 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
     with sample.source.open() as fh:
         while True:
             # UTF-8 is passed through (pyarrow validates it), read in after the carry (a
-            # partial record): joining them and cutting the block out again cost two 16 MB
-            # copies a block. Anything else is transcoded, then joined.
+            # partial record): joining them and cutting the block out again would copy the
+            # block twice. Anything else is transcoded, then joined.
             data, final = _read_after(fh, carry if utf8 else b"")
             at = len(carry) if utf8 else 0  # where this read starts
             if bom and data[at:at + len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
@@ -309,12 +310,12 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
 def _read_after(fh, carry: bytes) -> tuple[bytearray, bool]:
     """``carry`` followed by the next BLOCK_BYTES of ``fh`` (at most), in a new buffer; with
     whether the file ended. A short read is usually the end: then the block needs no cut
-    (counting its quotes and copying it cost ~2 ms per hourly log). An archive member may
-    read short before its end: the next read joins this one."""
+    (no quotes to count, no copy: a file read in one block stays as read). An archive
+    member may read short before its end: the next read joins this one."""
     size = len(carry)
     # No larger than what is left of the file, and one byte more to see its end: a new
     # buffer is filled with zeros, and its pages are faulted in, before the read fills it
-    # again (10 MB hourly logs in 16 MB buffers: 74% of a week of logs' page faults).
+    # again: a 10 MB hourly log in a 16 MB buffer would fault in 6 MB it never uses.
     want = min(BLOCK_BYTES, _left(fh) + 1)
     data = bytearray(size + want)
     data[:size] = carry
@@ -377,7 +378,7 @@ def _record_boundary(data: bytes | bytearray, start: int = 0) -> int:
     nl = data.rfind(b"\n", start)
     if nl < 0:
         return -1
-    # Quotes counted once over the block (numpy's SIMD compare, 3x bytes.count); each step
+    # Quotes counted once over the block (numpy's vectorized compare); each step
     # back to an earlier newline only takes off the quotes it passes.
     quotes = _quotes(data, start, nl)
     for _ in range(256):

@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..frames.arrow import clean_ip, clean_message_id, is_ip, parse_datetimes, parse_int
 from ..quality import FileReport
 from ..schema import (
     CONNECTOR,
@@ -52,11 +53,10 @@ from . import tracking_log as tl
 from .base import Batch, Format, LoadContext, canonical, lacks_columns, pick, reject_rows
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_ip, clean_message_id, is_ip, parse_datetimes, parse_int
 
 NAME = "historical-extended"
-# Rows per read_table chunk: 27 wide columns, so smaller chunks than the default keep peak memory
-# near 300 MB (a 300k-row, 300 MB report took ~23 s either way).
+# Rows per read_table chunk: 27 wide columns, so smaller chunks than the default bound peak
+# memory; the chunk size does not change how long a report takes (see bench/RESULTS.md).
 CHUNK_ROWS = 20_000
 #: A message whose key has not been seen for this many rows is complete.
 WINDOW_ROWS = 20_000
@@ -163,7 +163,7 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
     facts = [(c.spam_field("H"), c.spam_field("PTR"),
               cip if is_ip(cip := c.spam_field("CIP")) else "",
               c.connector_name("InboundConnectorData")) for c in parsed]
-    # Times as nanosecond integers while rows are grouped (a Timestamp per row cost seconds).
+    # Times as nanosecond integers while rows are grouped: no Timestamp object per row.
     nanos = stamps[~bad].to_numpy(dtype="datetime64[ns]").astype("int64")
     columns = (
         good[ROW_COLUMN], pd.Series(nanos), network_id, message_id,

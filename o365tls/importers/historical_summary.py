@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 from ..quality import FileReport
 from ..schema import (
     CONNECTOR,
@@ -38,7 +39,6 @@ from . import tracking_log as tl
 from .base import Batch, Format, LoadContext, canonical, lacks_columns, pick, reject_rows
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 
 #: The time column as downloads spell it, then as Microsoft Learn documents it.
 TIMESTAMP_COLS = ("origin_timestamp_utc", "origin_timestamp")

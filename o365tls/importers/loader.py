@@ -146,8 +146,8 @@ def format_of(source: Source, forced: Format | None, encoding: str | None,
     return fmt.name if fmt else None
 
 
-#: While the worker processes start (half a second: they import the importers), files are read
-#: in their own turn rather than waited for.
+#: While the worker processes start (each imports pandas, pyarrow and the importers), files
+#: are read in their own turn rather than waited for.
 READ_WHILE_STARTING = True
 #: Files up to this size may be prepared ahead of their turn (see ``Format.prepare``): their
 #: prepared chunks wait in memory, so a huge file is read in its own turn, as without --jobs.
@@ -220,9 +220,10 @@ class _Ahead:
     """Prepares the files whose format has a ``prepare`` step on worker processes, called
     from :func:`~o365tls.parallel.in_order`'s threads a few files ahead of their turn. Not
     on the threads themselves: ``prepare`` is Arrow calls with Python between them, and a
-    thread doing that beside a caller running Python waits on the GIL at every call
-    (measured: 8x slower), so the threads only wait for the processes. The processes start
-    on a thread of their own; until one is up, files are read in their turn."""
+    thread doing that beside a caller running Python waits on the GIL at every call (several
+    times slower, see bench/RESULTS.md), so the threads only wait for the processes. The
+    processes start on a thread of their own; until one is up, files are read in their
+    turn."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -257,7 +258,7 @@ class _Ahead:
 
     def _start(self) -> None:
         try:
-            pool = process_pool(self.workers)
+            pool = process_pool(self.workers, (__name__,))
             pool.submit(_started).result()  # once the server has imported, and forked
             self.pool = pool
         except UsageError as exc:
@@ -398,8 +399,8 @@ def _see(report: FileReport, batch: Batch) -> None:
     frame = batch.frame
     report.records += len(frame)
     if len(frame) and TIMESTAMP in frame.columns:
-        # min and max skip missing times; without a copy of the others (dropna cost 0.3 ms
-        # a batch, 0.3 s over a week of hourly logs)
+        # min and max skip missing times, without the copy of the others that dropna makes
+        # for every batch
         first, last = frame[TIMESTAMP].min(), frame[TIMESTAMP].max()
         if not pd.isna(first):
             report.see_period(first, last)
@@ -423,8 +424,10 @@ def _settle(report: FileReport) -> None:
 
 def load(paths, *, format: str | None = None, encoding: str | None = None,
          progress: Progress | None = None) -> Dataset:
-    """Read every input into a :class:`Dataset`. Files that cannot be read are reported in
-    ``inputs``; raises :class:`~o365tls.errors.InputError` only when nothing at all was read."""
+    """Read every input into a :class:`Dataset`: each file's canonical records in memory, to
+    inspect what the importers make of them (the analysis takes :func:`o365tls.gather`'s
+    streamed inputs instead). Files that cannot be read are reported in ``inputs``; raises
+    :class:`~o365tls.errors.InputError` only when nothing at all was read."""
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
     reports: dict[str, FileReport] = {}
     for _report, batch in iter_load(paths, format=format, encoding=encoding, progress=progress,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 from ..quality import FileReport
 from ..schema import (
     DESTINATION_IP,
@@ -33,7 +34,6 @@ from .jsonfile import records_frame
 from .odata import document_keys, document_records
 from .sample import JSON, TEXT, XML, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_address, clean_ip, clean_message_id, parse_datetimes, parse_int
 
 RECEIVED = ("Received", "receivedDateTime", "Date (UTC)", "Received (UTC)", "Date")
 SENDER = ("SenderAddress", "Sender address", "senderAddress", "Sender")
@@ -109,7 +109,7 @@ def convert(raw: pd.DataFrame, report: FileReport,
     used = int(keep.sum())
     report.use(used)
     if used == len(keep):
-        keep = slice(None)  # every row: ten boolean takes of the chunk saved
+        keep = slice(None)  # every row: no boolean take (a copy) of each column
     message_id = clean_message_id(pick(raw, *MESSAGE_ID_COLS))
     missing = message_id == ""
     if missing.any():  # the trace id stands in (cleaned only where it is needed)

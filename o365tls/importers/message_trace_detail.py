@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..frames.arrow import clean_address, clean_message_id, is_ip, is_masked_ip, parse_datetimes
 from ..quality import FileReport
 from ..schema import (
     CIPHER,
@@ -70,7 +71,6 @@ from .jsonfile import records_frame
 from .odata import document_keys, document_records
 from .sample import JSON, TEXT, XML, Sample
 from .table import ROW_COLUMN, column_for, read_table
-from .values import clean_address, clean_message_id, is_ip, is_masked_ip, parse_datetimes
 
 DATE = ("Date", "dateTime", "Date (UTC)")
 EVENT = ("Event",)

@@ -82,7 +82,7 @@ def atom_records(sample: Sample, report: FileReport) -> list[dict] | None:
                                "Service answer has; refused unread (nothing is expanded or "
                                "fetched)")
         return None
-    # The text is decoded already: the declaration's encoding no longer applies.
+    # The text is decoded already: the declaration's encoding does not apply to it.
     text = _DECLARATION.sub("", text, count=1)
     records: list[dict] = []
     next_link = ""

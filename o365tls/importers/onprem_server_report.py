@@ -23,12 +23,12 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import clean_ip, parse_datetimes
 from ..quality import FileReport
 from ..schema import CONNECTOR_TYPE, CONNECTORS, EXCHANGE_SERVER, ROW
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, read_table
-from .values import clean_ip, parse_datetimes
 
 SERVER = ("ServerFQDN", "Server FQDN", "Server name", "ServerName", "Server", "Fqdn",
           "Host name", "Hostname")

@@ -62,6 +62,7 @@ from ..schema import (
     SOURCE,
     TIMESTAMP,
     TLS,
+    remote_host,
 )
 from ..tls import LEGACY_VERSIONS
 from .base import Batch, Format, LoadContext
@@ -166,7 +167,7 @@ class _State:
                 first[SENDER_IP] = ""
             else:
                 first[DESTINATION_IP] = ""
-            self.legacy_example[source] = f"{host(first)} on {first[TLS]}"
+            self.legacy_example[source] = f"{remote_host(first)} on {first[TLS]}"
 
     def note_legacy_quiet(self, reports: dict[str, FileReport]) -> None:
         """One note per file on its sessions that negotiated legacy TLS without a message."""
@@ -300,16 +301,16 @@ def _frame(parts: list[Columns], source: str) -> pd.DataFrame:
 def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
     """What ``canonical(OBSERVATIONS, data, length, source)`` gives for these typed columns
     (text: large_string Arrow arrays or a constant; int: int64; the timestamp: UTC), built
-    directly: canonical() converts every column again, ~10 ms a frame whatever its length,
-    and a load builds two frames per log file (the test holds the two equal)."""
+    directly: canonical() converts every column again, a fixed cost per frame whatever its
+    length, and a load builds two frames per log file (the test holds the two equal)."""
     out: dict[str, object] = {}
     for column in COLUMNS[OBSERVATIONS]:
         value = data.get(column.name)
         if column.dtype == "str":
             if value is None or isinstance(value, str):
                 value = pa.repeat(pa.scalar(value or "", _TEXT), length)
-            # What pd.array(value, dtype="str") gives for large_string without nulls, ten
-            # times faster (its checks cost 20 us a column, ~2 seconds a million sessions).
+            # What pd.array(value, dtype="str") gives for large_string without nulls, without
+            # its per-column checks, which add up over the many small frames of hourly logs.
             out[column.name] = ArrowStringArray(text(value), dtype=_STR)
         elif column.dtype == "int":
             out[column.name] = np.zeros(length, np.int64) if value is None \
@@ -339,16 +340,6 @@ def finish(context: LoadContext) -> Iterator[Batch]:
                         "are counted as logged (add the next hour's log to complete them)")
     yield from state.ready(reading=None)
     state.note_legacy_quiet(context.reports)
-
-
-def host(record) -> str:
-    """The remote host of a record, as an admin finds it: its IP, and the EHLO name the
-    client gave (a send log's client is this server, so that name is its own)."""
-    if record[DIRECTION] == OUTBOUND:
-        name = f" (this server's EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
-        return f"{record[DESTINATION_IP] or 'an unknown IP'}{name}"
-    name = f" (EHLO {record[HOSTNAME]})" if record[HOSTNAME] else ""
-    return f"{record[SENDER_IP] or 'an unknown IP'}{name}"
 
 
 def _server_of(connector: str) -> str:

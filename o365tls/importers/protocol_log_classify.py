@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..frames.arrow import first_bytes, masked_ips, one_array
 from ..quality import FileReport
 from ..schema import INBOUND
 from ..tls import SSL3, TLS10, TLS11, TLS12, TLS13, normalize_tls
@@ -20,7 +21,6 @@ from . import protocol_log_lines as lines
 from .base import reject_rows
 from .protocol_log_sessions import CONNECT, EVENTS, INFORMATION, Coded, Columns, coded, is_value
 from .table import ROW_COLUMN
-from .values import first_bytes, masked_ips, one_array
 
 _EVENTS = pa.array(EVENTS, pa.string())
 _EVENT_OF_BYTE = np.full(256, -1, dtype=np.int64)  # a one-byte event's position in EVENTS

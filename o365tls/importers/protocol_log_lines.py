@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .values import first_bytes, split_endpoint
+from ..frames.arrow import first_bytes, split_endpoint
 
 _EARLIEST = pd.Timestamp.min.tz_localize("UTC")
 _LATEST = pd.Timestamp.max.tz_localize("UTC")
@@ -47,7 +47,7 @@ _RE2_COMMANDS = (rf"(?i)^{_WS}*(?:(?:EHLO|HELO){_WS}+(?P<h>{_NWS}+)"
 RE2_INFO = rf"(?i)negotiation succeeded|^{_WS}*authenticated{_WS}*$"
 RE2_INFO_DATA = r"(?i)negotiation succeeded"
 # The usual endpoint shape, with the octets ipaddress (is_ip) takes: up to 255, no leading
-# zero; anything else goes through values.split_endpoint.
+# zero; anything else goes through arrow.split_endpoint.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _RE2_ENDPOINT = rf"^(?P<ip>{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}):(?P<port>[0-9]{{1,5}})$"
 
@@ -58,7 +58,7 @@ def parse_stamps(text: pa.Array) -> np.ndarray:
 
     pyarrow's cast takes the whole column at once and accepts only complete ISO timestamps
     with an offset, which pandas reads the same; a column it refuses (a damaged line, a
-    stray space) is parsed by pandas, as before."""
+    stray space) is parsed by pandas, whose reading is the reference."""
     try:
         stamps = pc.cast(text, pa.timestamp("ns", "UTC"))
         return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)

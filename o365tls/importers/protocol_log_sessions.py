@@ -24,9 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..frames.arrow import one_array
 from ..schema import INBOUND, OUTBOUND
 from ..tls import NONE, UNKNOWN
-from .values import one_array
 
 #: What a session carries from chunk to chunk (and file to file), with a new session's value.
 DEFAULTS: dict[str, object] = {

@@ -13,11 +13,12 @@ import io
 import re
 from dataclasses import dataclass, field, replace
 
+from ..encoding import detect_encoding
 from .sources import Source
 
 SAMPLE_BYTES = 256 * 1024
 #: Header columns beyond which a file is refused: real exports have < 150 (Get-ReceiveConnector
-#: has ~100); tens of thousands made the readers slow and memory-hungry for no purpose.
+#: has ~100); tens of thousands would make the readers slow and memory-hungry for no purpose.
 MAX_COLUMNS = 2_000
 _HEADER_SCAN_LINES = 40
 
@@ -85,32 +86,6 @@ def normalize_header(name: str) -> str:
 
 def clean_header_name(name: str) -> str:
     return name.replace("\ufeff", "").strip().strip('"').strip("'").strip()
-
-
-def detect_encoding(raw: bytes) -> tuple[str, str]:
-    """Return (codec, label) for the bytes at the start of a file."""
-    if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", "UTF-8 (BOM)"
-    if raw.startswith(codecs.BOM_UTF16_LE):
-        return "utf-16", "UTF-16LE (BOM)"
-    if raw.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16", "UTF-16BE (BOM)"
-    head = raw[:4096]
-    if len(head) >= 4:
-        even_nuls = head[0::2].count(0)
-        odd_nuls = head[1::2].count(0)
-        half = len(head) // 2
-        # ASCII-range text in UTF-16 has a NUL in every other byte.
-        if odd_nuls > 0.4 * half and even_nuls < 0.1 * half:
-            return "utf-16-le", "UTF-16LE (no BOM)"
-        if even_nuls > 0.4 * half and odd_nuls < 0.1 * half:
-            return "utf-16-be", "UTF-16BE (no BOM)"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(raw, final=False)
-        return "utf-8", "UTF-8"
-    except UnicodeDecodeError:
-        return "cp1252", "Windows-1252 (guessed)"
 
 
 def take_sample(source: Source, encoding: str | None = None,

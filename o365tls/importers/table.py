@@ -28,7 +28,7 @@ csv.field_size_limit(MAX_FIELD_CHARS)
 
 ROW_COLUMN = "__row__"
 #: Chunks are sized in cells, so that a wide export does not hold more memory than a narrow
-#: one: about half a million cells (~250 MB peak for a 17-column trace) per chunk.
+#: one: about half a million cells per chunk, whatever the number of columns.
 CHUNK_CELLS = 500_000
 MIN_CHUNK_ROWS = 5_000
 
@@ -87,7 +87,8 @@ def _read_tolerant(sample: Sample, report: FileReport, chunk_rows: int | None,
     if chunk_rows is None:
         chunk_rows = max(MIN_CHUNK_ROWS, CHUNK_CELLS // max(len(header), 1))
     # Cheap pre-check for repeated headers: a first field much longer than the header's own
-    # first name cannot be it (normalizing every row's fields would cost a fifth of the time).
+    # first name cannot be it (normalizing every row's fields would be a large part of the
+    # read).
     first_limit = len(header[0]) + 8 if header else 0
     rows: list[list[str]] = []
     numbers: list[int] = []

@@ -25,6 +25,15 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..frames.arrow import (
+    Unreadable,
+    clean_address,
+    clean_ip,
+    clean_message_id,
+    parse_datetimes,
+    parse_int,
+    split_multi,
+)
 from ..quality import FileReport
 from ..schema import (
     CONNECTOR,
@@ -51,15 +60,6 @@ from . import custom_data
 from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, read_table
-from .values import (
-    Unreadable,
-    clean_address,
-    clean_ip,
-    clean_message_id,
-    parse_datetimes,
-    parse_int,
-    split_multi,
-)
 
 NAME = "exchange-tracking-log"
 # Rows per read_table chunk: ~30 wide columns, so fewer than the default keeps memory low.

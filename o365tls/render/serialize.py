@@ -38,6 +38,7 @@ from ..probe import ProbeResult
 from ..quality import FileReport
 
 SCHEMA_VERSION = 2
+_NS_HOUR = 3_600 * 10**9
 
 
 def findings_document(results: Results) -> dict:
@@ -188,8 +189,10 @@ def _host(h: Host | None) -> dict | None:
 def _coverage_record(c: Coverage | None) -> dict | None:
     if c is None:
         return None
-    return {"hours": round(c.covered / pd.Timedelta(hours=1), 2),
-            "period_hours": round(c.period / pd.Timedelta(hours=1), 2),
+    # Ratios of whole nanoseconds, as pandas divides two Timedeltas, without its
+    # per-operation overhead (findings.json and flows.csv hold one per flow).
+    return {"hours": round(c.covered.value / _NS_HOUR, 2),
+            "period_hours": round(c.period.value / _NS_HOUR, 2),
             "days": c.days, "period_days": c.period_days, "share": round(c.share, 4),
             "description": c.describe()}
 
@@ -396,20 +399,30 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def flow_row(finding: Finding) -> dict:
-    """One flat row of :data:`FLOW_COLUMNS` for a flow."""
-    d = finding_record(finding)
-    row = {k: d.get(k) for k, _ in FLOW_COLUMNS if k in d}
-    row["at_risk"] = finding.at_risk
-    for version, n in d["by_tls"].items():
-        row[f"tls_{version}"] = n
-    attribution = finding.flow.attribution
-    estimate = finding.flow.evidence == "attributed"
+    """One flat row of :data:`FLOW_COLUMNS` for a flow: the values its findings.json record
+    holds under the same names, read from the finding itself (its whole record, with the
+    flows behind it and their coverage, is not built for one row)."""
+    f, device, tls = finding.flow, finding.device, finding.flow.tls
+    row = {"id": f.id, "at_risk": finding.at_risk, "priority": finding.priority,
+           "connector": f.connector, "direction": f.direction,
+           "connector_type": f.connector_type, "path": finding.path,
+           "sender_ip": f.sender_ip, "sender_address": f.sender_address,
+           "hostname": f.hostname, "ptr": f.ptr, "device_type": device.device_type,
+           "device_confidence": round(device.confidence, 3), "device_name": device.name,
+           "owner": device.owner, "site": device.site,
+           **counts_record(tls),
+           **{f"tls_{version}": n for version, n in tls.as_dict().items()},
+           "evidence": f.evidence, "legacy_likelihood": round(f.legacy_likelihood, 4),
+           "first_seen": iso(f.first_seen), "last_seen": iso(f.last_seen),
+           "accepted": finding.accepted, "status": finding.status, "scope": f.scope}
+    attribution = f.attribution
+    estimate = f.evidence == "attributed"
     row["counts"] = "estimate" if estimate else "exact"
     if estimate and attribution is not None and attribution.cannot_tell is None:
         row["at_risk_share_low"] = attribution.low
         row["at_risk_share_high"] = attribution.high
         row["fixed_on"] = attribution.fixed_on
-    rem = d.get("remediation") or {}
-    row["remediation_id"] = rem.get("id", "")
-    row["remediation_title"] = rem.get("title", "")
+    rem = finding.remediation
+    row["remediation_id"] = rem.id if rem else ""
+    row["remediation_title"] = rem.title if rem else ""
     return {k: row.get(k) for k, _ in FLOW_COLUMNS}

@@ -26,8 +26,9 @@ from ..analysis.results import (
     Results,
     Rollup,
 )
-from ..analysis.scopes import is_on_prem
+from ..inputs.scopes import is_on_prem
 from ..tls import TLS_VERSIONS
+from ..trend import TrendPoint
 from .brand import Brand
 
 PATH_LABELS = {
@@ -301,18 +302,6 @@ class AttributionView:
     why: str
     at_end: float | None = None  # estimated at-risk share in the period's last week
     fixed_on: str = ""  # first day of the week its at-risk share fell and stayed down
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    """One week of history (filled by the weekly-review feature; empty otherwise)."""
-
-    label: str
-    at_risk: int
-    messages: int
-    # (ISO date, at-risk messages of the findings it applies to, messages left out because an
-    # undated export counted them in an earlier week)
-    by_deadline: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from tests.synthetic import CONNECTOR, Sender, write_tenant
 def tenant(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synthetic")
     truth = write_tenant(folder)
-    results = o365tls.analyze(o365tls.load([folder]), o365tls.Options(domains=("tenant.example",)))
+    results = o365tls.analyze(o365tls.gather([folder]),
+                              o365tls.Options(domains=("tenant.example",)))
     return truth, results
 
 
@@ -110,7 +111,7 @@ def test_unsighted_traffic_stays_on_the_connector(tmp_path):
     trace = (tmp_path / "message_trace.csv").read_text(encoding="utf-8").splitlines(True)
     kept = [trace[0]] + [ln for ln in trace[1:] if "b@tenant.example" in ln]
     (tmp_path / "message_trace.csv").write_text("".join(kept), encoding="utf-8")
-    results = o365tls.analyze(o365tls.load([tmp_path]), o365tls.Options())
+    results = o365tls.analyze(o365tls.gather([tmp_path]), o365tls.Options())
     rest = [f for f in results.findings if not f.flow.sender_key]
     assert len(rest) == 1 and rest[0].flow.tls.legacy > 0  # a's mail, on the connector
     assert sum(f.flow.tls.messages for f in results.all_findings) == results.totals.messages

@@ -29,7 +29,7 @@ _spec.loader.exec_module(bench)
 
 
 def run(folder: Path) -> dict:
-    results = o365tls.analyze(o365tls.load([folder]),
+    results = o365tls.analyze(o365tls.gather([folder]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     return json.loads(json.dumps(findings_document(results), default=str))
 
@@ -42,6 +42,7 @@ def month(tmp_path_factory):
     return senders, run(folder)
 
 
+@pytest.mark.slow
 def test_a_month_of_30_senders_per_connector_names_who_is_still_at_risk(month):
     senders, findings = month
     score = bench.score(senders, findings)
@@ -49,6 +50,7 @@ def test_a_month_of_30_senders_per_connector_names_who_is_still_at_risk(month):
     assert score["recall"] >= 0.95 and score["precision"] >= 0.95, score
 
 
+@pytest.mark.slow
 def test_a_device_fixed_partway_is_not_named_and_its_fix_week_is_reported(month):
     senders, findings = month
     rows = {r["sender"]: r for r in findings["attribution"]}
@@ -69,13 +71,14 @@ def fortnight(tmp_path_factory):
     senders, latest = bench.write_tenant(folder, scenario)
     first = run(folder)
     out = tmp_path_factory.mktemp("fortnight-out")
-    results = o365tls.analyze(o365tls.load([folder]),
+    results = o365tls.analyze(o365tls.gather([folder]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     write_next_evidence(results, out / "next-evidence.ps1")
     asked = bench.answer_lookups(folder, first, latest)
     return senders, first, run(folder), asked, out
 
 
+@pytest.mark.slow
 def test_two_weeks_of_60_senders_names_only_what_it_can_and_asks_for_the_rest(fortnight):
     senders, first, _, asked, out = fortnight
     score = bench.score(senders, first)
@@ -92,6 +95,7 @@ def test_two_weeks_of_60_senders_names_only_what_it_can_and_asks_for_the_rest(fo
                for note in first["notes"])
 
 
+@pytest.mark.slow
 def test_after_the_lookups_are_answered_the_second_run_names_them(fortnight):
     senders, _, second, _, _ = fortnight
     score = bench.score(senders, second)
@@ -104,7 +108,7 @@ def test_a_report_longer_than_the_trace_asks_for_the_missing_days_first(tmp_path
     scenario = bench.Scenario("late", connectors=1, senders=60, days=40, trace_days=10,
                               seed=103)
     bench.write_tenant(tmp_path, scenario)
-    results = o365tls.analyze(o365tls.load([tmp_path]),
+    results = o365tls.analyze(o365tls.gather([tmp_path]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
     assert len(results.next_evidence[0].missing_days) == 30
@@ -177,10 +181,11 @@ def test_a_hostile_connector_name_and_senders_cannot_break_the_script():
         assert f"$m = Get-Latest {ps_quote(value)}" in lines
 
 
+@pytest.mark.slow
 def test_a_sender_that_cannot_do_tls_gets_no_invented_tls_counts():
     """nas01 (alerts@) cannot do TLS: its attributed mail is all "no TLS", none "TLS 1.3"."""
     root = Path(__file__).resolve().parents[2] / "sample_reports"
-    results = o365tls.analyze(o365tls.load([root]), o365tls.Options())
+    results = o365tls.analyze(o365tls.gather([root]), o365tls.Options())
     alerts = next(f for f in results.findings
                   if f.flow.sender_address == "alerts@northwindtraders.example")
     assert alerts.flow.evidence == "attributed"
@@ -192,7 +197,7 @@ def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
 
     scenario = bench.Scenario("redact", connectors=1, senders=60, days=14, seed=104)
     senders, _ = bench.write_tenant(tmp_path, scenario)
-    results = o365tls.analyze(o365tls.load([tmp_path]),
+    results = o365tls.analyze(o365tls.gather([tmp_path]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
     hidden = redact(results, "k")
@@ -201,9 +206,10 @@ def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
         assert s.address.split("@")[0] + "@" not in text
 
 
+@pytest.mark.slow
 def test_connectors_fitted_on_several_processes_give_the_same_findings(tmp_path, monkeypatch):
     from o365tls.analysis import flows
-    from o365tls.analysis.evidence import gather
+    from o365tls.inputs import gather
 
     folder = tmp_path / "tenant"
     bench.write_tenant(folder, bench.Scenario("14d", connectors=4, senders=20, days=14, seed=7))

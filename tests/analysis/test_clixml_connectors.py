@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 import o365tls
 from o365tls.analysis import Options
 from o365tls.render.serialize import findings_document
@@ -16,7 +18,7 @@ CONNECTORS = Path("exo") / "inbound-connectors.json"
 
 
 def _results(folder: Path) -> dict:
-    out = findings_document(o365tls.analyze(o365tls.load([folder]), Options()))
+    out = findings_document(o365tls.analyze(o365tls.gather([folder]), Options()))
     for finding in out["findings"]:
         finding["sources"] = sorted(Path(s).relative_to(folder).as_posix()
                                     for s in finding["sources"])
@@ -24,6 +26,7 @@ def _results(folder: Path) -> dict:
             "formats": sorted(Path(i["path"]).name + "=" + i["format"] for i in out["inputs"])}
 
 
+@pytest.mark.slow
 def test_clixml_connectors_place_messages_like_the_json_ones(tmp_path):
     tenants = {}
     for name in ("json", "clixml", "none"):

@@ -1,9 +1,11 @@
-"""The counting rules of contract.md section 3, on real files."""
+"""The counting rules (README, "How it works", step 2: count, once), on real files."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
+import pytest
 
 import o365tls
 from o365tls.render.serialize import findings_document
@@ -15,7 +17,7 @@ HEADER = ('"Date","Connector direction and name","Connector type","Forced TLS?",
 
 
 def totals(*paths) -> dict:
-    return findings_document(o365tls.analyze(o365tls.load(list(paths))))["totals"]
+    return findings_document(o365tls.analyze(o365tls.gather(list(paths))))["totals"]
 
 
 def test_percentages_become_exact_counts(tmp_path):
@@ -50,6 +52,7 @@ def test_the_same_logs_read_twice_count_once(tmp_path):
     assert totals(exch, tmp_path / "copy") == once
 
 
+@pytest.mark.slow
 def test_identity_only_files_add_nothing_to_totals(tmp_path):
     tls_only = [p for p in (SAMPLES / "exo").glob("*report.csv")]
     with_identity = [*tls_only, SAMPLES / "exo" / "message-trace.csv",
@@ -72,7 +75,7 @@ def test_flows_partition_the_totals(tmp_path):
     write_tenant(tmp_path, [Sender("a@tenant.example", "TLS1.0", 20),
                             Sender("b@tenant.example", "none", 15),
                             Sender("c@tenant.example", "TLS1.2", 30)], days=10)
-    results = o365tls.analyze(o365tls.load([tmp_path]))
+    results = o365tls.analyze(o365tls.gather([tmp_path]))
     summed = {}
     for f in results.all_findings:
         for version, n in f.flow.tls.as_dict().items():
@@ -92,7 +95,7 @@ def test_trace_detail_of_smtp_auth_submissions_does_not_count_them_again(tmp_pat
         '"TLS 1.2 (percentage)","Messages sent"\r\n'
         '"scanner@contoso.com","contoso.com","100","0","0","5"\r\n', encoding="utf-8")
     shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
-    results = o365tls.analyze(o365tls.load([tmp_path]))
+    results = o365tls.analyze(o365tls.gather([tmp_path]))
     t = findings_document(results)["totals"]
     # 5 submissions from the report; the detail's 6 messages less the scanner's submission.
     assert t["messages"] == 5 + 5
@@ -110,7 +113,7 @@ def test_an_smtp_auth_submission_seen_only_in_trace_detail_counts_once(tmp_path)
     """Without an SMTP AUTH report, trace detail is the only record of the submission: it
     counts, once, with the device's TLS."""
     shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
-    results = o365tls.analyze(o365tls.load([tmp_path]))
+    results = o365tls.analyze(o365tls.gather([tmp_path]))
     t = findings_document(results)["totals"]
     assert t["messages"] == 6 and t["by_tls"]["TLS1.0"] == 1 and t["by_tls"]["TLS1.2"] == 1
     scanner = [f for f in findings_document(results)["findings"]

@@ -459,6 +459,7 @@ evidence = st.builds(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(evidence)
+@pytest.mark.slow
 def test_classify_never_raises_and_stays_in_range(flow):
     for inv in (None, PROPERTY_INVENTORY):
         device = classify(flow, RULES, inv)

@@ -34,7 +34,7 @@ def connector_report(folder, volume_tls10: int = 3, volume: int = 400):
 
 
 def findings_of(paths, tmp_path) -> dict:
-    results = o365tls.analyze(o365tls.load(paths), Options(today=TODAY))
+    results = o365tls.analyze(o365tls.gather(paths), Options(today=TODAY))
     out = tmp_path / "out"
     o365tls.write_outputs(results, out)
     return json.loads((out / "findings.json").read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ TRACE_NOVEMBER = DATA / "message-trace" / "v2_2026-11_after_the_report.csv"
 
 
 def findings_of(tmp_path, *paths) -> dict:
-    results = o365tls.analyze(o365tls.load(list(paths)))
+    results = o365tls.analyze(o365tls.gather(list(paths)))
     o365tls.write_outputs(results, tmp_path)
     return json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))
 

@@ -4,6 +4,7 @@ the positions give (the first copy is kept)."""
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ KEY = ["scope", "direction", "session_id", "timestamp", "sender_address"]
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(RECORD, max_size=40), st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_repeated_is_duplicated_over_the_whole_key(records, rnd):
     scope, direction, session, when, sender = zip(*records, strict=True) if records else [()] * 5
     frame = pd.DataFrame({

@@ -26,7 +26,7 @@ from tests.chain_tenant import (
 def tenant(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fabrikam")
     truth = write_chain_tenant(folder)
-    data = o365tls.load([folder / "exo", folder / "ex2016"])
+    data = o365tls.gather([folder / "exo", folder / "ex2016"])
     for report in data.inputs:
         assert report.rows_read == report.rows_used and not report.rows_rejected, report.path
     results = o365tls.analyze(data, Options(inventory=truth["inventory"],
@@ -87,7 +87,7 @@ def test_senders_behind_one_ip_with_different_tls_keep_their_own_findings(tmp_pa
     from tests.synthetic import write_tenant
 
     write_tenant(tmp_path)
-    results = o365tls.analyze(o365tls.load([tmp_path]), Options(today=date(2026, 12, 8)))
+    results = o365tls.analyze(o365tls.gather([tmp_path]), Options(today=date(2026, 12, 8)))
     assert results.findings and all(f.host is None and not f.members for f in results.findings)
     assert {"erp@tenant.example", "label-printer@tenant.example"} <= {
         f.flow.sender_address for f in results.findings}

@@ -17,7 +17,7 @@ TODAY = date(2026, 12, 8)
 
 
 def _findings(out: Path, **options) -> dict:
-    results = o365tls.analyze(o365tls.load([SAMPLES]), Options(today=TODAY, **options))
+    results = o365tls.analyze(o365tls.gather([SAMPLES]), Options(today=TODAY, **options))
     o365tls.write_outputs(results, out)
     return json.loads((out / "findings.json").read_text(encoding="utf-8"))
 
@@ -45,6 +45,7 @@ def on_connector(findings: dict, connector: str) -> list[dict]:
                                                   for x in f.get("flows", ()))]
 
 
+@pytest.mark.slow
 def test_relay01_is_one_card_with_both_scanner_flows(findings):
     cards = on_connector(findings, "Scanner Relay")
     assert len(cards) == 1, [(c["id"], c["sender_address"]) for c in cards]
@@ -77,6 +78,7 @@ def test_relay_card_prescribes_the_relay_fix_not_firmware(findings):
     assert "subscription edition" not in text  # no Exchange advice for a Postfix relay
 
 
+@pytest.mark.slow
 def test_inventory_names_the_relay_on_its_card(with_inventory):
     cards = on_connector(with_inventory, "Scanner Relay")
     assert len(cards) == 1
@@ -128,7 +130,7 @@ def test_no_2021_due_date_and_no_fails_now_for_delivered_mail(findings):
 
 
 def test_flows_still_partition_the_totals(findings, tmp_path):
-    results = o365tls.analyze(o365tls.load([SAMPLES]), Options(today=TODAY))
+    results = o365tls.analyze(o365tls.gather([SAMPLES]), Options(today=TODAY))
     per_flow = sum(m.flow.tls.messages for f in results.all_findings for m in f.behind)
     assert per_flow == results.totals.messages == 7952
     cards = sum(f.flow.tls.messages for f in results.all_findings)
@@ -142,12 +144,12 @@ HP_FLOW = "f-e6287ebc247d"  # hp-scanner@ on Scanner Relay
 
 
 def test_history_of_the_flows_carries_over_to_their_root_cause():
-    from o365tls.analysis.status import apply_history
     from o365tls.history import PastFinding
     from o365tls.plan import PlanEntry, apply_plan
     from o365tls.render.serialize import finding_from_record
+    from o365tls.status import apply_history
 
-    results = o365tls.analyze(o365tls.load([SAMPLES]), Options(today=TODAY))
+    results = o365tls.analyze(o365tls.gather([SAMPLES]), Options(today=TODAY))
     [relay] = [f for f in results.findings if f.flow.connector == "Scanner Relay"]
     assert {SCAN_FLOW, HP_FLOW} <= set(relay.flow_ids) and relay.id not in (SCAN_FLOW, HP_FLOW)
     record = {"id": HP_FLOW, "scope": "exo", "connector": "Scanner Relay",
@@ -191,7 +193,7 @@ def test_the_first_screen_names_the_missing_exports(tmp_path):
     folder.mkdir()
     (folder / "inbound.csv").write_bytes(
         (SAMPLES / "exo" / "inbound-messages-report.csv").read_bytes())
-    results = o365tls.analyze(o365tls.load([folder]), Options(today=TODAY))
+    results = o365tls.analyze(o365tls.gather([folder]), Options(today=TODAY))
     o365tls.write_outputs(results, tmp_path / "out")
     doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
     missing = " ".join(g["export"] for g in doc["missing_exports"])

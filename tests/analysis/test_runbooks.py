@@ -21,7 +21,7 @@ HOLE = re.compile(r"\{[a-z_]+\}|<[a-z][a-z ]*>", re.IGNORECASE)
 
 @pytest.fixture(scope="module")
 def results():
-    return o365tls.analyze(o365tls.load([SAMPLES]),
+    return o365tls.analyze(o365tls.gather([SAMPLES]),
                            o365tls.Options(today=dt.date(2026, 12, 8)))
 
 
@@ -63,10 +63,11 @@ def test_unsupported_or_outdated_claims_are_gone():
         assert fact in text, fact
 
 
+@pytest.mark.slow
 def test_an_old_knowledge_check_is_a_warning_of_the_run(results):
     assert not any("last checked" in n for n in results.notes)
     late = KB.checked + dt.timedelta(days=181)
-    stale = o365tls.analyze(o365tls.load([SAMPLES]), o365tls.Options(today=late))
+    stale = o365tls.analyze(o365tls.gather([SAMPLES]), o365tls.Options(today=late))
     assert any(f"last checked against Microsoft's announcements on {KB.checked}, 181 days"
                in n for n in stale.notes)
 

@@ -2,6 +2,7 @@
 per-flow expression it replaces): case-insensitive address, exact IP, either side."""
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,7 @@ def _masked(msgs, exo, address, ip):
 
 @settings(max_examples=200, deadline=None)
 @given(rows=st.lists(MESSAGE, max_size=30), queries=st.lists(QUERY, min_size=1, max_size=6))
+@pytest.mark.slow
 def test_the_index_finds_what_the_mask_finds(rows, queries):
     msgs = _messages(rows)
     senders = Senders(msgs)

@@ -16,7 +16,7 @@ SHARED = Path(__file__).resolve().parents[1] / "data" / "exchange-protocol-log-s
 
 
 def findings_json(tmp_path, *paths) -> dict:
-    results = o365tls.analyze(o365tls.load(list(paths)))
+    results = o365tls.analyze(o365tls.gather(list(paths)))
     o365tls.write_outputs(results, tmp_path)
     data = json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))
     schema = json.loads(resources.files("o365tls.data").joinpath("findings.schema.json")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from o365tls.analysis.sightings import Codebook, _MessageIds, _row_keys, message_keys
-from o365tls.importers.values import domain_part
+from o365tls.frames.arrow import domain_part
+from o365tls.inputs.reducer import Codebook, _MessageIds, _row_keys, message_keys
 
 IDS = st.lists(st.sampled_from(["", "<a@x.example>", "<b@Y.example> ", "c@x.example", "d",
                                 "<e@z.example>", "f@", " <g@x.example>", "<h\u00e9\U0001f600@x>",
@@ -18,6 +19,7 @@ IDS = st.lists(st.sampled_from(["", "<a@x.example>", "<b@Y.example> ", "c@x.exam
 
 @settings(max_examples=200, deadline=None)
 @given(IDS, st.data())
+@pytest.mark.slow
 def test_keys_and_hosts_per_distinct_id_are_the_per_row_ones(ids, data):
     mid = pd.Series(ids, dtype="str")
     sources = pd.Series(["a.csv"] * len(ids), dtype="str")
@@ -57,8 +59,9 @@ ADDRESSES = st.lists(st.sampled_from(["", "a@x.example", "b@X.example", "c@y.exa
 
 @settings(max_examples=200, deadline=None)
 @given(ADDRESSES)
+@pytest.mark.slow
 def test_domain_codes_per_distinct_address_are_the_per_row_ones(addresses):
-    from o365tls.analysis.sightings import _domain_codes
+    from o365tls.inputs.reducer import _domain_codes
 
     values = pd.Series(addresses, dtype="str")
     old, new = Codebook(), Codebook()
@@ -74,11 +77,12 @@ TEXTS = st.lists(st.sampled_from(["", "a", "B", "inbound", "outbound"]), min_siz
 
 @settings(max_examples=200, deadline=None)
 @given(TEXTS, st.booleans(), st.data())
+@pytest.mark.slow
 def test_kept_codes_of_one_value_columns_are_the_per_row_ones(texts, same, data):
     """A column holding one value is coded without taking its rows: the codes and the book's
     growth are those of coding the kept rows."""
-    from o365tls.analysis.sightings import _DIRECTION_CODES, _directions, _encode_kept
-    from o365tls.importers.values import map_unique
+    from o365tls.frames.arrow import map_unique
+    from o365tls.inputs.reducer import _DIRECTION_CODES, _directions, _encode_kept
 
     column = pd.Series([texts[0]] * len(texts) if same else texts, dtype="str")
     keep = np.array(sorted(set(data.draw(st.lists(st.integers(0, len(texts) - 1),

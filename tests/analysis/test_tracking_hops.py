@@ -13,8 +13,8 @@ import pandas as pd
 import o365tls
 from o365tls.analysis import analyze
 from o365tls.analysis.connectors import ConnectorBook
-from o365tls.analysis.evidence import Evidence
 from o365tls.analysis.messages import tenant_domains
+from o365tls.analysis.sightings import messages
 from o365tls.render.serialize import findings_document
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "exchange-tracking-log"
@@ -24,13 +24,12 @@ O365 = "Outbound to Office 365 - 5d0c7a61-2b3e-4f80-9a1c-6e7d8f901a2b"
 
 
 def test_one_originating_message_to_a_freemail_recipient_names_the_sender_as_the_tenant():
-    findings = findings_document(analyze(o365tls.load([FREEMAIL])))
+    findings = findings_document(analyze(o365tls.gather([FREEMAIL])))
     assert findings["tenant_domains"] == ["fabrikam.example"]
 
 
 def test_recipients_of_outbound_mail_never_join_the_guess():
-    data = o365tls.load([FREEMAIL, HYBRID])
-    evidence = Evidence.of(data, None, None)
+    evidence = o365tls.gather([FREEMAIL, HYBRID])
     # Only the UPS alert's RECEIVE is inbound: its recipient is evidence; the recipients of
     # the hops out (SEND, SENDEXTERNAL) and of Originating mail are not.
     assert evidence.sightings.recipient_domains().to_dict() == {"fabrikam.example": 1}
@@ -48,9 +47,8 @@ def test_the_tenant_guess_weighs_originating_senders_like_recipients():
 
 
 def test_a_hybrid_servers_sendexternal_to_exchange_online_is_its_send_hop():
-    data = o365tls.load([HYBRID])
-    evidence = Evidence.of(data, None, None)
-    msgs = evidence.sightings.messages({"fabrikam.example"}, ConnectorBook.from_frame(
+    evidence = o365tls.gather([HYBRID])
+    msgs = messages(evidence.sightings, {"fabrikam.example"}, ConnectorBook.from_frame(
         evidence.connectors), set(), set())
     ups = msgs[msgs["subject"] == "UPS on battery"]
     hops = {r.realm: (r.sender_ip, r.connector, r.direction) for r in ups.itertuples()}

@@ -24,6 +24,8 @@ from tests.fuzz.strategies import (
     mutated,
 )
 
+pytestmark = pytest.mark.slow  # hundreds of generated files per test
+
 FORMATS = format_names()
 APIS = st.sampled_from(("load", "load", "load", "inspect"))
 

@@ -1,7 +1,7 @@
-"""One minimal input per crash or hang the fuzz tests found, with the outcome it must have now.
+"""One minimal input per crash or hang the fuzz tests found, with the outcome it must have.
 
-Hangs were quadratic regex backtracking: the inputs below took minutes (1 MB values: hours)
-before the fix; each must now finish well inside the wall-clock guard.
+A hang here is quadratic work, such as regex backtracking: each input is large enough that a
+quadratic pattern would run far past the wall-clock guard, and each must finish well inside it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from o365tls.errors import UsageError
 from tests.fuzz.harness import DETAIL_HEADER, REPORT_HEADER, TRACE_HEADER, TRACE_ROW, check_load
 from tests.helpers import codes
 
-# Long enough that the old quadratic regexes took far longer than the guard.
+# Long enough that a quadratic regex would take far longer than the guard.
 RUN = 200_000
 GUARD = 5
 
@@ -35,8 +35,8 @@ def counts(report):
 
 
 def test_smtp_auth_report_forced_on_a_file_without_its_columns(write_input):
-    """eac_smtp_auth_report: pick(raw, None) raised AttributeError when --format forced a file
-    without 'Sender address' / 'Messages sent'."""
+    """eac_smtp_auth_report, forced by --format on a file without 'Sender address' / 'Messages
+    sent': each missing column is an issue, and pick(raw, None) is never reached."""
     path = write_input(b"TLS 1.0,TLS 1.2,Other\r\n0,100,x\r\n100,0,y\r\n")
     report = only(check_load(path, format="eac-smtp-auth-report"))
     assert counts(report) == (2, 0, 2)
@@ -57,7 +57,8 @@ def test_smtp_auth_report_without_sender_column_counts_the_messages(write_input)
                                   b'[{"Name":"n","SmartHosts":' + b"[" * 5000 + b"]" * 5000
                                   + b"}]"])
 def test_deeply_nested_json_is_bad_json(write_input, text):
-    """jsonfile: json.loads raised RecursionError (not a ValueError)."""
+    """jsonfile: json.loads raises RecursionError (not a ValueError) on deep nesting; it is
+    bad JSON all the same."""
     for fmt in (None, "connector-config", "message-trace"):
         report = only(check_load(write_input(text), format=fmt))
         assert counts(report) == (0, 0, 0)
@@ -66,7 +67,8 @@ def test_deeply_nested_json_is_bad_json(write_input, text):
 
 
 def test_powershell_date_out_of_range_is_kept_as_text(write_input):
-    """jsonfile: /Date(ms)/ beyond pandas' range raised OutOfBoundsDatetime."""
+    """jsonfile: a /Date(ms)/ beyond pandas' range is a bad date kept as text, not an
+    OutOfBoundsDatetime."""
     path = write_input(b'[{"Received":"/Date(99999999999999999)/","SenderAddress":"a@x.example",'
                        b'"RecipientAddress":"b@x.example"}]')
     report = only(check_load(path))
@@ -84,7 +86,8 @@ def test_lone_surrogate_in_json_becomes_a_replacement_character(write_input):
 
 
 def test_deeply_nested_list_in_a_csv_cell(write_input):
-    """connector_config.read_multi and values.split_multi: json.loads raised RecursionError."""
+    """connector_config.read_multi and values.split_multi: a cell json.loads would recurse
+    too deep on is kept as text."""
     path = write_input(b'Name,SenderIPAddresses,ConnectorType,RequireTls\r\nx,"'
                        + b"[" * 5000 + b"]" * 5000 + b'",Partner,True\r\n')
     data = check_load(path)
@@ -101,7 +104,8 @@ def test_deeply_nested_list_in_a_csv_cell(write_input):
 
 
 def test_forced_encoding_that_does_not_fit(write_input):
-    """loader: --encoding utf-16 on a file without BOM raised UnicodeError from the sample."""
+    """loader: --encoding utf-16 on a file without BOM is an undecodable file, not a
+    UnicodeError from the sample."""
     path = write_input(TRACE_HEADER + TRACE_ROW)
     report = only(check_load(path, encoding="utf-16"))
     assert report.fatal and counts(report) == (0, 0, 0)
@@ -117,8 +121,9 @@ def test_unknown_encoding_name_is_a_usage_error(write_input):
 
 
 def test_long_tls_version_in_trace_detail_data(write_input):
-    """tls._TLS/_SSL: 'tls' + spaces backtracked quadratically (reached through the Data XML's
-    S:tlsversion= of a trace detail export)."""
+    """tls._TLS/_SSL: 'tls' + a long run of spaces, which a backtracking pattern would take
+    quadratic time on (reached through the Data XML's S:tlsversion= of a trace detail
+    export)."""
     for word in (b"tls", b"ssl"):
         data_xml = (b'<root><MEP Name=""CustomData"" String=""S:tlsversion=' + word
                     + b" " * RUN + b'x"" /></root>')
@@ -130,8 +135,9 @@ def test_long_tls_version_in_trace_detail_data(write_input):
 
 
 def test_long_connector_name_without_internet(write_input):
-    """eac_connector_report._FROM_INTERNET/_TO_INTERNET: '\\bde\\b.*internet' rescanned the rest
-    of the name from every direction word."""
+    """eac_connector_report._FROM_INTERNET/_TO_INTERNET: a long name of direction words and no
+    "internet", on which '\\bde\\b.*internet' would rescan the rest of the name from every
+    word."""
     name = b"without connector" + b" de a" * (RUN // 5)
     path = write_input(REPORT_HEADER + b"2024-03-01," + name + b",,False,0,0,0,100,10\r\n")
     data = check_load(path, seconds=GUARD)
@@ -150,8 +156,9 @@ def test_internet_rows_still_get_their_direction(write_input):
 
 
 def test_header_with_a_long_run_of_parentheses(write_input):
-    """eac_tls._TRAILING_NOTE: '\\s*\\([^)]*\\)\\s*$' rescanned from every '(' at detection time,
-    so every file with such a header hung before any importer ran."""
+    """eac_tls._TRAILING_NOTE: a header with a long run of '(', on which
+    '\\s*\\([^)]*\\)\\s*$' would rescan from every '(' at detection time, before any importer
+    runs."""
     path = write_input(b"Date,Connector direction and name,Volume,TLS 1.0,TLS 1.2 (percentage),x"
                        + b"(" * RUN + b"\r\n2024-03-01,Inbound - a,10,0,100,\r\n")
     data = check_load(path, seconds=GUARD)
@@ -160,7 +167,8 @@ def test_header_with_a_long_run_of_parentheses(write_input):
 
 
 def test_custom_data_pair_list_with_long_spaces(write_input):
-    """custom_data._PAIR: '[a   ...   b]' (no comma) backtracked quadratically."""
+    """custom_data._PAIR: '[a   ...   b]' (no comma), on which a backtracking pattern would
+    take quadratic time."""
     log = (b"#Software: Microsoft Exchange Server\r\n#Log-type: Message Tracking Log\r\n"
            b"#Fields: date-time,client-ip,source-context,source,event-id,internal-message-id,"
            b"message-id,recipient-address,sender-address,custom-data\r\n"
@@ -178,9 +186,10 @@ def test_custom_data_pairs_still_parse():
     assert parsed.items == (("ProxiedClientIPAddress", "10.0.0.5"), ("a b", "c, d"))
 
 
+@pytest.mark.slow
 def test_many_repeated_header_rows(write_input):
-    """fastcsv._drop_repeated_headers: a pandas lookup per cell of every repeated header row
-    made the fast reader 10x slower than the tolerant one (1M repeats: 2 minutes)."""
+    """fastcsv._drop_repeated_headers: the repeated header rows are found with one read of
+    their cells, not a pandas lookup per cell, so many repeats stay within the guard."""
     path = write_input(TRACE_HEADER + (TRACE_ROW + TRACE_HEADER) * 60_000)
     data = check_load(path, seconds=GUARD)
     report = only(data)
@@ -193,7 +202,8 @@ def test_many_repeated_header_rows(write_input):
                                   b"0001-01-01T00:00:00Z"])
 def test_dates_outside_the_nanosecond_range_are_bad_dates(write_input, when):
     """values.parse_datetimes: pandas 3 parses year 1 and 9999 (PowerShell's DateTime.MinValue
-    and MaxValue) at second resolution; the cast to nanoseconds raised OutOfBoundsDatetime."""
+    and MaxValue) at second resolution, outside the nanosecond range: bad dates, not an
+    OutOfBoundsDatetime from the cast."""
     row = TRACE_ROW.replace(b"11/20/2026 9:00:00 AM", when)
     report = only(check_load(write_input(TRACE_HEADER + row + TRACE_ROW)))
     assert counts(report) == (2, 1, 1)
@@ -219,7 +229,8 @@ def _zip(members: dict[str, bytes], deflate: bool = False) -> bytes:
 
 
 def test_zip_member_with_a_bad_crc(write_input):
-    """A damaged member raised zipfile.BadZipFile out of o365tls.load (the sample read it)."""
+    """A member damaged inside its sample is a bad archive; zipfile.BadZipFile never leaves
+    o365tls.load."""
     data = _zip({"trace.csv": TRACE_HEADER + TRACE_ROW}).replace(b"Hi", b"Ho", 1)
     report = only(check_load(write_input(data, "exports.zip")))
     assert report.path.endswith("exports.zip!trace.csv")
@@ -242,6 +253,7 @@ def test_zip_member_damaged_after_its_sample(write_input):
     assert codes(report) == ["bad-archive", "no-rows"] and counts(report) == (0, 0, 0)
 
 
+@pytest.mark.slow
 def test_large_zip_member_damaged_on_the_tolerant_reader(write_input):
     """table._read_tolerant: the rows read before the damage count, the note names the row.
     (A short first row hands a 17 MB member from the fast reader to the tolerant one.)"""
@@ -259,7 +271,7 @@ def test_encrypted_or_mislabelled_zip_members_are_refused(write_input):
     data = bytearray(_zip({"a.csv": TRACE_HEADER + TRACE_ROW, "b.csv": TRACE_HEADER + TRACE_ROW}))
     data[data.index(b"PK\x01\x02") + 8] |= 1  # the directory says the first is encrypted
     second = data.index(b"PK\x03\x04", 4)
-    data[second + 30] = ord("x")  # the second's local name no longer matches the directory
+    data[second + 30] = ord("x")  # the second's local name does not match the directory
     reports = check_load(write_input(bytes(data), "exports.zip")).inputs
     assert sorted((r.path.rsplit("!", 1)[1], codes(r)) for r in reports) == \
         [("a.csv", ["bad-archive"]), ("b.csv", ["bad-archive"])]
@@ -268,8 +280,9 @@ def test_encrypted_or_mislabelled_zip_members_are_refused(write_input):
 
 @pytest.mark.parametrize("number", [b"inf", b"1e999", b"-inf", b"99999999999999999999"])
 def test_numbers_that_fit_no_integer_column(write_input, number):
-    """values.parse_int returned inf (canonical's int64 cast raised IntCastingNaNError, and
-    historical_extended's int() OverflowError) or 1e20 (wrapped to a negative size)."""
+    """values.parse_int on numbers no int64 holds: inf would fail canonical's int64 cast
+    (IntCastingNaNError) and historical_extended's int() (OverflowError), and 1e20 would wrap
+    to a negative size; a size becomes 0 and a volume is rejected."""
     header = TRACE_HEADER.replace(b"\r\n", b',"Size"\r\n')
     data = check_load(write_input(header + TRACE_ROW.replace(b"\r\n", b',"' + number + b'"\r\n')))
     assert counts(only(data)) == (1, 1, 0) and list(data.sightings["size"]) == [0]
@@ -281,8 +294,8 @@ def test_numbers_that_fit_no_integer_column(write_input, number):
 
 @pytest.mark.parametrize("when", [b"0001", b"9999-12-31T23:59:59Z", b"0001-01-01T00:00:00Z"])
 def test_protocol_log_year_outside_the_nanosecond_range(write_input, when):
-    """protocol_log: pd.to_datetime(ISO8601) read "0001" as year 1 at second resolution; the
-    session's records then raised OutOfBoundsDatetime (found by the long run)."""
+    """protocol_log: pd.to_datetime(ISO8601) reads "0001" as year 1 at second resolution,
+    outside the nanosecond range: a bad date, and the session's other lines are kept."""
     line = b",EX01\\Relay,08DC01,0,10.0.0.10:25,10.0.40.8:50001,+,,\r\n"
     path = write_input(DATA_LOG + when + line + b"2024-03-15T10:00:00.004Z" + line)
     data = check_load(path)
@@ -292,8 +305,8 @@ def test_protocol_log_year_outside_the_nanosecond_range(write_input, when):
 
 
 def test_date_with_a_twenty_digit_year(write_input):
-    """values._strptime: the written day was cast from text to int64, and a 20-digit number
-    raised ArrowInvalid (found by the long run)."""
+    """values._strptime: a date whose year has 20 digits is a bad date, not an ArrowInvalid
+    from casting its digits to int64."""
     path = write_input(REPORT_HEADER + b"11111111111111112024-03-01,Inbound - a,,False,0,0,0,100,"
                        b"10\r\n2024-03-02,Inbound - a,,False,0,0,0,100,5\r\n")
     data = check_load(path)
@@ -303,8 +316,9 @@ def test_date_with_a_twenty_digit_year(write_input):
 
 
 def test_zip_member_whose_local_name_is_flagged_utf8_but_is_not(write_input):
-    """sources._add_archive: zipfile.open() raised UnicodeDecodeError (found by the long run:
-    two bit flips, the local header's UTF-8 flag and the first byte of the name)."""
+    """sources._add_archive: a local name flagged UTF-8 that is not (two bit flips, the local
+    header's UTF-8 flag and the first byte of the name): a bad archive, not a
+    UnicodeDecodeError from zipfile.open()."""
     data = bytearray(_zip({"empty.csv": b""}))
     data[7] |= 0x08  # general purpose flag bit 11: the name is UTF-8
     data[30] |= 0x80  # "e" -> 0xe5, which does not start a UTF-8 sequence followed by "m"

@@ -1,7 +1,7 @@
 """The largest hostile inputs, each read in a child process under a memory limit and a timeout
 (a hang or a memory bomb fails this test instead of the machine): 20 MB fields, 1 MB lines
 without a newline, a million columns, a million-deep JSON, a million blank lines, 300,000
-repeated headers, and 1 MB values aimed at the regexes that once backtracked quadratically."""
+repeated headers, and 1 MB values aimed at regexes that could backtrack quadratically."""
 
 from __future__ import annotations
 
@@ -19,8 +19,11 @@ from tests.fuzz.harness import (
     run_isolated,
 )
 
+pytestmark = pytest.mark.slow  # inputs of tens of megabytes, each read in a child process
+
 MB = 1024 * 1024
-#: Per input: generous for a loaded 2-core CI box; each takes well under a second today.
+#: Per input: generous for a loaded 2-core CI box, where a linear read of each input needs a
+#: small fraction of it.
 SECONDS_PER_CASE = 15
 #: Peak memory growth per input. The 20 MB field needs a few copies of itself, no more.
 RSS_GROWTH_MB = 1024

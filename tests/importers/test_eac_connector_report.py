@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from o365tls.frames.arrow import largest_remainder
 from o365tls.importers import FORMATS_BY_NAME, identify
 from o365tls.importers.eac_connector_report import parse_connector
 from o365tls.importers.eac_tls import tls_version_of_header
 from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import expand_paths
-from o365tls.importers.values import largest_remainder
 from tests.conftest import DATA
 from tests.helpers import codes, load_one
 

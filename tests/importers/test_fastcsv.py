@@ -236,6 +236,7 @@ def test_a_file_read_in_one_block_gives_one_chunk_per_column_and_keeps_its_memor
     st.text(max_size=32).map(lambda t: t.encode("utf-8")),
     st.sampled_from([b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\xff",
                      b"caf\xc3\xa9", b"\xf0\x9f\x93\xa7 mail"])))
+@pytest.mark.slow
 def test_a_block_is_valid_utf8_exactly_when_python_decodes_it(data):
     """Surrogates, overlong forms, code points past U+10FFFF and cut characters are not UTF-8,
     for the block check as for Python."""

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import o365tls
+from o365tls.frames.arrow import first_bytes
 from o365tls.importers import fastcsv, identify, protocol_log
 from o365tls.importers.protocol_log_classify import protocol_tls
 from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import Source
-from o365tls.importers.values import first_bytes
 from o365tls.schema import OBSERVATIONS, column_names
 from tests.helpers import codes, load_one
 
@@ -493,8 +493,8 @@ def test_session_ids_holding_the_key_separator_read_as_plain_ones(tmp_path):
 def test_endpoints_are_what_split_endpoint_says():
     import pyarrow as pa
 
+    from o365tls.frames.arrow import split_endpoint
     from o365tls.importers import protocol_log_lines as lines
-    from o365tls.importers.values import split_endpoint
 
     texts = ["10.0.0.1:25", " 10.0.0.1:25 ", "256.1.1.1:25", "01.2.3.4:25", "0.0.0.0:0",
              "1.2.3.4:00025", "1.2.3.4:99999", "[2001:db8::1]:25", "2001:db8::1", "", "  ",
@@ -632,6 +632,7 @@ def test_first_bytes_and_the_command_prefilter_read_the_buffers_right(chunks, la
     assert lines.may_be_command(single).tolist() == list(old)
 
 
+@pytest.mark.slow
 def test_a_log_damaged_partway_keeps_the_records_read_before_the_damage(tmp_path):
     """A zip member whose damage shows only at its end (its CRC): the lines of the first
     16 MB block were read and used, so their records are kept and counted in that file's

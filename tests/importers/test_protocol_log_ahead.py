@@ -183,13 +183,14 @@ def test_without_worker_processes_the_files_are_read_in_turn(tmp_path, monkeypat
 
 UNGUARDED = """
 import sys
-from o365tls.analysis import gather
+from o365tls.inputs import gather
 print("top-level", flush=True)
 evidence = gather([sys.argv[1]], jobs=2)
 print("gathered", len(evidence.observations), flush=True)
 """
 
 
+@pytest.mark.slow
 def test_an_unguarded_script_is_not_run_again_by_the_workers(tmp_path):
     """Worker processes import the caller's script: without an entry-point guard, each would
     run the whole script again. Each stops at o365tls with a message saying what to do, and

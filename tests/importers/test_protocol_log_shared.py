@@ -56,7 +56,7 @@ def test_a_session_cut_at_the_end_keeps_the_tls_it_negotiated():
 
 
 def test_the_hour_before_settles_the_tls_of_a_continued_session(tmp_path):
-    # With the previous hour's file read first, the session is no longer begun before.
+    # With the previous hour's file read first, the session begins inside the input.
     before = tmp_path / "RECV2024031611-1.LOG"
     before.write_bytes(
         b"#Software: Microsoft Exchange Server\r\n#Version: 15.0.0.0\r\n"
@@ -132,7 +132,7 @@ def test_every_importer_that_reads_sender_ips_notes_masked_ones(tmp_path, fixtur
 
 
 def test_masked_ip_shapes():
-    from o365tls.importers.values import masked_ips
+    from o365tls.frames.arrow import masked_ips
 
     values = ["10.**.**.31", "192.168.x.x", "x.x.x.x", "*.*.*.*", "[REDACTED]",
               "192.0.2.x:25", "<redacted>", "10.0.0.1", "", "2001:db8::1", "999.1.1.1",

@@ -26,14 +26,14 @@ def sample_view(options: ReportOptions = SAMPLE_OPTIONS) -> ReportView:
     """The sample tenant, loaded by a relative path so that the sources listed in the report
     read ``sample_reports/...`` on every machine."""
     with contextlib.chdir(ROOT):
-        data = o365tls.load(["sample_reports"])
+        data = o365tls.gather(["sample_reports"])
         results = o365tls.analyze(data, o365tls.Options(today=TODAY))
         return view_of(results, options)
 
 
 def hostile_view() -> ReportView:
     with contextlib.chdir(ROOT):
-        data = o365tls.load([str(HOSTILE.relative_to(ROOT))])
+        data = o365tls.gather([str(HOSTILE.relative_to(ROOT))])
         results = o365tls.analyze(data, o365tls.Options(today=TODAY))
     return view_of(results, ReportOptions(title=f"Report {PAYLOAD}", client=f"Client {PAYLOAD}",
                                           author=PAYLOAD))

@@ -25,6 +25,8 @@ import pytest
 from o365tls.render.html import render_html
 from tests.render.html_support import PAYLOAD, ROOT, hostile_view, sample_view
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]

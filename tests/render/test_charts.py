@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from o365tls.render import charts
-from o365tls.render.view import DayView, GroupView, TrendPoint
+from o365tls.render.view import DayView, GroupView
+from o365tls.trend import TrendPoint
 
 VERSIONS = ("SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "none", "unknown")
 

@@ -59,6 +59,7 @@ def page(html):
     return parse(html)
 
 
+@pytest.mark.slow
 def test_the_page_has_every_section_in_order(html, page):
     ids = [e.attrs["id"] for e in page.find("section") if "id" in e.attrs]
     top = [i for i in ids if not i.startswith("group-")]
@@ -126,7 +127,7 @@ def test_charts_are_inline_svg_drawn_from_the_data(view, page):
 
 
 def test_trend_chart_appears_with_history(view):
-    from o365tls.render.view import TrendPoint
+    from o365tls.trend import TrendPoint
     trend = (TrendPoint("2026-W45", 900, 4000), TrendPoint("2026-W46", 850, 3950),
              TrendPoint("2026-W47", 400, 4100))
     page = parse(render_html(dataclasses.replace(view, trend=trend)))
@@ -304,7 +305,7 @@ def test_a_tenant_without_tls_data_still_renders():
     import o365tls
     from o365tls.render import view_of
 
-    data = o365tls.load([ROOT / "tests" / "data" / "connector-config"])
+    data = o365tls.gather([ROOT / "tests" / "data" / "connector-config"])
     page_html = render_html(view_of(o365tls.analyze(data)))
     page = parse(page_html)
     text = " ".join(" ".join(page.text).split())

@@ -22,7 +22,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
 
 @pytest.fixture(scope="module")
 def results():
-    return o365tls.analyze(o365tls.load([SAMPLES]), Options(today=date(2026, 12, 1)))
+    return o365tls.analyze(o365tls.gather([SAMPLES]), Options(today=date(2026, 12, 1)))
 
 
 def round_trip(finding: Finding) -> tuple[dict, dict]:

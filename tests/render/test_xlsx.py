@@ -19,9 +19,9 @@ import pytest
 import o365tls
 from o365tls.render import ReportOptions, view_of
 from o365tls.render.json_out import write_findings
-from o365tls.render.view import TrendPoint
 from o365tls.render.xlsx import write_xlsx
 from o365tls.render.xlsx_columns import REMEDIATION, SHEETS
+from o365tls.trend import TrendPoint
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -46,7 +46,7 @@ GROUP_COUNT_HEADERS = ["Messages", "SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3
 def sample(tmp_path_factory) -> SimpleNamespace:
     """The sample tenant through the whole pipeline once: view, findings.json, workbook."""
     out = tmp_path_factory.mktemp("xlsx")
-    results = o365tls.analyze(o365tls.load([SAMPLES]))
+    results = o365tls.analyze(o365tls.gather([SAMPLES]))
     view = view_of(results)
     write_findings(results, out / "findings.json")
     write_xlsx(view, out / "remediation.xlsx")
@@ -72,6 +72,7 @@ def utc(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "")) if text else None
 
 
+@pytest.mark.slow
 def test_sheets_in_order(sample):
     assert sample.wb.sheetnames == [
         "Remediation plan", "Summary", "By connector", "By sender IP", "By device type",
@@ -82,6 +83,7 @@ def test_sheets_in_order(sample):
         ["Plan as written"]
 
 
+@pytest.mark.slow
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
     expected = {"Remediation plan": ("Remediation", "A1:AN10", "C2"),
                 "By connector": ("ByConnector", "A1:P13", "C2"),
@@ -271,7 +273,7 @@ def test_a_formula_in_a_sender_stays_inert_text(tmp_path):
         '"Authentication Protocol"\r\n'
         '"=HYPERLINK(""http://x"",""y"")","northwindtraders.example","40","100.00","0.00",'
         '"0.00","Basic"\r\n', encoding="utf-8-sig", newline="")
-    view = view_of(o365tls.analyze(o365tls.load([tenant])))
+    view = view_of(o365tls.analyze(o365tls.gather([tenant])))
     assert [f.sender_address for f in view.findings] == ['=hyperlink("http://x","y")']
     write_xlsx(view, tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
@@ -316,7 +318,7 @@ def test_hostile_text_is_cleaned_not_fatal(sample, tmp_path):
 def test_data_quality_lists_every_issue(tmp_path):
     files = [DATA / "eac-connector-report" / "bad_rows.csv",
              DATA / "awkward" / "truncated_trace.csv"]
-    view = view_of(o365tls.analyze(o365tls.load(files)))
+    view = view_of(o365tls.analyze(o365tls.gather(files)))
     write_xlsx(view, tmp_path / "q.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "q.xlsx")
     rows = records(wb["Data quality"])
@@ -344,7 +346,7 @@ def _png(width: int, height: int) -> bytes:
 def test_png_logo_is_embedded_and_svg_is_noted(sample, tmp_path):
     logo = tmp_path / "logo.png"
     logo.write_bytes(_png(300, 100))
-    results = o365tls.analyze(o365tls.load([SAMPLES / "exo" / "smtp-auth-clients-report.csv"]))
+    results = o365tls.analyze(o365tls.gather([SAMPLES / "exo" / "smtp-auth-clients-report.csv"]))
     view = view_of(results, ReportOptions(logo=logo, client="Contoso", author="A. Consultant"))
     write_xlsx(view, tmp_path / "logo.xlsx")
     with zipfile.ZipFile(tmp_path / "logo.xlsx") as z:
@@ -413,6 +415,7 @@ def test_plan_prints_landscape_one_page_wide_with_header_and_page_numbers(sample
     assert sum(ws.column_dimensions[c.column_letter].width for c in ws[1][:10]) <= 220
 
 
+@pytest.mark.slow
 def test_a_date_typed_into_the_plan_reads_back_as_a_date(sample, tmp_path):
     from o365tls.render.xlsx import read_plan
 
@@ -427,7 +430,7 @@ def test_a_date_typed_into_the_plan_reads_back_as_a_date(sample, tmp_path):
     ids = [ws.cell(row=r, column=col["Finding ID"]).value for r in (2, 3, 4)]
     assert [entries[i].due for i in ids] == ["2026-12-31", "2027-01-15", "end of Q1"]
     # Written back: real dates with a date format, the text as typed.
-    results = o365tls.analyze(o365tls.load([SAMPLES]))
+    results = o365tls.analyze(o365tls.gather([SAMPLES]))
     from o365tls.plan import apply_plan
     results = apply_plan(results, entries)
     write_xlsx(view_of(results), tmp_path / "again.xlsx")

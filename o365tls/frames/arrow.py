@@ -1,5 +1,7 @@
-"""Value parsers shared by the importers: dates in every culture Exchange exports in,
-booleans in the admin's language, integers, addresses, IP endpoints, multi-valued fields."""
+"""The project's Arrow and pandas column toolkit: parsers of exported values (dates in every
+culture Exchange exports in, booleans in the admin's language, integers, addresses, IP
+endpoints, multi-valued fields) and the Arrow text kernels the importers, the input reducer
+and the analysis share. It knows columns, not formats: nothing here imports a layer above."""
 
 from __future__ import annotations
 
@@ -102,7 +104,7 @@ _LAST = pd.Timestamp.max.tz_localize("UTC")
 def _strptime(text: pd.Series, fmt: str) -> pd.Series:
     """One fixed format; values that do not fit (31/02 included) are NaT.
 
-    Arrow parses it (an order of magnitude faster than pandas), but Arrow rolls an impossible
+    Arrow parses it (one vectorized pass over the column), but Arrow rolls an impossible
     day over into the next month (31/02 -> 03/03); such rows, whose parsed day is not the day
     written, become NaT as pandas would have it."""
     array = arrow_text(text)
@@ -128,14 +130,15 @@ def _strptime_arrow(array: pa.Array, fmt: str) -> pa.Array | None:
         return None
     numeric = [f for f in re.findall(r"%([a-zA-Z])", fmt) if f in "dmYHIMS"]
     if "d" in numeric:
-        # At most 9 digits a number: a 20-digit "year" made the int64 cast raise ArrowInvalid.
+        # At most 9 digits a number: a 20-digit "year" would make the int64 cast raise
+        # ArrowInvalid.
         written = pc.extract_regex(array,
                                    r"^\s*(?P<f0>\d{1,9})\D+(?P<f1>\d{1,9})\D+(?P<f2>\d{1,9})")
         day = pc.cast(pc.struct_field(written, [numeric.index("d")]), pa.int64())
         parsed = pc.if_else(pc.equal(pc.day(parsed), day), parsed, pa.scalar(None, parsed.type))
     # Year 1 or 9999: no time. The bounds in whole seconds, checked on the (distinct) values
-    # in Arrow: the same test as comparing the pandas column with _FIRST/_LAST, which took
-    # half of this function's time.
+    # in Arrow: the same test as comparing the pandas column with _FIRST/_LAST, without
+    # converting every row to a pandas timestamp first.
     seconds = pc.cast(parsed, pa.int64())
     inside = pc.and_(pc.greater_equal(seconds, _FIRST_SECOND), pc.less_equal(seconds,
                                                                             _LAST_SECOND))
@@ -191,14 +194,15 @@ def parse_int(values: pd.Series) -> pd.Series:
     # A separator followed by exactly three digits (and no other decimals) is a thousands mark.
     text = text.str.replace(r"(?<=\d)[.,](?=\d{3}(?:$|[.,]\d{3}))", "", regex=True)
     numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    # "inf", "1e999" and 20-digit numbers are no count: they made the int64 columns raise
-    # (or wrap around to negative sizes).
+    # "inf", "1e999" and 20-digit numbers are no count: they would make the int64 columns
+    # raise (or wrap around to negative sizes).
     return numbers.where(numbers.abs() < 2.0**63)
 
 
 def _plain_ints(text: pd.Series) -> pd.Series | None:
-    """Arrow's cast when every value is a plain integer (ten times pd.to_numeric on Arrow
-    strings); None when any is not, for the tolerant path to decide."""
+    """Arrow's cast when every value is a plain integer (one cast in Arrow; pd.to_numeric on
+    Arrow strings is many times slower, see bench/RESULTS.md); None when any is not, for the
+    tolerant path to decide."""
     if not len(text):
         return None
     try:
@@ -235,6 +239,11 @@ def _clean_addresses(values: pd.Series) -> pd.Series:
     return text.str.strip("<>").str.strip()
 
 
+def domain_of(address: str) -> str:
+    """The lower-cased text after the last ``@`` of one address; "" without an ``@``."""
+    return address.rsplit("@", 1)[1].lower() if "@" in address else ""
+
+
 def domain_part(values: pd.Series) -> pd.Series:
     """The text after the first ``@``, lower-cased; empty where there is no ``@``."""
     return per_distinct(values, _domain_parts)
@@ -246,9 +255,9 @@ def _domain_parts(values: pd.Series) -> pd.Series:
 
 def after_first_at(values: pd.Series) -> pa.Array:
     """The text after the first ``@`` (empty where there is none), not lower-cased."""
-    # In Arrow, without a regex (twice as fast on a trace's unique message ids): "@" appended
-    # to every text, one split at the first "@", the appended one cut off the remainder; a
-    # text without "@" leaves an empty remainder.
+    # In Arrow, without a regex (a split is cheaper than a regex match per text, see
+    # bench/RESULTS.md): "@" appended to every text, one split at the first "@", the
+    # appended one cut off the remainder; a text without "@" leaves an empty remainder.
     text = arrow_text(values.astype("str").fillna(""))
     joined = pc.binary_join_element_wise(text, pa.scalar("@"), pa.scalar(""))
     after = pc.list_element(pc.split_pattern(joined, "@", max_splits=1), 1)
@@ -453,7 +462,8 @@ def largest_remainder(total: int, shares: list[float]) -> list[int]:
     ratios = [_ratio(s) for s in shares]
     if any(num < 0 for num, _ in ratios):
         raise ValueError(f"shares must not be negative, got {shares}")
-    # Integer weights over a common denominator: exact, and much faster than Fraction.
+    # Integer weights over a common denominator: exact, and plain int arithmetic where
+    # Fraction would normalize after every operation.
     common = math.lcm(*(den for _, den in ratios)) if ratios else 1
     weights = [num * (common // den) for num, den in ratios]
     weight = sum(weights)

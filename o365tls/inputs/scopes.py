@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..importers.values import map_unique
+from ..frames.arrow import map_unique
 
 EXO = "exo"
 EXO_SUBMISSION = "exo-submission"

@@ -1,8 +1,8 @@
 """Per-group reductions of one frame, computed once over all its rows.
 
 A week of protocol logs holds a million message records in a few hundred flows. Iterating a
-pandas groupby copies every group's rows out of the frame (a take of each Arrow column, a few
-ms a group) before anything is counted; :class:`Groups` sorts the rows by group once and
+pandas groupby copies every group's rows out of the frame (a take of each Arrow column per
+group) before anything is counted; :class:`Groups` sorts the rows by group once and
 answers each question (TLS counts, the most frequent value, the files) for every group with
 one pass of numpy, so a flow reads its facts from arrays.
 

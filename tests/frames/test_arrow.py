@@ -3,10 +3,11 @@
 import re
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from o365tls.importers.values import domain_part
+from o365tls.frames.arrow import domain_part
 
 TEXT = st.one_of(st.none(), st.text(alphabet="aB@<> \n\r.é", max_size=8))
 
@@ -18,6 +19,7 @@ def _after_at(text) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(TEXT, max_size=30), repeat=st.booleans())
+@pytest.mark.slow
 def test_domain_part_is_the_lower_cased_text_after_the_first_at(values, repeat):
     # Repeated 100 times, the values go through the once-per-distinct path.
     values = values * 100 if repeat else values
@@ -32,7 +34,7 @@ def _strptime_checked_in_pandas(text: pd.Series, fmt: str) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from o365tls.importers import values
+    from o365tls.frames import arrow as values
 
     array = values.arrow_text(text)
     parsed = pc.strptime(array, format=fmt, unit="s", error_is_null=True)
@@ -55,7 +57,7 @@ DATES = st.tuples(st.integers(1, 13), st.integers(1, 32),
 def test_strptime_bounds_checked_in_arrow_are_the_pandas_ones(dates, repeat):
     """Dates outside pandas' nanosecond range (year 1, 9999, the edges of 1677 and 2262) are
     no time, whether the values repeat (parsed once per distinct text) or not."""
-    from o365tls.importers.values import _strptime
+    from o365tls.frames.arrow import _strptime
 
     fmt = "%m/%d/%Y %H:%M:%S"
     texts = [f"{m:02d}/{d:02d}/{y:04d} {h:02d}:{mi:02d}:00" for m, d, y, h, mi in dates]
@@ -67,7 +69,7 @@ def test_strptime_bounds_checked_in_arrow_are_the_pandas_ones(dates, repeat):
 
 
 def test_strptime_keeps_the_last_second_of_the_nanosecond_range():
-    from o365tls.importers.values import _strptime
+    from o365tls.frames.arrow import _strptime
 
     text = pd.Series(["04/11/2262 23:47:16", "04/11/2262 23:47:17", "09/21/1677 00:12:43",
                       "09/21/1677 00:12:44", "01/01/0001 00:00:00"], dtype="str")
@@ -84,12 +86,13 @@ STAMPS = st.tuples(st.integers(1, 12), st.integers(1, 28), st.sampled_from([2023
        st.sampled_from([None, "en-US", "en-GB", "de-DE"]), st.integers(1000, 1500),
        st.sampled_from(["1/2/2024 3:04:05 PM", "", "13/45/2024 1:00:00 PM",
                         "2024-01-02T03:04:05Z"]))
+@pytest.mark.slow
 def test_parse_datetimes_common_case_is_the_general_path(stamps, pad, culture, size, odd):
     """Long columns whose values all parse in the first format tried take a shortcut (text
     stripped and parsed per distinct value); the timestamps and culture are the general
     path's, and so are they where the shortcut does not apply (an empty or unreadable value,
     ISO first)."""
-    from o365tls.importers import values
+    from o365tls.frames import arrow as values
 
     texts = [f"{pad}{m}/{d}/{y} {h}:{mi:02d}:07 {p}{pad}" for m, d, y, h, mi, p in stamps]
     texts = (texts * (1 + size // len(texts)))[:size]

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from o365tls.analysis import grouped
 from o365tls.analysis.flows import _forced, _mode, _sources
-from o365tls.analysis.grouped import Groups
+from o365tls.frames import groupby as grouped
+from o365tls.frames.groupby import Groups
 
 TEXT = st.sampled_from(["", "a", "B", "b", "é", "Zulu", "tls1.0"])
 ROW = st.fixed_dictionaries({
@@ -38,6 +38,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(ROW, min_size=1, max_size=40))
+@pytest.mark.slow
 def test_every_reduction_matches_the_groups_own_rows(monkeypatch, dense, rows):
     monkeypatch.setattr(grouped, "_DENSE", 1 << 22 if dense else 0)
     frame = _frame(rows)

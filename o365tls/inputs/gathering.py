@@ -1,10 +1,10 @@
-"""Gathering the evidence: every input read once, streaming, on one core, several, or a Dask
-cluster, into the same :class:`Evidence`.
+"""Gathering the inputs: every input read once, streaming, on one core, several, or a Dask
+cluster, into the same :class:`Gathered`: the one way files reach the analysis.
 
 Files are independent except Exchange protocol logs, whose SMTP sessions run across the hourly
 files: those are read together, in one task. Every other file is a task of its own. Workers
-return partial :class:`Evidence` objects (canonical TLS records, a
-:class:`~.sightings.SightingReducer`, connector configuration, file reports) and the
+return partial :class:`Gathered` objects (canonical TLS records, a
+:class:`~.reducer.SightingReducer`, connector configuration, file reports) and the
 coordinator combines them in file order, so a parallel or distributed run gives the same
 ``findings.json`` as a local one. Dask workers must see the input paths (a shared disk).
 When only one task is large (a week's trace beside its small reports), processes would wait on
@@ -23,16 +23,15 @@ import pyarrow as pa
 from pandas.arrays import ArrowStringArray
 
 from ..errors import InputError, UsageError
+from ..frames.arrow import one_array
 from ..importers.base import empty
 from ..importers.loader import (
-    Dataset,
     forced_format,
     format_of,
     iter_sources,
     refused,
 )
 from ..importers.sources import Source, expand_paths
-from ..importers.values import one_array
 from ..parallel import default_jobs, in_order, process_pool, start_process_server
 from ..schema import (
     CONNECTORS,
@@ -45,8 +44,8 @@ from ..schema import (
     SOURCE,
     TIMESTAMP,
 )
+from .reducer import SightingReducer
 from .scopes import add_scope, with_scope
-from .sightings import SightingReducer
 
 #: Formats whose records span files and must be read by one task, in file order.
 TOGETHER = frozenset({"exchange-protocol-log"})
@@ -56,10 +55,13 @@ PLAN_BYTES = 16 * 1024
 #: otherwise the chunks of the one large file are spread over threads.
 SPREAD_BYTES = 64 * 1024 * 1024
 #: Inputs smaller than this in all are read on one core unless told otherwise: starting worker
-#: processes (they import the importers, half a second) costs more than they would save.
+#: processes (each imports pandas, pyarrow and the importers) costs more than they would
+#: save.
 PARALLEL_BYTES = 32 * 1024 * 1024
 #: TLS records per block as they are gathered (see _Blocks).
 BLOCK_RECORDS = 1 << 18
+#: What the worker processes' server imports once: this module, and with it the importers.
+PRELOAD = (__name__,)
 
 
 def within(frame: pd.DataFrame, since, until) -> pd.DataFrame:
@@ -84,7 +86,7 @@ def _utc(moment) -> pd.Timestamp:
 
 
 @dataclass
-class Evidence:
+class Gathered:
     """Everything the analysis needs from the inputs, gathered as they stream: TLS records
     as a frame, identity-only sightings reduced to compact codes, connector configuration,
     server probe results, and one report per input."""
@@ -100,19 +102,7 @@ class Evidence:
     cores: int = 1
     probes: pd.DataFrame = field(default_factory=lambda: empty(PROBES))
 
-    @classmethod
-    def of(cls, data: Dataset, since=None, until=None) -> Evidence:
-        """The evidence of an already loaded :class:`~o365tls.importers.Dataset`."""
-        formats = {r.path: r.format for r in data.inputs}
-        reducer = SightingReducer()
-        sightings = within(add_scope(data.sightings, formats), since, until)
-        for fmt, part in sightings.groupby("format", sort=True):
-            reducer.add(part, str(fmt))
-        observations = within(add_scope(data.observations, formats), since, until)
-        return cls(observations, reducer, data.connectors, list(data.inputs),
-                   probes=data.probes)
-
-    def absorb(self, other: Evidence) -> None:
+    def absorb(self, other: Gathered) -> None:
         """Add another gathering (files read elsewhere) to this one."""
         frames = [f for f in (self.observations, other.observations) if len(f)]
         if frames:
@@ -127,8 +117,8 @@ class Evidence:
         self.inputs.extend(other.inputs)
 
     def take_observations(self) -> pd.DataFrame:
-        """The TLS records in input order (file, then row), handed over: the evidence keeps
-        none of them (as :meth:`.sightings.SightingReducer.messages` consumes the sightings),
+        """The TLS records in input order (file, then row), handed over: the gathering keeps
+        none of them (as :func:`o365tls.analysis.sightings.messages` consumes the sightings),
         so that the analysis' de-duplicated copy is not a second one in memory. The order is
         the same however they were gathered, so that de-duplication keeps the same copy."""
         obs = self.observations
@@ -137,7 +127,8 @@ class Evidence:
         if obs.empty:
             return obs
         rank = {r.path: i for i, r in enumerate(self.inputs)}
-        # Ranks by file code, not per row: a file name per record cost a Python string each.
+        # Ranks by file code, not per row: a file name per record would be a Python string
+        # each.
         codes, files = pd.factorize(obs[SOURCE])
         file_rank = np.array([rank.get(f, len(rank)) for f in files], dtype=np.int64)[codes]
         rows = obs[ROW].to_numpy()
@@ -146,7 +137,7 @@ class Evidence:
         order = None if (step >= 0).all() and (np.diff(rows)[step == 0] >= 0).all() \
             else np.lexsort((rows, file_rank))  # stable
         # Each text column in one piece: gathered, it has an Arrow chunk per block (see
-        # _Blocks) and per task, and hashing and grouping across chunks cost the analysis
+        # _Blocks) and per task, and hashing and grouping across chunks costs the analysis
         # more than the copy. Records that arrived out of order are put in order
         # by the same copy. A column at a time, each original dropped once copied: the peak
         # is the records and a column per thread, not the records twice (a GB for a week of
@@ -164,7 +155,8 @@ class Evidence:
 
 def _in_one_piece(column: pd.Series, order: np.ndarray | None) -> pd.Series:
     """``column`` taken in ``order`` (None: as it is), numbered afresh, text in one Arrow
-    chunk: joined first, then taken (a take across the chunks was several times slower)."""
+    chunk: joined first, then taken (a take across many chunks is several times slower than
+    one over a single chunk)."""
     values = column.array
     if isinstance(values, ArrowStringArray):
         chunks = values.__arrow_array__()
@@ -181,8 +173,8 @@ def _in_one_piece(column: pd.Series, order: np.ndarray | None) -> pd.Series:
 
 def gather(paths, *, format: str | None = None, encoding: str | None = None,
            progress=None, since=None, until=None, jobs: int | None = 1,
-           scheduler: str | None = None) -> Evidence:
-    """Read ``paths`` into :class:`Evidence`, streaming: memory grows with the number of
+           scheduler: str | None = None) -> Gathered:
+    """Read ``paths`` into :class:`Gathered`, streaming: memory grows with the number of
     messages kept as codes, not with the size of the files. ``jobs`` > 1 reads large files on
     that many local processes, or the chunks of the one large file on that many threads;
     ``scheduler`` (a Dask scheduler address) reads the files on a cluster; ``jobs=None``
@@ -201,22 +193,22 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
     if not scheduler and sum(_size(t) >= SPREAD_BYTES for t in tasks) <= 1:
         # At most one large task (one big trace and its small reports): processes would wait
         # on it, so its chunks share the cores instead.
-        evidence = gather_sources(sources, forced.name if forced else None, encoding, since,
+        gathered = gather_sources(sources, forced.name if forced else None, encoding, since,
                                   until, progress, threads=max(1, jobs or 1))
     else:
         args = [(task, forced.name if forced else None, encoding, since, until, None)
                 for task in tasks]
         parts = _run_dask(scheduler, args) if scheduler else _run_local(jobs, args)
-        evidence = _combine(parts)
+        gathered = _combine(parts)
         position = {s.display: i for i, s in enumerate(sources)}
-        evidence.inputs.sort(key=lambda r: position.get(r.path, len(position)))
+        gathered.inputs.sort(key=lambda r: position.get(r.path, len(position)))
         if progress:
-            for report in evidence.inputs:
+            for report in gathered.inputs:
                 progress("done", report)
-    evidence.inputs[:0] = refused_reports
-    evidence.threads = max(1, jobs or 1)
-    evidence.cores = max(1, cores)
-    return evidence
+    gathered.inputs[:0] = refused_reports
+    gathered.threads = max(1, jobs or 1)
+    gathered.cores = max(1, cores)
+    return gathered
 
 
 def _size(task: list[Source]) -> int:
@@ -232,15 +224,15 @@ def plan(sources: list[Source], forced, encoding: str | None,
     together: list[Source] | None = None
     for source in sources:
         # A protocol log says what it is in its first lines: a week of hourly logs is planned
-        # from their heads (a whole sample each took half a second); other files from a
-        # whole sample, as they are read.
+        # from their heads (the first lines say it all, and a whole sample of each of a
+        # thousand hourly logs adds up); other files from a whole sample, as they are read.
         if format_of(source, forced, encoding, PLAN_BYTES) in TOGETHER \
                 or format_of(source, forced, encoding) in TOGETHER:
             if together is None:
                 together = []
                 tasks.append(together)
                 if local:
-                    start_process_server()
+                    start_process_server(PRELOAD)
             together.append(source)
         else:
             tasks.append([source])
@@ -248,8 +240,8 @@ def plan(sources: list[Source], forced, encoding: str | None,
 
 
 def gather_sources(sources: list[Source], format_name: str | None, encoding: str | None,
-                   since, until, progress=None, threads: int = 1) -> Evidence:
-    """One task: read these sources into a partial :class:`Evidence` (runs in workers);
+                   since, until, progress=None, threads: int = 1) -> Gathered:
+    """One task: read these sources into a partial :class:`Gathered` (runs in workers);
     ``threads`` chunks of a large file are converted at once."""
     reports: dict = {}
     records = _Blocks()
@@ -270,20 +262,20 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
             else:
                 records.add(within(batch.frame, since, until), report.format)
     # The import is over: what Arrow's pool kept for a next file (after a file read in one
-    # block) goes back to the system; after a large trace read before its report, 100 MB.
+    # block) goes back to the system before the analysis needs memory of its own.
     pa.default_memory_pool().release_unused()
     reducer = reducing.reducer
     observations = records.frame()
     connectors = pd.concat(connectors, ignore_index=True) if connectors else empty(CONNECTORS)
     probed = pd.concat(probes, ignore_index=True) if probes else empty(PROBES)
-    return Evidence(observations, reducer, connectors, list(reports.values()), probes=probed)
+    return Gathered(observations, reducer, connectors, list(reports.values()), probes=probed)
 
 
 class _Blocks:
     """TLS records as they are gathered, joined into blocks of at least BLOCK_RECORDS, each
     text column in one Arrow chunk. An importer's batch is one file's records (a few
-    thousand for an hourly log): kept apart, a week of logs came to the analysis as a
-    thousand chunks per column, and concatenating and joining those at the end cost more
+    thousand for an hourly log): kept apart, a week of logs would come to the analysis as a
+    thousand chunks per column, and concatenating and joining those at the end costs more
     than joining as they come, in the gaps while the workers read."""
 
     def __init__(self) -> None:
@@ -291,8 +283,8 @@ class _Blocks:
         self.loose: list[pd.DataFrame] = []
         self.loose_records = 0
         # Per batch, its file's format and its length: format and scope are added once,
-        # over all the records (per batch, two constant columns cost ~1 ms each, a second
-        # over a week of hourly logs).
+        # over all the records, not as two constant columns per batch (a fixed cost each,
+        # paid a thousand times over a week of hourly logs).
         self.formats: list[str | None] = []
         self.lengths: list[int] = []
 
@@ -359,24 +351,24 @@ def _reduced(frame: pd.DataFrame, fmt: str) -> SightingReducer:
     return reducer
 
 
-def _combine(parts: list[Evidence]) -> Evidence:
-    combined = Evidence(add_scope(empty(OBSERVATIONS), {}), SightingReducer(),
+def _combine(parts: list[Gathered]) -> Gathered:
+    combined = Gathered(add_scope(empty(OBSERVATIONS), {}), SightingReducer(),
                         empty(CONNECTORS), [])
     for part in parts:
         combined.absorb(part)
     return combined
 
 
-def _call(args: tuple) -> Evidence:
+def _call(args: tuple) -> Gathered:
     return gather_sources(*args)
 
 
-def _run_local(jobs: int, args: list[tuple]) -> list[Evidence]:
-    with process_pool(max(1, jobs)) as pool:
+def _run_local(jobs: int, args: list[tuple]) -> list[Gathered]:
+    with process_pool(max(1, jobs), PRELOAD) as pool:
         return list(pool.map(_call, args))
 
 
-def _run_dask(address: str, args: list[tuple]) -> list[Evidence]:
+def _run_dask(address: str, args: list[tuple]) -> list[Gathered]:
     try:
         from dask.distributed import Client
     except ImportError as exc:

@@ -31,10 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from ..history import PastFinding
-from ..quality import FileReport
-from .flows import flow_id
-from .results import AttributionRow, Finding, FindingHistory, Results, iso
+from .analysis.flows import flow_id
+from .analysis.results import AttributionRow, Finding, FindingHistory, Results, iso
+from .history import PastFinding
+from .quality import FileReport
 
 NEW, OPEN, REGRESSED, RESOLVED, UNVERIFIED = "new", "open", "regressed", "resolved", "unverified"
 QUIET_DAYS = 7
