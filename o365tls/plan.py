@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the history store imports this module: no pandas at import time
-    from .analysis.results import Results
+    from .analysis.results import PlanValues, Results
 
 FIELDS = ("owner", "status", "due", "notes")
 LABELS = {"owner": "Owner", "status": "Status", "due": "Due date", "notes": "Notes"}
@@ -42,8 +42,11 @@ class PlanEntry:
     def empty(self) -> bool:
         return not any(getattr(self, name) for name in FIELDS)
 
-    def as_dict(self) -> dict:
-        return {name: getattr(self, name) for name in FIELDS}
+    def values(self) -> PlanValues:
+        """What a finding carries of it."""
+        from .analysis.results import PlanValues
+
+        return PlanValues(self.owner, self.status, self.due, self.notes)
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,11 @@ def apply_plan(results: Results, entries: Mapping[str, PlanEntry]) -> Results:
         """Its own entry, else one an earlier snapshot kept under one of its flows' ids."""
         return next((entries[i] for i in f.flow_ids if i in entries), None)
 
-    flows = tuple(replace(f, plan=found.as_dict()) if (found := entry(f)) is not None else f
-                  for f in results.flows)
-    resolved = tuple({**r, "plan": entries[r["id"]].as_dict()} if r.get("id") in entries else r
+    flows = tuple(replace(f, plan=found.values()) if (found := entry(f)) is not None else f
+                  for f in results.all_findings)
+    resolved = tuple(replace(r, plan=entries[r.id].values()) if r.id in entries else r
                      for r in results.resolved)
-    return replace(results, flows=flows, resolved=resolved)
+    return replace(results, all_findings=flows, resolved=resolved)
 
 
 def entry_of(finding_id: str, data: Mapping[str, object] | None) -> PlanEntry | None:

@@ -19,6 +19,7 @@ from .analysis.results import Results
 from .errors import InputError, UsageError
 from .inputs import gather
 from .plan import PlanEntry, PlanRead, apply_plan, merge
+from .render.serialize import finding_from_record, finding_record, findings_document
 from .status import apply_history
 from .trend import TrendPoint, WeekCount, week_count
 
@@ -68,7 +69,11 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     counted = None
     if history_db:
         with history.connect(history_db) as conn:
-            results = apply_history(results, history.past(conn, tenant, week))
+            past = history.past(conn, tenant, week)
+            # The last at-risk finding of each id that may be resolved or unverified now.
+            earlier = {fid: finding_from_record(p.data) for fid, p in past.items()
+                       if p.data and (p.at_risk_then or p.unverified_then)}
+            results = apply_history(results, past, earlier)
             points = [TrendPoint(w, at_risk, messages,
                                  tuple((d, n, left) for d, (n, left) in sorted(deadlines.items())))
                       for w, at_risk, messages, deadlines in history.trend(conn, tenant)
@@ -119,9 +124,10 @@ def record(rv: Review, history_db: str | Path, workbook: str | Path | None = Non
     """Store the review as the tenant's snapshot for its week (replacing a re-run);
     ``workbook`` is the remediation.xlsx written for it, which the next run reads back."""
     with history.connect(history_db) as conn:
-        return history.store(conn, rv.tenant, rv.results.as_dict(),
-                             [f.as_dict() for f in rv.results.flows], rv.week,
-                             plan=rv.plan.values(), unverified=rv.results.unverified,
+        return history.store(conn, rv.tenant, findings_document(rv.results),
+                             [finding_record(f) for f in rv.results.all_findings], rv.week,
+                             plan=rv.plan.values(),
+                             unverified=[finding_record(f) for f in rv.results.unverified],
                              trend=(rv.counted.at_risk, rv.counted.messages,
                                     {d: [n, left] for d, n, left in rv.counted.by_deadline})
                              if rv.counted else None,

@@ -27,12 +27,12 @@ A finding's ``history`` says when it was first reported and for how many days it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from .analysis.flows import flow_id
-from .analysis.results import Finding, Results, iso
+from .analysis.results import AttributionRow, Finding, FindingHistory, Results, iso
 from .history import PastFinding
 from .quality import FileReport
 
@@ -50,11 +50,15 @@ WITNESSES: dict[str, tuple[frozenset[str], ...]] = {
 _MODERN = ("TLS1.2", "TLS1.3")
 
 
-def apply_history(results: Results, past: dict[str, PastFinding]) -> Results:
+def apply_history(results: Results, past: Mapping[str, PastFinding],
+                  earlier: Mapping[str, Finding]) -> Results:
+    """``past``: what the tenant's earlier snapshots know of each flow id; ``earlier``: the
+    last at-risk finding stored under each id, read back (resolved and unverified findings are
+    those, with their new status)."""
     start, end = results.period
     start_iso, end_day = iso(start), (end.date() if end is not None else None)
     flows = []
-    for f in results.flows:
+    for f in results.all_findings:
         if not f.at_risk:
             flows.append(f)
             continue
@@ -70,30 +74,31 @@ def apply_history(results: Results, past: dict[str, PastFinding]) -> Results:
         first = (seen.first_at_risk if seen and seen.first_at_risk and status == OPEN
                  else start_iso)
         flows.append(replace(f, status=status, status_reason=why,
-                             history={"first_reported": first,
-                                      "open_days": _days(first, end_day)}))
+                             history=FindingHistory(first, _days(first, end_day))))
     current = {i for f in flows if f.at_risk for i in f.flow_ids}
     by_id = {i: f for f in flows for i in f.flow_ids}
-    attribution = {flow_id(a.get("scope", ""), a.get("direction", ""), a.get("connector", ""),
-                           a.get("sender", "")): a for a in results.attribution}
-    resolved, unverified = [], []
+    attribution = {flow_id(a.scope, a.direction, a.connector, a.sender): a
+                   for a in results.attribution}
+    resolved: list[Finding] = []
+    unverified: list[Finding] = []
     for fid, p in sorted(past.items()):
-        if not (p.at_risk_then or p.unverified_then) or fid in current or not p.data:
+        before = earlier.get(fid)
+        if not (p.at_risk_then or p.unverified_then) or fid in current or before is None:
             continue
-        settled, why = _settle(p.data, by_id.get(fid), attribution.get(fid), results)
-        record = {**p.data, "status": RESOLVED if settled else UNVERIFIED, "status_reason": why}
+        settled, why = _settle(before, by_id.get(fid), attribution.get(fid), results)
+        record = replace(before, status=RESOLVED if settled else UNVERIFIED, status_reason=why)
         (resolved if settled else unverified).append(record)
-    return replace(results, flows=tuple(flows), resolved=tuple(resolved),
+    return replace(results, all_findings=tuple(flows), resolved=tuple(resolved),
                    unverified=tuple(unverified))
 
 
-def _settle(before: dict, now: Finding | None, attribution: dict | None,
+def _settle(before: Finding, now: Finding | None, attribution: AttributionRow | None,
             results: Results) -> tuple[bool, str]:
     """Whether a finding at risk before is resolved now, and why (or why it cannot be said)."""
     if now is not None:
         tls = now.flow.tls.as_dict()
         modern = sum(tls.get(v, 0) for v in _MODERN)
-        verdict = (now.flow.attribution or {}).get("verdict")
+        verdict = now.flow.attribution.verdict if now.flow.attribution else None
         if now.flow.evidence == "observed" and modern:
             return True, f"seen sending {modern:,} messages with TLS 1.2 or later, none at risk"
         if now.flow.evidence == "attributed" and verdict == "clean" and modern:
@@ -101,17 +106,17 @@ def _settle(before: dict, now: Finding | None, attribution: dict | None,
                           "daily counts pin its at-risk share at 10% or less")
         return False, (f"its {now.flow.tls.messages:,} messages this run carry no TLS 1.2 "
                        "evidence")
-    if attribution is not None and attribution.get("verdict") != "clean":
-        return False, (f"still sending ({int(attribution.get('messages') or 0):,} messages), but "
-                       f"{attribution.get('why') or 'cannot tell its TLS'}")
+    if attribution is not None and attribution.verdict != "clean":
+        return False, (f"still sending ({attribution.messages:,} messages), but "
+                       f"{attribution.why or 'cannot tell its TLS'}")
     return _quiet(before, results.inputs)
 
 
-def _quiet(before: dict, inputs: Sequence[FileReport]) -> tuple[bool, str]:
+def _quiet(before: Finding, inputs: Sequence[FileReport]) -> tuple[bool, str]:
     """Resolved by silence: nothing sent over enough days of the inputs that would see it."""
-    scope = before.get("scope") or "exo"
+    scope = before.flow.scope or "exo"
     groups = list(WITNESSES.get(scope, ()))
-    if scope == "exo" and (before.get("sender_address") or before.get("sender_ip")):
+    if scope == "exo" and (before.flow.sender_address or before.flow.sender_ip):
         groups.append(IDENTITY)
     covered: set[date] | None = None
     for group in groups:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def type_into(path: Path, values: dict[str, dict[str, object]], out: Path) -> Pa
 
 
 def by_sender(rv) -> dict[str, dict | None]:
-    return {f.flow.sender_address: f.plan for f in rv.results.findings}
+    return {f.flow.sender_address: asdict(f.plan) if f.plan else None for f in rv.results.findings}
 
 
 @pytest.mark.slow
@@ -65,7 +66,7 @@ def test_typed_plan_comes_back_every_week_and_outlives_a_fixed_finding(tmp_path)
     # Week 2: the scanner is fixed, its plan rides along in the resolved list.
     assert by_sender(w2)[ERP] == {"owner": "Finance IT", "status": "In progress", "due": "",
                                   "notes": ""}
-    assert w2.results.resolved[0]["plan"]["notes"] == "firmware ticket 4711"
+    assert w2.results.resolved[0].plan.notes == "firmware ticket 4711"
     rows = plan_rows(tmp_path / "out2/remediation.xlsx")
     assert (rows[ERP]["Owner"], rows[ERP]["Status"]) == ("Finance IT", "In progress")
     assert "Finance IT" in (tmp_path / "out2/report.html").read_text(encoding="utf-8")
@@ -182,7 +183,7 @@ def test_a_history_written_before_the_plan_table_is_migrated_in_place(tmp_path):
     conn.commit()
     conn.close()
     w2 = run(tmp_path, db, 2)
-    assert w2.results.resolved[0]["id"] == "f-0123456789ab"
+    assert w2.results.resolved[0].id == "f-0123456789ab"
     with history.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION
         assert [s.week for s in history.snapshots(conn)] == ["2026-W41", "2026-W42"]

@@ -18,6 +18,7 @@ import pytest
 from o365tls import probe as probing
 from o365tls.certinfo import CertificateError, parse_certificate
 from o365tls.probe import ProbeResult, Target, VersionResult, probe
+from o365tls.render.serialize import findings_document
 
 from .smtp_servers import SmtpServer, make_certificate, refused_port
 
@@ -353,7 +354,7 @@ def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path)
     results = o365tls.analyze(data)
     probed = [f for f in results.findings if f.probes]
     assert [f.flow.hostname for f in probed] == ["mail.contoso-logistics.example"]
-    doc = results.as_dict()
+    doc = findings_document(results)
     jsonschema.validate(doc, SCHEMA)
     (entry,) = [f for f in doc["findings"] if f["probes"]]
     (seen,) = entry["probes"]  # the newest probe of that server only

@@ -14,6 +14,7 @@ import pytest
 from o365tls.analysis import analyze
 from o365tls.importers import fastcsv, protocol_log
 from o365tls.inputs import gather, gathering
+from o365tls.render.serialize import findings_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_reports"
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 
 def findings(**kwargs) -> str:
-    data = analyze(gather([SAMPLES], **kwargs)).as_dict()
+    data = findings_document(analyze(gather([SAMPLES], **kwargs)))
     data.pop("generated_at")
     return json.dumps(data, sort_keys=True)
 
@@ -45,7 +46,7 @@ def test_protocol_logs_prepared_ahead_give_the_one_thread_findings():
     logs = [ROOT / "tests" / "data" / "exchange-protocol-log"]
     results = []
     for jobs in (1, 2):
-        data = analyze(gather(logs, jobs=jobs)).as_dict()
+        data = findings_document(analyze(gather(logs, jobs=jobs)))
         data.pop("generated_at")
         results.append(json.dumps(data, sort_keys=True))
     assert results[0] == results[1]
@@ -59,7 +60,7 @@ def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(tra
     monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 1024 * 1024)  # ~37 chunks
     results = []
     for jobs in (1, 2):
-        data = analyze(gather([traces[100_000]], jobs=jobs)).as_dict()
+        data = findings_document(analyze(gather([traces[100_000]], jobs=jobs)))
         data.pop("generated_at")
         results.append(json.dumps(data, sort_keys=True))
     assert results[0] == results[1]

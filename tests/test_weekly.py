@@ -16,6 +16,7 @@ import pytest
 
 import o365tls
 from o365tls import history
+from o365tls.render.serialize import findings_document
 from tests.synthetic import Sender, write_tenant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,19 +66,19 @@ def test_new_open_resolved_regressed_over_four_weeks(tmp_path):
     assert w1.results.resolved == ()
     w2 = run_week(tmp_path, db, 2)
     assert statuses(w2) == {ERP: "open"}
-    assert [r["sender_address"] for r in w2.results.resolved] == [SCANNER]
-    assert w2.results.resolved[0]["status"] == "resolved"
+    assert [r.flow.sender_address for r in w2.results.resolved] == [SCANNER]
+    assert w2.results.resolved[0].status == "resolved"
     w3 = run_week(tmp_path, db, 3)
     assert statuses(w3) == {ERP: "open", NAS: "new"}
     assert w3.results.resolved == ()
     w4 = run_week(tmp_path, db, 4)
     assert statuses(w4) == {SCANNER: "regressed", ERP: "open", NAS: "open"}
     erp = next(f for f in w4.results.findings if f.flow.sender_address == ERP)
-    assert erp.history["first_reported"] == "2026-10-05T00:00:00Z"
-    assert erp.history["open_days"] == 28
+    assert erp.history.first_reported == "2026-10-05T00:00:00Z"
+    assert erp.history.open_days == 28
     assert [p.label for p in w4.trend] == ["2026-W41", "2026-W42", "2026-W43", "2026-W44"]
     assert w4.trend[1].at_risk < w4.trend[0].at_risk  # the scanner fix shows in the trend
-    data = w4.results.as_dict()
+    data = findings_document(w4.results)
     assert {f["status"] for f in data["findings"]} == {"regressed", "open"}
 
 
@@ -118,7 +119,7 @@ WRITER = textwrap.dedent("""
 def sample_findings(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("f") / "findings.json"
     results = o365tls.analyze(o365tls.gather([ROOT / "sample_reports"]))
-    path.write_text(json.dumps(results.as_dict()), encoding="utf-8")
+    path.write_text(json.dumps(findings_document(results)), encoding="utf-8")
     return path
 
 
@@ -233,7 +234,7 @@ def test_accepted_risks_pass_the_gate_and_stay_visible(week1, tmp_path, fmt):
     data = json.loads(result.stdout)
     assert data["failing"] == [] and len(data["accepted"]) == 2
     rv = o365tls.review([week1], exceptions=accepted)
-    assert all(f.accepted and f.exception["reason"] == "vendor fix due"
+    assert all(f.accepted and f.exception.reason == "vendor fix due"
                for f in rv.results.findings)
 
 
@@ -244,7 +245,7 @@ def test_expired_exception_resurfaces_with_a_warning(week1, tmp_path):
     assert result.returncode == 3
     assert "exception #1 (vendor fix due) expired on 2026-01-31" in result.stderr
     rv = o365tls.review([week1], exceptions=expired)
-    assert all(not f.accepted and f.exception["expired"] for f in rv.results.findings)
+    assert all(not f.accepted and f.exception.expired for f in rv.results.findings)
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 import o365tls
+from o365tls.render.serialize import finding_record
 from tests.synthetic import Sender, write_smtp_auth_report, write_tenant
 from tests.test_weekly import cli
 
@@ -84,14 +85,14 @@ def type_plan(path: Path, out: Path) -> Path:
 
 def status(rv) -> dict[str, str]:
     out = {f.flow.sender_address: f.status for f in rv.results.findings if f.flow.sender_address}
-    out.update({d["sender_address"]: d["status"] for d in rv.results.resolved})
-    out.update({d["sender_address"]: d["status"] for d in rv.results.unverified})
+    out.update({f.flow.sender_address: f.status for f in rv.results.resolved})
+    out.update({f.flow.sender_address: f.status for f in rv.results.unverified})
     return out
 
 
 def record(rv, sender: str) -> dict:
-    return next(d for d in (*rv.results.resolved, *rv.results.unverified)
-                if d["sender_address"] == sender)
+    return next(finding_record(f) for f in (*rv.results.resolved, *rv.results.unverified)
+                if f.flow.sender_address == sender)
 
 
 def plan_row(path: Path, sender: str) -> dict:
@@ -120,7 +121,7 @@ def test_a_flow_that_turns_cannot_tell_stays_open_as_unverified(weeks):
     for week in (3, 4):
         assert status(weeks[week])[PRINTER] == "unverified"
         assert "cannot tell" in record(weeks[week], PRINTER)["status_reason"]
-        assert PRINTER not in {d["sender_address"] for d in weeks[week].results.resolved}
+        assert PRINTER not in {f.flow.sender_address for f in weeks[week].results.resolved}
 
 
 @pytest.mark.slow

@@ -47,7 +47,7 @@ from .model import DIRECT_SEND, PRIORITIES, Device, TlsCounts
 from .observations import COUNTED, DAY, prepare
 from .paths import submission_path
 from .placement import link_by_volume, with_connector_facts
-from .results import GROUPINGS, Finding, Results
+from .results import GROUPINGS, AttributionRow, Finding, Results
 from .rollups import group
 
 
@@ -126,7 +126,7 @@ def analyze(gathered: Gathered, options: Options | None = None) -> Results:
         period=period,
         inputs=tuple(gathered.inputs),
         totals=totals,
-        flows=flows_t,
+        all_findings=flows_t,
         groups={name: group(by_flow, name) for name in GROUPINGS},
         daily=_daily(counted),
         tenant_domains=tuple(sorted(tenant)),
@@ -232,7 +232,7 @@ def _notes(flows: list[Flow], totals: TlsCounts, msgs: pd.DataFrame, obs: pd.Dat
     return notes
 
 
-def _with_finding_ids(rows: list[dict], flows: tuple[Finding, ...]) -> list[dict]:
+def _with_finding_ids(rows: list[dict], flows: tuple[Finding, ...]) -> list[AttributionRow]:
     """Attribution verdicts per connector and sender, linked to the flow that holds the
     sender's mail (its own flow, or the connector's unattributed rest for "cannot tell")."""
     by_key = {(f.flow.scope, f.flow.direction, f.flow.connector, f.flow.sender_key): f.id
@@ -241,7 +241,7 @@ def _with_finding_ids(rows: list[dict], flows: tuple[Finding, ...]) -> list[dict
     for row in rows:
         own = by_key.get((row["scope"], row["direction"], row["connector"], row["sender"]))
         rest = by_key.get((row["scope"], row["direction"], row["connector"], ""))
-        out.append({**row, "finding_id": own or rest})
+        out.append(AttributionRow(**row, finding_id=own or rest))
     return out
 
 

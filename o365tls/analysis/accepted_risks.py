@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from .model import DEVICE_TYPES
-from .results import Finding, Results
+from .results import Acceptance, Finding, Results
 
 MATCH_FIELDS = ("connector", "ip", "sender", "device_type", "id")
 FIELDS = (*MATCH_FIELDS, "reason", "owner", "expires")
@@ -59,13 +59,12 @@ class AcceptedRisk:
             return True
         return bool(f.members) and all(self.matches(m) for m in f.members)
 
-    def matches_record(self, d: dict) -> bool:
-        """Whether it accepts a finding known only as its findings.json record (unverified
-        findings come from the history as such)."""
-        return self.matches_identity(str(d.get("id", "")), str(d.get("connector") or ""),
-                                     str(d.get("sender_address") or ""),
-                                     str(d.get("sender_ip") or ""),
-                                     str(d.get("device_type") or ""))
+    def matches_own(self, f: Finding) -> bool:
+        """Whether it accepts a finding by the finding's own identity alone (an unverified
+        finding, read back from the history, is judged as it was stored)."""
+        flow = f.flow
+        return self.matches_identity(f.id, flow.connector, flow.sender_address, flow.sender_ip,
+                                     f.device.device_type)
 
     def matches_identity(self, fid: str, connector: str, sender: str, ip: str,
                          device_type: str) -> bool:
@@ -86,10 +85,12 @@ class AcceptedRisk:
                 return False
         return True
 
-    def describe(self) -> dict:
-        return {"index": self.index, "line": self.line, "reason": self.reason,
-                "owner": self.owner, "expires": self.expires.isoformat(),
-                "match": {k: getattr(self, k) for k in MATCH_FIELDS if getattr(self, k)}}
+    def acceptance(self, expired: bool) -> Acceptance:
+        """What a finding it matches carries of it."""
+        return Acceptance(self.index, self.line, self.reason, self.owner,
+                          self.expires.isoformat(),
+                          tuple((k, getattr(self, k)) for k in MATCH_FIELDS if getattr(self, k)),
+                          expired)
 
 
 def load_exceptions(path: str | Path) -> list[AcceptedRisk]:
@@ -199,7 +200,7 @@ def apply_exceptions(results: Results, risks: list[AcceptedRisk], today: date) -
         return results
     flows = []
     expired_hits: dict[int, int] = {}
-    for f in results.flows:
+    for f in results.all_findings:
         if not f.at_risk:
             flows.append(f)
             continue
@@ -208,27 +209,24 @@ def apply_exceptions(results: Results, risks: list[AcceptedRisk], today: date) -
             flows.append(f)
         elif risk.expires < today:
             expired_hits[risk.index] = expired_hits.get(risk.index, 0) + 1
-            flows.append(replace(f, accepted=False,
-                                 exception={**risk.describe(), "expired": True}))
+            flows.append(replace(f, accepted=False, exception=risk.acceptance(expired=True)))
         else:
-            flows.append(replace(f, accepted=True, exception={**risk.describe(), "expired": False}))
+            flows.append(replace(f, accepted=True, exception=risk.acceptance(expired=False)))
     unverified = []
-    for d in results.unverified:
-        risk = next((r for r in risks if r.matches_record(d)), None)
+    for f in results.unverified:
+        risk = next((r for r in risks if r.matches_own(f)), None)
         if risk is None:
-            unverified.append({**d, "accepted": False, "exception": None})
+            unverified.append(replace(f, accepted=False, exception=None))
         elif risk.expires < today:
             expired_hits[risk.index] = expired_hits.get(risk.index, 0) + 1
-            unverified.append({**d, "accepted": False,
-                               "exception": {**risk.describe(), "expired": True}})
+            unverified.append(replace(f, accepted=False, exception=risk.acceptance(expired=True)))
         else:
-            unverified.append({**d, "accepted": True,
-                               "exception": {**risk.describe(), "expired": False}})
+            unverified.append(replace(f, accepted=True, exception=risk.acceptance(expired=False)))
     notes = list(results.notes)
     for risk in risks:
         if risk.index in expired_hits:
             notes.append(f"warning: exception #{risk.index} ({risk.reason}) expired on "
                          f"{risk.expires.isoformat()}; its {expired_hits[risk.index]} finding(s) "
                          "count again")
-    return replace(results, flows=tuple(flows), unverified=tuple(unverified),
+    return replace(results, all_findings=tuple(flows), unverified=tuple(unverified),
                    notes=tuple(notes))

@@ -33,10 +33,15 @@ class Coverage:
     covered: pd.Timedelta
     period: pd.Timedelta
     days: int  # calendar days with some coverage
+    #: (share, description) as findings.json recorded them, for a coverage read back from it:
+    #: its hours are rounded there, and both were computed from the exact times.
+    recorded: tuple[float, str] | None = None
 
     @property
     def share(self) -> float:
         """0..1 of the period's time; 1 when the period is unknown."""
+        if self.recorded is not None:
+            return self.recorded[0]
         if self.period.value <= 0:
             return 1.0
         return min(1.0, self.covered.value / self.period.value)
@@ -58,21 +63,14 @@ class Coverage:
 
     def describe(self) -> str:
         """"2 hours on 1 of 14 days", "14 days"."""
+        if self.recorded is not None:
+            return self.recorded[1]
         if not self.partial:
             return f"{self.period_days} day{'s' if self.period_days != 1 else ''}"
         span = _span(self.covered)
         if span.endswith("days"):
             return f"{span} of {self.period_days}"
         return f"{span} on {self.days} of {self.period_days} days"
-
-    def as_dict(self) -> dict:
-        # Ratios of whole nanoseconds, as pandas divides two Timedeltas, without its
-        # per-operation overhead (findings.json and flows.csv hold one per flow).
-        return {"hours": round(self.covered.value / _NS_HOUR, 2),
-                "period_hours": round(self.period.value / _NS_HOUR, 2),
-                "days": self.days, "period_days": self.period_days,
-                "share": round(self.share, 4),
-                "description": self.describe()}
 
 
 def _span(delta: pd.Timedelta) -> str:
@@ -142,9 +140,6 @@ class Gap:
 
     export: str
     adds: str
-
-    def as_dict(self) -> dict:
-        return {"export": self.export, "adds": self.adds}
 
 
 def gaps(inputs: Sequence[FileReport], files: Files, on_prem_connectors: bool) -> tuple[Gap, ...]:

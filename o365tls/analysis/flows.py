@@ -53,6 +53,25 @@ ATTRIBUTED = "attributed"
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What the attribution says of a flow whose counts it shares out: a sender's verdict
+    with its at-risk shares (0..1), or, for the connector's rest that no sender explains,
+    ``unattributed`` with the senders it cannot tell apart (``cannot_tell``)."""
+
+    verdict: str
+    why: str
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    at_risk_at_end: float | None = None  # in the period's last week
+    fixed_on: str | None = None  # first day of the week its at-risk share fell and stayed down
+    days: int | None = None
+    alone_days: int | None = None
+    moves_with: str = ""  # the sender its volume moves with, which the fit cannot part
+    cannot_tell: tuple[str, ...] | None = None  # the connector's rest only
+
+
+@dataclass(frozen=True)
 class Flow:
     """One flow identity and what is known about it (before classification)."""
 
@@ -75,7 +94,7 @@ class Flow:
     first_seen: pd.Timestamp | None = None
     last_seen: pd.Timestamp | None = None
     sources: tuple[str, ...] = ()
-    attribution: dict | None = None
+    attribution: Verdict | None = None
     subjects: tuple[tuple[str, int], ...] = ()
     message_id_hosts: tuple[tuple[str, int], ...] = ()
     hours: tuple[int, ...] = ()
@@ -86,11 +105,15 @@ class Flow:
     extra: dict = field(default_factory=dict)
     #: SMTP AUTH flows: the client IPs its submissions came from, with their message counts.
     client_ips: tuple[tuple[str, int], ...] = ()
+    #: The id a flow read back from findings.json was stored under (its sender key is not
+    #: stored); empty for a flow built from records.
+    stored_id: str = ""
 
     @property
     def id(self) -> str:
         """Stable across runs for the same identity."""
-        return flow_id(self.scope, self.direction, self.connector, self.sender_key)
+        return self.stored_id or flow_id(self.scope, self.direction, self.connector,
+                                         self.sender_key)
 
 
 def flow_id(scope: str, direction: str, connector: str, key: str) -> str:
@@ -296,11 +319,12 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
             and day_dates is not None and weeks is not None
         undecided = []
         for est in result.senders:
-            verdict: dict[str, Any] = {"verdict": est.verdict, "estimate": round(est.at_risk, 4),
-                       "low": round(est.low, 4), "high": round(est.high, 4),
-                       "at_risk_at_end": round(est.at_risk_now, 4),
-                       "fixed_on": _week_start(day_dates, weeks, est.fixed_week),
-                       "days": est.days, "alone_days": est.alone_days, "why": est.why}
+            verdict: dict[str, Any] = {
+                "verdict": est.verdict, "estimate": round(est.at_risk, 4),
+                "low": round(est.low, 4), "high": round(est.high, 4),
+                "at_risk_at_end": round(est.at_risk_now, 4),
+                "fixed_on": _week_start(day_dates, weeks, est.fixed_week),
+                "days": est.days, "alone_days": est.alone_days, "why": est.why}
             if est.partner:
                 verdict["moves_with"] = est.partner
             if verdict["fixed_on"] and est.verdict != OBSERVED:
@@ -309,6 +333,7 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
             rows.append({"scope": scope, "connector": connector, "direction": direction,
                          "sender": est.sender,
                          "messages": int(volumes[est.sender].sum()), **verdict})
+            judged = Verdict(**verdict)
             counts = TlsCounts.of(zip(TLS_VERSIONS, est.counts, strict=True))
             if counts.messages == 0:
                 if est.verdict == "cannot-tell":
@@ -325,10 +350,9 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
                 tls=counts,
                 evidence="observed" if est.verdict == OBSERVED else ATTRIBUTED,
                 legacy_likelihood=round(est.at_risk, 4),
-                attribution=verdict if est.verdict == OBSERVED else {
-                    **verdict, "why": "estimated counts (the connector's daily TLS counts "
-                                      "shared out by the fit, not counted message by message): "
-                                      + verdict["why"]},
+                attribution=judged if est.verdict == OBSERVED else replace(
+                    judged, why="estimated counts (the connector's daily TLS counts shared out "
+                                "by the fit, not counted message by message): " + judged.why),
                 extra={"recipient_domain": est.sender[3:]} if est.sender.startswith("to:")
                 else {},
             )
@@ -346,8 +370,8 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
                                                      if len(undecided) > 5 else "")
                 why += f"; includes the mail of senders the data cannot tell apart: {shown}"
             flows.append(replace(base, tls=other, legacy_likelihood=round(other.at_risk_share, 4),
-                                 attribution={"verdict": "unattributed", "why": why,
-                                              "cannot_tell": undecided}))
+                                 attribution=Verdict("unattributed", why,
+                                                     cannot_tell=tuple(undecided))))
     return flows, rows
 
 

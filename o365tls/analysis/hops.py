@@ -54,12 +54,6 @@ class Host:
         extra = [x for x in (self.ip, *self.names) if x and x not in name]
         return f"{name} ({', '.join(extra)})" if extra else name
 
-    def as_dict(self) -> dict:
-        return {"kind": self.kind, "name": self.name, "ip": self.ip, "names": list(self.names),
-                "software": self.software, "version": self.version, "build": self.build,
-                "supported": self.supported, "support": self.support,
-                "evidence": list(self.evidence), "owner": self.owner, "site": self.site}
-
 
 def with_version(host: Host, software: str, source: str) -> Host:
     """``host`` with the Exchange version its own log header names (``#Software: Microsoft

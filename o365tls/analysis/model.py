@@ -156,21 +156,3 @@ class Remediation:
     draft_message: str = ""  # a message to send the other organization
     deadline_when: str = ""  # the deadline as people say it ("the day you turn on ...")
     checked: str = ""  # ISO date the guidance was last checked against its sources
-
-    def as_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "steps": list(self.steps),
-            "powershell": list(self.powershell),
-            "references": list(self.references),
-            "stopgap": self.stopgap,
-            "deadline": self.deadline or None,
-            "deadline_note": self.deadline_note,
-            "what_you_will_see": self.what_you_will_see,
-            "verify": list(self.verify),
-            "reference_links": [{"title": t, "url": u} for t, u in self.links],
-            "draft_message": self.draft_message,
-            "deadline_when": self.deadline_when,
-            "checked": self.checked,
-        }

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .attribution import AT_RISK_FLOOR, CANNOT_TELL
 from .observations import DAY
+from .results import NextEvidence
 
 # Get-MessageTraceV2 and Get-MessageTraceDetailV2 allow 100 requests in 5 minutes each.
 SECONDS_PER_LOOKUP = 3
@@ -26,7 +27,8 @@ def untraced_days(day_agg: pd.DataFrame, msgs: pd.DataFrame) -> list[str]:
     return [f"{d:%Y-%m-%d}" for d in sorted(reported.difference(traced))]
 
 
-def entries(attribution_rows: list[dict], missing_days: list[str] | None = None) -> list[dict]:
+def entries(attribution_rows: list[dict],
+            missing_days: list[str] | None = None) -> list[NextEvidence]:
     """One entry per connector and direction with senders to look up (``next_evidence`` in
     findings.json). Only senders with an address: trace lookups go by sender address. When
     the trace misses days of the connector report, every entry names them: exported, they
@@ -44,17 +46,17 @@ def entries(attribution_rows: list[dict], missing_days: list[str] | None = None)
         senders = sorted(str(r["sender"]) for r in rows)
         minutes = max(1, round(len(senders) * 2 * SECONDS_PER_LOOKUP / 60))
         plural = "s" if len(senders) != 1 else ""
-        out.append({
-            "scope": scope, "direction": direction, "connector": connector,
-            "senders": senders, "lookups": len(senders), "missing_days": list(missing_days or []),
-            "why": (f"{len(senders)} sender{plural} on {connector or 'mail without a connector'}"
-                    " cannot be told apart from the daily TLS counts"),
-            "todo": (f"run next-evidence.ps1, {len(senders)} lookup{plural}, about {minutes} "
-                     f"minute{'s' if minutes != 1 else ''}, then run o365tls again"),
-        })
+        out.append(NextEvidence(
+            scope=scope, direction=direction, connector=connector, senders=tuple(senders),
+            lookups=len(senders), missing_days=tuple(missing_days or ()),
+            why=(f"{len(senders)} sender{plural} on {connector or 'mail without a connector'}"
+                 " cannot be told apart from the daily TLS counts"),
+            todo=(f"run next-evidence.ps1, {len(senders)} lookup{plural}, about {minutes} "
+                  f"minute{'s' if minutes != 1 else ''}, then run o365tls again"),
+        ))
     return out
 
 
-def notes(asks: list[dict]) -> list[str]:
+def notes(asks: list[NextEvidence]) -> list[str]:
     """The to-do of each entry, as the data-quality section and the workbook show it."""
-    return [f"{entry['why']}: {entry['todo']}" for entry in asks]
+    return [f"{entry.why}: {entry.todo}" for entry in asks]

@@ -113,17 +113,6 @@ class OnPremServer:
         return (f"Exchange Online reports {who} as an out-of-date {what} ({build}{support}) "
                 f"connecting over {over}: {state}")
 
-    def as_dict(self) -> dict:
-        from .results import iso
-
-        return {
-            "name": self.name, "ip": self.ip, "build": self.build, "version": self.version,
-            "supported": self.supported, "support": self.support, "status": self.status,
-            "since": iso(self.since), "first_detected": iso(self.first_detected),
-            "throttled_from": iso(self.throttled_from), "blocked_from": iso(self.blocked_from),
-            "enforcement": self.enforcement, "sources": list(self.sources),
-        }
-
 
 def from_frame(connectors: pd.DataFrame, today: dt.date) -> tuple[OnPremServer, ...]:
     """The exchange-server records of the connectors table, one per server (the latest

@@ -81,42 +81,41 @@ def redact(results: Results, key: str | bytes | Redactor) -> Results:
     """The same results with pseudonyms in place of sender local parts and subjects (pass a
     :class:`Redactor` to read its table of pseudonyms afterwards)."""
     r = key if isinstance(key, Redactor) else Redactor(key)
-    every = [m for f in results.flows for m in f.behind]  # root causes and their flows
+    every = [m for f in results.all_findings for m in f.behind]  # root causes and their flows
     for finding in every:  # learn subjects and senders first, to scrub evidence
         for subject, _ in finding.flow.subjects:
             r.subject(subject)
         for address in (finding.flow.sender_address, finding.flow.auth_user):
             r.address(address)
     for row in results.attribution:  # senders that have no flow, named in reasons
-        for sender in (str(row.get("sender", "")), str(row.get("moves_with", ""))):
+        for sender in (row.sender, row.moves_with):
             r.key_of(sender)
-    flows = tuple(_finding(f, r) for f in results.flows)
-    resolved = tuple(_record(d, r) for d in results.resolved)
+    flows = tuple(_finding(f, r) for f in results.all_findings)
     return replace(
         results,
-        flows=flows,
-        resolved=resolved,
+        all_findings=flows,
+        resolved=tuple(_finding(f, r) for f in results.resolved),
+        unverified=tuple(_finding(f, r) for f in results.unverified),
         groups={name: group(tuple(m for f in flows for m in f.behind), name)
                 for name in GROUPINGS},
         inputs=tuple(_report(rep, r) for rep in results.inputs),
         notes=tuple(r.text(n) for n in results.notes),
-        attribution=tuple({**row, "sender": r.key_of(str(row.get("sender", ""))),
-                           "why": r.text(str(row.get("why", ""))),
-                           **({"moves_with": r.key_of(str(row["moves_with"]))}
-                              if row.get("moves_with") else {}),
-                           "finding_id": None} for row in results.attribution),
-        next_evidence=tuple({**entry, "senders": [r.key_of(s) for s in entry["senders"]]}
+        attribution=tuple(replace(row, sender=r.key_of(row.sender), why=r.text(row.why),
+                                  moves_with=r.key_of(row.moves_with) if row.moves_with else "",
+                                  finding_id=None) for row in results.attribution),
+        next_evidence=tuple(replace(entry, senders=tuple(r.key_of(s) for s in entry.senders))
                             for entry in results.next_evidence),
-        options={**results.options, "redacted": True},
+        redacted=True,
     )
 
 
 def _flow(flow: Flow, r: Redactor) -> Flow:
-    attribution = None
-    if flow.attribution:
-        attribution = {k: (r.text(v) if isinstance(v, str) else
-                           [r.key_of(x) for x in v] if isinstance(v, list) else v)
-                       for k, v in flow.attribution.items()}
+    attribution = flow.attribution
+    if attribution is not None:
+        attribution = replace(
+            attribution, why=r.text(attribution.why), moves_with=r.text(attribution.moves_with),
+            cannot_tell=None if attribution.cannot_tell is None
+            else tuple(r.key_of(x) for x in attribution.cannot_tell))
     return replace(
         flow,
         sender_key=r.key_of(flow.sender_key),
@@ -129,8 +128,10 @@ def _flow(flow: Flow, r: Redactor) -> Flow:
 
 def _finding(f: Finding, r: Redactor) -> Finding:
     device = replace(f.device, evidence=tuple(r.text(e) for e in f.device.evidence))
-    exception = {k: r.text(v) if isinstance(v, str) else v for k, v in f.exception.items()} \
-        if f.exception else None
+    exception = f.exception
+    if exception is not None:
+        exception = replace(exception, reason=r.text(exception.reason),
+                            owner=r.text(exception.owner))
     rem = f.remediation
     if rem is not None:  # its steps, commands and draft name the sender
         rem = replace(rem, steps=tuple(r.text(x) for x in rem.steps),
@@ -145,18 +146,6 @@ def _finding(f: Finding, r: Redactor) -> Finding:
                    priority_reasons=tuple(r.text(x) for x in f.priority_reasons),
                    members=tuple(_finding(m, r) for m in f.members), host=host,
                    summary=r.text(f.summary))
-
-
-def _record(data: dict, r: Redactor) -> dict:
-    """A stored findings.json record (resolved findings come from the history as such)."""
-    out = dict(data)
-    for key in ("sender_address",):
-        if isinstance(out.get(key), str):
-            out[key] = r.address(out[key])
-    for key in ("device_evidence", "priority_reasons"):
-        if isinstance(out.get(key), list):
-            out[key] = [r.text(str(x)) for x in out[key]]
-    return out
 
 
 def _report(report: FileReport, r: Redactor) -> FileReport:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .model import TlsCounts
-from .results import Finding, Group
+from .results import Finding, Rollup
 
 KEYS: dict[str, Callable[[Finding], dict]] = {
     # The scope keeps SMTP AUTH submissions apart from mail without a connector.
@@ -17,7 +17,7 @@ KEYS: dict[str, Callable[[Finding], dict]] = {
 }
 
 
-def group(flows: tuple[Finding, ...], name: str) -> tuple[Group, ...]:
+def group(flows: tuple[Finding, ...], name: str) -> tuple[Rollup, ...]:
     """Groups sorted by at-risk messages (legacy + plaintext), then messages, descending."""
     key_of = KEYS[name]
     acc: dict[tuple, dict] = {}
@@ -32,7 +32,7 @@ def group(flows: tuple[Finding, ...], name: str) -> tuple[Group, ...]:
             slot["first"] = first
         if last is not None and (slot["last"] is None or last > slot["last"]):
             slot["last"] = last
-    groups = [Group(s["key"], s["tls"], s["first"], s["last"], s["findings"])
+    groups = [Rollup(s["key"], s["tls"], s["first"], s["last"], s["findings"])
               for s in acc.values()]
     groups.sort(key=lambda g: (-g.tls.at_risk, -g.tls.messages, sorted(g.key.items())))
     return tuple(groups)

@@ -54,6 +54,7 @@ def check(
 ) -> None:
     """The compliance gate: exit 3 when unaccepted at-risk findings exist."""
     import o365tls
+    from o365tls.render.serialize import finding_record
 
     if fail_on not in LEVELS:
         raise UsageError(f"--fail-on {fail_on!r} is not a priority",
@@ -63,11 +64,9 @@ def check(
         exceptions=exceptions, history_db=history, tenant=tenant, redact_key=redact_key,
         format=format, encoding=encoding, jobs=jobs, scheduler=scheduler)
     worst = LEVELS.index(fail_on)
-    failing = [f.as_dict() for f in rv.results.findings
-               if not f.accepted and LEVELS.index(f.priority or "low") <= worst]
     # Unverified findings were at risk and nothing shows them fixed: they still fail the gate.
-    failing += [d for d in rv.results.unverified
-                if not d.get("accepted") and LEVELS.index(d.get("priority") or "low") <= worst]
+    failing = [finding_record(f) for f in (*rv.results.findings, *rv.results.unverified)
+               if not f.accepted and LEVELS.index(f.priority or "low") <= worst]
     if as_json:
         typer.echo(json.dumps({
             "fail_on": fail_on,

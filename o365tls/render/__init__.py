@@ -56,7 +56,7 @@ def view_of(results: Results, options: ReportOptions | None = None) -> ReportVie
                          hint="--print takes executive or full")
     return build_view(results, title=options.title, client=options.client,
                       author=options.author, logo=logo, logo_mime=mime,
-                      redacted=bool(results.options.get("redacted")), trend=options.trend,
+                      redacted=results.redacted, trend=options.trend,
                       print_mode=options.print_mode, classification=options.classification,
                       brand=parse_brand(options.brand_color) if options.brand_color else None,
                       commentary=_notes(options.notes))

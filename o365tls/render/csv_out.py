@@ -9,15 +9,16 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..analysis.results import FLOW_COLUMNS, Results, flow_row
+from ..analysis.results import Results
 from .safety import neutralize
+from .serialize import FLOW_COLUMNS, flow_row
 
 
 def write_flows(results: Results, path: Path) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([name for name, _ in FLOW_COLUMNS])
-        for finding in results.flows:  # a root cause's flows, each on its own row
+        for finding in results.all_findings:  # a root cause's flows, each on its own row
             for flow in finding.behind:
                 row = {**flow_row(flow), "finding_id": finding.id}
                 writer.writerow([_cell(neutralize(row[name])) for name, _ in FLOW_COLUMNS])

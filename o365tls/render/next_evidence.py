@@ -38,8 +38,8 @@ def script(results: Results) -> str:
         f"$details = Join-Path (Get-Location) {ps_quote(DETAILS_CSV)}",
         f"$trace = Join-Path (Get-Location) {ps_quote(TRACE_CSV)}",
     ]
-    lookups = [(e, s) for e in entries for s in e["senders"]]
-    missing = sorted({d for e in entries for d in e.get("missing_days", [])})
+    lookups = [(e, s) for e in entries for s in e.senders]
+    missing = sorted({d for e in entries for d in e.missing_days})
     if not lookups:
         lines.append("Write-Host 'Nothing to look up: every sender was pinned or observed.'")
         return "\r\n".join(lines) + "\r\n"
@@ -58,7 +58,7 @@ def script(results: Results) -> str:
     ]
     for entry, sender in lookups:
         lines += [
-            "# " + _comment(entry["connector"]),
+            "# " + _comment(entry.connector),
             f"$m = Get-Latest {ps_quote(sender)}",
             "if ($m) { Get-MessageTraceDetailV2 -MessageTraceId $m.MessageTraceId "
             "-RecipientAddress $m.RecipientAddress -StartDate $m.Received.AddDays(-1) "

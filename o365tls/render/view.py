@@ -18,7 +18,14 @@ import pandas as pd
 
 from ..analysis.coverage import Gap
 from ..analysis.model import PRIORITIES
-from ..analysis.results import Finding, Group, Results
+from ..analysis.results import (
+    Acceptance,
+    AttributionRow,
+    Finding,
+    PlanValues,
+    Results,
+    Rollup,
+)
 from ..inputs.scopes import is_on_prem
 from ..tls import TLS_VERSIONS
 from ..trend import TrendPoint
@@ -390,11 +397,11 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         notes=tuple(results.notes),
         attribution=tuple(_attribution(a) for a in results.attribution),
         trend=trend,
-        resolved=tuple(_record(d, i + 1) for i, d in enumerate(results.resolved)),
+        resolved=tuple(_finding(f, i + 1) for i, f in enumerate(results.resolved)),
         knowledge_checked=max((f.checked for f in findings if f.checked), default=None),
         gaps=tuple(results.gaps),
-        unverified=tuple(_record(d, len(findings) + i + 1)
-                         for i, d in enumerate(results.unverified)),
+        unverified=tuple(_finding(f, len(findings) + i + 1)
+                         for i, f in enumerate(results.unverified)),
     )
 
 
@@ -417,7 +424,7 @@ def _weekly(results: Results, findings: tuple[FindingView, ...],
         regressed=statuses.count("regressed"), open=statuses.count("open"),
         resolved=len(results.resolved), unverified=len(results.unverified),
         expired_exceptions=sum(1 for f in findings if f.exception_expired)
-        + sum(1 for d in results.unverified if (d.get("exception") or {}).get("expired")),
+        + sum(1 for f in results.unverified if f.exception is not None and f.exception.expired),
         deadlines=tuple(rows))
 
 
@@ -444,7 +451,6 @@ def tls_summary(by_tls: dict[str, int]) -> str:
 def _finding(f: Finding, rank: int) -> FindingView:
     flow, rem, device = f.flow, f.remediation, f.device
     by_tls = flow.tls.as_dict()
-    attribution = flow.attribution or {}
     deadline = date.fromisoformat(rem.deadline) if rem and rem.deadline else None
     return FindingView(
         rank=rank, id=f.id, priority=f.priority or "", priority_reasons=f.priority_reasons,
@@ -460,26 +466,26 @@ def _finding(f: Finding, rank: int) -> FindingView:
         tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=flow.tls.messages,
         legacy=flow.tls.legacy, plaintext=flow.tls.plaintext, at_risk=flow.tls.at_risk,
         evidence=flow.evidence, likelihood=round(flow.legacy_likelihood, 3),
-        attribution_why=str(attribution.get("why", "")),
+        attribution_why=flow.attribution.why if flow.attribution else "",
         remediation_id=rem.id if rem else "", action=rem.title if rem else "",
         steps=rem.steps if rem else (), powershell=rem.powershell if rem else (),
         references=rem.references if rem else (), stopgap=rem.stopgap if rem else "",
         what_you_will_see=rem.what_you_will_see if rem else "",
         deadline=deadline, deadline_note=rem.deadline_note if rem else "",
         first_seen=_dt(flow.first_seen), last_seen=_dt(flow.last_seen),
-        accepted=f.accepted, exception_reason=str((f.exception or {}).get("reason", "")),
+        accepted=f.accepted, exception_reason=f.exception.reason if f.exception else "",
         status=f.status or "", status_reason=f.status_reason or "",
         breaks_with_reject_direct_send=f.breaks_with_reject_direct_send,
         forced_tls=flow.forced_tls, sources=tuple(flow.sources),
-        first_reported=_day((f.history or {}).get("first_reported")),
-        open_days=(f.history or {}).get("open_days"),
+        first_reported=_day(f.history.first_reported) if f.history else None,
+        open_days=f.history.open_days if f.history else None,
         verify=rem.verify if rem else (),
         links=tuple(Link(t, u) for t, u in rem.links) if rem else (),
         draft_message=rem.draft_message if rem else "",
         deadline_when=rem.deadline_when if rem else "",
         checked=date.fromisoformat(rem.checked) if rem and rem.checked else None,
         probes=tuple(p.summary() for p in f.probes),
-        exception_expired=bool((f.exception or {}).get("expired")),
+        exception_expired=bool(f.exception and f.exception.expired),
         exception_expires=_expiry(f.exception),
         **_plan(f.plan),
         **_host(f),
@@ -516,79 +522,28 @@ def _flow_line(m: Finding) -> FlowLine:
                     tls_summary=tls_summary(flow.tls.as_dict()))
 
 
-def _expiry(exception: dict | None) -> date | None:
+def _expiry(exception: Acceptance | None) -> date | None:
+    if exception is None:
+        return None
     try:
-        return date.fromisoformat(str((exception or {}).get("expires")))
+        return date.fromisoformat(exception.expires)
     except ValueError:
         return None
 
 
-def _plan(plan: dict | None) -> dict:
-    """The FindingView plan fields of a finding's ``plan`` record."""
-    plan = plan or {}
-    due = str(plan.get("due") or "")
+def _plan(plan: PlanValues | None) -> dict:
+    """The FindingView plan fields of a finding's plan values."""
+    plan = plan or PlanValues()
+    due = plan.due
     try:
         due_value: date | str | None = date.fromisoformat(due) if due else None
     except ValueError:
         due_value = due
-    return {"plan_owner": str(plan.get("owner") or ""),
-            "plan_status": str(plan.get("status") or ""), "plan_due": due_value,
-            "plan_notes": str(plan.get("notes") or "")}
+    return {"plan_owner": plan.owner, "plan_status": plan.status, "plan_due": due_value,
+            "plan_notes": plan.notes}
 
 
-def _record(d: dict, rank: int) -> FindingView:
-    """A finding stored in the history (resolved findings exist only as such records)."""
-    rem = d.get("remediation") or {}
-    by_tls = {v: int((d.get("by_tls") or {}).get(v, 0)) for v in TLS_VERSIONS}
-
-    def stamp(key: str) -> datetime | None:
-        return _dt(d[key]) if d.get(key) else None
-
-    return FindingView(
-        rank=rank, id=str(d.get("id", "")), priority=str(d.get("priority") or ""),
-        priority_reasons=tuple(d.get("priority_reasons") or ()),
-        device_type=str(d.get("device_type", "unknown")),
-        device_label=DEVICE_LABELS.get(d.get("device_type", ""), str(d.get("device_type", ""))),
-        device_name=str(d.get("device_name", "")),
-        device_confidence=float(d.get("device_confidence") or 0),
-        device_evidence=tuple(d.get("device_evidence") or ()), owner=str(d.get("owner", "")),
-        site=str(d.get("site", "")), connector=str(d.get("connector")
-                                                  or no_connector(str(d.get("direction", "")))),
-        direction=str(d.get("direction", "")), sender_ip=str(d.get("sender_ip", "")),
-        sender_address=str(d.get("sender_address", "")), hostname=str(d.get("hostname", "")),
-        path=str(d.get("path", "")), path_label=PATH_LABELS.get(d.get("path", ""), ""),
-        tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=int(d.get("messages", 0)),
-        legacy=int(d.get("legacy_messages", 0)), plaintext=int(d.get("plaintext_messages", 0)),
-        at_risk=int(d.get("legacy_messages", 0)) + int(d.get("plaintext_messages", 0)),
-        evidence=str(d.get("evidence", "")), likelihood=float(d.get("legacy_likelihood") or 0),
-        attribution_why=str((d.get("attribution") or {}).get("why", "")),
-        remediation_id=str(rem.get("id", "")), action=str(rem.get("title", "")),
-        steps=tuple(rem.get("steps") or ()), powershell=tuple(rem.get("powershell") or ()),
-        references=tuple(rem.get("references") or ()), stopgap=str(rem.get("stopgap") or ""),
-        what_you_will_see=str(rem.get("what_you_will_see") or ""),
-        deadline=date.fromisoformat(rem["deadline"]) if rem.get("deadline") else None,
-        deadline_note=str(rem.get("deadline_note") or ""),
-        first_seen=stamp("first_seen"), last_seen=stamp("last_seen"),
-        accepted=bool(d.get("accepted")),
-        exception_reason=str((d.get("exception") or {}).get("reason", "")),
-        status=str(d.get("status", "")), status_reason=str(d.get("status_reason") or ""),
-        exception_expired=bool((d.get("exception") or {}).get("expired")),
-        exception_expires=_expiry(d.get("exception")),
-        breaks_with_reject_direct_send=bool(d.get("breaks_with_reject_direct_send")),
-        forced_tls=d.get("forced_tls"), sources=tuple(d.get("sources") or ()),
-        verify=tuple(rem.get("verify") or ()),
-        links=tuple(Link(str(r.get("title", "")), str(r.get("url", "")))
-                    for r in rem.get("reference_links") or ()),
-        draft_message=str(rem.get("draft_message") or ""),
-        deadline_when=str(rem.get("deadline_when") or ""),
-        checked=date.fromisoformat(rem["checked"]) if rem.get("checked") else None,
-        probes=tuple(str(p.get("summary", "")) for p in d.get("probes") or ()
-                     if isinstance(p, dict)),
-        **_plan(d.get("plan")),
-    )
-
-
-def _group(name: str, g: Group) -> GroupView:
+def _group(name: str, g: Rollup) -> GroupView:
     keys = {k: str(v) for k, v in g.key.items()}
     if name == "by_connector":
         direction = keys.get("direction", "")
@@ -683,11 +638,9 @@ def _input(r) -> InputView:
                      r.rows_used, r.rows_rejected, r.records, period, len(r.issues))
 
 
-def _attribution(row: dict) -> AttributionView:
+def _attribution(row: AttributionRow) -> AttributionView:
     return AttributionView(
-        connector=row.get("connector") or no_connector(row.get("direction", "")),
-        direction=row.get("direction", ""),
-        sender=row.get("sender", ""), verdict=row.get("verdict", ""),
-        estimate=row.get("estimate"), low=row.get("low"), high=row.get("high"),
-        messages=int(row.get("messages", 0)), why=row.get("why", ""),
-        at_end=row.get("at_risk_at_end"), fixed_on=row.get("fixed_on") or "")
+        connector=row.connector or no_connector(row.direction), direction=row.direction,
+        sender=row.sender, verdict=row.verdict, estimate=row.estimate, low=row.low,
+        high=row.high, messages=int(row.messages), why=row.why, at_end=row.at_risk_at_end,
+        fixed_on=row.fixed_on or "")

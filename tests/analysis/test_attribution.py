@@ -11,6 +11,7 @@ import pytest
 
 import o365tls
 from o365tls.analysis.attribution import CANNOT_TELL, attribute
+from o365tls.render.serialize import findings_document
 from o365tls.tls import AT_RISK_VERSIONS, TLS_VERSIONS
 from tests.synthetic import CONNECTOR, Sender, write_tenant
 
@@ -25,7 +26,7 @@ def tenant(tmp_path_factory):
 
 
 def verdicts(results) -> dict[str, str]:
-    return {row["sender"]: row["verdict"] for row in results.as_dict()["attribution"]}
+    return {row["sender"]: row["verdict"] for row in findings_document(results)["attribution"]}
 
 
 def test_finds_the_legacy_senders_with_precision_and_recall_above_0_9(tenant):
@@ -42,7 +43,7 @@ def test_says_cannot_tell_for_senders_whose_volumes_are_indistinguishable(tenant
     v = verdicts(results)
     assert v["twin-old@tenant.example"] == CANNOT_TELL
     assert v["twin-new@tenant.example"] == CANNOT_TELL
-    rows = {r["sender"]: r for r in results.as_dict()["attribution"]}
+    rows = {r["sender"]: r for r in findings_document(results)["attribution"]}
     assert "twin-new@tenant.example" in rows["twin-old@tenant.example"]["why"]
 
 
@@ -56,7 +57,7 @@ def test_clean_senders_are_not_findings(tenant):
 
 def test_attributed_findings_say_why_and_add_up_to_the_connector(tenant):
     truth, results = tenant
-    data = results.as_dict()
+    data = findings_document(results)
     scan = next(f for f in data["findings"] if f["sender_address"] == "scan0@tenant.example")
     assert scan["evidence"] == "attributed"
     assert scan["connector"] == CONNECTOR and scan["path"] == "connector-relay"
@@ -64,7 +65,7 @@ def test_attributed_findings_say_why_and_add_up_to_the_connector(tenant):
     assert "tracks the connector's TLS mix" in scan["attribution"]["why"]
     connector = next(g for g in data["by_connector"] if g["connector"] == CONNECTOR)
     assert connector["messages"] == data["totals"]["messages"]
-    flow_sum = sum(f.flow.tls.messages for f in results.flows)
+    flow_sum = sum(f.flow.tls.messages for f in results.all_findings)
     assert flow_sum == data["totals"]["messages"]
 
 
@@ -113,4 +114,4 @@ def test_unsighted_traffic_stays_on_the_connector(tmp_path):
     results = o365tls.analyze(o365tls.gather([tmp_path]), o365tls.Options())
     rest = [f for f in results.findings if not f.flow.sender_key]
     assert len(rest) == 1 and rest[0].flow.tls.legacy > 0  # a's mail, on the connector
-    assert sum(f.flow.tls.messages for f in results.flows) == results.totals.messages
+    assert sum(f.flow.tls.messages for f in results.all_findings) == results.totals.messages

@@ -18,6 +18,7 @@ import pytest
 import o365tls
 from o365tls.analysis.attribution import attribute
 from o365tls.render.next_evidence import ps_quote, script, write_next_evidence
+from o365tls.render.serialize import findings_document
 from o365tls.tls import TLS_VERSIONS
 
 _BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_attribution.py"
@@ -30,7 +31,7 @@ _spec.loader.exec_module(bench)
 def run(folder: Path) -> dict:
     results = o365tls.analyze(o365tls.gather([folder]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
-    return json.loads(json.dumps(results.as_dict(), default=str))
+    return json.loads(json.dumps(findings_document(results), default=str))
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,7 @@ def test_a_report_longer_than_the_trace_asks_for_the_missing_days_first(tmp_path
     results = o365tls.analyze(o365tls.gather([tmp_path]),
                               o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
-    assert len(results.next_evidence[0]["missing_days"]) == 30
+    assert len(results.next_evidence[0].missing_days) == 30
     text = script(results)
     exports = [line for line in text.split("\r\n")
                if line.startswith(("$rows = @(Get-MessageTraceV2 -StartDate",
@@ -165,13 +166,14 @@ def test_a_hostile_connector_name_and_senders_cannot_break_the_script():
     from datetime import UTC, datetime
 
     from o365tls.analysis.model import TlsCounts
-    from o365tls.analysis.results import Results
+    from o365tls.analysis.results import NextEvidence, Results
 
-    entry = {"scope": "exo", "direction": "inbound", "connector": "Relay\r\nRemove-Item x",
-             "senders": HOSTILE, "lookups": len(HOSTILE), "missing_days": [], "why": "", "todo": ""}
+    entry = NextEvidence(scope="exo", direction="inbound", connector="Relay\r\nRemove-Item x",
+                         senders=tuple(HOSTILE), lookups=len(HOSTILE), missing_days=(), why="",
+                         todo="")
     results = Results(generated_at=datetime(2026, 12, 1, tzinfo=UTC), tool_version="t",
-                      period=(None, None), inputs=(), totals=TlsCounts(), flows=(), groups={},
-                      daily=(), next_evidence=(entry,))
+                      period=(None, None), inputs=(), totals=TlsCounts(), all_findings=(),
+                      groups={}, daily=(), next_evidence=(entry,))
     lines = script(results).split("\r\n")
     assert not any(line.startswith("Remove-Item") or line.startswith("Write-Host pwned")
                    for line in lines)
@@ -199,7 +201,7 @@ def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
                               o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
     hidden = redact(results, "k")
-    text = script(hidden) + json.dumps(hidden.as_dict(), default=str)
+    text = script(hidden) + json.dumps(findings_document(hidden), default=str)
     for s in senders:
         assert s.address.split("@")[0] + "@" not in text
 
@@ -213,8 +215,8 @@ def test_connectors_fitted_on_several_processes_give_the_same_findings(tmp_path,
     bench.write_tenant(folder, bench.Scenario("14d", connectors=4, senders=20, days=14, seed=7))
     monkeypatch.setattr(flows, "PARALLEL_MESSAGES", 0)  # a small tenant, still on processes
     options = o365tls.Options(domains=(bench.DOMAIN,))
-    one, two = (json.loads(json.dumps(o365tls.analyze(gather([folder], jobs=jobs), options)
-                                      .as_dict(), default=str)) for jobs in (1, 2))
+    one, two = (json.loads(json.dumps(findings_document(
+        o365tls.analyze(gather([folder], jobs=jobs), options)), default=str)) for jobs in (1, 2))
     for findings in (one, two):
         findings.pop("generated_at", None)
     assert one["attribution"] and one == two

@@ -10,6 +10,7 @@ import pytest
 
 import o365tls
 from o365tls.analysis import Options
+from o365tls.render.serialize import findings_document
 from tests.conftest import DATA
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
@@ -17,7 +18,7 @@ CONNECTORS = Path("exo") / "inbound-connectors.json"
 
 
 def _results(folder: Path) -> dict:
-    out = o365tls.analyze(o365tls.gather([folder]), Options()).as_dict()
+    out = findings_document(o365tls.analyze(o365tls.gather([folder]), Options()))
     for finding in out["findings"]:
         finding["sources"] = sorted(Path(s).relative_to(folder).as_posix()
                                     for s in finding["sources"])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import o365tls
+from o365tls.render.serialize import findings_document
 from tests.synthetic import Sender, write_tenant
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
@@ -16,7 +17,7 @@ HEADER = ('"Date","Connector direction and name","Connector type","Forced TLS?",
 
 
 def totals(*paths) -> dict:
-    return o365tls.analyze(o365tls.gather(list(paths))).as_dict()["totals"]
+    return findings_document(o365tls.analyze(o365tls.gather(list(paths))))["totals"]
 
 
 def test_percentages_become_exact_counts(tmp_path):
@@ -76,7 +77,7 @@ def test_flows_partition_the_totals(tmp_path):
                             Sender("c@tenant.example", "TLS1.2", 30)], days=10)
     results = o365tls.analyze(o365tls.gather([tmp_path]))
     summed = {}
-    for f in results.flows:
+    for f in results.all_findings:
         for version, n in f.flow.tls.as_dict().items():
             summed[version] = summed.get(version, 0) + n
     assert summed == results.totals.as_dict()
@@ -95,14 +96,14 @@ def test_trace_detail_of_smtp_auth_submissions_does_not_count_them_again(tmp_pat
         '"scanner@contoso.com","contoso.com","100","0","0","5"\r\n', encoding="utf-8")
     shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
     results = o365tls.analyze(o365tls.gather([tmp_path]))
-    t = results.as_dict()["totals"]
+    t = findings_document(results)["totals"]
     # 5 submissions from the report; the detail's 6 messages less the scanner's submission.
     assert t["messages"] == 5 + 5
     assert t["by_tls"]["TLS1.0"] == 5
     # The internet messages' own TLS 1.3 and TLS 1.2; no Microsoft-internal TLS 1.2.
     assert t["by_tls"]["TLS1.2"] == 1 and t["by_tls"]["TLS1.3"] == 1
     assert t["by_tls"]["unknown"] == 3
-    scanner = [f for f in results.as_dict()["findings"]
+    scanner = [f for f in findings_document(results)["findings"]
                if f["sender_address"] == "scanner@contoso.com"]
     assert [(f["path"], f["messages"], f["by_tls"]["TLS1.0"]) for f in scanner] == [
         ("client-submission", 5, 5)]
@@ -113,8 +114,8 @@ def test_an_smtp_auth_submission_seen_only_in_trace_detail_counts_once(tmp_path)
     counts, once, with the device's TLS."""
     shutil.copy(DETAIL / "v2_internal_hops.csv", tmp_path / "detail.csv")
     results = o365tls.analyze(o365tls.gather([tmp_path]))
-    t = results.as_dict()["totals"]
+    t = findings_document(results)["totals"]
     assert t["messages"] == 6 and t["by_tls"]["TLS1.0"] == 1 and t["by_tls"]["TLS1.2"] == 1
-    scanner = [f for f in results.as_dict()["findings"]
+    scanner = [f for f in findings_document(results)["findings"]
                if f["sender_address"] == "scanner@contoso.com"]
     assert [(f["messages"], f["by_tls"]["TLS1.0"]) for f in scanner] == [(1, 1)]

@@ -131,9 +131,9 @@ def test_no_2021_due_date_and_no_fails_now_for_delivered_mail(findings):
 
 def test_flows_still_partition_the_totals(findings, tmp_path):
     results = o365tls.analyze(o365tls.gather([SAMPLES]), Options(today=TODAY))
-    per_flow = sum(m.flow.tls.messages for f in results.flows for m in f.behind)
+    per_flow = sum(m.flow.tls.messages for f in results.all_findings for m in f.behind)
     assert per_flow == results.totals.messages == 7952
-    cards = sum(f.flow.tls.messages for f in results.flows)
+    cards = sum(f.flow.tls.messages for f in results.all_findings)
     assert cards == 7952
 
 
@@ -146,6 +146,7 @@ HP_FLOW = "f-e6287ebc247d"  # hp-scanner@ on Scanner Relay
 def test_history_of_the_flows_carries_over_to_their_root_cause():
     from o365tls.history import PastFinding
     from o365tls.plan import PlanEntry, apply_plan
+    from o365tls.render.serialize import finding_from_record
     from o365tls.status import apply_history
 
     results = o365tls.analyze(o365tls.gather([SAMPLES]), Options(today=TODAY))
@@ -155,14 +156,15 @@ def test_history_of_the_flows_carries_over_to_their_root_cause():
               "sender_address": "hp-scanner@northwindtraders.example"}
     past = {i: PastFinding(i, "2026-W46", True, True, "2026-11-02T00:00:00Z", {**record, "id": i})
             for i in (SCAN_FLOW, HP_FLOW)}
-    now = apply_history(results, past)
+    now = apply_history(results, past,
+                        {i: finding_from_record(p.data) for i, p in past.items() if p.data})
     [relay] = [f for f in now.findings if f.flow.connector == "Scanner Relay"]
-    assert relay.status == "open" and relay.history["first_reported"] == "2026-11-02T00:00:00Z"
+    assert relay.status == "open" and relay.history.first_reported == "2026-11-02T00:00:00Z"
     assert not now.resolved and not now.unverified  # neither flow is taken for gone
     planned = apply_plan(now, {SCAN_FLOW: PlanEntry(SCAN_FLOW, owner="Facilities",
                                                     status="in progress")})
     [relay] = [f for f in planned.findings if f.flow.connector == "Scanner Relay"]
-    assert relay.plan["owner"] == "Facilities"
+    assert relay.plan.owner == "Facilities"
 
 
 # --- coverage ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from o365tls.analysis import analyze
 from o365tls.analysis.connectors import ConnectorBook
 from o365tls.analysis.messages import tenant_domains
 from o365tls.analysis.sightings import messages
+from o365tls.render.serialize import findings_document
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "exchange-tracking-log"
 HYBRID = DATA / "MSGTRK2025011409-1.LOG"
@@ -23,7 +24,7 @@ O365 = "Outbound to Office 365 - 5d0c7a61-2b3e-4f80-9a1c-6e7d8f901a2b"
 
 
 def test_one_originating_message_to_a_freemail_recipient_names_the_sender_as_the_tenant():
-    findings = analyze(o365tls.gather([FREEMAIL])).as_dict()
+    findings = findings_document(analyze(o365tls.gather([FREEMAIL])))
     assert findings["tenant_domains"] == ["fabrikam.example"]
 
 
