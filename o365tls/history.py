@@ -214,6 +214,7 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
              totals["messages"], totals["legacy_messages"] + totals["plaintext_messages"],
              totals["legacy_messages"], totals["plaintext_messages"], json.dumps(totals)))
         snapshot = cur.lastrowid
+        assert snapshot is not None  # the row just inserted
         conn.execute("UPDATE snapshots SET workbook = ? WHERE id = ?", (workbook, snapshot))
         if trend is not None:
             conn.execute("UPDATE snapshots SET trend_at_risk = ?, trend_messages = ?, "

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Issues kept per file and code; the counts stay exact, only the examples are capped.
 MAX_EXAMPLES_PER_CODE = 50
@@ -47,8 +51,8 @@ class FileReport:
     rows_rejected: int = 0
     issues: list[Issue] = field(default_factory=list)
     issue_counts: Counter = field(default_factory=Counter)
-    period_start: object = None  # pandas.Timestamp or None
-    period_end: object = None
+    period_start: pd.Timestamp | None = None
+    period_end: pd.Timestamp | None = None
     records: int = 0  # canonical records produced (may differ from rows: sessions, expansions)
     fatal: bool = False  # nothing usable could be read from this file
     masked_ips: int = 0  # rows whose sender IP was masked by hand (see note_masked_ips)

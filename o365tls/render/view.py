@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 import pandas as pd
 
@@ -30,6 +31,8 @@ from ..inputs.scopes import is_on_prem
 from ..tls import TLS_VERSIONS
 from ..trend import TrendPoint
 from .brand import Brand
+
+_T = TypeVar("_T")
 
 PATH_LABELS = {
     # Microsoft's names for the three ways a device sends through Exchange Online ("How to set
@@ -370,7 +373,7 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
     start, end = results.period
     meta = Meta(
         title=title or (f"Legacy TLS report: {client}" if client else "Legacy TLS report"),
-        client=client, author=author, generated_at=_dt(results.generated_at),
+        client=client, author=author, generated_at=_known(_dt(results.generated_at)),
         tool_version=results.tool_version, period_start=_day(start), period_end=_day(end),
         redacted=redacted, logo_bytes=logo, logo_mime=logo_mime, print_mode=print_mode,
         classification=classification, brand=brand, commentary=commentary,
@@ -389,7 +392,7 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         findings=findings,
         groups=groups,
         group_titles=dict(GROUP_TITLES),
-        daily=tuple(DayView(_day(day), c.as_dict(), c.messages, c.at_risk)
+        daily=tuple(DayView(_known(_day(day)), c.as_dict(), c.messages, c.at_risk)
                     for day, c in results.daily),
         inputs=tuple(_input(r) for r in results.inputs),
         issues=tuple(IssueView(r.path, r.format or "", i.code, i.row, i.message, i.rejected)
@@ -442,6 +445,12 @@ def _dt(value) -> datetime | None:
 def _day(value) -> date | None:
     stamp = _dt(value)
     return stamp.date() if stamp else None
+
+
+def _known(value: _T | None) -> _T:
+    """``value``, which the results always carry (a run's time, a day of its daily counts)."""
+    assert value is not None
+    return value
 
 
 def tls_summary(by_tls: dict[str, int]) -> str:
