@@ -48,6 +48,7 @@ WEEK = 7
 DAYS_PER_SENDER = 3  # covered days x this must reach the senders that may use a version
 ALLOWANCE = 0.0005  # and this share of the version's messages (rounding, stray mail)
 TOLERANCE = 1.1  # another fit "about as good": residual within this factor of the best
+STEP_MESSAGES = 20  # a sender's share may change only between runs of weeks with this much mail
 
 AT_RISK = "at-risk"
 CLEAN = "clean"
@@ -298,6 +299,7 @@ class _Problem:
         active = weekly[:n] > 0
         self.last_week = np.where(active.any(axis=1),
                                   w_n - 1 - np.argmax(active[:, ::-1], axis=1), w_n - 1)
+        self.steps = _steps(weekly[:n], self.last_week)
         self.end_now = np.zeros(n)
         self.fixed_week: dict[int, int] = {}
 
@@ -315,8 +317,7 @@ class _Problem:
         from scipy import sparse
 
         w_n, n = self.n_weeks, self.n
-        upper = np.ones((n, w_n))
-        upper[np.arange(w_n)[np.newaxis, :] > self.last_week[:, np.newaxis]] = 0
+        upper = self.steps.astype(float)
         # A sender with mail on a day the connector had none of this version did not use it
         # that week, nor (devices get fixed) after it: those drops are zero.
         none = target <= 0
@@ -325,7 +326,10 @@ class _Problem:
             days_w = self.week[none]
             first = np.where(sent.any(axis=0),
                              np.where(sent, days_w[:, None], w_n).min(axis=0), w_n)
-            upper[np.arange(w_n)[np.newaxis, :] >= first[:, np.newaxis]] = 0
+            later = np.arange(w_n)[np.newaxis, :] >= first[:, np.newaxis]
+            # The share may fall to zero right before that week, wherever its steps are.
+            upper[np.arange(w_n)[np.newaxis, :] == first[:, np.newaxis] - 1] = 1
+            upper[later] = 0
         rows, b = [], []
         for s, vec in self.observed.items():
             j = self.senders.index(s)
@@ -427,6 +431,29 @@ class _Problem:
                 k = int(np.argmax(other_way))
                 flipped[int(j)] = k if other_way[k] > 0.5 else -1
         return _Fit(shares, expected, low, high, flipped, peak_low)
+
+
+def _steps(weekly: np.ndarray, last_week: np.ndarray) -> np.ndarray:
+    """Senders x weeks: where a sender's share may fall (``z[s, w]`` may be non-zero: the drop
+    between week *w* and the next; at its last week with mail, its share at the end). Counted
+    back from its last week, each run of weeks between two steps carries at least
+    ``STEP_MESSAGES`` of its messages, so that a share is always pinned by that much mail: a
+    sender with a few messages a week gets a step every few weeks, a busy one every week."""
+    n, w_n = weekly.shape
+    steps = np.zeros((n, w_n), dtype=bool)
+    for j in range(n):
+        last = int(last_week[j])
+        steps[j, last] = True
+        run, cut = 0.0, []
+        for w in range(last, 0, -1):
+            run += weekly[j, w]
+            if run >= STEP_MESSAGES:
+                cut.append(w - 1)
+                run = 0.0
+        if cut and run + weekly[j, 0] < STEP_MESSAGES:
+            cut.pop()  # the first run is too short: it joins the next one
+        steps[j, cut] = True
+    return steps
 
 
 def _alone_days(design: np.ndarray) -> np.ndarray:
