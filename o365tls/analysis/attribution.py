@@ -302,7 +302,7 @@ class _Problem:
         self.n_o = self.n_weeks if self.has_other else 0
         self.n_vars = self.n_z + self.n_o + 2 * n_days
         # Fit rows: day d of sender s reaches every drop of s on day d or later.
-        rows, cols, vals = [], [], []
+        rows, cols, vals = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0)]
         for j in range(n):
             days = np.flatnonzero(volumes[:, j] > 0)
             mine = np.flatnonzero(self.col_sender == j)
@@ -311,9 +311,9 @@ class _Problem:
             rows.append(days[d])
             cols.append(mine[c])
             vals.append(volumes[days[d], j])
-        cat = (lambda parts, kind: np.concatenate(parts) if parts else np.zeros(0, kind))
-        parts = [sparse.csr_matrix((cat(vals, float), (cat(rows, int), cat(cols, int))),
-                                   shape=(n_days, self.n_z))]
+        parts = [sparse.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n_days, self.n_z))]
         if self.has_other:
             parts.append(sparse.csr_matrix((other_col, (np.arange(n_days), week)),
                                            shape=(n_days, self.n_weeks)))
