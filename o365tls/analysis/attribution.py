@@ -290,11 +290,11 @@ class _Problem:
             hit = (first > 0) & (first <= self.last_day)
             steps[np.flatnonzero(hit), first[hit] - 1] = True
         self.observed_at: dict[int, int] = {}
-        for s in observed:  # its share may fall anywhere up to its latest observed message
+        for s in observed:  # its share holds over the run of days of its observed message
             j = senders.index(s)
             at = min(observed_day.get(s, n_days - 1), n_days - 1) if n_days else 0
             self.observed_at[j] = max(at, 0)
-            steps[j, : max(int(self.last_day[j]), self.observed_at[j]) + 1] = True
+            steps[j, max(int(self.last_day[j]), self.observed_at[j])] = True
         self.col_sender, self.col_day = np.nonzero(steps)
         self.n_z = len(self.col_sender)
         self.position = np.full(steps.shape, -1)
