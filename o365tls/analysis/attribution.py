@@ -2,19 +2,19 @@
 
 The connector report says, per day, how many of a connector's messages used each TLS version;
 the message trace says, per day, how many messages each sender sent through that connector.
-If sender *s* sends a share ``x[s, v, w]`` of its mail in week *w* with version *v*, then for
-every day *d* of week *w*::
+If sender *s* sends a share ``x[s, v, d]`` of its mail on day *d* with version *v*, then::
 
-    count[d, v] ≈ Σ_s volume[d, s] · x[s, v, w]
+    count[d, v] ≈ Σ_s volume[d, s] · x[s, v, d]
 
 Each at-risk version (TLS 1.0, TLS 1.1, no TLS, SSL 3) is its own sparse problem: one linear
 program per connector and version (scipy ``linprog``, HiGHS, sparse matrices). Devices get
-fixed and rarely regress, so a sender's share of a version may fall from one week to the next
-but never rise; the week it falls is reported as the date the sender moved off that version.
-The program minimizes the L1 residual of the daily counts plus a small cost per at-risk
-sender, so that of several explanations that fit, the one with fewer at-risk senders wins.
-Mail on the connector that no traced sender explains is one more column, "other senders",
-whose share may change freely from week to week.
+fixed and rarely regress, so a sender's share of a version may fall from one day to a later
+one but never rise, and only between runs of days that carry enough of its mail (its share at
+the end over its last ``END_MESSAGES``, earlier runs ``STEP_MESSAGES``); the week it falls is
+reported as the week the sender moved off that version. The program minimizes the L1 residual
+of the daily counts plus a small cost per at-risk sender, so that of several explanations that
+fit, the one with fewer at-risk senders wins. Mail on the connector that no traced sender
+explains is one more column, "other senders", whose share may change freely from week to week.
 
 How sure is that? Three more programs per connector and version look for another explanation
 that fits the daily counts about as well (L1 residual within 10% plus 0.05% of the version's
@@ -28,8 +28,8 @@ it cannot be told apart from. With far fewer days than senders that may use a ve
 sender of that version is pinned.
 
 Senders whose TLS was observed directly (trace detail) are fitted with that observation as a
-constraint: their share of each version at the week of their latest observed message is the
-observed one.
+constraint: their share of each version over the run of days of their latest observed message
+is the observed one.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ class SenderEstimate:
     why: str
     counts: tuple[int, ...]  # estimated messages per TLS_VERSIONS (zeros for cannot-tell:
     #                          their mail stays with the connector's unattributed rest)
-    at_risk_now: float = 0.0  # at-risk share in the last week of the period
-    fixed_week: int | None = None  # index of the first week after its at-risk share fell
+    at_risk_now: float = 0.0  # at-risk share at the end of the period (its last run of days)
+    fixed_week: int | None = None  # week of the first day after its at-risk share fell
     partner: str = ""  # the sender it cannot be told apart from
 
 
@@ -147,7 +147,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     # Clean versions: what a sender's mail is not expected to be at risk, in the connector's
     # own mix of clean versions over the days (an estimate: the report says nothing finer).
     clean_mix = totals[_CLEAN_IDX] / max(totals[_CLEAN_IDX].sum(), 1e-12)
-    # Where the trace names less than half of the connector's mail, a weekly share that falls
+    # Where the trace names less than half of the connector's mail, a share that falls
     # is as well explained by the unsighted rest's mix changing: no sender is called fixed.
     sighted = volumes.sum() >= 0.5 * aggregate.sum()
     if not sighted:
@@ -242,7 +242,7 @@ def attribute_all(problems: Iterable[tuple | None],
 
 @dataclass
 class _Fit:
-    shares: np.ndarray  # columns x weeks (the last column: other senders, if any)
+    shares: np.ndarray  # columns x days (the last column: other senders, if any)
     expected: np.ndarray  # messages of the version per column
     end_low: np.ndarray  # per sender, the lowest end-of-period share among the fits
     end_high: np.ndarray
