@@ -50,6 +50,7 @@ ALLOWANCE = 0.0005  # and this share of the version's messages (rounding, stray 
 TOLERANCE = 1.1  # another fit "about as good": residual within this factor of the best
 END_MESSAGES = 20  # a sender's share at the end holds over at least this much of its last mail
 STEP_MESSAGES = 5  # and its share may fall between runs of days with this much of its mail
+DAILY_STEPS_DAYS = 28  # with fewer days, too few to place a fix by the day: week by week
 
 AT_RISK = "at-risk"
 CLEAN = "clean"
@@ -276,7 +277,11 @@ class _Problem:
         # period (nothing after it says otherwise), so no drop follows it.
         self.last_day = np.where(active.any(axis=1),
                                  last - np.argmax(active[:, ::-1], axis=1), last)
-        steps = _steps(self.daily[:n], self.last_day) if n_days else np.ones((n, 1), bool)
+        # Where a share may fall: after any day, or with few days only at the end of a week.
+        cuttable = np.ones(n_days, dtype=bool) if n_days >= DAILY_STEPS_DAYS else \
+            np.append(week[1:] != week[:-1], True)
+        steps = _steps(self.daily[:n], self.last_day, cuttable) if n_days else \
+            np.ones((n, 1), bool)
         # A sender with mail on a day the connector had none of a version did not use it
         # that day, nor (devices get fixed) after it: its share may fall to zero right before.
         self.first: dict[int, np.ndarray] = {}
@@ -287,7 +292,7 @@ class _Problem:
                              np.where(sent, days[:, None], n_days).min(axis=0, initial=n_days),
                              n_days)
             self.first[v] = first
-            hit = (first > 0) & (first <= self.last_day)
+            hit = (first > 0) & (first <= self.last_day) & cuttable[np.maximum(first - 1, 0)]
             steps[np.flatnonzero(hit), first[hit] - 1] = True
         self.observed_at: dict[int, int] = {}
         for s in observed:  # its share holds over the run of days of its observed message
@@ -455,14 +460,14 @@ class _Problem:
         return _Fit(shares, expected, low, high, flipped, peak_low)
 
 
-def _steps(daily: np.ndarray, last_day: np.ndarray) -> np.ndarray:
+def _steps(daily: np.ndarray, last_day: np.ndarray, cuttable: np.ndarray) -> np.ndarray:
     """Senders x days: where a sender's share may fall (``z[s, d]`` may be non-zero: the drop
     between day *d* and the next; on its last day with mail, its share at the end). Counted
     back from its last day, the run of days after its last step carries at least
     ``END_MESSAGES`` of its messages, so that its share at the end is pinned by that much
     mail (a few messages in the last days cannot make a sender look fixed), and every other
     run at least ``STEP_MESSAGES``: a busy sender may be fixed on any day, a quiet one every
-    few days."""
+    few days. A run ends only after a day ``cuttable`` allows."""
     n, n_days = daily.shape
     steps = np.zeros((n, n_days), dtype=bool)
     for j in range(n):
@@ -471,7 +476,7 @@ def _steps(daily: np.ndarray, last_day: np.ndarray) -> np.ndarray:
         run, cut = 0.0, []
         for d in range(last, 0, -1):
             run += daily[j, d]
-            if run >= (STEP_MESSAGES if cut else END_MESSAGES):
+            if run >= (STEP_MESSAGES if cut else END_MESSAGES) and cuttable[d - 1]:
                 cut.append(d - 1)
                 run = 0.0
         if cut and run + daily[j, 0] < STEP_MESSAGES:
