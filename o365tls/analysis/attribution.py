@@ -10,7 +10,8 @@ Each at-risk version (TLS 1.0, TLS 1.1, no TLS, SSL 3) is its own sparse problem
 program per connector and version (scipy ``linprog``, HiGHS, sparse matrices). Devices get
 fixed and rarely regress, so a sender's share of a version may fall from one day to a later
 one but never rise, and only between runs of days that carry enough of its mail (its share at
-the end over its last ``END_MESSAGES``, earlier runs ``STEP_MESSAGES``); the week it falls is
+the end over its last ``END_MESSAGES``, earlier runs ``STEP_MESSAGES``; with fewer than
+``DAILY_STEPS_DAYS`` days, only from one week to the next); the week it falls is
 reported as the week the sender moved off that version. The program minimizes the L1 residual
 of the daily counts plus a small cost per at-risk sender, so that of several explanations that
 fit, the one with fewer at-risk senders wins. Mail on the connector that no traced sender
