@@ -15,6 +15,7 @@ Get-MessageTraceDetailV2 | Export-Csv file), runs `analyze` again and scores the
 
     .venv/bin/python bench/bench_attribution.py            # every scenario
     .venv/bin/python bench/bench_attribution.py --only 30d # scenarios whose name contains 30d
+    .venv/bin/python bench/bench_attribution.py --seed 7   # the same scenarios, other tenants
     .venv/bin/python bench/bench_attribution.py --speed    # attribution alone, 10..50 connectors
 """
 
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -321,6 +322,9 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="time attribution alone")
     parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this folder")
     parser.add_argument("--jobs", type=int, help="processes for --speed (default: the cores)")
+    parser.add_argument("--seed", type=int, action="append",
+                        help="generate each scenario's tenant from this seed instead of its "
+                             "own (repeat for several tenants per scenario)")
     args = parser.parse_args()
     if args.speed:
         print("| connectors | senders | days | processes | seconds |\n|---|---|---|---|---|")
@@ -334,11 +338,17 @@ def main() -> None:
     for sc in SCENARIOS:
         if args.only and args.only not in sc.name:
             continue
-        keep = args.keep / sc.name.replace(" ", "_") if args.keep else None
-        for r in run(sc, keep):
-            print(f"| {sc.name} | {r['round']} | {r['at_risk']} | {r['named']} | "
-                  f"{r['recall']:.2f} | {r['precision']:.2f} | {r['cannot_tell']} | "
-                  f"{r['missed_unlisted']} | {r['seconds']:.1f} |", flush=True)
+        for seed in args.seed or [sc.seed]:
+            _print_runs(replace(sc, seed=seed), args.keep, len(args.seed or []) > 0)
+
+
+def _print_runs(sc: Scenario, keep_in: Path | None, show_seed: bool) -> None:
+    keep = keep_in / f"{sc.name.replace(' ', '_')}_{sc.seed}" if keep_in else None
+    label = f"{sc.name} (seed {sc.seed})" if show_seed else sc.name
+    for r in run(sc, keep):
+        print(f"| {label} | {r['round']} | {r['at_risk']} | {r['named']} | "
+              f"{r['recall']:.2f} | {r['precision']:.2f} | {r['cannot_tell']} | "
+              f"{r['missed_unlisted']} | {r['seconds']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,19 +2,20 @@
 
 The connector report says, per day, how many of a connector's messages used each TLS version;
 the message trace says, per day, how many messages each sender sent through that connector.
-If sender *s* sends a share ``x[s, v, w]`` of its mail in week *w* with version *v*, then for
-every day *d* of week *w*::
+If sender *s* sends a share ``x[s, v, d]`` of its mail on day *d* with version *v*, then::
 
-    count[d, v] ≈ Σ_s volume[d, s] · x[s, v, w]
+    count[d, v] ≈ Σ_s volume[d, s] · x[s, v, d]
 
 Each at-risk version (TLS 1.0, TLS 1.1, no TLS, SSL 3) is its own sparse problem: one linear
 program per connector and version (scipy ``linprog``, HiGHS, sparse matrices). Devices get
-fixed and rarely regress, so a sender's share of a version may fall from one week to the next
-but never rise; the week it falls is reported as the date the sender moved off that version.
-The program minimizes the L1 residual of the daily counts plus a small cost per at-risk
-sender, so that of several explanations that fit, the one with fewer at-risk senders wins.
-Mail on the connector that no traced sender explains is one more column, "other senders",
-whose share may change freely from week to week.
+fixed and rarely regress, so a sender's share of a version may fall from one day to a later
+one but never rise, and only between runs of days that carry enough of its mail (its share at
+the end over its last ``END_MESSAGES``, earlier runs ``STEP_MESSAGES``; with fewer than
+``DAILY_STEPS_DAYS`` days, only from one week to the next); the week it falls is
+reported as the week the sender moved off that version. The program minimizes the L1 residual
+of the daily counts plus a small cost per at-risk sender, so that of several explanations that
+fit, the one with fewer at-risk senders wins. Mail on the connector that no traced sender
+explains is one more column, "other senders", whose share may change freely from week to week.
 
 How sure is that? Three more programs per connector and version look for another explanation
 that fits the daily counts about as well (L1 residual within 10% plus 0.05% of the version's
@@ -28,8 +29,8 @@ it cannot be told apart from. With far fewer days than senders that may use a ve
 sender of that version is pinned.
 
 Senders whose TLS was observed directly (trace detail) are fitted with that observation as a
-constraint: their share of each version at the week of their latest observed message is the
-observed one.
+constraint: their share of each version over the run of days of their latest observed message
+is the observed one.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ WEEK = 7
 DAYS_PER_SENDER = 3  # covered days x this must reach the senders that may use a version
 ALLOWANCE = 0.0005  # and this share of the version's messages (rounding, stray mail)
 TOLERANCE = 1.1  # another fit "about as good": residual within this factor of the best
+END_MESSAGES = 20  # a sender's share at the end holds over at least this much of its last mail
+STEP_MESSAGES = 5  # and its share may fall between runs of days with this much of its mail
+DAILY_STEPS_DAYS = 28  # with fewer days, too few to place a fix by the day: week by week
 
 AT_RISK = "at-risk"
 CLEAN = "clean"
@@ -72,8 +76,8 @@ class SenderEstimate:
     why: str
     counts: tuple[int, ...]  # estimated messages per TLS_VERSIONS (zeros for cannot-tell:
     #                          their mail stays with the connector's unattributed rest)
-    at_risk_now: float = 0.0  # at-risk share in the last week of the period
-    fixed_week: int | None = None  # index of the first week after its at-risk share fell
+    at_risk_now: float = 0.0  # at-risk share at the end of the period (its last run of days)
+    fixed_week: int | None = None  # week of the first day after its at-risk share fell
     partner: str = ""  # the sender it cannot be told apart from
 
 
@@ -118,7 +122,8 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     observed_day = observed_day or {}
     totals = aggregate.sum(axis=0)
     other_col = np.clip(aggregate.sum(axis=1) - volumes.sum(axis=1), 0, None)
-    problem = _Problem(volumes, other_col, week, senders, observed, observed_day)
+    problem = _Problem(volumes, other_col, week, senders, observed, observed_day,
+                       {v: aggregate[:, v] for v in _RISK_IDX})
     # Per sender, summed over the at-risk versions: the lowest and highest end-of-period share
     # among the fits examined, the expected messages per version.
     n = len(senders)
@@ -144,7 +149,7 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     # Clean versions: what a sender's mail is not expected to be at risk, in the connector's
     # own mix of clean versions over the days (an estimate: the report says nothing finer).
     clean_mix = totals[_CLEAN_IDX] / max(totals[_CLEAN_IDX].sum(), 1e-12)
-    # Where the trace names less than half of the connector's mail, a weekly share that falls
+    # Where the trace names less than half of the connector's mail, a share that falls
     # is as well explained by the unsighted rest's mix changing: no sender is called fixed.
     sighted = volumes.sum() >= 0.5 * aggregate.sum()
     if not sighted:
@@ -239,7 +244,7 @@ def attribute_all(problems: Iterable[tuple | None],
 
 @dataclass
 class _Fit:
-    shares: np.ndarray  # columns x weeks (the last column: other senders, if any)
+    shares: np.ndarray  # columns x days (the last column: other senders, if any)
     expected: np.ndarray  # messages of the version per column
     end_low: np.ndarray  # per sender, the lowest end-of-period share among the fits
     end_high: np.ndarray
@@ -250,127 +255,154 @@ class _Fit:
 class _Problem:
     """The linear programs of one connector: the same matrices for every version.
 
-    A sender's weekly shares only fall, so they are written as sums of non-negative drops:
-    ``x[s, w] = Σ_{k ≥ w} z[s, k]`` (``z[s, W-1]`` is the share at the end of the period,
-    ``Σ_k z[s, k]`` the share at its start, at most 1). That keeps the programs to one row
-    per day and one per sender. "Other senders" has a free share per week."""
+    A sender's daily shares only fall, so they are written as sums of non-negative drops:
+    ``x[s, d] = Σ_{k ≥ d} z[s, k]`` (``z[s, k]`` at its last day with mail is its share at the
+    end of the period, ``Σ_k z[s, k]`` its share at the start, at most 1). A drop exists only
+    at the steps :func:`_steps` allows, so the programs have one row per day and one per
+    sender, and one column per step. "Other senders" has a free share per week."""
 
-    def __init__(self, volumes, other_col, week, senders, observed, observed_day) -> None:
+    def __init__(self, volumes, other_col, week, senders, observed, observed_day,
+                 targets) -> None:
         from scipy import sparse
 
         self.volumes, self.week, self.senders = volumes, week, senders
-        self.n_days, self.n = volumes.shape
-        w_n = self.n_weeks = int(week.max()) + 1 if len(week) else 1
+        self.n_days, self.n = n_days, n = volumes.shape
+        self.n_weeks = int(week.max()) + 1 if len(week) else 1
         self.has_other = bool(other_col.sum() > 0)
         self.observed, self.observed_day = observed, observed_day
         self.cols = volumes if not self.has_other else np.column_stack([volumes, other_col])
-        n, n_days = self.n, self.n_days
-        self.n_z = n * w_n
-        self.n_o = w_n if self.has_other else 0
+        self.daily = self.cols.T  # each column's messages per day
+        active = self.daily[:n] > 0
+        last = max(n_days - 1, 0)
+        # The last day each sender has mail: its share then is its share at the end of the
+        # period (nothing after it says otherwise), so no drop follows it.
+        self.last_day = np.where(active.any(axis=1),
+                                 last - np.argmax(active[:, ::-1], axis=1), last)
+        # Where a share may fall: after any day, or with few days only at the end of a week.
+        cuttable = np.ones(n_days, dtype=bool) if n_days >= DAILY_STEPS_DAYS else \
+            np.append(week[1:] != week[:-1], True)
+        steps = _steps(self.daily[:n], self.last_day, cuttable) if n_days else \
+            np.ones((n, 1), bool)
+        # A sender with mail on a day the connector had none of a version did not use it
+        # that day, nor (devices get fixed) after it: its share may fall to zero right before.
+        self.first: dict[int, np.ndarray] = {}
+        for v, target in targets.items():
+            sent = (self.volumes[target <= 0] > 0)
+            days = np.flatnonzero(target <= 0)
+            first = np.where(sent.any(axis=0),
+                             np.where(sent, days[:, None], n_days).min(axis=0, initial=n_days),
+                             n_days)
+            self.first[v] = first
+            hit = (first > 0) & (first <= self.last_day) & cuttable[np.maximum(first - 1, 0)]
+            steps[np.flatnonzero(hit), first[hit] - 1] = True
+        self.observed_at: dict[int, int] = {}
+        for s in observed:  # its share holds over the run of days of its observed message
+            j = senders.index(s)
+            at = min(observed_day.get(s, n_days - 1), n_days - 1) if n_days else 0
+            self.observed_at[j] = max(at, 0)
+            steps[j, max(int(self.last_day[j]), self.observed_at[j])] = True
+        self.col_sender, self.col_day = np.nonzero(steps)
+        self.n_z = len(self.col_sender)
+        self.position = np.full(steps.shape, -1)
+        self.position[self.col_sender, self.col_day] = np.arange(self.n_z)
+        self.n_o = self.n_weeks if self.has_other else 0
         self.n_vars = self.n_z + self.n_o + 2 * n_days
-        reaches = (np.arange(w_n)[np.newaxis, :] >= week[:, np.newaxis]).astype(float)
-        d_idx, s_idx = np.nonzero(volumes)
-        k_idx = np.arange(w_n)
-        keep = reaches[d_idx] > 0  # pairs x weeks
-        rows = np.broadcast_to(d_idx[:, None], keep.shape)[keep]
-        cols = (s_idx[:, None] * w_n + k_idx[None, :])[keep] if len(d_idx) else k_idx[:0]
-        vals = np.broadcast_to(volumes[d_idx, s_idx][:, None], keep.shape)[keep]
-        parts = [sparse.csr_matrix((vals, (rows, cols)), shape=(n_days, self.n_z))]
+        # Fit rows: day d of sender s reaches every drop of s on day d or later.
+        rows, cols, vals = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0)]
+        for j in range(n):
+            days = np.flatnonzero(volumes[:, j] > 0)
+            mine = np.flatnonzero(self.col_sender == j)
+            reach = self.col_day[mine][np.newaxis, :] >= days[:, np.newaxis]
+            d, c = np.nonzero(reach)
+            rows.append(days[d])
+            cols.append(mine[c])
+            vals.append(volumes[days[d], j])
+        parts = [sparse.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n_days, self.n_z))]
         if self.has_other:
             parts.append(sparse.csr_matrix((other_col, (np.arange(n_days), week)),
-                                           shape=(n_days, w_n)))
+                                           shape=(n_days, self.n_weeks)))
         eye = sparse.identity(n_days, format="csr")
         self.fit = sparse.hstack([*parts, -eye, eye], format="csr")
         # Σ_k z[s, k] <= 1: the share at the start of the period.
         self.start = sparse.csr_matrix(
-            (np.ones(self.n_z), (np.repeat(np.arange(n), w_n), np.arange(self.n_z))),
-            shape=(n, self.n_vars))
+            (np.ones(self.n_z), (self.col_sender, np.arange(self.n_z))), shape=(n, self.n_vars))
         self.residual_row = sparse.csr_matrix(
             (np.ones(2 * n_days), (np.zeros(2 * n_days, dtype=int),
                                    np.arange(self.n_z + self.n_o, self.n_vars))),
             shape=(1, self.n_vars))
-        # Each column's volume per week, and the weeks each drop z[s, k] applies to.
-        weekly = np.zeros((self.cols.shape[1], w_n))
-        np.add.at(weekly.T, week, self.cols)
-        self.weekly = weekly
-        # The last week each sender has mail in: its share then is its share at the end of
-        # the period (nothing after it says otherwise), so no drop follows it.
-        active = weekly[:n] > 0
-        self.last_week = np.where(active.any(axis=1),
-                                  w_n - 1 - np.argmax(active[:, ::-1], axis=1), w_n - 1)
+        self.end_col = self.position[np.arange(n), self.last_day]  # z of the end share
         self.end_now = np.zeros(n)
         self.fixed_week: dict[int, int] = {}
 
     def _shares(self, x: np.ndarray) -> np.ndarray:
-        """Weekly shares per column (senders, then "other senders") from a solution."""
-        z = x[: self.n_z].reshape(self.n, self.n_weeks)
-        shares = np.cumsum(z[:, ::-1], axis=1)[:, ::-1]
+        """Daily shares per column (senders, then "other senders") from a solution."""
+        z = np.zeros((self.n, max(self.n_days, 1)))
+        z[self.col_sender, self.col_day] = x[: self.n_z]
+        shares = np.cumsum(z[:, ::-1], axis=1)[:, ::-1][:, : self.n_days]
         if self.has_other:
-            shares = np.vstack([shares, x[self.n_z: self.n_z + self.n_o][np.newaxis, :]])
+            other = x[self.n_z: self.n_z + self.n_o][self.week]
+            shares = np.vstack([shares, other[np.newaxis, :]])
         return shares
 
     def _constraints(self, v: int, target: np.ndarray):
-        """Bounds, and the equality rows of observed senders (their share in the week of
+        """Bounds, and the equality rows of observed senders (their share on the day of
         their latest observed message)."""
         from scipy import sparse
 
-        w_n, n = self.n_weeks, self.n
-        upper = np.ones((n, w_n))
-        upper[np.arange(w_n)[np.newaxis, :] > self.last_week[:, np.newaxis]] = 0
-        # A sender with mail on a day the connector had none of this version did not use it
-        # that week, nor (devices get fixed) after it: those drops are zero.
-        none = target <= 0
-        if none.any() and n:
-            sent = self.volumes[none] > 0
-            days_w = self.week[none]
-            first = np.where(sent.any(axis=0),
-                             np.where(sent, days_w[:, None], w_n).min(axis=0), w_n)
-            upper[np.arange(w_n)[np.newaxis, :] >= first[:, np.newaxis]] = 0
+        upper = np.ones(self.n_z)
+        first = self.first.get(v)
+        if first is not None:
+            upper[self.col_day >= first[self.col_sender]] = 0
         rows, b = [], []
         for s, vec in self.observed.items():
             j = self.senders.index(s)
-            day = min(self.observed_day.get(s, self.n_days - 1), self.n_days - 1)
-            at = int(self.week[day]) if self.n_days else 0
-            upper[j] = np.arange(w_n) <= max(int(self.last_week[j]), at)
-            row = np.zeros(self.n_vars)
-            row[j * w_n + at: (j + 1) * w_n] = 1
-            rows.append(row)
+            at = self.observed_at[j]
+            mine = (self.col_sender == j)
+            upper[mine] = 1
+            rows.append(np.where(mine & (self.col_day >= at), 1.0, 0.0))
             b.append(float(vec[v] / vec.sum()))
         bounds = np.zeros((self.n_vars, 2))
         bounds[:, 1] = np.inf
-        bounds[: self.n_z, 1] = upper.ravel()
+        bounds[: self.n_z, 1] = upper
         bounds[self.n_z: self.n_z + self.n_o, 1] = 1.0
-        a_eq = self.fit if not rows else sparse.vstack([self.fit, sparse.csr_matrix(
-            np.array(rows))], format="csr")
+        if rows:
+            extra = sparse.hstack([sparse.csr_matrix(np.array(rows)), sparse.csr_matrix(
+                (len(rows), self.n_vars - self.n_z))], format="csr")
+            a_eq = sparse.vstack([self.fit, extra], format="csr")
+        else:
+            a_eq = self.fit
         return bounds, a_eq, np.concatenate([target, b])
 
     def solve(self, target: np.ndarray, v: int) -> _Fit:
         from scipy import sparse
         from scipy.optimize import linprog
 
-        n, w_n, n_z = self.n, self.n_weeks, self.n_z
+        n, n_z = self.n, self.n_z
+        n_cols = self.cols.shape[1]
         bounds, a_eq, b_eq = self._constraints(v, target)
         cost = np.zeros(self.n_vars)
         cost[n_z + self.n_o:] = 1.0
         # Fewer at-risk senders: a cost on each sender's share at the start of the period,
-        # and a tiny one on every week's share, so that a share with no mail to explain it
-        # falls to zero.
-        cost[:n_z] = np.tile(SENDER_COST * (1 + 0.01 * (np.arange(w_n) + 1)), n)
+        # and a tiny one rising day by day, so that a share with no mail to explain it falls
+        # to zero.
+        cost[:n_z] = SENDER_COST * (1 + 0.1 * (self.col_day + 1) / max(self.n_days, 1))
         best = linprog(cost, A_ub=self.start, b_ub=np.ones(n), A_eq=a_eq, b_eq=b_eq,
                        bounds=bounds, method="highs")
         if not best.success:
-            return _Fit(np.zeros((self.cols.shape[1], w_n)), np.zeros(self.cols.shape[1]),
+            return _Fit(np.zeros((n_cols, self.n_days)), np.zeros(n_cols),
                         np.zeros(n), np.ones(n), {j: -1 for j in range(n)})
         shares = self._shares(best.x)
         residual = float(best.x[n_z + self.n_o:].sum())
-        expected = (self.weekly * shares).sum(axis=1)
-        end = shares[np.arange(n), self.last_week].copy()
+        expected = (self.daily * shares).sum(axis=1)
+        end = shares[np.arange(n), self.last_day].copy() if self.n_days else np.zeros(n)
         self.end_now += end
         for j in range(n):
             falls = np.flatnonzero(np.diff(shares[j]) < -AT_RISK_FLOOR / 2)
             if shares[j].max(initial=0) >= AT_RISK_FLOOR and len(falls) and \
                     end[j] < AT_RISK_FLOOR:
-                self.fixed_week.setdefault(j, int(falls[-1]) + 1)
+                self.fixed_week.setdefault(j, int(self.week[falls[-1] + 1]))
         # Other explanations about as good: push the end shares of the senders named at risk
         # down, then those of the others up (random weights break ties between equal moves).
         tolerance = residual * TOLERANCE + max(0.5, ALLOWANCE * target.sum())
@@ -389,8 +421,10 @@ class _Problem:
         # swaps, so none of them is pinned. Only a share the bounds force (observed, or days
         # without the version) stays pinned. Bounds and a preference for few at-risk senders
         # pin senders up to about three times as many as days, and no further.
-        free = (bounds[: n_z, 1].reshape(n, w_n).max(axis=1) > 0) & (self.volumes.sum(axis=0) > 0)
-        free &= ~np.isin(np.arange(n), [self.senders.index(s) for s in self.observed])
+        may = np.zeros(n, dtype=bool)
+        may[self.col_sender[bounds[:n_z, 1] > 0]] = True
+        free = may & (self.volumes.sum(axis=0) > 0)
+        free[list(self.observed_at)] = False
         if DAYS_PER_SENDER * self.n_days < free.sum():
             for j in np.flatnonzero(free):
                 flipped[int(j)] = -1
@@ -404,21 +438,19 @@ class _Problem:
             if not chosen.any() and not (which == "named" and was_risk.any()):
                 continue
             c = np.zeros(self.n_vars)
-            # The end share of a sender is the sum of its drops from its last week on.
-            c[np.arange(n) * w_n + self.last_week] = direction * np.where(
-                chosen, rng.uniform(0.5, 1.5, n), 0.0)
+            # The end share of a sender is its drop on its last day with mail.
+            c[self.end_col] = direction * np.where(chosen, rng.uniform(0.5, 1.5, n), 0.0)
             if which == "named":  # and a sender that looks fixed: was it ever at risk?
-                for j in np.flatnonzero(was_risk & ~base_risk):
-                    c[j * w_n: j * w_n + self.last_week[j] + 1] += 1.0
+                c[:n_z] += (was_risk & ~base_risk)[self.col_sender]
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
                           method="highs")
             if not res.success:
                 continue
             alt = self._shares(res.x)
-            alt_end = alt[np.arange(n), self.last_week]
+            alt_end = alt[np.arange(n), self.last_day]
             peak_low = np.minimum(peak_low, alt[:n].max(axis=1, initial=0))
             low, high = np.minimum(low, alt_end), np.maximum(high, alt_end)
-            moved = (self.weekly[:n] * (alt[:n] - shares[:n])).sum(axis=1)
+            moved = (self.daily[:n] * (alt[:n] - shares[:n])).sum(axis=1)
             for j in np.flatnonzero((alt_end >= AT_RISK_FLOOR) != base_risk):
                 if j in flipped:
                     continue
@@ -427,6 +459,31 @@ class _Problem:
                 k = int(np.argmax(other_way))
                 flipped[int(j)] = k if other_way[k] > 0.5 else -1
         return _Fit(shares, expected, low, high, flipped, peak_low)
+
+
+def _steps(daily: np.ndarray, last_day: np.ndarray, cuttable: np.ndarray) -> np.ndarray:
+    """Senders x days: where a sender's share may fall (``z[s, d]`` may be non-zero: the drop
+    between day *d* and the next; on its last day with mail, its share at the end). Counted
+    back from its last day, the run of days after its last step carries at least
+    ``END_MESSAGES`` of its messages, so that its share at the end is pinned by that much
+    mail (a few messages in the last days cannot make a sender look fixed), and every other
+    run at least ``STEP_MESSAGES``: a busy sender may be fixed on any day, a quiet one every
+    few days. A run ends only after a day ``cuttable`` allows."""
+    n, n_days = daily.shape
+    steps = np.zeros((n, n_days), dtype=bool)
+    for j in range(n):
+        last = int(last_day[j])
+        steps[j, last] = True
+        run, cut = 0.0, []
+        for d in range(last, 0, -1):
+            run += daily[j, d]
+            if run >= (STEP_MESSAGES if cut else END_MESSAGES) and cuttable[d - 1]:
+                cut.append(d - 1)
+                run = 0.0
+        if cut and run + daily[j, 0] < STEP_MESSAGES:
+            cut.pop()  # the first run is too short: it joins the next one
+        steps[j, cut] = True
+    return steps
 
 
 def _alone_days(design: np.ndarray) -> np.ndarray:
