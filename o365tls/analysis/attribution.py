@@ -141,8 +141,8 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
         end_high += fit.end_high
         peak += fit.shares[:n].max(axis=1, initial=0) if fit.peak_low is None else fit.peak_low
         expected[:, v] = fit.expected[:n]
-        for s, partner in fit.flipped.items():
-            flipped.setdefault(s, partner)
+        for who, moves_with in fit.flipped.items():
+            flipped.setdefault(who, moves_with)
     end_now = np.clip(problem.end_now, 0, None)
     fixed_week = problem.fixed_week
     totals_by_sender = volumes.sum(axis=0)
@@ -426,8 +426,8 @@ class _Problem:
         free = may & (self.volumes.sum(axis=0) > 0)
         free[list(self.observed_at)] = False
         if DAYS_PER_SENDER * self.n_days < free.sum():
-            for j in np.flatnonzero(free):
-                flipped[int(j)] = -1
+            for j in np.flatnonzero(free).tolist():
+                flipped[j] = -1
             return _Fit(shares, expected, np.where(free, 0.0, low), np.where(free, 1.0, high),
                         flipped)
         # Then once more down, on the senders still at risk in every fit so far: the first push
@@ -451,13 +451,13 @@ class _Problem:
             peak_low = np.minimum(peak_low, alt[:n].max(axis=1, initial=0))
             low, high = np.minimum(low, alt_end), np.maximum(high, alt_end)
             moved = (self.daily[:n] * (alt[:n] - shares[:n])).sum(axis=1)
-            for j in np.flatnonzero((alt_end >= AT_RISK_FLOOR) != base_risk):
+            for j in np.flatnonzero((alt_end >= AT_RISK_FLOOR) != base_risk).tolist():
                 if j in flipped:
                     continue
                 other_way = -np.sign(moved[j]) * moved
                 other_way[j] = 0
                 k = int(np.argmax(other_way))
-                flipped[int(j)] = k if other_way[k] > 0.5 else -1
+                flipped[j] = k if other_way[k] > 0.5 else -1
         return _Fit(shares, expected, low, high, flipped, peak_low)
 
 
@@ -474,7 +474,8 @@ def _steps(daily: np.ndarray, last_day: np.ndarray, cuttable: np.ndarray) -> np.
     for j in range(n):
         last = int(last_day[j])
         steps[j, last] = True
-        run, cut = 0.0, []
+        run = 0.0
+        cut: list[int] = []
         for d in range(last, 0, -1):
             run += daily[j, d]
             if run >= (STEP_MESSAGES if cut else END_MESSAGES) and cuttable[d - 1]:
