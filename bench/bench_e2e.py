@@ -176,8 +176,9 @@ def generate(folder: Path, **sizes) -> Path:
             only += ["connector"]
     if sizes.get("hosts"):
         args += ["--hosts", str(sizes["hosts"])]
-    subprocess.run([*args, "--only", ",".join(only)], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*args, "--only", ",".join(only)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     manifest.write_text(json.dumps({"sizes": sizes}))
     return folder
 
@@ -196,8 +197,20 @@ def warm(inputs: list[Path]) -> None:
 def o365tls(folder: Path, inputs: list[Path], jobs: int) -> tuple[float, float]:
     out = folder / "out"
     warm(inputs)
-    return run([PY, "-m", "o365tls", "analyze", *map(str, inputs), "-o", str(out), "-q",
-                "--jobs", str(jobs)])
+    return run(
+        [
+            PY,
+            "-m",
+            "o365tls",
+            "analyze",
+            *map(str, inputs),
+            "-o",
+            str(out),
+            "-q",
+            "--jobs",
+            str(jobs),
+        ]
+    )
 
 
 def trace_inputs(folder: Path) -> list[Path]:
@@ -207,13 +220,20 @@ def trace_inputs(folder: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(ROOT / "bench" / "data" / "e2e"))
-    parser.add_argument("--only", default="trace,logs,extended,memory,linear,slopes,outputs,"
-                                          "sample")
+    parser.add_argument("--only", default="trace,logs,extended,memory,linear,slopes,outputs,sample")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every size")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="o365tls --jobs (default: every core, as polars uses them)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each side; the fastest time counts (default: 3)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="o365tls --jobs (default: every core, as polars uses them)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each side; the fastest time counts (default: 3)",
+    )
     opts = parser.parse_args()
     data, only = Path(opts.data), set(opts.only.split(","))
     size = lambda n: max(1000, int(n * opts.scale))  # noqa: E731
@@ -221,8 +241,10 @@ def main() -> None:
     suffix = "" if opts.scale == 1 else f"-x{opts.scale:g}"
     folder_for = lambda name: data / f"{name}{suffix}"  # noqa: E731
     repeat = max(1, opts.repeat)
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.machine()}; o365tls analyze --jobs {opts.jobs}; best of {repeat}")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.machine()}; o365tls analyze --jobs {opts.jobs}; best of {repeat}"
+    )
     rows = []
 
     def ours_only(folder, inputs):
@@ -236,43 +258,77 @@ def main() -> None:
             base_runs.append(run([PY, "-c", baseline, *map(str, inputs)]))
         ours, base = best(ours_runs), best(base_runs)
         ratio = ours[0] / base[0]
-        verdict = "(no target)" if limit is None else "ok" if ratio <= limit else \
-            f"MISSED (target {limit}x)"
+        verdict = (
+            "(no target)"
+            if limit is None
+            else "ok"
+            if ratio <= limit
+            else f"MISSED (target {limit}x)"
+        )
         rows.append((name, ours, base, f"{ratio:.2f}x", verdict))
 
     if "trace" in only:
         folder = generate(folder_for("trace2m"), trace=size(2_000_000))
-        compare(f"trace {size(2_000_000):,} rows", folder, trace_inputs(folder), POLARS_TRACE,
-                2.5)
+        compare(f"trace {size(2_000_000):,} rows", folder, trace_inputs(folder), POLARS_TRACE, 2.5)
         # What analyze costs whatever the size (start-up, analysis, reports): the same kind of
         # files with 1,000 rows, against the time the target allows for the large ones.
         tiny = generate(data / "trace-1k", trace=1000)
         ours = ours_only(tiny, trace_inputs(tiny))
         budget = 2.5 * rows[-1][2][0]
-        rows.append(("  fixed costs: trace 1,000 rows", ours, None,
-                     f"{ours[0] / budget:.0%}", f"of the 2.5x budget ({budget:.1f} s), "
-                     "spent at any size"))
+        rows.append(
+            (
+                "  fixed costs: trace 1,000 rows",
+                ours,
+                None,
+                f"{ours[0] / budget:.0%}",
+                f"of the 2.5x budget ({budget:.1f} s), spent at any size",
+            )
+        )
     if "logs" in only:
         folder = generate(folder_for("logs"), sessions=size(1_000_000))
-        compare(f"protocol logs {size(1_000_000):,} sessions", folder,
-                [folder / "protocol_log"], POLARS_LOGS, 3.0)
+        compare(
+            f"protocol logs {size(1_000_000):,} sessions",
+            folder,
+            [folder / "protocol_log"],
+            POLARS_LOGS,
+            3.0,
+        )
     if "extended" in only:
         folder = generate(folder_for("extended"), extended=size(1_000_000))
-        compare(f"extended report {size(1_000_000):,} events", folder,
-                [folder / "historical_extended.csv"], POLARS_EXTENDED, None)
+        compare(
+            f"extended report {size(1_000_000):,} events",
+            folder,
+            [folder / "historical_extended.csv"],
+            POLARS_EXTENDED,
+            None,
+        )
     if "memory" in only:
         folder = generate(folder_for("trace10m"), trace=size(10_000_000))
         ours = ours_only(folder, trace_inputs(folder))
-        rows.append((f"memory: trace {size(10_000_000):,} rows", ours, None,
-                     f"{ours[1]:.0f} MB", "ok" if ours[1] < 1024 else "MISSED (target 1 GB)"))
+        rows.append(
+            (
+                f"memory: trace {size(10_000_000):,} rows",
+                ours,
+                None,
+                f"{ours[1]:.0f} MB",
+                "ok" if ours[1] < 1024 else "MISSED (target 1 GB)",
+            )
+        )
     if "linear" in only:
         small = generate(folder_for("linear-small"), trace=size(200_000))
         large = generate(folder_for("linear-large"), trace=size(2_000_000))
         t_small = ours_only(small, trace_inputs(small))
         t_large = ours_only(large, trace_inputs(large))
         ratio = t_large[0] / t_small[0]
-        rows.append((f"linear: {size(200_000):,} -> {size(2_000_000):,} rows", t_large, t_small,
-                     f"{ratio:.1f}x time", "ok" if ratio <= 11 else "MISSED (target 11x)"))
+        rows.append(
+            (
+                f"linear: {size(200_000):,} -> {size(2_000_000):,} rows",
+                t_large,
+                t_small,
+                f"{ratio:.1f}x time",
+                "ok" if ratio <= 11 else "MISSED (target 11x)",
+            )
+        )
 
     if "slopes" in only:
         slopes(opts, folder_for, size, rows)
@@ -280,32 +336,70 @@ def main() -> None:
         # A week of protocol logs from thousands of hosts: about 1,500 findings at full size.
         # The size of the answer, not of the input: not scaled.
         folder = generate(data / "hosts", sessions=120_000, hosts=4200)
-        out = subprocess.run([PY, str(ROOT / "bench" / "bench_outputs.py"), str(folder),
-                              "--json", "--repeat", str(repeat)], check=True, cwd=ROOT,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [
+                PY,
+                str(ROOT / "bench" / "bench_outputs.py"),
+                str(folder),
+                "--json",
+                "--repeat",
+                str(repeat),
+            ],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout
         result = json.loads(out)
         n, total = result["findings"], result["best_s"]["all four"]
-        rows.append((f"outputs: {n:,} findings, all four", (total, 0), None,
-                     f"{total / n * 1000:.2f} s/1k",
-                     "ok" if total <= 2 * max(n, 1) / 1500 else "MISSED (target 2 s per 1,500)"))
+        rows.append(
+            (
+                f"outputs: {n:,} findings, all four",
+                (total, 0),
+                None,
+                f"{total / n * 1000:.2f} s/1k",
+                "ok" if total <= 2 * max(n, 1) / 1500 else "MISSED (target 2 s per 1,500)",
+            )
+        )
         for name in ("report.html", "remediation.xlsx", "findings.json", "flows.csv"):
-            rows.append((f"  {name}", (result["best_s"][name], 0), None,
-                         f"{result['bytes'][name] / 1e6:.1f} MB", "(view included)"
-                         if name in ("report.html", "remediation.xlsx") else ""))
+            rows.append(
+                (
+                    f"  {name}",
+                    (result["best_s"][name], 0),
+                    None,
+                    f"{result['bytes'][name] / 1e6:.1f} MB",
+                    "(view included)" if name in ("report.html", "remediation.xlsx") else "",
+                )
+            )
     if "sample" in only:
         sample_out = data / "sample-out"
-        ours = best([run([PY, "-m", "o365tls", "analyze", "sample_reports", "-o",
-                          str(sample_out), "-q"]) for _ in range(max(5, repeat))])
-        rows.append(("sample tenant end to end", ours, None, "", "ok" if ours[0] <= 1.0
-                     else "MISSED (target 1.0 s)"))
+        ours = best(
+            [
+                run([PY, "-m", "o365tls", "analyze", "sample_reports", "-o", str(sample_out), "-q"])
+                for _ in range(max(5, repeat))
+            ]
+        )
+        rows.append(
+            (
+                "sample tenant end to end",
+                ours,
+                None,
+                "",
+                "ok" if ours[0] <= 1.0 else "MISSED (target 1.0 s)",
+            )
+        )
 
-    print(f"{'scenario':<34} {'o365tls s':>10} {'MB':>7} {'baseline s':>11} {'MB':>7} "
-          f"{'ratio':>12}  verdict")
+    print(
+        f"{'scenario':<34} {'o365tls s':>10} {'MB':>7} {'baseline s':>11} {'MB':>7} "
+        f"{'ratio':>12}  verdict"
+    )
     for name, ours, base, ratio, verdict in rows:
         b_time = f"{base[0]:.2f}" if base else "-"
         b_mem = f"{base[1]:.0f}" if base else "-"
-        print(f"{name:<34} {ours[0]:>10.2f} {ours[1]:>7.0f} {b_time:>11} {b_mem:>7} "
-              f"{ratio:>12}  {verdict}")
+        print(
+            f"{name:<34} {ours[0]:>10.2f} {ours[1]:>7.0f} {b_time:>11} {b_mem:>7} "
+            f"{ratio:>12}  {verdict}"
+        )
 
 
 def slopes(opts, folder_for, size, rows) -> None:
@@ -314,34 +408,61 @@ def slopes(opts, folder_for, size, rows) -> None:
     median of ``--repeat`` alternating runs of each of the four (both sides, both sizes)."""
     repeat = max(3, opts.repeat)
     cases = (
-        ("trace", "trace", 200_000, 2_000_000, 1_000_000, "M rows", POLARS_TRACE_WORK,
-         trace_inputs, 2.5),
-        ("logs", "sessions", 100_000, 1_000_000, 100_000, "100k sessions", POLARS_LOGS_WORK,
-         lambda folder: [folder / "protocol_log"], 3.0),
+        (
+            "trace",
+            "trace",
+            200_000,
+            2_000_000,
+            1_000_000,
+            "M rows",
+            POLARS_TRACE_WORK,
+            trace_inputs,
+            2.5,
+        ),
+        (
+            "logs",
+            "sessions",
+            100_000,
+            1_000_000,
+            100_000,
+            "100k sessions",
+            POLARS_LOGS_WORK,
+            lambda folder: [folder / "protocol_log"],
+            3.0,
+        ),
     )
     for name, key, small_n, large_n, unit, unit_name, baseline, inputs_of, limit in cases:
         small_n, large_n = size(small_n), size(large_n)
-        folders = [generate(folder_for(f"slope-{name}-{n}"), **{key: n})
-                   for n in (small_n, large_n)]
+        folders = [
+            generate(folder_for(f"slope-{name}-{n}"), **{key: n}) for n in (small_n, large_n)
+        ]
         times: dict[tuple[str, int], list[float]] = {}
         for _ in range(repeat):  # alternating: a slow spell of the machine hits every side
             for folder, n in zip(folders, (small_n, large_n), strict=True):
                 inputs = inputs_of(folder)
-                times.setdefault(("o365tls", n), []).append(o365tls(folder, inputs,
-                                                                    opts.jobs)[0])
+                times.setdefault(("o365tls", n), []).append(o365tls(folder, inputs, opts.jobs)[0])
                 warm(inputs)
                 times.setdefault(("polars", n), []).append(
-                    run([PY, "-c", baseline, *map(str, inputs)])[0])
+                    run([PY, "-c", baseline, *map(str, inputs)])[0]
+                )
         per = {}
         for side in ("o365tls", "polars"):
             small, large = median(times[(side, small_n)]), median(times[(side, large_n)])
             per[side] = (large - small) / (large_n - small_n) * unit
-            print(f"slope {name} {side}: {small:.2f} s at {small_n:,}, {large:.2f} s at "
-                  f"{large_n:,} -> {per[side]:.2f} s per {unit_name} (median of {repeat})")
+            print(
+                f"slope {name} {side}: {small:.2f} s at {small_n:,}, {large:.2f} s at "
+                f"{large_n:,} -> {per[side]:.2f} s per {unit_name} (median of {repeat})"
+            )
         ratio = per["o365tls"] / per["polars"]
-        rows.append((f"slope: {name} per {unit_name}", (per["o365tls"], 0),
-                     (per["polars"], 0), f"{ratio:.2f}x",
-                     "ok" if ratio <= limit else f"MISSED (target {limit}x)"))
+        rows.append(
+            (
+                f"slope: {name} per {unit_name}",
+                (per["o365tls"], 0),
+                (per["polars"], 0),
+                f"{ratio:.2f}x",
+                "ok" if ratio <= limit else f"MISSED (target {limit}x)",
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "data"
 # What generate.py writes, in the order they are benchmarked.
-GENERATED = ("message_trace.csv", "historical_extended.csv", "protocol_log",
-             "connector_report.csv")
+GENERATED = ("message_trace.csv", "historical_extended.csv", "protocol_log", "connector_report.csv")
 GENERATOR_OPTIONS = ("seed", "trace_rows", "extended_rows", "sessions", "days")
 
 
@@ -132,14 +131,26 @@ def machine() -> str:
             versions.append(f"{dist} {metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{dist} not installed")
-    return (f"{os.cpu_count()} cores ({cpu}), {ram}, {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}; {', '.join(versions)}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {ram}, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; {', '.join(versions)}"
+    )
 
 
-COLUMNS = (("input", "<", 26), ("format", "<", 20), ("size MB", ">", 8), ("rows", ">", 10),
-           ("rejected", ">", 8), ("records", ">", 10), ("seconds", ">", 7),
-           ("cpu s", ">", 7), ("rows/s", ">", 9), ("MB/s", ">", 6), ("base MB", ">", 7),
-           ("peak MB", ">", 7))
+COLUMNS = (
+    ("input", "<", 26),
+    ("format", "<", 20),
+    ("size MB", ">", 8),
+    ("rows", ">", 10),
+    ("rejected", ">", 8),
+    ("records", ">", 10),
+    ("seconds", ">", 7),
+    ("cpu s", ">", 7),
+    ("rows/s", ">", 9),
+    ("MB/s", ">", 6),
+    ("base MB", ">", 7),
+    ("peak MB", ">", 7),
+)
 
 
 def row_cells(name: str, size: int, r: dict) -> list[str]:
@@ -147,10 +158,20 @@ def row_cells(name: str, size: int, r: dict) -> list[str]:
     if "error" in r:
         return [name, "ERROR: " + r["error"][:80], f"{mb:.1f}"]
     seconds = max(r["seconds"], 1e-9)
-    return [name, ",".join(r["formats"]), f"{mb:.1f}", f"{r['rows']:,}", f"{r['rejected']:,}",
-            f"{r['records']:,}", f"{r['seconds']:.1f}", f"{r['cpu']:.1f}",
-            f"{r['rows'] / seconds:,.0f}",
-            f"{mb / seconds:.1f}", f"{r['base_mb']:.0f}", f"{r['peak_mb']:.0f}"]
+    return [
+        name,
+        ",".join(r["formats"]),
+        f"{mb:.1f}",
+        f"{r['rows']:,}",
+        f"{r['rejected']:,}",
+        f"{r['records']:,}",
+        f"{r['seconds']:.1f}",
+        f"{r['cpu']:.1f}",
+        f"{r['rows'] / seconds:,.0f}",
+        f"{mb / seconds:.1f}",
+        f"{r['base_mb']:.0f}",
+        f"{r['peak_mb']:.0f}",
+    ]
 
 
 def print_row(cells: list[str]) -> None:
@@ -165,8 +186,9 @@ def ensure_data(data: Path, args) -> bool:
     manifest = data / "manifest.json"
     if manifest.exists():
         have = json.loads(manifest.read_text(encoding="utf-8")).get("args", {})
-        if all(have.get(k) == v for k, v in wanted.items()) and \
-                all((data / name).exists() for name in GENERATED):
+        if all(have.get(k) == v for k, v in wanted.items()) and all(
+            (data / name).exists() for name in GENERATED
+        ):
             print(f"reusing {data} (same generator options)", file=sys.stderr)
             return False
     sys.path.insert(0, str(HERE))
@@ -190,18 +212,25 @@ def remove_generated(data: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("paths", nargs="*", help="inputs to time (files or folders); default: "
-                        "generate the benchmark set into --data")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        help="inputs to time (files or folders); default: generate the benchmark set into --data",
+    )
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder for generated inputs")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the generated inputs (and reuse them next time)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the generated inputs (and reuse them next time)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--trace-rows", type=int, default=1_000_000)
     parser.add_argument("--extended-rows", type=int, default=300_000)
     parser.add_argument("--sessions", type=int, default=200_000)
     parser.add_argument("--days", type=int, default=7)
-    parser.add_argument("--profile", action="store_true",
-                        help="run each child under cProfile; .prof files go to DATA/profiles")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run each child under cProfile; .prof files go to DATA/profiles",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -61,16 +61,24 @@ def main() -> None:
         if opts.profile:
             import cProfile
 
-            cProfile.runctx("render.write_outputs(results, out / 'prof')", globals(),
-                            {"render": render, "results": results, "out": out},
-                            filename=opts.profile)
+            cProfile.runctx(
+                "render.write_outputs(results, out / 'prof')",
+                globals(),
+                {"render": render, "results": results, "out": out},
+                filename=opts.profile,
+            )
     best = {name: min(times) for name, times in timings.items()}
     if opts.json:
-        print(json.dumps({"findings": findings, "analysis_s": analysed, "best_s": best,
-                          "bytes": sizes}))
+        print(
+            json.dumps(
+                {"findings": findings, "analysis_s": analysed, "best_s": best, "bytes": sizes}
+            )
+        )
         return
-    print(f"{findings:,} findings; load and analysis {analysed:.2f} s; "
-          f"best of {max(1, opts.repeat)} per writer")
+    print(
+        f"{findings:,} findings; load and analysis {analysed:.2f} s; "
+        f"best of {max(1, opts.repeat)} per writer"
+    )
     for name, seconds in best.items():
         size = f"{sizes[name] / 1e6:8.2f} MB" if name in sizes else ""
         print(f"  {name:<18} {seconds:6.2f} s {size}")

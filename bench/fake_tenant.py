@@ -22,37 +22,113 @@ SERVER_IP = "10.0.0.10"
 
 # (kind, weight, helo, sender local parts, connector, TLS mix, subjects)
 KINDS = (
-    ("mfp", 30, ("NPI{hex6}", "BRN{hex12}", "XRX{hex12}", "KM{hex6}", "RNP{hex12}"),
-     ("scanner", "scan", "copier", "mfp", "fax"), "Relay Scanners {server}",
-     (("TLS1.0", 4), ("TLS1.1", 1), ("TLS1.2", 3), ("none", 4)),
-     ("Scanned from a Xerox Multifunction Printer", "Message from KM_C258",
-      "Scanned image from MX-3071", "", "Scan_{n}", "image{n}")),
-    ("application", 20, ("app{n}.contoso.local", "WIN-{HEX8}", "sql{n}.contoso.local",
-                         "veeam{n}.contoso.local"),
-     ("noreply", "alerts", "backup", "veeam", "dbmail", "nas"), "Relay Applications {server}",
-     (("TLS1.0", 2), ("TLS1.2", 6), ("none", 2)),
-     ("Backup job 'Nightly' completed: Success", "[ALERT] Disk C: below 10%, host {n}",
-      "Daily report {n}", "Übersicht Aufträge – Januar", 'Job "Export {n}" failed')),
-    ("erp", 10, ("sap{n}.contoso.local", "erp{n}.contoso.local"),
-     ("sap", "invoice", "billing", "payroll", "erp"), "Default Frontend {server}",
-     (("TLS1.1", 1), ("TLS1.2", 8), ("TLS1.3", 1)),
-     ("Invoice {n}, ACME Corp.", "Rechnung Nr. {n}", "Payment advice {n}")),
-    ("client", 15, ("[{ip}]", "DESKTOP-{HEX8}", "LAPTOP-{HEX8}"),
-     ("{user}",), "Client Frontend {server}",
-     (("TLS1.2", 9), ("TLS1.0", 1)),
-     ("Re: Q1 numbers", "Réunion équipe", "FW: {n} open items", "")),
-    ("partner", 25, ("mail.partner{n}.example", "mx{n}.fabrikam.example",
-                     "smtp.vendor{n}.example"),
-     ("info", "sales", "{user}", "orders"), "Default Frontend {server}",
-     (("TLS1.2", 8), ("TLS1.3", 1), ("none", 1)),
-     ("Order {n} confirmation", "RE: Angebot {n}", "Delivery note {n}, pallet 3")),
+    (
+        "mfp",
+        30,
+        ("NPI{hex6}", "BRN{hex12}", "XRX{hex12}", "KM{hex6}", "RNP{hex12}"),
+        ("scanner", "scan", "copier", "mfp", "fax"),
+        "Relay Scanners {server}",
+        (("TLS1.0", 4), ("TLS1.1", 1), ("TLS1.2", 3), ("none", 4)),
+        (
+            "Scanned from a Xerox Multifunction Printer",
+            "Message from KM_C258",
+            "Scanned image from MX-3071",
+            "",
+            "Scan_{n}",
+            "image{n}",
+        ),
+    ),
+    (
+        "application",
+        20,
+        ("app{n}.contoso.local", "WIN-{HEX8}", "sql{n}.contoso.local", "veeam{n}.contoso.local"),
+        ("noreply", "alerts", "backup", "veeam", "dbmail", "nas"),
+        "Relay Applications {server}",
+        (("TLS1.0", 2), ("TLS1.2", 6), ("none", 2)),
+        (
+            "Backup job 'Nightly' completed: Success",
+            "[ALERT] Disk C: below 10%, host {n}",
+            "Daily report {n}",
+            "Übersicht Aufträge – Januar",
+            'Job "Export {n}" failed',
+        ),
+    ),
+    (
+        "erp",
+        10,
+        ("sap{n}.contoso.local", "erp{n}.contoso.local"),
+        ("sap", "invoice", "billing", "payroll", "erp"),
+        "Default Frontend {server}",
+        (("TLS1.1", 1), ("TLS1.2", 8), ("TLS1.3", 1)),
+        ("Invoice {n}, ACME Corp.", "Rechnung Nr. {n}", "Payment advice {n}"),
+    ),
+    (
+        "client",
+        15,
+        ("[{ip}]", "DESKTOP-{HEX8}", "LAPTOP-{HEX8}"),
+        ("{user}",),
+        "Client Frontend {server}",
+        (("TLS1.2", 9), ("TLS1.0", 1)),
+        ("Re: Q1 numbers", "Réunion équipe", "FW: {n} open items", ""),
+    ),
+    (
+        "partner",
+        25,
+        ("mail.partner{n}.example", "mx{n}.fabrikam.example", "smtp.vendor{n}.example"),
+        ("info", "sales", "{user}", "orders"),
+        "Default Frontend {server}",
+        (("TLS1.2", 8), ("TLS1.3", 1), ("none", 1)),
+        ("Order {n} confirmation", "RE: Angebot {n}", "Delivery note {n}, pallet 3"),
+    ),
 )
-STATUSES = (("Delivered", 90), ("GettingStatus", 2), ("FilteredAsSpam", 3), ("Failed", 2),
-            ("Quarantined", 1), ("Pending", 1), ("Expanded", 1))
-FIRST = ("anna", "ben", "chloe", "david", "emma", "felix", "grace", "hugo", "ines", "jonas",
-         "karin", "lukas", "mia", "noah", "olga", "paul", "ruth", "sven", "tina", "zoë")
-LAST = ("meyer", "smith", "garcia", "novak", "jensen", "rossi", "dubois", "kowalski", "tanaka",
-        "o'brien", "schmidt", "larsen", "silva", "weber", "costa")
+STATUSES = (
+    ("Delivered", 90),
+    ("GettingStatus", 2),
+    ("FilteredAsSpam", 3),
+    ("Failed", 2),
+    ("Quarantined", 1),
+    ("Pending", 1),
+    ("Expanded", 1),
+)
+FIRST = (
+    "anna",
+    "ben",
+    "chloe",
+    "david",
+    "emma",
+    "felix",
+    "grace",
+    "hugo",
+    "ines",
+    "jonas",
+    "karin",
+    "lukas",
+    "mia",
+    "noah",
+    "olga",
+    "paul",
+    "ruth",
+    "sven",
+    "tina",
+    "zoë",
+)
+LAST = (
+    "meyer",
+    "smith",
+    "garcia",
+    "novak",
+    "jensen",
+    "rossi",
+    "dubois",
+    "kowalski",
+    "tanaka",
+    "o'brien",
+    "schmidt",
+    "larsen",
+    "silva",
+    "weber",
+    "costa",
+)
 
 
 class Table:
@@ -73,9 +149,15 @@ def guid(rng: random.Random) -> str:
 
 
 def fill(template: str, rng: random.Random, ip: str = "", user: str = "") -> str:
-    return template.format(hex6=f"{rng.getrandbits(24):06X}", hex12=f"{rng.getrandbits(48):012X}",
-                           HEX8=f"{rng.getrandbits(32):08X}", n=rng.randint(1, 999),
-                           server=SERVER, ip=ip, user=user)
+    return template.format(
+        hex6=f"{rng.getrandbits(24):06X}",
+        hex12=f"{rng.getrandbits(48):012X}",
+        HEX8=f"{rng.getrandbits(32):08X}",
+        n=rng.randint(1, 999),
+        server=SERVER,
+        ip=ip,
+        user=user,
+    )
 
 
 class World:
@@ -90,29 +172,42 @@ class World:
         for i in range(flows):
             kind, _w, helos, locals_, connector, tls, subjects = kinds.draw(rng)
             internal = kind != "partner"
-            ip = (f"10.{rng.randint(1, 40)}.{rng.randint(0, 255)}.{rng.randint(2, 254)}"
-                  if internal else f"{rng.choice((198, 203, 192))}.{rng.randint(0, 255)}."
-                  f"{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+            ip = (
+                f"10.{rng.randint(1, 40)}.{rng.randint(0, 255)}.{rng.randint(2, 254)}"
+                if internal
+                else f"{rng.choice((198, 203, 192))}.{rng.randint(0, 255)}."
+                f"{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            )
             if kind == "partner" and i % 7 == 0:
                 ip = f"2001:db8:{rng.getrandbits(16):x}::{rng.getrandbits(16):x}"
             user = rng.choice(self.users).split("@")[0]
             local = fill(rng.choice(locals_), rng, user=user)
             domain = f"partner{i % 90}.example" if kind == "partner" else TENANT
             helo = fill(rng.choice(helos), rng, ip=ip)
-            self.flows.append({
-                "kind": kind, "ip": ip, "helo": helo,
-                # Message-ID host: the device's name, or the mail domain for literal-IP HELOs.
-                "msgid_host": domain if helo.startswith("[") else helo.lower(),
-                "sender": f"{local}@{domain}", "tls": Table(tls).draw(rng),
-                "connector": fill(connector, rng) if i % 23 else "Empfangsconnector Drucker Büro",
-                "port": 587 if kind == "client" else 25,
-                "public_ip": f"203.0.113.{1 + i % 200}" if internal else ip,
-                "subjects": tuple(fill(s, rng) for s in subjects),
-            })
+            self.flows.append(
+                {
+                    "kind": kind,
+                    "ip": ip,
+                    "helo": helo,
+                    # Message-ID host: the device's name, or the mail domain for literal-IP HELOs.
+                    "msgid_host": domain if helo.startswith("[") else helo.lower(),
+                    "sender": f"{local}@{domain}",
+                    "tls": Table(tls).draw(rng),
+                    "connector": fill(connector, rng)
+                    if i % 23
+                    else "Empfangsconnector Drucker Büro",
+                    "port": 587 if kind == "client" else 25,
+                    "public_ip": f"203.0.113.{1 + i % 200}" if internal else ip,
+                    "subjects": tuple(fill(s, rng) for s in subjects),
+                }
+            )
             # A few flows carry most mail, as on real tenants.
             weights.append(1 + int(200 * rng.random() ** 6))
-        self.mx_ips = [f"{rng.choice((40, 52, 104))}.{rng.randint(0, 255)}.{rng.randint(0, 255)}."
-                       f"{rng.randint(1, 254)}" for _ in range(400)]
+        self.mx_ips = [
+            f"{rng.choice((40, 52, 104))}.{rng.randint(0, 255)}.{rng.randint(0, 255)}."
+            f"{rng.randint(1, 254)}"
+            for _ in range(400)
+        ]
         self.pick = Table(list(zip(range(len(self.flows)), weights, strict=True)))
         self.statuses = Table(STATUSES)
 
@@ -139,13 +234,17 @@ class Clock:
 
 def en_us(t) -> str:
     hour = t.tm_hour % 12 or 12
-    return (f"{t.tm_mon}/{t.tm_mday}/{t.tm_year} {hour}:{t.tm_min:02d}:{t.tm_sec:02d} "
-            f"{'AM' if t.tm_hour < 12 else 'PM'}")
+    return (
+        f"{t.tm_mon}/{t.tm_mday}/{t.tm_year} {hour}:{t.tm_min:02d}:{t.tm_sec:02d} "
+        f"{'AM' if t.tm_hour < 12 else 'PM'}"
+    )
 
 
 def iso(t) -> str:
-    return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
-            f"{t.tm_sec:02d}")
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
+        f"{t.tm_sec:02d}"
+    )
 
 
 def csv_field(text: str) -> str:

@@ -19,11 +19,22 @@ _SAN_OID = "2.5.29.17"
 _DNS_NAME, _IP_ADDRESS = 0x82, 0x87  # GeneralName [2] dNSName, [7] iPAddress (implicit)
 #: Attribute types shown in names, with the short labels OpenSSL prints.
 _ATTRIBUTES = {
-    "2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O",
-    "2.5.4.11": "OU", "1.2.840.113549.1.9.1": "emailAddress",
+    "2.5.4.3": "CN",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "1.2.840.113549.1.9.1": "emailAddress",
 }
-_STRING_TAGS = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii", 0x14: "latin-1",
-                0x1E: "utf-16-be", 0x1C: "utf-32-be"}
+_STRING_TAGS = {
+    0x0C: "utf-8",
+    0x13: "ascii",
+    0x16: "ascii",
+    0x14: "latin-1",
+    0x1E: "utf-16-be",
+    0x1C: "utf-32-be",
+}
 
 
 class CertificateError(ValueError):
@@ -96,7 +107,8 @@ def parse_certificate(der: bytes) -> CertificateInfo:
             common_name=next((v for k, v in subject_attrs if k == "CN"), ""),
             names=names,
             issuer=_format(_name(issuer_raw[1])),
-            not_before=not_before, not_after=not_after,
+            not_before=not_before,
+            not_after=not_after,
             self_signed=issuer_raw[1] == subject_raw[1],
         )
     except (IndexError, ValueError, UnicodeDecodeError) as exc:
@@ -112,11 +124,11 @@ def _read(data: bytes, at: int) -> tuple[int, bytes, int]:
         count = length & 0x7F
         if not 0 < count <= 4:
             raise ValueError("bad DER length")
-        length = int.from_bytes(data[at:at + count], "big")
+        length = int.from_bytes(data[at : at + count], "big")
         at += count
     if at + length > len(data):
         raise ValueError("DER element runs past its container")
-    return tag, data[at:at + length], at + length
+    return tag, data[at : at + length], at + length
 
 
 def _children(data: bytes) -> list[tuple[int, bytes]]:

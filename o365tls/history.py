@@ -143,13 +143,17 @@ def connect(path: str | Path, *, create: bool = True) -> Iterator[sqlite3.Connec
     """An open, migrated history database."""
     db = Path(path)
     if not create and not db.exists():
-        raise InputError(f"{db}: no such history database",
-                         hint="create one with `o365tls analyze ... --history DB`")
+        raise InputError(
+            f"{db}: no such history database",
+            hint="create one with `o365tls analyze ... --history DB`",
+        )
     try:
         conn = sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
-        raise OutputError(f"{db}: cannot open the history database ({exc})",
-                          hint="check the path and its permissions") from exc
+        raise OutputError(
+            f"{db}: cannot open the history database ({exc})",
+            hint="check the path and its permissions",
+        ) from exc
     try:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
@@ -157,8 +161,10 @@ def connect(path: str | Path, *, create: bool = True) -> Iterator[sqlite3.Connec
         _migrate(conn, db)
         yield conn
     except sqlite3.DatabaseError as exc:
-        raise InputError(f"{db}: not a usable o365tls history database ({exc})",
-                         hint="pass another --history file") from exc
+        raise InputError(
+            f"{db}: not a usable o365tls history database ({exc})",
+            hint="pass another --history file",
+        ) from exc
     finally:
         conn.close()
 
@@ -166,8 +172,9 @@ def connect(path: str | Path, *, create: bool = True) -> Iterator[sqlite3.Connec
 def _migrate(conn: sqlite3.Connection, db: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise InputError(f"{db}: history written by a newer o365tls (schema {version})",
-                         hint="upgrade o365tls")
+        raise InputError(
+            f"{db}: history written by a newer o365tls (schema {version})", hint="upgrade o365tls"
+        )
     if version == SCHEMA_VERSION:
         return
     conn.execute("BEGIN IMMEDIATE")
@@ -184,12 +191,18 @@ def _migrate(conn: sqlite3.Connection, db: Path) -> None:
         raise
 
 
-def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: list[dict],
-          week: str | None = None, plan: Iterable[PlanEntry] = (),
-          unverified: Iterable[dict] = (),
-          trend: tuple[int, int, dict[str, list[int]]] | None = None,
-          undated: Iterable[tuple[str, str, str, bool]] = (),
-          workbook: str | None = None) -> int:
+def store(
+    conn: sqlite3.Connection,
+    tenant: str,
+    findings_json: dict,
+    flows: list[dict],
+    week: str | None = None,
+    plan: Iterable[PlanEntry] = (),
+    unverified: Iterable[dict] = (),
+    trend: tuple[int, int, dict[str, list[int]]] | None = None,
+    undated: Iterable[tuple[str, str, str, bool]] = (),
+    workbook: str | None = None,
+) -> int:
     """Store one run (``findings_json`` as written to findings.json, ``flows`` every flow as a
     dict of the same shape) as the tenant's snapshot for its week, replacing an earlier one of
     the same week, and its remediation ``plan`` entries (kept per tenant, not per week: an
@@ -209,48 +222,103 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
             "INSERT INTO snapshots (tenant, week, period_start, period_end, created_at, "
             "tool_version, messages, at_risk, legacy, plaintext, totals_json) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (tenant, week, period.get("start"), end,
-             datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), findings_json["tool_version"],
-             totals["messages"], totals["legacy_messages"] + totals["plaintext_messages"],
-             totals["legacy_messages"], totals["plaintext_messages"], json.dumps(totals)))
+            (
+                tenant,
+                week,
+                period.get("start"),
+                end,
+                datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                findings_json["tool_version"],
+                totals["messages"],
+                totals["legacy_messages"] + totals["plaintext_messages"],
+                totals["legacy_messages"],
+                totals["plaintext_messages"],
+                json.dumps(totals),
+            ),
+        )
         snapshot = cur.lastrowid
         assert snapshot is not None  # the row just inserted
         conn.execute("UPDATE snapshots SET workbook = ? WHERE id = ?", (workbook, snapshot))
         if trend is not None:
-            conn.execute("UPDATE snapshots SET trend_at_risk = ?, trend_messages = ?, "
-                         "trend_deadlines = ? WHERE id = ?",
-                         (trend[0], trend[1], json.dumps(trend[2], sort_keys=True), snapshot))
-        conn.executemany("INSERT INTO undated_inputs VALUES (?, ?, ?, ?, ?)",
-                         [(snapshot, fp, fmt, path, int(counted))
-                          for fp, fmt, path, counted in undated])
+            conn.execute(
+                "UPDATE snapshots SET trend_at_risk = ?, trend_messages = ?, "
+                "trend_deadlines = ? WHERE id = ?",
+                (trend[0], trend[1], json.dumps(trend[2], sort_keys=True), snapshot),
+            )
+        conn.executemany(
+            "INSERT INTO undated_inputs VALUES (?, ?, ?, ?, ?)",
+            [(snapshot, fp, fmt, path, int(counted)) for fp, fmt, path, counted in undated],
+        )
         conn.executemany(
             "INSERT INTO findings (snapshot_id, finding_id, at_risk, priority, accepted, "
             "messages, legacy, plaintext, first_seen, last_seen, data_json) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(snapshot, f["id"], int(f["legacy_messages"] + f["plaintext_messages"] > 0),
-              f.get("priority"), int(bool(f.get("accepted"))), f["messages"],
-              f["legacy_messages"], f["plaintext_messages"], f.get("first_seen"),
-              f.get("last_seen"), json.dumps(f, ensure_ascii=False)) for f in flows])
+            [
+                (
+                    snapshot,
+                    f["id"],
+                    int(f["legacy_messages"] + f["plaintext_messages"] > 0),
+                    f.get("priority"),
+                    int(bool(f.get("accepted"))),
+                    f["messages"],
+                    f["legacy_messages"],
+                    f["plaintext_messages"],
+                    f.get("first_seen"),
+                    f.get("last_seen"),
+                    json.dumps(f, ensure_ascii=False),
+                )
+                for f in flows
+            ],
+        )
         conn.executemany(
             "INSERT OR IGNORE INTO findings (snapshot_id, finding_id, at_risk, priority, accepted, "
             "messages, legacy, plaintext, first_seen, last_seen, data_json, status) "
             "VALUES (?, ?, 0, ?, ?, 0, 0, 0, ?, ?, ?, 'unverified')",
-            [(snapshot, f["id"], f.get("priority"), int(bool(f.get("accepted"))),
-              f.get("first_seen"), f.get("last_seen"), json.dumps(f, ensure_ascii=False))
-             for f in unverified])
+            [
+                (
+                    snapshot,
+                    f["id"],
+                    f.get("priority"),
+                    int(bool(f.get("accepted"))),
+                    f.get("first_seen"),
+                    f.get("last_seen"),
+                    json.dumps(f, ensure_ascii=False),
+                )
+                for f in unverified
+            ],
+        )
         rows = []
         for grouping in ("by_connector", "by_sender_ip", "by_sender_address", "by_device_type"):
             for g in findings_json.get(grouping, []):
-                key = {k: v for k, v in g.items() if k in ("connector", "direction", "scope",
-                                                            "sender_ip", "sender_address",
-                                                            "device_type")}
-                rows.append((snapshot, grouping, json.dumps(key, sort_keys=True), g["messages"],
-                             g["legacy_messages"], g["plaintext_messages"]))
+                key = {
+                    k: v
+                    for k, v in g.items()
+                    if k
+                    in (
+                        "connector",
+                        "direction",
+                        "scope",
+                        "sender_ip",
+                        "sender_address",
+                        "device_type",
+                    )
+                }
+                rows.append(
+                    (
+                        snapshot,
+                        grouping,
+                        json.dumps(key, sort_keys=True),
+                        g["messages"],
+                        g["legacy_messages"],
+                        g["plaintext_messages"],
+                    )
+                )
         conn.executemany("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)", rows)
         conn.executemany(
             "INSERT OR REPLACE INTO plan (tenant, finding_id, owner, status, due, notes, "
             "updated_week) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(tenant, e.finding_id, e.owner, e.status, e.due, e.notes, week) for e in plan])
+            [(tenant, e.finding_id, e.owner, e.status, e.due, e.notes, week) for e in plan],
+        )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -259,31 +327,51 @@ def store(conn: sqlite3.Connection, tenant: str, findings_json: dict, flows: lis
 
 
 def snapshots(conn: sqlite3.Connection, tenant: str | None = None) -> list[Snapshot]:
-    query = ("SELECT s.*, (SELECT COUNT(*) FROM findings f WHERE f.snapshot_id = s.id "
-             "AND f.at_risk = 1) AS n_findings FROM snapshots s")
+    query = (
+        "SELECT s.*, (SELECT COUNT(*) FROM findings f WHERE f.snapshot_id = s.id "
+        "AND f.at_risk = 1) AS n_findings FROM snapshots s"
+    )
     args: tuple = ()
     if tenant is not None:
         query += " WHERE tenant = ?"
         args = (tenant,)
     out = []
     for row in conn.execute(query + " ORDER BY tenant, week", args):
-        prio = {p: n for p, n in conn.execute(
-            "SELECT priority, COUNT(*) FROM findings WHERE snapshot_id = ? AND at_risk = 1 "
-            "GROUP BY priority", (row["id"],))}
-        out.append(Snapshot(row["id"], row["tenant"], row["week"], row["period_start"],
-                            row["period_end"], row["created_at"], row["messages"],
-                            row["at_risk"], row["legacy"], row["plaintext"], row["n_findings"],
-                            prio, _or(row["trend_at_risk"], row["at_risk"]),
-                            _or(row["trend_messages"], row["messages"])))
+        prio = {
+            p: n
+            for p, n in conn.execute(
+                "SELECT priority, COUNT(*) FROM findings WHERE snapshot_id = ? AND at_risk = 1 "
+                "GROUP BY priority",
+                (row["id"],),
+            )
+        }
+        out.append(
+            Snapshot(
+                row["id"],
+                row["tenant"],
+                row["week"],
+                row["period_start"],
+                row["period_end"],
+                row["created_at"],
+                row["messages"],
+                row["at_risk"],
+                row["legacy"],
+                row["plaintext"],
+                row["n_findings"],
+                prio,
+                _or(row["trend_at_risk"], row["at_risk"]),
+                _or(row["trend_messages"], row["messages"]),
+            )
+        )
     return out
 
 
 def plan(conn: sqlite3.Connection, tenant: str) -> dict[str, PlanEntry]:
     """The tenant's remediation plan entries, by finding id."""
-    return {r["finding_id"]: PlanEntry(r["finding_id"], r["owner"], r["status"], r["due"],
-                                       r["notes"])
-            for r in conn.execute("SELECT * FROM plan WHERE tenant = ? ORDER BY finding_id",
-                                  (tenant,))}
+    return {
+        r["finding_id"]: PlanEntry(r["finding_id"], r["owner"], r["status"], r["due"], r["notes"])
+        for r in conn.execute("SELECT * FROM plan WHERE tenant = ? ORDER BY finding_id", (tenant,))
+    }
 
 
 def _or(value, default):
@@ -296,9 +384,13 @@ def tenants(conn: sqlite3.Connection) -> list[str]:
 
 def past(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, PastFinding]:
     """Every flow id the tenant's snapshots before ``before_week`` know, with its history."""
-    weeks = [r[0] for r in conn.execute(
-        "SELECT week FROM snapshots WHERE tenant = ? AND week < ? ORDER BY week",
-        (tenant, before_week))]
+    weeks = [
+        r[0]
+        for r in conn.execute(
+            "SELECT week FROM snapshots WHERE tenant = ? AND week < ? ORDER BY week",
+            (tenant, before_week),
+        )
+    ]
     if not weeks:
         return {}
     previous = weeks[-1]
@@ -306,7 +398,9 @@ def past(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, P
     rows = conn.execute(
         "SELECT s.week, s.period_start, f.finding_id, f.at_risk, f.data_json, f.status "
         "FROM findings f JOIN snapshots s ON s.id = f.snapshot_id "
-        "WHERE s.tenant = ? AND s.week < ? ORDER BY s.week", (tenant, before_week))
+        "WHERE s.tenant = ? AND s.week < ? ORDER BY s.week",
+        (tenant, before_week),
+    )
     for week, start, fid, at_risk, data, status in rows:
         seen = out.get(fid)
         first = seen.first_at_risk if seen else None
@@ -316,12 +410,14 @@ def past(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, P
         if at_risk:
             last = json.loads(data)
         elif unverified:  # its record from the last week it was at risk, as stored then
-            last = {k: v for k, v in json.loads(data).items()
-                    if k not in ("status", "status_reason")}
+            last = {
+                k: v for k, v in json.loads(data).items() if k not in ("status", "status_reason")
+            }
         else:
             last = seen.data if seen else None
         out[fid] = PastFinding(
-            finding_id=fid, last_week=week,
+            finding_id=fid,
+            last_week=week,
             at_risk_then=bool(at_risk) and week == previous,
             ever_at_risk=bool(at_risk) or unverified or bool(seen and seen.ever_at_risk),
             first_at_risk=first,
@@ -332,21 +428,25 @@ def past(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, P
 
 
 def previous_week(conn: sqlite3.Connection, tenant: str, before_week: str) -> str | None:
-    row = conn.execute("SELECT MAX(week) FROM snapshots WHERE tenant = ? AND week < ?",
-                       (tenant, before_week)).fetchone()
+    row = conn.execute(
+        "SELECT MAX(week) FROM snapshots WHERE tenant = ? AND week < ?", (tenant, before_week)
+    ).fetchone()
     return row[0] if row else None
 
 
-def trend(conn: sqlite3.Connection,
-          tenant: str) -> list[tuple[str, int, int, dict[str, list[int]]]]:
+def trend(
+    conn: sqlite3.Connection, tenant: str
+) -> list[tuple[str, int, int, dict[str, list[int]]]]:
     """(week, at-risk messages, messages, {deadline: [at-risk messages, left out]}) for each
     stored week of the tenant, each message counted in one week only (see
     :mod:`o365tls.trend`)."""
     out = []
     for r in conn.execute(
-            "SELECT id, week, COALESCE(trend_at_risk, at_risk), "
-            "COALESCE(trend_messages, messages), trend_deadlines FROM snapshots "
-            "WHERE tenant = ? ORDER BY week", (tenant,)):
+        "SELECT id, week, COALESCE(trend_at_risk, at_risk), "
+        "COALESCE(trend_messages, messages), trend_deadlines FROM snapshots "
+        "WHERE tenant = ? ORDER BY week",
+        (tenant,),
+    ):
         deadlines = json.loads(r[4]) if r[4] else _deadlines_of(conn, r[0])
         out.append((r[1], r[2], r[3], deadlines))
     return out
@@ -356,8 +456,9 @@ def _deadlines_of(conn: sqlite3.Connection, snapshot: int) -> dict[str, list[int
     """At-risk messages per deadline from a snapshot's findings (snapshots stored before the
     trend kept them)."""
     out: dict[str, list[int]] = {}
-    for (data,) in conn.execute("SELECT data_json FROM findings WHERE snapshot_id = ? AND "
-                                "at_risk = 1", (snapshot,)):
+    for (data,) in conn.execute(
+        "SELECT data_json FROM findings WHERE snapshot_id = ? AND at_risk = 1", (snapshot,)
+    ):
         d = json.loads(data)
         deadline = (d.get("remediation") or {}).get("deadline")
         if deadline:
@@ -369,22 +470,34 @@ def _deadlines_of(conn: sqlite3.Connection, snapshot: int) -> dict[str, list[int
 def last_workbook(conn: sqlite3.Connection, tenant: str, week: str) -> tuple[str, str] | None:
     """(week, path) of the workbook written by the tenant's latest snapshot up to ``week`` (a
     re-run of the same week reads the workbook it is about to replace)."""
-    row = conn.execute("SELECT week, workbook FROM snapshots WHERE tenant = ? AND week <= ? "
-                       "AND workbook IS NOT NULL ORDER BY week DESC LIMIT 1",
-                       (tenant, week)).fetchone()
+    row = conn.execute(
+        "SELECT week, workbook FROM snapshots WHERE tenant = ? AND week <= ? "
+        "AND workbook IS NOT NULL ORDER BY week DESC LIMIT 1",
+        (tenant, week),
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def earlier_periods(conn: sqlite3.Connection, tenant: str,
-                    before_week: str) -> list[tuple[str | None, str | None]]:
-    return [(r[0], r[1]) for r in conn.execute(
-        "SELECT period_start, period_end FROM snapshots WHERE tenant = ? AND week < ?",
-        (tenant, before_week))]
+def earlier_periods(
+    conn: sqlite3.Connection, tenant: str, before_week: str
+) -> list[tuple[str | None, str | None]]:
+    return [
+        (r[0], r[1])
+        for r in conn.execute(
+            "SELECT period_start, period_end FROM snapshots WHERE tenant = ? AND week < ?",
+            (tenant, before_week),
+        )
+    ]
 
 
 def undated_seen(conn: sqlite3.Connection, tenant: str, before_week: str) -> dict[str, str]:
     """Fingerprints of undated inputs that an earlier snapshot's trend counted, with its week."""
-    return {r[0]: r[1] for r in conn.execute(
-        "SELECT u.fingerprint, MIN(s.week) FROM undated_inputs u JOIN snapshots s "
-        "ON s.id = u.snapshot_id WHERE s.tenant = ? AND s.week < ? AND u.counted = 1 "
-        "GROUP BY u.fingerprint", (tenant, before_week))}
+    return {
+        r[0]: r[1]
+        for r in conn.execute(
+            "SELECT u.fingerprint, MIN(s.week) FROM undated_inputs u JOIN snapshots s "
+            "ON s.id = u.snapshot_id WHERE s.tenant = ? AND s.week < ? AND u.counted = 1 "
+            "GROUP BY u.fingerprint",
+            (tenant, before_week),
+        )
+    }

@@ -38,8 +38,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def in_order(function: Callable[[T], R], items: Iterable[T], ahead: int,
-             name: str = "o365tls") -> Generator[R, None, None]:
+def in_order(
+    function: Callable[[T], R], items: Iterable[T], ahead: int, name: str = "o365tls"
+) -> Generator[R, None, None]:
     """``function(item)`` for each item, on up to ``ahead`` threads working ahead of the
     caller, yielded in item order. An exception raised by ``items`` itself (bad bytes, a
     damaged archive) or by ``function`` is raised in its turn, after the results before it."""
@@ -120,6 +121,8 @@ def _refuse_unguarded_script() -> None:
         # "__mp_main__" while "__main__" is still its own), and the script calls o365tls again:
         # without this stop, every worker would run the whole script (its analysis, its
         # outputs) again.
-        raise UsageError("o365tls started worker processes (--jobs / jobs=) from a script "
-                         "whose entry point is not guarded",
-                         hint='put the script\'s code under `if __name__ == "__main__":`')
+        raise UsageError(
+            "o365tls started worker processes (--jobs / jobs=) from a script "
+            "whose entry point is not guarded",
+            hint='put the script\'s code under `if __name__ == "__main__":`',
+        )

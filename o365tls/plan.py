@@ -68,13 +68,16 @@ class Conflict:
     history: str
 
     def describe(self, path: str) -> str:
-        return (f"warning: plan conflict on finding {self.finding_id} ({LABELS[self.field]}): "
-                f"{path} says {self.workbook!r}, the history had {self.history!r}; kept the "
-                "workbook's value")
+        return (
+            f"warning: plan conflict on finding {self.finding_id} ({LABELS[self.field]}): "
+            f"{path} says {self.workbook!r}, the history had {self.history!r}; kept the "
+            "workbook's value"
+        )
 
 
-def merge(stored: Mapping[str, PlanEntry] | None, read: PlanRead | None
-          ) -> tuple[dict[str, PlanEntry], tuple[Conflict, ...]]:
+def merge(
+    stored: Mapping[str, PlanEntry] | None, read: PlanRead | None
+) -> tuple[dict[str, PlanEntry], tuple[Conflict, ...]]:
     """The plan after reading ``read`` over the ``stored`` history entries (None without a
     history: the workbook's values are the plan)."""
     if stored is None:
@@ -111,14 +114,18 @@ def apply_plan(results: Results, entries: Mapping[str, PlanEntry]) -> Results:
     """Every flow and resolved record with its plan entry (``plan`` null when none)."""
     if not entries:
         return results
+
     def entry(f) -> PlanEntry | None:
         """Its own entry, else one an earlier snapshot kept under one of its flows' ids."""
         return next((entries[i] for i in f.flow_ids if i in entries), None)
 
-    flows = tuple(replace(f, plan=found.values()) if (found := entry(f)) is not None else f
-                  for f in results.all_findings)
-    resolved = tuple(replace(r, plan=entries[r.id].values()) if r.id in entries else r
-                     for r in results.resolved)
+    flows = tuple(
+        replace(f, plan=found.values()) if (found := entry(f)) is not None else f
+        for f in results.all_findings
+    )
+    resolved = tuple(
+        replace(r, plan=entries[r.id].values()) if r.id in entries else r for r in results.resolved
+    )
     return replace(results, all_findings=flows, resolved=resolved)
 
 

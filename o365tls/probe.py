@@ -55,8 +55,7 @@ UNREACHABLE = "unreachable"  # any other network error
 NOT_SMTP = "not-smtp"  # the server sent something that is not an SMTP reply
 GREETING_REFUSED = "greeting-refused"  # 421 / 554 banner: the server will not talk
 EHLO_REFUSED = "ehlo-refused"
-OUTCOMES = (OK, DNS_FAILED, REFUSED, TIMEOUT, UNREACHABLE, NOT_SMTP, GREETING_REFUSED,
-            EHLO_REFUSED)
+OUTCOMES = (OK, DNS_FAILED, REFUSED, TIMEOUT, UNREACHABLE, NOT_SMTP, GREETING_REFUSED, EHLO_REFUSED)
 
 # What came of one TLS version.
 ACCEPTED = "accepted"
@@ -113,8 +112,13 @@ def valid_host(host: str) -> bool:
     if _is_ip(host):
         return True
     name = host.rstrip(".")
-    return bool(name) and len(name) <= 253 and all(
-        label and all(ch.isalnum() or ch in "-_" for ch in label) for label in name.split("."))
+    return (
+        bool(name)
+        and len(name) <= 253
+        and all(
+            label and all(ch.isalnum() or ch in "-_" for ch in label) for label in name.split(".")
+        )
+    )
 
 
 def _port(text: str) -> int:
@@ -172,8 +176,9 @@ class ProbeResult:
     @property
     def legacy(self) -> bool:
         """The server was reached and is weak: no STARTTLS, or it accepts TLS 1.1 or older."""
-        return self.outcome == OK and (self.starttls is False
-                                       or any(v in LEGACY_VERSIONS for v in self.accepted))
+        return self.outcome == OK and (
+            self.starttls is False or any(v in LEGACY_VERSIONS for v in self.accepted)
+        )
 
     @property
     def expired(self) -> bool | None:
@@ -237,7 +242,9 @@ class ProbeResult:
             "tls_detail": {v.version: v.detail for v in self.versions if v.detail},
             "accepted": list(self.accepted),
             "legacy": self.legacy,
-            "certificate": None if cert is None else {
+            "certificate": None
+            if cert is None
+            else {
                 "subject": cert.subject,
                 "common_name": cert.common_name,
                 "names": list(cert.names),
@@ -283,27 +290,36 @@ class ProbeResult:
             if result is None:
                 continue
             if result not in VERSION_RESULTS:
-                raise ValueError(f"tls {version} {result!r} is not one of "
-                                 f"{', '.join(VERSION_RESULTS)}")
+                raise ValueError(
+                    f"tls {version} {result!r} is not one of {', '.join(VERSION_RESULTS)}"
+                )
             versions.append(VersionResult(version, result, str(details.get(version) or "")))
         cert = data.get("certificate")
         if cert is not None and not isinstance(cert, dict):
             raise ValueError("certificate is not an object")
         extensions = data.get("extensions") or []
         return cls(
-            host=host.lower() if not _is_ip(host) else host, port=port,
-            probed_at=_when(data.get("probed_at"), "probed_at"), outcome=outcome,
-            reason=_text(data, "reason"), address=_text(data, "address"),
-            banner=_text(data, "banner"), starttls=starttls,
+            host=host.lower() if not _is_ip(host) else host,
+            port=port,
+            probed_at=_when(data.get("probed_at"), "probed_at"),
+            outcome=outcome,
+            reason=_text(data, "reason"),
+            address=_text(data, "address"),
+            banner=_text(data, "banner"),
+            starttls=starttls,
             extensions=tuple(str(e) for e in extensions) if isinstance(extensions, list) else (),
             versions=tuple(versions),
-            certificate=None if cert is None else CertificateInfo(
-                subject=_text(cert, "subject"), common_name=_text(cert, "common_name"),
+            certificate=None
+            if cert is None
+            else CertificateInfo(
+                subject=_text(cert, "subject"),
+                common_name=_text(cert, "common_name"),
                 names=tuple(str(n) for n in cert.get("names") or () if isinstance(n, str)),
                 issuer=_text(cert, "issuer"),
                 not_before=_when(cert.get("not_before"), "certificate not_before"),
                 not_after=_when(cert.get("not_after"), "certificate not_after"),
-                self_signed=cert.get("self_signed") is True),
+                self_signed=cert.get("self_signed") is True,
+            ),
             certificate_problem=_text(data, "certificate_problem"),
         )
 
@@ -330,12 +346,16 @@ def _when(value: object, key: str) -> datetime:
 def document(results: Iterable[ProbeResult], tool_version: str) -> dict:
     """The probe results file: what ``probe --json`` prints and ``-o`` writes, and what
     ``analyze`` reads back."""
-    return {MARKER: FILE_VERSION, "tool_version": tool_version,
-            "results": [r.as_dict() for r in results]}
+    return {
+        MARKER: FILE_VERSION,
+        "tool_version": tool_version,
+        "results": [r.as_dict() for r in results],
+    }
 
 
-def write_document(results: Iterable[ProbeResult], path: str | os.PathLike,
-                   tool_version: str) -> None:
+def write_document(
+    results: Iterable[ProbeResult], path: str | os.PathLike, tool_version: str
+) -> None:
     """Write the probe results file in one rename: a failed write leaves no half file."""
     target = Path(path)
     text = json.dumps(document(results, tool_version), indent=2, ensure_ascii=False) + "\n"
@@ -354,8 +374,10 @@ def write_document(results: Iterable[ProbeResult], path: str | os.PathLike,
 
 
 def _unwritable(target: Path, exc: OSError) -> OutputError:
-    return OutputError(f"{target}: cannot write the probe results ({exc.strerror or exc})",
-                       hint="choose another file with -o")
+    return OutputError(
+        f"{target}: cannot write the probe results ({exc.strerror or exc})",
+        hint="choose another file with -o",
+    )
 
 
 # --- probing ---------------------------------------------------------------------------
@@ -394,20 +416,25 @@ class _Smtp:
                 except TimeoutError:
                     raise _Failure(TIMEOUT, f"no {step} within {self.timeout:g} s") from None
                 except OSError as exc:
-                    raise _Failure(UNREACHABLE, f"connection lost waiting for {step}: "
-                                                f"{_oserror(exc)}") from None
+                    raise _Failure(
+                        UNREACHABLE, f"connection lost waiting for {step}: {_oserror(exc)}"
+                    ) from None
                 if not chunk:
-                    raise _Failure(UNREACHABLE, f"the server closed the connection before "
-                                                f"the {step}")
+                    raise _Failure(
+                        UNREACHABLE, f"the server closed the connection before the {step}"
+                    )
                 received += len(chunk)
                 if received > MAX_REPLY_BYTES:
-                    raise _Failure(NOT_SMTP, f"the {step} is longer than "
-                                             f"{MAX_REPLY_BYTES // 1024} KB: not SMTP")
+                    raise _Failure(
+                        NOT_SMTP,
+                        f"the {step} is longer than {MAX_REPLY_BYTES // 1024} KB: not SMTP",
+                    )
                 self.buffer += chunk
             raw, _, self.buffer = self.buffer.partition(b"\n")
             line = _printable(raw.rstrip(b"\r").decode("utf-8", "replace"))
-            match = _REPLY_LINE.match(line) or (re.fullmatch(r"\d{3}", line) and
-                                                _REPLY_LINE.match(line + " "))
+            match = _REPLY_LINE.match(line) or (
+                re.fullmatch(r"\d{3}", line) and _REPLY_LINE.match(line + " ")
+            )
             if not match:
                 raise _Failure(NOT_SMTP, f"not an SMTP server: its {step} was {line[:80]!r}")
             texts.append(match.group(3))
@@ -419,11 +446,13 @@ class _Smtp:
         try:
             self.sock.sendall(line.encode("ascii") + b"\r\n")
         except TimeoutError:
-            raise _Failure(TIMEOUT, f"could not send {line.split()[0]} "
-                                    f"within {self.timeout:g} s") from None
+            raise _Failure(
+                TIMEOUT, f"could not send {line.split()[0]} within {self.timeout:g} s"
+            ) from None
         except OSError as exc:
-            raise _Failure(UNREACHABLE, f"connection lost sending {line.split()[0]}: "
-                                        f"{_oserror(exc)}") from None
+            raise _Failure(
+                UNREACHABLE, f"connection lost sending {line.split()[0]}: {_oserror(exc)}"
+            ) from None
 
 
 def _printable(text: str) -> str:
@@ -434,8 +463,9 @@ def _oserror(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def probe(target: Target | str, *, timeout: float = DEFAULT_TIMEOUT,
-          helo: str | None = None) -> ProbeResult:
+def probe(
+    target: Target | str, *, timeout: float = DEFAULT_TIMEOUT, helo: str | None = None
+) -> ProbeResult:
     """Probe one server (see the module docstring); never raises for anything the server or
     the network does."""
     if isinstance(target, str):
@@ -465,9 +495,14 @@ def probe(target: Target | str, *, timeout: float = DEFAULT_TIMEOUT,
         return result(failure.outcome, failure.reason, address=address, banner=banner)
     starttls = "STARTTLS" in extensions
     if not starttls:
-        return result(OK, address=address, banner=banner, starttls=False,
-                      extensions=extensions,
-                      versions=tuple(VersionResult(v, NO_STARTTLS) for v in VERSIONS))
+        return result(
+            OK,
+            address=address,
+            banner=banner,
+            starttls=False,
+            extensions=extensions,
+            versions=tuple(VersionResult(v, NO_STARTTLS) for v in VERSIONS),
+        )
     versions, der = [], None
     for version in VERSIONS:
         outcome, peer = _try_version(target, address, version, timeout, helo)
@@ -481,12 +516,25 @@ def probe(target: Target | str, *, timeout: float = DEFAULT_TIMEOUT,
             problem = str(exc)
     elif any(v.result == ACCEPTED for v in versions):
         problem = "the server sent no certificate"
-    return result(OK, address=address, banner=banner, starttls=True, extensions=extensions,
-                  versions=tuple(versions), certificate=cert, certificate_problem=problem)
+    return result(
+        OK,
+        address=address,
+        banner=banner,
+        starttls=True,
+        extensions=extensions,
+        versions=tuple(versions),
+        certificate=cert,
+        certificate_problem=problem,
+    )
 
 
-def probe_all(targets: Iterable[Target], *, timeout: float = DEFAULT_TIMEOUT,
-              helo: str | None = None, jobs: int = 4) -> Iterator[ProbeResult]:
+def probe_all(
+    targets: Iterable[Target],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    helo: str | None = None,
+    jobs: int = 4,
+) -> Iterator[ProbeResult]:
     """Probe servers ``jobs`` at a time; results come in the order of ``targets``."""
     targets = list(targets)
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="o365tls-probe") as pool:
@@ -495,8 +543,11 @@ def probe_all(targets: Iterable[Target], *, timeout: float = DEFAULT_TIMEOUT,
 
 def _helo_name() -> str:
     name = socket.gethostname()
-    return name if "." in name and all(_LABEL.fullmatch(p) for p in name.split(".")) \
+    return (
+        name
+        if "." in name and all(_LABEL.fullmatch(p) for p in name.split("."))
         else "o365tls-probe.invalid"
+    )
 
 
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -511,8 +562,7 @@ def _resolve(target: Target, timeout: float) -> str:
 
     def lookup() -> None:
         try:
-            answer["infos"] = socket.getaddrinfo(target.host, target.port,
-                                                 type=socket.SOCK_STREAM)
+            answer["infos"] = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
             answer["error"] = exc
 
@@ -537,11 +587,9 @@ def _connect(address: str, port: int, timeout: float) -> socket.socket:
     except ConnectionRefusedError:
         raise _Failure(REFUSED, f"port {port} refused the connection") from None
     except TimeoutError:
-        raise _Failure(TIMEOUT, f"no TCP connection to port {port} within {timeout:g} s") \
-            from None
+        raise _Failure(TIMEOUT, f"no TCP connection to port {port} within {timeout:g} s") from None
     except OSError as exc:
-        raise _Failure(UNREACHABLE, f"cannot connect to port {port}: {_oserror(exc)}") \
-            from None
+        raise _Failure(UNREACHABLE, f"cannot connect to port {port}: {_oserror(exc)}") from None
 
 
 def _greet(smtp: _Smtp) -> str:
@@ -568,8 +616,9 @@ def _quit(smtp: _Smtp) -> None:
         pass  # the answers are in; a server that hangs up first changes none of them
 
 
-def _try_version(target: Target, address: str, version: str, timeout: float,
-                 helo: str) -> tuple[VersionResult, bytes | None]:
+def _try_version(
+    target: Target, address: str, version: str, timeout: float, helo: str
+) -> tuple[VersionResult, bytes | None]:
     """One connection, offering only ``version``: (its result, the certificate's DER)."""
     context, local_problem = _context(version)
     if context is None:
@@ -582,23 +631,27 @@ def _try_version(target: Target, address: str, version: str, timeout: float,
             smtp.send("STARTTLS")
             code, lines = smtp.reply("STARTTLS reply")
             if code != 220:
-                return VersionResult(version, FAILED, f"STARTTLS was answered {code} "
-                                                      f"{' '.join(lines)[:200]}".rstrip()), None
+                return VersionResult(
+                    version,
+                    FAILED,
+                    f"STARTTLS was answered {code} {' '.join(lines)[:200]}".rstrip(),
+                ), None
             if smtp.buffer:  # RFC 3207: nothing may follow the 220 before the handshake
-                return VersionResult(version, FAILED, "the server sent data after its "
-                                                      "STARTTLS reply"), None
+                return VersionResult(
+                    version, FAILED, "the server sent data after its STARTTLS reply"
+                ), None
             return _handshake(context, sock, target, version, timeout)
     except _Failure as failure:
         return VersionResult(version, FAILED, failure.reason), None
 
 
-def _handshake(context: ssl.SSLContext, sock: socket.socket, target: Target, version: str,
-               timeout: float) -> tuple[VersionResult, bytes | None]:
+def _handshake(
+    context: ssl.SSLContext, sock: socket.socket, target: Target, version: str, timeout: float
+) -> tuple[VersionResult, bytes | None]:
     server_name = None if _is_ip(target.host) else _ascii_name(target.host)
     sock.settimeout(timeout)
     try:
-        tls = context.wrap_socket(sock, server_hostname=server_name,
-                                  do_handshake_on_connect=False)
+        tls = context.wrap_socket(sock, server_hostname=server_name, do_handshake_on_connect=False)
         tls.do_handshake()
     except TimeoutError:
         return VersionResult(version, FAILED, f"no TLS handshake within {timeout:g} s"), None
@@ -608,8 +661,9 @@ def _handshake(context: ssl.SSLContext, sock: socket.socket, target: Target, ver
             return VersionResult(version, NOT_TESTABLE, reason), None
         return VersionResult(version, VERSION_REFUSED, str(reason)), None
     except OSError as exc:  # the server closed the connection on our ClientHello
-        return VersionResult(version, VERSION_REFUSED,
-                             f"connection closed in the handshake: {_oserror(exc)}"), None
+        return VersionResult(
+            version, VERSION_REFUSED, f"connection closed in the handshake: {_oserror(exc)}"
+        ), None
     with tls:
         cipher = tls.cipher()
         der = tls.getpeercert(binary_form=True)
@@ -653,8 +707,9 @@ def _context(version: str) -> tuple[ssl.SSLContext | None, str]:
     except ssl.SSLWantReadError:
         return context, ""
     except ssl.SSLError as exc:
-        return None, (f"the local OpenSSL ({ssl.OPENSSL_VERSION}) cannot offer it: "
-                      f"{exc.reason or exc}")
+        return None, (
+            f"the local OpenSSL ({ssl.OPENSSL_VERSION}) cannot offer it: {exc.reason or exc}"
+        )
     return context, ""
 
 
@@ -694,16 +749,16 @@ def _is_server(finding: dict) -> bool:
     device = finding.get("device_type")
     if device in SERVER_DEVICE_TYPES:
         return True
-    return device == "unknown" and (finding.get("path") == "on-prem"
-                                    or str(finding.get("connector_type", "")).lower()
-                                    == "partner")
+    return device == "unknown" and (
+        finding.get("path") == "on-prem"
+        or str(finding.get("connector_type", "")).lower() == "partner"
+    )
 
 
 def _host_of(finding: dict) -> str:
     for key in ("hostname", "ptr"):
         name = str(finding.get(key) or "").strip().rstrip(".").lower()
-        if "." in name and not _is_ip(name) and all(_LABEL.fullmatch(p)
-                                                     for p in name.split(".")):
+        if "." in name and not _is_ip(name) and all(_LABEL.fullmatch(p) for p in name.split(".")):
             return name
     address = str(finding.get("sender_ip") or "").strip()
     return address if _is_ip(address) else ""

@@ -68,13 +68,27 @@ class FileReport:
     def use(self, n: int = 1) -> None:
         self.rows_used += n
 
-    def reject(self, row: int | None, code: str, message: str, *, column: str | None = None,
-               value: object = None) -> None:
+    def reject(
+        self,
+        row: int | None,
+        code: str,
+        message: str,
+        *,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
         self.rows_rejected += 1
         self._add(Issue(code, self.path, row, message, column, _short(value), rejected=True))
 
-    def note(self, row: int | None, code: str, message: str, *, column: str | None = None,
-             value: object = None) -> None:
+    def note(
+        self,
+        row: int | None,
+        code: str,
+        message: str,
+        *,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
         self._add(Issue(code, self.path, row, message, column, _short(value), rejected=False))
 
     def see_masked_ips(self, count: int, example: str | None, what: str = "sender IP") -> None:
@@ -89,12 +103,15 @@ class FileReport:
     def note_masked_ips(self) -> None:
         """The note on the masked IPs seen so far, once: called when the file is read."""
         if self.masked_ips:
-            self.note(None, "masked-ip",
-                      f"{self.masked_ips} rows have a masked IP (e.g. "
-                      f"'{self.masked_example}'); their {self.masked_what} is unknown "
-                      f"(export the file again without masking to group them by "
-                      f"{self.masked_what})",
-                      value=self.masked_example)
+            self.note(
+                None,
+                "masked-ip",
+                f"{self.masked_ips} rows have a masked IP (e.g. "
+                f"'{self.masked_example}'); their {self.masked_what} is unknown "
+                f"(export the file again without masking to group them by "
+                f"{self.masked_what})",
+                value=self.masked_example,
+            )
             self.masked_ips, self.masked_example = 0, None
 
     def fail(self, code: str, message: str) -> None:
@@ -143,12 +160,16 @@ class FileReport:
         out = [i.as_dict() for i in self.issues]
         for code, count in sorted(self.issue_counts.items()):
             if count > MAX_EXAMPLES_PER_CODE:
-                out.append({
-                    "code": code,
-                    "row": None,
-                    "message": f"{count - MAX_EXAMPLES_PER_CODE} more '{code}' issues not listed",
-                    "rejected": False,
-                })
+                out.append(
+                    {
+                        "code": code,
+                        "row": None,
+                        "message": (
+                            f"{count - MAX_EXAMPLES_PER_CODE} more '{code}' issues not listed"
+                        ),
+                        "rejected": False,
+                    }
+                )
         return out
 
     def as_dict(self) -> dict:

@@ -38,12 +38,22 @@ class Review:
     pseudonyms: tuple[tuple[str, str, str], ...] = ()
 
 
-def review(paths, *, options: Options | None = None, exceptions: str | Path | None = None,
-           history_db: str | Path | None = None, tenant: str = DEFAULT_TENANT,
-           redact_key: str | None = None, format: str | None = None,
-           encoding: str | None = None, progress=None, today: date | None = None,
-           jobs: int | None = 1, scheduler: str | None = None,
-           plan: str | Path | None = None) -> Review:
+def review(
+    paths,
+    *,
+    options: Options | None = None,
+    exceptions: str | Path | None = None,
+    history_db: str | Path | None = None,
+    tenant: str = DEFAULT_TENANT,
+    redact_key: str | None = None,
+    format: str | None = None,
+    encoding: str | None = None,
+    progress=None,
+    today: date | None = None,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
+    plan: str | Path | None = None,
+) -> Review:
     """Everything but writing: raises :class:`~o365tls.errors.InputError` when nothing usable
     could be read. ``plan`` is an earlier remediation.xlsx whose typed Owner, Status, Due date
     and Notes carry over (merged with the history's, with ``history_db``)."""
@@ -51,13 +61,24 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     today = today or options.today or datetime.now(UTC).date()
     risks = load_exceptions(exceptions) if exceptions else []  # bad files: fail before reading
     typed = read_plan(plan) if plan else None
-    data = gather(paths, format=format, encoding=encoding, progress=progress,
-                  since=options.since, until=options.until, jobs=jobs, scheduler=scheduler)
+    data = gather(
+        paths,
+        format=format,
+        encoding=encoding,
+        progress=progress,
+        since=options.since,
+        until=options.until,
+        jobs=jobs,
+        scheduler=scheduler,
+    )
     if not [r for r in data.inputs if not r.fatal]:
-        problems = "; ".join(f"{r.path}: {r.issues[0].message}" for r in data.inputs
-                             if r.issues) or "no files found"
-        raise InputError(f"nothing usable could be read ({problems})",
-                         hint="run `o365tls inspect` on the inputs")
+        problems = (
+            "; ".join(f"{r.path}: {r.issues[0].message}" for r in data.inputs if r.issues)
+            or "no files found"
+        )
+        raise InputError(
+            f"nothing usable could be read ({problems})", hint="run `o365tls inspect` on the inputs"
+        )
     results = analyze(data, options)
     redactor = Redactor(redact_key) if redact_key else None
     if redactor is not None:
@@ -71,19 +92,31 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
         with history.connect(history_db) as conn:
             past = history.past(conn, tenant, week)
             # The last at-risk finding of each id that may be resolved or unverified now.
-            earlier = {fid: finding_from_record(p.data) for fid, p in past.items()
-                       if p.data and (p.at_risk_then or p.unverified_then)}
+            earlier = {
+                fid: finding_from_record(p.data)
+                for fid, p in past.items()
+                if p.data and (p.at_risk_then or p.unverified_then)
+            }
             results = apply_history(results, past, earlier)
-            points = [TrendPoint(w, at_risk, messages,
-                                 tuple((d, n, left) for d, (n, left) in sorted(deadlines.items())))
-                      for w, at_risk, messages, deadlines in history.trend(conn, tenant)
-                      if w != week]
+            points = [
+                TrendPoint(
+                    w,
+                    at_risk,
+                    messages,
+                    tuple((d, n, left) for d, (n, left) in sorted(deadlines.items())),
+                )
+                for w, at_risk, messages, deadlines in history.trend(conn, tenant)
+                if w != week
+            ]
             stored = history.plan(conn, tenant)
             if typed is None:
                 typed, found = _last_workbook(conn, tenant, week)
                 results = replace(results, notes=(*results.notes, *found))
-            counted = week_count(results, history.earlier_periods(conn, tenant, week),
-                                 history.undated_seen(conn, tenant, week))
+            counted = week_count(
+                results,
+                history.earlier_periods(conn, tenant, week),
+                history.undated_seen(conn, tenant, week),
+            )
         points.append(TrendPoint(week, counted.at_risk, counted.messages, counted.by_deadline))
         trend = tuple(sorted(points, key=lambda p: p.label))
         results = replace(results, notes=(*results.notes, *counted.notes))
@@ -94,8 +127,15 @@ def review(paths, *, options: Options | None = None, exceptions: str | Path | No
     if typed is not None:
         notes = [*typed.notes, *(c.describe(typed.path) for c in conflicts)]
         results = replace(results, notes=(*results.notes, *notes))
-    return Review(results, week, tenant, trend, counted, entries,
-                  tuple(redactor.table()) if redactor is not None else ())
+    return Review(
+        results,
+        week,
+        tenant,
+        trend,
+        counted,
+        entries,
+        tuple(redactor.table()) if redactor is not None else (),
+    )
 
 
 def read_plan(path: str | Path) -> PlanRead:
@@ -111,8 +151,10 @@ def _last_workbook(conn, tenant: str, week: str) -> tuple[PlanRead | None, tuple
         return None, ()
     written, path = last
     if not Path(path).is_file():
-        return None, (f"the workbook of {written} ({path}) is gone: the plan comes from the "
-                      "history only (pass --plan to read another one)",)
+        return None, (
+            f"the workbook of {written} ({path}) is gone: the plan comes from the "
+            "history only (pass --plan to read another one)",
+        )
     try:
         typed = read_plan(path)
     except UsageError as exc:
@@ -124,14 +166,26 @@ def record(rv: Review, history_db: str | Path, workbook: str | Path | None = Non
     """Store the review as the tenant's snapshot for its week (replacing a re-run);
     ``workbook`` is the remediation.xlsx written for it, which the next run reads back."""
     with history.connect(history_db) as conn:
-        return history.store(conn, rv.tenant, findings_document(rv.results),
-                             [finding_record(f) for f in rv.results.all_findings], rv.week,
-                             plan=rv.plan.values(),
-                             unverified=[finding_record(f) for f in rv.results.unverified],
-                             trend=(rv.counted.at_risk, rv.counted.messages,
-                                    {d: [n, left] for d, n, left in rv.counted.by_deadline})
-                             if rv.counted else None,
-                             undated=[(u.fingerprint, u.format, u.path,
-                                       rv.counted.counts_undated) for u in rv.counted.undated]
-                             if rv.counted else (),
-                             workbook=str(Path(workbook).resolve()) if workbook else None)
+        return history.store(
+            conn,
+            rv.tenant,
+            findings_document(rv.results),
+            [finding_record(f) for f in rv.results.all_findings],
+            rv.week,
+            plan=rv.plan.values(),
+            unverified=[finding_record(f) for f in rv.results.unverified],
+            trend=(
+                rv.counted.at_risk,
+                rv.counted.messages,
+                {d: [n, left] for d, n, left in rv.counted.by_deadline},
+            )
+            if rv.counted
+            else None,
+            undated=[
+                (u.fingerprint, u.format, u.path, rv.counted.counts_undated)
+                for u in rv.counted.undated
+            ]
+            if rv.counted
+            else (),
+            workbook=str(Path(workbook).resolve()) if workbook else None,
+        )

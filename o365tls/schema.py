@@ -86,11 +86,16 @@ OBSERVATION_COLUMNS: tuple[Column, ...] = (
     Column(SENDER_IP, "str", "the client IP that spoke SMTP"),
     Column(SENDER_PORT, "int", "the client's TCP port, 0 when unknown"),
     Column(DESTINATION_IP, "str", "the IP the message was sent to (send logs), if any"),
-    Column(LOCAL_PORT, "int",
-           "the server port it connected to (25, 587, 465, 2525), 0 when unknown"),
+    Column(
+        LOCAL_PORT, "int", "the server port it connected to (25, 587, 465, 2525), 0 when unknown"
+    ),
     Column(SENDER_ADDRESS, "str", "envelope or report sender address, lower case"),
-    Column(RECIPIENT_ADDRESS, "str", "one recipient, lower case, for message-grained records "
-                                     "that name it (trace detail); empty otherwise"),
+    Column(
+        RECIPIENT_ADDRESS,
+        "str",
+        "one recipient, lower case, for message-grained records "
+        "that name it (trace detail); empty otherwise",
+    ),
     Column(AUTH_USER, "str", "the account that authenticated (SMTP AUTH), if any"),
     Column(AUTH_PROTOCOL, "str", "Basic, OAuth... as reported"),
     Column(HOSTNAME, "str", "EHLO/HELO name the client gave"),
@@ -128,21 +133,32 @@ CONNECTOR_COLUMNS: tuple[Column, ...] = (
     Column(SOURCE, "str", "input file the record came from"),
     Column(ROW, "int", "1-based record number in that file"),
     Column("name", "str", "connector name"),
-    Column("kind", "str", "inbound, outbound, receive (Exchange Server receive connector), or "
-                          "exchange-server (an on-premises server Exchange Online reports)"),
+    Column(
+        "kind",
+        "str",
+        "inbound, outbound, receive (Exchange Server receive connector), or "
+        "exchange-server (an on-premises server Exchange Online reports)",
+    ),
     Column(CONNECTOR_TYPE, "str", "Partner, OnPremises, FrontendTransport..."),
     Column("enabled", "bool", "Enabled flag; None when not exported"),
     Column("sender_ip_ranges", "list", "IPs/CIDRs/ranges the connector matches senders on"),
-    Column("sender_domains", "list", "sender domains the connector matches (``*`` for all; "
-           "the address-space form ``smtp:*;1`` is read as ``*``)"),
+    Column(
+        "sender_domains",
+        "list",
+        "sender domains the connector matches (``*`` for all; "
+        "the address-space form ``smtp:*;1`` is read as ``*``)",
+    ),
     Column("smart_hosts", "list", "outbound smart hosts"),
     Column("recipient_domains", "list", "outbound recipient domains"),
     Column("require_tls", "bool", "RequireTls; None when not exported"),
     Column("tls_settings", "str", "TlsSettings (outbound) or TLS auth level"),
     Column("tls_sender_certificate_name", "str", "certificate name inbound senders must present"),
-    Column("restrict_domains_to_certificate", "bool",
-           "RestrictDomainsToCertificate: mail from the sender domains must present that "
-           "certificate (so it arrives over TLS); None when not exported"),
+    Column(
+        "restrict_domains_to_certificate",
+        "bool",
+        "RestrictDomainsToCertificate: mail from the sender domains must present that "
+        "certificate (so it arrives over TLS); None when not exported",
+    ),
     Column("auth_mechanism", "str", "AuthMechanism (receive connectors)"),
     Column("bindings", "list", "local bindings (receive connectors), e.g. 0.0.0.0:25"),
     Column("problems", "list", "what could not be read from this connector's export"),
@@ -150,8 +166,9 @@ CONNECTOR_COLUMNS: tuple[Column, ...] = (
     # connecting on-premises Exchange servers); name is the server's FQDN, sender_ip_ranges
     # its IP when the export has one.
     Column("build", "str", "the server's Exchange build number as reported, e.g. 15.1.2507.16"),
-    Column("product", "str", "the Exchange version as Exchange Online names it "
-                             "(ExchangeServer2016)"),
+    Column(
+        "product", "str", "the Exchange version as Exchange Online names it (ExchangeServer2016)"
+    ),
     Column("first_detected", "datetime", "when Exchange Online first saw it out of date"),
     Column("throttled_from", "datetime", "when throttling (450 4.7.230) starts or started"),
     Column("blocked_from", "datetime", "when blocking (550 5.7.230) starts or started"),

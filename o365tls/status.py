@@ -38,8 +38,15 @@ from .quality import FileReport
 
 NEW, OPEN, REGRESSED, RESOLVED, UNVERIFIED = "new", "open", "regressed", "resolved", "unverified"
 QUIET_DAYS = 7
-IDENTITY = frozenset({"message-trace", "message-trace-detail", "historical-summary",
-                      "historical-extended", "exchange-tracking-log"})
+IDENTITY = frozenset(
+    {
+        "message-trace",
+        "message-trace-detail",
+        "historical-summary",
+        "historical-extended",
+        "exchange-tracking-log",
+    }
+)
 # Which exports would have seen a flow of each hop again: every group must be among the
 # inputs (one format of the group is enough).
 WITNESSES: dict[str, tuple[frozenset[str], ...]] = {
@@ -50,8 +57,9 @@ WITNESSES: dict[str, tuple[frozenset[str], ...]] = {
 _MODERN = ("TLS1.2", "TLS1.3")
 
 
-def apply_history(results: Results, past: Mapping[str, PastFinding],
-                  earlier: Mapping[str, Finding]) -> Results:
+def apply_history(
+    results: Results, past: Mapping[str, PastFinding], earlier: Mapping[str, Finding]
+) -> Results:
     """``past``: what the tenant's earlier snapshots know of each flow id; ``earlier``: the
     last at-risk finding stored under each id, read back (resolved and unverified findings are
     those, with their new status)."""
@@ -65,20 +73,32 @@ def apply_history(results: Results, past: Mapping[str, PastFinding],
         # A root cause is known to earlier snapshots by its own id or by its flows' ids.
         seen = next((past[i] for i in f.flow_ids if i in past), None)
         if seen and (seen.at_risk_then or seen.unverified_then):
-            status, why = OPEN, ("at risk in the previous snapshot too" if seen.at_risk_then
-                                 else "unverified in the previous snapshot, at risk again")
+            status, why = (
+                OPEN,
+                (
+                    "at risk in the previous snapshot too"
+                    if seen.at_risk_then
+                    else "unverified in the previous snapshot, at risk again"
+                ),
+            )
         elif seen and seen.ever_at_risk:
             status, why = REGRESSED, f"resolved in {seen.last_week}, at risk again"
         else:
             status, why = NEW, "not at risk in any earlier snapshot"
-        first = (seen.first_at_risk if seen and seen.first_at_risk and status == OPEN
-                 else start_iso)
-        flows.append(replace(f, status=status, status_reason=why,
-                             history=FindingHistory(first, _days(first, end_day))))
+        first = seen.first_at_risk if seen and seen.first_at_risk and status == OPEN else start_iso
+        flows.append(
+            replace(
+                f,
+                status=status,
+                status_reason=why,
+                history=FindingHistory(first, _days(first, end_day)),
+            )
+        )
     current = {i for f in flows if f.at_risk for i in f.flow_ids}
     by_id = {i: f for f in flows for i in f.flow_ids}
-    attribution = {flow_id(a.scope, a.direction, a.connector, a.sender): a
-                   for a in results.attribution}
+    attribution = {
+        flow_id(a.scope, a.direction, a.connector, a.sender): a for a in results.attribution
+    }
     resolved: list[Finding] = []
     unverified: list[Finding] = []
     for fid, p in sorted(past.items()):
@@ -88,12 +108,14 @@ def apply_history(results: Results, past: Mapping[str, PastFinding],
         settled, why = _settle(before, by_id.get(fid), attribution.get(fid), results)
         record = replace(before, status=RESOLVED if settled else UNVERIFIED, status_reason=why)
         (resolved if settled else unverified).append(record)
-    return replace(results, all_findings=tuple(flows), resolved=tuple(resolved),
-                   unverified=tuple(unverified))
+    return replace(
+        results, all_findings=tuple(flows), resolved=tuple(resolved), unverified=tuple(unverified)
+    )
 
 
-def _settle(before: Finding, now: Finding | None, attribution: AttributionRow | None,
-            results: Results) -> tuple[bool, str]:
+def _settle(
+    before: Finding, now: Finding | None, attribution: AttributionRow | None, results: Results
+) -> tuple[bool, str]:
     """Whether a finding at risk before is resolved now, and why (or why it cannot be said)."""
     if now is not None:
         tls = now.flow.tls.as_dict()
@@ -102,13 +124,16 @@ def _settle(before: Finding, now: Finding | None, attribution: AttributionRow | 
         if now.flow.evidence == "observed" and modern:
             return True, f"seen sending {modern:,} messages with TLS 1.2 or later, none at risk"
         if now.flow.evidence == "attributed" and verdict == "clean" and modern:
-            return True, (f"its {modern:,} messages are attributed to TLS 1.2 or later, and the "
-                          "daily counts pin its at-risk share at 10% or less")
-        return False, (f"its {now.flow.tls.messages:,} messages this run carry no TLS 1.2 "
-                       "evidence")
+            return True, (
+                f"its {modern:,} messages are attributed to TLS 1.2 or later, and the "
+                "daily counts pin its at-risk share at 10% or less"
+            )
+        return False, (f"its {now.flow.tls.messages:,} messages this run carry no TLS 1.2 evidence")
     if attribution is not None and attribution.verdict != "clean":
-        return False, (f"still sending ({attribution.messages:,} messages), but "
-                       f"{attribution.why or 'cannot tell its TLS'}")
+        return False, (
+            f"still sending ({attribution.messages:,} messages), but "
+            f"{attribution.why or 'cannot tell its TLS'}"
+        )
     return _quiet(before, results.inputs)
 
 
@@ -122,21 +147,28 @@ def _quiet(before: Finding, inputs: Sequence[FileReport]) -> tuple[bool, str]:
     for group in groups:
         witnesses = [r for r in inputs if r.format in group and not r.fatal]
         if not witnesses:
-            return False, ("sent nothing this run, but no input would have seen it (needs "
-                           f"{' or '.join(sorted(group))})")
+            return False, (
+                "sent nothing this run, but no input would have seen it (needs "
+                f"{' or '.join(sorted(group))})"
+            )
         days = set().union(*(_days_of(r) for r in witnesses))
         if not days:
             names = " and ".join(sorted({r.format or "" for r in witnesses}))
-            return False, (f"sent nothing this run, but {names} carries no dates: its silence "
-                           "covers no known day")
+            return False, (
+                f"sent nothing this run, but {names} carries no dates: its silence "
+                "covers no known day"
+            )
         covered = days if covered is None else covered & days
     if not groups:
         return False, "sent nothing this run; no known input shows this hop"
     if len(covered or ()) < QUIET_DAYS:
-        return False, (f"sent nothing over the {len(covered or ())} day(s) the inputs that would "
-                       f"see it cover; {QUIET_DAYS} are needed")
-    return True, (f"sent nothing over {len(covered or ())} days that the inputs which would see "
-                  "it cover")
+        return False, (
+            f"sent nothing over the {len(covered or ())} day(s) the inputs that would "
+            f"see it cover; {QUIET_DAYS} are needed"
+        )
+    return True, (
+        f"sent nothing over {len(covered or ())} days that the inputs which would see it cover"
+    )
 
 
 def _days_of(report: FileReport) -> set[date]:

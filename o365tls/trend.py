@@ -64,13 +64,16 @@ class WeekCount:
 
 
 def undated_inputs(inputs: Iterable[FileReport]) -> tuple[Undated, ...]:
-    return tuple(Undated(r.path, r.format or "", _fingerprint(r)) for r in inputs
-                 if not r.fatal and r.period_start is None and r.rows_used
-                 and r.format not in _NO_MESSAGES)
+    return tuple(
+        Undated(r.path, r.format or "", _fingerprint(r))
+        for r in inputs
+        if not r.fatal and r.period_start is None and r.rows_used and r.format not in _NO_MESSAGES
+    )
 
 
-def week_count(results: Results, earlier_periods: Sequence[tuple[str | None, str | None]],
-               seen: dict[str, str]) -> WeekCount:
+def week_count(
+    results: Results, earlier_periods: Sequence[tuple[str | None, str | None]], seen: dict[str, str]
+) -> WeekCount:
     """``earlier_periods``: the (start, end) of the tenant's earlier snapshots; ``seen``: the
     fingerprints of undated inputs that earlier snapshots counted, with their week."""
     counted_days: set[date] = set()
@@ -87,10 +90,12 @@ def week_count(results: Results, earlier_periods: Sequence[tuple[str | None, str
             repeat_at_risk += counts.at_risk
             repeated.append(day.date())
     if repeated:
-        notes.append(f"{len(repeated)} day(s) of this run ({min(repeated)} to "
-                     f"{max(repeated)}) fall in the period of an earlier snapshot: their "
-                     f"{repeat_messages:,} messages ({repeat_at_risk:,} at risk) count in that "
-                     "week's trend, not this week's")
+        notes.append(
+            f"{len(repeated)} day(s) of this run ({min(repeated)} to "
+            f"{max(repeated)}) fall in the period of an earlier snapshot: their "
+            f"{repeat_messages:,} messages ({repeat_at_risk:,} at risk) count in that "
+            "week's trend, not this week's"
+        )
     undated_messages = results.totals.messages - dated_messages
     undated_at_risk = results.totals.at_risk - dated_at_risk
     undated = undated_inputs(results.inputs)
@@ -98,22 +103,33 @@ def week_count(results: Results, earlier_periods: Sequence[tuple[str | None, str
     count_undated = not undated or len(again) < len(undated)
     if undated and not count_undated:
         weeks = ", ".join(sorted({seen[u.fingerprint] for u in again}))
-        notes.append(f"{', '.join(u.path for u in again)} has no dates and was already "
-                     f"counted in the trend of {weeks}: its {undated_messages:,} messages "
-                     f"({undated_at_risk:,} at risk) are left out of this week's trend")
+        notes.append(
+            f"{', '.join(u.path for u in again)} has no dates and was already "
+            f"counted in the trend of {weeks}: its {undated_messages:,} messages "
+            f"({undated_at_risk:,} at risk) are left out of this week's trend"
+        )
     elif undated:
-        notes.append(f"{', '.join(u.path for u in undated)} has no dates: its "
-                     f"{undated_messages:,} messages count in this week's trend, and in no "
-                     "later week that reads the same file again")
+        notes.append(
+            f"{', '.join(u.path for u in undated)} has no dates: its "
+            f"{undated_messages:,} messages count in this week's trend, and in no "
+            "later week that reads the same file again"
+        )
     at_risk = dated_at_risk - repeat_at_risk + (undated_at_risk if count_undated else 0)
     messages = dated_messages - repeat_messages + (undated_messages if count_undated else 0)
     skip = set() if count_undated else {u.path for u in undated}
-    return WeekCount(at_risk, messages, undated, bool(undated) and count_undated, tuple(notes),
-                     deadline_counts(results, skip))
+    return WeekCount(
+        at_risk,
+        messages,
+        undated,
+        bool(undated) and count_undated,
+        tuple(notes),
+        deadline_counts(results, skip),
+    )
 
 
-def deadline_counts(results: Results, skip: set[str] | frozenset[str] = frozenset()
-                    ) -> tuple[tuple[str, int, int], ...]:
+def deadline_counts(
+    results: Results, skip: set[str] | frozenset[str] = frozenset()
+) -> tuple[tuple[str, int, int], ...]:
     """(deadline, at-risk messages, left out) per dated deadline, over the findings it
     applies to; the messages of a finding whose sources include a path of ``skip`` (an undated
     export counted in an earlier week) are left out, and counted as such."""

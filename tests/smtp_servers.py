@@ -39,8 +39,9 @@ class Certificate:
     key: Path
 
 
-def make_certificate(folder: Path, name: str, *, start: str | None = None,
-                     end: str | None = None) -> Certificate:
+def make_certificate(
+    folder: Path, name: str, *, start: str | None = None, end: str | None = None
+) -> Certificate:
     """A self-signed certificate for ``name`` (SAN: the name and 127.0.0.1), valid for a year,
     or from ``start`` to ``end`` (YYYYMMDDHHMMSSZ) through ``openssl ca -selfsign``."""
     if shutil.which("openssl") is None:
@@ -49,30 +50,85 @@ def make_certificate(folder: Path, name: str, *, start: str | None = None,
         # Skipped on a developer's machine without it; under CI=true .ci/run installs it, so a
         # missing command there is a failure, not a silent skip.
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but the openssl command is missing: .ci/run installs it",
-                        pytrace=False)
+            pytest.fail(
+                "CI=true but the openssl command is missing: .ci/run installs it", pytrace=False
+            )
         pytest.skip("the openssl command makes the test certificates")
     folder.mkdir(parents=True, exist_ok=True)
     key, cert = folder / f"{name}.key", folder / f"{name}.pem"
     san = f"subjectAltName=DNS:{name},IP:127.0.0.1"
     if start is None:
-        _run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-              "-out", cert, "-days", "365", "-subj", f"/CN={name}/O=Probe Test", "-addext", san],
-             folder)
+        _run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-days",
+                "365",
+                "-subj",
+                f"/CN={name}/O=Probe Test",
+                "-addext",
+                san,
+            ],
+            folder,
+        )
         return Certificate(cert, key)
     (folder / "index.txt").write_text("")
     (folder / "serial").write_text("01\n")
     (folder / "ca.cnf").write_text(_CA_CONFIG)
-    _run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
-          "req.csr", "-subj", f"/CN={name}", "-addext", san], folder)
-    _run(["openssl", "ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", key, "-in",
-          "req.csr", "-out", cert, "-startdate", start, "-enddate", end, "-notext"], folder)
+    _run(
+        [
+            "openssl",
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            "req.csr",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            san,
+        ],
+        folder,
+    )
+    _run(
+        [
+            "openssl",
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-selfsign",
+            "-keyfile",
+            key,
+            "-in",
+            "req.csr",
+            "-out",
+            cert,
+            "-startdate",
+            start,
+            "-enddate",
+            end,
+            "-notext",
+        ],
+        folder,
+    )
     return Certificate(cert, key)
 
 
 def _run(args: list, cwd: Path) -> None:
-    subprocess.run([str(a) for a in args], cwd=cwd, check=True, capture_output=True,
-                   timeout=60)
+    subprocess.run([str(a) for a in args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
 class SmtpServer:
@@ -81,9 +137,13 @@ class SmtpServer:
     as is and hangs up), or "broken-tls" (offers STARTTLS, then answers it with 454, as a
     server without a usable certificate does)."""
 
-    def __init__(self, mode: str = "smtp", certificate: Certificate | None = None,
-                 versions: tuple[str, str] = ("TLSv1_2", "TLSv1_3"),
-                 banner: bytes = b"220 mx.probe.test ESMTP Postfix (Debian)\r\n"):
+    def __init__(
+        self,
+        mode: str = "smtp",
+        certificate: Certificate | None = None,
+        versions: tuple[str, str] = ("TLSv1_2", "TLSv1_3"),
+        banner: bytes = b"220 mx.probe.test ESMTP Postfix (Debian)\r\n",
+    ):
         self.mode, self.banner = mode, banner
         self.context = _server_context(certificate, versions) if certificate else None
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -111,8 +171,11 @@ class SmtpServer:
 
     def _serve(self) -> None:
         deadline = time.monotonic() + LIFETIME
-        while (not self.stop.is_set() and time.monotonic() < deadline
-               and self.connections < MAX_CONNECTIONS):
+        while (
+            not self.stop.is_set()
+            and time.monotonic() < deadline
+            and self.connections < MAX_CONNECTIONS
+        ):
             try:
                 conn, _ = self.listener.accept()
             except TimeoutError:
@@ -146,8 +209,9 @@ class SmtpServer:
             if line.startswith(b"EHLO"):
                 offered = self.context or self.mode == "broken-tls"
                 starttls = b"250-STARTTLS\r\n" if offered else b""
-                conn.sendall(b"250-mx.probe.test\r\n250-SIZE 10240000\r\n" + starttls
-                             + b"250 8BITMIME\r\n")
+                conn.sendall(
+                    b"250-mx.probe.test\r\n250-SIZE 10240000\r\n" + starttls + b"250 8BITMIME\r\n"
+                )
             elif line == b"STARTTLS" and self.mode == "broken-tls":
                 conn.sendall(b"454 4.7.0 TLS not available due to local problem\r\n")
             elif line == b"STARTTLS" and self.context:

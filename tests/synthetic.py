@@ -28,11 +28,15 @@ class Sender:
 
 def default_senders() -> list[Sender]:
     legacy = [Sender(f"scan{i}@tenant.example", "TLS1.0", 15 + 5 * i) for i in range(4)]
-    legacy += [Sender("erp@tenant.example", "TLS1.1", 25),
-               Sender("label-printer@tenant.example", "none", 12)]
+    legacy += [
+        Sender("erp@tenant.example", "TLS1.1", 25),
+        Sender("label-printer@tenant.example", "none", 12),
+    ]
     clean = [Sender(f"app{i}@tenant.example", "TLS1.2", 10 + 4 * i) for i in range(8)]
-    twins = [Sender("twin-old@tenant.example", "TLS1.0", 20),
-             Sender("twin-new@tenant.example", "TLS1.2", 20, twin_of="twin-old@tenant.example")]
+    twins = [
+        Sender("twin-old@tenant.example", "TLS1.0", 20),
+        Sender("twin-new@tenant.example", "TLS1.2", 20, twin_of="twin-old@tenant.example"),
+    ]
     return legacy + clean + twins
 
 
@@ -48,8 +52,13 @@ def daily_volumes(senders: list[Sender], days: int, seed: int) -> dict[str, list
     return out
 
 
-def write_tenant(folder: Path, senders: list[Sender] | None = None, days: int = 21,
-                 seed: int = 7, start: datetime = datetime(2026, 10, 5)) -> dict:
+def write_tenant(
+    folder: Path,
+    senders: list[Sender] | None = None,
+    days: int = 21,
+    seed: int = 7,
+    start: datetime = datetime(2026, 10, 5),
+) -> dict:
     """Write connector_report.csv and message_trace.csv; return the truth."""
     senders = senders or default_senders()
     volumes = daily_volumes(senders, days, seed)
@@ -57,8 +66,16 @@ def write_tenant(folder: Path, senders: list[Sender] | None = None, days: int = 
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "connector_report.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(["Date", "Connector direction and name", "Connector type", "Forced TLS?",
-                    *COLUMNS.values(), "Volume"])
+        w.writerow(
+            [
+                "Date",
+                "Connector direction and name",
+                "Connector type",
+                "Forced TLS?",
+                *COLUMNS.values(),
+                "Volume",
+            ]
+        )
         for d in range(days):
             counts = {k: 0 for k in COLUMNS}
             for s in senders:
@@ -71,17 +88,40 @@ def write_tenant(folder: Path, senders: list[Sender] | None = None, days: int = 
             w.writerow([day, f"Inbound - {CONNECTOR}", "OnPremises", "False", *pct, total])
     with open(folder / "message_trace.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(["Received", "SenderAddress", "RecipientAddress", "Subject", "Status",
-                    "ToIP", "FromIP", "Size", "MessageId", "MessageTraceId"])
+        w.writerow(
+            [
+                "Received",
+                "SenderAddress",
+                "RecipientAddress",
+                "Subject",
+                "Status",
+                "ToIP",
+                "FromIP",
+                "Size",
+                "MessageId",
+                "MessageTraceId",
+            ]
+        )
         n = 0
         for d in range(days):
             for s in senders:
                 for _ in range(volumes[s.address][d]):
                     n += 1
                     when = start + timedelta(days=d, seconds=rng.randrange(7 * 3600, 19 * 3600))
-                    w.writerow([_en_us(when), s.address, "user@tenant.example",
-                                f"Report {n}", "Delivered", "", RELAY_IP, "2048",
-                                f"<{n}@tenant.example>", f"{n:08x}-0000-0000-0000-000000000000"])
+                    w.writerow(
+                        [
+                            _en_us(when),
+                            s.address,
+                            "user@tenant.example",
+                            f"Report {n}",
+                            "Delivered",
+                            "",
+                            RELAY_IP,
+                            "2048",
+                            f"<{n}@tenant.example>",
+                            f"{n:08x}-0000-0000-0000-000000000000",
+                        ]
+                    )
     return {s.address: s.tls for s in senders}
 
 
@@ -91,17 +131,24 @@ def write_smtp_auth_report(path: Path, rows: list[tuple[str, str, int]]) -> None
     the Authentication Protocol column, CRLF, UTF-8 with BOM (as the EAC writes it; see
     tests/data/eac-smtp-auth-report/make_fixtures.py)."""
     pct = {v: ("100.00" if v else "0.00") for v in ("TLS1.0", "TLS1.1", "TLS1.2")}
-    lines = ['"Sender address","Domain","Messages sent","TLS 1.0","TLS 1.1","TLS 1.2",'
-             '"Authentication Protocol"']
+    lines = [
+        '"Sender address","Domain","Messages sent","TLS 1.0","TLS 1.1","TLS 1.2",'
+        '"Authentication Protocol"'
+    ]
     for sender, tls, messages in rows:
         shares = [pct[v] if v == tls else "0.00" for v in ("TLS1.0", "TLS1.1", "TLS1.2")]
-        lines.append(",".join(f'"{v}"' for v in (sender, sender.split("@")[1], str(messages),
-                                                 *shares, "Basic")))
+        lines.append(
+            ",".join(
+                f'"{v}"' for v in (sender, sender.split("@")[1], str(messages), *shares, "Basic")
+            )
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
 
 
 def _en_us(when: datetime) -> str:
     hour = when.hour % 12 or 12
-    return f"{when.month}/{when.day}/{when.year} {hour}:{when.minute:02d}:{when.second:02d} " \
-           f"{'AM' if when.hour < 12 else 'PM'}"
+    return (
+        f"{when.month}/{when.day}/{when.year} {hour}:{when.minute:02d}:{when.second:02d} "
+        f"{'AM' if when.hour < 12 else 'PM'}"
+    )

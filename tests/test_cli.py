@@ -17,8 +17,14 @@ AWKWARD = ROOT / "tests" / "data" / "awkward"
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "o365tls", *args], capture_output=True,
-                          text=True, cwd=cwd or ROOT, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "o365tls", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_help_does_not_import_pandas():
@@ -37,8 +43,17 @@ def test_every_option_has_help_text():
         text = run(command, "--help").stdout
         assert "--" in text
     analyze = run("analyze", "--help").stdout
-    for option in ("--output", "--inventory", "--rules", "--since", "--until", "--format",
-                   "--encoding", "--fail-on-findings", "--domain"):
+    for option in (
+        "--output",
+        "--inventory",
+        "--rules",
+        "--since",
+        "--until",
+        "--format",
+        "--encoding",
+        "--fail-on-findings",
+        "--domain",
+    ):
         assert option in analyze
 
 
@@ -46,10 +61,20 @@ def test_every_option_has_help_text():
 def test_formats_lists_every_importer():
     result = run("formats", "--json")
     names = [f["name"] for f in json.loads(result.stdout)]
-    assert names == ["probe-results", "clixml", "exchange-protocol-log", "exchange-tracking-log",
-                     "historical-extended", "historical-summary", "message-trace-detail",
-                     "message-trace", "eac-smtp-auth-report", "eac-connector-report",
-                     "onprem-server-report", "connector-config"]
+    assert names == [
+        "probe-results",
+        "clixml",
+        "exchange-protocol-log",
+        "exchange-tracking-log",
+        "historical-extended",
+        "historical-summary",
+        "message-trace-detail",
+        "message-trace",
+        "eac-smtp-auth-report",
+        "eac-connector-report",
+        "onprem-server-report",
+        "connector-config",
+    ]
     text = run("formats").stdout
     assert "recognised by" in text
 
@@ -69,15 +94,17 @@ def test_inspect_sample_reports_recognises_every_file_with_no_problems():
 @pytest.mark.slow
 def test_inspect_tells_what_a_shared_protocol_log_excerpt_lacks():
     shared = ROOT / "tests" / "data" / "exchange-protocol-log-shared"
-    result = run("inspect", str(shared / "hub"), str(shared / "frontend"),
-                 str(shared / "intra-org"))
+    result = run(
+        "inspect", str(shared / "hub"), str(shared / "frontend"), str(shared / "intra-org")
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.count("[session-began-before] 1 session(s) began before this file's first "
-                     "line") == 3
+    assert out.count("[session-began-before] 1 session(s) began before this file's first line") == 3
     assert "Add the previous hour's log of this server" in out
-    assert "[legacy-session-without-mail] 4 session(s) negotiated legacy TLS and sent no " \
+    assert (
+        "[legacy-session-without-mail] 4 session(s) negotiated legacy TLS and sent no "
         "message (e.g. 198.51.100.40 (EHLO nagios.contoso.example) on TLS1.0)" in out
+    )
     assert "[masked-ip] 19 rows have a masked IP (e.g. '10.**.**.168:25')" in out
 
 
@@ -94,17 +121,23 @@ def test_inspect_names_the_closest_format_for_an_unknown_file(tmp_path):
 @pytest.mark.slow
 def test_inspect_warns_when_trace_and_connector_report_cover_different_days():
     data = ROOT / "tests" / "data"
-    result = run("inspect", str(data / "message-trace" / "v2_2026-11_after_the_report.csv"),
-                 str(data / "eac-connector-report" / "inbound_2026-10_before_the_trace.csv"),
-                 str(data / "connector-config" / "inbound_posh365_select_join.csv"))
+    result = run(
+        "inspect",
+        str(data / "message-trace" / "v2_2026-11_after_the_report.csv"),
+        str(data / "eac-connector-report" / "inbound_2026-10_before_the_trace.csv"),
+        str(data / "connector-config" / "inbound_posh365_select_join.csv"),
+    )
     assert result.returncode == 0, result.stderr
-    assert ("note: the message trace covers 2026-11-01..2026-11-10 and the connector report "
-            "2026-10-01..2026-10-20 (no common day, 3 needed): export both for the same days"
-            ) in result.stdout
+    assert (
+        "note: the message trace covers 2026-11-01..2026-11-10 and the connector report "
+        "2026-10-01..2026-10-20 (no common day, 3 needed): export both for the same days"
+    ) in result.stdout
     assert "connector 'Scanner relay (old)' is disabled (Enabled: False)" in result.stdout
-    same = run("inspect", str(data / "message-trace" / "v2_2026-11_after_the_report.csv"),
-               str(data / "eac-connector-report"
-                   / "inbound_2026-11_disabled_connector_still_named.csv"))
+    same = run(
+        "inspect",
+        str(data / "message-trace" / "v2_2026-11_after_the_report.csv"),
+        str(data / "eac-connector-report" / "inbound_2026-11_disabled_connector_still_named.csv"),
+    )
     assert "common day" not in same.stdout
 
 
@@ -125,8 +158,13 @@ def test_analyze_writes_the_outputs(tmp_path):
 @pytest.mark.slow
 def test_quiet_analyze_of_an_extended_report_prints_nothing(tmp_path):
     # Its times carry 100 ns ticks (.1234567Z): rendering them once warned on every time.
-    result = run("analyze", str(ROOT / "tests" / "data" / "historical-extended"
-                                / "extended-no-bom.csv"), "-o", str(tmp_path), "-q")
+    result = run(
+        "analyze",
+        str(ROOT / "tests" / "data" / "historical-extended" / "extended-no-bom.csv"),
+        "-o",
+        str(tmp_path),
+        "-q",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
@@ -152,8 +190,14 @@ def test_missing_path_is_an_error_naming_it(tmp_path):
     assert result.returncode == 1 and "nope.csv: no such file" in result.stderr
 
 
-@pytest.mark.parametrize("args", [("analyze", "sample_reports"), ("bogus",),
-                                  ("inspect", "sample_reports", "--format", "nonsense")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("analyze", "sample_reports"),
+        ("bogus",),
+        ("inspect", "sample_reports", "--format", "nonsense"),
+    ],
+)
 @pytest.mark.slow
 def test_usage_errors(args):
     result = run(*args)
@@ -201,8 +245,11 @@ def test_a_small_input_starts_no_worker_processes(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a worker process was started for a small input")
 
-    for module, name in ((gathering, "process_pool"), (gathering, "start_process_server"),
-                         (loader, "process_pool")):
+    for module, name in (
+        (gathering, "process_pool"),
+        (gathering, "start_process_server"),
+        (loader, "process_pool"),
+    ):
         monkeypatch.setattr(module, name, refuse)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
     gathered = gathering.gather([SAMPLES], jobs=None)

@@ -25,8 +25,14 @@ FORMULA = '=HYPERLINK("http://x","y")'
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "o365tls", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=600, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "o365tls", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def output_texts(folder: Path) -> dict[str, str]:
@@ -35,8 +41,9 @@ def output_texts(folder: Path) -> dict[str, str]:
     for path in folder.iterdir():
         if path.suffix == ".xlsx":
             with zipfile.ZipFile(path) as book:
-                texts[path.name] = "".join(book.read(n).decode("utf-8", "replace")
-                                           for n in book.namelist())
+                texts[path.name] = "".join(
+                    book.read(n).decode("utf-8", "replace") for n in book.namelist()
+                )
         else:
             texts[path.name] = path.read_bytes().decode("utf-8-sig")
     return texts
@@ -45,8 +52,15 @@ def output_texts(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def redacted(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("redacted")
-    result = cli("analyze", str(SAMPLES), "-o", str(out), "-q", "--redact",
-                 env={"O365TLS_REDACT_KEY": "weekly-key"})
+    result = cli(
+        "analyze",
+        str(SAMPLES),
+        "-o",
+        str(out),
+        "-q",
+        "--redact",
+        env={"O365TLS_REDACT_KEY": "weekly-key"},
+    )
     assert result.returncode == 0, result.stderr
     return out
 
@@ -64,8 +78,13 @@ def originals() -> tuple[set[str], set[str]]:
 @pytest.mark.slow
 def test_redaction_leaves_no_sender_local_part_or_subject_in_any_output(redacted):
     texts = output_texts(redacted)
-    assert set(texts) == {"report.html", "remediation.xlsx", "findings.json", "flows.csv",
-                          "next-evidence.ps1"}
+    assert set(texts) == {
+        "report.html",
+        "remediation.xlsx",
+        "findings.json",
+        "flows.csv",
+        "next-evidence.ps1",
+    }
     locals_, subjects = originals()
     assert len(locals_) > 20 and len(subjects) > 20
     for name, text in texts.items():
@@ -76,8 +95,10 @@ def test_redaction_leaves_no_sender_local_part_or_subject_in_any_output(redacted
         for subject in subjects:
             assert subject not in text, (name, subject)
     findings = json.loads(texts["findings.json"])
-    assert all(f["sender_address"].startswith("sender-") or not f["sender_address"]
-               for f in findings["findings"])
+    assert all(
+        f["sender_address"].startswith("sender-") or not f["sender_address"]
+        for f in findings["findings"]
+    )
     assert any("northwindtraders.example" in f["sender_address"] for f in findings["findings"])
 
 
@@ -85,17 +106,25 @@ def test_redaction_leaves_no_sender_local_part_or_subject_in_any_output(redacted
 def test_redaction_is_stable_for_the_same_key_and_differs_for_another(tmp_path, redacted):
     again, other = tmp_path / "again", tmp_path / "other"
     for folder, key in ((again, "weekly-key"), (other, "another-key")):
-        assert cli("analyze", str(SAMPLES), "-o", str(folder), "-q", "--redact",
-                   "--redact-key", key).returncode == 0
-    ids = [lambda f: [x["sender_address"] for x in
-                      json.loads((f / "findings.json").read_text())["findings"]]][0]
+        assert (
+            cli(
+                "analyze", str(SAMPLES), "-o", str(folder), "-q", "--redact", "--redact-key", key
+            ).returncode
+            == 0
+        )
+    ids = [
+        lambda f: [
+            x["sender_address"] for x in json.loads((f / "findings.json").read_text())["findings"]
+        ]
+    ][0]
     assert ids(again) == ids(redacted) != ids(other)
 
 
 @pytest.mark.slow
 def test_redact_without_a_key_is_a_usage_error(tmp_path):
-    result = cli("analyze", str(SAMPLES), "-o", str(tmp_path), "--redact",
-                 env={"O365TLS_REDACT_KEY": ""})
+    result = cli(
+        "analyze", str(SAMPLES), "-o", str(tmp_path), "--redact", env={"O365TLS_REDACT_KEY": ""}
+    )
     assert result.returncode == 2 and "--redact-key" in result.stderr
 
 
@@ -107,9 +136,12 @@ def hostile_run(tmp_path_factory) -> Path:
     shutil.copytree(SAMPLES / "exo", inputs)
     (inputs / "message-trace.csv").rename(inputs / "=cmd()+trace.csv")
     inventory = root / "inventory.csv"
-    inventory.write_text("ip,name,type,owner,site\n"
-                         f'198.51.100.20,"{FORMULA.replace(chr(34), chr(34) * 2)}",mfp,'
-                         "@SUM(A1),+dangerous\n", encoding="utf-8")
+    inventory.write_text(
+        "ip,name,type,owner,site\n"
+        f'198.51.100.20,"{FORMULA.replace(chr(34), chr(34) * 2)}",mfp,'
+        "@SUM(A1),+dangerous\n",
+        encoding="utf-8",
+    )
     out = root / "out"
     result = cli("analyze", str(inputs), "-o", str(out), "-q", "--inventory", str(inventory))
     assert result.returncode == 0, result.stderr
@@ -118,8 +150,9 @@ def hostile_run(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_inventory_values_and_file_names_stay_inert_in_csv(hostile_run):
-    rows = list(csv.DictReader(io.StringIO((hostile_run / "flows.csv")
-                                           .read_text(encoding="utf-8-sig"))))
+    rows = list(
+        csv.DictReader(io.StringIO((hostile_run / "flows.csv").read_text(encoding="utf-8-sig")))
+    )
     scan = [r for r in rows if r["sender_address"].startswith("scan@")]
     assert scan and scan[0]["device_name"] == "'" + FORMULA
     assert scan[0]["owner"] == "'@SUM(A1)" and scan[0]["site"] == "'+dangerous"
@@ -139,8 +172,11 @@ def test_inventory_values_and_file_names_stay_inert_in_the_workbook(hostile_run)
             for cell in row:
                 if isinstance(cell.value, str):
                     assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-                    assert not cell.value.startswith(("=", "+", "@", "-", "\t")), \
-                        (sheet.title, cell.coordinate, cell.value)
+                    assert not cell.value.startswith(("=", "+", "@", "-", "\t")), (
+                        sheet.title,
+                        cell.coordinate,
+                        cell.value,
+                    )
                     if cell.value.startswith("'"):
                         neutralized.add(cell.value)
     assert "'" + FORMULA in neutralized and "'@SUM(A1)" in neutralized
@@ -149,8 +185,10 @@ def test_inventory_values_and_file_names_stay_inert_in_the_workbook(hostile_run)
 def test_inventory_values_are_escaped_in_html(hostile_run):
     html = (hostile_run / "report.html").read_text(encoding="utf-8")
     assert FORMULA not in html  # quotes are entities in the page
-    assert "=HYPERLINK(&#34;http://x&#34;,&#34;y&#34;)" in html or \
-        "=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)" in html
+    assert (
+        "=HYPERLINK(&#34;http://x&#34;,&#34;y&#34;)" in html
+        or "=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)" in html
+    )
 
 
 @pytest.mark.slow
@@ -217,20 +255,41 @@ def test_redact_map_is_private_and_never_among_the_outputs(tmp_path):
     out, mapped = tmp_path / "out", tmp_path / "private" / "map.csv"
     mapped.parent.mkdir()
     env = {"O365TLS_REDACT_KEY": "weekly-key"}
-    result = cli("analyze", str(SAMPLES), "-o", str(out), "-q", "--redact",
-                 "--redact-map", str(mapped), env=env)
+    result = cli(
+        "analyze",
+        str(SAMPLES),
+        "-o",
+        str(out),
+        "-q",
+        "--redact",
+        "--redact-map",
+        str(mapped),
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(mapped.stat().st_mode) == 0o600
     rows = list(csv.reader(io.StringIO(mapped.read_text(encoding="utf-8-sig"))))
     assert rows[0] == ["pseudonym", "original", "kind"]
     table = {r[0]: r[1] for r in rows[1:]}
     findings = json.loads((out / "findings.json").read_text(encoding="utf-8-sig"))
-    address = next(f["sender_address"] for f in findings["findings"]
-                   if f["sender_address"].startswith("sender-"))
+    address = next(
+        f["sender_address"]
+        for f in findings["findings"]
+        if f["sender_address"].startswith("sender-")
+    )
     assert table[address.split("@")[0]] in originals()[0]  # maps back to a real local part
     assert sorted(p.name for p in out.iterdir()) == sorted(output_texts(out))  # not in -o
     for inside in (out / "map.csv", out / "sub" / "map.csv"):
-        refused = cli("analyze", str(SAMPLES), "-o", str(out), "-q", "--redact",
-                      "--redact-map", str(inside), env=env)
+        refused = cli(
+            "analyze",
+            str(SAMPLES),
+            "-o",
+            str(out),
+            "-q",
+            "--redact",
+            "--redact-map",
+            str(inside),
+            env=env,
+        )
         assert refused.returncode == 2 and "inside the output folder" in refused.stderr
         assert not inside.exists()

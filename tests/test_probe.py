@@ -34,8 +34,12 @@ def certificate(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def expired_certificate(tmp_path_factory):
-    return make_certificate(tmp_path_factory.mktemp("expired"), "old.probe.test",
-                            start="20200101000000Z", end="20210101000000Z")
+    return make_certificate(
+        tmp_path_factory.mktemp("expired"),
+        "old.probe.test",
+        start="20200101000000Z",
+        end="20210101000000Z",
+    )
 
 
 def expected(version: str, accepted: bool) -> str:
@@ -47,8 +51,14 @@ def expected(version: str, accepted: bool) -> str:
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "o365tls", *args], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "o365tls", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 # --- one server per TLS configuration --------------------------------------------------
@@ -70,8 +80,12 @@ def test_tls12_only_server_accepts_tls12_and_refuses_the_rest(certificate):
         result = probe(server.target, timeout=5)
     assert result.starttls is True
     got = {v.version: v.result for v in result.versions}
-    assert got == {"TLS1.0": expected("TLS1.0", False), "TLS1.1": expected("TLS1.1", False),
-                   "TLS1.2": probing.ACCEPTED, "TLS1.3": probing.VERSION_REFUSED}
+    assert got == {
+        "TLS1.0": expected("TLS1.0", False),
+        "TLS1.1": expected("TLS1.1", False),
+        "TLS1.2": probing.ACCEPTED,
+        "TLS1.3": probing.VERSION_REFUSED,
+    }
     assert not result.legacy
     cert = result.certificate
     assert cert.common_name == NAME and NAME in cert.names and "127.0.0.1" in cert.names
@@ -83,8 +97,12 @@ def test_server_accepting_tls10_to_13_is_legacy(certificate):
     with SmtpServer(certificate=certificate, versions=("TLSv1", "TLSv1_3")) as server:
         result = probe(server.target, timeout=5)
     got = {v.version: v.result for v in result.versions}
-    assert got == {"TLS1.0": expected("TLS1.0", True), "TLS1.1": expected("TLS1.1", True),
-                   "TLS1.2": probing.ACCEPTED, "TLS1.3": probing.ACCEPTED}
+    assert got == {
+        "TLS1.0": expected("TLS1.0", True),
+        "TLS1.1": expected("TLS1.1", True),
+        "TLS1.2": probing.ACCEPTED,
+        "TLS1.3": probing.ACCEPTED,
+    }
     if got["TLS1.0"] == probing.ACCEPTED:
         assert result.legacy
         assert "accepts TLS1.0, TLS1.1, TLS1.2, TLS1.3" in result.summary()
@@ -128,13 +146,18 @@ def test_refused_port_is_a_result():
     assert "refused" in result.summary()
 
 
-@pytest.mark.parametrize("banner, outcome", [
-    (b"421 4.3.2 Service not available, closing transmission channel\r\n",
-     probing.GREETING_REFUSED),
-    (b"554 5.7.1 No SMTP service here\r\n", probing.GREETING_REFUSED),
-    (b"SSH-2.0-OpenSSH_9.6\r\n", probing.NOT_SMTP),
-    (b"HTTP/1.1 400 Bad Request\r\n", probing.NOT_SMTP),
-])
+@pytest.mark.parametrize(
+    "banner, outcome",
+    [
+        (
+            b"421 4.3.2 Service not available, closing transmission channel\r\n",
+            probing.GREETING_REFUSED,
+        ),
+        (b"554 5.7.1 No SMTP service here\r\n", probing.GREETING_REFUSED),
+        (b"SSH-2.0-OpenSSH_9.6\r\n", probing.NOT_SMTP),
+        (b"HTTP/1.1 400 Bad Request\r\n", probing.NOT_SMTP),
+    ],
+)
 def test_servers_that_will_not_speak_smtp_are_results(banner, outcome):
     with SmtpServer(mode="banner", banner=banner) as server:
         result = probe(server.target, timeout=2)
@@ -152,27 +175,40 @@ def test_dns_failure_is_a_result(monkeypatch):
     assert "mail.nowhere.example" in result.reason
 
 
-@pytest.mark.parametrize("text, host, port", [
-    ("mail.Example.com", "mail.example.com", 25),
-    ("mail.example.com:587", "mail.example.com", 587),
-    ("203.0.113.5:2525", "203.0.113.5", 2525),
-    ("[2001:db8::25]:25", "2001:db8::25", 25),
-    ("2001:db8::25", "2001:db8::25", 25),
-])
+@pytest.mark.parametrize(
+    "text, host, port",
+    [
+        ("mail.Example.com", "mail.example.com", 25),
+        ("mail.example.com:587", "mail.example.com", 587),
+        ("203.0.113.5:2525", "203.0.113.5", 2525),
+        ("[2001:db8::25]:25", "2001:db8::25", 25),
+        ("2001:db8::25", "2001:db8::25", 25),
+    ],
+)
 def test_targets_parse(text, host, port):
     assert Target.parse(text) == Target(host, port)
 
 
-@pytest.mark.parametrize("text", ["", "mail.example.com:0", "mail.example.com:http",
-                                  "a b:25", "[2001:db8::25", "user@mail.example.com",
-                                  "mail..example.com", "<script>.example", "=cmd|x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "mail.example.com:0",
+        "mail.example.com:http",
+        "a b:25",
+        "[2001:db8::25",
+        "user@mail.example.com",
+        "mail..example.com",
+        "<script>.example",
+        "=cmd|x",
+    ],
+)
 def test_bad_targets_are_refused(text):
     with pytest.raises(ValueError):
         Target.parse(text)
 
 
-def test_a_version_this_machine_cannot_offer_is_not_testable_not_refused(certificate,
-                                                                         monkeypatch):
+def test_a_version_this_machine_cannot_offer_is_not_testable_not_refused(certificate, monkeypatch):
     real = probing._context
 
     def without_tls10(version):
@@ -190,14 +226,24 @@ def test_a_version_this_machine_cannot_offer_is_not_testable_not_refused(certifi
 
 @pytest.mark.slow
 def test_help_lists_probe_and_stays_light():
-    code = ("import sys, o365tls.cli; "
-            "print(any(m in sys.modules for m in ('ssl', 'o365tls.probe', 'pandas')))")
+    code = (
+        "import sys, o365tls.cli; "
+        "print(any(m in sys.modules for m in ('ssl', 'o365tls.probe', 'pandas')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False"
     assert "probe" in cli("--help").stdout
     text = cli("probe", "--help").stdout
-    for option in ("--from", "--output", "--timeout", "--json", "--fail-on-legacy", "--port",
-                   "--helo", "--jobs"):
+    for option in (
+        "--from",
+        "--output",
+        "--timeout",
+        "--json",
+        "--fail-on-legacy",
+        "--port",
+        "--helo",
+        "--jobs",
+    ):
         assert option in text
 
 
@@ -224,8 +270,16 @@ def test_certificate_names_and_wildcards(certificate):
 
 def test_json_output_has_the_documented_shape(certificate, tmp_path):
     with SmtpServer(certificate=certificate) as server, SmtpServer(mode="stall") as stall:
-        result = cli("probe", server.target, stall.target, "--timeout", "0.5", "--json",
-                     "-o", str(tmp_path / "probe.json"))
+        result = cli(
+            "probe",
+            server.target,
+            stall.target,
+            "--timeout",
+            "0.5",
+            "--json",
+            "-o",
+            str(tmp_path / "probe.json"),
+        )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["o365tls_probe"] == 1
@@ -253,8 +307,9 @@ def test_table_and_exit_codes(certificate):
     lines = table.stdout.splitlines()
     assert lines[0].split()[:4] == ["server", "address", "result", "STARTTLS"]
     assert plain.target in table.stdout and "NO" in table.stdout
-    assert f"{NAME} (until" in table.stdout and "banner: mx.probe.test ESMTP Postfix" in \
-        table.stdout
+    assert (
+        f"{NAME} (until" in table.stdout and "banner: mx.probe.test ESMTP Postfix" in table.stdout
+    )
     assert gate.returncode == 3  # no STARTTLS fails the gate
     assert passing.returncode == 0
     usage = cli("probe", "mail.example.com:99999")
@@ -264,42 +319,77 @@ def test_table_and_exit_codes(certificate):
 
 
 def finding(**keys) -> dict:
-    base = {"id": "f-000000000000", "connector": "", "direction": "inbound",
-            "connector_type": "", "sender_ip": "", "sender_address": "", "hostname": "",
-            "ptr": "", "device_type": "unknown", "path": "internet"}
+    base = {
+        "id": "f-000000000000",
+        "connector": "",
+        "direction": "inbound",
+        "connector_type": "",
+        "sender_ip": "",
+        "sender_address": "",
+        "hostname": "",
+        "ptr": "",
+        "device_type": "unknown",
+        "path": "internet",
+    }
     return {**base, **keys}
 
 
 def test_from_findings_picks_the_servers():
-    doc = {"schema_version": 1, "findings": [
-        finding(device_type="partner-mta", sender_ip="203.0.113.45",
-                hostname="mail.contoso-logistics.example"),
-        finding(device_type="mail-server", path="on-prem", sender_ip="10.20.0.30",
-                hostname="EXCH01"),  # a NetBIOS HELO name: the IP is probed
-        finding(device_type="partner-mta", sender_ip="198.51.100.7", hostname="[198.51.100.7]",
-                ptr="smtp7.fabrikam.example."),
-        finding(device_type="mfp", path="on-prem", sender_ip="10.20.5.21",
-                hostname="ZT410-WH01"),  # a printer listens for no mail
-        finding(device_type="unknown", path="on-prem", sender_ip="10.20.9.9"),
-        finding(device_type="unknown", connector_type="Partner",
-                hostname="relay.woodgrove.example"),
-        finding(device_type="unknown", path="direct-send", sender_ip="198.51.100.40"),
-        finding(device_type="mail-server", connector="Hybrid Inbound from EXCH01"),  # no host
-        finding(device_type="partner-mta", sender_ip="203.0.113.45",
-                hostname="mail.contoso-logistics.example"),  # the same server twice
-    ]}
+    doc = {
+        "schema_version": 1,
+        "findings": [
+            finding(
+                device_type="partner-mta",
+                sender_ip="203.0.113.45",
+                hostname="mail.contoso-logistics.example",
+            ),
+            finding(
+                device_type="mail-server", path="on-prem", sender_ip="10.20.0.30", hostname="EXCH01"
+            ),  # a NetBIOS HELO name: the IP is probed
+            finding(
+                device_type="partner-mta",
+                sender_ip="198.51.100.7",
+                hostname="[198.51.100.7]",
+                ptr="smtp7.fabrikam.example.",
+            ),
+            finding(
+                device_type="mfp", path="on-prem", sender_ip="10.20.5.21", hostname="ZT410-WH01"
+            ),  # a printer listens for no mail
+            finding(device_type="unknown", path="on-prem", sender_ip="10.20.9.9"),
+            finding(
+                device_type="unknown", connector_type="Partner", hostname="relay.woodgrove.example"
+            ),
+            finding(device_type="unknown", path="direct-send", sender_ip="198.51.100.40"),
+            finding(device_type="mail-server", connector="Hybrid Inbound from EXCH01"),  # no host
+            finding(
+                device_type="partner-mta",
+                sender_ip="203.0.113.45",
+                hostname="mail.contoso-logistics.example",
+            ),  # the same server twice
+        ],
+    }
     assert probing.targets_from_findings(doc) == [
-        Target("mail.contoso-logistics.example"), Target("10.20.0.30"),
-        Target("smtp7.fabrikam.example"), Target("10.20.9.9"),
-        Target("relay.woodgrove.example")]
+        Target("mail.contoso-logistics.example"),
+        Target("10.20.0.30"),
+        Target("smtp7.fabrikam.example"),
+        Target("10.20.9.9"),
+        Target("relay.woodgrove.example"),
+    ]
     with pytest.raises(ValueError):
         probing.targets_from_findings({"rows": []})
 
 
 def test_probe_from_findings_json_reaches_the_named_server(certificate, tmp_path):
     findings = tmp_path / "findings.json"
-    findings.write_text(json.dumps({"findings": [
-        finding(device_type="mail-server", path="on-prem", sender_ip="127.0.0.1")]}))
+    findings.write_text(
+        json.dumps(
+            {
+                "findings": [
+                    finding(device_type="mail-server", path="on-prem", sender_ip="127.0.0.1")
+                ]
+            }
+        )
+    )
     with SmtpServer(certificate=certificate) as server:
         result = cli("probe", "--from", str(findings), "--port", str(server.port), "--json")
     assert result.returncode == 0, result.stderr
@@ -319,22 +409,31 @@ def partner_probe(**changes) -> ProbeResult:
     from o365tls.certinfo import CertificateInfo
 
     result = ProbeResult(
-        host="mail.contoso-logistics.example", port=25,
-        probed_at=datetime(2026, 12, 8, 1, 0, tzinfo=UTC), outcome=probing.OK,
-        address="203.0.113.45", banner="mail.contoso-logistics.example Microsoft ESMTP MAIL "
-                                       "service ready at Tue, 8 Dec 2026 01:00:00 +0000",
-        starttls=True, extensions=("SIZE", "STARTTLS", "8BITMIME"),
-        versions=(VersionResult("TLS1.0", probing.ACCEPTED),
-                  VersionResult("TLS1.1", probing.ACCEPTED),
-                  VersionResult("TLS1.2", probing.ACCEPTED),
-                  VersionResult("TLS1.3", probing.VERSION_REFUSED,
-                                "TLSV1_ALERT_PROTOCOL_VERSION")),
+        host="mail.contoso-logistics.example",
+        port=25,
+        probed_at=datetime(2026, 12, 8, 1, 0, tzinfo=UTC),
+        outcome=probing.OK,
+        address="203.0.113.45",
+        banner="mail.contoso-logistics.example Microsoft ESMTP MAIL "
+        "service ready at Tue, 8 Dec 2026 01:00:00 +0000",
+        starttls=True,
+        extensions=("SIZE", "STARTTLS", "8BITMIME"),
+        versions=(
+            VersionResult("TLS1.0", probing.ACCEPTED),
+            VersionResult("TLS1.1", probing.ACCEPTED),
+            VersionResult("TLS1.2", probing.ACCEPTED),
+            VersionResult("TLS1.3", probing.VERSION_REFUSED, "TLSV1_ALERT_PROTOCOL_VERSION"),
+        ),
         certificate=CertificateInfo(
             subject="CN=mail.contoso-logistics.example",
             common_name="mail.contoso-logistics.example",
-            names=("mail.contoso-logistics.example",), issuer="CN=Example Issuing CA",
+            names=("mail.contoso-logistics.example",),
+            issuer="CN=Example Issuing CA",
             not_before=datetime(2026, 1, 2, tzinfo=UTC),
-            not_after=datetime(2027, 1, 2, tzinfo=UTC), self_signed=False))
+            not_after=datetime(2027, 1, 2, tzinfo=UTC),
+            self_signed=False,
+        ),
+    )
     return replace(result, **changes)
 
 
@@ -346,8 +445,7 @@ def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path)
 
     older = partner_probe(probed_at=datetime(2026, 11, 1, tzinfo=UTC), starttls=False)
     elsewhere = partner_probe(host="mx.unrelated.example", address="192.0.2.99")
-    probing.write_document([older, partner_probe(), elsewhere], tmp_path / "probe.json",
-                           "test")
+    probing.write_document([older, partner_probe(), elsewhere], tmp_path / "probe.json", "test")
     data = o365tls.gather([ROOT / "sample_reports", tmp_path / "probe.json"])
     (report,) = [r for r in data.inputs if r.format == "probe-results"]
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (3, 3, 0)
@@ -360,21 +458,27 @@ def test_analyze_attaches_probe_results_to_the_findings_of_that_server(tmp_path)
     (seen,) = entry["probes"]  # the newest probe of that server only
     assert seen["summary"] == (
         "probed 2026-12-08 (mail.contoso-logistics.example:25): STARTTLS offered, accepts "
-        "TLS1.0, TLS1.1, TLS1.2; certificate mail.contoso-logistics.example expires 2027-01-02")
+        "TLS1.0, TLS1.1, TLS1.2; certificate mail.contoso-logistics.example expires 2027-01-02"
+    )
     assert seen["legacy"] is True and seen["certificate"]["name_matches"] is True
     assert any("mx.unrelated.example:25" in n for n in doc["notes"])
     # --from on the sample tenant's findings: its relay, its partner MTA and its on-prem
     # Exchange server (the printers and applications on the on-prem path are not servers).
-    assert probing.targets_from_findings(doc) == [Target("relay01.northwindtraders.example"),
-                                                  Target("mail.northwindtraders.example"),
-                                                  Target("mail.contoso-logistics.example")]
+    assert probing.targets_from_findings(doc) == [
+        Target("relay01.northwindtraders.example"),
+        Target("mail.northwindtraders.example"),
+        Target("mail.contoso-logistics.example"),
+    ]
     # The HTML card and the workbook's evidence say it too.
     from o365tls.render.view import build_view
     from o365tls.render.xlsx_columns import evidence_rows
 
     view = build_view(results)
-    rows = [(f.id, kind, text) for f, kind, text in evidence_rows(view.findings)
-            if kind == "Server probe"]
+    rows = [
+        (f.id, kind, text)
+        for f, kind, text in evidence_rows(view.findings)
+        if kind == "Server probe"
+    ]
     assert rows == [(entry["id"], "Server probe", seen["summary"])]
     o365tls.write_outputs(results, tmp_path / "out")
     assert seen["summary"] in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
@@ -386,7 +490,7 @@ def test_a_damaged_probe_result_is_rejected_with_its_reason(tmp_path):
     doc = probing.document([partner_probe(), partner_probe()], "test")
     doc["results"][1]["outcome"] = "splendid"
     doc["results"][0]["summary"] = "<script>forged</script>"  # derived keys are recomputed
-    third = {**doc["results"][0], "host": "=HYPERLINK(\"http://x.example\")"}
+    third = {**doc["results"][0], "host": '=HYPERLINK("http://x.example")'}
     doc["results"].append(third)
     (tmp_path / "probe.json").write_text(json.dumps(doc))
     (report,) = o365tls.inspect([tmp_path / "probe.json"])

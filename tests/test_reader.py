@@ -68,15 +68,17 @@ def test_header_found_past_title_sep_and_type_lines(tmp_path):
 
 
 def test_semicolon_delimited_export(tmp_path):
-    text = (TRACE_HEADER + "\r\n" + TRACE_ROW.replace("Hello, world", "Hallo; Welt") + "\r\n")
+    text = TRACE_HEADER + "\r\n" + TRACE_ROW.replace("Hello, world", "Hallo; Welt") + "\r\n"
     text = text.replace('","', '";"')
     data, _ = load_one(write(tmp_path, "t.csv", text))
     assert data.sightings.iloc[0]["subject"] == "Hallo; Welt"
 
 
 def test_bom_and_stray_quotes_in_header_names(tmp_path):
-    text = '\ufeff"""Received""",SenderAddress ,"RecipientAddress","Status"\r\n' \
-           '11/20/2026 9:00:00 AM,a@x.example,b@x.example,Delivered\r\n'
+    text = (
+        '\ufeff"""Received""",SenderAddress ,"RecipientAddress","Status"\r\n'
+        "11/20/2026 9:00:00 AM,a@x.example,b@x.example,Delivered\r\n"
+    )
     data, report = load_one(write(tmp_path, "t.csv", text))
     assert report.format == "message-trace"
     assert data.sightings.iloc[0]["sender_address"] == "a@x.example"
@@ -168,8 +170,11 @@ def test_zip_archives_are_opened_in_place(tmp_path):
 
 @pytest.mark.parametrize(
     "member, code",
-    [("../evil.csv", "unsafe-path"), ("/etc/evil.csv", "unsafe-path"),
-     ("inner.zip", "nested-archive")],
+    [
+        ("../evil.csv", "unsafe-path"),
+        ("/etc/evil.csv", "unsafe-path"),
+        ("inner.zip", "nested-archive"),
+    ],
 )
 def test_unsafe_archive_members_are_refused(tmp_path, member, code):
     inner = tmp_path / "inner.zip"
@@ -228,14 +233,16 @@ def test_fast_reader_blocks_parsed_ahead_hand_over_at_the_right_row(tmp_path, mo
 
     def read() -> tuple:
         data, report = load_one(path)
-        return (data.sightings.drop(columns="source").to_dict("records"),
-                [(i.code, i.row) for i in report.issues], report.rows_read)
+        return (
+            data.sightings.drop(columns="source").to_dict("records"),
+            [(i.code, i.row) for i in report.issues],
+            report.rows_read,
+        )
 
     fast = read()
     monkeypatch.setattr(fastcsv, "eligible", lambda sample: False)
     assert fast == read()
     assert fast[1] == [("field-count", 171)] and fast[2] == 300
-
 
 
 @given(st.text(alphabet="a,\r\n\x0b\x0c\x1c\x85\u2028", max_size=60))

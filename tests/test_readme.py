@@ -35,8 +35,13 @@ def test_the_main_job_runs_on_the_sample_reports(tmp_path):
     analyze = main_job.split("&& ")[-1]  # the install steps are what CI itself does
     args = analyze.split()[1:]  # drop the ".venv/bin/o365tls" path: use this interpreter's
     args[args.index("out/")] = str(tmp_path / "out")
-    result = subprocess.run([sys.executable, "-m", "o365tls", *args], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "o365tls", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "findings.json").exists()
 
@@ -48,8 +53,13 @@ def test_the_test_command_selects_every_test():
     command = quick_start_commands()[1].split("&& ")[-1]
     args = shlex.split(command)[1:]  # drop the ".venv/bin/pytest" path: use this interpreter's
     marked = ["tests/test_scale.py", "tests/render/test_browser.py"]  # slow, dask and browser
-    listed = subprocess.run([sys.executable, "-m", "pytest", *args, "--collect-only", *marked],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "--collect-only", *marked],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert "deselected" not in listed.stdout
     assert "test_scale.py::test_a_dask_local_cluster_gives_the_local_findings" in listed.stdout
@@ -61,16 +71,26 @@ def test_the_wheel_ships_every_module_template_and_data_file(tmp_path):
     """The quick start installs a wheel (``pip install .``), not the source tree: every module
     under o365tls/, the templates (from the top-level templates/ folder), the knowledge files
     and py.typed must be in it, or the installed command cannot run."""
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q",
-                            "-w", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                           timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr
     (wheel,) = tmp_path.glob("o365tls-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         shipped = set(archive.namelist())
-    expected = {path.relative_to(ROOT).as_posix() for path in (ROOT / "o365tls").rglob("*")
-                if path.suffix in {".py", ".toml", ".json", ".typed"}}
-    expected |= {f"o365tls/templates/{path.name}" for path in (ROOT / "templates").iterdir()
-                 if path.suffix in {".py", ".j2", ".css", ".js"}}
+    expected = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "o365tls").rglob("*")
+        if path.suffix in {".py", ".toml", ".json", ".typed"}
+    }
+    expected |= {
+        f"o365tls/templates/{path.name}"
+        for path in (ROOT / "templates").iterdir()
+        if path.suffix in {".py", ".j2", ".css", ".js"}
+    }
     assert "o365tls/py.typed" in expected and "o365tls/templates/report.html.j2" in expected
     assert expected <= shipped, sorted(expected - shipped)

@@ -17,20 +17,32 @@ SOURCES = {"README.md", "generate.py"}
 
 
 def run(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-B", str(SCRIPT), *args], capture_output=True,
-                          text=True, encoding="utf-8", check=False, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-B", str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def exports(folder: Path) -> dict[str, bytes]:
-    return {name: data for name, data in files(folder).items()
-            if name not in SOURCES and not name.startswith("northwind/")}
+    return {
+        name: data
+        for name, data in files(folder).items()
+        if name not in SOURCES and not name.startswith("northwind/")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +64,8 @@ def test_generator_is_deterministic(generated, tmp_path):
 def test_committed_files_are_what_the_generator_writes(generated):
     committed = exports(SAMPLES)
     assert sorted(committed) == sorted(generated), (
-        "run `.venv/bin/python sample_reports/generate.py` and commit the result")
+        "run `.venv/bin/python sample_reports/generate.py` and commit the result"
+    )
     stale = [name for name in generated if committed[name] != generated[name]]
     assert stale == [], "regenerate: these committed files differ from the script's output"
 
@@ -83,8 +96,11 @@ def test_encodings_and_line_ends_are_the_real_tools(generated):
         data = generated[name]
         assert data[:2] == b'"\x00' and b"\r\x00\n\x00" in data, name
     assert generated["exo/inbound-connectors.json"][:2] == b"\xff\xfe"  # Out-File in 5.1
-    for name in ("exo/message-trace.csv", "exo/message-trace-detail.csv",
-                 "exo/outbound-connectors.csv"):  # Export-Csv in 5.1: #TYPE line, ASCII
+    for name in (
+        "exo/message-trace.csv",
+        "exo/message-trace-detail.csv",
+        "exo/outbound-connectors.csv",
+    ):  # Export-Csv in 5.1: #TYPE line, ASCII
         assert generated[name].startswith(b"#TYPE "), name
         generated[name].decode("ascii")
     for name, data in generated.items():
@@ -95,8 +111,9 @@ def test_encodings_and_line_ends_are_the_real_tools(generated):
 def test_log_session_crosses_the_hourly_files(generated):
     first = generated["exch01/RECV2026112008-1.log"].decode("utf-8-sig")
     second = generated["exch01/RECV2026112009-1.log"].decode("utf-8-sig")
-    crossing = [line.split(",")[2] for line in first.splitlines()
-                if "SP_PROT-TLS1_0_SERVER" in line]
+    crossing = [
+        line.split(",")[2] for line in first.splitlines() if "SP_PROT-TLS1_0_SERVER" in line
+    ]
     assert len(crossing) == 1
     session = crossing[0]
     later = [line for line in second.splitlines() if f",{session}," in line]
@@ -110,7 +127,8 @@ def test_readme_quotes_the_generated_numbers():
     start = readme.index("<!-- numbers:start")
     end = readme.index("<!-- numbers:end -->") + len("<!-- numbers:end -->")
     assert readme[start:end] + "\n" == block.rstrip("\n") + "\n", (
-        "paste the output of `generate.py --summary` into README.md")
+        "paste the output of `generate.py --summary` into README.md"
+    )
 
 
 def test_no_bytecode_next_to_the_exports():

@@ -53,8 +53,7 @@ def test_protocol_logs_prepared_ahead_give_the_one_thread_findings():
     assert sum(i["rows_read"] for i in json.loads(results[0])["inputs"]) > 0
 
 
-def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(traces,
-                                                                           monkeypatch):
+def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(traces, monkeypatch):
     """One large file: --jobs 2 converts its chunks two at a time; the findings, the row
     accounting and the issues must not change."""
     monkeypatch.setattr(fastcsv, "BLOCK_BYTES", 1024 * 1024)  # ~37 chunks
@@ -72,18 +71,25 @@ def test_chunks_of_one_large_trace_on_two_threads_give_the_one_thread_result(tra
 @pytest.mark.dask
 def test_a_dask_local_cluster_gives_the_local_findings(local):
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         assert findings(scheduler=cluster.scheduler_address) == local
 
 
 @pytest.mark.dask
 def test_cli_jobs_and_an_unreachable_scheduler(tmp_path):
     run = [sys.executable, "-m", "o365tls", "analyze", str(SAMPLES), "-q"]
-    assert subprocess.run([*run, "-o", str(tmp_path / "a"), "--jobs", "2"],
-                          timeout=300).returncode == 0
-    bad = subprocess.run([*run, "-o", str(tmp_path / "b"), "--scheduler", "tcp://127.0.0.1:9"],
-                         capture_output=True, text=True, timeout=300)
+    assert (
+        subprocess.run([*run, "-o", str(tmp_path / "a"), "--jobs", "2"], timeout=300).returncode
+        == 0
+    )
+    bad = subprocess.run(
+        [*run, "-o", str(tmp_path / "b"), "--scheduler", "tcp://127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 1 and "cannot reach the Dask scheduler" in bad.stderr
 
 
@@ -101,16 +107,32 @@ def traces(tmp_path_factory) -> dict[int, Path]:
     out = {}
     for rows in (100_000, 400_000):
         folder = tmp_path_factory.mktemp(f"trace{rows}")
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), str(folder),
-                        "--trace-rows", str(rows), "--only", "trace,connector"], check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "generate.py"),
+                str(folder),
+                "--trace-rows",
+                str(rows),
+                "--only",
+                "trace,connector",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         out[rows] = folder
     return out
 
 
 def peak_mb(folder: Path) -> int:
-    result = subprocess.run([sys.executable, "-c", PEAK, str(folder)], capture_output=True,
-                            text=True, timeout=600, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     return int(result.stdout.strip().splitlines()[-1])
 
 
@@ -146,7 +168,8 @@ def test_progress_shows_on_a_terminal_and_stays_quiet_otherwise(tmp_path):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_protocol_logs_arrive_in_input_order_and_the_analysis_takes_them_as_they_are(
-        monkeypatch, jobs):
+    monkeypatch, jobs
+):
     """Sessions run into the next hourly log; their records still arrive in file-then-row
     order, however many processes read the logs, and the analysis gets the same frame, each
     text column in one piece. Gathered, the records are joined into blocks as they come (a
@@ -158,19 +181,26 @@ def test_protocol_logs_arrive_in_input_order_and_the_analysis_takes_them_as_they
     before = gathered.observations.copy()
     pd.testing.assert_frame_equal(before, whole, check_exact=True)
     rank = {r.path: i for i, r in enumerate(gathered.inputs)}
-    assert before.assign(_rank=before["source"].map(rank))[["_rank", "row"]] \
-        .apply(tuple, axis=1).is_monotonic_increasing
+    assert (
+        before.assign(_rank=before["source"].map(rank))[["_rank", "row"]]
+        .apply(tuple, axis=1)
+        .is_monotonic_increasing
+    )
     assert before["hostname"].array.__arrow_array__().num_chunks > 1  # a chunk per block
     assert whole["hostname"].array.__arrow_array__().num_chunks == 1
     taken = gathered.take_observations()
     pd.testing.assert_frame_equal(taken, before, check_exact=True)
-    assert {taken[c].array.__arrow_array__().num_chunks for c in before.columns
-            if before[c].dtype == "str"} == {1}
+    assert {
+        taken[c].array.__arrow_array__().num_chunks
+        for c in before.columns
+        if before[c].dtype == "str"
+    } == {1}
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_the_analysis_takes_the_records_in_input_order_and_the_evidence_keeps_none(
-        monkeypatch, jobs):
+    monkeypatch, jobs
+):
     """Records that could not wait for their sessions to end (see protocol_log.WAIT_RECORDS)
     arrive out of order; the analysis must get every record in file-then-row order
     (de-duplication keeps the first copy), with the gathered dtypes, and the evidence must not
@@ -181,8 +211,11 @@ def test_the_analysis_takes_the_records_in_input_order_and_the_evidence_keeps_no
     assert gathered.threads == jobs
     before = gathered.observations.copy()
     rank = {r.path: i for i, r in enumerate(gathered.inputs)}
-    expected = before.assign(_rank=before["source"].map(rank)) \
-        .sort_values(["_rank", "row"], kind="stable").drop(columns="_rank")
+    expected = (
+        before.assign(_rank=before["source"].map(rank))
+        .sort_values(["_rank", "row"], kind="stable")
+        .drop(columns="_rank")
+    )
     assert not expected.index.equals(before.index)  # the records arrived out of order
     taken = gathered.take_observations()
     pd.testing.assert_frame_equal(taken, expected.reset_index(drop=True), check_exact=True)
@@ -206,4 +239,7 @@ def test_planning_puts_the_protocol_logs_in_one_task_and_every_other_file_in_its
     sources, _ = gathering.expand_paths([tmp_path])
     tasks = gathering.plan(sources, None, None)
     assert [[s.display.rsplit("/", 1)[-1] for s in task] for task in tasks] == [
-        ["a_trace.csv"], ["b.LOG", "c.LOG"], ["d_connectors.csv"]]
+        ["a_trace.csv"],
+        ["b.LOG", "c.LOG"],
+        ["d_connectors.csv"],
+    ]

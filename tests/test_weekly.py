@@ -42,14 +42,20 @@ def week_senders(week: int) -> list[Sender]:
 
 def write_week(root: Path, week: int) -> Path:
     folder = root / f"week{week}"
-    write_tenant(folder, week_senders(week), days=7, seed=week,
-                 start=MONDAY + timedelta(weeks=week - 1))
+    write_tenant(
+        folder, week_senders(week), days=7, seed=week, start=MONDAY + timedelta(weeks=week - 1)
+    )
     return folder
 
 
 def run_week(root: Path, db: Path, week: int, tenant: str = "contoso", **kw):
-    rv = o365tls.review([write_week(root, week)], history_db=db, tenant=tenant,
-                        options=o365tls.Options(domains=("tenant.example",)), **kw)
+    rv = o365tls.review(
+        [write_week(root, week)],
+        history_db=db,
+        tenant=tenant,
+        options=o365tls.Options(domains=("tenant.example",)),
+        **kw,
+    )
     o365tls.record(rv, db)
     return rv
 
@@ -126,8 +132,18 @@ def sample_findings(tmp_path_factory) -> Path:
 def _writer(tmp_path: Path, db: Path, tenant: str, n: int, kill: bool, findings: Path):
     script = tmp_path / "writer.py"
     script.write_text(WRITER, encoding="utf-8")
-    return subprocess.Popen([sys.executable, str(script), str(db), tenant, str(n),
-                             "kill" if kill else "live", str(findings)], cwd=ROOT)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            str(db),
+            tenant,
+            str(n),
+            "kill" if kill else "live",
+            str(findings),
+        ],
+        cwd=ROOT,
+    )
 
 
 @pytest.mark.slow
@@ -151,8 +167,9 @@ def test_a_writer_killed_mid_snapshot_leaves_earlier_snapshots_intact(tmp_path, 
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert [r[0] for r in conn.execute("SELECT tenant FROM snapshots ORDER BY id")] == ["a", "a"]
-    orphans = conn.execute("SELECT COUNT(*) FROM findings WHERE snapshot_id NOT IN "
-                           "(SELECT id FROM snapshots)").fetchone()[0]
+    orphans = conn.execute(
+        "SELECT COUNT(*) FROM findings WHERE snapshot_id NOT IN (SELECT id FROM snapshots)"
+    ).fetchone()[0]
     assert orphans == 0
     conn.close()
     assert _writer(tmp_path, db, "b", 1, False, sample_findings).wait(timeout=120) == 0
@@ -170,10 +187,17 @@ def test_schema_version_and_migrations(tmp_path):
 
 # --- accepted risks and the gate ---------------------------------------------------------
 
+
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "o365tls", *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "o365tls", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -181,17 +205,23 @@ def week1(tmp_path_factory) -> Path:
     return write_week(tmp_path_factory.mktemp("gate"), 1)
 
 
-def exceptions_file(tmp_path: Path, expires: date, *, sender: str = "*@tenant.example",
-                    fmt: str = "yaml") -> Path:
+def exceptions_file(
+    tmp_path: Path, expires: date, *, sender: str = "*@tenant.example", fmt: str = "yaml"
+) -> Path:
     if fmt == "yaml":
         path = tmp_path / "exceptions.yaml"
-        path.write_text(f"exceptions:\n  - sender: \"{sender}\"\n    reason: vendor fix due\n"
-                        f"    owner: it-ops\n    expires: {expires.isoformat()}\n",
-                        encoding="utf-8")
+        path.write_text(
+            f'exceptions:\n  - sender: "{sender}"\n    reason: vendor fix due\n'
+            f"    owner: it-ops\n    expires: {expires.isoformat()}\n",
+            encoding="utf-8",
+        )
     else:
         path = tmp_path / "exceptions.toml"
-        path.write_text(f'[[exception]]\nsender = "{sender}"\nreason = "vendor fix due"\n'
-                        f"expires = {expires.isoformat()}\n", encoding="utf-8")
+        path.write_text(
+            f'[[exception]]\nsender = "{sender}"\nreason = "vendor fix due"\n'
+            f"expires = {expires.isoformat()}\n",
+            encoding="utf-8",
+        )
     return path
 
 
@@ -234,8 +264,7 @@ def test_accepted_risks_pass_the_gate_and_stay_visible(week1, tmp_path, fmt):
     data = json.loads(result.stdout)
     assert data["failing"] == [] and len(data["accepted"]) == 2
     rv = o365tls.review([week1], exceptions=accepted)
-    assert all(f.accepted and f.exception.reason == "vendor fix due"
-               for f in rv.results.findings)
+    assert all(f.accepted and f.exception.reason == "vendor fix due" for f in rv.results.findings)
 
 
 @pytest.mark.slow
@@ -251,8 +280,9 @@ def test_expired_exception_resurfaces_with_a_warning(week1, tmp_path):
 @pytest.mark.slow
 def test_an_expired_exception_is_visible_on_its_findings_and_analyze_warns(week1, tmp_path):
     expired = exceptions_file(tmp_path, date(2026, 1, 31), sender=SCANNER)
-    result = cli("analyze", str(week1), "-o", str(tmp_path / "out"), "--exceptions",
-                 str(expired), "-q")
+    result = cli(
+        "analyze", str(week1), "-o", str(tmp_path / "out"), "--exceptions", str(expired), "-q"
+    )
     assert result.returncode == 0
     assert "exception #1 (vendor fix due) expired on 2026-01-31" in result.stderr
     html = (tmp_path / "out/report.html").read_text(encoding="utf-8")
@@ -264,8 +294,11 @@ def test_an_expired_exception_is_visible_on_its_findings_and_analyze_warns(week1
     state = {r[head.index("Sender")]: r[head.index("Exception")] for r in rows[1:]}
     assert state == {SCANNER: "expired 2026-01-31", ERP: None}
     column = head.index("Exception") + 1
-    cell = next(ws.cell(row=r, column=column) for r in range(2, ws.max_row + 1)
-                if ws.cell(row=r, column=column).value)
+    cell = next(
+        ws.cell(row=r, column=column)
+        for r in range(2, ws.max_row + 1)
+        if ws.cell(row=r, column=column).value
+    )
     assert cell.fill.start_color.rgb.endswith("C00000")
 
 
@@ -276,15 +309,20 @@ def test_an_exception_for_one_sender_leaves_the_others(week1, tmp_path):
     assert result.returncode == 3 and SCANNER not in result.stdout and ERP in result.stdout
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("exceptions:\n  - sender: a@b\n    reason: x\n    expires: soon\n", "line 2"),
-    ("exceptions:\n  - reason: x\n    expires: 2027-01-01\n", "needs at least one of"),
-    ("exceptions:\n  - ip: 300.1.1.1\n    reason: x\n    expires: 2027-01-01\n", "neither"),
-    ("exceptions:\n  - sender: a@b\n    expires: 2027-01-01\n", "needs a reason"),
-    ("exceptions:\n  - sender: a@b\n    reason: x\n    expires: 2027-01-01\n    colour: red\n",
-     "unknown field"),
-    ("exceptions: [\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("exceptions:\n  - sender: a@b\n    reason: x\n    expires: soon\n", "line 2"),
+        ("exceptions:\n  - reason: x\n    expires: 2027-01-01\n", "needs at least one of"),
+        ("exceptions:\n  - ip: 300.1.1.1\n    reason: x\n    expires: 2027-01-01\n", "neither"),
+        ("exceptions:\n  - sender: a@b\n    expires: 2027-01-01\n", "needs a reason"),
+        (
+            "exceptions:\n  - sender: a@b\n    reason: x\n    expires: 2027-01-01\n    colour: red\n",
+            "unknown field",
+        ),
+        ("exceptions: [\n", "not valid YAML"),
+    ],
+)
 @pytest.mark.slow
 def test_bad_exception_entries_name_the_line(week1, tmp_path, text, needle):
     bad = tmp_path / "bad.yaml"

@@ -54,8 +54,9 @@ class AcceptedRisk:
         by the identity of every flow behind it (an exception written for a flow before root
         causes existed still accepts a root cause that is that flow alone)."""
         flow = f.flow
-        if self.matches_identity(f.id, flow.connector, flow.sender_address, flow.sender_ip,
-                                 f.device.device_type):
+        if self.matches_identity(
+            f.id, flow.connector, flow.sender_address, flow.sender_ip, f.device.device_type
+        ):
             return True
         return bool(f.members) and all(self.matches(m) for m in f.members)
 
@@ -63,15 +64,16 @@ class AcceptedRisk:
         """Whether it accepts a finding by the finding's own identity alone (an unverified
         finding, read back from the history, is judged as it was stored)."""
         flow = f.flow
-        return self.matches_identity(f.id, flow.connector, flow.sender_address, flow.sender_ip,
-                                     f.device.device_type)
+        return self.matches_identity(
+            f.id, flow.connector, flow.sender_address, flow.sender_ip, f.device.device_type
+        )
 
-    def matches_identity(self, fid: str, connector: str, sender: str, ip: str,
-                         device_type: str) -> bool:
+    def matches_identity(
+        self, fid: str, connector: str, sender: str, ip: str, device_type: str
+    ) -> bool:
         if self.id and fid != self.id:
             return False
-        if self.connector and not fnmatch.fnmatchcase(connector.lower(),
-                                                      self.connector.lower()):
+        if self.connector and not fnmatch.fnmatchcase(connector.lower(), self.connector.lower()):
             return False
         if self.sender and not fnmatch.fnmatchcase(sender.lower(), self.sender.lower()):
             return False
@@ -87,10 +89,15 @@ class AcceptedRisk:
 
     def acceptance(self, expired: bool) -> Acceptance:
         """What a finding it matches carries of it."""
-        return Acceptance(self.index, self.line, self.reason, self.owner,
-                          self.expires.isoformat(),
-                          tuple((k, getattr(self, k)) for k in MATCH_FIELDS if getattr(self, k)),
-                          expired)
+        return Acceptance(
+            self.index,
+            self.line,
+            self.reason,
+            self.owner,
+            self.expires.isoformat(),
+            tuple((k, getattr(self, k)) for k in MATCH_FIELDS if getattr(self, k)),
+            expired,
+        )
 
 
 def load_exceptions(path: str | Path) -> list[AcceptedRisk]:
@@ -98,11 +105,14 @@ def load_exceptions(path: str | Path) -> list[AcceptedRisk]:
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{file}: cannot read the exceptions file ({exc})",
-                         hint="--exceptions takes a UTF-8 YAML or TOML file") from exc
+        raise UsageError(
+            f"{file}: cannot read the exceptions file ({exc})",
+            hint="--exceptions takes a UTF-8 YAML or TOML file",
+        ) from exc
     entries, lines = _parse(file, text)
-    return [_entry(file, i + 1, lines[i] if i < len(lines) else None, e)
-            for i, e in enumerate(entries)]
+    return [
+        _entry(file, i + 1, lines[i] if i < len(lines) else None, e) for i, e in enumerate(entries)
+    ]
 
 
 def _parse(file: Path, text: str) -> tuple[list, list[int | None]]:
@@ -110,10 +120,14 @@ def _parse(file: Path, text: str) -> tuple[list, list[int | None]]:
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise UsageError(f"{file}: not valid TOML ({exc})",
-                             hint="see the exceptions example in README.md") from exc
-        lines: list[int | None] = [n + 1 for n, ln in enumerate(text.splitlines())
-                 if re.match(r"\s*\[\[\s*exceptions?\s*\]\]", ln)]
+            raise UsageError(
+                f"{file}: not valid TOML ({exc})", hint="see the exceptions example in README.md"
+            ) from exc
+        lines: list[int | None] = [
+            n + 1
+            for n, ln in enumerate(text.splitlines())
+            if re.match(r"\s*\[\[\s*exceptions?\s*\]\]", ln)
+        ]
         entries = doc.get("exception", doc.get("exceptions", []))
     else:
         import yaml  # only for a YAML exceptions file: most runs have none
@@ -122,17 +136,20 @@ def _parse(file: Path, text: str) -> tuple[list, list[int | None]]:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             doc = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise UsageError(f"{file}: not valid YAML ({exc})".replace("\n", " "),
-                             hint="see the exceptions example in README.md") from exc
+            raise UsageError(
+                f"{file}: not valid YAML ({exc})".replace("\n", " "),
+                hint="see the exceptions example in README.md",
+            ) from exc
         items = _yaml_items(node)
         lines = [item.start_mark.line + 1 for item in items]
-        entries = doc.get("exceptions", doc.get("exception", [])) if isinstance(doc, dict) \
-            else doc
+        entries = doc.get("exceptions", doc.get("exception", [])) if isinstance(doc, dict) else doc
     if entries is None:
         entries = []
     if not isinstance(entries, list):
-        raise UsageError(f"{file}: expected a list of exceptions",
-                         hint="write them under `exceptions:` (YAML) or [[exception]] (TOML)")
+        raise UsageError(
+            f"{file}: expected a list of exceptions",
+            hint="write them under `exceptions:` (YAML) or [[exception]] (TOML)",
+        )
     return entries, lines
 
 
@@ -143,8 +160,7 @@ def _yaml_items(node) -> list:
         return []
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            if key.value in ("exceptions", "exception") and isinstance(value,
-                                                                        yaml.SequenceNode):
+            if key.value in ("exceptions", "exception") and isinstance(value, yaml.SequenceNode):
                 return list(value.value)
         return []
     if isinstance(node, yaml.SequenceNode):
@@ -178,8 +194,14 @@ def _entry(file: Path, index: int, line: int | None, raw) -> AcceptedRisk:
             ipaddress.ip_network(values["ip"], strict=False)
         except ValueError:
             raise bad(f"ip {values['ip']!r} is neither an IP address nor a CIDR") from None
-    return AcceptedRisk(index=index, line=line, reason=str(raw["reason"]).strip(),
-                        expires=expires, owner=str(raw.get("owner") or "").strip(), **values)
+    return AcceptedRisk(
+        index=index,
+        line=line,
+        reason=str(raw["reason"]).strip(),
+        expires=expires,
+        owner=str(raw.get("owner") or "").strip(),
+        **values,
+    )
 
 
 def _date(value) -> date | None:
@@ -225,8 +247,11 @@ def apply_exceptions(results: Results, risks: list[AcceptedRisk], today: date) -
     notes = list(results.notes)
     for risk in risks:
         if risk.index in expired_hits:
-            notes.append(f"warning: exception #{risk.index} ({risk.reason}) expired on "
-                         f"{risk.expires.isoformat()}; its {expired_hits[risk.index]} finding(s) "
-                         "count again")
-    return replace(results, all_findings=tuple(flows), unverified=tuple(unverified),
-                   notes=tuple(notes))
+            notes.append(
+                f"warning: exception #{risk.index} ({risk.reason}) expired on "
+                f"{risk.expires.isoformat()}; its {expired_hits[risk.index]} finding(s) "
+                "count again"
+            )
+    return replace(
+        results, all_findings=tuple(flows), unverified=tuple(unverified), notes=tuple(notes)
+    )

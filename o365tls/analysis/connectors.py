@@ -38,9 +38,10 @@ class ConnectorInfo:
         that identifies the senders (only a TLS session carries one): required of the sender
         domains (RestrictDomainsToCertificate), or the connector's only way to match mail (an
         inbound connector with a certificate name and no IP ranges)."""
-        if self.tls_sender_certificate_name and (self.restrict_domains_to_certificate
-                                                 or (self.kind == "inbound"
-                                                     and not self.sender_ip_ranges)):
+        if self.tls_sender_certificate_name and (
+            self.restrict_domains_to_certificate
+            or (self.kind == "inbound" and not self.sender_ip_ranges)
+        ):
             return True
         return self.require_tls
 
@@ -69,8 +70,7 @@ class ConnectorBook:
                 enabled=_flag(rec.get("enabled")),
                 require_tls=_flag(rec.get("require_tls")),
                 tls_sender_certificate_name=str(rec.get("tls_sender_certificate_name") or ""),
-                restrict_domains_to_certificate=_flag(
-                    rec.get("restrict_domains_to_certificate")),
+                restrict_domains_to_certificate=_flag(rec.get("restrict_domains_to_certificate")),
                 sender_ip_ranges=tuple(rec.get("sender_ip_ranges") or ()),
                 sender_domains=tuple(d.lower() for d in rec.get("sender_domains") or ()),
                 problems=tuple(rec.get("problems") or ()),
@@ -121,8 +121,7 @@ def disabled_traffic(book: ConnectorBook, obs: pd.DataFrame, msgs: pd.DataFrame)
         keys = lowered[codes]  # code -1 (no name) takes the "" at the end
         hit = np.isin(keys, list(off))
         mine = obs[hit]
-        for (key, fmt), rows in mine.groupby([keys[hit], mine["format"].to_numpy()],
-                                             sort=True):
+        for (key, fmt), rows in mine.groupby([keys[hit], mine["format"].to_numpy()], sort=True):
             seen.setdefault(key, []).append(f"{fmt} {int(rows['messages'].sum())}")
             days.setdefault(key, []).extend(rows["day"].dropna())
     if len(msgs):
@@ -142,7 +141,8 @@ def disabled_traffic(book: ConnectorBook, obs: pd.DataFrame, msgs: pd.DataFrame)
             f"configuration, yet exports show mail on it{when}: {', '.join(seen[key])} "
             "messages. The configuration was probably exported after the connector was "
             "switched off; its IP ranges placed no message. Export the configuration and "
-            "the traffic for the same time to be sure")
+            "the traffic for the same time to be sure"
+        )
     return notes
 
 

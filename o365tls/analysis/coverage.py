@@ -62,7 +62,7 @@ class Coverage:
         return self.share < 0.999
 
     def describe(self) -> str:
-        """"2 hours on 1 of 14 days", "14 days"."""
+        """ "2 hours on 1 of 14 days", "14 days"."""
         if self.recorded is not None:
             return self.recorded[1]
         if not self.partial:
@@ -127,11 +127,20 @@ class Files:
             else:
                 merged.append([first, last])
         covered = sum((last - first for first, last in merged), pd.Timedelta(0))
-        days = len({d for first, last in merged
-                    for d in pd.date_range(first.normalize(), (last - pd.Timedelta(seconds=1))
-                                           .normalize(), freq="D")})
-        return Coverage(min(covered, self.period) if self.period > pd.Timedelta(0) else covered,
-                        self.period, days)
+        days = len(
+            {
+                d
+                for first, last in merged
+                for d in pd.date_range(
+                    first.normalize(), (last - pd.Timedelta(seconds=1)).normalize(), freq="D"
+                )
+            }
+        )
+        return Coverage(
+            min(covered, self.period) if self.period > pd.Timedelta(0) else covered,
+            self.period,
+            days,
+        )
 
 
 @dataclass(frozen=True)
@@ -148,30 +157,54 @@ def gaps(inputs: Sequence[FileReport], files: Files, on_prem_connectors: bool) -
     formats = {r.format for r in inputs if not r.fatal}
     out = []
     if "eac-connector-report" not in formats:
-        out.append(Gap("Inbound and Outbound messages reports (EAC > Reports > Mail flow)",
-                       "the TLS of all mail through Exchange Online, per connector and day: "
-                       "without them, connector and internet mail has no TLS evidence"))
+        out.append(
+            Gap(
+                "Inbound and Outbound messages reports (EAC > Reports > Mail flow)",
+                "the TLS of all mail through Exchange Online, per connector and day: "
+                "without them, connector and internet mail has no TLS evidence",
+            )
+        )
     if "eac-smtp-auth-report" not in formats:
-        out.append(Gap("SMTP AUTH clients report (EAC > Reports > Mail flow)",
-                       "which mailboxes submit with TLS 1.0/1.1 or Basic auth"))
+        out.append(
+            Gap(
+                "SMTP AUTH clients report (EAC > Reports > Mail flow)",
+                "which mailboxes submit with TLS 1.0/1.1 or Basic auth",
+            )
+        )
     if not formats & {"message-trace", "historical-summary", "historical-extended"}:
-        out.append(Gap("Message trace (Get-MessageTraceV2 | Export-Csv)",
-                       "who sends the mail that the connector reports count: without it, the "
-                       "senders behind a connector cannot be named"))
+        out.append(
+            Gap(
+                "Message trace (Get-MessageTraceV2 | Export-Csv)",
+                "who sends the mail that the connector reports count: without it, the "
+                "senders behind a connector cannot be named",
+            )
+        )
     if "connector-config" not in formats:
-        out.append(Gap("Connector configuration (Get-InboundConnector | ConvertTo-Json)",
-                       "the IPs and certificate names of your connectors: the relays and "
-                       "servers that negotiate TLS are named by them"))
+        out.append(
+            Gap(
+                "Connector configuration (Get-InboundConnector | ConvertTo-Json)",
+                "the IPs and certificate names of your connectors: the relays and "
+                "servers that negotiate TLS are named by them",
+            )
+        )
     if on_prem_connectors and "exchange-protocol-log" not in formats:
-        out.append(Gap("SMTP protocol logs of your on-premises Exchange servers "
-                       "(ProtocolLog\\SmtpReceive and SmtpSend)",
-                       "which devices reach your servers with which TLS, and the TLS your "
-                       "servers negotiate with Exchange Online"))
+        out.append(
+            Gap(
+                "SMTP protocol logs of your on-premises Exchange servers "
+                "(ProtocolLog\\SmtpReceive and SmtpSend)",
+                "which devices reach your servers with which TLS, and the TLS your "
+                "servers negotiate with Exchange Online",
+            )
+        )
     logs = [r for r in inputs if r.format == "exchange-protocol-log" and not r.fatal]
     if logs:
         cover = files.of([r.path for r in logs])
         if cover.partial:
-            out.append(Gap(f"More protocol logs: the ones given cover {cover.describe()}",
-                           "the rest of the period's days, so that the on-premises hops are "
-                           "compared with the other flows over the same time"))
+            out.append(
+                Gap(
+                    f"More protocol logs: the ones given cover {cover.describe()}",
+                    "the rest of the period's days, so that the on-premises hops are "
+                    "compared with the other flows over the same time",
+                )
+            )
     return tuple(out)

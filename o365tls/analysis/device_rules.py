@@ -24,13 +24,41 @@ from .model import DEVICE_TYPES, UNKNOWN_DEVICE
 
 BUILTIN = "built-in"
 FIELDS: tuple[str, ...] = (
-    "connector", "connector_type", "direction", "path", "scope", "sender_ip", "hostname", "ptr",
-    "auth_user", "auth_protocol", "local_port", "forced_tls", "sender_address", "sender_local",
-    "sender_domain", "subject", "message_id_host", "volume_pattern")
+    "connector",
+    "connector_type",
+    "direction",
+    "path",
+    "scope",
+    "sender_ip",
+    "hostname",
+    "ptr",
+    "auth_user",
+    "auth_protocol",
+    "local_port",
+    "forced_tls",
+    "sender_address",
+    "sender_local",
+    "sender_domain",
+    "subject",
+    "message_id_host",
+    "volume_pattern",
+)
 COUNTED = frozenset({"subject", "message_id_host"})  # (value, messages) pairs
 RULE_TYPES = tuple(t for t in DEVICE_TYPES if t != UNKNOWN_DEVICE)
-_KEYS = frozenset({"id", "device_type", "field", "pattern", "weight", "evidence", "require",
-                   "unless", "enabled", "note"})
+_KEYS = frozenset(
+    {
+        "id",
+        "device_type",
+        "field",
+        "pattern",
+        "weight",
+        "evidence",
+        "require",
+        "unless",
+        "enabled",
+        "note",
+    }
+)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
 
@@ -70,6 +98,7 @@ class RuleSet:
 
 # ------------------------------------------------------------------------------ loading rules
 
+
 def load_rules(path: str | Path | None = None) -> RuleSet:
     """The built-in rules, plus the user's rules file (TOML or YAML) when ``path`` is given.
 
@@ -107,37 +136,51 @@ def _builtin_entries() -> tuple[dict, ...]:
 def _builtin_ruleset() -> RuleSet:
     label = "device_rules.toml (built-in)"
     entries = _builtin_entries()
-    return RuleSet(tuple(_rule(e, label, i) for i, e in enumerate(entries, 1)
-                         if e.get("enabled", True) is not False))
+    return RuleSet(
+        tuple(
+            _rule(e, label, i)
+            for i, e in enumerate(entries, 1)
+            if e.get("enabled", True) is not False
+        )
+    )
 
 
 def _user_entries(label: str) -> list[tuple[int, dict]]:
     try:
         raw = Path(label).read_bytes()
     except OSError as exc:
-        raise UsageError(f"{label}: cannot read the rules file: {exc.strerror or exc}",
-                         hint="check the --rules path") from None
+        raise UsageError(
+            f"{label}: cannot read the rules file: {exc.strerror or exc}",
+            hint="check the --rules path",
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UsageError(f"{label}: the rules file is not UTF-8 text",
-                         hint="save it as UTF-8") from None
+        raise UsageError(
+            f"{label}: the rules file is not UTF-8 text", hint="save it as UTF-8"
+        ) from None
     data = _parse(label, text)
     entries = _entries(data, label)
     if not entries:
-        raise UsageError(f"{label}: no rules found",
-                         hint="write one [[rule]] table (TOML) or a 'rules:' list (YAML) per rule")
+        raise UsageError(
+            f"{label}: no rules found",
+            hint="write one [[rule]] table (TOML) or a 'rules:' list (YAML) per rule",
+        )
     seen: set[str] = set()
     out = []
     for index, entry in enumerate(entries, 1):
         rule_id = entry.get("id")
         if not isinstance(rule_id, str) or not _ID.match(rule_id):
-            raise UsageError(f"{label}: rule #{index}: 'id' must be a short name of letters, "
-                             f"digits, '-', '_' or '.' (got {clip(repr(rule_id), 40)})",
-                             hint="give every rule an id such as id = \"my-scanners\"")
+            raise UsageError(
+                f"{label}: rule #{index}: 'id' must be a short name of letters, "
+                f"digits, '-', '_' or '.' (got {clip(repr(rule_id), 40)})",
+                hint='give every rule an id such as id = "my-scanners"',
+            )
         if rule_id in seen:
-            raise UsageError(f"{label}: rule #{index} (id '{rule_id}'): the id is used twice",
-                             hint="give each rule its own id")
+            raise UsageError(
+                f"{label}: rule #{index} (id '{rule_id}'): the id is used twice",
+                hint="give each rule its own id",
+            )
         seen.add(rule_id)
         out.append((index, entry))
     return out
@@ -156,17 +199,20 @@ def _parse(label: str, text: str) -> object:
             continue
         if isinstance(data, (dict, list)):
             return data
-    raise first_error or UsageError(f"{label}: not a TOML or YAML rules file",
-                                    hint="write one [[rule]] table per rule")
+    raise first_error or UsageError(
+        f"{label}: not a TOML or YAML rules file", hint="write one [[rule]] table per rule"
+    )
 
 
 def _parse_toml(label: str, text: str) -> object:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # the message carries "(at line N, column M)"
-        raise UsageError(f"{label}: not valid TOML: {exc}",
-                         hint="fix the TOML syntax at that line (strings in quotes; regexes "
-                              "best in 'single quotes')") from None
+        raise UsageError(
+            f"{label}: not valid TOML: {exc}",
+            hint="fix the TOML syntax at that line (strings in quotes; regexes "
+            "best in 'single quotes')",
+        ) from None
 
 
 def _parse_yaml(label: str, text: str) -> object:
@@ -178,9 +224,10 @@ def _parse_yaml(label: str, text: str) -> object:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "syntax error"
-        raise UsageError(f"{label}: not valid YAML{where}: {problem}",
-                         hint="fix the YAML syntax at that line (regexes best in 'single "
-                              "quotes')") from None
+        raise UsageError(
+            f"{label}: not valid YAML{where}: {problem}",
+            hint="fix the YAML syntax at that line (regexes best in 'single quotes')",
+        ) from None
 
 
 def _entries(data: object, label: str) -> list[dict]:
@@ -190,19 +237,24 @@ def _entries(data: object, label: str) -> list[dict]:
     elif isinstance(data, dict):
         extra = sorted(str(k) for k in data if k not in ("rule", "rules"))
         if extra:
-            raise UsageError(f"{label}: unknown top-level key(s) {', '.join(extra)}",
-                             hint="put every rule in a [[rule]] table (TOML) or under 'rules:'")
+            raise UsageError(
+                f"{label}: unknown top-level key(s) {', '.join(extra)}",
+                hint="put every rule in a [[rule]] table (TOML) or under 'rules:'",
+            )
         entries = data.get("rule", data.get("rules", []))
     else:
         entries = None
     if not isinstance(entries, list):
-        raise UsageError(f"{label}: expected a list of rules",
-                         hint="write one [[rule]] table (TOML) or a 'rules:' list (YAML)")
+        raise UsageError(
+            f"{label}: expected a list of rules",
+            hint="write one [[rule]] table (TOML) or a 'rules:' list (YAML)",
+        )
     for index, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
-            raise UsageError(f"{label}: rule #{index}: expected a table of keys, got "
-                             f"{type(entry).__name__}",
-                             hint="each rule needs id, device_type, field, pattern, weight")
+            raise UsageError(
+                f"{label}: rule #{index}: expected a table of keys, got {type(entry).__name__}",
+                hint="each rule needs id, device_type, field, pattern, weight",
+            )
     return entries
 
 
@@ -215,61 +267,86 @@ def _rule(entry: dict, label: str, index: int, source: str = "heuristic") -> Rul
 
     unknown = sorted(str(k) for k in entry if k not in _KEYS)
     if unknown:
-        raise bad(f"unknown key(s) {', '.join(unknown)}",
-                  "use only " + ", ".join(sorted(_KEYS)))
+        raise bad(f"unknown key(s) {', '.join(unknown)}", "use only " + ", ".join(sorted(_KEYS)))
     if not isinstance(rule_id, str) or not _ID.match(rule_id):
         raise bad("'id' is missing or not a short name", "give the rule an id such as my-rule")
     device_type = entry.get("device_type")
     if device_type not in RULE_TYPES:
-        raise bad(f"unknown device_type {clip(repr(device_type), 40)}",
-                  "use one of " + ", ".join(RULE_TYPES))
+        raise bad(
+            f"unknown device_type {clip(repr(device_type), 40)}",
+            "use one of " + ", ".join(RULE_TYPES),
+        )
     fields = _fields(entry.get("field"), bad)
     pattern = _regex(entry.get("pattern"), "pattern", bad)
     weight = entry.get("weight")
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
-            or not 0.0 <= float(weight) <= 1.0 or math.isnan(float(weight)):
-        raise bad(f"weight must be a number from 0 to 1 (got {clip(repr(weight), 40)})",
-                  "e.g. weight = 0.6; 1 means certain")
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, (int, float))
+        or not 0.0 <= float(weight) <= 1.0
+        or math.isnan(float(weight))
+    ):
+        raise bad(
+            f"weight must be a number from 0 to 1 (got {clip(repr(weight), 40)})",
+            "e.g. weight = 0.6; 1 means certain",
+        )
     text = entry.get("evidence", f"{'/'.join(fields)} '{{value}}' matches rule {rule_id}")
     if not isinstance(text, str) or not text.strip():
-        raise bad("'evidence' must be a non-empty text", "e.g. evidence = \"sender '{value}' "
-                  "is our scanner mailbox\"")
+        raise bad(
+            "'evidence' must be a non-empty text",
+            "e.g. evidence = \"sender '{value}' is our scanner mailbox\"",
+        )
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
         raise bad("'enabled' must be true or false", "write enabled = false to switch it off")
     # clip: one line, control characters out (the template may come from the user)
-    return Rule(rule_id, device_type, fields, pattern, float(weight), clip(text, 400),
-                _conditions(entry.get("require"), "require", bad),
-                _conditions(entry.get("unless"), "unless", bad), source)
+    return Rule(
+        rule_id,
+        device_type,
+        fields,
+        pattern,
+        float(weight),
+        clip(text, 400),
+        _conditions(entry.get("require"), "require", bad),
+        _conditions(entry.get("unless"), "unless", bad),
+        source,
+    )
 
 
 def _fields(value: object, bad) -> tuple[str, ...]:
     names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list) or not names or \
-            any(not isinstance(n, str) or n not in FIELDS for n in names):
-        raise bad(f"unknown field {clip(repr(value), 60)}",
-                  "field is one of (or a list of) " + ", ".join(FIELDS))
+    if (
+        not isinstance(names, list)
+        or not names
+        or any(not isinstance(n, str) or n not in FIELDS for n in names)
+    ):
+        raise bad(
+            f"unknown field {clip(repr(value), 60)}",
+            "field is one of (or a list of) " + ", ".join(FIELDS),
+        )
     return tuple(names)
 
 
 def _regex(value: object, key: str, bad) -> re.Pattern:
     if not isinstance(value, str):
-        raise bad(f"'{key}' must be a regex text (got {clip(repr(value), 40)})",
-                  "e.g. pattern = '^scan'")
+        raise bad(
+            f"'{key}' must be a regex text (got {clip(repr(value), 40)})", "e.g. pattern = '^scan'"
+        )
     try:
         return re.compile(value, re.IGNORECASE)
     except (re.error, RecursionError, OverflowError) as exc:
-        raise bad(f"{key} {clip(repr(value), 60)} is not a valid regex: {exc}",
-                  "fix the regex (Python syntax; escape literal . ( ) [ with a backslash)"
-                  ) from None
+        raise bad(
+            f"{key} {clip(repr(value), 60)} is not a valid regex: {exc}",
+            "fix the regex (Python syntax; escape literal . ( ) [ with a backslash)",
+        ) from None
 
 
 def _conditions(value: object, key: str, bad) -> tuple[Condition, ...]:
     if value is None:
         return ()
     if not isinstance(value, dict) or not value:
-        raise bad(f"'{key}' must be a table of field = regex",
-                  f"e.g. {key} = {{ path = '^internet$' }}")
+        raise bad(
+            f"'{key}' must be a table of field = regex", f"e.g. {key} = {{ path = '^internet$' }}"
+        )
     out = []
     for name, regex in value.items():
         fields = _fields(name, bad)

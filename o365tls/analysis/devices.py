@@ -18,14 +18,23 @@ from .device_rules import COUNTED, Condition, Rule, RuleSet, load_rules
 from .inventory import Inventory, clip, load_inventory
 from .model import DEVICE_TYPES, UNKNOWN_DEVICE, Device, FlowEvidence
 
-__all__ = ["Rule", "RuleSet", "load_rules", "load_inventory", "Inventory", "classify",
-           "field_values", "volume_pattern"]
+__all__ = [
+    "Rule",
+    "RuleSet",
+    "load_rules",
+    "load_inventory",
+    "Inventory",
+    "classify",
+    "field_values",
+    "volume_pattern",
+]
 
 MATCH_CHARS = 512  # values are searched in their first 512 characters only
 FULL_SHARE = 0.5  # a subject on half of the messages or more counts with its full weight
 MIN_CONFIDENCE = 0.1  # below this the flow stays "unknown"
 HEURISTIC_CAP = 0.99  # only the inventory (or a user rule of weight 1) is certain
 STRONG = 0.4  # competing evidence at least this strong is shown
+
 
 @dataclass(frozen=True)
 class _Match:
@@ -37,20 +46,33 @@ class _Match:
         return f"{self.text} [{self.rule.id}, weight {self.weight:.2f}]"
 
 
-def classify(evidence: FlowEvidence, rules: RuleSet,
-             inventory: Inventory | None = None) -> Device:
+def classify(evidence: FlowEvidence, rules: RuleSet, inventory: Inventory | None = None) -> Device:
     """The device behind one flow, with confidence (0..1) and human-readable evidence."""
     hit = inventory.match(evidence) if inventory is not None else None
     if hit is not None and inventory is not None and hit.row.device_type != UNKNOWN_DEVICE:
         row = hit.row
-        return Device(row.device_type, 1.0, (hit.describe(inventory.path),), row.name,
-                      row.owner, row.site, "inventory")
+        return Device(
+            row.device_type,
+            1.0,
+            (hit.describe(inventory.path),),
+            row.name,
+            row.owner,
+            row.site,
+            "inventory",
+        )
     device = _heuristic(evidence, rules)
     if hit is not None and inventory is not None:
         # the inventory names the device but leaves its type to the rules
         note = hit.describe(inventory.path) + " (no type given: type from the rules below)"
-        device = Device(device.device_type, device.confidence, (note, *device.evidence),
-                        hit.row.name, hit.row.owner, hit.row.site, device.source)
+        device = Device(
+            device.device_type,
+            device.confidence,
+            (note, *device.evidence),
+            hit.row.name,
+            hit.row.owner,
+            hit.row.site,
+            device.source,
+        )
     return device
 
 
@@ -66,8 +88,12 @@ def _heuristic(evidence: FlowEvidence, rules: RuleSet) -> Device:
 
     def rank(t: str) -> tuple:
         ms = by_type[t]
-        return (scores[t], any(m.rule.source == "rules" for m in ms), ms[0].weight,
-                -DEVICE_TYPES.index(t))
+        return (
+            scores[t],
+            any(m.rule.source == "rules" for m in ms),
+            ms[0].weight,
+            -DEVICE_TYPES.index(t),
+        )
 
     ordered = sorted(by_type, key=rank, reverse=True)
     best = ordered[0]
@@ -139,8 +165,18 @@ def field_values(evidence: FlowEvidence) -> dict[str, list[tuple[str, int]]]:
         if text:
             out[name] = [(text, 0)]
 
-    for name in ("connector_type", "direction", "path", "scope", "sender_ip",
-                 "hostname", "ptr", "auth_user", "auth_protocol", "sender_address"):
+    for name in (
+        "connector_type",
+        "direction",
+        "path",
+        "scope",
+        "sender_ip",
+        "hostname",
+        "ptr",
+        "auth_user",
+        "auth_protocol",
+        "sender_address",
+    ):
         put(name, getattr(evidence, name, ""))
     # Exchange Server names receive connectors "SERVER\Name": the server part says nothing
     # about the devices that use the connector.
@@ -153,8 +189,10 @@ def field_values(evidence: FlowEvidence) -> dict[str, list[tuple[str, int]]]:
     local, _, domain = address.rpartition("@") if "@" in address else (address, "", "")
     put("sender_local", local)
     put("sender_domain", domain)
-    for name, pairs in (("subject", evidence.subjects),
-                        ("message_id_host", evidence.message_id_hosts)):
+    for name, pairs in (
+        ("subject", evidence.subjects),
+        ("message_id_host", evidence.message_id_hosts),
+    ):
         counted = [(str(v).strip(), max(_int(n), 0)) for v, n in _pairs(pairs)]
         if name == "message_id_host":
             counted = [(v.strip("<>").rsplit("@", 1)[-1], n) for v, n in counted if v]

@@ -112,8 +112,9 @@ class Flow:
     @property
     def id(self) -> str:
         """Stable across runs for the same identity."""
-        return self.stored_id or flow_id(self.scope, self.direction, self.connector,
-                                         self.sender_key)
+        return self.stored_id or flow_id(
+            self.scope, self.direction, self.connector, self.sender_key
+        )
 
 
 def flow_id(scope: str, direction: str, connector: str, key: str) -> str:
@@ -131,15 +132,16 @@ def sender_key(address: str, ip: str) -> str:
 
 def _ranked(values: pd.Series) -> list[tuple[str, int]]:
     """Non-empty values by count, most frequent first; ties in text order (stable runs)."""
-    codes = values.cat.codes.to_numpy() if isinstance(values.dtype, pd.CategoricalDtype) \
-        else None
+    codes = values.cat.codes.to_numpy() if isinstance(values.dtype, pd.CategoricalDtype) else None
     if codes is not None and not (codes < 0).any():
         # Counted per category code: a million rows never become a million strings, and only
         # the categories present are spelled out.
         counts = np.bincount(codes, minlength=len(values.cat.categories))
         present = np.flatnonzero(counts)
-        pairs = [(str(v), int(c)) for v, c in zip(values.cat.categories[present],
-                                                   counts[present], strict=True)]
+        pairs = [
+            (str(v), int(c))
+            for v, c in zip(values.cat.categories[present], counts[present], strict=True)
+        ]
         pairs = [(v, c) for v, c in pairs if v != ""]
     else:
         counts = values.astype(str).value_counts()
@@ -156,22 +158,27 @@ def _top(values: pd.Series, n: int = 5) -> tuple[tuple[str, int], ...]:
     return tuple(_ranked(values)[:n])
 
 
-def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
-           fill_sender: bool = True) -> Flow:
+def enrich(
+    flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None, fill_sender: bool = True
+) -> Flow:
     """Fill identity details and the classifier's signals from the flow's sighted messages.
     ``fill_sender=False`` keeps the sender address empty where no single sender is the flow's
     identity (a server's send hop, outbound mail judged by its recipients)."""
     # First and last seen over the sighted messages and the flow's own records: min and max
     # skip missing times (dropping them and joining the two would copy both per flow).
-    spans = [(s.min(), s.max()) for s in (msgs[TIMESTAMP] if len(msgs) else None, times)
-             if s is not None and len(s)]
+    spans = [
+        (s.min(), s.max())
+        for s in (msgs[TIMESTAMP] if len(msgs) else None, times)
+        if s is not None and len(s)
+    ]
     spans = [(first, last) for first, last in spans if not pd.isna(first)]
     first_seen = min(first for first, _ in spans) if spans else flow.first_seen
     last_seen = max(last for _, last in spans) if spans else flow.last_seen
     sources = set(flow.sources)
     if not len(msgs):
-        return replace(flow, first_seen=first_seen, last_seen=last_seen,
-                       sources=tuple(sorted(sources)))
+        return replace(
+            flow, first_seen=first_seen, last_seen=last_seen, sources=tuple(sorted(sources))
+        )
     for files in pd.unique(msgs["sources"]):
         sources.update(f for f in str(files).split("\0") if f)
     hours: tuple[int, ...] = ()
@@ -184,8 +191,7 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
     return replace(
         flow,
         sender_ip=flow.sender_ip or _mode(msgs[SENDER_IP]),
-        sender_address=flow.sender_address or (_mode(msgs[SENDER_ADDRESS]) if fill_sender
-                                               else ""),
+        sender_address=flow.sender_address or (_mode(msgs[SENDER_ADDRESS]) if fill_sender else ""),
         hostname=flow.hostname or _mode(msgs[HOSTNAME]),
         ptr=flow.ptr or _mode(msgs["ptr"]),
         first_seen=first_seen,
@@ -204,8 +210,9 @@ def enrich(flow: Flow, msgs: pd.DataFrame, times: pd.Series | None = None,
 def same_text(values: pd.Series, text: str) -> pd.Series:
     """``values == text`` ignoring case, without spelling out every row of a categorical."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return _of_categories(values, [str(c).lower() == text.lower()
-                                       for c in values.cat.categories])
+        return _of_categories(
+            values, [str(c).lower() == text.lower() for c in values.cat.categories]
+        )
     return values.astype(str).str.lower() == text.lower()
 
 
@@ -266,8 +273,7 @@ def units(msgs: pd.DataFrame, direction: str, connector: str) -> pd.Series:
     for u in uniques.tolist():
         k = int(np.searchsorted(offsets, u, side="right"))  # 0: nobody
         labels.append(prefix[k - 1] + str(books[k - 1][u - offsets[k - 1]]) if k else "")
-    return pd.Series(pd.Categorical.from_codes(lookup[unit], categories=labels),
-                     index=msgs.index)
+    return pd.Series(pd.Categorical.from_codes(lookup[unit], categories=labels), index=msgs.index)
 
 
 def _empty_code(values: pd.Series) -> int:
@@ -280,8 +286,9 @@ def _empty_code(values: pd.Series) -> int:
 _ATTRIBUTION_COLUMNS = ["day", SENDER_ADDRESS, SENDER_IP, "recipient_domain"]
 
 
-def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
-                    jobs: int = 1) -> tuple[list[Flow], list[dict]]:
+def from_aggregates(
+    obs: pd.DataFrame, msgs: pd.DataFrame, jobs: int = 1
+) -> tuple[list[Flow], list[dict]]:
     """Flows from counted connector-day aggregates, attributed to the senders sighted on the
     same connector, direction and days; and one attribution row per sender judged. With
     ``jobs`` > 1 and many traced messages, connectors are fitted on that many processes."""
@@ -292,8 +299,9 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
     # The days the sightings cover: a connector's TLS mix is fitted on those of its days only.
     # On a day no trace covers, every message is "other senders", which would pin their mix
     # to the whole connector's (the traced senders' mail included).
-    traced = pd.DatetimeIndex(pd.unique(msgs["day"][usable].dropna())) \
-        if usable is not None else None
+    traced = (
+        pd.DatetimeIndex(pd.unique(msgs["day"][usable].dropna())) if usable is not None else None
+    )
     flows: list[Flow] = []
     rows: list[dict] = []
     waiting: deque[_Connector] = deque()  # prepared, in connector order, awaiting their fit
@@ -315,63 +323,93 @@ def from_aggregates(obs: pd.DataFrame, msgs: pd.DataFrame,
         on_connector, volumes, untraced = c.on_connector, c.volumes, c.untraced
         day_dates, weeks, days, report_days = c.day_dates, c.weeks, c.days, c.report_days
         # A connector with a fit was prepared with all of them (see _connectors).
-        assert on_connector is not None and volumes is not None and untraced is not None \
-            and day_dates is not None and weeks is not None
+        assert (
+            on_connector is not None
+            and volumes is not None
+            and untraced is not None
+            and day_dates is not None
+            and weeks is not None
+        )
         undecided = []
         for est in result.senders:
             verdict: dict[str, Any] = {
-                "verdict": est.verdict, "estimate": round(est.at_risk, 4),
-                "low": round(est.low, 4), "high": round(est.high, 4),
+                "verdict": est.verdict,
+                "estimate": round(est.at_risk, 4),
+                "low": round(est.low, 4),
+                "high": round(est.high, 4),
                 "at_risk_at_end": round(est.at_risk_now, 4),
                 "fixed_on": _week_start(day_dates, weeks, est.fixed_week),
-                "days": est.days, "alone_days": est.alone_days, "why": est.why}
+                "days": est.days,
+                "alone_days": est.alone_days,
+                "why": est.why,
+            }
             if est.partner:
                 verdict["moves_with"] = est.partner
             if verdict["fixed_on"] and est.verdict != OBSERVED:
-                verdict["why"] = (f"moved to TLS 1.2 around {verdict['fixed_on']} (its at-risk "
-                                  f"share fell that week and stayed down); " + est.why)
-            rows.append({"scope": scope, "connector": connector, "direction": direction,
-                         "sender": est.sender,
-                         "messages": int(volumes[est.sender].sum()), **verdict})
+                verdict["why"] = (
+                    f"moved to TLS 1.2 around {verdict['fixed_on']} (its at-risk "
+                    f"share fell that week and stayed down); " + est.why
+                )
+            rows.append(
+                {
+                    "scope": scope,
+                    "connector": connector,
+                    "direction": direction,
+                    "sender": est.sender,
+                    "messages": int(volumes[est.sender].sum()),
+                    **verdict,
+                }
+            )
             judged = Verdict(**verdict)
             counts = TlsCounts.of(zip(TLS_VERSIONS, est.counts, strict=True))
             if counts.messages == 0:
                 if est.verdict == "cannot-tell":
                     undecided.append(est.sender)
                 continue
-            mine = msgs.loc[on_connector.index[(on_connector["_sender"] == est.sender)
-                                               .to_numpy()]]
+            mine = msgs.loc[on_connector.index[(on_connector["_sender"] == est.sender).to_numpy()]]
             flow = replace(
                 base,
                 sender_key=est.sender,
-                sender_address=est.sender if "@" in est.sender and ":" not in est.sender
-                else "",
+                sender_address=est.sender if "@" in est.sender and ":" not in est.sender else "",
                 sender_ip=est.sender[3:] if est.sender.startswith("ip:") else "",
                 tls=counts,
                 evidence="observed" if est.verdict == OBSERVED else ATTRIBUTED,
                 legacy_likelihood=round(est.at_risk, 4),
-                attribution=judged if est.verdict == OBSERVED else replace(
-                    judged, why="estimated counts (the connector's daily TLS counts shared out "
-                                "by the fit, not counted message by message): " + judged.why),
-                extra={"recipient_domain": est.sender[3:]} if est.sender.startswith("to:")
-                else {},
+                attribution=judged
+                if est.verdict == OBSERVED
+                else replace(
+                    judged,
+                    why="estimated counts (the connector's daily TLS counts shared out "
+                    "by the fit, not counted message by message): " + judged.why,
+                ),
+                extra={"recipient_domain": est.sender[3:]} if est.sender.startswith("to:") else {},
             )
             flows.append(enrich(flow, mine, fill_sender=not est.sender.startswith("to:")))
         other = TlsCounts.of(zip(TLS_VERSIONS, np.add(result.other, untraced), strict=True))
         if other.messages:
-            why = ("messages the sighted senders do not explain (mail not in the trace, or "
-                   "small senders)")
+            why = (
+                "messages the sighted senders do not explain (mail not in the trace, or "
+                "small senders)"
+            )
             if untraced.any():
                 gap = len(report_days) - len(days)
-                why += (f"; includes {int(untraced.sum())} messages of {gap} "
-                        f"day{'s' if gap != 1 else ''} the message trace does not cover")
+                why += (
+                    f"; includes {int(untraced.sum())} messages of {gap} "
+                    f"day{'s' if gap != 1 else ''} the message trace does not cover"
+                )
             if undecided:
-                shown = ", ".join(undecided[:5]) + (f" and {len(undecided) - 5} more"
-                                                     if len(undecided) > 5 else "")
+                shown = ", ".join(undecided[:5]) + (
+                    f" and {len(undecided) - 5} more" if len(undecided) > 5 else ""
+                )
                 why += f"; includes the mail of senders the data cannot tell apart: {shown}"
-            flows.append(replace(base, tls=other, legacy_likelihood=round(other.at_risk_share, 4),
-                                 attribution=Verdict("unattributed", why,
-                                                     cannot_tell=tuple(undecided))))
+            flows.append(
+                replace(
+                    base,
+                    tls=other,
+                    legacy_likelihood=round(other.at_risk_share, 4),
+                    attribution=Verdict("unattributed", why, cannot_tell=tuple(undecided)),
+                )
+            )
     return flows, rows
 
 
@@ -384,6 +422,7 @@ PARALLEL_MESSAGES = 100_000
 class _Connector:
     """One connector's aggregates and sightings, and the arguments of its fit (None: no
     sighted sender to attribute its mail to)."""
+
     base: Flow
     records: pd.DataFrame
     args: tuple | None
@@ -399,50 +438,84 @@ class _Connector:
 def _connectors(agg: pd.DataFrame, detail: pd.DataFrame, msgs: pd.DataFrame, usable, traced):
     """Each connector of the aggregates, prepared for its fit."""
     for (scope, direction, connector), records in agg.groupby(
-            ["scope", DIRECTION, CONNECTOR], sort=True):
+        ["scope", DIRECTION, CONNECTOR], sort=True
+    ):
         days = report_days = sorted(records[DAY].unique())
-        table = (records.groupby([DAY, TLS])[MESSAGES].sum().unstack(fill_value=0)
-                 .reindex(index=days, columns=list(TLS_VERSIONS), fill_value=0))
+        table = (
+            records.groupby([DAY, TLS])[MESSAGES]
+            .sum()
+            .unstack(fill_value=0)
+            .reindex(index=days, columns=list(TLS_VERSIONS), fill_value=0)
+        )
         untraced = np.zeros(len(TLS_VERSIONS), dtype=np.int64)
         if usable is not None:
             covered = pd.DatetimeIndex(days).isin(traced)
             untraced = table[~covered].sum(axis=0).to_numpy(dtype=np.int64)
             days = [d for d, c in zip(days, covered, strict=True) if c]
             table = table[covered]
-            hit = usable & (msgs[DIRECTION] == direction).to_numpy() \
-                & same_text(msgs[CONNECTOR], connector).to_numpy() \
-                & _of_categories(msgs["day"], list(msgs["day"].cat.categories.isin(days))) \
-                .to_numpy()
+            hit = (
+                usable
+                & (msgs[DIRECTION] == direction).to_numpy()
+                & same_text(msgs[CONNECTOR], connector).to_numpy()
+                & _of_categories(
+                    msgs["day"], list(msgs["day"].cat.categories.isin(days))
+                ).to_numpy()
+            )
             on_connector = msgs.loc[hit, _ATTRIBUTION_COLUMNS]
         else:
             hit, on_connector = None, msgs
-        base = Flow(scope=scope, direction=direction, connector=connector, sender_key="",
-                    tls=TlsCounts(), evidence="observed", legacy_likelihood=0.0,
-                    connector_type=_mode(records[CONNECTOR_TYPE]),
-                    forced_tls=_forced(records), sources=_sources(records),
-                    first_seen=min(report_days),
-                    last_seen=max(report_days) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
+        base = Flow(
+            scope=scope,
+            direction=direction,
+            connector=connector,
+            sender_key="",
+            tls=TlsCounts(),
+            evidence="observed",
+            legacy_likelihood=0.0,
+            connector_type=_mode(records[CONNECTOR_TYPE]),
+            forced_tls=_forced(records),
+            sources=_sources(records),
+            first_seen=min(report_days),
+            last_seen=max(report_days) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+        )
         if len(on_connector) == 0:
             yield _Connector(base, records, None)
             continue
         on_connector = on_connector.assign(_sender=units(on_connector, direction, connector))
         senders = sorted(pd.unique(on_connector["_sender"]))
         day, unit = on_connector["day"], on_connector["_sender"]
-        counts = pair_counts(day.cat.codes.to_numpy(), unit.cat.codes.to_numpy(),
-                             (len(day.cat.categories), len(unit.cat.categories)))
-        volumes = (pd.DataFrame(counts, index=day.cat.categories, columns=unit.cat.categories)
-                   .reindex(index=days, columns=senders, fill_value=0))
-        observed, observed_day = _observed_by_sender(
-            detail, on_connector, msgs["key"].to_numpy()[hit], scope, direction, connector,
-            days) if len(detail) else ({}, {})
+        counts = pair_counts(
+            day.cat.codes.to_numpy(),
+            unit.cat.codes.to_numpy(),
+            (len(day.cat.categories), len(unit.cat.categories)),
+        )
+        volumes = pd.DataFrame(
+            counts, index=day.cat.categories, columns=unit.cat.categories
+        ).reindex(index=days, columns=senders, fill_value=0)
+        observed, observed_day = (
+            _observed_by_sender(
+                detail, on_connector, msgs["key"].to_numpy()[hit], scope, direction, connector, days
+            )
+            if len(detail)
+            else ({}, {})
+        )
         day_dates = pd.DatetimeIndex(days)
         weeks = weeks_of(day_dates.to_numpy(dtype="datetime64[D]"))
         # Only the column the flows read: the rows of every connector awaiting its fit stay
         # in memory meanwhile.
         on_connector = on_connector[["_sender"]]
-        yield _Connector(base, records, (table.to_numpy(), volumes.to_numpy(), senders,
-                                         observed, weeks, observed_day),
-                         days, report_days, untraced, on_connector, volumes, day_dates, weeks)
+        yield _Connector(
+            base,
+            records,
+            (table.to_numpy(), volumes.to_numpy(), senders, observed, weeks, observed_day),
+            days,
+            report_days,
+            untraced,
+            on_connector,
+            volumes,
+            day_dates,
+            weeks,
+        )
 
 
 def _week_start(days: pd.DatetimeIndex, weeks: np.ndarray, week: int | None) -> str | None:
@@ -453,24 +526,37 @@ def _week_start(days: pd.DatetimeIndex, weeks: np.ndarray, week: int | None) -> 
     return f"{days[hit[0]]:%Y-%m-%d}" if len(hit) else None
 
 
-def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, keys: np.ndarray,
-                        scope: str, direction: str, connector: str,
-                        days: list) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+def _observed_by_sender(
+    detail: pd.DataFrame,
+    on_connector: pd.DataFrame,
+    keys: np.ndarray,
+    scope: str,
+    direction: str,
+    connector: str,
+    days: list,
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """TLS seen message by message (trace detail) for senders on this connector, and the index
     in ``days`` of each one's latest observed message; ``keys``: the message keys of
     ``on_connector``'s rows."""
     if detail.empty:
         return {}, {}
-    mine = detail[(detail["scope"] == scope) & (detail[DIRECTION] == direction)
-                  & same_text(detail[CONNECTOR], connector)
-                  & (detail[TLS] != "unknown")]
+    mine = detail[
+        (detail["scope"] == scope)
+        & (detail[DIRECTION] == direction)
+        & same_text(detail[CONNECTOR], connector)
+        & (detail[TLS] != "unknown")
+    ]
     if mine.empty:
         return {}, {}
     # Only the messages that trace detail names: the connector may carry millions.
     named = pd.Series(keys).isin(mine["key"]).to_numpy()
-    sightings = pd.DataFrame({"key": keys[named],
-                              "_sender": on_connector["_sender"].array[named],
-                              "_day": on_connector["day"].array[named]})
+    sightings = pd.DataFrame(
+        {
+            "key": keys[named],
+            "_sender": on_connector["_sender"].array[named],
+            "_day": on_connector["day"].array[named],
+        }
+    )
     joined = mine.merge(sightings, on="key", how="inner")
     position = {pd.Timestamp(d): i for i, d in enumerate(days)}
     out: dict[str, np.ndarray] = {}
@@ -486,20 +572,29 @@ def _observed_by_sender(detail: pd.DataFrame, on_connector: pd.DataFrame, keys: 
     return out, latest
 
 
-def from_submissions(obs: pd.DataFrame, msgs: pd.DataFrame,
-                     senders: Senders | None = None) -> list[Flow]:
+def from_submissions(
+    obs: pd.DataFrame, msgs: pd.DataFrame, senders: Senders | None = None
+) -> list[Flow]:
     """One flow per mailbox in the SMTP AUTH report (``senders``: the index of ``msgs``)."""
     rows = obs[obs[COUNTED] & (obs[GRAIN] == GRAIN_PERIOD)]
     senders = senders or Senders(msgs)
     flows = []
     for (scope, address), records in rows.groupby(["scope", SENDER_ADDRESS], sort=True):
         counts = _counts(records)
-        flow = Flow(scope=scope, direction="outbound", connector="", sender_key=address,
-                    tls=counts, evidence="observed",
-                    legacy_likelihood=round(counts.at_risk_share, 4),
-                    sender_address=address, auth_user=_mode(records[AUTH_USER]) or address,
-                    auth_protocol=_mode(records[AUTH_PROTOCOL]), local_port=587,
-                    sources=_sources(records))
+        flow = Flow(
+            scope=scope,
+            direction="outbound",
+            connector="",
+            sender_key=address,
+            tls=counts,
+            evidence="observed",
+            legacy_likelihood=round(counts.at_risk_share, 4),
+            sender_address=address,
+            auth_user=_mode(records[AUTH_USER]) or address,
+            auth_protocol=_mode(records[AUTH_PROTOCOL]),
+            local_port=587,
+            sources=_sources(records),
+        )
         mine = senders.of(True, address=address)
         submitted = client_submitted(mine)
         flow = enrich(flow, submitted)
@@ -522,14 +617,24 @@ def client_submitted(msgs: pd.DataFrame) -> pd.DataFrame:
     return msgs[~hosts.str.endswith(_EXO_MESSAGE_ID_HOSTS).to_numpy()]
 
 
-def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame,
-                  senders: Senders | None = None) -> list[Flow]:
+def from_messages(
+    obs: pd.DataFrame, msgs: pd.DataFrame, senders: Senders | None = None
+) -> list[Flow]:
     """Flows from message-grained records that count (no aggregate covers them;
     ``senders``: the index of ``msgs``)."""
     keys = ["scope", DIRECTION, CONNECTOR, SENDER_IP, SENDER_ADDRESS, HOSTNAME, AUTH_USER]
     # Only the columns a flow reads: a week of logs is a million records.
-    columns = [*keys, TLS, MESSAGES, CONNECTOR_TYPE, AUTH_PROTOCOL, LOCAL_PORT, FORCED_TLS,
-               SOURCE, TIMESTAMP]
+    columns = [
+        *keys,
+        TLS,
+        MESSAGES,
+        CONNECTOR_TYPE,
+        AUTH_PROTOCOL,
+        LOCAL_PORT,
+        FORCED_TLS,
+        SOURCE,
+        TIMESTAMP,
+    ]
     rows = obs.loc[obs[COUNTED] & (obs[GRAIN] == GRAIN_MESSAGE), [*columns, "key"]]
     if rows.empty:
         return []
@@ -556,15 +661,33 @@ def from_messages(obs: pd.DataFrame, msgs: pd.DataFrame,
         scope, direction, connector, ip, address, hostname, auth_user = key
         counts = TlsCounts.of(counts_of[i])
         # Message-grained evidence reaches the device: address, IP and HELO name together.
-        skey = "|".join(p for p in (address.lower(), f"ip:{ip}" if ip else "",
-                                    f"helo:{hostname.lower()}" if hostname else "") if p)
-        flow = Flow(scope=scope, direction=direction, connector=connector, sender_key=skey,
-                    tls=counts, evidence="observed",
-                    legacy_likelihood=round(counts.at_risk_share, 4),
-                    connector_type=connector_types[i], sender_ip=ip,
-                    sender_address=address, hostname=hostname, auth_user=auth_user,
-                    auth_protocol=auth_protocols[i], local_port=int(ports[i]),
-                    forced_tls=forced[i], sources=sources[i])
+        skey = "|".join(
+            p
+            for p in (
+                address.lower(),
+                f"ip:{ip}" if ip else "",
+                f"helo:{hostname.lower()}" if hostname else "",
+            )
+            if p
+        )
+        flow = Flow(
+            scope=scope,
+            direction=direction,
+            connector=connector,
+            sender_key=skey,
+            tls=counts,
+            evidence="observed",
+            legacy_likelihood=round(counts.at_risk_share, 4),
+            connector_type=connector_types[i],
+            sender_ip=ip,
+            sender_address=address,
+            hostname=hostname,
+            auth_user=auth_user,
+            auth_protocol=auth_protocols[i],
+            local_port=int(ports[i]),
+            forced_tls=forced[i],
+            sources=sources[i],
+        )
         same = senders.same_sender(scope, address, ip)
         send_hop = is_on_prem(scope) and direction == "outbound"
         flows.append(enrich(flow, same, times[i], fill_sender=not send_hop))
@@ -611,8 +734,7 @@ class Senders:
         if not self.built:
             self._build()
         if address is not None:
-            found = self.by_address.get((exo, self.address_id.get(address.lower(), -2)),
-                                        self.empty)
+            found = self.by_address.get((exo, self.address_id.get(address.lower(), -2)), self.empty)
             if ip is not None:
                 found = found[self.ip_codes[found] == self.ip_code.get(ip, -2)]
         else:

@@ -49,8 +49,11 @@ class Host:
     @property
     def label(self) -> str:
         """How a reader knows it: "EXCH01 (198.51.100.30, mail.northwindtraders.example)"."""
-        name = self.name or (f"relay at {self.ip}" if self.kind == RELAY and self.ip
-                             else self.ip) or "an unnamed host"
+        name = (
+            self.name
+            or (f"relay at {self.ip}" if self.kind == RELAY and self.ip else self.ip)
+            or "an unnamed host"
+        )
         extra = [x for x in (self.ip, *self.names) if x and x not in name]
         return f"{name} ({', '.join(extra)})" if extra else name
 
@@ -64,22 +67,38 @@ def with_version(host: Host, software: str, source: str) -> Host:
     version = version_of(build)
     facts = f"{PurePath(source).name}: '{software}'"
     if version is None:
-        return replace(host, kind=EXCHANGE, software=software,
-                        evidence=(*host.evidence, f"{facts} (build not in the version table)"))
-    return replace(host, kind=EXCHANGE, software=software, version=version.name, build=build,
-                    supported=version.supported, support=version.support,
-                    evidence=(*host.evidence, f"{facts}: {version.name}, {version.support}"))
+        return replace(
+            host,
+            kind=EXCHANGE,
+            software=software,
+            evidence=(*host.evidence, f"{facts} (build not in the version table)"),
+        )
+    return replace(
+        host,
+        kind=EXCHANGE,
+        software=software,
+        version=version.name,
+        build=build,
+        supported=version.supported,
+        support=version.support,
+        evidence=(*host.evidence, f"{facts}: {version.name}, {version.support}"),
+    )
 
 
 def with_report(host: Host, server: OnPremServer) -> Host:
     """``host`` with what Exchange Online's report of out-of-date servers says of it."""
-    return replace(host, kind=EXCHANGE, version=server.version or host.version,
-                    build=server.build or host.build,
-                    supported=server.supported if server.supported is not None
-                    else host.supported, support=server.support or host.support,
-                    names=tuple(dict.fromkeys((*host.names, server.name)))
-                    if server.name and server.name != host.name else host.names,
-                    evidence=(*host.evidence, server.describe("")))
+    return replace(
+        host,
+        kind=EXCHANGE,
+        version=server.version or host.version,
+        build=server.build or host.build,
+        supported=server.supported if server.supported is not None else host.supported,
+        support=server.support or host.support,
+        names=tuple(dict.fromkeys((*host.names, server.name)))
+        if server.name and server.name != host.name
+        else host.names,
+        evidence=(*host.evidence, server.describe("")),
+    )
 
 
 def software_by_source(inputs: tuple[FileReport, ...] | list[FileReport]) -> dict[str, str]:
@@ -91,13 +110,27 @@ def evidence_of(flow: Flow, path: str, host: Host | None = None) -> FlowEvidence
     """What the classifier and the remediation chooser read of a flow (and of the host that
     negotiates its TLS, when a root cause names one)."""
     return FlowEvidence(
-        connector=flow.connector, connector_type=flow.connector_type, direction=flow.direction,
-        sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
-        ptr=flow.ptr, auth_user=flow.auth_user, auth_protocol=flow.auth_protocol,
-        local_port=flow.local_port, path=path, subjects=flow.subjects,
-        message_id_hosts=flow.message_id_hosts, hours=flow.hours, weekdays=flow.weekdays,
-        messages=flow.tls.messages, tls=flow.tls, forced_tls=flow.forced_tls, scope=flow.scope,
-        sighted_messages=flow.sighted_messages, internal_messages=flow.internal_messages,
+        connector=flow.connector,
+        connector_type=flow.connector_type,
+        direction=flow.direction,
+        sender_ip=flow.sender_ip,
+        sender_address=flow.sender_address,
+        hostname=flow.hostname,
+        ptr=flow.ptr,
+        auth_user=flow.auth_user,
+        auth_protocol=flow.auth_protocol,
+        local_port=flow.local_port,
+        path=path,
+        subjects=flow.subjects,
+        message_id_hosts=flow.message_id_hosts,
+        hours=flow.hours,
+        weekdays=flow.weekdays,
+        messages=flow.tls.messages,
+        tls=flow.tls,
+        forced_tls=flow.forced_tls,
+        scope=flow.scope,
+        sighted_messages=flow.sighted_messages,
+        internal_messages=flow.internal_messages,
         external_messages=flow.external_messages,
         host_kind=host.kind if host is not None else "",
     )

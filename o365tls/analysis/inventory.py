@@ -34,8 +34,18 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "ip": ("ip", "ip address", "ipaddress", "sender ip", "client ip", "ipv4"),
     "cidr": ("cidr", "subnet", "network", "ip range", "range", "prefix"),
     "hostname": ("hostname", "host", "host name", "helo", "ehlo", "fqdn", "dns name", "ptr"),
-    "sender": ("sender", "sender address", "email", "e mail", "email address", "mail",
-               "smtp address", "from", "mailbox", "address"),
+    "sender": (
+        "sender",
+        "sender address",
+        "email",
+        "e mail",
+        "email address",
+        "mail",
+        "smtp address",
+        "from",
+        "mailbox",
+        "address",
+    ),
     "match": ("match", "pattern", "identity", "identifier"),
     "name": ("name", "device", "device name", "label"),
     "type": ("type", "device type", "category", "kind"),
@@ -47,16 +57,65 @@ MATCH_COLUMNS = ("ip", "cidr", "hostname", "sender", "match")
 # Friendly words for device types (normalized like headers).
 _TYPE_WORDS: dict[str, str] = {
     **{t.replace("-", " "): t for t in DEVICE_TYPES},
-    **dict.fromkeys(("printer", "scanner", "copier", "mfd", "multifunction",
-                     "multifunction device", "multifunction printer", "multi function printer",
-                     "fax", "drucker", "kopierer"), "mfp"),
+    **dict.fromkeys(
+        (
+            "printer",
+            "scanner",
+            "copier",
+            "mfd",
+            "multifunction",
+            "multifunction device",
+            "multifunction printer",
+            "multi function printer",
+            "fax",
+            "drucker",
+            "kopierer",
+        ),
+        "mfp",
+    ),
     **dict.fromkeys(("sap", "dynamics", "navision", "finance", "billing", "payroll"), "erp"),
-    **dict.fromkeys(("app", "apps", "script", "lob", "line of business", "monitoring", "backup",
-                     "appliance", "nas", "service account"), "application"),
-    **dict.fromkeys(("server", "mail", "mailserver", "exchange", "relay", "smtp relay", "mta",
-                     "smarthost", "smart host"), "mail-server"),
-    **dict.fromkeys(("third party", "thirdparty", "saas", "gateway", "security gateway",
-                     "signature", "marketing", "cloud service"), "third-party-service"),
+    **dict.fromkeys(
+        (
+            "app",
+            "apps",
+            "script",
+            "lob",
+            "line of business",
+            "monitoring",
+            "backup",
+            "appliance",
+            "nas",
+            "service account",
+        ),
+        "application",
+    ),
+    **dict.fromkeys(
+        (
+            "server",
+            "mail",
+            "mailserver",
+            "exchange",
+            "relay",
+            "smtp relay",
+            "mta",
+            "smarthost",
+            "smart host",
+        ),
+        "mail-server",
+    ),
+    **dict.fromkeys(
+        (
+            "third party",
+            "thirdparty",
+            "saas",
+            "gateway",
+            "security gateway",
+            "signature",
+            "marketing",
+            "cloud service",
+        ),
+        "third-party-service",
+    ),
     **dict.fromkeys(("partner", "partner mta", "external"), "partner-mta"),
     **dict.fromkeys(("user", "client", "person", "mail client", "outlook"), "user-client"),
     **dict.fromkeys(("", "other", "?"), UNKNOWN_DEVICE),
@@ -105,8 +164,11 @@ class Matcher:
     def hit(self, ip, hosts: tuple[str, ...], senders: tuple[str, ...]) -> str | None:
         """The flow value this identifier matches, or None."""
         if self.network is not None:
-            return str(ip) if ip is not None and ip.version == self.network.version \
-                and ip in self.network else None
+            return (
+                str(ip)
+                if ip is not None and ip.version == self.network.version and ip in self.network
+                else None
+            )
         values = hosts if self.column == "hostname" else senders
         for value in values:
             if fnmatch.fnmatchcase(value.lower().rstrip("."), self.glob):
@@ -132,8 +194,10 @@ class InventoryMatch:
 
     def describe(self, path: str) -> str:
         name = f" '{clip(self.row.name)}'" if self.row.name else ""
-        return (f"inventory {clip(Path(path).name)} row {self.row.row}{name}: "
-                f"{self.matcher.column} '{clip(self.matcher.text)}' matches '{clip(self.value)}'")
+        return (
+            f"inventory {clip(Path(path).name)} row {self.row.row}{name}: "
+            f"{self.matcher.column} '{clip(self.matcher.text)}' matches '{clip(self.value)}'"
+        )
 
 
 @dataclass(frozen=True)
@@ -168,19 +232,25 @@ def load_inventory(path: str | Path) -> Inventory:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise UsageError(f"{label}: cannot read the inventory: {exc.strerror or exc}",
-                         hint="check the --inventory path") from None
+        raise UsageError(
+            f"{label}: cannot read the inventory: {exc.strerror or exc}",
+            hint="check the --inventory path",
+        ) from None
     codec, _ = detect_encoding(raw)
     try:
         text = raw.decode(codec)
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{label}: the inventory is not readable text ({exc.reason})",
-                         hint="save it as CSV UTF-8 from Excel") from None
+        raise UsageError(
+            f"{label}: the inventory is not readable text ({exc.reason})",
+            hint="save it as CSV UTF-8 from Excel",
+        ) from None
     text = text.lstrip("\ufeff")
     header_line = next((line for line in text.splitlines() if line.strip()), "")
     if not header_line:
-        raise UsageError(f"{label}: the inventory is empty",
-                         hint="give a header row such as ip,name,type,owner,site")
+        raise UsageError(
+            f"{label}: the inventory is empty",
+            hint="give a header row such as ip,name,type,owner,site",
+        )
     delimiter = max(",;\t", key=header_line.count)  # Excel writes ';' in many locales
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(record for record in reader if any(cell.strip() for cell in record))
@@ -192,8 +262,10 @@ def load_inventory(path: str | Path) -> Inventory:
         cells = {key: record[i].strip() if i < len(record) else "" for key, i in columns.items()}
         rows.append(_row(label, reader.line_num, cells))
     if not rows:
-        raise UsageError(f"{label}: the inventory has a header but no device rows",
-                         hint="add one row per device, e.g. 10.0.0.5,Xerox 2nd floor,mfp")
+        raise UsageError(
+            f"{label}: the inventory has a header but no device rows",
+            hint="add one row per device, e.g. 10.0.0.5,Xerox 2nd floor,mfp",
+        )
     return Inventory(label, tuple(rows))
 
 
@@ -206,10 +278,11 @@ def _header_columns(label: str, header: list[str], row: int) -> dict[str, int]:
             columns[key] = i
     if not any(key in columns for key in MATCH_COLUMNS):
         seen = ", ".join(clip(h, 30) for h in header) or "(none)"
-        raise UsageError(f"{label}: row {row}: no ip, cidr, hostname, sender or match column "
-                         f"(columns seen: {seen})",
-                         hint="name the column that identifies each device ip, cidr, hostname, "
-                              "sender or match")
+        raise UsageError(
+            f"{label}: row {row}: no ip, cidr, hostname, sender or match column "
+            f"(columns seen: {seen})",
+            hint="name the column that identifies each device ip, cidr, hostname, sender or match",
+        )
     return columns
 
 
@@ -220,17 +293,27 @@ def _row(label: str, row: int, cells: dict[str, str]) -> InventoryRow:
             if value:
                 matchers.append(_matcher(label, row, column, value))
     if not matchers:
-        raise UsageError(f"{label}: row {row}: no ip, cidr, hostname or sender value",
-                         hint="fill in at least one identifying column, or delete the row")
+        raise UsageError(
+            f"{label}: row {row}: no ip, cidr, hostname or sender value",
+            hint="fill in at least one identifying column, or delete the row",
+        )
     word = cells.get("type", "")
     device_type = device_type_of(word)
     if device_type is None:
-        raise UsageError(f"{label}: row {row}, column 'type': unknown device type "
-                         f"'{clip(word, 40)}'",
-                         hint="use one of " + ", ".join(DEVICE_TYPES) +
-                              " (or printer, scanner, ERP, app, server, partner, user)")
-    return InventoryRow(row, tuple(matchers), device_type, cells.get("name", ""),
-                        cells.get("owner", ""), cells.get("site", ""))
+        raise UsageError(
+            f"{label}: row {row}, column 'type': unknown device type '{clip(word, 40)}'",
+            hint="use one of "
+            + ", ".join(DEVICE_TYPES)
+            + " (or printer, scanner, ERP, app, server, partner, user)",
+        )
+    return InventoryRow(
+        row,
+        tuple(matchers),
+        device_type,
+        cells.get("name", ""),
+        cells.get("owner", ""),
+        cells.get("site", ""),
+    )
 
 
 def _matcher(label: str, row: int, column: str, value: str) -> Matcher:
@@ -248,8 +331,9 @@ def _matcher(label: str, row: int, column: str, value: str) -> Matcher:
             network = ipaddress.ip_network(value.strip("[]"), strict=False)
         except ValueError:
             what = "an IP address" if column == "ip" else "an IP network (CIDR)"
-            raise UsageError(f"{label}: row {row}, column '{column}': '{clip(value, 60)}' is "
-                             f"not {what}",
-                             hint="write e.g. 10.0.0.5 or 10.0.0.0/24") from None
+            raise UsageError(
+                f"{label}: row {row}, column '{column}': '{clip(value, 60)}' is not {what}",
+                hint="write e.g. 10.0.0.5 or 10.0.0.0/24",
+            ) from None
         return Matcher(column, value, network=network)
     return Matcher(column, value, glob=value.lower().rstrip("."))

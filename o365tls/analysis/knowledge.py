@@ -63,8 +63,11 @@ class Match:
 
     def hits(self, device_type: str, path: str | None, state: str) -> bool:
         """Does this match cover the situation? ``path=None``: unknown, only "*" covers it."""
-        return (_covers(self.device_types, device_type) and _covers(self.paths, path)
-                and _covers(self.tls_states, state))
+        return (
+            _covers(self.device_types, device_type)
+            and _covers(self.paths, path)
+            and _covers(self.tls_states, state)
+        )
 
     @property
     def specificity(self) -> tuple[bool, bool, bool]:
@@ -179,7 +182,8 @@ class Knowledge:
     def checked(self) -> dt.date:
         """The newest date on which an entry or deadline was checked against its sources."""
         dates = [e.checked for e in self.entries] + [
-            d.checked for d in self.deadlines.values() if d.checked]
+            d.checked for d in self.deadlines.values() if d.checked
+        ]
         return max(dates)
 
     def entry_for(self, device_type: str, path: str | None, state: str) -> Entry:
@@ -188,7 +192,6 @@ class Knowledge:
         if not candidates:  # load_knowledge proves coverage; this guards hand-built objects
             raise LookupError(f"{self.source}: no entry for {device_type} / {path} / {state}")
         return max(candidates, key=lambda e: e.match.specificity)
-
 
 
 def load_knowledge(path: str | Path | None = None) -> Knowledge:
@@ -201,15 +204,17 @@ def load_knowledge(path: str | Path | None = None) -> Knowledge:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read the knowledge file: {exc.strerror or exc}",
-                         hint="check the path") from None
+        raise UsageError(
+            f"{path}: cannot read the knowledge file: {exc.strerror or exc}", hint="check the path"
+        ) from None
     return _parse(raw, str(path))
 
 
 @lru_cache(maxsize=1)
 def _builtin() -> Knowledge:
-    return _parse(resources.files("o365tls.data").joinpath("remediation.toml").read_bytes(),
-                  BUILTIN)
+    return _parse(
+        resources.files("o365tls.data").joinpath("remediation.toml").read_bytes(), BUILTIN
+    )
 
 
 def _parse(raw: bytes, source: str) -> Knowledge:
@@ -233,8 +238,9 @@ class _Reader:
     def fail(self, where: str, message: str) -> UsageError:
         return UsageError(f"{self.source}: {where}: {message}", hint=_HINT)
 
-    def fields(self, table: object, where: str, required: tuple[str, ...],
-               optional: tuple[str, ...] = ()) -> dict:
+    def fields(
+        self, table: object, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> dict:
         if not isinstance(table, dict):
             raise self.fail(where, "expected a table")
         missing = [k for k in required if k not in table]
@@ -242,8 +248,9 @@ class _Reader:
             raise self.fail(where, f"missing field {missing[0]!r}")
         unknown = sorted(set(table) - set(required) - set(optional))
         if unknown:
-            raise self.fail(where, f"unknown field {unknown[0]!r} (known: "
-                                   f"{', '.join(required + optional)})")
+            raise self.fail(
+                where, f"unknown field {unknown[0]!r} (known: {', '.join(required + optional)})"
+            )
         return table
 
     def mapping(self, table: object, where: str) -> dict:
@@ -253,19 +260,27 @@ class _Reader:
         return table
 
     def knowledge(self, doc: dict) -> Knowledge:
-        self.fields(doc, "top level", ("schema", "links", "deadlines", "priority", "entry"),
-                    ("shared", "runtime"))
+        self.fields(
+            doc,
+            "top level",
+            ("schema", "links", "deadlines", "priority", "entry"),
+            ("shared", "runtime"),
+        )
         if doc["schema"] != 1:
             raise self.fail("schema", f"unsupported schema {doc['schema']!r} (expected 1)")
-        self.links = {key: self.link(key, value)
-                      for key, value in self.mapping(doc["links"], "links").items()}
+        self.links = {
+            key: self.link(key, value) for key, value in self.mapping(doc["links"], "links").items()
+        }
         self.shared = self.mapping(doc.get("shared", {}), "shared")
         for key, value in self.shared.items():
             if not isinstance(value, str) and not (
-                    isinstance(value, list) and all(isinstance(v, str | dict) for v in value)):
+                isinstance(value, list) and all(isinstance(v, str | dict) for v in value)
+            ):
                 raise self.fail(f"shared.{key}", "expected text or a list of texts")
-        deadlines = {key: self.deadline(key, value)
-                     for key, value in self.mapping(doc["deadlines"], "deadlines").items()}
+        deadlines = {
+            key: self.deadline(key, value)
+            for key, value in self.mapping(doc["deadlines"], "deadlines").items()
+        }
         if not isinstance(doc["entry"], list) or not doc["entry"]:
             raise self.fail("entry", "expected at least one [[entry]]")
         entries: list[Entry] = []
@@ -276,8 +291,9 @@ class _Reader:
             entries.append(entry)
         rules = self.priority(doc["priority"], deadlines)
         self.check_coverage(entries)
-        return Knowledge(tuple(entries), deadlines, rules, self.source,
-                         self.runtime(doc.get("runtime", {})))
+        return Knowledge(
+            tuple(entries), deadlines, rules, self.source, self.runtime(doc.get("runtime", {}))
+        )
 
     def link(self, key: str, table: object) -> Link:
         where = f"links.{key}"
@@ -298,16 +314,21 @@ class _Reader:
 
     def checked(self, value: object, where: str) -> dt.date:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise self.fail(where, "checked must be a date (YYYY-MM-DD, unquoted): the day "
-                                   "its sources were last read")
+            raise self.fail(
+                where,
+                "checked must be a date (YYYY-MM-DD, unquoted): the day its sources were last read",
+            )
         return value
 
     def runtime(self, table: object) -> dict[str, tuple[re.Pattern, ...]]:
         out = {}
         for name, patterns in self.mapping(table, "runtime").items():
             if name not in FACTS["runtime"] or name == "unknown":
-                raise self.fail(f"runtime.{name}", "unknown runtime (known: "
-                                f"{', '.join(v for v in FACTS['runtime'] if v != 'unknown')})")
+                raise self.fail(
+                    f"runtime.{name}",
+                    "unknown runtime (known: "
+                    f"{', '.join(v for v in FACTS['runtime'] if v != 'unknown')})",
+                )
             if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
                 raise self.fail(f"runtime.{name}", "expected a list of patterns")
             try:
@@ -318,61 +339,83 @@ class _Reader:
 
     def deadline(self, key: str, table: object) -> Deadline:
         where = f"deadline {key!r}"
-        t = self.fields(table, where, ("date", "when", "source", "note", "sources", "checked"),
-                        ("after",))
+        t = self.fields(
+            table, where, ("date", "when", "source", "note", "sources", "checked"), ("after",)
+        )
         date = None
         if t["date"]:
             try:
                 date = dt.date.fromisoformat(str(t["date"]))
             except ValueError:
                 raise self.fail(where, f"date {t['date']!r} is not YYYY-MM-DD") from None
-        return Deadline(key, date, self.text(t["when"], where, "when"),
-                        self.text(t["source"], where, "source"),
-                        self.placeholders(self.text(t["note"], where, "note"), where),
-                        self.sources(t["sources"], where), self.checked(t["checked"], where),
-                        self.text(t.get("after", ""), where, "after", empty=True))
+        return Deadline(
+            key,
+            date,
+            self.text(t["when"], where, "when"),
+            self.text(t["source"], where, "source"),
+            self.placeholders(self.text(t["note"], where, "note"), where),
+            self.sources(t["sources"], where),
+            self.checked(t["checked"], where),
+            self.text(t.get("after", ""), where, "after", empty=True),
+        )
 
     def entry(self, table: object, n: int, deadlines: dict[str, Deadline]) -> Entry:
         ident = table.get("id") if isinstance(table, dict) else None
         where = f"entry {ident!r}" if isinstance(ident, str) else f"entry #{n}"
-        t = self.fields(table, where, ("id", "match", "title", "steps", "sources", "checked"),
-                        ("powershell", "verify", "stopgap", "what_you_will_see",
-                         "draft_message", "deadline"))
+        t = self.fields(
+            table,
+            where,
+            ("id", "match", "title", "steps", "sources", "checked"),
+            ("powershell", "verify", "stopgap", "what_you_will_see", "draft_message", "deadline"),
+        )
         if not isinstance(t["id"], str) or not _SLUG.match(t["id"]):
             raise self.fail(where, "id must be a lower-case slug like 'mfp-connector-relay-legacy'")
         deadline = t.get("deadline", "")
         if not isinstance(deadline, str) or (deadline and deadline not in deadlines):
-            raise self.fail(where, f"deadline {deadline!r} is not in [deadlines]"
-                                   f" (known: {', '.join(deadlines)})")
+            raise self.fail(
+                where,
+                f"deadline {deadline!r} is not in [deadlines] (known: {', '.join(deadlines)})",
+            )
         steps = self.items(t["steps"], where, "steps")
         if not steps:
             raise self.fail(where, "steps is empty")
         return Entry(
-            id=t["id"], match=self.match(t["match"], where),
-            title=self.text(t["title"], where, "title"), steps=steps,
-            sources=self.sources(t["sources"], where), checked=self.checked(t["checked"], where),
+            id=t["id"],
+            match=self.match(t["match"], where),
+            title=self.text(t["title"], where, "title"),
+            steps=steps,
+            sources=self.sources(t["sources"], where),
+            checked=self.checked(t["checked"], where),
             powershell=self.items(t.get("powershell", []), where, "powershell"),
             verify=self.items(t.get("verify", []), where, "verify"),
             stopgap=self.text(t.get("stopgap", ""), where, "stopgap", empty=True),
-            what_you_will_see=self.text(t.get("what_you_will_see", ""), where,
-                                        "what_you_will_see", empty=True),
+            what_you_will_see=self.text(
+                t.get("what_you_will_see", ""), where, "what_you_will_see", empty=True
+            ),
             draft_message=self.items(t.get("draft_message", []), where, "draft_message"),
-            deadline=deadline)
+            deadline=deadline,
+        )
 
     def match(self, table: object, where: str) -> Match:
         t = self.fields(table, f"{where} match", ("device_types", "paths", "tls_states"))
         out = []
-        for name, known in (("device_types", DEVICE_TYPES), ("paths", PATHS),
-                            ("tls_states", TLS_STATES)):
+        for name, known in (
+            ("device_types", DEVICE_TYPES),
+            ("paths", PATHS),
+            ("tls_states", TLS_STATES),
+        ):
             values = t[name]
             if not isinstance(values, list) or not values:
                 raise self.fail(where, f"match.{name} must be a non-empty list")
             for value in values:
                 if value != ANY and value not in known:
-                    raise self.fail(where, f"unknown {name[:-1].replace('_', ' ')} {value!r}"
-                                           f" (known: {', '.join(known)}, or \"*\")")
+                    raise self.fail(
+                        where,
+                        f"unknown {name[:-1].replace('_', ' ')} {value!r}"
+                        f' (known: {", ".join(known)}, or "*")',
+                    )
             if ANY in values and len(values) > 1:
-                raise self.fail(where, f"match.{name}: \"*\" must stand alone")
+                raise self.fail(where, f'match.{name}: "*" must stand alone')
             out.append(tuple(values))
         return Match(*out)
 
@@ -392,27 +435,30 @@ class _Reader:
     def placeholders(self, text: str, where: str) -> str:
         for name in _PLACEHOLDER.findall(text):
             if name not in PLACEHOLDERS:
-                raise self.fail(where, f"unknown placeholder {{{name}}} (known: "
-                                       f"{', '.join(PLACEHOLDERS)})")
+                raise self.fail(
+                    where, f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})"
+                )
         return text
 
     def condition(self, value: object, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if not isinstance(value, dict) or not value:
-            raise self.fail(where, "when must be a table of facts, e.g. "
-                                   "when = { recipients = [\"internal\"] }")
+            raise self.fail(
+                where, 'when must be a table of facts, e.g. when = { recipients = ["internal"] }'
+            )
         out = []
         for name, values in value.items():
             if name not in FACTS:
                 raise self.fail(where, f"unknown fact {name!r} (known: {', '.join(FACTS)})")
-            if not isinstance(values, list) or not values or any(
-                    v not in FACTS[name] for v in values):
-                raise self.fail(where, f"when.{name} must list values of "
-                                       f"{', '.join(FACTS[name])}")
+            if (
+                not isinstance(values, list)
+                or not values
+                or any(v not in FACTS[name] for v in values)
+            ):
+                raise self.fail(where, f"when.{name} must list values of {', '.join(FACTS[name])}")
             out.append((name, tuple(values)))
         return tuple(out)
 
-    def items(self, value: object, where: str, name: str,
-              when: tuple = ()) -> tuple[Item, ...]:
+    def items(self, value: object, where: str, name: str, when: tuple = ()) -> tuple[Item, ...]:
         """A list of texts, includes and ``{ text|include = ..., when = {...} }`` items; an
         included list may itself hold conditional items."""
         if not isinstance(value, list):
@@ -429,8 +475,11 @@ class _Reader:
                     item = rest
             if isinstance(item, dict):
                 included = self.include(item, f"{where} {name}")
-                out.extend(self.items(included if isinstance(included, list) else [included],
-                                      where, name, cond))
+                out.extend(
+                    self.items(
+                        included if isinstance(included, list) else [included], where, name, cond
+                    )
+                )
                 continue
             if not isinstance(item, str) or not item.strip():
                 raise self.fail(where, f"{name} has an empty or non-text item")
@@ -444,21 +493,31 @@ class _Reader:
 
     def number(self, t: dict, key: str, share: bool = False) -> float:
         value = t[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (
-                share and value > 1):
-            raise self.fail(f"priority.{key}", f"expected a {'share 0..1' if share else 'count'}"
-                                               f", got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value < 0
+            or (share and value > 1)
+        ):
+            raise self.fail(
+                f"priority.{key}", f"expected a {'share 0..1' if share else 'count'}, got {value!r}"
+            )
         return value
 
     def priority(self, table: object, deadlines: dict[str, Deadline]) -> PriorityRules:
         counts = ("high_messages", "medium_messages", "tiny_messages")
         shares = ("high_share", "medium_share", "low_likelihood")
-        t = self.fields(table, "priority", counts + shares + ("forced_tls_level",),
-                        ("deadline", "floor", "ceiling"))
+        t = self.fields(
+            table,
+            "priority",
+            counts + shares + ("forced_tls_level",),
+            ("deadline", "floor", "ceiling"),
+        )
         whole = {k: int(self.number(t, k)) for k in counts}
         share = {k: float(self.number(t, k, share=True)) for k in shares}
         if whole["medium_messages"] > whole["high_messages"] or (
-                share["medium_share"] > share["high_share"]):
+            share["medium_share"] > share["high_share"]
+        ):
             raise self.fail("priority", "medium thresholds must not exceed the high ones")
         rules = []
         for n, d in enumerate(t.get("deadline", []), 1):
@@ -466,24 +525,28 @@ class _Reader:
             d = self.fields(d, where, ("deadline", "paths", "critical_within_days", "level"))
             known = deadlines.get(d["deadline"]) if isinstance(d["deadline"], str) else None
             if known is None or known.date is None:
-                raise self.fail(where, f"deadline {d['deadline']!r} is not a dated [deadlines]"
-                                       " entry")
-            paths = self.match({"device_types": [ANY], "paths": d["paths"],
-                                "tls_states": [ANY]}, where).paths
+                raise self.fail(
+                    where, f"deadline {d['deadline']!r} is not a dated [deadlines] entry"
+                )
+            paths = self.match(
+                {"device_types": [ANY], "paths": d["paths"], "tls_states": [ANY]}, where
+            ).paths
             days = d["critical_within_days"]
             if isinstance(days, bool) or not isinstance(days, int) or days < 0:
                 raise self.fail(where, "critical_within_days must be a whole number of days")
             rules.append(DeadlineRule(d["deadline"], paths, days, self.level(d["level"], where)))
-        return PriorityRules(high_messages=whole["high_messages"],
-                             high_share=share["high_share"],
-                             medium_messages=whole["medium_messages"],
-                             medium_share=share["medium_share"],
-                             tiny_messages=whole["tiny_messages"],
-                             low_likelihood=share["low_likelihood"],
-                             forced_tls_level=self.level(t["forced_tls_level"],
-                                                         "priority.forced_tls_level"),
-                             deadlines=tuple(rules), floors=self.level_rules(t, "floor"),
-                             ceilings=self.level_rules(t, "ceiling"))
+        return PriorityRules(
+            high_messages=whole["high_messages"],
+            high_share=share["high_share"],
+            medium_messages=whole["medium_messages"],
+            medium_share=share["medium_share"],
+            tiny_messages=whole["tiny_messages"],
+            low_likelihood=share["low_likelihood"],
+            forced_tls_level=self.level(t["forced_tls_level"], "priority.forced_tls_level"),
+            deadlines=tuple(rules),
+            floors=self.level_rules(t, "floor"),
+            ceilings=self.level_rules(t, "ceiling"),
+        )
 
     def level_rules(self, t: dict, kind: str) -> tuple[LevelRule, ...]:
         out = []
@@ -491,8 +554,11 @@ class _Reader:
             where = f"priority.{kind} #{n}"
             r = self.fields(r, where, ("device_types", "paths", "tls_states", "level", "reason"))
             match = self.match({k: r[k] for k in ("device_types", "paths", "tls_states")}, where)
-            out.append(LevelRule(match, self.level(r["level"], where),
-                                 self.text(r["reason"], where, "reason")))
+            out.append(
+                LevelRule(
+                    match, self.level(r["level"], where), self.text(r["reason"], where, "reason")
+                )
+            )
         return tuple(out)
 
     def check_coverage(self, entries: list[Entry]) -> None:
@@ -506,5 +572,7 @@ class _Reader:
             best = max(e.match.specificity for e in hits)
             tied = [e.id for e in hits if e.match.specificity == best]
             if len(tied) > 1:
-                raise self.fail(f"entry {tied[1]!r}", f"as specific as {tied[0]!r} for {label};"
-                                                       " make one of them narrower")
+                raise self.fail(
+                    f"entry {tied[1]!r}",
+                    f"as specific as {tied[0]!r} for {label}; make one of them narrower",
+                )

@@ -22,31 +22,49 @@ KEY_BITS = 4  # 16 key ranges per realm
 REALMS = 3  # exo, on-prem receive, on-prem send
 NAT = np.iinfo(np.int64).min
 DAY_NS = 86_400_000_000_000
-_FIRST_OF = ("sender", "ip", "host", "ptr", "conn", "direction", "subject", "mhost", "source",
-             "outside")
+_FIRST_OF = (
+    "sender",
+    "ip",
+    "host",
+    "ptr",
+    "conn",
+    "direction",
+    "subject",
+    "mhost",
+    "source",
+    "outside",
+)
 
 
-def merge(parts: dict[str, list[np.ndarray]], rdom_tenant: np.ndarray,
-          n_sources: int) -> dict[str, np.ndarray]:
+def merge(
+    parts: dict[str, list[np.ndarray]], rdom_tenant: np.ndarray, n_sources: int
+) -> dict[str, np.ndarray]:
     """One entry per message and realm, in realm and key order: ``realm``, ``key``, ``ts``
     (earliest, ns, :data:`NAT` if none), ``day`` (day number of ``ts``, -1 if none or before
     1970), the first non-empty code of each field in :data:`_FIRST_OF` (sightings ranked by
     export, then time), ``to_tenant`` (every recipient domain is the tenant's) and ``mask``
     (the source files that saw it, see :func:`mask_type`). Empties ``parts``' lists."""
     rows = sum(len(values) for values in parts["key"])
-    types = {name: reduce(np.promote_types, (p.dtype for p in pieces))
-             for name, pieces in parts.items()}
-    types.update(outside=types["rdom"], to_tenant=np.dtype(bool), day=np.dtype(np.int32),
-                 mask=mask_type(n_sources))
+    types = {
+        name: reduce(np.promote_types, (p.dtype for p in pieces)) for name, pieces in parts.items()
+    }
+    types.update(
+        outside=types["rdom"],
+        to_tenant=np.dtype(bool),
+        day=np.dtype(np.int32),
+        mask=mask_type(n_sources),
+    )
     # Untouched pages of np.empty cost nothing: sized for every row, filled for every message.
-    out = {name: np.empty(rows, dtype=types[name])
-           for name in ("realm", "key", "ts", "day", *_FIRST_OF, "to_tenant", "mask")}
+    out = {
+        name: np.empty(rows, dtype=types[name])
+        for name in ("realm", "key", "ts", "day", *_FIRST_OF, "to_tenant", "mask")
+    }
     filled = 0
     for cols in split(parts):
         merged = _reduce(cols, rdom_tenant, n_sources)
         size = len(merged["key"])
         for name, values in merged.items():
-            out[name][filled:filled + size] = values
+            out[name][filled : filled + size] = values
         filled += size
         del merged
         release_freed_memory()  # the bucket's rows, freed on the heap, now sit in ``out``
@@ -60,8 +78,9 @@ def split(parts: dict[str, list[np.ndarray]]) -> list[dict[str, list[np.ndarray]
     shift = np.uint64(64 - KEY_BITS)
     buckets: list[dict[str, list[np.ndarray]]] = [{} for _ in range(REALMS << KEY_BITS)]
     for i in range(len(parts["key"])):
-        ids = (parts["realm"][i].astype(np.intp) << KEY_BITS) \
-            | (parts["key"][i] >> shift).astype(np.intp)
+        ids = (parts["realm"][i].astype(np.intp) << KEY_BITS) | (parts["key"][i] >> shift).astype(
+            np.intp
+        )
         order = np.argsort(ids, kind="stable")
         counts = np.bincount(ids, minlength=len(buckets))
         ends = np.cumsum(counts)
@@ -73,15 +92,15 @@ def split(parts: dict[str, list[np.ndarray]]) -> list[dict[str, list[np.ndarray]
             parts[name][i] = None  # type: ignore[call-overload]
             for b in present:
                 # A copy, not a view: a view would keep the whole chunk alive.
-                buckets[b].setdefault(name, []).append(values[ends[b] - counts[b]:ends[b]]
-                                                       .copy())
+                buckets[b].setdefault(name, []).append(values[ends[b] - counts[b] : ends[b]].copy())
     for name in names:
         parts[name].clear()
     return [b for b in buckets if b]
 
 
-def _reduce(bucket: dict[str, list[np.ndarray]], rdom_tenant: np.ndarray,
-            n_sources: int) -> dict[str, np.ndarray]:
+def _reduce(
+    bucket: dict[str, list[np.ndarray]], rdom_tenant: np.ndarray, n_sources: int
+) -> dict[str, np.ndarray]:
     """Merge one bucket (one realm, one key range), consuming its pieces."""
     col = {name: np.concatenate(bucket.pop(name)) for name in list(bucket)}
     col["outside"] = np.where(rdom_tenant[col["rdom"]], 0, col["rdom"]).astype(col["rdom"].dtype)
@@ -104,8 +123,7 @@ def _reduce(bucket: dict[str, list[np.ndarray]], rdom_tenant: np.ndarray,
         out["mask"] = np.int64(1) << np.minimum(out["source"], 62).astype(np.int64)
     else:
         kind = mask_type(n_sources)
-        out["mask"] = np.bitwise_or.reduceat(kind.type(1) << col["source"].astype(kind),
-                                             starts)
+        out["mask"] = np.bitwise_or.reduceat(kind.type(1) << col["source"].astype(kind), starts)
     return out
 
 
@@ -130,12 +148,15 @@ def first_nonzero(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def source_sets(masks: np.ndarray, names: list[str]) -> pd.Categorical:
     """The file-name set of each message's source bit set, as a categorical (names joined by
     NUL, which never occurs in a path), categories in order of first appearance."""
-    labels = {int(1 << c): (names[c],) for c in range(min(len(names), 63))} \
-        if len(names) > 63 else {}
+    labels = (
+        {int(1 << c): (names[c],) for c in range(min(len(names), 63))} if len(names) > 63 else {}
+    )
     codes, uniques = pd.factorize(masks)
-    sets = [labels.get(int(m)) or tuple(sorted(names[i] for i in range(len(names))
-                                               if int(m) >> i & 1 and names[i]))
-            for m in uniques]
+    sets = [
+        labels.get(int(m))
+        or tuple(sorted(names[i] for i in range(len(names)) if int(m) >> i & 1 and names[i]))
+        for m in uniques
+    ]
     if not sets:
         return pd.Categorical([])
     joined = pd.Index(["\0".join(files) for files in sets], dtype=object)
@@ -149,8 +170,7 @@ def days(day_numbers: np.ndarray) -> pd.Categorical:
     valid = valid[valid >= 0]
     categories = pd.to_datetime(valid.astype(np.int64) * DAY_NS, utc=True)
     # Indexed by day number; day -1 reads the last entry, which no day fills.
-    lookup = np.full(int(valid[-1]) + 2 if len(valid) else 1, -1,
-                     dtype=code_type(len(valid)))
+    lookup = np.full(int(valid[-1]) + 2 if len(valid) else 1, -1, dtype=code_type(len(valid)))
     lookup[valid] = np.arange(len(valid))
     return pd.Categorical.from_codes(lookup[day_numbers], categories=categories)
 
@@ -173,15 +193,16 @@ def narrow_codes(codes: np.ndarray, categories: int) -> np.ndarray:
     return codes.astype(code_type(categories), copy=False)
 
 
-def pair_counts(first: np.ndarray, second: np.ndarray, shape: tuple[int, int],
-                block: int = 1 << 20) -> np.ndarray:
+def pair_counts(
+    first: np.ndarray, second: np.ndarray, shape: tuple[int, int], block: int = 1 << 20
+) -> np.ndarray:
     """How many rows hold each pair of codes (``shape``: how many codes of each; rows with a
     negative code, a missing value, are not counted). Counted a million rows at a time: a
     groupby on two columns of ten million rows builds several int64 copies of them."""
     counts = np.zeros(shape[0] * shape[1], dtype=np.int64)
     for start in range(0, len(first), block):
-        a = first[start:start + block].astype(np.int64)
-        b = second[start:start + block].astype(np.int64)
+        a = first[start : start + block].astype(np.int64)
+        b = second[start : start + block].astype(np.int64)
         ok = (a >= 0) & (b >= 0)
         counts += np.bincount(a[ok] * shape[1] + b[ok], minlength=len(counts))
     return counts.reshape(shape)

@@ -11,9 +11,12 @@ import pandas as pd
 from ..frames.arrow import domain_of
 
 
-def tenant_domains(recipient_domains: pd.Series, submitters: pd.Series,
-                   extra: tuple[str, ...] = (),
-                   originating_domains: pd.Series | None = None) -> set[str]:
+def tenant_domains(
+    recipient_domains: pd.Series,
+    submitters: pd.Series,
+    extra: tuple[str, ...] = (),
+    originating_domains: pd.Series | None = None,
+) -> set[str]:
     """The tenant's own domains: those given, those of SMTP AUTH senders (mailboxes of the
     tenant), sender domains that take a large share of outbound (Originating) mail, and
     recipient domains that take a large share of the traced mail not known to be outbound.

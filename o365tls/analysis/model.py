@@ -21,8 +21,16 @@ THIRD_PARTY = "third-party-service"
 PARTNER_MTA = "partner-mta"
 USER_CLIENT = "user-client"
 UNKNOWN_DEVICE = "unknown"
-DEVICE_TYPES: tuple[str, ...] = (MFP, ERP, APPLICATION, MAIL_SERVER, THIRD_PARTY, PARTNER_MTA,
-                                 USER_CLIENT, UNKNOWN_DEVICE)
+DEVICE_TYPES: tuple[str, ...] = (
+    MFP,
+    ERP,
+    APPLICATION,
+    MAIL_SERVER,
+    THIRD_PARTY,
+    PARTNER_MTA,
+    USER_CLIENT,
+    UNKNOWN_DEVICE,
+)
 
 # Submission paths (findings.json path).
 CLIENT_SUBMISSION = "client-submission"

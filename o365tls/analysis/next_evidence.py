@@ -27,8 +27,9 @@ def untraced_days(day_agg: pd.DataFrame, msgs: pd.DataFrame) -> list[str]:
     return [f"{d:%Y-%m-%d}" for d in sorted(reported.difference(traced))]
 
 
-def entries(attribution_rows: list[dict],
-            missing_days: list[str] | None = None) -> list[NextEvidence]:
+def entries(
+    attribution_rows: list[dict], missing_days: list[str] | None = None
+) -> list[NextEvidence]:
     """One entry per connector and direction with senders to look up (``next_evidence`` in
     findings.json). Only senders with an address: trace lookups go by sender address. When
     the trace misses days of the connector report, every entry names them: exported, they
@@ -46,14 +47,24 @@ def entries(attribution_rows: list[dict],
         senders = sorted(str(r["sender"]) for r in rows)
         minutes = max(1, round(len(senders) * 2 * SECONDS_PER_LOOKUP / 60))
         plural = "s" if len(senders) != 1 else ""
-        out.append(NextEvidence(
-            scope=scope, direction=direction, connector=connector, senders=tuple(senders),
-            lookups=len(senders), missing_days=tuple(missing_days or ()),
-            why=(f"{len(senders)} sender{plural} on {connector or 'mail without a connector'}"
-                 " cannot be told apart from the daily TLS counts"),
-            todo=(f"run next-evidence.ps1, {len(senders)} lookup{plural}, about {minutes} "
-                  f"minute{'s' if minutes != 1 else ''}, then run o365tls again"),
-        ))
+        out.append(
+            NextEvidence(
+                scope=scope,
+                direction=direction,
+                connector=connector,
+                senders=tuple(senders),
+                lookups=len(senders),
+                missing_days=tuple(missing_days or ()),
+                why=(
+                    f"{len(senders)} sender{plural} on {connector or 'mail without a connector'}"
+                    " cannot be told apart from the daily TLS counts"
+                ),
+                todo=(
+                    f"run next-evidence.ps1, {len(senders)} lookup{plural}, about {minutes} "
+                    f"minute{'s' if minutes != 1 else ''}, then run o365tls again"
+                ),
+            )
+        )
     return out
 
 

@@ -54,12 +54,16 @@ def prepare(observations: pd.DataFrame) -> pd.DataFrame:
         submission = _client_submissions(obs, reported)
         obs["scope"] = obs["scope"].where(~submission, EXO_SUBMISSION)
     parts = [
-        _dedupe_aggregates(obs[aggregate & (obs[GRAIN] == GRAIN_DAY)],
-                           ["scope", DAY, DIRECTION, CONNECTOR]),
-        _dedupe_aggregates(obs[aggregate & (obs[GRAIN] == GRAIN_PERIOD)],
-                           ["scope", SENDER_ADDRESS]),
-        _dedupe_aggregates(obs[aggregate & ~obs[GRAIN].isin([GRAIN_DAY, GRAIN_PERIOD])],
-                           ["scope", DAY, DIRECTION, CONNECTOR, SENDER_ADDRESS]),
+        _dedupe_aggregates(
+            obs[aggregate & (obs[GRAIN] == GRAIN_DAY)], ["scope", DAY, DIRECTION, CONNECTOR]
+        ),
+        _dedupe_aggregates(
+            obs[aggregate & (obs[GRAIN] == GRAIN_PERIOD)], ["scope", SENDER_ADDRESS]
+        ),
+        _dedupe_aggregates(
+            obs[aggregate & ~obs[GRAIN].isin([GRAIN_DAY, GRAIN_PERIOD])],
+            ["scope", DAY, DIRECTION, CONNECTOR, SENDER_ADDRESS],
+        ),
         # Logs alone are all message records: no copy of them to select them.
         _dedupe_messages(obs[~aggregate] if aggregate.any() else obs),
     ]
@@ -67,18 +71,21 @@ def prepare(observations: pd.DataFrame) -> pd.DataFrame:
     obs[COUNTED] = True
     # Per-message records on a connector-day that an aggregate covers do not count again.
     covered = obs[obs["format"].isin(AGGREGATE_FORMATS) & (obs[GRAIN] == GRAIN_DAY)]
-    keys = set(zip(covered["scope"], covered[DAY], covered[DIRECTION], covered[CONNECTOR],
-                   strict=True))
+    keys = set(
+        zip(covered["scope"], covered[DAY], covered[DIRECTION], covered[CONNECTOR], strict=True)
+    )
     per_message = obs[GRAIN] == GRAIN_MESSAGE
     if keys and per_message.any():
-        cells = pd.MultiIndex.from_arrays([obs["scope"], obs[DAY], obs[DIRECTION],
-                                           obs[CONNECTOR]])
+        cells = pd.MultiIndex.from_arrays([obs["scope"], obs[DAY], obs[DIRECTION], obs[CONNECTOR]])
         hit = cells.isin(list(keys))
         obs.loc[per_message & pd.Series(hit, index=obs.index), COUNTED] = False
     if reported:
         # Submissions of mailboxes the SMTP AUTH report counts: evidence, not extra messages.
-        again = ((obs["scope"] == EXO_SUBMISSION) & (obs[GRAIN] == GRAIN_MESSAGE)
-                 & obs[SENDER_ADDRESS].isin(reported))
+        again = (
+            (obs["scope"] == EXO_SUBMISSION)
+            & (obs[GRAIN] == GRAIN_MESSAGE)
+            & obs[SENDER_ADDRESS].isin(reported)
+        )
         obs.loc[again, COUNTED] = False
     return obs
 
@@ -92,8 +99,13 @@ def _reported_submitters(obs: pd.DataFrame, aggregate: pd.Series) -> set[str]:
 def _client_submissions(obs: pd.DataFrame, reported: set[str]) -> pd.Series:
     """Per-message Exchange Online records of a client submission: sent by a mailbox an SMTP
     AUTH report lists, with no inbound connector, and not the outbound hop."""
-    return ((obs["scope"] == EXO) & (obs[GRAIN] == GRAIN_MESSAGE) & (obs[CONNECTOR] == "")
-            & (obs[DIRECTION] != OUTBOUND) & obs[SENDER_ADDRESS].isin(reported))
+    return (
+        (obs["scope"] == EXO)
+        & (obs[GRAIN] == GRAIN_MESSAGE)
+        & (obs[CONNECTOR] == "")
+        & (obs[DIRECTION] != OUTBOUND)
+        & obs[SENDER_ADDRESS].isin(reported)
+    )
 
 
 def _dedupe_aggregates(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
@@ -101,8 +113,9 @@ def _dedupe_aggregates(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     if frame.empty:
         return frame
     volume = frame.groupby([*key, SOURCE], dropna=False)[MESSAGES].sum().reset_index()
-    volume = volume.sort_values([*key, MESSAGES, SOURCE], ascending=[True] * len(key) +
-                                [False, True], kind="mergesort")
+    volume = volume.sort_values(
+        [*key, MESSAGES, SOURCE], ascending=[True] * len(key) + [False, True], kind="mergesort"
+    )
     best = volume.drop_duplicates(key, keep="first")[[*key, SOURCE]]
     return frame.merge(best, on=[*key, SOURCE], how="inner")
 
@@ -119,18 +132,25 @@ def _dedupe_messages(frame: pd.DataFrame) -> pd.DataFrame:
     # A message to several recipients is one message; where copies disagree, a known TLS
     # version wins over "unknown".
     with_id = np.flatnonzero(has_id)
-    unknown = (frame[TLS].to_numpy()[with_id] == "unknown")
+    unknown = frame[TLS].to_numpy()[with_id] == "unknown"
     with_id = with_id[np.argsort(unknown, kind="stable")]
     by_id = with_id[~_repeated(frame, with_id, ["scope", DIRECTION, MESSAGE_ID], MESSAGE_ID)]
     with_session = np.flatnonzero(~has_id & has_session)
-    by_session = with_session[~_repeated(frame, with_session, [
-        "scope", DIRECTION, CONNECTOR, SESSION_ID, TIMESTAMP, SENDER_ADDRESS], TIMESTAMP)]
+    by_session = with_session[
+        ~_repeated(
+            frame,
+            with_session,
+            ["scope", DIRECTION, CONNECTOR, SESSION_ID, TIMESTAMP, SENDER_ADDRESS],
+            TIMESTAMP,
+        )
+    ]
     rest = np.flatnonzero(~has_id & ~has_session)
     return frame.take(np.concatenate([by_id, by_session, rest])).reset_index(drop=True)
 
 
-def _repeated(frame: pd.DataFrame, positions: np.ndarray, key: list[str],
-              selective: str) -> np.ndarray:
+def _repeated(
+    frame: pd.DataFrame, positions: np.ndarray, key: list[str], selective: str
+) -> np.ndarray:
     """Which of the records at ``positions`` repeat an earlier one's ``key``. A record repeats
     one only if it repeats its ``selective`` key column (nearly unique: a message id, a
     time), so the whole key is compared among those records only (of a million protocol-log

@@ -43,10 +43,13 @@ class ExchangeVersion:
 @lru_cache(maxsize=1)
 def versions() -> tuple[ExchangeVersion, ...]:
     """The built-in version table (o365tls/data/exchange_versions.toml), in build order."""
-    doc = tomllib.loads(resources.files("o365tls.data").joinpath("exchange_versions.toml")
-                        .read_text("utf-8"))
-    table = [ExchangeVersion(_build_key(v["from"]), v["name"], v["support"], v["supported"])
-             for v in doc["version"]]
+    doc = tomllib.loads(
+        resources.files("o365tls.data").joinpath("exchange_versions.toml").read_text("utf-8")
+    )
+    table = [
+        ExchangeVersion(_build_key(v["from"]), v["name"], v["support"], v["supported"])
+        for v in doc["version"]
+    ]
     return tuple(sorted(table, key=lambda v: v.first_build))
 
 
@@ -95,8 +98,11 @@ class OnPremServer:
         host, mine = hostname.strip().lower().rstrip("."), self.name.strip().lower()
         if not host or not mine:
             return False
-        return host == mine or ("." not in host and mine.split(".")[0] == host) or \
-            ("." not in mine and host.split(".")[0] == mine)
+        return (
+            host == mine
+            or ("." not in host and mine.split(".")[0] == host)
+            or ("." not in mine and host.split(".")[0] == mine)
+        )
 
     def describe(self, connector: str) -> str:
         who = self.name + (f" ({self.ip})" if self.ip and self.ip != self.name else "")
@@ -105,13 +111,16 @@ class OnPremServer:
         support = f"; {self.support}" if self.support else ""
         over = f"'{connector}'" if connector else "an OnPremises connector"
         state = {BLOCKED: "blocked (550 5.7.230)", THROTTLED: "throttled (450 4.7.230)"}.get(
-            self.status, "reported, not throttled yet")
+            self.status, "reported, not throttled yet"
+        )
         if self.since is not None and self.status in PRIORITY_FOR:
             state += f" since {self.since:%Y-%m-%d}"
         elif self.throttled_from is not None:
             state += f"; throttling from {self.throttled_from:%Y-%m-%d}"
-        return (f"Exchange Online reports {who} as an out-of-date {what} ({build}{support}) "
-                f"connecting over {over}: {state}")
+        return (
+            f"Exchange Online reports {who} as an out-of-date {what} ({build}{support}) "
+            f"connecting over {over}: {state}"
+        )
 
 
 def from_frame(connectors: pd.DataFrame, today: dt.date) -> tuple[OnPremServer, ...]:
@@ -136,8 +145,11 @@ def from_frame(connectors: pd.DataFrame, today: dt.date) -> tuple[OnPremServer, 
 def _merged(earlier: OnPremServer, later: OnPremServer) -> OnPremServer:
     """The later line's facts, with the earlier's where the later has none (the cmdlet names
     no IP, the EAC download may)."""
-    kept = {f.name: getattr(earlier, f.name) for f in fields(OnPremServer)
-            if getattr(later, f.name) in ("", None)}
+    kept = {
+        f.name: getattr(earlier, f.name)
+        for f in fields(OnPremServer)
+        if getattr(later, f.name) in ("", None)
+    }
     return replace(later, **kept, sources=tuple(dict.fromkeys(earlier.sources + later.sources)))
 
 
@@ -149,21 +161,27 @@ def _server(rec: dict, ip: str, today: dt.date) -> OnPremServer:
     status, since = _status(enforcement, throttled, blocked, today)
     product = str(rec.get("product") or "")
     return OnPremServer(
-        name=str(rec.get("name") or ""), ip=ip, build=build,
+        name=str(rec.get("name") or ""),
+        ip=ip,
+        build=build,
         version=version.name if version else _product_name(product),
         supported=version.supported if version else None,
         support=version.support if version else "",
-        status=status, since=since, first_detected=_stamp(rec.get("first_detected")),
-        throttled_from=throttled, blocked_from=blocked, enforcement=enforcement,
+        status=status,
+        since=since,
+        first_detected=_stamp(rec.get("first_detected")),
+        throttled_from=throttled,
+        blocked_from=blocked,
+        enforcement=enforcement,
         sources=(str(rec.get("source") or ""),),
     )
 
 
 def _product_name(product: str) -> str:
-    """"ExchangeServer2016" -> "Exchange Server 2016"."""
+    """ "ExchangeServer2016" -> "Exchange Server 2016"."""
     text = product.strip()
     if text.lower().startswith("exchangeserver"):
-        return ("Exchange Server " + text[len("exchangeserver"):]).strip()
+        return ("Exchange Server " + text[len("exchangeserver") :]).strip()
     return text
 
 
@@ -184,8 +202,9 @@ def _stamp(value) -> pd.Timestamp | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
-def servers_for(evidence: FlowEvidence,
-                servers: tuple[OnPremServer, ...]) -> tuple[tuple[OnPremServer, ...], bool]:
+def servers_for(
+    evidence: FlowEvidence, servers: tuple[OnPremServer, ...]
+) -> tuple[tuple[OnPremServer, ...], bool]:
     """The reported servers behind a flow, and whether the flow names them itself (its HELO
     name or IP) rather than only by its OnPremises connector."""
     named = tuple(s for s in servers if s.matches(evidence.hostname, evidence.sender_ip))
@@ -199,8 +218,13 @@ def servers_for(evidence: FlowEvidence,
     return (), False
 
 
-def annotate(evidence: FlowEvidence, device: Device, priority: str | None,
-             reasons: list[str], servers: tuple[OnPremServer, ...]) -> tuple[Device, str | None]:
+def annotate(
+    evidence: FlowEvidence,
+    device: Device,
+    priority: str | None,
+    reasons: list[str],
+    servers: tuple[OnPremServer, ...],
+) -> tuple[Device, str | None]:
     """The device with the servers' evidence lines, and the priority a throttled or blocked
     server raises (``reasons`` gains why)."""
     found, named = servers_for(evidence, servers)
@@ -208,9 +232,12 @@ def annotate(evidence: FlowEvidence, device: Device, priority: str | None,
         return device, priority
     lines = tuple(s.describe(evidence.connector) for s in found)
     if named:  # the flow is the server itself
-        device = replace(device, device_type=MAIL_SERVER,
-                         confidence=max(device.confidence, 0.95),
-                         evidence=lines + device.evidence)
+        device = replace(
+            device,
+            device_type=MAIL_SERVER,
+            confidence=max(device.confidence, 0.95),
+            evidence=lines + device.evidence,
+        )
     else:
         device = replace(device, evidence=device.evidence + lines)
     if priority is not None:
@@ -218,9 +245,10 @@ def annotate(evidence: FlowEvidence, device: Device, priority: str | None,
             floor = PRIORITY_FOR.get(server.status)
             if floor:
                 priority = at_least(priority, floor)
-                reasons.append(f"at least {floor}: Exchange Online has {server.status} "
-                               f"{server.name} since {server.since:%Y-%m-%d}"
-                               if server.since is not None else
-                               f"at least {floor}: Exchange Online has {server.status} "
-                               f"{server.name}")
+                reasons.append(
+                    f"at least {floor}: Exchange Online has {server.status} "
+                    f"{server.name} since {server.since:%Y-%m-%d}"
+                    if server.since is not None
+                    else f"at least {floor}: Exchange Online has {server.status} {server.name}"
+                )
     return device, priority

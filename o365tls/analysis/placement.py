@@ -56,8 +56,13 @@ def per_code(values: Sequence[str], holds: Callable[[str], bool]) -> np.ndarray:
 
 
 # -- rule 2: known connectors ----------------------------------------------------------------
-def drop_unknown_connectors(conn: np.ndarray, exo: np.ndarray, names: Sequence[str],
-                            book: ConnectorBook, known_connectors: set[str]) -> None:
+def drop_unknown_connectors(
+    conn: np.ndarray,
+    exo: np.ndarray,
+    names: Sequence[str],
+    book: ConnectorBook,
+    known_connectors: set[str],
+) -> None:
     """Clear (in place) the connector codes ``conn`` of Exchange Online hops (``exo``) whose
     name (``names[code]``) neither the configuration nor a connector report knows: Microsoft's
     own receive connectors. With neither source, every name stays: nothing says which are the
@@ -70,20 +75,23 @@ def drop_unknown_connectors(conn: np.ndarray, exo: np.ndarray, names: Sequence[s
 
 
 # -- rule 3: direction -----------------------------------------------------------------------
-def guess_directions(direction: np.ndarray, senders: np.ndarray, tenant_sender: np.ndarray,
-                     to_tenant: np.ndarray) -> None:
+def guess_directions(
+    direction: np.ndarray, senders: np.ndarray, tenant_sender: np.ndarray, to_tenant: np.ndarray
+) -> None:
     """Fill (in place) the :attr:`Direction.UNKNOWN` codes of ``direction``: outbound when the
     sender (``tenant_sender[senders]``: its domain is the tenant's) writes to outside
     recipients only (not ``to_tenant``), else inbound. Mail between two tenant mailboxes is
     inbound: it arrived at the tenant."""
     guess = direction == Direction.UNKNOWN
-    direction[guess] = np.where(tenant_sender[senders[guess]] & ~to_tenant[guess],
-                                Direction.OUTBOUND, Direction.INBOUND)
+    direction[guess] = np.where(
+        tenant_sender[senders[guess]] & ~to_tenant[guess], Direction.OUTBOUND, Direction.INBOUND
+    )
 
 
 # -- connector types -------------------------------------------------------------------------
-def connector_types(conn: np.ndarray, names: Sequence[str], book: ConnectorBook,
-                    types: Codebook) -> np.ndarray:
+def connector_types(
+    conn: np.ndarray, names: Sequence[str], book: ConnectorBook, types: Codebook
+) -> np.ndarray:
     """Per message, the code (in ``types``) of its connector's configured ConnectorType; 0
     for a connector the configuration does not list, and for none."""
     out = np.zeros(len(conn), dtype=np.int16)
@@ -105,8 +113,11 @@ def connectors_for_ip(ranges: Iterable[Span], ip: str) -> list[ConnectorInfo]:
         return []
     out: list[ConnectorInfo] = []
     for start, end, info in ranges:
-        if (start.version == addr.version and int(start) <= int(addr) <= int(end)
-                and info not in out):
+        if (
+            start.version == addr.version
+            and int(start) <= int(addr) <= int(end)
+            and info not in out
+        ):
             out.append(info)
     return out
 
@@ -138,10 +149,18 @@ def in_sender_scope(sender_domains: tuple[str, ...], domain: str) -> bool:
     return False
 
 
-def place_by_ip_range(conn: np.ndarray, conn_type: np.ndarray, loose: np.ndarray,
-                      ips: np.ndarray, senders: np.ndarray, ip_texts: Sequence[str],
-                      sender_texts: Sequence[str], book: ConnectorBook, names: Codebook,
-                      types: Codebook) -> None:
+def place_by_ip_range(
+    conn: np.ndarray,
+    conn_type: np.ndarray,
+    loose: np.ndarray,
+    ips: np.ndarray,
+    senders: np.ndarray,
+    ip_texts: Sequence[str],
+    sender_texts: Sequence[str],
+    book: ConnectorBook,
+    names: Codebook,
+    types: Codebook,
+) -> None:
     """Place (in place) the messages ``loose`` (inbound Exchange Online mail without a
     connector, with a sender IP) on the enabled inbound connector whose sender IP ranges hold
     their IP, the most specific range first, within each connector's SenderDomains: a message
@@ -191,11 +210,15 @@ def periods_apart(reports) -> str | None:
     """A warning when the message trace files and the connector reports share fewer than
     :data:`MIN_COMMON_DAYS` days (from the files' periods, before any analysis); None when
     they share enough, or one of the two is missing. ``reports``: FileReports."""
+
     def days(formats):
-        spans = [(pd.Timestamp(r.period_start).normalize(), pd.Timestamp(r.period_end).normalize())
-                 for r in reports if r.format in formats and r.period_start is not None
-                 and r.period_end is not None]
+        spans = [
+            (pd.Timestamp(r.period_start).normalize(), pd.Timestamp(r.period_end).normalize())
+            for r in reports
+            if r.format in formats and r.period_start is not None and r.period_end is not None
+        ]
         return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
+
     trace, report = days(_TRACE_FORMATS), days(_DAILY_TLS_FORMATS)
     if trace is None or report is None:
         return None
@@ -203,9 +226,11 @@ def periods_apart(reports) -> str | None:
     common = (last - first).days + 1 if last >= first else 0
     if common >= MIN_COMMON_DAYS:
         return None
-    return (f"the message trace covers {_span(trace)} and the connector report "
-            f"{_span(report)} ({_common(common)}, {MIN_COMMON_DAYS} needed): export both for "
-            "the same days, or no sender can be matched to a connector's daily TLS mix")
+    return (
+        f"the message trace covers {_span(trace)} and the connector report "
+        f"{_span(report)} ({_common(common)}, {MIN_COMMON_DAYS} needed): export both for "
+        "the same days, or no sender can be matched to a connector's daily TLS mix"
+    )
 
 
 def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -226,15 +251,23 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
         return msgs, notes
     inbound = day_totals[day_totals[DIRECTION] == INBOUND]
     named = inbound[inbound[CONNECTOR] != ""]
-    loose = (msgs["realm"] == REALM_LABELS[Realm.EXO]) & (msgs[DIRECTION] == INBOUND) \
-        & (msgs[CONNECTOR] == "") & (msgs[SENDER_IP] != "") & ~msgs["submission"]
+    loose = (
+        (msgs["realm"] == REALM_LABELS[Realm.EXO])
+        & (msgs[DIRECTION] == INBOUND)
+        & (msgs[CONNECTOR] == "")
+        & (msgs[SENDER_IP] != "")
+        & ~msgs["submission"]
+    )
     if named.empty or not loose.any():
         return msgs, notes
     # Messages per IP and day, counted on the categorical codes (no copy of the columns).
     ips, dates = msgs[SENDER_IP], msgs["day"]  # both categorical
     mine = loose.to_numpy()
-    counts = pair_counts(ips.cat.codes.to_numpy()[mine], dates.cat.codes.to_numpy()[mine],
-                         (len(ips.cat.categories), len(dates.cat.categories)))
+    counts = pair_counts(
+        ips.cat.codes.to_numpy()[mine],
+        dates.cat.codes.to_numpy()[mine],
+        (len(ips.cat.categories), len(dates.cat.categories)),
+    )
     day_index = pd.DatetimeIndex(dates.cat.categories)
     # The days the connector report covers (a row for any inbound connector, or for mail
     # without one), and those of them the trace has loose mail on.
@@ -246,10 +279,12 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
         trace_days = pd.DatetimeIndex(pd.unique(dates[exo].dropna()))
         report_days = pd.DatetimeIndex(pd.unique(inbound["day"]))
         overlap = _common(int(common.sum()))
-        notes.append(f"no sender IP placed on a connector by its daily volume: the message "
-                     f"trace covers {_span(trace_days)} and the connector report "
-                     f"{_span(report_days)} ({overlap}, {MIN_COMMON_DAYS} needed): export both "
-                     "for the same days, or add Get-InboundConnector output")
+        notes.append(
+            f"no sender IP placed on a connector by its daily volume: the message "
+            f"trace covers {_span(trace_days)} and the connector report "
+            f"{_span(report_days)} ({overlap}, {MIN_COMMON_DAYS} needed): export both "
+            "for the same days, or add Get-InboundConnector output"
+        )
         return msgs, notes
     counts, day_index = counts[:, common], day_index[common]
     # Each named connector's volume per common day (0 where it has none).
@@ -282,9 +317,11 @@ def link_by_volume(msgs: pd.DataFrame, day_totals: pd.DataFrame) -> tuple[pd.Dat
         names[hit] = msgs.loc[hit, SENDER_IP].astype(str).map(links)
         msgs[CONNECTOR] = names
         for ip, connector in sorted(links.items()):
-            notes.append(f"sender IP {ip} placed on inbound connector '{connector}' by its daily "
-                         "volume (no connector configuration names it); add Get-InboundConnector "
-                         "output to make this certain")
+            notes.append(
+                f"sender IP {ip} placed on inbound connector '{connector}' by its daily "
+                "volume (no connector configuration names it); add Get-InboundConnector "
+                "output to make this certain"
+            )
     return msgs, notes
 
 
@@ -299,10 +336,13 @@ def with_connector_facts(obs: pd.DataFrame, book: ConnectorBook) -> pd.DataFrame
     obs = obs.copy()
     codes, names = pd.factorize(obs["connector"])  # -1: no name, which no connector has
     infos = [book.get(name) for name in names] + [None]
-    ctype = pd.Series(np.array([i.connector_type if i else "" for i in infos],
-                               dtype=object)[codes], index=obs.index)
-    forced = pd.Series(np.array([i.forces_tls if i else None for i in infos],
-                                dtype=object)[codes], index=obs.index)
+    ctype = pd.Series(
+        np.array([i.connector_type if i else "" for i in infos], dtype=object)[codes],
+        index=obs.index,
+    )
+    forced = pd.Series(
+        np.array([i.forces_tls if i else None for i in infos], dtype=object)[codes], index=obs.index
+    )
     obs["connector_type"] = obs["connector_type"].where(obs["connector_type"] != "", ctype)
     obs["forced_tls"] = obs["forced_tls"].where(obs["forced_tls"].notna(), forced)
     return obs

@@ -45,10 +45,13 @@ def attach(flows: Iterable[Finding], probes: pd.DataFrame) -> tuple[list[Finding
     unmatched = [str(r.target) for r in results if id(r) not in used]
     notes = []
     if unmatched:
-        shown = ", ".join(unmatched[:5]) + (f" and {len(unmatched) - 5} more"
-                                            if len(unmatched) > 5 else "")
-        notes.append(f"{len(unmatched)} probed server(s) match no flow's HELO name, reverse "
-                     f"DNS or sender IP: {shown}")
+        shown = ", ".join(unmatched[:5]) + (
+            f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""
+        )
+        notes.append(
+            f"{len(unmatched)} probed server(s) match no flow's HELO name, reverse "
+            f"DNS or sender IP: {shown}"
+        )
     return out, notes
 
 

@@ -96,15 +96,23 @@ def redact(results: Results, key: str | bytes | Redactor) -> Results:
         all_findings=flows,
         resolved=tuple(_finding(f, r) for f in results.resolved),
         unverified=tuple(_finding(f, r) for f in results.unverified),
-        groups={name: group(tuple(m for f in flows for m in f.behind), name)
-                for name in GROUPINGS},
+        groups={name: group(tuple(m for f in flows for m in f.behind), name) for name in GROUPINGS},
         inputs=tuple(_report(rep, r) for rep in results.inputs),
         notes=tuple(r.text(n) for n in results.notes),
-        attribution=tuple(replace(row, sender=r.key_of(row.sender), why=r.text(row.why),
-                                  moves_with=r.key_of(row.moves_with) if row.moves_with else "",
-                                  finding_id=None) for row in results.attribution),
-        next_evidence=tuple(replace(entry, senders=tuple(r.key_of(s) for s in entry.senders))
-                            for entry in results.next_evidence),
+        attribution=tuple(
+            replace(
+                row,
+                sender=r.key_of(row.sender),
+                why=r.text(row.why),
+                moves_with=r.key_of(row.moves_with) if row.moves_with else "",
+                finding_id=None,
+            )
+            for row in results.attribution
+        ),
+        next_evidence=tuple(
+            replace(entry, senders=tuple(r.key_of(s) for s in entry.senders))
+            for entry in results.next_evidence
+        ),
         redacted=True,
     )
 
@@ -113,9 +121,13 @@ def _flow(flow: Flow, r: Redactor) -> Flow:
     attribution = flow.attribution
     if attribution is not None:
         attribution = replace(
-            attribution, why=r.text(attribution.why), moves_with=r.text(attribution.moves_with),
-            cannot_tell=None if attribution.cannot_tell is None
-            else tuple(r.key_of(x) for x in attribution.cannot_tell))
+            attribution,
+            why=r.text(attribution.why),
+            moves_with=r.text(attribution.moves_with),
+            cannot_tell=None
+            if attribution.cannot_tell is None
+            else tuple(r.key_of(x) for x in attribution.cannot_tell),
+        )
     return replace(
         flow,
         sender_key=r.key_of(flow.sender_key),
@@ -130,22 +142,32 @@ def _finding(f: Finding, r: Redactor) -> Finding:
     device = replace(f.device, evidence=tuple(r.text(e) for e in f.device.evidence))
     exception = f.exception
     if exception is not None:
-        exception = replace(exception, reason=r.text(exception.reason),
-                            owner=r.text(exception.owner))
+        exception = replace(
+            exception, reason=r.text(exception.reason), owner=r.text(exception.owner)
+        )
     rem = f.remediation
     if rem is not None:  # its steps, commands and draft name the sender
-        rem = replace(rem, steps=tuple(r.text(x) for x in rem.steps),
-                      powershell=tuple(r.text(x) for x in rem.powershell),
-                      verify=tuple(r.text(x) for x in rem.verify),
-                      draft_message=r.text(rem.draft_message))
+        rem = replace(
+            rem,
+            steps=tuple(r.text(x) for x in rem.steps),
+            powershell=tuple(r.text(x) for x in rem.powershell),
+            verify=tuple(r.text(x) for x in rem.verify),
+            draft_message=r.text(rem.draft_message),
+        )
     host = f.host
     if host is not None:
         host = replace(host, evidence=tuple(r.text(e) for e in host.evidence))
-    return replace(f, flow=_flow(f.flow, r), device=device, exception=exception,
-                   remediation=rem,
-                   priority_reasons=tuple(r.text(x) for x in f.priority_reasons),
-                   members=tuple(_finding(m, r) for m in f.members), host=host,
-                   summary=r.text(f.summary))
+    return replace(
+        f,
+        flow=_flow(f.flow, r),
+        device=device,
+        exception=exception,
+        remediation=rem,
+        priority_reasons=tuple(r.text(x) for x in f.priority_reasons),
+        members=tuple(_finding(m, r) for m in f.members),
+        host=host,
+        summary=r.text(f.summary),
+    )
 
 
 def _report(report: FileReport, r: Redactor) -> FileReport:

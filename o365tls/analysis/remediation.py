@@ -55,8 +55,16 @@ from .model import (
     Remediation,
 )
 
-__all__ = ["Knowledge", "choose", "facts", "load_knowledge", "priority", "situations",
-           "tls_state", "values"]
+__all__ = [
+    "Knowledge",
+    "choose",
+    "facts",
+    "load_knowledge",
+    "priority",
+    "situations",
+    "tls_state",
+    "values",
+]
 
 # Paths that reach the Exchange Online MX, where TLS is opportunistic unless a connector forces it.
 _MX_PATHS = (CONNECTOR_RELAY, DIRECT_SEND, INTERNET)
@@ -84,8 +92,14 @@ def _situation(evidence: FlowEvidence, device: Device) -> tuple[str, str | None,
     return device_type, path, tls_state(evidence)
 
 
-def choose(evidence: FlowEvidence, device: Device, knowledge: Knowledge | None = None, *,
-           today: dt.date | None = None, tenant=()) -> Remediation:
+def choose(
+    evidence: FlowEvidence,
+    device: Device,
+    knowledge: Knowledge | None = None,
+    *,
+    today: dt.date | None = None,
+    tenant=(),
+) -> Remediation:
     """The guidance for one flow, written for it: the steps, commands and checks that its
     facts call for (:func:`facts`), with its own sender, IP, connector and host filled in
     (:func:`values`), and the deadline as it reads on ``today`` (the run's date).
@@ -96,14 +110,16 @@ def choose(evidence: FlowEvidence, device: Device, knowledge: Knowledge | None =
     filled = values(evidence, tenant)
     deadline = knowledge.deadlines.get(entry.deadline)
     return Remediation(
-        id=entry.id, title=entry.title,
+        id=entry.id,
+        title=entry.title,
         steps=_written(entry.steps, known, filled, strict=False),
         powershell=_written(entry.powershell, known, filled),
         references=tuple(link.title for link in entry.sources),
         stopgap=entry.stopgap,
         deadline=deadline.date.isoformat() if deadline and deadline.date else "",
         deadline_note=(_fill(deadline.description(today), filled, strict=False) or "")
-        if deadline else "",
+        if deadline
+        else "",
         what_you_will_see=entry.what_you_will_see,
         verify=_written(entry.verify, known, filled),
         links=tuple((link.title, link.url) for link in entry.sources),
@@ -113,8 +129,9 @@ def choose(evidence: FlowEvidence, device: Device, knowledge: Knowledge | None =
     )
 
 
-def _written(items: tuple[Item, ...], known: dict[str, str], filled: dict[str, str],
-             strict: bool = True) -> tuple[str, ...]:
+def _written(
+    items: tuple[Item, ...], known: dict[str, str], filled: dict[str, str], strict: bool = True
+) -> tuple[str, ...]:
     out = []
     for item in items:
         if item.applies(known):
@@ -137,9 +154,20 @@ def _fill(text: str, filled: dict[str, str], strict: bool = True) -> str | None:
     return _PLACEHOLDER.sub(lambda m: filled.get(m.group(1)) or PLACEHOLDERS[m.group(1)], text)
 
 
-_PRIVATE = tuple(ipaddress.ip_network(n) for n in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
-    "169.254.0.0/16", "fc00::/7", "fe80::/10", "::1/128"))
+_PRIVATE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
 
 
 def _public(ip: str) -> bool:
@@ -155,29 +183,46 @@ def _public(ip: str) -> bool:
 def facts(evidence: FlowEvidence, device: Device, knowledge: Knowledge) -> dict[str, str]:
     """What the evidence says about the flow that changes the advice (knowledge.FACTS)."""
     internal, external = evidence.internal_messages, evidence.external_messages
-    recipients = ("unknown" if not internal + external else "internal" if not external
-                  else "external" if not internal else "mixed")
+    recipients = (
+        "unknown"
+        if not internal + external
+        else "internal"
+        if not external
+        else "external"
+        if not internal
+        else "mixed"
+    )
     local = evidence.sender_address.rsplit("@", 1)[0] if evidence.sender_address else ""
     names = [evidence.hostname, evidence.ptr, local, evidence.auth_user, device.name]
-    runtime = next((kind for kind, patterns in knowledge.runtime.items()
-                    if any(p.search(n) for p in patterns for n in names if n)), "unknown")
+    runtime = next(
+        (
+            kind
+            for kind, patterns in knowledge.runtime.items()
+            if any(p.search(n) for p in patterns for n in names if n)
+        ),
+        "unknown",
+    )
     auth = evidence.auth_protocol.strip().lower()
     hosts = {h.lower() for h, _ in evidence.message_id_hosts}
-    relay = bool(re.search(r"relay|smarthost", " ".join(
-        (evidence.connector, evidence.hostname, evidence.ptr)), re.IGNORECASE)) or (
-        len(hosts - {evidence.hostname.lower()}) > 1)
+    relay = bool(
+        re.search(
+            r"relay|smarthost",
+            " ".join((evidence.connector, evidence.hostname, evidence.ptr)),
+            re.IGNORECASE,
+        )
+    ) or (len(hosts - {evidence.hostname.lower()}) > 1)
     return {
         "recipients": recipients,
         "runtime": runtime,
         "public_ip": "yes" if _public(evidence.sender_ip) else "no",
         "auth": auth if auth in ("basic", "oauth") else "unknown",
-        "direction": evidence.direction if evidence.direction in ("inbound", "outbound")
+        "direction": evidence.direction
+        if evidence.direction in ("inbound", "outbound")
         else "unknown",
         "relay": "yes" if relay else "no",
         "host": evidence.host_kind if evidence.host_kind in ("exchange", "relay") else "unknown",
         "sender_known": "yes" if evidence.sender_address or evidence.sender_ip else "no",
-        "device_type": device.device_type if device.device_type in DEVICE_TYPES
-        else UNKNOWN_DEVICE,
+        "device_type": device.device_type if device.device_type in DEVICE_TYPES else UNKNOWN_DEVICE,
     }
 
 
@@ -186,13 +231,17 @@ def values(evidence: FlowEvidence, tenant=()) -> dict[str, str]:
     address = evidence.sender_address
     sender_domain = address.rsplit("@", 1)[1].lower() if "@" in address else ""
     domains = sorted(d for d in tenant if not d.endswith(".onmicrosoft.com"))
-    tenant_domain = sender_domain if sender_domain in tenant else (domains[0] if domains
-                                                                   else "")
+    tenant_domain = sender_domain if sender_domain in tenant else (domains[0] if domains else "")
     # An on-prem receive connector is named SERVER\name; a send hop's host is the server.
     server = ""
     if is_on_prem(evidence.scope):
-        server = (evidence.connector.split("\\", 1)[0] if "\\" in evidence.connector
-                  else evidence.hostname if evidence.direction == "outbound" else "")
+        server = (
+            evidence.connector.split("\\", 1)[0]
+            if "\\" in evidence.connector
+            else evidence.hostname
+            if evidence.direction == "outbound"
+            else ""
+        )
     return {
         "sender": address,
         "sender_ip": evidence.sender_ip,
@@ -202,7 +251,8 @@ def values(evidence: FlowEvidence, tenant=()) -> dict[str, str]:
         "tenant_domain": tenant_domain,
         # Exchange Online's MX host for a domain: its dots become dashes.
         "mx_host": f"{tenant_domain.replace('.', '-')}.mail.protection.outlook.com"
-        if tenant_domain else "",
+        if tenant_domain
+        else "",
         "on_prem_server": server,
     }
 
@@ -226,10 +276,19 @@ def _percent(share: float) -> str:
     return f"{share:.0%}" if share >= 0.1 else f"{share * 100:.2g}%"
 
 
-def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
-             at_risk_messages: int, total_messages: int, today: dt.date, *,
-             attributed: bool = False, covered: float = 1.0, covered_text: str = "",
-             knowledge: Knowledge | None = None) -> tuple[str, list[str]]:
+def priority(
+    evidence: FlowEvidence,
+    device: Device,
+    legacy_likelihood: float,
+    at_risk_messages: int,
+    total_messages: int,
+    today: dt.date,
+    *,
+    attributed: bool = False,
+    covered: float = 1.0,
+    covered_text: str = "",
+    knowledge: Knowledge | None = None,
+) -> tuple[str, list[str]]:
     """One of :data:`PRIORITIES` and the reasons for it, in the order the rules applied.
 
     ``attributed=True`` for flows whose TLS was inferred by joining identity-only records with
@@ -245,8 +304,9 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
     at_risk = max(int(at_risk_messages), 0)
     reasons: list[str] = []
 
-    applying = [r for r in rules.deadlines
-                if (ANY in r.paths or path in r.paths) and (basic or legacy)]
+    applying = [
+        r for r in rules.deadlines if (ANY in r.paths or path in r.paths) and (basic or legacy)
+    ]
     stake = max(at_risk, evidence.messages) if applying and basic else at_risk
     seen = stake
     if 0 < covered < 1:  # its evidence covers part of the period: compare its rate
@@ -260,13 +320,17 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
         level = "low"
     what = "messages at risk" if seen == at_risk else "messages on Basic auth"
     if stake != seen:
-        reasons.append(f"{seen:,} {what} in the {covered_text or 'part of the period'} that "
-                       f"its evidence covers: about {stake:,} over the period at that daily rate "
-                       f"({_percent(share)} of the tenant's {total_messages:,}): {level} on "
-                       "volume")
+        reasons.append(
+            f"{seen:,} {what} in the {covered_text or 'part of the period'} that "
+            f"its evidence covers: about {stake:,} over the period at that daily rate "
+            f"({_percent(share)} of the tenant's {total_messages:,}): {level} on "
+            "volume"
+        )
     else:
-        reasons.append(f"{stake:,} {what} ({_percent(share)} of the tenant's "
-                       f"{total_messages:,}): {level} on volume")
+        reasons.append(
+            f"{stake:,} {what} ({_percent(share)} of the tenant's "
+            f"{total_messages:,}): {level} on volume"
+        )
 
     for rule in rules.ceilings:
         if rule.match.hits(device_type, path, state) and _rank(level) < _rank(rule.level):
@@ -282,29 +346,37 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
         assert deadline.date is not None  # validated: priority deadlines have a date
         days = (deadline.date - today).days
         using = " and ".join(x for x, on in (("Basic auth", basic), ("TLS 1.0/1.1", legacy)) if on)
-        target = "critical" if days <= deadline_rule.critical_within_days \
-            else deadline_rule.level
+        target = "critical" if days <= deadline_rule.critical_within_days else deadline_rule.level
         level = at_least(level, target)
         if days >= 0:
-            reasons.append(f"{using} on {path}: {deadline.when} ({deadline.source}) is"
-                           f" {days} days away (at least {target})")
+            reasons.append(
+                f"{using} on {path}: {deadline.when} ({deadline.source}) is"
+                f" {days} days away (at least {target})"
+            )
         else:  # a passed date is a changed default, not mail that stopped
-            reasons.append(f"{using} on {path}: {deadline.note_on(today)} ({deadline.source};"
-                           f" at least {target})")
+            reasons.append(
+                f"{using} on {path}: {deadline.note_on(today)} ({deadline.source};"
+                f" at least {target})"
+            )
 
     failing = evidence.failed_messages > 0
     if failing:
         level = at_least(level, rules.forced_tls_level)
-        reasons.append(f"{evidence.failed_messages:,} messages refused for their TLS: "
-                       "they fail now")
+        reasons.append(
+            f"{evidence.failed_messages:,} messages refused for their TLS: they fail now"
+        )
     elif evidence.forced_tls is True and at_risk > 0:
-        reasons.append(f"the connector requires TLS, yet its {at_risk:,} at-risk messages were "
-                       "delivered: still accepted; once Exchange Online refuses TLS 1.0/1.1 "
-                       "here (begun, never completed: MC229914) they fail instead of falling "
-                       "back to no TLS")
+        reasons.append(
+            f"the connector requires TLS, yet its {at_risk:,} at-risk messages were "
+            "delivered: still accepted; once Exchange Online refuses TLS 1.0/1.1 "
+            "here (begun, never completed: MC229914) they fail instead of falling "
+            "back to no TLS"
+        )
     elif evidence.forced_tls is False and path in _MX_PATHS:
-        reasons.append("opportunistic TLS: these messages are still delivered, weakly or not"
-                       " encrypted, not refused")
+        reasons.append(
+            "opportunistic TLS: these messages are still delivered, weakly or not"
+            " encrypted, not refused"
+        )
 
     if stake < rules.tiny_messages and not failing and level != "low":
         level = "low"
@@ -312,8 +384,10 @@ def priority(evidence: FlowEvidence, device: Device, legacy_likelihood: float,
 
     if attributed and legacy_likelihood < rules.low_likelihood:
         lowered = _lower(level)
-        reasons.append(f"TLS attributed, not observed: likelihood {legacy_likelihood:.0%}"
-                       f" (below {rules.low_likelihood:.0%}): "
-                       + (f"one level lower, {lowered}" if lowered != level else "stays low"))
+        reasons.append(
+            f"TLS attributed, not observed: likelihood {legacy_likelihood:.0%}"
+            f" (below {rules.low_likelihood:.0%}): "
+            + (f"one level lower, {lowered}" if lowered != level else "stays low")
+        )
         level = lowered
     return level, reasons

@@ -26,8 +26,10 @@ def iso(ts) -> str | None:
             ts = ts.tz_convert("UTC")
         # Formatted from its fields: strftime and a time zone change per value cost many
         # times as much, once per time in findings.json (see bench/RESULTS.md).
-        return (f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:"
-                f"{ts.second:02d}Z")
+        return (
+            f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}T{ts.hour:02d}:{ts.minute:02d}:"
+            f"{ts.second:02d}Z"
+        )
     return str(ts)
 
 

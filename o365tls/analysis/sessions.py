@@ -52,42 +52,70 @@ class LegacySessions:
 
     @property
     def host(self) -> str:
-        return remote_host({DIRECTION: self.direction, SENDER_IP: self.sender_ip,
-                            DESTINATION_IP: self.destination_ip, HOSTNAME: self.hostname})
+        return remote_host(
+            {
+                DIRECTION: self.direction,
+                SENDER_IP: self.sender_ip,
+                DESTINATION_IP: self.destination_ip,
+                HOSTNAME: self.hostname,
+            }
+        )
 
     @property
     def note(self) -> str:
         where = f" on connector '{self.connector}'" if self.connector else ""
         side = "sent to" if self.direction == OUTBOUND else "received from"
-        who = "this server and the remote host speak" if self.direction == OUTBOUND \
+        who = (
+            "this server and the remote host speak"
+            if self.direction == OUTBOUND
             else "the host speaks"
-        return (f"{self.sessions} {self.direction} session(s) {side} {self.host}{where} "
-                f"negotiated {self.tls} and sent no message: {who} legacy TLS (counted as "
-                "sessions, not messages)")
+        )
+        return (
+            f"{self.sessions} {self.direction} session(s) {side} {self.host}{where} "
+            f"negotiated {self.tls} and sent no message: {who} legacy TLS (counted as "
+            "sessions, not messages)"
+        )
 
 
 def without_mail(obs: pd.DataFrame) -> tuple[LegacySessions, ...]:
     """The legacy-TLS sessions without a message, per host and version, most sessions
     first."""
     quiet = obs[(obs[MESSAGES] == 0).to_numpy()]  # few: the rest is read on them only
-    quiet = quiet[((quiet[GRAIN] == GRAIN_MESSAGE) & quiet[TLS].isin(LEGACY_VERSIONS))
-                  .to_numpy()]
+    quiet = quiet[((quiet[GRAIN] == GRAIN_MESSAGE) & quiet[TLS].isin(LEGACY_VERSIONS)).to_numpy()]
     if quiet.empty:
         return ()
     grouped = quiet.groupby(_KEY, sort=False, dropna=False)
-    summary = grouped.agg(sessions=(TIMESTAMP, "size"), first=(TIMESTAMP, "min"),
-                          last=(TIMESTAMP, "max")).reset_index()
+    summary = grouped.agg(
+        sessions=(TIMESTAMP, "size"), first=(TIMESTAMP, "min"), last=(TIMESTAMP, "max")
+    ).reset_index()
     sources = grouped[SOURCE].unique()
     rank = {v: i for i, v in enumerate(TLS_VERSIONS)}
-    out = [LegacySessions(
-        direction=str(row[DIRECTION]), connector=str(row[CONNECTOR]),
-        sender_ip=str(row[SENDER_IP]), destination_ip=str(row[DESTINATION_IP]),
-        hostname=str(row[HOSTNAME]), tls=str(row[TLS]), sessions=int(row["sessions"]),
-        first_seen=row["first"], last_seen=row["last"],
-        sources=tuple(sorted(sources[tuple(row[k] for k in _KEY)])))
-        for _, row in summary.iterrows()]
-    out.sort(key=lambda s: (-s.sessions, rank.get(s.tls, 9), s.direction, s.connector,
-                            s.sender_ip, s.destination_ip, s.hostname))
+    out = [
+        LegacySessions(
+            direction=str(row[DIRECTION]),
+            connector=str(row[CONNECTOR]),
+            sender_ip=str(row[SENDER_IP]),
+            destination_ip=str(row[DESTINATION_IP]),
+            hostname=str(row[HOSTNAME]),
+            tls=str(row[TLS]),
+            sessions=int(row["sessions"]),
+            first_seen=row["first"],
+            last_seen=row["last"],
+            sources=tuple(sorted(sources[tuple(row[k] for k in _KEY)])),
+        )
+        for _, row in summary.iterrows()
+    ]
+    out.sort(
+        key=lambda s: (
+            -s.sessions,
+            rank.get(s.tls, 9),
+            s.direction,
+            s.connector,
+            s.sender_ip,
+            s.destination_ip,
+            s.hostname,
+        )
+    )
     return tuple(out)
 
 
@@ -96,7 +124,9 @@ def notes(found: tuple[LegacySessions, ...]) -> list[str]:
     out = [s.note for s in found[:NOTED_HOSTS]]
     rest = found[NOTED_HOSTS:]
     if rest:
-        out.append(f"{sum(s.sessions for s in rest)} more legacy-TLS session(s) without a "
-                   f"message from {len(rest)} more host(s); findings.json lists them all "
-                   "(legacy_sessions_without_mail)")
+        out.append(
+            f"{sum(s.sessions for s in rest)} more legacy-TLS session(s) without a "
+            f"message from {len(rest)} more host(s); findings.json lists them all "
+            "(legacy_sessions_without_mail)"
+        )
     return out

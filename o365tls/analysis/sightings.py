@@ -33,13 +33,35 @@ from ..schema import (
 from . import merging, placement
 from .connectors import ConnectorBook
 
-MESSAGE_COLUMNS = ["realm", "key", TIMESTAMP, "day", SENDER_ADDRESS, SENDER_IP, HOSTNAME, PTR,
-                   CONNECTOR, "connector_type", DIRECTION, SUBJECT, "msgid_host", "to_tenant",
-                   "recipient_domain", "source", "sources", "submission"]
+MESSAGE_COLUMNS = [
+    "realm",
+    "key",
+    TIMESTAMP,
+    "day",
+    SENDER_ADDRESS,
+    SENDER_IP,
+    HOSTNAME,
+    PTR,
+    CONNECTOR,
+    "connector_type",
+    DIRECTION,
+    SUBJECT,
+    "msgid_host",
+    "to_tenant",
+    "recipient_domain",
+    "source",
+    "sources",
+    "submission",
+]
 
 
-def messages(reducer: SightingReducer, tenant: set[str], book: ConnectorBook,
-             known_connectors: set[str], submitters: set[str]) -> pd.DataFrame:
+def messages(
+    reducer: SightingReducer,
+    tenant: set[str],
+    book: ConnectorBook,
+    known_connectors: set[str],
+    submitters: set[str],
+) -> pd.DataFrame:
     """One row per message and realm (columns :data:`MESSAGE_COLUMNS`; text columns are
     categorical), in realm and key order. Consumes the reducer's parts (see :mod:`.merging`)."""
     if not reducer.parts:
@@ -52,8 +74,14 @@ def messages(reducer: SightingReducer, tenant: set[str], book: ConnectorBook,
     return _frame(reducer.books, out, tenant, book, known_connectors, submitters)
 
 
-def _frame(b: dict[str, Codebook], out: dict, tenant: set[str], book: ConnectorBook,
-           known_connectors: set[str], submitters: set[str]) -> pd.DataFrame:
+def _frame(
+    b: dict[str, Codebook],
+    out: dict,
+    tenant: set[str],
+    book: ConnectorBook,
+    known_connectors: set[str],
+    submitters: set[str],
+) -> pd.DataFrame:
     """The message table from :func:`.merging.merge`'s arrays (changed in place: they are
     the table's columns, and each costs ten MB or more at ten million messages)."""
     exo = out["realm"] == Realm.EXO
@@ -66,8 +94,18 @@ def _frame(b: dict[str, Codebook], out: dict, tenant: set[str], book: ConnectorB
     types = Codebook()
     conn_type = placement.connector_types(conn, conn_names, book, types)
     loose = exo & (conn == 0) & (direction == Direction.INBOUND) & (out["ip"] > 0)
-    placement.place_by_ip_range(conn, conn_type, loose, out["ip"], out["sender"],
-                                b["ip"].values, b["sender"].values, book, b["conn"], types)
+    placement.place_by_ip_range(
+        conn,
+        conn_type,
+        loose,
+        out["ip"],
+        out["sender"],
+        b["ip"].values,
+        b["sender"].values,
+        book,
+        b["conn"],
+        types,
+    )
     del loose
     submitter_codes = np.array([v in submitters for v in b["sender"].values], dtype=bool)
     submission = exo & submitter_codes[out["sender"]]
@@ -79,29 +117,33 @@ def _frame(b: dict[str, Codebook], out: dict, tenant: set[str], book: ConnectorB
     def text(name: str, codes: np.ndarray) -> pd.Categorical:
         return b[name].categorical(merging.narrow_codes(codes, len(b[name].values)))
 
-    return pd.DataFrame({
-        "realm": pd.Categorical.from_codes(merging.narrow_codes(out["realm"], len(Realm)),
-                                           categories=list(REALM_LABELS)),
-        "key": out["key"],
-        TIMESTAMP: stamps,
-        "day": days,
-        SENDER_ADDRESS: text("sender", out["sender"]),
-        SENDER_IP: text("ip", out["ip"]),
-        HOSTNAME: text("host", out["host"]),
-        PTR: text("ptr", out["ptr"]),
-        CONNECTOR: text("conn", conn),
-        "connector_type": types.categorical(merging.narrow_codes(conn_type,
-                                                                 len(types.values))),
-        DIRECTION: pd.Categorical.from_codes(merging.narrow_codes(direction, len(Direction)),
-                                             categories=list(DIRECTION_LABELS)),
-        SUBJECT: text("subject", out["subject"]),
-        "msgid_host": text("mhost", out["mhost"]),
-        "to_tenant": out["to_tenant"],
-        "recipient_domain": text("rdom", out["outside"]),
-        "source": text("source", out["source"]),
-        "sources": sources,
-        "submission": submission,
-    }, copy=False)
+    return pd.DataFrame(
+        {
+            "realm": pd.Categorical.from_codes(
+                merging.narrow_codes(out["realm"], len(Realm)), categories=list(REALM_LABELS)
+            ),
+            "key": out["key"],
+            TIMESTAMP: stamps,
+            "day": days,
+            SENDER_ADDRESS: text("sender", out["sender"]),
+            SENDER_IP: text("ip", out["ip"]),
+            HOSTNAME: text("host", out["host"]),
+            PTR: text("ptr", out["ptr"]),
+            CONNECTOR: text("conn", conn),
+            "connector_type": types.categorical(merging.narrow_codes(conn_type, len(types.values))),
+            DIRECTION: pd.Categorical.from_codes(
+                merging.narrow_codes(direction, len(Direction)), categories=list(DIRECTION_LABELS)
+            ),
+            SUBJECT: text("subject", out["subject"]),
+            "msgid_host": text("mhost", out["mhost"]),
+            "to_tenant": out["to_tenant"],
+            "recipient_domain": text("rdom", out["outside"]),
+            "source": text("source", out["source"]),
+            "sources": sources,
+            "submission": submission,
+        },
+        copy=False,
+    )
 
 
 def _empty() -> pd.DataFrame:
@@ -111,8 +153,20 @@ def _empty() -> pd.DataFrame:
     frame["day"] = pd.Series(dtype="datetime64[ns, UTC]")
     for col in ("to_tenant", "submission"):
         frame[col] = frame[col].astype(bool)
-    for col in (SENDER_ADDRESS, SENDER_IP, HOSTNAME, PTR, CONNECTOR, "connector_type",
-                DIRECTION, SUBJECT, "msgid_host", "recipient_domain", "source", "sources",
-                "realm"):
+    for col in (
+        SENDER_ADDRESS,
+        SENDER_IP,
+        HOSTNAME,
+        PTR,
+        CONNECTOR,
+        "connector_type",
+        DIRECTION,
+        SUBJECT,
+        "msgid_host",
+        "recipient_domain",
+        "source",
+        "sources",
+        "realm",
+    ):
         frame[col] = frame[col].astype(str)
     return frame

@@ -35,8 +35,9 @@ def _report_error(exc: BaseException) -> None:
     if isinstance(exc, O365TLSError):
         sys.stderr.write(f"o365tls: error: {exc}\n")
     else:
-        sys.stderr.write(f"o365tls: error: {type(exc).__name__}: {exc} "
-                         "(run with --debug for the traceback)\n")
+        sys.stderr.write(
+            f"o365tls: error: {type(exc).__name__}: {exc} (run with --debug for the traceback)\n"
+        )
 
 
 __all__ = ["app", "main"]

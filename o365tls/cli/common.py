@@ -15,7 +15,7 @@ from .. import __version__
 app = typer.Typer(
     name="o365tls",
     help="Find the Exchange Online mail flows that still use legacy TLS or no TLS, who sends "
-         "them, and what to do about each.",
+    "them, and what to do about each.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -23,49 +23,101 @@ app = typer.Typer(
 
 state = {"debug": False}
 
-PathsArg = Annotated[list[Path], typer.Argument(
-    help="Export files or folders (searched recursively; .zip archives are opened in place).",
-    show_default=False)]
-FormatOpt = Annotated[str | None, typer.Option(
-    "--format", help="Read every file as this format (see `o365tls formats`) instead of "
-                     "recognising it from its content.")]
-EncodingOpt = Annotated[str | None, typer.Option(
-    "--encoding", help="Read every file in this encoding (e.g. cp1252, utf-16-le) instead of "
-                       "detecting it.")]
-InventoryOpt = Annotated[Path | None, typer.Option(
-    "--inventory", help="Your device list (CSV: ip / cidr / hostname / sender -> name, type, "
-                        "owner, site); it beats every heuristic.")]
-RulesOpt = Annotated[Path | None, typer.Option(
-    "--rules", help="Extra device classification rules (TOML or YAML).")]
-DomainOpt = Annotated[list[str] | None, typer.Option(
-    "--domain", help="One of the tenant's own domains (repeatable); guessed from the data when "
-                     "not given.")]
-SinceOpt = Annotated[datetime | None, typer.Option(
-    "--since", help="Only records at or after this UTC date/time.")]
-UntilOpt = Annotated[datetime | None, typer.Option(
-    "--until", help="Only records before this UTC date/time.")]
-ExceptionsOpt = Annotated[Path | None, typer.Option(
-    "--exceptions", help="Accepted risks (YAML or TOML: connector, ip/CIDR, sender glob, device "
-                         "type, id; reason, owner, expires).")]
-HistoryOpt = Annotated[Path | None, typer.Option(
-    "--history", help="SQLite history database for weekly reviews (created if missing).")]
-TenantOpt = Annotated[str, typer.Option(
-    "--tenant", help="Tenant name the snapshot is stored under in --history.")]
-RedactKeyOpt = Annotated[str | None, typer.Option(
-    "--redact-key", envvar="O365TLS_REDACT_KEY",
-    help="Secret key for --redact pseudonyms (or set O365TLS_REDACT_KEY).")]
+PathsArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Export files or folders (searched recursively; .zip archives are opened in place).",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="Read every file as this format (see `o365tls formats`) instead of "
+        "recognising it from its content.",
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Read every file in this encoding (e.g. cp1252, utf-16-le) instead of detecting it.",
+    ),
+]
+InventoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--inventory",
+        help="Your device list (CSV: ip / cidr / hostname / sender -> name, type, "
+        "owner, site); it beats every heuristic.",
+    ),
+]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="Extra device classification rules (TOML or YAML).")
+]
+DomainOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--domain",
+        help="One of the tenant's own domains (repeatable); guessed from the data when not given.",
+    ),
+]
+SinceOpt = Annotated[
+    datetime | None, typer.Option("--since", help="Only records at or after this UTC date/time.")
+]
+UntilOpt = Annotated[
+    datetime | None, typer.Option("--until", help="Only records before this UTC date/time.")
+]
+ExceptionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--exceptions",
+        help="Accepted risks (YAML or TOML: connector, ip/CIDR, sender glob, device "
+        "type, id; reason, owner, expires).",
+    ),
+]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--history", help="SQLite history database for weekly reviews (created if missing)."
+    ),
+]
+TenantOpt = Annotated[
+    str, typer.Option("--tenant", help="Tenant name the snapshot is stored under in --history.")
+]
+RedactKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--redact-key",
+        envvar="O365TLS_REDACT_KEY",
+        help="Secret key for --redact pseudonyms (or set O365TLS_REDACT_KEY).",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")]
-JobsOpt = Annotated[int | None, typer.Option(
-    "--jobs", "-j", min=1, help="Use this many local cores: large files on separate processes, "
-                                "the next protocol logs prepared on processes, the chunks "
-                                "of one large file on threads, or connectors attributed on "
-                                "processes. Default: every core of this "
-                                "machine, up to 8 (small inputs are read on one: starting "
-                                "processes would cost more). --jobs 1: one core.",
-                                show_default=False)]
-SchedulerOpt = Annotated[str | None, typer.Option(
-    "--scheduler", help="Dask scheduler address (tcp://host:8786): read files on that cluster "
-                        "(the workers must see the input paths).")]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Use this many local cores: large files on separate processes, "
+        "the next protocol logs prepared on processes, the chunks "
+        "of one large file on threads, or connectors attributed on "
+        "processes. Default: every core of this "
+        "machine, up to 8 (small inputs are read on one: starting "
+        "processes would cost more). --jobs 1: one core.",
+        show_default=False,
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address (tcp://host:8786): read files on that cluster "
+        "(the workers must see the input paths).",
+    ),
+]
 
 
 def safe(text: object) -> str:
@@ -88,8 +140,10 @@ def progress(quiet: bool = False):
             rows = state["rows"] + report.rows_read
             rate = rows / max(time.monotonic() - started, 1e-6)
             name = safe(report.path)[-48:]
-            sys.stderr.write(f"\r{state['files']} files done; {name} ({report.format}): "
-                             f"{report.rows_read:,} rows, {rate:,.0f} rows/s  ")
+            sys.stderr.write(
+                f"\r{state['files']} files done; {name} ({report.format}): "
+                f"{report.rows_read:,} rows, {rate:,.0f} rows/s  "
+            )
         elif stage == "done":
             state["files"] += 1
             state["rows"] += report.rows_read
@@ -102,8 +156,9 @@ def progress(quiet: bool = False):
 def analysis_options(inventory, rules, domain, since, until):
     import o365tls
 
-    return o365tls.Options(inventory=inventory, rules=rules, domains=tuple(domain or ()),
-                           since=since, until=until)
+    return o365tls.Options(
+        inventory=inventory, rules=rules, domains=tuple(domain or ()), since=since, until=until
+    )
 
 
 def version_callback(value: bool) -> None:
@@ -115,9 +170,12 @@ def version_callback(value: bool) -> None:
 @app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=version_callback,
-                                          is_eager=True, help="Show the version and exit.")]
-        = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     state["debug"] = debug
 

@@ -18,8 +18,16 @@ def formats(
     """List every supported export format and how it is recognised."""
     from ..importers import FORMATS
 
-    rows = [{"name": f.name, "records": f.kind, "carries_tls": f.carries_tls,
-             "description": f.description, "recognised_by": f.recognised_by} for f in FORMATS]
+    rows = [
+        {
+            "name": f.name,
+            "records": f.kind,
+            "carries_tls": f.carries_tls,
+            "description": f.description,
+            "recognised_by": f.recognised_by,
+        }
+        for f in FORMATS
+    ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -63,8 +71,10 @@ def _print_report(report) -> None:
     period = data["period"]
     if period["start"]:
         typer.echo(f"  period: {period['start']} .. {period['end']}")
-    typer.echo(f"  rows: {data['rows_read']} read, {data['rows_used']} used, "
-               f"{data['rows_rejected']} rejected; {data['records']} records")
+    typer.echo(
+        f"  rows: {data['rows_read']} read, {data['rows_used']} used, "
+        f"{data['rows_rejected']} rejected; {data['records']} records"
+    )
     for issue in data["issues"]:
         where = f"row {issue['row']}: " if issue["row"] is not None else ""
         typer.echo(f"  - [{issue['code']}] {where}{safe(issue['message'])}")

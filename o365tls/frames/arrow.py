@@ -56,8 +56,7 @@ def parse_datetimes(values: pd.Series, culture: str | None = None) -> tuple[pd.S
     best: tuple[int, str | None, pd.Series] | None = None
     for name, fmt in candidates:
         if fmt == "ISO8601":
-            parsed = pd.to_datetime(probe, format="ISO8601", errors="coerce", utc=True,
-                                    cache=False)
+            parsed = pd.to_datetime(probe, format="ISO8601", errors="coerce", utc=True, cache=False)
         else:
             parsed = _strptime(probe, fmt)
         # pandas parses 1/1/0001 and 12/31/9999 (PowerShell's DateTime.MinValue/MaxValue) at
@@ -132,16 +131,16 @@ def _strptime_arrow(array: pa.Array, fmt: str) -> pa.Array | None:
     if "d" in numeric:
         # At most 9 digits a number: a 20-digit "year" would make the int64 cast raise
         # ArrowInvalid.
-        written = pc.extract_regex(array,
-                                   r"^\s*(?P<f0>\d{1,9})\D+(?P<f1>\d{1,9})\D+(?P<f2>\d{1,9})")
+        written = pc.extract_regex(
+            array, r"^\s*(?P<f0>\d{1,9})\D+(?P<f1>\d{1,9})\D+(?P<f2>\d{1,9})"
+        )
         day = pc.cast(pc.struct_field(written, [numeric.index("d")]), pa.int64())
         parsed = pc.if_else(pc.equal(pc.day(parsed), day), parsed, pa.scalar(None, parsed.type))
     # Year 1 or 9999: no time. The bounds in whole seconds, checked on the (distinct) values
     # in Arrow: the same test as comparing the pandas column with _FIRST/_LAST, without
     # converting every row to a pandas timestamp first.
     seconds = pc.cast(parsed, pa.int64())
-    inside = pc.and_(pc.greater_equal(seconds, _FIRST_SECOND), pc.less_equal(seconds,
-                                                                            _LAST_SECOND))
+    inside = pc.and_(pc.greater_equal(seconds, _FIRST_SECOND), pc.less_equal(seconds, _LAST_SECOND))
     return pc.if_else(inside, parsed, pa.scalar(None, parsed.type))
 
 
@@ -162,10 +161,48 @@ def _candidates(first: str, culture: str | None) -> list[tuple[str, str]]:
     return [*forms, ("ISO", "ISO8601")]
 
 
-_TRUE = {"true", "yes", "1", "wahr", "ja", "sant", "waar", "verdadero", "sí", "si",
-         "vrai", "oui", "vero", "sì", "verdadeiro", "sim", "prawda", "tak", "enabled", "$true"}
-_FALSE = {"false", "no", "0", "falsch", "nein", "falskt", "nej", "onwaar", "nee", "falso",
-          "faux", "non", "fałsz", "nie", "disabled", "$false", "não", "nao"}
+_TRUE = {
+    "true",
+    "yes",
+    "1",
+    "wahr",
+    "ja",
+    "sant",
+    "waar",
+    "verdadero",
+    "sí",
+    "si",
+    "vrai",
+    "oui",
+    "vero",
+    "sì",
+    "verdadeiro",
+    "sim",
+    "prawda",
+    "tak",
+    "enabled",
+    "$true",
+}
+_FALSE = {
+    "false",
+    "no",
+    "0",
+    "falsch",
+    "nein",
+    "falskt",
+    "nej",
+    "onwaar",
+    "nee",
+    "falso",
+    "faux",
+    "non",
+    "fałsz",
+    "nie",
+    "disabled",
+    "$false",
+    "não",
+    "nao",
+}
 
 
 def parse_bool(value: object) -> bool | None:
@@ -295,7 +332,7 @@ def first_bytes(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndar
             continue
         width = np.int64 if chunk.type == pa.large_string() else np.int32
         offsets_buffer, data_buffer = chunk.buffers()[1:3]
-        offsets = np.frombuffer(offsets_buffer, width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        offsets = np.frombuffer(offsets_buffer, width)[chunk.offset : chunk.offset + len(chunk) + 1]
         length = np.diff(offsets)
         data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else None
         if data is None or not len(data):
@@ -372,8 +409,10 @@ def clean_ip(values: pd.Series, report: FileReport | None = None) -> pd.Series:
 
 # An IP (or endpoint) masked by hand before a log is shared: octets written as *, x or #
 # ("10.**.**.31", "192.168.x.x", "x.x.x.x"), or a word in its place ("[REDACTED]").
-_RE2_MASKED_SHAPE = (r"(?i)^[\[<(]?(?:(?:[0-9]{1,3}|[*x#]+)(?:\.(?:[0-9]{1,3}|[*x#]+)){3}"
-                     r"|redacted|masked|hidden|removed|anonymi[sz]ed)[\]>)]?(?::[0-9]{1,5})?$")
+_RE2_MASKED_SHAPE = (
+    r"(?i)^[\[<(]?(?:(?:[0-9]{1,3}|[*x#]+)(?:\.(?:[0-9]{1,3}|[*x#]+)){3}"
+    r"|redacted|masked|hidden|removed|anonymi[sz]ed)[\]>)]?(?::[0-9]{1,5})?$"
+)
 _RE2_MASKED_MARK = r"(?i)[*x#]|redacted|masked|hidden|removed|anonymi[sz]ed"
 
 
@@ -387,8 +426,10 @@ def masked_ips(values: pa.Array | pa.ChunkedArray) -> tuple[int, str | None]:
     per distinct text."""
     encoded = pc.dictionary_encode(one_array(values))
     words = pc.utf8_trim_whitespace(encoded.dictionary)
-    masked = pc.and_(pc.match_substring_regex(words, _RE2_MASKED_SHAPE),
-                     pc.match_substring_regex(words, _RE2_MASKED_MARK))
+    masked = pc.and_(
+        pc.match_substring_regex(words, _RE2_MASKED_SHAPE),
+        pc.match_substring_regex(words, _RE2_MASKED_MARK),
+    )
     hits = np.asarray(masked.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
     if not hits.any():
         return 0, None

@@ -50,8 +50,9 @@ class Groups:
         codes, uniques = pd.factorize(values, sort=True)
         return codes[self.order], np.asarray(uniques, dtype=object)
 
-    def _pairs(self, codes: np.ndarray, size: int,
-               weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _pairs(
+        self, codes: np.ndarray, size: int, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(group, code, rows or summed weight) of every pair present, by group then code."""
         ok = codes >= 0
         size = max(size, 1)
@@ -60,8 +61,13 @@ class Groups:
         if self.count * size <= _DENSE:  # a few flows and values: count into a table
             rows = np.bincount(pair, minlength=self.count * size)
             distinct = np.flatnonzero(rows)
-            counts = rows[distinct] if weight is None else \
-                np.bincount(pair, weights=weight, minlength=len(rows))[distinct].astype(np.int64)
+            counts = (
+                rows[distinct]
+                if weight is None
+                else np.bincount(pair, weights=weight, minlength=len(rows))[distinct].astype(
+                    np.int64
+                )
+            )
         elif weight is None:
             distinct, counts = np.unique(pair, return_counts=True)
         else:
@@ -73,8 +79,9 @@ class Groups:
     def sums(self, column: str, weights: str) -> list[dict[str, int]]:
         """Per group, ``rows.groupby(column)[weights].sum()`` as a dict."""
         codes, uniques = self._codes(column, text=False)
-        group, code, total = self._pairs(codes, len(uniques),
-                                         self.frame[weights].to_numpy(np.int64))
+        group, code, total = self._pairs(
+            codes, len(uniques), self.frame[weights].to_numpy(np.int64)
+        )
         out: list[dict[str, int]] = [{} for _ in range(self.count)]
         for g, c, n in zip(group.tolist(), code.tolist(), total.tolist(), strict=True):
             out[g][uniques[c]] = n
@@ -94,8 +101,9 @@ class Groups:
         codes, uniques = self._codes(column, text=False)
         return self._most(*self._pairs(codes, len(uniques)), uniques, default)
 
-    def _most(self, group: np.ndarray, code: np.ndarray, counts: np.ndarray,
-              uniques: np.ndarray, default) -> list:
+    def _most(
+        self, group: np.ndarray, code: np.ndarray, counts: np.ndarray, uniques: np.ndarray, default
+    ) -> list:
         """Per group, the value of its most frequent code; ties to the smaller code, which
         is the smaller value (the uniques are sorted)."""
         best = np.lexsort((code, -counts, group))
@@ -127,11 +135,15 @@ class Groups:
             return []
         any_known = np.logical_or.reduceat(known, starts)
         any_truth = np.logical_or.reduceat(truth, starts)
-        return [bool(t) if k else None for k, t in zip(any_known.tolist(), any_truth.tolist(),
-                                                         strict=True)]
+        return [
+            bool(t) if k else None
+            for k, t in zip(any_known.tolist(), any_truth.tolist(), strict=True)
+        ]
 
     def values(self, column: str) -> list[pd.Series]:
         """Per group, the rows' values of ``column`` (a view into one sorted copy)."""
         ordered = self.frame[column].array.take(self.order)
-        return [pd.Series(ordered[a:b]) for a, b in zip(self.starts[:-1].tolist(),
-                                                         self.starts[1:].tolist(), strict=True)]
+        return [
+            pd.Series(ordered[a:b])
+            for a, b in zip(self.starts[:-1].tolist(), self.starts[1:].tolist(), strict=True)
+        ]

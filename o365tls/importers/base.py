@@ -42,8 +42,9 @@ class LoadContext:
 Converter = Callable[[pd.DataFrame, FileReport, Any], tuple[pd.DataFrame, Any]]
 
 
-def convert_chunks(raws: Iterator[pd.DataFrame], convert: Converter, report: FileReport,
-                   threads: int = 1) -> Iterator[pd.DataFrame]:
+def convert_chunks(
+    raws: Iterator[pd.DataFrame], convert: Converter, report: FileReport, threads: int = 1
+) -> Iterator[pd.DataFrame]:
     """``convert(raw, report, hint)`` over the raw chunks of one file, yielding canonical
     frames in file order. The hint the first chunk returns (a message trace's date culture)
     is handed to every later chunk, so chunks do not depend on each other: with ``threads`` >
@@ -105,8 +106,7 @@ class Format:
             raise ValueError(f"{self.name}: prepare and read_prepared go together")
 
 
-_DEFAULTS = {"str": "", "int": 0, "bool": None, "list": (), "datetime": pd.NaT,
-             "object": None}
+_DEFAULTS = {"str": "", "int": 0, "bool": None, "list": (), "datetime": pd.NaT, "object": None}
 
 
 def canonical(kind: str, data: Mapping[str, object], length: int, source: str) -> pd.DataFrame:
@@ -198,8 +198,15 @@ def pick(raw: pd.DataFrame, *synonyms: str) -> pd.Series:
     return col.astype(object).where(col.notna(), "").astype(str)
 
 
-def reject_rows(report: FileReport, rows: pd.Series, mask: pd.Series, code: str,
-                message: str, column: str | None = None, values: pd.Series | None = None) -> None:
+def reject_rows(
+    report: FileReport,
+    rows: pd.Series,
+    mask: pd.Series,
+    code: str,
+    message: str,
+    column: str | None = None,
+    values: pd.Series | None = None,
+) -> None:
     """Reject every row where ``mask`` is true, with the same reason."""
     picked = rows[mask]
     vals = values[mask] if values is not None else None
@@ -208,8 +215,13 @@ def reject_rows(report: FileReport, rows: pd.Series, mask: pd.Series, code: str,
         report.reject(int(row), code, message, column=column, value=value)
 
 
-def lacks_columns(sample: Sample, report: FileReport, required: tuple[tuple[str, ...], ...],
-                  what: str, signature: tuple[str, ...]) -> bool:
+def lacks_columns(
+    sample: Sample,
+    report: FileReport,
+    required: tuple[tuple[str, ...], ...],
+    what: str,
+    signature: tuple[str, ...],
+) -> bool:
     """True, with a fatal issue naming the columns looked for and those found, when the
     sample has none of the synonyms of some ``required`` column (a file forced in with
     ``--format``)."""
@@ -217,7 +229,9 @@ def lacks_columns(sample: Sample, report: FileReport, required: tuple[tuple[str,
     if not missing:
         return False
     wanted = ", ".join(" or ".join(names) for names in missing)
-    report.fail("missing-columns",
-                f"missing column(s) {wanted}, which {what} has ({', '.join(signature)}); "
-                f"this file's columns are {', '.join(sample.header) or '(none found)'}")
+    report.fail(
+        "missing-columns",
+        f"missing column(s) {wanted}, which {what} has ({', '.join(signature)}); "
+        f"this file's columns are {', '.join(sample.header) or '(none found)'}",
+    )
     return True

@@ -63,8 +63,10 @@ CONNECTOR = "connector"
 TRACKING = "tracking"
 # Type names -> which converter reads the object ("Deserialized." stripped first).
 _KINDS = (
-    (re.compile(r"(?:Tenant)?InboundConnector$|ReceiveConnector$|(?:Tenant)?OutboundConnector$"),
-     CONNECTOR),
+    (
+        re.compile(r"(?:Tenant)?InboundConnector$|ReceiveConnector$|(?:Tenant)?OutboundConnector$"),
+        CONNECTOR,
+    ),
     (re.compile(r"TransportLogSearchTasks\.MessageTrackingEvent$"), TRACKING),
 )
 
@@ -106,14 +108,22 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
         kind = _kind_of(names)
         if kind is None:
             shown = names[0] if names else "an object without a type name"
-            report.reject(row, "unknown-type",
-                          f"a {shown} object: o365tls reads connectors (Get-InboundConnector, "
-                          "Get-OutboundConnector, Get-ReceiveConnector) and message tracking "
-                          "events (Get-MessageTrackingLog) from Clixml", value=shown)
+            report.reject(
+                row,
+                "unknown-type",
+                f"a {shown} object: o365tls reads connectors (Get-InboundConnector, "
+                "Get-OutboundConnector, Get-ReceiveConnector) and message tracking "
+                "events (Get-MessageTrackingLog) from Clixml",
+                value=shown,
+            )
             continue
         if sum(1 for _ in element.iter()) > MAX_OBJECT_ELEMENTS:
-            report.reject(row, "too-large", f"the object has more than {MAX_OBJECT_ELEMENTS} "
-                                            "elements; no connector or event has that many")
+            report.reject(
+                row,
+                "too-large",
+                f"the object has more than {MAX_OBJECT_ELEMENTS} "
+                "elements; no connector or event has that many",
+            )
             continue
         values = _properties(element, state, 0)
         # Lists as a joined export has them: JSON arrays for connectors (SenderDomains hold
@@ -126,26 +136,34 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
         if kind == CONNECTOR:
             connector_kinds.append(connector_config.kind_of(cells.keys(), names[0]))
         if len(pending[kind]) >= CHUNK_OBJECTS:
-            batch, culture = _flush(kind, pending, connector_kinds, report, state, tally,
-                                    culture)
+            batch, culture = _flush(kind, pending, connector_kinds, report, state, tally, culture)
             if batch is not None:
                 yield batch
     for kind in (CONNECTOR, TRACKING):
         if pending[kind]:
-            batch, culture = _flush(kind, pending, connector_kinds, report, state, tally,
-                                    culture)
+            batch, culture = _flush(kind, pending, connector_kinds, report, state, tally, culture)
             if batch is not None:
                 yield batch
     tally.report(report)
     if row:
-        report.note(None, "clixml-objects",
-                    f"{row} objects: {counts[CONNECTOR]} connectors, {counts[TRACKING]} "
-                    f"message tracking events, {row - counts[CONNECTOR] - counts[TRACKING]} of "
-                    "other types")
+        report.note(
+            None,
+            "clixml-objects",
+            f"{row} objects: {counts[CONNECTOR]} connectors, {counts[TRACKING]} "
+            f"message tracking events, {row - counts[CONNECTOR] - counts[TRACKING]} of "
+            "other types",
+        )
 
 
-def _flush(kind: str, pending: dict[str, list[dict]], connector_kinds: list[str],
-           report: FileReport, state: _State, tally, culture: str | None):
+def _flush(
+    kind: str,
+    pending: dict[str, list[dict]],
+    connector_kinds: list[str],
+    report: FileReport,
+    state: _State,
+    tally,
+    culture: str | None,
+):
     raw = _frame(pending[kind])
     pending[kind] = []
     if kind == CONNECTOR:
@@ -168,7 +186,8 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 def _objects(sample: Sample, report: FileReport) -> Iterator[ElementTree.Element]:
     """The top-level ``<Obj>`` elements, one at a time, each dropped once handed over."""
     parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
-        events=("start", "end"))
+        events=("start", "end")
+    )
     depth = 0
     root = ElementTree.Element("Objs")
     prolog = ""
@@ -184,20 +203,22 @@ def _objects(sample: Sample, report: FileReport) -> Iterator[ElementTree.Element
                     at = prolog.find("<Objs")
                     if at < 0 and len(prolog) < 65536 and chunk:
                         continue
-                    if "<!" in prolog[:at if at >= 0 else len(prolog)]:
-                        report.fail("doctype", "the XML declares a document type (<!DOCTYPE> "
-                                               "or <!ENTITY>), which Export-Clixml never "
-                                               "writes; not read")
+                    if "<!" in prolog[: at if at >= 0 else len(prolog)]:
+                        report.fail(
+                            "doctype",
+                            "the XML declares a document type (<!DOCTYPE> "
+                            "or <!ENTITY>), which Export-Clixml never "
+                            "writes; not read",
+                        )
                         return
                     # From the root on: a BOM or an XML declaration before it says nothing
                     # the decoded text does not (a declared encoding would contradict it).
-                    started, text = True, prolog[max(at, 0):]
+                    started, text = True, prolog[max(at, 0) :]
                     prolog = ""
                 if text:
                     parser.feed(text)
                 # Only start and end events are asked for: each carries an element.
-                events = cast("Iterator[tuple[str, ElementTree.Element]]",
-                              parser.read_events())
+                events = cast("Iterator[tuple[str, ElementTree.Element]]", parser.read_events())
                 for event, element in events:
                     if event == "start":
                         depth += 1
@@ -213,15 +234,20 @@ def _objects(sample: Sample, report: FileReport) -> Iterator[ElementTree.Element
                     parser.close()
                     return
     except ElementTree.ParseError as exc:
-        report.note(None, "bad-xml", f"the XML is damaged ({exc}); the objects after it were "
-                                     "not read")
+        report.note(
+            None, "bad-xml", f"the XML is damaged ({exc}); the objects after it were not read"
+        )
     except UnicodeDecodeError:
-        report.note(None, "decode-error", f"bytes that are not {sample.encoding_label}; the "
-                                          "rest of the file was not read (try --encoding)")
+        report.note(
+            None,
+            "decode-error",
+            f"bytes that are not {sample.encoding_label}; the "
+            "rest of the file was not read (try --encoding)",
+        )
 
 
 def _local(tag: str) -> str:
-    return tag[len(_NS):] if tag.startswith(_NS) else tag
+    return tag[len(_NS) :] if tag.startswith(_NS) else tag
 
 
 def _type_names(element: ElementTree.Element, state: _State) -> tuple[str, ...]:
@@ -282,8 +308,12 @@ def _value(element: ElementTree.Element, state: _State, depth: int) -> object:
         if inner in _COLLECTIONS:
             value = [_value(item, state, depth + 1) for item in child]
         elif inner == "DCT":
-            value = [_PSObject(props={_local(p.get("N") or ""): _value(p, state, depth + 1)
-                                      for p in entry}) for entry in child]
+            value = [
+                _PSObject(
+                    props={_local(p.get("N") or ""): _value(p, state, depth + 1) for p in entry}
+                )
+                for entry in child
+            ]
         elif inner == "ToString":
             text = _text(child)
     if value is None:
@@ -325,8 +355,9 @@ def _cell(value: object, joined: bool = False) -> str:
     if isinstance(value, list):
         pairs = [v for v in value if isinstance(v, _PSObject) and "Key" in v.props]
         if pairs and len(pairs) == len(value):
-            return ";".join(f"S:{_cell(p.props['Key'])}={_cell(p.props.get('Value'))}"
-                            for p in pairs)
+            return ";".join(
+                f"S:{_cell(p.props['Key'])}={_cell(p.props.get('Value'))}" for p in pairs
+            )
         items = [_cell(v) for v in value if v is not None]
         return ";".join(items) if joined else json.dumps(items, ensure_ascii=False)
     return str(value)
@@ -335,12 +366,12 @@ def _cell(value: object, joined: bool = False) -> str:
 FORMAT = Format(
     name="clixml",
     description="Export-Clixml of connectors (Get-InboundConnector / Get-OutboundConnector / "
-                "Get-ReceiveConnector) and message tracking events (Get-MessageTrackingLog)",
+    "Get-ReceiveConnector) and message tracking events (Get-MessageTrackingLog)",
     kind=CONNECTORS,
     carries_tls=False,
     signature=(),
     detect=detect,
     read=read,
     recognised_by="an <Objs> root in the http://schemas.microsoft.com/powershell/2004/04 "
-                  "namespace (PowerShell's Export-Clixml, UTF-16 with BOM)",
+    "namespace (PowerShell's Export-Clixml, UTF-16 with BOM)",
 )

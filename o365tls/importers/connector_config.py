@@ -61,25 +61,42 @@ from .table import ROW_COLUMN, column_for, read_table
 INBOUND_KIND, OUTBOUND_KIND, RECEIVE_KIND = "inbound", "outbound", "receive"
 # Properties only one cmdlet's objects have, in the order kinds are preferred on a tie.
 MARKERS: dict[str, tuple[str, ...]] = {
-    INBOUND_KIND: ("SenderIPAddresses", "SenderDomains", "RestrictDomainsToIPAddresses",
-                   "TlsSenderCertificateName"),
+    INBOUND_KIND: (
+        "SenderIPAddresses",
+        "SenderDomains",
+        "RestrictDomainsToIPAddresses",
+        "TlsSenderCertificateName",
+    ),
     OUTBOUND_KIND: ("SmartHosts", "RecipientDomains", "TlsSettings", "UseMXRecord"),
     RECEIVE_KIND: ("RemoteIPRanges", "Bindings", "AuthMechanism", "PermissionGroups"),
 }
 _ALL_MARKERS = tuple(m for marks in MARKERS.values() for m in marks)
-_CONNECTORISH = (*_ALL_MARKERS, "ConnectorType", "ConnectorSource", "RequireTls", "Enabled",
-                 "TransportRole", "Fqdn", "MaxMessageSize", "CloudServicesMailEnabled")
+_CONNECTORISH = (
+    *_ALL_MARKERS,
+    "ConnectorType",
+    "ConnectorSource",
+    "RequireTls",
+    "Enabled",
+    "TransportRole",
+    "Fqdn",
+    "MaxMessageSize",
+    "CloudServicesMailEnabled",
+)
 NAME = ("Name", "Identity")
 # "#TYPE Deserialized.Microsoft.Exchange.Data.Directory.SystemConfiguration.TenantInboundConnector"
-_TYPE_KIND = ((re.compile(r"InboundConnector", re.I), INBOUND_KIND),
-              (re.compile(r"OutboundConnector", re.I), OUTBOUND_KIND),
-              (re.compile(r"ReceiveConnector", re.I), RECEIVE_KIND))
+_TYPE_KIND = (
+    (re.compile(r"InboundConnector", re.I), INBOUND_KIND),
+    (re.compile(r"OutboundConnector", re.I), OUTBOUND_KIND),
+    (re.compile(r"ReceiveConnector", re.I), RECEIVE_KIND),
+)
 # Enum properties that ConvertTo-Json writes as numbers unless told -EnumsAsStrings.
 _ENUMS = ("ConnectorType", "TlsSettings", "AuthMechanism", "TransportRole")
 # What a disabled connector of each kind does not do.
-_OFF = {INBOUND_KIND: "its IP ranges place no message on it",
-        OUTBOUND_KIND: "Exchange Online routes no mail through it",
-        RECEIVE_KIND: "it accepts no mail"}
+_OFF = {
+    INBOUND_KIND: "its IP ranges place no message on it",
+    OUTBOUND_KIND: "Exchange Online routes no mail through it",
+    RECEIVE_KIND: "it accepts no mail",
+}
 # "smtp:*;1", "SMTP:partner.example;1": an address space (type, domain, cost).
 _ADDRESS_SPACE = re.compile(r"^(?:smtp:)?(?P<domain>[^;]*?)\s*(?:;\s*\d+)?$", re.I)
 _MULTI = {
@@ -94,8 +111,7 @@ _MULTI = {
 def detect(sample: Sample) -> bool:
     if sample.kind == JSON:
         keys = json_keys(sample)
-        return bool({"name", "identity"} & keys) and \
-            any(m.lower() in keys for m in _ALL_MARKERS)
+        return bool({"name", "identity"} & keys) and any(m.lower() in keys for m in _ALL_MARKERS)
     if sample.kind != TEXT or sample.log_fields:
         return False
     present = sum(1 for c in _CONNECTORISH if sample.has(c))
@@ -110,8 +126,10 @@ def kind_of(keys, type_hint: str | None = None) -> str:
             if pattern.search(type_hint):
                 return kind
     have = {normalize_header(k) for k in keys}
-    scores = {kind: sum(1 for m in marks if normalize_header(m) in have)
-              for kind, marks in MARKERS.items()}
+    scores = {
+        kind: sum(1 for m in marks if normalize_header(m) in have)
+        for kind, marks in MARKERS.items()
+    }
     best = max(scores.values())
     return next(kind for kind, score in scores.items() if score == best) if best else ""
 
@@ -136,15 +154,21 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
             yield Batch(CONNECTORS, frame)
 
 
-def convert(raw: pd.DataFrame, kinds: list[str], report: FileReport,
-            noted: set[str]) -> pd.DataFrame:
+def convert(
+    raw: pd.DataFrame, kinds: list[str], report: FileReport, noted: set[str]
+) -> pd.DataFrame:
     """Raw connector rows -> canonical connector records; rows without a name are rejected."""
     rows = raw[ROW_COLUMN]
     names = pick(raw, "Name").str.strip()
     names = names.where(names != "", pick(raw, "Identity").str.strip())
     nameless = names == ""
-    reject_rows(report, rows, nameless, "no-name",
-                "the connector has no Name or Identity; export the Name property too")
+    reject_rows(
+        report,
+        rows,
+        nameless,
+        "no-name",
+        "the connector has no Name or Identity; export the Name property too",
+    )
     keep = (~nameless).to_numpy()
     problems: list[list[str]] = [[] for _ in range(len(raw))]
     data: dict[str, pd.Series] = {}
@@ -158,13 +182,16 @@ def convert(raw: pd.DataFrame, kinds: list[str], report: FileReport,
         numeric = raw[column].astype(str).str.strip().str.fullmatch(r"\d+")
         for i in numeric[numeric].index:
             position = raw.index.get_loc(i)
-            problem = (f"{column} was exported as the number {raw[column][i]}: export with "
-                       "ConvertTo-Json -EnumsAsStrings (PowerShell 7) or Export-Csv")
+            problem = (
+                f"{column} was exported as the number {raw[column][i]}: export with "
+                "ConvertTo-Json -EnumsAsStrings (PowerShell 7) or Export-Csv"
+            )
             problems[position].append(problem)
             if column not in noted:
                 noted.add(column)
-                report.note(int(rows[i]), "enum-as-number", problem, column=column,
-                            value=raw[column][i])
+                report.note(
+                    int(rows[i]), "enum-as-number", problem, column=column, value=raw[column][i]
+                )
     kind = pd.Series(kinds, index=raw.index, dtype=object)
     connector_type = pick(raw, "ConnectorType").str.strip()
     receive_type = pick(raw, "TransportRole").str.strip()
@@ -177,23 +204,29 @@ def convert(raw: pd.DataFrame, kinds: list[str], report: FileReport,
     enabled = _bools(raw, "Enabled")
     off = enabled.map(lambda v: v is False).to_numpy(dtype=bool) & keep
     for i in enabled.index[off]:
-        report.note(int(rows[i]), "disabled-connector",
-                    f"connector '{names[i]}' is disabled (Enabled: False): it is listed, but "
-                    f"{_OFF.get(kind[i], _OFF[INBOUND_KIND])}", column="Enabled",
-                    value=raw[column_for(raw.columns, "Enabled")][i])
-    data.update({
-        ROW: rows,
-        "name": names,
-        "kind": kind,
-        CONNECTOR_TYPE: connector_type,
-        "enabled": enabled,
-        "require_tls": _bools(raw, "RequireTls"),
-        "tls_settings": tls_settings,
-        "tls_sender_certificate_name": pick(raw, "TlsSenderCertificateName").str.strip(),
-        "restrict_domains_to_certificate": _bools(raw, "RestrictDomainsToCertificate"),
-        "auth_mechanism": pick(raw, "AuthMechanism").str.strip(),
-        "problems": pd.Series([tuple(p) for p in problems], index=raw.index, dtype=object),
-    })
+        report.note(
+            int(rows[i]),
+            "disabled-connector",
+            f"connector '{names[i]}' is disabled (Enabled: False): it is listed, but "
+            f"{_OFF.get(kind[i], _OFF[INBOUND_KIND])}",
+            column="Enabled",
+            value=raw[column_for(raw.columns, "Enabled")][i],
+        )
+    data.update(
+        {
+            ROW: rows,
+            "name": names,
+            "kind": kind,
+            CONNECTOR_TYPE: connector_type,
+            "enabled": enabled,
+            "require_tls": _bools(raw, "RequireTls"),
+            "tls_settings": tls_settings,
+            "tls_sender_certificate_name": pick(raw, "TlsSenderCertificateName").str.strip(),
+            "restrict_domains_to_certificate": _bools(raw, "RestrictDomainsToCertificate"),
+            "auth_mechanism": pick(raw, "AuthMechanism").str.strip(),
+            "problems": pd.Series([tuple(p) for p in problems], index=raw.index, dtype=object),
+        }
+    )
     kept = {k: v[keep] for k, v in data.items()}
     report.use(int(keep.sum()))
     return canonical(CONNECTORS, kept, int(keep.sum()), report.path)
@@ -216,16 +249,24 @@ def _bools(raw: pd.DataFrame, *synonyms: str) -> pd.Series:
     return pick(raw, *synonyms).map(parse_bool).astype(object)
 
 
-def _multi_column(raw: pd.DataFrame, synonyms: tuple[str, ...], rows: pd.Series,
-                  problems: list[list[str]], report: FileReport, noted: set[str]) -> pd.Series:
+def _multi_column(
+    raw: pd.DataFrame,
+    synonyms: tuple[str, ...],
+    rows: pd.Series,
+    problems: list[list[str]],
+    report: FileReport,
+    noted: set[str],
+) -> pd.Series:
     values: list[tuple[str, ...]] = []
     columns = [c for c in (column_for(raw.columns, s) for s in synonyms) if c is not None]
     row_numbers = rows.tolist()
     for position in range(len(raw)):
         # A column that exists but is empty for this row gives way to the next synonym
         # (RemoteIPRanges after SenderIPAddresses in a mixed JSON export).
-        column = next((c for c in columns if str(raw[c].iloc[position]).strip()),
-                      columns[0] if columns else None)
+        column = next(
+            (c for c in columns if str(raw[c].iloc[position]).strip()),
+            columns[0] if columns else None,
+        )
         if column is None:
             values.append(())
             continue
@@ -237,11 +278,15 @@ def _multi_column(raw: pd.DataFrame, synonyms: tuple[str, ...], rows: pd.Series,
         problems[position].append(f"{column}: {problem}")
         if column not in noted:
             noted.add(column)
-            report.note(int(row_numbers[position]), "unreadable-list",
-                        f"{column} {problem}; the connector is kept without it. "
-                        f"Re-export with @{{n='{column}';e={{$_.{column} -join ';'}}}} in "
-                        "Select-Object before Export-Csv, or use ConvertTo-Json -Depth 4",
-                        column=column, value=text)
+            report.note(
+                int(row_numbers[position]),
+                "unreadable-list",
+                f"{column} {problem}; the connector is kept without it. "
+                f"Re-export with @{{n='{column}';e={{$_.{column} -join ';'}}}} in "
+                "Select-Object before Export-Csv, or use ConvertTo-Json -Depth 4",
+                column=column,
+                value=text,
+            )
     return pd.Series(values, index=raw.index, dtype=object)
 
 
@@ -262,7 +307,7 @@ def read_multi(text: str) -> tuple[tuple[str, ...], str | None]:
                 return (), "was exported as nested objects, not a list of values"
             return tuple(str(v).strip() for v in doc if v is not None and str(v).strip()), None
     if text.startswith("Deserialized."):
-        text = text[len("Deserialized."):]
+        text = text[len("Deserialized.") :]
     try:
         return split_multi(text), None
     except Unreadable:
@@ -272,15 +317,23 @@ def read_multi(text: str) -> tuple[tuple[str, ...], str | None]:
 FORMAT = Format(
     name="connector-config",
     description="Connector configuration: Get-InboundConnector / Get-OutboundConnector / "
-                "Get-ReceiveConnector exported with Export-Csv or ConvertTo-Json",
+    "Get-ReceiveConnector exported with Export-Csv or ConvertTo-Json",
     kind=CONNECTORS,
     carries_tls=False,
     # Not "Name": every other export has one, and it would make this the "closest format" of
     # any unrelated CSV.
-    signature=("ConnectorType", "RequireTls", "SenderIPAddresses", "SmartHosts", "TlsSettings",
-               "RemoteIPRanges", "Bindings", "AuthMechanism"),
+    signature=(
+        "ConnectorType",
+        "RequireTls",
+        "SenderIPAddresses",
+        "SmartHosts",
+        "TlsSettings",
+        "RemoteIPRanges",
+        "Bindings",
+        "AuthMechanism",
+    ),
     detect=detect,
     read=read,
     recognised_by="Name/Identity with connector properties (SenderIPAddresses, SmartHosts, "
-                  "RemoteIPRanges, Bindings, TlsSettings...), CSV or JSON",
+    "RemoteIPRanges, Bindings, TlsSettings...), CSV or JSON",
 )

@@ -44,42 +44,105 @@ from .table import ROW_COLUMN, column_for, read_table
 # report pages (de, es, nl, sv, pt, ru, ja verified there), then unverified usual translations.
 DATE = ("Date", "Datum", "Fecha", "Data", "Date (UTC)", "Дата", "日付")
 CONNECTOR_NAME = (
-    "Connector direction and name", "Richtung und Name des Connectors",
-    "Verbindungsrichtung und-Name", "Dirección y nombre del conector",
-    "Nombre y dirección del conector", "Richting en naam van verbindingslijn",
-    "Kopplingens riktning och namn", "Kopplingsriktning och -namn", "Nome e direção do conector",
-    "Направление и имя соединитетеля", "Направление и имя соединителя", "コネクタの方向と名前",
-    "Direction et nom du connecteur", "Direzione e nome del connettore",
-    "Connector direction", "Connector",
+    "Connector direction and name",
+    "Richtung und Name des Connectors",
+    "Verbindungsrichtung und-Name",
+    "Dirección y nombre del conector",
+    "Nombre y dirección del conector",
+    "Richting en naam van verbindingslijn",
+    "Kopplingens riktning och namn",
+    "Kopplingsriktning och -namn",
+    "Nome e direção do conector",
+    "Направление и имя соединитетеля",
+    "Направление и имя соединителя",
+    "コネクタの方向と名前",
+    "Direction et nom du connecteur",
+    "Direzione e nome del connettore",
+    "Connector direction",
+    "Connector",
 )
-TYPE = ("Connector type", "Connectortyp", "Tipo de conector", "Connectortype", "Kopplings typ",
-        "Kopplingstyp", "Тип соединителя", "コネクタの種類", "Type de connecteur",
-        "Tipo di connettore", "Type")
-FORCED = ("Forced TLS?", "Erzwungener TLS-Wert?", "¿TLS forzada?", "Gedwongen TLS?",
-          "Tvingad TLS?", "TLS forçado?", "TLS forcé ?", "TLS forzato?", "Forced TLS")
-VOLUME = ("Volume", "Volumen", "Volym", "Объем", "Объём", "ボリューム", "Volume (messages)",
-          "Messages", "Message count")
+TYPE = (
+    "Connector type",
+    "Connectortyp",
+    "Tipo de conector",
+    "Connectortype",
+    "Kopplings typ",
+    "Kopplingstyp",
+    "Тип соединителя",
+    "コネクタの種類",
+    "Type de connecteur",
+    "Tipo di connettore",
+    "Type",
+)
+FORCED = (
+    "Forced TLS?",
+    "Erzwungener TLS-Wert?",
+    "¿TLS forzada?",
+    "Gedwongen TLS?",
+    "Tvingad TLS?",
+    "TLS forçado?",
+    "TLS forcé ?",
+    "TLS forzato?",
+    "Forced TLS",
+)
+VOLUME = (
+    "Volume",
+    "Volumen",
+    "Volym",
+    "Объем",
+    "Объём",
+    "ボリューム",
+    "Volume (messages)",
+    "Messages",
+    "Message count",
+)
 # The SMTP AUTH report's sender column: a file that has it is not a connector report.
 _SENDER = ("Sender address", "SenderAddress", "Sender")
 
 # "Inbound - Scanner relay": the direction word, a dash (or colon), the connector name.
-_INBOUND_WORDS = ("inbound", "eingehend", "entrante", "inkomend", "binnenkomend",
-                  "inkommande", "entrant", "in ingresso", "entrada", "входящий", "受信")
-_OUTBOUND_WORDS = ("outbound", "ausgehend", "saliente", "uitgaand", "utgående", "sortant",
-                   "in uscita", "saída", "исходящий", "送信")
+_INBOUND_WORDS = (
+    "inbound",
+    "eingehend",
+    "entrante",
+    "inkomend",
+    "binnenkomend",
+    "inkommande",
+    "entrant",
+    "in ingresso",
+    "entrada",
+    "входящий",
+    "受信",
+)
+_OUTBOUND_WORDS = (
+    "outbound",
+    "ausgehend",
+    "saliente",
+    "uitgaand",
+    "utgående",
+    "sortant",
+    "in uscita",
+    "saída",
+    "исходящий",
+    "送信",
+)
 _PREFIX = re.compile(
-    r"^\s*(?P<word>" + "|".join(re.escape(w) for w in _INBOUND_WORDS + _OUTBOUND_WORDS)
-    + r")\s*[-–—:]\s*(?P<name>.*)$", re.IGNORECASE)
+    r"^\s*(?P<word>"
+    + "|".join(re.escape(w) for w in _INBOUND_WORDS + _OUTBOUND_WORDS)
+    + r")\s*[-–—:]\s*(?P<name>.*)$",
+    re.IGNORECASE,
+)
 # The rows for mail that matched no connector.
 _NO_CONNECTOR = re.compile(
     r"without\s+(?:a\s+)?connector|ohne\s+connector|sin\s+(?:un\s+)?conector|"
     r"zonder\s+(?:verbindingslijn|connector)|utan\s+koppling|sans\s+connecteur|"
-    r"senza\s+connettore|sem\s+conector", re.IGNORECASE)
+    r"senza\s+connettore|sem\s+conector",
+    re.IGNORECASE,
+)
 # A direction word somewhere before "internet" (see _before_internet).
 _FROM_INTERNET = re.compile(
-    r"\b(?:from|aus|von|desde|de|van|från|depuis|dall'|da)\b", re.IGNORECASE)
-_TO_INTERNET = re.compile(
-    r"\b(?:to|ins|an|a|hacia|naar|till|vers|verso|para)\b", re.IGNORECASE)
+    r"\b(?:from|aus|von|desde|de|van|från|depuis|dall'|da)\b", re.IGNORECASE
+)
+_TO_INTERNET = re.compile(r"\b(?:to|ins|an|a|hacia|naar|till|vers|verso|para)\b", re.IGNORECASE)
 _INTERNET = re.compile("internet", re.IGNORECASE)
 _NO_TYPE = frozenset({"", "-", "–", "—", "n/a", "none"})
 INTERNET_TYPE = "Internet"
@@ -112,26 +175,39 @@ def detect(sample: Sample) -> bool:
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
     named = _columns(sample.header)
     tls = _tls_columns(sample.header, named)
-    missing = [label for label, key in (("Connector direction and name", "connector"),
-                                        ("Volume", "volume")) if not named[key]]
+    missing = [
+        label
+        for label, key in (("Connector direction and name", "connector"), ("Volume", "volume"))
+        if not named[key]
+    ]
     if not tls.mapped:
         missing.append("No TLS / TLS 1.0 / TLS 1.1 / TLS 1.2")
     if missing:
         known = {c for c in named.values() if c} | {h for h, _ in tls.mapped}
         others = [h for h in sample.header if h not in known]
-        message = (f"which column is this? No column could be read as {', '.join(missing)}; "
-                   f"the unrecognised headers are: {', '.join(others) or 'none'}. Rename "
-                   "them to the English report headers and run again")
+        message = (
+            f"which column is this? No column could be read as {', '.join(missing)}; "
+            f"the unrecognised headers are: {', '.join(others) or 'none'}. Rename "
+            "them to the English report headers and run again"
+        )
         report.note(None, "missing-column", message)
         for raw in read_table(sample, report):
-            reject_rows(report, raw[ROW_COLUMN], pd.Series(True, index=raw.index),
-                        "missing-column", f"not read: no {', '.join(missing)} column")
+            reject_rows(
+                report,
+                raw[ROW_COLUMN],
+                pd.Series(True, index=raw.index),
+                "missing-column",
+                f"not read: no {', '.join(missing)} column",
+            )
         return
     for header in tls.unknown:
         report.note(None, "unknown-column", unknown_column_message(header), column=header)
     if not named["date"]:
-        report.note(None, "no-date", "no Date column: each row is counted for the whole "
-                                     "report period instead of its day")
+        report.note(
+            None,
+            "no-date",
+            "no Date column: each row is counted for the whole report period instead of its day",
+        )
     state: dict[str, object] = {"culture": None, "noted": set()}
     for raw in read_table(sample, report):
         frame = convert(raw, report, named, tls, state)
@@ -139,20 +215,28 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
             yield Batch(OBSERVATIONS, frame)
 
 
-def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
-            tls: TlsColumns, state: dict) -> pd.DataFrame:
+def convert(
+    raw: pd.DataFrame,
+    report: FileReport,
+    named: dict[str, str | None],
+    tls: TlsColumns,
+    state: dict,
+) -> pd.DataFrame:
     """Raw report rows -> one observation per row and TLS version with messages."""
     rows = raw[ROW_COLUMN]
     volume_column, connector_column = named["volume"], named["connector"]
     assert volume_column and connector_column  # read() takes no file without them
-    alive, days, volume = day_and_total(raw, report, named["date"], volume_column,
-                                        "bad-volume", state)
+    alive, days, volume = day_and_total(
+        raw, report, named["date"], volume_column, "bad-volume", state
+    )
     counts = breakdown(raw, tls, volume.fillna(0), alive, rows, report, "Volume")
     connectors = pick(raw, connector_column).str.strip().tolist()
     types = pick(raw, named["type"]).str.strip().tolist() if named["type"] else None
     forced = pick(raw, named["forced"]).str.strip().tolist() if named["forced"] else None
-    out: dict[str, list] = {k: [] for k in (ROW, TIMESTAMP, CONNECTOR, DIRECTION,
-                                            CONNECTOR_TYPE, FORCED_TLS, TLS, MESSAGES)}
+    out: dict[str, list] = {
+        k: []
+        for k in (ROW, TIMESTAMP, CONNECTOR, DIRECTION, CONNECTOR_TYPE, FORCED_TLS, TLS, MESSAGES)
+    }
     used = 0
     row_numbers, day_list = rows.tolist(), days.tolist()
     for i, split in enumerate(counts):
@@ -162,14 +246,21 @@ def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
         name, direction, internet = parse_connector(connectors[i])
         if not direction and "no-direction" not in state["noted"]:
             state["noted"].add("no-direction")
-            report.note(int(row_numbers[i]), "no-direction",
-                        f"'{connectors[i]}' does not start with Inbound/Outbound: its "
-                        "direction is left empty", column=named["connector"])
+            report.note(
+                int(row_numbers[i]),
+                "no-direction",
+                f"'{connectors[i]}' does not start with Inbound/Outbound: its "
+                "direction is left empty",
+                column=named["connector"],
+            )
         kind = types[i] if types is not None else ""
         if internet and kind.lower() in _NO_TYPE:
             kind = INTERNET_TYPE
-        flag = _forced(forced[i], int(row_numbers[i]), report, named["forced"], state) \
-            if forced is not None else None
+        flag = (
+            _forced(forced[i], int(row_numbers[i]), report, named["forced"], state)
+            if forced is not None
+            else None
+        )
         for version, messages in zip(tls.versions, split, strict=True):
             if messages <= 0:
                 continue
@@ -219,28 +310,43 @@ def _before_internet(words: re.Pattern, text: str) -> bool:
     return False
 
 
-def _forced(value: str, row: int, report: FileReport, column: str | None,
-            state: dict) -> bool | None:
+def _forced(
+    value: str, row: int, report: FileReport, column: str | None, state: dict
+) -> bool | None:
     flag = parse_bool(value)
     if flag is None and value and "bad-bool" not in state["noted"]:
         state["noted"].add("bad-bool")
-        report.note(row, "bad-bool", f"'{value}' is not True/False in any language o365tls "
-                                     "knows: Forced TLS is left unknown", column=column,
-                    value=value)
+        report.note(
+            row,
+            "bad-bool",
+            f"'{value}' is not True/False in any language o365tls "
+            "knows: Forced TLS is left unknown",
+            column=column,
+            value=value,
+        )
     return flag
 
 
 FORMAT = Format(
     name="eac-connector-report",
     description="EAC Inbound/Outbound messages report (connector report), Export to CSV: "
-                "TLS mix per day and connector",
+    "TLS mix per day and connector",
     kind=OBSERVATIONS,
     carries_tls=True,
-    signature=("Date", "Connector direction and name", "Connector type", "Forced TLS?",
-               "No TLS", "TLS 1.0", "TLS 1.1", "TLS 1.2", "Volume"),
+    signature=(
+        "Date",
+        "Connector direction and name",
+        "Connector type",
+        "Forced TLS?",
+        "No TLS",
+        "TLS 1.0",
+        "TLS 1.1",
+        "TLS 1.2",
+        "Volume",
+    ),
     detect=detect,
     read=read,
     recognised_by="two or more TLS columns (No TLS, TLS 1.0, TLS 1.1, TLS 1.2...) with "
-                  "Connector direction and name, Volume or Forced TLS?, and no Sender address "
-                  "(headers matched in en/de/es/nl/sv and more)",
+    "Connector direction and name, Volume or Forced TLS?, and no Sender address "
+    "(headers matched in en/de/es/nl/sv and more)",
 )

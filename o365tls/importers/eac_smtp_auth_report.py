@@ -39,17 +39,45 @@ from .table import ROW_COLUMN, column_for, read_table
 SUBMISSION_PORT = 587
 
 # English (verified), Italian (verified on the localized Learn page), others unverified.
-SENDER = ("Sender address", "SenderAddress", "Sender", "Indirizzo del mittente",
-          "Absenderadresse", "Dirección del remitente", "Adres afzender", "Afzenderadres",
-          "Avsändarens adress", "Avsändaradress", "Adresse de l'expéditeur",
-          "Endereço do remetente")
-SENT = ("Messages sent", "MessagesSent", "Messaggi inviati", "Gesendete Nachrichten",
-        "Mensajes enviados", "Verzonden berichten", "Skickade meddelanden",
-        "Messages envoyés", "Mensagens enviadas", "Message count")
-PROTOCOL = ("Authentication Protocol", "AuthenticationProtocol", "Auth protocol",
-            "Authentication", "Protocollo di autenticazione", "Authentifizierungsprotokoll",
-            "Protocolo de autenticación", "Verificatieprotocol", "Autentiseringsprotokoll",
-            "Protocole d'authentification", "Protocolo de autenticação")
+SENDER = (
+    "Sender address",
+    "SenderAddress",
+    "Sender",
+    "Indirizzo del mittente",
+    "Absenderadresse",
+    "Dirección del remitente",
+    "Adres afzender",
+    "Afzenderadres",
+    "Avsändarens adress",
+    "Avsändaradress",
+    "Adresse de l'expéditeur",
+    "Endereço do remetente",
+)
+SENT = (
+    "Messages sent",
+    "MessagesSent",
+    "Messaggi inviati",
+    "Gesendete Nachrichten",
+    "Mensajes enviados",
+    "Verzonden berichten",
+    "Skickade meddelanden",
+    "Messages envoyés",
+    "Mensagens enviadas",
+    "Message count",
+)
+PROTOCOL = (
+    "Authentication Protocol",
+    "AuthenticationProtocol",
+    "Auth protocol",
+    "Authentication",
+    "Protocollo di autenticazione",
+    "Authentifizierungsprotokoll",
+    "Protocolo de autenticación",
+    "Verificatieprotocol",
+    "Autentiseringsprotokoll",
+    "Protocole d'authentification",
+    "Protocolo de autenticação",
+)
 DOMAIN = ("Domain", "Dominio", "Domäne", "Domein", "Domän", "Domaine", "Domínio")
 DATE = ("Date", "Datum", "Fecha", "Data")
 
@@ -85,13 +113,21 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
     if not tls.mapped:
         missing.append("TLS 1.0 / TLS 1.1 / TLS 1.2")
     if missing:
-        report.note(None, "missing-column",
-                    f"which column is this? No column could be read as {', '.join(missing)}; "
-                    f"the headers are: {', '.join(sample.header) or 'none'}. Rename them to "
-                    "the English report headers and run again")
+        report.note(
+            None,
+            "missing-column",
+            f"which column is this? No column could be read as {', '.join(missing)}; "
+            f"the headers are: {', '.join(sample.header) or 'none'}. Rename them to "
+            "the English report headers and run again",
+        )
         for raw in read_table(sample, report):
-            reject_rows(report, raw[ROW_COLUMN], pd.Series(True, index=raw.index),
-                        "missing-column", f"not read: no {', '.join(missing)} column")
+            reject_rows(
+                report,
+                raw[ROW_COLUMN],
+                pd.Series(True, index=raw.index),
+                "missing-column",
+                f"not read: no {', '.join(missing)} column",
+            )
         return
     for header in tls.unknown:
         report.note(None, "unknown-column", unknown_column_message(header), column=header)
@@ -102,21 +138,28 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
             yield Batch(OBSERVATIONS, frame)
 
 
-def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
-            tls: TlsColumns, state: dict) -> pd.DataFrame:
+def convert(
+    raw: pd.DataFrame,
+    report: FileReport,
+    named: dict[str, str | None],
+    tls: TlsColumns,
+    state: dict,
+) -> pd.DataFrame:
     """Raw report rows -> one observation per sender and TLS version with messages."""
     rows = raw[ROW_COLUMN]
     sent_column = named["sent"]
     assert sent_column is not None  # read() takes no file without it
-    alive, stamps, sent = day_and_total(raw, report, named["date"], sent_column, "bad-count",
-                                        state)
+    alive, stamps, sent = day_and_total(raw, report, named["date"], sent_column, "bad-count", state)
     counts = breakdown(raw, tls, sent.fillna(0), alive, rows, report, "Messages sent")
-    senders = clean_address(pick(raw, named["sender"])).tolist() if named["sender"] \
-        else [""] * len(raw)
-    protocols = pick(raw, named["protocol"]).str.strip().tolist() if named["protocol"] \
-        else [""] * len(raw)
-    out: dict[str, list] = {k: [] for k in (ROW, TIMESTAMP, SENDER_ADDRESS, AUTH_USER,
-                                            AUTH_PROTOCOL, TLS, MESSAGES)}
+    senders = (
+        clean_address(pick(raw, named["sender"])).tolist() if named["sender"] else [""] * len(raw)
+    )
+    protocols = (
+        pick(raw, named["protocol"]).str.strip().tolist() if named["protocol"] else [""] * len(raw)
+    )
+    out: dict[str, list] = {
+        k: [] for k in (ROW, TIMESTAMP, SENDER_ADDRESS, AUTH_USER, AUTH_PROTOCOL, TLS, MESSAGES)
+    }
     used = 0
     row_numbers, stamp_list = rows.tolist(), stamps.tolist()
     for i, split in enumerate(counts):
@@ -124,9 +167,13 @@ def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
             continue
         used += 1
         if not senders[i]:
-            report.note(int(row_numbers[i]), "no-sender",
-                        "the row names no sender address: its messages are counted but "
-                        "cannot be attributed to a mailbox", column=named["sender"])
+            report.note(
+                int(row_numbers[i]),
+                "no-sender",
+                "the row names no sender address: its messages are counted but "
+                "cannot be attributed to a mailbox",
+                column=named["sender"],
+            )
         for version, messages in zip(tls.versions, split, strict=True):
             if messages <= 0:
                 continue
@@ -148,13 +195,20 @@ def convert(raw: pd.DataFrame, report: FileReport, named: dict[str, str | None],
 FORMAT = Format(
     name="eac-smtp-auth-report",
     description="EAC SMTP AUTH clients report export: TLS mix per sending mailbox "
-                "(client submission to smtp.office365.com)",
+    "(client submission to smtp.office365.com)",
     kind=OBSERVATIONS,
     carries_tls=True,
-    signature=("Sender address", "Domain", "TLS 1.0", "TLS 1.1", "TLS 1.2", "Messages sent",
-               "Authentication Protocol"),
+    signature=(
+        "Sender address",
+        "Domain",
+        "TLS 1.0",
+        "TLS 1.1",
+        "TLS 1.2",
+        "Messages sent",
+        "Authentication Protocol",
+    ),
     detect=detect,
     read=read,
     recognised_by="Sender address + Messages sent + at least one TLS column (TLS 1.0, "
-                  "TLS 1.1, TLS 1.2...)",
+    "TLS 1.1, TLS 1.2...)",
 )

@@ -30,15 +30,41 @@ PERCENT_TOLERANCE = 1.0
 
 # "tls 1.2", "tls1.2", "tls 1,2" (sv/nl headers), "tls12", "tlsv1.2", "ssl 3.0"
 _VERSION_HEADER = re.compile(r"^(tls|ssl)\s*v?\s*(\d)\s*(?:[.,_-]?\s*(\d))?$")
-_VERSIONS = {("tls", "1", "0"): TLS10, ("tls", "1", "1"): TLS11, ("tls", "1", "2"): TLS12,
-             ("tls", "1", "3"): TLS13, ("ssl", "3", "0"): SSL3, ("ssl", "3", None): SSL3}
+_VERSIONS = {
+    ("tls", "1", "0"): TLS10,
+    ("tls", "1", "1"): TLS11,
+    ("tls", "1", "2"): TLS12,
+    ("tls", "1", "3"): TLS13,
+    ("ssl", "3", "0"): SSL3,
+    ("ssl", "3", None): SSL3,
+}
 # "No TLS" as the localized report pages spell it (en, de, sv, es, nl verified on the Microsoft
 # Learn pages; the others are the usual translations, unverified).
-NO_TLS_HEADERS = frozenset({
-    "no tls", "none", "kein tls", "inget tls", "ingen tls", "sin tls", "geen tls", "aucun tls",
-    "pas de tls", "sans tls", "nessun tls", "senza tls", "sem tls", "brak tls", "ei tls",
-    "без tls", "tls なし", "tls 없음", "无 tls", "notls", "no-tls",
-})
+NO_TLS_HEADERS = frozenset(
+    {
+        "no tls",
+        "none",
+        "kein tls",
+        "inget tls",
+        "ingen tls",
+        "sin tls",
+        "geen tls",
+        "aucun tls",
+        "pas de tls",
+        "sans tls",
+        "nessun tls",
+        "senza tls",
+        "sem tls",
+        "brak tls",
+        "ei tls",
+        "без tls",
+        "tls なし",
+        "tls 없음",
+        "无 tls",
+        "notls",
+        "no-tls",
+    }
+)
 # Text in a number column that means "nothing here" (the "None" of a No TLS column).
 _BLANK_CELLS = frozenset({"", "-", "–", "—", "none", "n/a", "na", "null", "nan"})
 
@@ -64,7 +90,7 @@ def _strip_note(key: str) -> str:
     "(procent)", "(porcentaje)"). Found by position, not by a regex searched from every "("
     (that would be quadratic in the length of a header such as "x((((...")."""
     close = key.rfind(")")
-    if close < 0 or key[close + 1:].strip():
+    if close < 0 or key[close + 1 :].strip():
         return key
     start = key.rfind(")", 0, close) + 1  # the note cannot contain ")"
     opening = key.find("(", start, close)
@@ -102,14 +128,23 @@ def find_tls_columns(headers, exclude=()) -> TlsColumns:
 
 
 def unknown_column_message(header: str) -> str:
-    return (f"which column is this? '{header}' looks like a TLS column but names no TLS version "
-            "o365tls knows (No TLS, TLS 1.0, TLS 1.1, TLS 1.2, TLS 1.3); rows with a value in it "
-            "are rejected, rows where it is empty or 0 are read. Rename the header to the "
-            "version it counts, or delete the column, and run again")
+    return (
+        f"which column is this? '{header}' looks like a TLS column but names no TLS version "
+        "o365tls knows (No TLS, TLS 1.0, TLS 1.1, TLS 1.2, TLS 1.3); rows with a value in it "
+        "are rejected, rows where it is empty or 0 are read. Rename the header to the "
+        "version it counts, or delete the column, and run again"
+    )
 
 
-def breakdown(raw: pd.DataFrame, columns: TlsColumns, totals: pd.Series, alive: pd.Series,
-              rows: pd.Series, report: FileReport, total_label: str) -> list[list[int] | None]:
+def breakdown(
+    raw: pd.DataFrame,
+    columns: TlsColumns,
+    totals: pd.Series,
+    alive: pd.Series,
+    rows: pd.Series,
+    report: FileReport,
+    total_label: str,
+) -> list[list[int] | None]:
     """Per row of ``raw``: message counts per ``columns.versions`` that add up exactly to the
     row's total, or None. Rows not ``alive`` (already rejected by the caller) are None and not
     reported again; rows that cannot be split are rejected here with their reason.
@@ -144,10 +179,15 @@ def breakdown(raw: pd.DataFrame, columns: TlsColumns, totals: pd.Series, alive: 
     total_f = totals.to_numpy(dtype=float)
     # The per-row decision, for all rows at once (NaN fails every comparison).
     zero = total_f == 0
-    as_counts = (ints >= 0).all(axis=1) & (ints == np.floor(ints)).all(axis=1) \
-        & (ints.sum(axis=1) == total_f) & (k > 0)
-    as_percent = (pcts >= 0).all(axis=1) \
-        & (np.abs(pcts.sum(axis=1) - 100.0) <= PERCENT_TOLERANCE) & (k > 0)
+    as_counts = (
+        (ints >= 0).all(axis=1)
+        & (ints == np.floor(ints)).all(axis=1)
+        & (ints.sum(axis=1) == total_f)
+        & (k > 0)
+    )
+    as_percent = (
+        (pcts >= 0).all(axis=1) & (np.abs(pcts.sum(axis=1) - 100.0) <= PERCENT_TOLERANCE) & (k > 0)
+    )
     single = (pcts > 0).sum(axis=1) == 1
     alive_arr, rows_arr = alive.to_numpy(), rows.to_numpy()
     headers = [h for h, _ in columns.mapped]
@@ -156,10 +196,14 @@ def breakdown(raw: pd.DataFrame, columns: TlsColumns, totals: pd.Series, alive: 
         row = int(rows_arr[i])
         if stray[i]:
             header, text, _ = next(e for e in extra if e[2][i] != 0)
-            report.reject(row, "unmapped-column",
-                          f"the row has a value in '{header}', a column o365tls cannot map to "
-                          "a TLS version, so its TLS counts cannot be trusted",
-                          column=header, value=text[i])
+            report.reject(
+                row,
+                "unmapped-column",
+                f"the row has a value in '{header}', a column o365tls cannot map to "
+                "a TLS version, so its TLS counts cannot be trusted",
+                column=header,
+                value=text[i],
+            )
         elif zero[i]:
             out[i] = [0] * k
         elif as_counts[i]:
@@ -169,24 +213,46 @@ def breakdown(raw: pd.DataFrame, columns: TlsColumns, totals: pd.Series, alive: 
         elif as_percent[i]:
             out[i] = largest_remainder(int(total_f[i]), pcts[i].tolist())
         else:
-            _reject(report, row, headers, pcts[i], [t[i] for t in raw_text], int(total_f[i]),
-                    total_label)
+            _reject(
+                report,
+                row,
+                headers,
+                pcts[i],
+                [t[i] for t in raw_text],
+                int(total_f[i]),
+                total_label,
+            )
     return out
 
 
-def _reject(report: FileReport, row: int, headers: list[str], pcts: np.ndarray,
-            texts: list[str], total: int, total_label: str) -> None:
+def _reject(
+    report: FileReport,
+    row: int,
+    headers: list[str],
+    pcts: np.ndarray,
+    texts: list[str],
+    total: int,
+    total_label: str,
+) -> None:
     bad = next((j for j, v in enumerate(pcts) if np.isnan(v) or v < 0), None)
     if bad is not None:
-        report.reject(row, "bad-number",
-                      f"'{headers[bad]}' is not a percentage or a message count",
-                      column=headers[bad], value=texts[bad])
+        report.reject(
+            row,
+            "bad-number",
+            f"'{headers[bad]}' is not a percentage or a message count",
+            column=headers[bad],
+            value=texts[bad],
+        )
         return
     shown = ", ".join(f"{h}={texts[j] or '0'}" for j, h in enumerate(headers))
-    report.reject(row, "tls-sum-mismatch",
-                  f"the TLS columns add up to {_fmt(pcts.sum())}: neither 100 (percentages) "
-                  f"nor the {total_label} {total} (counts), so the row cannot be split into "
-                  f"messages per TLS version ({shown})", value=shown)
+    report.reject(
+        row,
+        "tls-sum-mismatch",
+        f"the TLS columns add up to {_fmt(pcts.sum())}: neither 100 (percentages) "
+        f"nor the {total_label} {total} (counts), so the row cannot be split into "
+        f"messages per TLS version ({shown})",
+        value=shown,
+    )
 
 
 def _fmt(value: float) -> str:
@@ -195,9 +261,14 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def day_and_total(raw: pd.DataFrame, report: FileReport, date_column: str | None,
-                  total_column: str, total_code: str, state: dict
-                  ) -> tuple[pd.Series, pd.Series, pd.Series]:
+def day_and_total(
+    raw: pd.DataFrame,
+    report: FileReport,
+    date_column: str | None,
+    total_column: str,
+    total_code: str,
+    state: dict,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """What both EAC reports read first: each row's day (NaT without a Date column) and its
     message total (Volume, Messages sent). Rows where either is unreadable are rejected.
     Returns (rows still alive, days, totals)."""
@@ -207,9 +278,15 @@ def day_and_total(raw: pd.DataFrame, report: FileReport, date_column: str | None
         dates = pick(raw, date_column)
         stamps, state["culture"] = parse_datetimes(dates, state.get("culture"))
         bad = stamps.isna()
-        reject_rows(report, rows, bad, "bad-date",
-                    "Date is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
-                    date_column, dates)
+        reject_rows(
+            report,
+            rows,
+            bad,
+            "bad-date",
+            "Date is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
+            date_column,
+            dates,
+        )
         alive &= ~bad
         days = stamps.dt.floor("D")
     else:
@@ -217,6 +294,13 @@ def day_and_total(raw: pd.DataFrame, report: FileReport, date_column: str | None
     text = pick(raw, total_column)
     totals = parse_int(text)
     bad = alive & (totals.isna() | (totals < 0) | (totals != totals.round()))
-    reject_rows(report, rows, bad, total_code,
-                f"{total_column} is not a whole number of messages", total_column, text)
+    reject_rows(
+        report,
+        rows,
+        bad,
+        total_code,
+        f"{total_column} is not a whole number of messages",
+        total_column,
+        text,
+    )
     return alive & ~bad, days, totals

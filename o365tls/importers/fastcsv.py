@@ -51,12 +51,17 @@ class NotClean(Exception):
 def eligible(sample: Sample) -> bool:
     # Exchange logs qualify too: their "#" lines come before the data, and a "#" line further
     # down (concatenated logs) is a row pyarrow refuses, so the tolerant reader takes it.
-    return (sample.kind == TEXT and bool(sample.header)
-            and len(sample.delimiter) == 1 and len(set(sample.header)) == len(sample.header))
+    return (
+        sample.kind == TEXT
+        and bool(sample.header)
+        and len(sample.delimiter) == 1
+        and len(set(sample.header)) == len(sample.header)
+    )
 
 
-def read_blocks(sample: Sample, report: FileReport,
-                columns: Iterable[str] | None = None) -> Iterator[pd.DataFrame]:
+def read_blocks(
+    sample: Sample, report: FileReport, columns: Iterable[str] | None = None
+) -> Iterator[pd.DataFrame]:
     for block, first_row, hits, whole in _tables(sample, report, columns):
         table = block.pop()
         frame = table.to_pandas()
@@ -67,8 +72,9 @@ def read_blocks(sample: Sample, report: FileReport,
         _release(whole)
 
 
-def read_arrow(sample: Sample, report: FileReport,
-               columns: Iterable[str] | None = None) -> Iterator[pa.Table]:
+def read_arrow(
+    sample: Sample, report: FileReport, columns: Iterable[str] | None = None
+) -> Iterator[pa.Table]:
     """:func:`read_blocks` as Arrow tables (text columns, ``__row__`` int64), for importers
     that work in Arrow: no round trip through pandas."""
     for block, first_row, hits, whole in _tables(sample, report, columns):
@@ -102,9 +108,9 @@ class _Options(NamedTuple):
     unchecked: pacsv.ConvertOptions  # the same without that check
 
 
-def _tables(sample: Sample, report: FileReport,
-            columns: Iterable[str] | None
-            ) -> Iterator[tuple[list[pa.Table], int, list[int], bool]]:
+def _tables(
+    sample: Sample, report: FileReport, columns: Iterable[str] | None
+) -> Iterator[tuple[list[pa.Table], int, list[int], bool]]:
     """([table of a block], its first data-row number, positions of repeated header rows,
     already rejected, whether the block is the whole file). The table comes in a list for the
     caller to pop: this generator then holds no reference to it while the caller works (a
@@ -115,9 +121,12 @@ def _tables(sample: Sample, report: FileReport,
     include = [h for i, h in enumerate(header) if wanted is None or i == 0 or h in wanted]
     first_key = normalize_header(header[0])
     header_keys = [normalize_header(h) for h in header]
-    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
-                                   include_columns=include,
-                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in header},
+        include_columns=include,
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
     unchecked = copy.copy(convert)  # for blocks checked whole (see _parsed_blocks)
     unchecked.check_utf8 = False
     options = _Options(
@@ -126,7 +135,9 @@ def _tables(sample: Sample, report: FileReport,
         # the tolerant reader decides (a handler makes pyarrow decode the row's bytes first,
         # which fails, noisily, when they are not UTF-8).
         pacsv.ParseOptions(delimiter=sample.delimiter, newlines_in_values=True),
-        convert, unchecked)
+        convert,
+        unchecked,
+    )
     done = 0
     parsed = _parsed_blocks(sample, options)
     while True:
@@ -142,8 +153,11 @@ def _tables(sample: Sample, report: FileReport,
         report.read(table.num_rows)
         hits = _repeated_headers(table, header, header_keys, first_key)
         for i in hits:
-            report.reject(first_row + i, "repeated-header",
-                          "header row repeated inside the file (concatenated export); skipped")
+            report.reject(
+                first_row + i,
+                "repeated-header",
+                "header row repeated inside the file (concatenated export); skipped",
+            )
         done += table.num_rows
         block_table = [table]
         del table
@@ -174,8 +188,12 @@ def _parsed_blocks(sample: Sample, options: _Options) -> Iterator[tuple[pa.Table
         # block, not one per field (a large part of a protocol log's parse). Other blocks
         # are checked per field, which raises on the field that is not UTF-8.
         convert = options.unchecked if _valid_utf8(data) else options.convert
-        return pacsv.read_csv(pa.BufferReader(data), read_options=read_options,
-                              parse_options=options.parse, convert_options=convert), whole
+        return pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=read_options,
+            parse_options=options.parse,
+            convert_options=convert,
+        ), whole
 
     return in_order(parse, _utf8_blocks(sample), PARSE_AHEAD, "o365tls-parse")
 
@@ -198,8 +216,7 @@ def _repeated_headers(table, header, header_keys, first_key) -> list[int]:
     column = table.column(0)
     if _first_characters_rule_out(column, first_key):
         return []
-    if not pc.any(pc.invert(pc.match_substring_regex(column,
-                                                     _impossible(first_key)))).as_py():
+    if not pc.any(pc.invert(pc.match_substring_regex(column, _impossible(first_key)))).as_py():
         return []
     # normalize_header, vectorized, on the first column's distinct values only (a few, in most
     # exports); full rows are compared after.
@@ -255,8 +272,11 @@ def _banned(key: str) -> list[str]:
 def _impossible(key: str) -> str:
     """RE2 class of the characters :func:`_banned` (none: a class nothing matches)."""
     banned = _banned(key)
-    return "[" + "".join(re.escape(c) if not c.isalnum() else c for c in banned) + "]" \
-        if banned else "[^\\x00-\\x{10FFFF}]"
+    return (
+        "[" + "".join(re.escape(c) if not c.isalnum() else c for c in banned) + "]"
+        if banned
+        else "[^\\x00-\\x{10FFFF}]"
+    )
 
 
 def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryview, bool]]:
@@ -279,11 +299,12 @@ def _utf8_blocks(sample: Sample) -> Iterator[tuple[bytes | bytearray | memoryvie
             # block twice. Anything else is transcoded, then joined.
             read, final = _read_after(fh, carry if utf8 else b"")
             at = len(carry) if utf8 else 0  # where this read starts
-            if bom and read[at:at + len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
-                del read[at:at + len(codecs.BOM_UTF8)]
+            if bom and read[at : at + len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
+                del read[at : at + len(codecs.BOM_UTF8)]
                 bom = False
-            data: bytes | bytearray = read if utf8 else \
-                carry + decoder.decode(read, final=final).encode("utf-8")
+            data: bytes | bytearray = (
+                read if utf8 else carry + decoder.decode(read, final=final).encode("utf-8")
+            )
             del read  # transcoded: the block read is not kept while this one is used
             # Where the data starts in this block: after the lines skipped (no copy made).
             start = 0
@@ -324,7 +345,7 @@ def _read_after(fh, carry: bytes | bytearray) -> tuple[bytearray, bool]:
         got = fh.readinto(into) or 0
     if got == want:  # a full block, or a file that grew while it was read
         return data, False
-    del data[size + got:]  # no view of it is left: shrinking is allowed
+    del data[size + got :]  # no view of it is left: shrinking is allowed
     if not got:
         return data, True
     more = fh.read(BLOCK_BYTES)
@@ -369,7 +390,7 @@ def _next_newline(data: bytes | bytearray, pos: int) -> int:
     if n < 0 and r < 0:
         return -1
     if r >= 0 and (n < 0 or r < n):
-        return r + 2 if data[r + 1:r + 2] == b"\n" else r + 1
+        return r + 2 if data[r + 1 : r + 2] == b"\n" else r + 1
     return n + 1
 
 

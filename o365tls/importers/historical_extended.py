@@ -63,25 +63,32 @@ WINDOW_ROWS = 20_000
 
 # Exchange Online's own servers: hop names under these domains, and Microsoft 365's IPv6 block
 # (2603:1000::/24 holds the *.prod.outlook.com / protection.outlook.com hop addresses).
-_MICROSOFT_HOST = re.compile(r"(?:^|\.)(?:outlook\.com|office365\.com|exchangelabs\.com|"
-                             r"microsoft\.com|outlook\.office\.com)\.?$", re.IGNORECASE)
+_MICROSOFT_HOST = re.compile(
+    r"(?:^|\.)(?:outlook\.com|office365\.com|exchangelabs\.com|"
+    r"microsoft\.com|outlook\.office\.com)\.?$",
+    re.IGNORECASE,
+)
 # Internal addresses are named explicitly: ipaddress's is_private also covers documentation
 # ranges (192.0.2.0/24, 2001:db8::/32...), which are real senders in examples and tests.
-_INTERNAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
-    "2603:1000::/24", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+_INTERNAL_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("2603:1000::/24", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
 
 
 #: The time column: downloads write date_time_utc; date_time is seen too.
 TIME_COLS = ("date_time_utc", "date_time")
 #: Without these no row can be grouped into a message: the file is not an extended report.
-REQUIRED = (TIME_COLS, ("event_id",),
-            ("network_message_id", "internal_message_id", "message_id"))
+REQUIRED = (TIME_COLS, ("event_id",), ("network_message_id", "internal_message_id", "message_id"))
 
 
 def detect(sample: Sample) -> bool:
-    return (sample.kind == TEXT and not sample.log_fields
-            and all(sample.has_any(*names) for names in REQUIRED)
-            and sample.has_any("client_ip", "custom_data", "source_context"))
+    return (
+        sample.kind == TEXT
+        and not sample.log_fields
+        and all(sample.has_any(*names) for names in REQUIRED)
+        and sample.has_any("client_ip", "custom_data", "source_context")
+    )
 
 
 @dataclass(slots=True)
@@ -123,8 +130,9 @@ class _Message:
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
     open_messages: OrderedDict[str, _Message] = OrderedDict()
-    if lacks_columns(sample, report, REQUIRED, "a historical search extended report",
-                     FORMAT.signature):
+    if lacks_columns(
+        sample, report, REQUIRED, "a historical search extended report", FORMAT.signature
+    ):
         return
     culture: str | None = "ISO"
     last_row = 0
@@ -144,8 +152,12 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
         yield Batch(SIGHTINGS, _frame(list(open_messages.values()), report.path))
 
 
-def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
-             open_messages: OrderedDict[str, _Message]) -> str | None:
+def _consume(
+    raw: pd.DataFrame,
+    report: FileReport,
+    culture: str | None,
+    open_messages: OrderedDict[str, _Message],
+) -> str | None:
     rows = raw[ROW_COLUMN]
     when = pick(raw, *tl.TIME)
     stamps, culture = parse_datetimes(when, culture)
@@ -160,25 +172,55 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
     # texts recur on every message of a sender.
     codes, texts = pd.factorize(pick(good, *tl.CUSTOM), use_na_sentinel=False)
     parsed = [custom_data.parse(t) for t in texts]
-    facts = [(c.spam_field("H"), c.spam_field("PTR"),
-              cip if is_ip(cip := c.spam_field("CIP")) else "",
-              c.connector_name("InboundConnectorData")) for c in parsed]
+    facts = [
+        (
+            c.spam_field("H"),
+            c.spam_field("PTR"),
+            cip if is_ip(cip := c.spam_field("CIP")) else "",
+            c.connector_name("InboundConnectorData"),
+        )
+        for c in parsed
+    ]
     # Times as nanosecond integers while rows are grouped: no Timestamp object per row.
     nanos = stamps[~bad].to_numpy(dtype="datetime64[ns]").astype("int64")
     columns = (
-        good[ROW_COLUMN], pd.Series(nanos), network_id, message_id,
+        good[ROW_COLUMN],
+        pd.Series(nanos),
+        network_id,
+        message_id,
         pick(good, *tl.EVENT_ID).str.strip().str.upper(),
-        clean_ip(pick(good, *tl.CLIENT_IP), report), pick(good, *tl.CLIENT_HOST).str.strip(),
-        clean_ip(pick(good, *tl.SERVER_IP)), pick(good, *tl.SERVER_HOST).str.strip(),
-        pick(good, *tl.CONNECTOR_ID).str.strip(), pick(good, *tl.RECIPIENTS).str.lower(),
+        clean_ip(pick(good, *tl.CLIENT_IP), report),
+        pick(good, *tl.CLIENT_HOST).str.strip(),
+        clean_ip(pick(good, *tl.SERVER_IP)),
+        pick(good, *tl.SERVER_HOST).str.strip(),
+        pick(good, *tl.CONNECTOR_ID).str.strip(),
+        pick(good, *tl.RECIPIENTS).str.lower(),
         tl.envelope_sender(pick(good, *tl.RETURN_PATH), pick(good, *tl.SENDER_COL)),
-        pick(good, *tl.SUBJECT_COL), parse_int(pick(good, *tl.TOTAL_BYTES)).fillna(0),
+        pick(good, *tl.SUBJECT_COL),
+        parse_int(pick(good, *tl.TOTAL_BYTES)).fillna(0),
         tl.directions(pick(good, *tl.DIRECTIONALITY)),
-        clean_ip(pick(good, *tl.ORIGINAL_CLIENT_IP)), pd.Series(codes),
+        clean_ip(pick(good, *tl.ORIGINAL_CLIENT_IP)),
+        pd.Series(codes),
     )
-    for (row, stamp, nid, mid, event, cip, chost, sip, shost, connector, rcpt, sender, subject,
-         size, direction, original, custom_code) in zip(*(c.tolist() for c in columns),
-                                                        strict=True):
+    for (
+        row,
+        stamp,
+        nid,
+        mid,
+        event,
+        cip,
+        chost,
+        sip,
+        shost,
+        connector,
+        rcpt,
+        sender,
+        subject,
+        size,
+        direction,
+        original,
+        custom_code,
+    ) in zip(*(c.tolist() for c in columns), strict=True):
         key = nid or (f"mid:{mid}" if mid else f"row:{row}")
         message = open_messages.get(key)
         if message is None:
@@ -203,8 +245,9 @@ def _consume(raw: pd.DataFrame, report: FileReport, culture: str | None,
             if seen is None or (stamp, row) >= seen[:2]:
                 message.last_event[recipient] = (stamp, row, event)
         if event in tl.HOP_EVENTS:
-            hop = _Hop(row, stamp, cip, chost, sip, shost, connector, recipients,
-                       parsed[custom_code])
+            hop = _Hop(
+                row, stamp, cip, chost, sip, shost, connector, recipients, parsed[custom_code]
+            )
             (message.receives if event == tl.RECEIVE else message.sends).append(hop)
     return culture
 
@@ -222,14 +265,31 @@ def _frame(messages: list[_Message], source: str) -> pd.DataFrame:
     for message in messages:
         records.extend(_sightings(message))
     columns = {name: [r[name] for r in records] for name in _NAMES}
-    columns[TIMESTAMP] = pd.Series(pd.to_datetime(np.array(columns[TIMESTAMP], dtype=np.int64),
-                                                  unit="ns", utc=True))
+    columns[TIMESTAMP] = pd.Series(
+        pd.to_datetime(np.array(columns[TIMESTAMP], dtype=np.int64), unit="ns", utc=True)
+    )
     return canonical(SIGHTINGS, columns, len(records), source)
 
 
-_NAMES = (ROW, TIMESTAMP, MESSAGE_ID, SENDER_ADDRESS, RECIPIENT_ADDRESS, SUBJECT, STATUS,
-          SENDER_IP, DESTINATION_IP, HOSTNAME, PTR, CONNECTOR, DIRECTION, SIZE, EVENT,
-          TLS_AUTH_LEVEL, SERVER)
+_NAMES = (
+    ROW,
+    TIMESTAMP,
+    MESSAGE_ID,
+    SENDER_ADDRESS,
+    RECIPIENT_ADDRESS,
+    SUBJECT,
+    STATUS,
+    SENDER_IP,
+    DESTINATION_IP,
+    HOSTNAME,
+    PTR,
+    CONNECTOR,
+    DIRECTION,
+    SIZE,
+    EVENT,
+    TLS_AUTH_LEVEL,
+    SERVER,
+)
 
 
 def _sightings(m: _Message) -> list[dict]:
@@ -261,25 +321,27 @@ def _sightings(m: _Message) -> list[dict]:
     out = []
     for recipient in dict.fromkeys(recipients):
         send = send_to.get(recipient)
-        out.append({
-            ROW: origin.row,
-            TIMESTAMP: origin.when,
-            MESSAGE_ID: m.message_id,
-            SENDER_ADDRESS: m.sender,
-            RECIPIENT_ADDRESS: recipient,
-            SUBJECT: m.subject,
-            STATUS: m.last_event[recipient][2] if recipient in m.last_event else event,
-            SENDER_IP: sender_ip,
-            DESTINATION_IP: send.server_ip if send else "",
-            HOSTNAME: hostname,
-            PTR: m.ptr,
-            CONNECTOR: connector or origin.connector or _outbound_connector(send),
-            DIRECTION: m.direction or (OUTBOUND if send or event == tl.SEND else ""),
-            SIZE: m.size,
-            EVENT: event,
-            TLS_AUTH_LEVEL: send.custom.get("EffectiveTlsAuthLevel") if send else "",
-            SERVER: server,
-        })
+        out.append(
+            {
+                ROW: origin.row,
+                TIMESTAMP: origin.when,
+                MESSAGE_ID: m.message_id,
+                SENDER_ADDRESS: m.sender,
+                RECIPIENT_ADDRESS: recipient,
+                SUBJECT: m.subject,
+                STATUS: m.last_event[recipient][2] if recipient in m.last_event else event,
+                SENDER_IP: sender_ip,
+                DESTINATION_IP: send.server_ip if send else "",
+                HOSTNAME: hostname,
+                PTR: m.ptr,
+                CONNECTOR: connector or origin.connector or _outbound_connector(send),
+                DIRECTION: m.direction or (OUTBOUND if send or event == tl.SEND else ""),
+                SIZE: m.size,
+                EVENT: event,
+                TLS_AUTH_LEVEL: send.custom.get("EffectiveTlsAuthLevel") if send else "",
+                SERVER: server,
+            }
+        )
     return out
 
 
@@ -298,22 +360,39 @@ def is_microsoft(ip: str, hostname: str) -> bool:
     if not is_ip(ip):
         return False
     address = ipaddress.ip_address(ip)
-    return (address.is_loopback or address.is_link_local
-            or any(address in network for network in _INTERNAL_NETWORKS
-                   if network.version == address.version))
+    return (
+        address.is_loopback
+        or address.is_link_local
+        or any(
+            address in network
+            for network in _INTERNAL_NETWORKS
+            if network.version == address.version
+        )
+    )
 
 
 FORMAT = Format(
     name=NAME,
     description="Historical search Extended report (EAC message trace / Start-HistoricalSearch "
-                "MessageTraceDetail), UTF-16LE CSV",
+    "MessageTraceDetail), UTF-16LE CSV",
     kind=SIGHTINGS,
     carries_tls=False,
-    signature=("date_time_utc", "client_ip", "client_hostname", "server_ip", "source_context",
-               "connector_id", "event_id", "network_message_id", "recipient_address",
-               "sender_address", "directionality", "custom_data"),
+    signature=(
+        "date_time_utc",
+        "client_ip",
+        "client_hostname",
+        "server_ip",
+        "source_context",
+        "connector_id",
+        "event_id",
+        "network_message_id",
+        "recipient_address",
+        "sender_address",
+        "directionality",
+        "custom_data",
+    ),
     detect=detect,
     read=read,
     recognised_by="snake_case date_time[_utc] + event_id + network/internal_message_id "
-                  "(+ client_ip / custom_data)",
+    "(+ client_ip / custom_data)",
 )

@@ -44,9 +44,19 @@ from .table import ROW_COLUMN, column_for, read_table
 TIMESTAMP_COLS = ("origin_timestamp_utc", "origin_timestamp")
 TIMESTAMP_COL = TIMESTAMP_COLS[0]
 RECIPIENT_STATUS = "recipient_status"
-SIGNATURE = (TIMESTAMP_COL, "sender_address", RECIPIENT_STATUS, "message_subject", "total_bytes",
-             "message_id", "network_message_id", "original_client_ip", "directionality",
-             "connector_id", "delivery_priority")
+SIGNATURE = (
+    TIMESTAMP_COL,
+    "sender_address",
+    RECIPIENT_STATUS,
+    "message_subject",
+    "total_bytes",
+    "message_id",
+    "network_message_id",
+    "original_client_ip",
+    "directionality",
+    "connector_id",
+    "delivery_priority",
+)
 #: Without these a row names no message: the file is not a summary report.
 REQUIRED = (TIMESTAMP_COLS, ("sender_address",), (RECIPIENT_STATUS,))
 _ADDRESS = re.compile(r"^[^\s@#;]+@[^\s@#;]+$")
@@ -60,8 +70,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
-    if lacks_columns(sample, report, REQUIRED, "a historical search summary report",
-                     SIGNATURE):
+    if lacks_columns(sample, report, REQUIRED, "a historical search summary report", SIGNATURE):
         return
     culture: str | None = None
     for raw in read_table(sample, report):
@@ -88,8 +97,9 @@ def split_recipient_status(text: str) -> tuple[list[tuple[str, str]], list[str]]
     return found, unreadable
 
 
-def convert(raw: pd.DataFrame, report: FileReport,
-            culture: str | None) -> tuple[pd.DataFrame, str | None]:
+def convert(
+    raw: pd.DataFrame, report: FileReport, culture: str | None
+) -> tuple[pd.DataFrame, str | None]:
     """Raw summary rows -> one sighting per recipient; rows without a readable time are
     rejected, rows whose recipients cannot be read keep one sighting with no recipient."""
     rows = raw[ROW_COLUMN]
@@ -97,9 +107,15 @@ def convert(raw: pd.DataFrame, report: FileReport,
     stamps, culture = parse_datetimes(when, culture)
     bad = stamps.isna()
     name = column_for(raw.columns, *TIMESTAMP_COLS) or TIMESTAMP_COL
-    reject_rows(report, rows, bad, "bad-date",
-                f"{name} is not a timestamp (expected ISO 8601 such as "
-                "2025-10-13T08:15:03.1234567Z)", name, when)
+    reject_rows(
+        report,
+        rows,
+        bad,
+        "bad-date",
+        f"{name} is not a timestamp (expected ISO 8601 such as 2025-10-13T08:15:03.1234567Z)",
+        name,
+        when,
+    )
     keep = ~bad
     report.use(int(keep.sum()))
     kept = raw[keep].reset_index(drop=True)
@@ -112,13 +128,22 @@ def convert(raw: pd.DataFrame, report: FileReport,
     for pos, text in enumerate(statuses):
         found, unreadable = split_recipient_status(text)
         if found and unreadable:
-            report.note(kept_rows[pos], "recipient-status",
-                        "part of recipient_status is not 'address##events'; that part was "
-                        "skipped", column=RECIPIENT_STATUS, value="; ".join(unreadable))
+            report.note(
+                kept_rows[pos],
+                "recipient-status",
+                "part of recipient_status is not 'address##events'; that part was skipped",
+                column=RECIPIENT_STATUS,
+                value="; ".join(unreadable),
+            )
         elif not found:
-            report.note(kept_rows[pos], "recipient-status",
-                        "recipient_status names no 'address##events'; the message is kept "
-                        "once, without a recipient", column=RECIPIENT_STATUS, value=text)
+            report.note(
+                kept_rows[pos],
+                "recipient-status",
+                "recipient_status names no 'address##events'; the message is kept "
+                "once, without a recipient",
+                column=RECIPIENT_STATUS,
+                value=text,
+            )
             # What was there (often just the events) is still the best status there is.
             found = [("", text.strip())]
         for address, status in found:
@@ -153,7 +178,7 @@ def convert(raw: pd.DataFrame, report: FileReport,
 FORMAT = Format(
     name="historical-summary",
     description="Historical search summary report CSV (EAC enhanced summary, "
-                "Start-HistoricalSearch -ReportType MessageTrace)",
+    "Start-HistoricalSearch -ReportType MessageTrace)",
     kind=SIGHTINGS,
     carries_tls=False,
     signature=SIGNATURE,

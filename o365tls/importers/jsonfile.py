@@ -26,8 +26,9 @@ MAX_JSON_COLUMNS = 2_000
 MAX_JSON_CELLS = 5_000_000
 
 
-def json_records(sample: Sample, report: FileReport, *,
-                 rows_expected: bool = True) -> list[dict] | None:
+def json_records(
+    sample: Sample, report: FileReport, *, rows_expected: bool = True
+) -> list[dict] | None:
     """The list of objects in a JSON export: a bare array, Graph's ``{"value": [...]}``, the
     Reporting Web Service's ``{"d": {"results": [...]}}`` or ``{"d": [...]}``, or several
     pages of these concatenated in an array. None (with an issue) when unreadable.
@@ -53,10 +54,13 @@ def json_records(sample: Sample, report: FileReport, *,
         note_next_page(report, pages.count, pages.next_link)
     nested = _nested_rows(records) if rows_expected else None
     if nested:
-        report.note(None, "nested-rows",
-                    f"the rows of this JSON are nested under {nested!r}, a wrapper o365tls does "
-                    "not know, so the file reads as one object without the export's columns; "
-                    "export the rows themselves (a plain array of objects)")
+        report.note(
+            None,
+            "nested-rows",
+            f"the rows of this JSON are nested under {nested!r}, a wrapper o365tls does "
+            "not know, so the file reads as one object without the export's columns; "
+            "export the rows themselves (a plain array of objects)",
+        )
     return records
 
 
@@ -64,8 +68,9 @@ def whole_file(sample: Sample, report: FileReport, kind: str, instead: str) -> b
     """The bytes of a document format that is parsed whole (JSON, XML); None, with the file
     failed, past :data:`MAX_JSON_BYTES`."""
     if sample.source.size > MAX_JSON_BYTES:
-        report.fail("too-large", f"{kind} over {MAX_JSON_BYTES // 1024**2} MB is not read whole; "
-                                 f"{instead}")
+        report.fail(
+            "too-large", f"{kind} over {MAX_JSON_BYTES // 1024**2} MB is not read whole; {instead}"
+        )
         return None
     with sample.source.open() as fh:
         return fh.read()
@@ -74,10 +79,14 @@ def whole_file(sample: Sample, report: FileReport, kind: str, instead: str) -> b
 def note_next_page(report: FileReport, pages: int, link: str) -> None:
     """An OData answer that links to a next page: the file is not the whole export."""
     held = "one page" if pages <= 1 else f"{pages} pages"
-    report.note(None, "more-pages",
-                f"this file is {held} of a longer Reporting Web Service answer: its last page "
-                "links to a next one, so the period is cut short; export the next pages too "
-                "(follow each page's next link until there is none)", value=link)
+    report.note(
+        None,
+        "more-pages",
+        f"this file is {held} of a longer Reporting Web Service answer: its last page "
+        "links to a next one, so the period is cut short; export the next pages too "
+        "(follow each page's next link until there is none)",
+        value=link,
+    )
 
 
 class _Pages:
@@ -104,8 +113,9 @@ def _objects(doc, pages: _Pages) -> Iterator[dict]:
             yield doc
     elif isinstance(doc, list):
         for item in doc:
-            if isinstance(item, dict) and (isinstance(item.get("value"), list) or
-                                           _is_verbose(item)):
+            if isinstance(item, dict) and (
+                isinstance(item.get("value"), list) or _is_verbose(item)
+            ):
                 yield from _objects(item, pages)
             elif isinstance(item, list):
                 yield from _objects(item, pages)
@@ -178,12 +188,16 @@ def _too_wide(records: list[dict]) -> str | None:
         names.update(record.keys())
         values += len(record)
         if len(names) > MAX_JSON_COLUMNS:
-            return (f"the objects have more than {MAX_JSON_COLUMNS} distinct property names; "
-                    "no export has that many: is this the right file?")
+            return (
+                f"the objects have more than {MAX_JSON_COLUMNS} distinct property names; "
+                "no export has that many: is this the right file?"
+            )
     cells = len(names) * len(records)
     if cells > MAX_JSON_CELLS and cells > 4 * values:
-        return (f"the objects share few property names ({len(names)} names over "
-                f"{len(records)} objects, {values} values): not an export o365tls reads")
+        return (
+            f"the objects share few property names ({len(names)} names over "
+            f"{len(records)} objects, {values} values): not an export o365tls reads"
+        )
     return None
 
 

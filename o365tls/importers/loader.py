@@ -45,13 +45,18 @@ class Dataset:
     probes: pd.DataFrame = field(default_factory=lambda: empty(PROBES))
 
     def frame(self, kind: str) -> pd.DataFrame:
-        return {OBSERVATIONS: self.observations, SIGHTINGS: self.sightings,
-                CONNECTORS: self.connectors, PROBES: self.probes}[kind]
+        return {
+            OBSERVATIONS: self.observations,
+            SIGHTINGS: self.sightings,
+            CONNECTORS: self.connectors,
+            PROBES: self.probes,
+        }[kind]
 
     @property
     def period(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         stamps: list[pd.Timestamp] = [
-            s for r in self.inputs for s in (r.period_start, r.period_end) if s is not None]
+            s for r in self.inputs for s in (r.period_start, r.period_end) if s is not None
+        ]
         if not stamps:
             return None, None
         return min(stamps), max(stamps)
@@ -82,17 +87,24 @@ def closest_format(sample: Sample) -> tuple[Format, list[str]] | None:
         wanted = [normalize_header(c) for c in fmt.signature]
         shared = sum(1 for c in wanted if c in sample.keys)
         if best is None or shared > best[0]:
-            best = (shared, fmt, [c for c, k in zip(fmt.signature, wanted, strict=True)
-                                  if k not in sample.keys])
+            best = (
+                shared,
+                fmt,
+                [c for c, k in zip(fmt.signature, wanted, strict=True) if k not in sample.keys],
+            )
     if best is None or best[0] == 0:
         return None
     return best[1], best[2]
 
 
-def iter_load(paths, *, format: str | None = None, encoding: str | None = None,
-              progress: Progress | None = None,
-              reports: dict[str, FileReport] | None = None,
-              ) -> Iterator[tuple[FileReport, Batch]]:
+def iter_load(
+    paths,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+    reports: dict[str, FileReport] | None = None,
+) -> Iterator[tuple[FileReport, Batch]]:
     """Yield (file report, batch of canonical records) for every input, streaming. Pass a dict
     as ``reports`` to receive one report per input, including files that yield no records;
     reports are complete once the iterator is exhausted (records of sessions that span files
@@ -102,8 +114,10 @@ def iter_load(paths, *, format: str | None = None, encoding: str | None = None,
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise UsageError(f"unknown encoding {encoding!r}",
-                             hint="use a Python codec name: utf-8, utf-16-le, cp1252...") from None
+            raise UsageError(
+                f"unknown encoding {encoding!r}",
+                hint="use a Python codec name: utf-8, utf-16-le, cp1252...",
+            ) from None
     sources, refusals = expand_paths(list(paths))
     reports = reports if reports is not None else {}
     for refusal in refusals:
@@ -111,8 +125,9 @@ def iter_load(paths, *, format: str | None = None, encoding: str | None = None,
         reports[refusal.display] = report
         if progress:
             progress("refused", report)
-    yield from iter_sources(sources, forced=forced, encoding=encoding, progress=progress,
-                            reports=reports)
+    yield from iter_sources(
+        sources, forced=forced, encoding=encoding, progress=progress, reports=reports
+    )
 
 
 def forced_format(name: str | None) -> Format | None:
@@ -133,8 +148,9 @@ def refused(refusal) -> FileReport:
     return report
 
 
-def format_of(source: Source, forced: Format | None, encoding: str | None,
-              size: int = SAMPLE_BYTES) -> str | None:
+def format_of(
+    source: Source, forced: Format | None, encoding: str | None, size: int = SAMPLE_BYTES
+) -> str | None:
     """The format a source would be read as (for planning parallel work); None if unknown.
     ``size``: the bytes sampled (fewer: quicker, and sometimes no answer where the whole
     sample would give one)."""
@@ -203,12 +219,22 @@ def _open(source: Source, forced: Format | None, encoding: str | None) -> _Opene
     try:
         sample = take_sample(source, encoding)
     except READ_ERRORS as exc:
-        return _Opened(source, failure=("bad-archive" if source.member else "unreadable",
-                                        f"cannot read: {exc or type(exc).__name__}"))
+        return _Opened(
+            source,
+            failure=(
+                "bad-archive" if source.member else "unreadable",
+                f"cannot read: {exc or type(exc).__name__}",
+            ),
+        )
     except (UnicodeError, LookupError) as exc:  # --encoding utf-16 on a file without BOM
-        return _Opened(source, failure=(
-            "undecodable", f"cannot be read as {encoding}: {exc}; try another --encoding, or "
-                           "none to let o365tls detect it"))
+        return _Opened(
+            source,
+            failure=(
+                "undecodable",
+                f"cannot be read as {encoding}: {exc}; try another --encoding, or "
+                "none to let o365tls detect it",
+            ),
+        )
     if len(sample.header) > MAX_COLUMNS:
         return _Opened(source, sample)
     return _Opened(source, sample, forced or identify(sample))
@@ -237,13 +263,18 @@ class _Ahead:
         self.lock = threading.Lock()
 
     def __call__(self, item: _Opened) -> _Opened:
-        if item.sample is None or item.fmt is None or item.fmt.prepare is None \
-                or item.source.size > AHEAD_BYTES:
+        if (
+            item.sample is None
+            or item.fmt is None
+            or item.fmt.prepare is None
+            or item.source.size > AHEAD_BYTES
+        ):
             return item
         with self.lock:  # started for the first file that needs it
             if self.starter is None:
-                self.starter = threading.Thread(target=self._start, name="o365tls-start",
-                                                daemon=True)
+                self.starter = threading.Thread(
+                    target=self._start, name="o365tls-start", daemon=True
+                )
                 self.starter.start()
         if not self.up.is_set():
             if READ_WHILE_STARTING:
@@ -254,8 +285,9 @@ class _Ahead:
         if self.pool is None:
             return item
         try:
-            item.prepared = self.pool.submit(_Prepared.run, item.fmt.name,
-                                             item.sample.without_head()).result()
+            item.prepared = self.pool.submit(
+                _Prepared.run, item.fmt.name, item.sample.without_head()
+            ).result()
         except Exception:  # noqa: BLE001 - a broken pool, an unpicklable result: the file
             item.prepared = None  # is read in its own turn, as without --jobs
         return item
@@ -279,17 +311,21 @@ class _Ahead:
             self.pool.shutdown(cancel_futures=True)
 
 
-def iter_sources(sources: list[Source], *, forced: Format | None = None,
-                 encoding: str | None = None, progress: Progress | None = None,
-                 reports: dict[str, FileReport] | None = None, threads: int = 1,
-                 ) -> Iterator[tuple[FileReport, Batch]]:
+def iter_sources(
+    sources: list[Source],
+    *,
+    forced: Format | None = None,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+    reports: dict[str, FileReport] | None = None,
+    threads: int = 1,
+) -> Iterator[tuple[FileReport, Batch]]:
     """:func:`iter_load` for sources already found (a worker's share of the files).
     ``threads`` > 1 converts the chunks of a large file concurrently, where its format
     allows, and prepares that many of the next files ahead, where their format can."""
     context = LoadContext(reports=reports if reports is not None else {}, threads=threads)
     used_formats: list[Format] = []
-    opened: Generator[_Opened, None, None] = (
-        _open(source, forced, encoding) for source in sources)
+    opened: Generator[_Opened, None, None] = (_open(source, forced, encoding) for source in sources)
     ahead = _Ahead(threads) if threads > 1 else None
     if ahead is not None:
         # Files are opened here, in turn; only ``prepare`` runs ahead. Two files per worker
@@ -314,8 +350,12 @@ def iter_sources(sources: list[Source], *, forced: Format | None = None,
         _settle(report)
 
 
-def _read_opened(opened: Iterator[_Opened], context: LoadContext, progress: Progress | None,
-                 used_formats: list[Format]) -> Iterator[tuple[FileReport, Batch]]:
+def _read_opened(
+    opened: Iterator[_Opened],
+    context: LoadContext,
+    progress: Progress | None,
+    used_formats: list[Format],
+) -> Iterator[tuple[FileReport, Batch]]:
     """Each file in its turn: its report, and its format's records."""
     for item in opened:
         source, sample, fmt = item.source, item.sample, item.fmt
@@ -327,9 +367,11 @@ def _read_opened(opened: Iterator[_Opened], context: LoadContext, progress: Prog
         assert sample is not None  # a source opened without failure has its sample
         report.encoding = sample.encoding_label
         if len(sample.header) > MAX_COLUMNS:
-            report.fail("too-many-columns",
-                        f"the header has {len(sample.header)} columns; no export o365tls reads "
-                        f"has more than {MAX_COLUMNS}: is this the right file?")
+            report.fail(
+                "too-many-columns",
+                f"the header has {len(sample.header)} columns; no export o365tls reads "
+                f"has more than {MAX_COLUMNS}: is this the right file?",
+            )
             continue
         if fmt is None:
             report.fail(*_unrecognised(sample))
@@ -359,15 +401,21 @@ def _read_opened(opened: Iterator[_Opened], context: LoadContext, progress: Prog
                     progress("rows", report)
                 yield owner, batch
         except READ_ERRORS as exc:  # the input, not the importer: a damaged archive member
-            report.note(None, "bad-archive" if source.member else "unreadable",
-                        f"the file could not be read to its end ({exc or type(exc).__name__}); "
-                        "the rows before the damage were read")
+            report.note(
+                None,
+                "bad-archive" if source.member else "unreadable",
+                f"the file could not be read to its end ({exc or type(exc).__name__}); "
+                "the rows before the damage were read",
+            )
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             _failed(report, exc)
         del prepared
         if report.rows_read == 0 and not report.fatal:
-            report.note(None, "no-rows", "the file has a header but no data rows; was the "
-                                         "export empty for its period?")
+            report.note(
+                None,
+                "no-rows",
+                "the file has a header but no data rows; was the export empty for its period?",
+            )
         _settle(report)
         if progress:
             progress("done", report)
@@ -377,28 +425,37 @@ def _unrecognised(sample: Sample) -> tuple[str, str]:
     if sample.kind == EMPTY:
         return "empty", "the file is empty; export it again"
     if sample.kind == BINARY:
-        return "binary", ("not text in any encoding o365tls reads (UTF-8, UTF-16, Windows-1252); "
-                          "if it is an xlsx, save it as CSV")
+        return "binary", (
+            "not text in any encoding o365tls reads (UTF-8, UTF-16, Windows-1252); "
+            "if it is an xlsx, save it as CSV"
+        )
     if sample.kind == JSON:
-        return "unrecognised", ("JSON that is neither Graph message trace, connector "
-                                "configuration nor o365tls probe results; pass --format NAME "
-                                "if you know which it is")
+        return "unrecognised", (
+            "JSON that is neither Graph message trace, connector "
+            "configuration nor o365tls probe results; pass --format NAME "
+            "if you know which it is"
+        )
     if sample.kind == XML:
-        return "unrecognised", ("XML that is not a Reporting Web Service MessageTrace or "
-                                "MessageTraceDetail feed (Atom with the OData dataservices "
-                                "namespace); pass --format NAME if you know which it is")
+        return "unrecognised", (
+            "XML that is not a Reporting Web Service MessageTrace or "
+            "MessageTraceDetail feed (Atom with the OData dataservices "
+            "namespace); pass --format NAME if you know which it is"
+        )
     near = closest_format(sample)
     if near is None:
-        return "unrecognised", ("no export format has these columns "
-                                f"({', '.join(sample.header[:6]) or 'no header found'}); "
-                                "run `o365tls formats` to see what is supported")
+        return "unrecognised", (
+            "no export format has these columns "
+            f"({', '.join(sample.header[:6]) or 'no header found'}); "
+            "run `o365tls formats` to see what is supported"
+        )
     fmt, missing = near
-    return "unrecognised", (f"not a known export; closest is {fmt.name}, which also needs "
-                            f"column(s) {', '.join(missing)} (or pass --format {fmt.name})")
+    return "unrecognised", (
+        f"not a known export; closest is {fmt.name}, which also needs "
+        f"column(s) {', '.join(missing)} (or pass --format {fmt.name})"
+    )
 
 
-def _owner(context: LoadContext, batch: Batch,
-           reading: FileReport | None) -> FileReport | None:
+def _owner(context: LoadContext, batch: Batch, reading: FileReport | None) -> FileReport | None:
     """The report that counts ``batch``: that of the file it names, else ``reading``'s."""
     return context.reports.get(batch.source, reading) if batch.source else reading
 
@@ -430,30 +487,41 @@ def _settle(report: FileReport) -> None:
         report.note(None, "not-accounted", f"{missing} rows read but not used; counted rejected")
 
 
-def load(paths, *, format: str | None = None, encoding: str | None = None,
-         progress: Progress | None = None) -> Dataset:
+def load(
+    paths,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> Dataset:
     """Read every input into a :class:`Dataset`: each file's canonical records in memory, to
     inspect what the importers make of them (the analysis takes :func:`o365tls.gather`'s
     streamed inputs instead). Files that cannot be read are reported in ``inputs``; raises
     :class:`~o365tls.errors.InputError` only when nothing at all was read."""
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
     reports: dict[str, FileReport] = {}
-    for _report, batch in iter_load(paths, format=format, encoding=encoding, progress=progress,
-                                    reports=reports):
+    for _report, batch in iter_load(
+        paths, format=format, encoding=encoding, progress=progress, reports=reports
+    ):
         if len(batch.frame):
             parts[batch.kind].append(batch.frame)
     inputs = list(reports.values())
     frames = {k: (pd.concat(v, ignore_index=True) if v else empty(k)) for k, v in parts.items()}
-    return Dataset(frames[OBSERVATIONS], frames[SIGHTINGS], frames[CONNECTORS], inputs,
-                   frames[PROBES])
+    return Dataset(
+        frames[OBSERVATIONS], frames[SIGHTINGS], frames[CONNECTORS], inputs, frames[PROBES]
+    )
 
 
-def inspect(paths, *, format: str | None = None, encoding: str | None = None,
-            progress: Progress | None = None) -> list[FileReport]:
+def inspect(
+    paths,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> list[FileReport]:
     """Read every input fully and return one report per file (format, encoding, period, rows
     read / used / rejected, problems), without keeping the records."""
     reports: dict[str, FileReport] = {}
-    for _ in iter_load(paths, format=format, encoding=encoding, progress=progress,
-                       reports=reports):
+    for _ in iter_load(paths, format=format, encoding=encoding, progress=progress, reports=reports):
         pass
     return list(reports.values())

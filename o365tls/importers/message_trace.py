@@ -48,16 +48,22 @@ DETAIL_MARKERS = ("Detail", "Event", "Data")
 def detect(sample: Sample) -> bool:
     if sample.kind in (JSON, XML):
         keys = document_keys(sample)
-        return ("senderaddress" in keys and "recipientaddress" in keys
-                and ("receiveddatetime" in keys or "received" in keys)
-                and "event" not in keys)
+        return (
+            "senderaddress" in keys
+            and "recipientaddress" in keys
+            and ("receiveddatetime" in keys or "received" in keys)
+            and "event" not in keys
+        )
     if sample.kind != TEXT or sample.log_fields:
         return False
     if sample.has("Event", "Detail"):
         return False
-    return (sample.has_any(*RECEIVED) and sample.has_any(*SENDER)
-            and sample.has_any(*RECIPIENT)
-            and sample.has_any(*FROM_IP, *TO_IP, *MESSAGE_ID_COLS, *TRACE_ID, "Status"))
+    return (
+        sample.has_any(*RECEIVED)
+        and sample.has_any(*SENDER)
+        and sample.has_any(*RECIPIENT)
+        and sample.has_any(*FROM_IP, *TO_IP, *MESSAGE_ID_COLS, *TRACE_ID, "Status")
+    )
 
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
@@ -78,13 +84,24 @@ def _raw_frames(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
 def _used_columns(sample: Sample) -> list[str]:
     from .table import column_for
 
-    groups = (RECEIVED, SENDER, RECIPIENT, FROM_IP, TO_IP, MESSAGE_ID_COLS, TRACE_ID,
-              ("Subject",), ("Status", "Delivery status"), ("Size", "Size (bytes)"))
+    groups = (
+        RECEIVED,
+        SENDER,
+        RECIPIENT,
+        FROM_IP,
+        TO_IP,
+        MESSAGE_ID_COLS,
+        TRACE_ID,
+        ("Subject",),
+        ("Status", "Delivery status"),
+        ("Size", "Size (bytes)"),
+    )
     return [c for group in groups if (c := column_for(sample.header, *group))]
 
 
-def convert(raw: pd.DataFrame, report: FileReport,
-            culture: str | None) -> tuple[pd.DataFrame, str | None]:
+def convert(
+    raw: pd.DataFrame, report: FileReport, culture: str | None
+) -> tuple[pd.DataFrame, str | None]:
     """Raw trace rows -> canonical sightings; rows without a readable time are rejected."""
     rows = raw[ROW_COLUMN]
     received = pick(raw, *RECEIVED)
@@ -95,16 +112,35 @@ def convert(raw: pd.DataFrame, report: FileReport,
     name = column_for(raw.columns, *RECEIVED)
     if name:
         empty = bad & (received.str.strip() == "")
-        reject_rows(report, rows, empty, "bad-date",
-                    f"{name} is empty (null), so the message has no time", name, received)
-        reject_rows(report, rows, bad & ~empty, "bad-date",
-                    f"{name} is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
-                    name, received)
+        reject_rows(
+            report,
+            rows,
+            empty,
+            "bad-date",
+            f"{name} is empty (null), so the message has no time",
+            name,
+            received,
+        )
+        reject_rows(
+            report,
+            rows,
+            bad & ~empty,
+            "bad-date",
+            f"{name} is not a date in any known culture (en-US, en-GB, de-DE, ISO)",
+            name,
+            received,
+        )
     else:
-        reject_rows(report, rows, bad, "bad-date",
-                    "no Received column, so no message time; is this a message trace export? "
-                    f"(its columns: {', '.join(str(c) for c in raw.columns if c != ROW_COLUMN)})",
-                    "Received", received)
+        reject_rows(
+            report,
+            rows,
+            bad,
+            "bad-date",
+            "no Received column, so no message time; is this a message trace export? "
+            f"(its columns: {', '.join(str(c) for c in raw.columns if c != ROW_COLUMN)})",
+            "Received",
+            received,
+        )
     keep = ~bad
     used = int(keep.sum())
     report.use(used)
@@ -133,15 +169,24 @@ def convert(raw: pd.DataFrame, report: FileReport,
 FORMAT = Format(
     name="message-trace",
     description="Message trace: Get-MessageTrace[V2] | Export-Csv, EAC message trace export, "
-                "Graph exchangeMessageTrace JSON, Reporting Web Service MessageTrace (JSON or "
-                "Atom XML)",
+    "Graph exchangeMessageTrace JSON, Reporting Web Service MessageTrace (JSON or "
+    "Atom XML)",
     kind=SIGHTINGS,
     carries_tls=False,
-    signature=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "FromIP",
-               "ToIP", "MessageId", "MessageTraceId"),
+    signature=(
+        "Received",
+        "SenderAddress",
+        "RecipientAddress",
+        "Subject",
+        "Status",
+        "FromIP",
+        "ToIP",
+        "MessageId",
+        "MessageTraceId",
+    ),
     detect=detect,
     read=read,
     recognised_by="Received + SenderAddress + RecipientAddress (+ FromIP/MessageId/Status), "
-                  "no Event/Detail; or JSON (Graph, Reporting Web Service) or Reporting Web "
-                  "Service Atom XML with senderAddress/recipientAddress/received[DateTime]",
+    "no Event/Detail; or JSON (Graph, Reporting Web Service) or Reporting Web "
+    "Service Atom XML with senderAddress/recipientAddress/received[DateTime]",
 )

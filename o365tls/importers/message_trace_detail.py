@@ -90,15 +90,37 @@ MAX_DATA_XML = 256 * 1024
 
 # Event names in the admin's language, lower case. English and German are seen in public
 # exports and scripts; the French, Spanish, Dutch, Italian and Portuguese ones are unverified.
-RECEIVE_EVENTS = frozenset({
-    "receive", "empfangen", "recevoir", "réception", "recibir", "recepción", "ontvangen",
-    "ricevi", "ricezione", "receber", "recebimento",
-})
-SEND_EVENTS = frozenset({
-    "send external", "send", "extern senden", "envoyer à l'extérieur", "envoi externe",
-    "envoyer en externe", "enviar externo", "envío externo", "enviar externamente",
-    "extern verzenden", "invia esterno", "invio esterno",
-})
+RECEIVE_EVENTS = frozenset(
+    {
+        "receive",
+        "empfangen",
+        "recevoir",
+        "réception",
+        "recibir",
+        "recepción",
+        "ontvangen",
+        "ricevi",
+        "ricezione",
+        "receber",
+        "recebimento",
+    }
+)
+SEND_EVENTS = frozenset(
+    {
+        "send external",
+        "send",
+        "extern senden",
+        "envoyer à l'extérieur",
+        "envoi externe",
+        "envoyer en externe",
+        "enviar externo",
+        "envío externo",
+        "enviar externamente",
+        "extern verzenden",
+        "invia esterno",
+        "invio esterno",
+    }
+)
 # The Submit event in the admin's language (English and German seen in exports).
 SUBMIT_EVENTS = frozenset({"submit", "übermitteln"})
 _RECEIVED_BY = re.compile(r"^\s*message received by\b", re.IGNORECASE)
@@ -119,8 +141,9 @@ _CONNECTOR_DATA = {
 }
 _CUSTOM = re.compile(r"S:(?P<key>tlsversion|tlscipher)=(?P<value>[^;\"<>]*)", re.IGNORECASE)
 _CLIENT_IP_TEXT = re.compile(r"Name=\"ClientIP\"\s+\w+=\"(?P<ip>[^\"]*)\"", re.IGNORECASE)
-_CLIENT_HOST_TEXT = re.compile(r"Name=\"Client(?:Host)?Name\"\s+\w+=\"(?P<host>[^\"]*)\"",
-                               re.IGNORECASE)
+_CLIENT_HOST_TEXT = re.compile(
+    r"Name=\"Client(?:Host)?Name\"\s+\w+=\"(?P<host>[^\"]*)\"", re.IGNORECASE
+)
 # Exchange Online's outbound hosts deliver other organizations' mail: an external client.
 _OTHER_TENANT = re.compile(r"\.outbound\.protection\.outlook\.com\.?$", re.IGNORECASE)
 #: MEP names that carry the name of the client that spoke SMTP.
@@ -170,12 +193,19 @@ class _Message:
 def detect(sample: Sample) -> bool:
     if sample.kind in (JSON, XML):
         keys = document_keys(sample)
-        return ("event" in keys and ("description" in keys or "detail" in keys)
-                and ("datetime" in keys or "date" in keys))
+        return (
+            "event" in keys
+            and ("description" in keys or "detail" in keys)
+            and ("datetime" in keys or "date" in keys)
+        )
     if sample.kind != TEXT or sample.log_fields:
         return False
-    return (sample.has("Event") and sample.has_any(*DETAIL) and sample.has_any(*DATE)
-            and sample.has_any(*TRACE_ID, *MESSAGE_ID_COLS))
+    return (
+        sample.has("Event")
+        and sample.has_any(*DETAIL)
+        and sample.has_any(*DATE)
+        and sample.has_any(*TRACE_ID, *MESSAGE_ID_COLS)
+    )
 
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
@@ -188,7 +218,7 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
     records = [_record(m, report, hops) for m in messages.values()]
     hops.note(report)
     for start in range(0, len(records), BATCH_ROWS):
-        part = records[start:start + BATCH_ROWS]
+        part = records[start : start + BATCH_ROWS]
         data = {column: [r[column] for r in part] for column in part[0]}
         yield Batch(OBSERVATIONS, canonical(OBSERVATIONS, data, len(part), report.path))
 
@@ -202,8 +232,13 @@ def _raw_frames(sample: Sample, report: FileReport) -> Iterator[pd.DataFrame]:
         yield from read_table(sample, report, chunk_rows=CHUNK_ROWS)
 
 
-def fold(raw: pd.DataFrame, report: FileReport, messages: dict[tuple[str, str], _Message],
-         culture: str | None, is_json: bool) -> str | None:
+def fold(
+    raw: pd.DataFrame,
+    report: FileReport,
+    messages: dict[tuple[str, str], _Message],
+    culture: str | None,
+    is_json: bool,
+) -> str | None:
     """Fold one chunk of event rows into ``messages``; rows folded are used, the others are
     rejected with a reason."""
     rows = raw[ROW_COLUMN]
@@ -211,25 +246,43 @@ def fold(raw: pd.DataFrame, report: FileReport, messages: dict[tuple[str, str], 
     stamps, culture = parse_datetimes(when, culture)
     bad = stamps.isna()
     date_col = column_for(raw.columns, *DATE)
-    reject_rows(report, rows, bad, "bad-date",
-                f"{date_col} is not a date in any known culture (en-US, en-GB, de-DE, ISO); "
-                "this event was skipped" if date_col else
-                "no Date column, so no event time; is this a message trace detail export?",
-                date_col or "Date", when)
+    reject_rows(
+        report,
+        rows,
+        bad,
+        "bad-date",
+        f"{date_col} is not a date in any known culture (en-US, en-GB, de-DE, ISO); "
+        "this event was skipped"
+        if date_col
+        else "no Date column, so no event time; is this a message trace detail export?",
+        date_col or "Date",
+        when,
+    )
     trace = pick(raw, *TRACE_ID).str.strip()
     message_id = clean_message_id(pick(raw, *MESSAGE_ID_COLS))
     # Graph detail records carry the message only as messageId (and a record id).
     graph_id = pick(raw, "id").str.strip() if is_json else pd.Series("", index=raw.index)
     key_id = trace.where(trace != "", message_id.where(message_id != "", graph_id))
     nokey = ~bad & (key_id == "")
-    reject_rows(report, rows, nokey, "no-message-id",
-                "event row names no MessageTraceId or MessageId, so it cannot be tied to a "
-                "message; re-export with those columns")
+    reject_rows(
+        report,
+        rows,
+        nokey,
+        "no-message-id",
+        "event row names no MessageTraceId or MessageId, so it cannot be tied to a "
+        "message; re-export with those columns",
+    )
     keep = ~bad & ~nokey
     columns = {
-        "row": rows, "stamp": stamps, "key": key_id, "trace": trace, "mid": message_id,
-        "event": pick(raw, *EVENT).str.strip().str.lower(), "detail": pick(raw, *DETAIL),
-        "data": pick(raw, *DATA), "sender": clean_address(pick(raw, *SENDER)),
+        "row": rows,
+        "stamp": stamps,
+        "key": key_id,
+        "trace": trace,
+        "mid": message_id,
+        "event": pick(raw, *EVENT).str.strip().str.lower(),
+        "detail": pick(raw, *DETAIL),
+        "data": pick(raw, *DATA),
+        "sender": clean_address(pick(raw, *SENDER)),
         "recipient": clean_address(pick(raw, *RECIPIENT)),
     }
     kept = {name: col[keep].tolist() for name, col in columns.items()}
@@ -269,9 +322,18 @@ def _fold_row(ev: dict, report: FileReport, messages: dict[tuple[str, str], _Mes
         tls = normalize_tls(facts["tlsversion"])
         cipher = facts.get("tlscipher", "")
     if receive:
-        msg.receives.append(_Hop((stamp, row), row, stamp, tls, cipher, server=_server(detail),
-                                 client_ip=facts.get("client_ip", ""),
-                                 client_host=facts.get("client_host", "")))
+        msg.receives.append(
+            _Hop(
+                (stamp, row),
+                row,
+                stamp,
+                tls,
+                cipher,
+                server=_server(detail),
+                client_ip=facts.get("client_ip", ""),
+                client_host=facts.get("client_host", ""),
+            )
+        )
     else:
         hop = _Hop((tls is None, stamp, row), row, stamp, tls, cipher)
         hop.destination_ip = _destination_ip(detail)
@@ -323,10 +385,15 @@ def _data_facts(data: str, row: int, report: FileReport) -> dict:
         return {}
     values = _mep_values(text)
     if values is None:
-        report.note(row, "bad-data-xml",
-                    "the Data column is broken XML, too long, or declares a DOCTYPE/entities "
-                    "(never expanded); connector and TLS hints were read from its plain text "
-                    "instead", column="Data", value=text)
+        report.note(
+            row,
+            "bad-data-xml",
+            "the Data column is broken XML, too long, or declares a DOCTYPE/entities "
+            "(never expanded); connector and TLS hints were read from its plain text "
+            "instead",
+            column="Data",
+            value=text,
+        )
         plain = html.unescape(text)
         facts = _custom_facts(plain)
         match = _CLIENT_IP_TEXT.search(plain)
@@ -416,12 +483,16 @@ class _InternalHops:
             return
         hop = self.first
         server = hop.server or "an Exchange Online server"
-        report.note(hop.row, "internal-hop",
-                    f"{self.messages} message(s) have Receive events between Exchange Online's "
-                    f"own servers (this one: received by {server} using {hop.tls}); that TLS "
-                    "is Microsoft's, not the sender's: each message's TLS is that of its first "
-                    "Receive from outside Microsoft (unknown when it has none)",
-                    column="Detail", value=hop.server)
+        report.note(
+            hop.row,
+            "internal-hop",
+            f"{self.messages} message(s) have Receive events between Exchange Online's "
+            f"own servers (this one: received by {server} using {hop.tls}); that TLS "
+            "is Microsoft's, not the sender's: each message's TLS is that of its first "
+            "Receive from outside Microsoft (unknown when it has none)",
+            column="Detail",
+            value=hop.server,
+        )
 
 
 def _record(msg: _Message, report: FileReport, hops: _InternalHops) -> dict:
@@ -442,9 +513,12 @@ def _record(msg: _Message, report: FileReport, hops: _InternalHops) -> dict:
         direction = ""
     hop = msg.send if direction == OUTBOUND else entry
     if not msg.receives and msg.send is None:
-        report.note(msg.first_row, "no-receive-event",
-                    "no Receive or Send external event among this message's rows, so its TLS "
-                    "is unknown (was the export filtered with -Event?)")
+        report.note(
+            msg.first_row,
+            "no-receive-event",
+            "no Receive or Send external event among this message's rows, so its TLS "
+            "is unknown (was the export filtered with -Event?)",
+        )
     connector = msg.inbound if direction == INBOUND else msg.outbound
     shown = entry or first
     return {
@@ -472,13 +546,13 @@ def _record(msg: _Message, report: FileReport, hops: _InternalHops) -> dict:
 FORMAT = Format(
     name="message-trace-detail",
     description="Message trace detail: Get-MessageTraceDetail[V2] | Export-Csv, Graph "
-                "exchangeMessageTraceDetail JSON, Reporting Web Service MessageTraceDetail "
-                "(JSON or Atom XML); TLS from the first external Receive / the Send external",
+    "exchangeMessageTraceDetail JSON, Reporting Web Service MessageTraceDetail "
+    "(JSON or Atom XML); TLS from the first external Receive / the Send external",
     kind=OBSERVATIONS,
     carries_tls=True,
     signature=("MessageTraceId", "MessageId", "Date", "Event", "Action", "Detail", "Data"),
     detect=detect,
     read=read,
     recognised_by="Event + Detail + Date + MessageTraceId/MessageId; or JSON with "
-                  "event/description/dateTime",
+    "event/description/dateTime",
 )

@@ -31,7 +31,8 @@ _DATASERVICES = re.compile(r"^https?://schemas\.microsoft\.com/ado/2007/08/datas
 _METADATA = re.compile(r"^https?://schemas\.microsoft\.com/ado/2007/08/dataservices/metadata$")
 _PREFIX = re.compile(
     r"""xmlns:(?P<prefix>[A-Za-z_][\w.-]*)\s*=\s*["']https?://schemas\.microsoft\.com/ado/"""
-    r"""2007/08/dataservices["']""")
+    r"""2007/08/dataservices["']"""
+)
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DOCTYPE = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 #: Characters fed to the parser at a time.
@@ -64,8 +65,9 @@ def atom_keys(sample: Sample) -> set[str]:
     prefixes = {m.group("prefix") for m in _PREFIX.finditer(text)}
     names: set[str] = set()
     for prefix in prefixes:
-        names.update(m.lower() for m in re.findall(
-            rf"<{re.escape(prefix)}:([A-Za-z_][\w.]*)", text))
+        names.update(
+            m.lower() for m in re.findall(rf"<{re.escape(prefix)}:([A-Za-z_][\w.]*)", text)
+        )
     return names
 
 
@@ -80,9 +82,12 @@ def atom_records(sample: Sample, report: FileReport) -> list[dict] | None:
         report.fail("bad-xml", f"not text in {sample.encoding_label} ({exc}); export it again")
         return None
     if _DOCTYPE.search(text):
-        report.fail("bad-xml", "the XML declares a DOCTYPE or entities, which no Reporting Web "
-                               "Service answer has; refused unread (nothing is expanded or "
-                               "fetched)")
+        report.fail(
+            "bad-xml",
+            "the XML declares a DOCTYPE or entities, which no Reporting Web "
+            "Service answer has; refused unread (nothing is expanded or "
+            "fetched)",
+        )
         return None
     # The text is decoded already: the declaration's encoding does not apply to it.
     text = _DECLARATION.sub("", text, count=1)
@@ -91,13 +96,14 @@ def atom_records(sample: Sample, report: FileReport) -> list[dict] | None:
     parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("end",))
     try:
         for start in range(0, len(text), _FEED_CHARS):
-            parser.feed(text[start:start + _FEED_CHARS])
+            parser.feed(text[start : start + _FEED_CHARS])
             next_link = _take(parser, records, next_link)
         parser.close()
         next_link = _take(parser, records, next_link)
     except ET.ParseError as exc:
-        report.fail("bad-xml", f"not well-formed XML ({exc}); export it again or use JSON "
-                               "($format=json)")
+        report.fail(
+            "bad-xml", f"not well-formed XML ({exc}); export it again or use JSON ($format=json)"
+        )
         return None
     if next_link:
         note_next_page(report, 1, next_link)

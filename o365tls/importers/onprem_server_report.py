@@ -30,27 +30,87 @@ from .base import Batch, Format, LoadContext, canonical, pick, reject_rows
 from .sample import TEXT, Sample
 from .table import ROW_COLUMN, read_table
 
-SERVER = ("ServerFQDN", "Server FQDN", "Server name", "ServerName", "Server", "Fqdn",
-          "Host name", "Hostname")
-IP = ("ServerIP", "Server IP", "Server IP address", "IP address", "IPAddress", "IP",
-      "Connecting IP", "Client IP")
-BUILD = ("Build", "Build number", "BuildNumber", "Server build", "Exchange build", "Version",
-         "Server version", "AdminDisplayVersion")
+SERVER = (
+    "ServerFQDN",
+    "Server FQDN",
+    "Server name",
+    "ServerName",
+    "Server",
+    "Fqdn",
+    "Host name",
+    "Hostname",
+)
+IP = (
+    "ServerIP",
+    "Server IP",
+    "Server IP address",
+    "IP address",
+    "IPAddress",
+    "IP",
+    "Connecting IP",
+    "Client IP",
+)
+BUILD = (
+    "Build",
+    "Build number",
+    "BuildNumber",
+    "Server build",
+    "Exchange build",
+    "Version",
+    "Server version",
+    "AdminDisplayVersion",
+)
 PRODUCT = ("ExchangeServer", "Exchange Server", "Exchange version", "Product", "ExchangeVersion")
-FIRST = ("FirstDetectedDate", "First detected date", "First detected", "Detected date",
-         "Date detected")
-THROTTLED = ("ThrottleEnabledDate", "Throttle enabled date", "Throttling start date",
-             "Throttled since", "Throttling date", "Throttle date")
-BLOCKED = ("BlockingEnabledDate", "Blocking enabled date", "Blocking start date",
-           "Blocked since", "Blocking date", "Block date")
-STATUS = ("Status", "Enforcement status", "EnforcementStatus", "Enforcement", "Stage",
-          "Enforcement stage", "Current stage", "Action")
+FIRST = (
+    "FirstDetectedDate",
+    "First detected date",
+    "First detected",
+    "Detected date",
+    "Date detected",
+)
+THROTTLED = (
+    "ThrottleEnabledDate",
+    "Throttle enabled date",
+    "Throttling start date",
+    "Throttled since",
+    "Throttling date",
+    "Throttle date",
+)
+BLOCKED = (
+    "BlockingEnabledDate",
+    "Blocking enabled date",
+    "Blocking start date",
+    "Blocked since",
+    "Blocking date",
+    "Block date",
+)
+STATUS = (
+    "Status",
+    "Enforcement status",
+    "EnforcementStatus",
+    "Enforcement",
+    "Stage",
+    "Enforcement stage",
+    "Current stage",
+    "Action",
+)
 # Properties of the cmdlet and words of the report that only this export has: with a server
 # and a build column, one of them makes the file this format.
-MARKS = (*FIRST, *THROTTLED, *BLOCKED, "RecommendedBuildVersions", "Recommended build",
-         "Recommended builds", "NextStageStartDate", "NextStageThrottleRate",
-         "NextStageBlockRate", *PRODUCT, "Enforcement status", "EnforcementStatus",
-         "Enforcement stage")
+MARKS = (
+    *FIRST,
+    *THROTTLED,
+    *BLOCKED,
+    "RecommendedBuildVersions",
+    "Recommended build",
+    "Recommended builds",
+    "NextStageStartDate",
+    "NextStageThrottleRate",
+    "NextStageBlockRate",
+    *PRODUCT,
+    "Enforcement status",
+    "EnforcementStatus",
+    "Enforcement stage",
+)
 _BUILD = re.compile(r"^\d{1,2}\.\d{1,2}(?:\.\d{1,5}){0,2}$")
 #: The connector type Exchange Online enforces on: the servers in this report send over it.
 ON_PREMISES = "OnPremises"
@@ -72,11 +132,14 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
             yield Batch(CONNECTORS, frame)
     if names:
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        report.note(None, "out-of-date-servers",
-                    f"Exchange Online reports {len(names)} out-of-date on-premises Exchange "
-                    f"server(s) ({shown}); analyze names them, with their version and "
-                    "throttling or blocking, in the findings on OnPremises connectors and in "
-                    "findings.json onprem_servers")
+        report.note(
+            None,
+            "out-of-date-servers",
+            f"Exchange Online reports {len(names)} out-of-date on-premises Exchange "
+            f"server(s) ({shown}); analyze names them, with their version and "
+            "throttling or blocking, in the findings on OnPremises connectors and in "
+            "findings.json onprem_servers",
+        )
 
 
 def convert(raw: pd.DataFrame, report: FileReport, state: dict) -> pd.DataFrame:
@@ -86,23 +149,40 @@ def convert(raw: pd.DataFrame, report: FileReport, state: dict) -> pd.DataFrame:
     names = pick(raw, *SERVER).str.strip()
     ips = clean_ip(pick(raw, *IP))
     nameless = (names == "") & (ips == "")
-    reject_rows(report, rows, nameless, "no-server",
-                "the row names no server (no ServerFQDN or IP address)")
+    reject_rows(
+        report, rows, nameless, "no-server", "the row names no server (no ServerFQDN or IP address)"
+    )
     keep = ~nameless
     raw, rows, names, ips = raw[keep], rows[keep], names[keep], ips[keep]
     report.use(int(keep.sum()))
     builds = pick(raw, *BUILD).str.strip()
-    _note_once(report, state, "bad-build", rows, builds.ne("") & ~builds.str.match(_BUILD),
-               builds, "is not an Exchange build number (like 15.1.2507.16): the server's "
-                       "version is left unknown")
+    _note_once(
+        report,
+        state,
+        "bad-build",
+        rows,
+        builds.ne("") & ~builds.str.match(_BUILD),
+        builds,
+        "is not an Exchange build number (like 15.1.2507.16): the server's version is left unknown",
+    )
     dates = {}
-    for field, synonyms in (("first_detected", FIRST), ("throttled_from", THROTTLED),
-                            ("blocked_from", BLOCKED)):
+    for field, synonyms in (
+        ("first_detected", FIRST),
+        ("throttled_from", THROTTLED),
+        ("blocked_from", BLOCKED),
+    ):
         text = pick(raw, *synonyms)
         stamps, state["culture"] = parse_datetimes(text, state["culture"])
-        _note_once(report, state, "bad-date", rows, stamps.isna() & (text.str.strip() != ""),
-                   text, "is not a date in any known culture (ISO, en-US, en-GB, de-DE): "
-                         "that date is left unknown")
+        _note_once(
+            report,
+            state,
+            "bad-date",
+            rows,
+            stamps.isna() & (text.str.strip() != ""),
+            text,
+            "is not a date in any known culture (ISO, en-US, en-GB, de-DE): "
+            "that date is left unknown",
+        )
         dates[field] = stamps
     data = {
         ROW: rows,
@@ -118,8 +198,15 @@ def convert(raw: pd.DataFrame, report: FileReport, state: dict) -> pd.DataFrame:
     return canonical(CONNECTORS, data, len(rows), report.path)
 
 
-def _note_once(report: FileReport, state: dict, code: str, rows: pd.Series, mask: pd.Series,
-               values: pd.Series, message: str) -> None:
+def _note_once(
+    report: FileReport,
+    state: dict,
+    code: str,
+    rows: pd.Series,
+    mask: pd.Series,
+    values: pd.Series,
+    message: str,
+) -> None:
     if code in state["noted"] or not mask.any():
         return
     state["noted"].add(code)
@@ -131,14 +218,21 @@ def _note_once(report: FileReport, state: dict, code: str, rows: pd.Series, mask
 FORMAT = Format(
     name="onprem-server-report",
     description="Out-of-date connecting on-premises Exchange servers: Get-OnPremServerReportInfo "
-                "| Export-Csv, or the EAC mail flow report's download",
+    "| Export-Csv, or the EAC mail flow report's download",
     kind=CONNECTORS,
     carries_tls=False,
-    signature=("ServerFQDN", "Build", "ExchangeServer", "FirstDetectedDate",
-               "RecommendedBuildVersions", "ThrottleEnabledDate", "BlockingEnabledDate"),
+    signature=(
+        "ServerFQDN",
+        "Build",
+        "ExchangeServer",
+        "FirstDetectedDate",
+        "RecommendedBuildVersions",
+        "ThrottleEnabledDate",
+        "BlockingEnabledDate",
+    ),
     detect=detect,
     read=read,
     recognised_by="a server column (ServerFQDN, Server name) and a build column (Build, "
-                  "Version) with FirstDetectedDate, ThrottleEnabledDate, BlockingEnabledDate, "
-                  "RecommendedBuildVersions or an enforcement status",
+    "Version) with FirstDetectedDate, ThrottleEnabledDate, BlockingEnabledDate, "
+    "RecommendedBuildVersions or an enforcement status",
 )

@@ -33,16 +33,22 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
         return
     doc = next((r for r in records if MARKER in r), None)
     if doc is None or len(records) != 1:
-        report.fail("not-probe-results", f"the \"{MARKER}\" key must be at the top of one "
-                                         "object; write the file with o365tls probe -o")
+        report.fail(
+            "not-probe-results",
+            f'the "{MARKER}" key must be at the top of one '
+            "object; write the file with o365tls probe -o",
+        )
         return
     if doc.get(MARKER) != FILE_VERSION:
-        report.fail("probe-file-version", f"probe results file version {doc.get(MARKER)!r}; "
-                                          f"this o365tls reads version {FILE_VERSION}")
+        report.fail(
+            "probe-file-version",
+            f"probe results file version {doc.get(MARKER)!r}; "
+            f"this o365tls reads version {FILE_VERSION}",
+        )
         return
     items = doc.get("results")
     if not isinstance(items, list):
-        report.fail("no-results", "the probe results file has no \"results\" list")
+        report.fail("no-results", 'the probe results file has no "results" list')
         return
     report.read(len(items))
     results, rows = [], []
@@ -58,14 +64,22 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
     # No see_period: a probe's date is when the server was checked, not part of the period
     # the exports cover.
     if results:
-        yield Batch(PROBES, canonical(PROBES, {
-            ROW: rows,
-            "host": [r.host for r in results],
-            "port": [r.port for r in results],
-            "address": [r.address for r in results],
-            "probed_at": [pd.Timestamp(r.probed_at) for r in results],
-            "result": pd.Series(results, dtype=object),
-        }, len(results), report.path))
+        yield Batch(
+            PROBES,
+            canonical(
+                PROBES,
+                {
+                    ROW: rows,
+                    "host": [r.host for r in results],
+                    "port": [r.port for r in results],
+                    "address": [r.address for r in results],
+                    "probed_at": [pd.Timestamp(r.probed_at) for r in results],
+                    "result": pd.Series(results, dtype=object),
+                },
+                len(results),
+                report.path,
+            ),
+        )
 
 
 FORMAT = Format(

@@ -84,8 +84,17 @@ from .sample import TEXT, Sample
 from .table import column_for, read_arrow
 
 NAME = "exchange-protocol-log"
-FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-endpoint",
-          "remote-endpoint", "event", "data", "context")
+FIELDS = (
+    "date-time",
+    "connector-id",
+    "session-id",
+    "sequence-number",
+    "local-endpoint",
+    "remote-endpoint",
+    "event",
+    "data",
+    "context",
+)
 STATE_KEY = NAME
 # Log lines per chunk (read_arrow's tables are cut to this size); the open sessions' state
 # and the records waiting (see _State) are carried from one chunk to the next.
@@ -100,8 +109,22 @@ _TEXT = pa.large_string()
 _LEGACY = pa.array(sorted(LEGACY_VERSIONS), pa.large_string())
 _STR = pandas_dtype("str")
 # Text columns of the session records (protocol_log_sessions).
-_TEXT_RECORDS = frozenset({"source", "direction", "connector", "session_id", "lip", "rip",
-                           "hostname", "tls", "cipher", "auth_user", "auth_protocol", "sender"})
+_TEXT_RECORDS = frozenset(
+    {
+        "source",
+        "direction",
+        "connector",
+        "session_id",
+        "lip",
+        "rip",
+        "hostname",
+        "tls",
+        "cipher",
+        "auth_user",
+        "auth_protocol",
+        "sender",
+    }
+)
 
 
 @dataclass
@@ -154,16 +177,22 @@ class _State:
         if not len(quiet):
             return
         tls = text(records["tls"]).take(quiet)
-        legacy = np.flatnonzero(pc.is_in(tls, value_set=_LEGACY).to_numpy(
-            zero_copy_only=False))
+        legacy = np.flatnonzero(pc.is_in(tls, value_set=_LEGACY).to_numpy(zero_copy_only=False))
         if not len(legacy):
             return
         self.legacy_quiet[source] += len(legacy)
         if source not in self.legacy_example:
             at = int(quiet[legacy[0]])
-            first = {name: text(records[column])[at].as_py() for name, column in (
-                (DIRECTION, "direction"), (SENDER_IP, "rip"), (DESTINATION_IP, "rip"),
-                (HOSTNAME, "hostname"), (TLS, "tls"))}
+            first = {
+                name: text(records[column])[at].as_py()
+                for name, column in (
+                    (DIRECTION, "direction"),
+                    (SENDER_IP, "rip"),
+                    (DESTINATION_IP, "rip"),
+                    (HOSTNAME, "hostname"),
+                    (TLS, "tls"),
+                )
+            }
             if first[DIRECTION] == OUTBOUND:  # this server was the client: rip is the peer
                 first[SENDER_IP] = ""
             else:
@@ -175,11 +204,14 @@ class _State:
         for source, count in self.legacy_quiet.items():
             report = reports.get(source)
             if report is not None:
-                report.note(None, "legacy-session-without-mail",
-                            f"{count} session(s) negotiated legacy TLS and sent no message "
-                            f"(e.g. {self.legacy_example[source]}): no message is counted, "
-                            "but legacy TLS is in use between those hosts; the analysis lists "
-                            "them per host (legacy_sessions_without_mail)")
+                report.note(
+                    None,
+                    "legacy-session-without-mail",
+                    f"{count} session(s) negotiated legacy TLS and sent no message "
+                    f"(e.g. {self.legacy_example[source]}): no message is counted, "
+                    "but legacy TLS is in use between those hosts; the analysis lists "
+                    "them per host (legacy_sessions_without_mail)",
+                )
         self.legacy_quiet.clear()
         self.legacy_example.clear()
 
@@ -213,9 +245,12 @@ def prepare(sample: Sample, report: FileReport) -> Iterator[Segmented]:
     on worker processes while this one is read."""
     direction = _file_direction(sample)
     if not direction:
-        report.note(None, "no-log-type",
-                    "no '#Log-type: SMTP Receive/Send Protocol Log' line; whether each session "
-                    "was received or sent is inferred from who issued EHLO/MAIL FROM")
+        report.note(
+            None,
+            "no-log-type",
+            "no '#Log-type: SMTP Receive/Send Protocol Log' line; whether each session "
+            "was received or sent is inferred from who issued EHLO/MAIL FROM",
+        )
     columns = [c for c in sample.header if c != "sequence-number"]
     names = {name: column_for(columns, name) for name in FIELDS}  # as the file spells them
     for table in read_arrow(sample, report, CHUNK_ROWS, columns=columns):
@@ -225,17 +260,20 @@ def prepare(sample: Sample, report: FileReport) -> Iterator[Segmented]:
                 yield segment(line, direction)
 
 
-def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileReport,
-                  context: LoadContext) -> Iterator[Batch]:
+def read_prepared(
+    chunks: Iterable[Segmented], sample: Sample, report: FileReport, context: LoadContext
+) -> Iterator[Batch]:
     """The sessions' part, in file order: the prepared lines advance the open sessions (carried
     in the load context from file to file) into records, which go out per file once its
     sessions are over (see :class:`_State`). Of the report it writes only the note on sessions
     that began before the files read, at the file's end."""
-    state = cast(_State, context.state.get(STATE_KEY)
-                 or context.state.setdefault(STATE_KEY, _State()))
+    state = cast(
+        _State, context.state.get(STATE_KEY) or context.state.setdefault(STATE_KEY, _State())
+    )
     direction = _file_direction(sample)
-    report.software = " ".join(x for x in (sample.directive("Software"),
-                                           sample.directive("Version")) if x)
+    report.software = " ".join(
+        x for x in (sample.directive("Software"), sample.directive("Version")) if x
+    )
     path = report.path
     state.wait(path)  # its place in the order, before any later file's records
     began_before = 0
@@ -248,12 +286,15 @@ def read_prepared(chunks: Iterable[Segmented], sample: Sample, report: FileRepor
                 state.wait(source, records)
         yield from state.ready(reading=path)
     if began_before:
-        report.note(None, "session-began-before",
-                    f"{began_before} session(s) began before this file's first line (no "
-                    "connect '+' line: their start, and their TLS negotiation, is in an "
-                    "earlier log); their messages are counted as TLS unknown, not as plaintext, "
-                    "unless a TLS line of theirs is in the files read. Add the previous hour's "
-                    "log of this server to read their TLS")
+        report.note(
+            None,
+            "session-began-before",
+            f"{began_before} session(s) began before this file's first line (no "
+            "connect '+' line: their start, and their TLS negotiation, is in an "
+            "earlier log); their messages are counted as TLS unknown, not as plaintext, "
+            "unless a TLS line of theirs is in the files read. Add the previous hour's "
+            "log of this server to read their TLS",
+        )
     yield from state.ready(reading=None)
 
 
@@ -271,8 +312,7 @@ def _frame(parts: list[Records], source: str) -> pd.DataFrame:
     records keep the order they came in). Inbound (and a session whose side never showed):
     the peer is the sender. Outbound: this server was the client and the peer is the
     destination."""
-    records = {k: concat([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 \
-        else parts[0]
+    records = {k: concat([p[k] for p in parts]) for k in parts[0]} if len(parts) > 1 else parts[0]
     if (np.diff(records["row"]) < 0).any():  # usually in order already: no sort
         order = np.argsort(records["row"], kind="stable")
         records = {k: subset(v, order) for k, v in records.items()}
@@ -281,23 +321,34 @@ def _frame(parts: list[Records], source: str) -> pd.DataFrame:
     records = {k: text(v) if k in _TEXT_RECORDS else v for k, v in records.items()}
     outbound = pa.array(is_value(records["direction"], OUTBOUND))
     connectors = pc.dictionary_encode(records["connector"])
-    servers = pa.array([_server_of(c) for c in connectors.dictionary.to_pylist()],
-                       _TEXT).take(connectors.indices)
+    servers = pa.array([_server_of(c) for c in connectors.dictionary.to_pylist()], _TEXT).take(
+        connectors.indices
+    )
     stamps = records["when"].astype(np.int64).view("datetime64[ns]")
-    return _canonical({
-        SOURCE: source, GRAIN: GRAIN_MESSAGE,
-        CONNECTOR: records["connector"],
-        DIRECTION: records["direction"],
-        SENDER_IP: pc.if_else(outbound, records["lip"], records["rip"]),
-        DESTINATION_IP: pc.if_else(outbound, records["rip"], pa.scalar("", _TEXT)),
-        SENDER_ADDRESS: records["sender"],
-        AUTH_USER: records["auth_user"], AUTH_PROTOCOL: records["auth_protocol"],
-        HOSTNAME: records["hostname"], SESSION_ID: records["session_id"], TLS: records["tls"],
-        CIPHER: records["cipher"], SERVER: servers,
-        ROW: records["row"], TIMESTAMP: pd.DatetimeIndex(stamps).tz_localize("UTC").array,
-        SENDER_PORT: np.where(outbound, records["lport"], records["rport"]),
-        LOCAL_PORT: np.where(outbound, records["rport"], records["lport"]),
-        MESSAGES: records["messages"]}, length)
+    return _canonical(
+        {
+            SOURCE: source,
+            GRAIN: GRAIN_MESSAGE,
+            CONNECTOR: records["connector"],
+            DIRECTION: records["direction"],
+            SENDER_IP: pc.if_else(outbound, records["lip"], records["rip"]),
+            DESTINATION_IP: pc.if_else(outbound, records["rip"], pa.scalar("", _TEXT)),
+            SENDER_ADDRESS: records["sender"],
+            AUTH_USER: records["auth_user"],
+            AUTH_PROTOCOL: records["auth_protocol"],
+            HOSTNAME: records["hostname"],
+            SESSION_ID: records["session_id"],
+            TLS: records["tls"],
+            CIPHER: records["cipher"],
+            SERVER: servers,
+            ROW: records["row"],
+            TIMESTAMP: pd.DatetimeIndex(stamps).tz_localize("UTC").array,
+            SENDER_PORT: np.where(outbound, records["lport"], records["rport"]),
+            LOCAL_PORT: np.where(outbound, records["rport"], records["lport"]),
+            MESSAGES: records["messages"],
+        },
+        length,
+    )
 
 
 def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
@@ -315,8 +366,9 @@ def _canonical(data: dict[str, object], length: int) -> pd.DataFrame:
             # its per-column checks, which add up over the many small frames of hourly logs.
             out[column.name] = ArrowStringArray(text(value), dtype=_STR)
         elif column.dtype == "int":
-            out[column.name] = np.zeros(length, np.int64) if value is None \
-                else np.asarray(value, dtype=np.int64)
+            out[column.name] = (
+                np.zeros(length, np.int64) if value is None else np.asarray(value, dtype=np.int64)
+            )
         elif column.dtype == "datetime":
             out[column.name] = value
         else:  # forced_tls: not in the logs
@@ -338,9 +390,12 @@ def finish(context: LoadContext) -> Iterator[Batch]:
     for source, count in Counter(sources.to_pylist()).items():
         report = context.reports.get(source)
         if report is not None:
-            report.note(None, "open-session",
-                        f"{count} session(s) have no disconnect line in the files read; they "
-                        "are counted as logged (add the next hour's log to complete them)")
+            report.note(
+                None,
+                "open-session",
+                f"{count} session(s) have no disconnect line in the files read; they "
+                "are counted as logged (add the next hour's log to complete them)",
+            )
     yield from state.ready(reading=None)
     state.note_legacy_quiet(context.reports)
 
@@ -363,5 +418,5 @@ FORMAT = Format(
     read_prepared=read_prepared,
     finish=finish,
     recognised_by="'#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
-                  "remote-endpoint,event,data,context' (#Log-type SMTP Receive/Send Protocol Log)",
+    "remote-endpoint,event,data,context' (#Log-type SMTP Receive/Send Protocol Log)",
 )

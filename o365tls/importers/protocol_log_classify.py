@@ -37,12 +37,18 @@ _EVENT_OF_BYTE[[ord(e) for e in EVENTS]] = np.arange(len(EVENTS))
 # SASL mechanisms in the SMTP AUTH report's words (Basic/OAuth); others (NTLM, GSSAPI) as logged.
 _AUTH_PROTOCOLS = {"LOGIN": "Basic", "PLAIN": "Basic", "XOAUTH2": "OAuth"}
 # SchannelProtocols bits, for builds that print the number instead of the SP_PROT_ name.
-_PROTOCOL_BITS = ((0x3000, TLS13), (0x0C00, TLS12), (0x0300, TLS11), (0x00C0, TLS10),
-                  (0x0030, SSL3))
+_PROTOCOL_BITS = (
+    (0x3000, TLS13),
+    (0x0C00, TLS12),
+    (0x0300, TLS11),
+    (0x00C0, TLS10),
+    (0x0030, SSL3),
+)
 
 
-def classify(raw: pa.Table, report: FileReport, direction: str,
-             names: dict[str, str | None]) -> Columns | None:
+def classify(
+    raw: pa.Table, report: FileReport, direction: str, names: dict[str, str | None]
+) -> Columns | None:
     """Account for the lines of a chunk; those that change a session, classified (None when
     no line is usable). ``names``: the chunk's column of each of FIELDS."""
     rows = raw.column(ROW_COLUMN).to_numpy()
@@ -61,21 +67,42 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     kind = np.where(length == 1, _EVENT_OF_BYTE[lead], -1)
     if (kind < 0).any():  # padded (or damaged) events: an event is read trimmed
         events = pc.utf8_trim_whitespace(events)
-        kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(
-            zero_copy_only=False)
+        kind = pc.index_in(events, value_set=_EVENTS).fill_null(-1).to_numpy(zero_copy_only=False)
     bad_event = ~bad_date & ~no_session & (kind < 0)
     for mask, code, message, column, values in (
-            (bad_date, "bad-date", "date-time is not an ISO timestamp; the line is damaged",
-             "date-time", when_text),
-            (no_session, "no-session", "the line has no session-id, so it cannot be placed in "
-             "a session", "session-id", None),
-            (bad_event, "bad-event", "event is not one of + - < > *; the line is damaged",
-             "event", events)):
+        (
+            bad_date,
+            "bad-date",
+            "date-time is not an ISO timestamp; the line is damaged",
+            "date-time",
+            when_text,
+        ),
+        (
+            no_session,
+            "no-session",
+            "the line has no session-id, so it cannot be placed in a session",
+            "session-id",
+            None,
+        ),
+        (
+            bad_event,
+            "bad-event",
+            "event is not one of + - < > *; the line is damaged",
+            "event",
+            events,
+        ),
+    ):
         if mask.any():
             where = np.flatnonzero(mask)
-            reject_rows(report, pd.Series(rows[where]), pd.Series(True, index=range(len(where))),
-                        code, message, column,
-                        None if values is None else pd.Series(values.take(where).to_pylist()))
+            reject_rows(
+                report,
+                pd.Series(rows[where]),
+                pd.Series(True, index=range(len(where))),
+                code,
+                message,
+                column,
+                None if values is None else pd.Series(values.take(where).to_pylist()),
+            )
     ok = ~(bad_date | no_session | bad_event)
     report.use(int(ok.sum()))
     if not ok.any():
@@ -102,15 +129,25 @@ def classify(raw: pa.Table, report: FileReport, direction: str,
     # Session ids are unique per transport service; the connector keeps two servers' logs
     # apart should their ids ever meet. The key's text is direction, id and connector joined
     # by \x1f: without that character in them, the (id, connector) codes say the same.
-    joined = any(pc.any(pc.match_substring(words, "\x1f")).as_py()
-                 for words in (sids, connectors))
-    key = key_codes[picked] if not joined else pc.binary_join_element_wise(
-        pa.scalar(direction, pa.string()), session_ids, conns, pa.scalar("\x1f", pa.string()))
-    line = {"key": key, "row": rows[picked], "when": stamps[picked], "ev": ev,
-            "session_id": session_ids, "connector": conns, "cmd": command[picked]}
+    joined = any(pc.any(pc.match_substring(words, "\x1f")).as_py() for words in (sids, connectors))
+    key = (
+        key_codes[picked]
+        if not joined
+        else pc.binary_join_element_wise(
+            pa.scalar(direction, pa.string()), session_ids, conns, pa.scalar("\x1f", pa.string())
+        )
+    )
+    line = {
+        "key": key,
+        "row": rows[picked],
+        "when": stamps[picked],
+        "ev": ev,
+        "session_id": session_ids,
+        "connector": conns,
+        "cmd": command[picked],
+    }
     for prefix, name in (("l", "local-endpoint"), ("r", "remote-endpoint")):
-        codes, ips, line[prefix + "port"], odd = lines.endpoints(
-            _at(_column(raw, names[name]), at))
+        codes, ips, line[prefix + "port"], odd = lines.endpoints(_at(_column(raw, names[name]), at))
         line[prefix + "ip"] = Coded(codes, ips)
     _count_masked(report, raw, names, ok, odd, direction)
     line["opens"] = _opens(kind[picked], context, picked)
@@ -136,8 +173,14 @@ def _session_starts(keys: np.ndarray, disconnect: np.ndarray) -> np.ndarray:
     return starts
 
 
-def _count_masked(report: FileReport, raw: pa.Table, names: dict[str, str | None],
-                  ok: np.ndarray, odd: pa.Array, direction: str) -> None:
+def _count_masked(
+    report: FileReport,
+    raw: pa.Table,
+    names: dict[str, str | None],
+    ok: np.ndarray,
+    odd: pa.Array,
+    direction: str,
+) -> None:
     """Count the usable lines whose peer endpoint is masked by hand (a log shared publicly):
     used, the peer unknown (the sender in a receive log, the destination in a send log).
     Each session's first line of the chunk is among the picked ones and a session keeps its
@@ -146,19 +189,21 @@ def _count_masked(report: FileReport, raw: pa.Table, names: dict[str, str | None
     if not len(odd) or not masked_ips(odd)[0]:
         return
     remote = _column(raw, names["remote-endpoint"])
-    report.see_masked_ips(*masked_ips(remote if ok.all() else _take(remote, ok)),
-                          what="sender IP" if direction == INBOUND else "remote IP")
+    report.see_masked_ips(
+        *masked_ips(remote if ok.all() else _take(remote, ok)),
+        what="sender IP" if direction == INBOUND else "remote IP",
+    )
 
 
-def _opens(kind: np.ndarray, context: pa.Array | pa.ChunkedArray,
-           picked: np.ndarray) -> np.ndarray:
+def _opens(kind: np.ndarray, context: pa.Array | pa.ChunkedArray, picked: np.ndarray) -> np.ndarray:
     """Which of the picked lines begin a session: a connect, or a send log's "attempting to
     connect" line before it."""
     opens = kind == CONNECT
     noted = np.flatnonzero(kind == INFORMATION)
     if len(noted):
-        said = pc.match_substring(_at(context, pa.array(picked[noted])), lines.CONNECTING,
-                                  ignore_case=True)
+        said = pc.match_substring(
+            _at(context, pa.array(picked[noted])), lines.CONNECTING, ignore_case=True
+        )
         opens[noted] = said.to_numpy(zero_copy_only=False)
     return opens
 
@@ -202,15 +247,15 @@ def _command_lines(data: pa.Array, said: np.ndarray) -> tuple[np.ndarray, pa.Arr
     line order (a text's first command line comes first, so the dictionary is in order of
     first appearance among the command lines)."""
     texts = pc.dictionary_encode(_take(data, said))
-    is_command = lines.matches(texts.dictionary, lines.RE2_COMMAND, lines.COMMAND,
-                               search=False)
+    is_command = lines.matches(texts.dictionary, lines.RE2_COMMAND, lines.COMMAND, search=False)
     codes = texts.indices.to_numpy(zero_copy_only=False)
     command = np.zeros(len(said), dtype=bool)
     command[said] = is_command[codes]
     position = np.cumsum(is_command) - 1  # a command text's place among the command texts
     kept = codes[is_command[codes]]
     return command, pa.DictionaryArray.from_arrays(
-        pa.array(position[kept].astype(np.int32)), texts.dictionary.filter(is_command))
+        pa.array(position[kept].astype(np.int32)), texts.dictionary.filter(is_command)
+    )
 
 
 def _commands(texts: pa.DictionaryArray, n: int, where: np.ndarray) -> Columns:
@@ -232,8 +277,7 @@ def _commands(texts: pa.DictionaryArray, n: int, where: np.ndarray) -> Columns:
     return out
 
 
-def _coded_arrow(values: pa.Array, where: np.ndarray, inverse: np.ndarray,
-                 length: int) -> Coded:
+def _coded_arrow(values: pa.Array, where: np.ndarray, inverse: np.ndarray, length: int) -> Coded:
     """:func:`.protocol_log_sessions.coded` of Arrow text (large_string): the same codes and
     words (in order of first appearance, "" first), without Python strings."""
     found = pc.dictionary_encode(pa.concat_arrays([pa.array([""], values.type), values]))
@@ -268,14 +312,16 @@ def _notes(data: pa.Array, context: pa.Array, noted: np.ndarray) -> tuple[np.nda
     new = np.ones(len(inverse), dtype=bool)
     new[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
     first = np.flatnonzero(new)
-    notes = _Notes(pair, texts.dictionary.take(text_codes[first]),
-                   contexts.dictionary.take(context_codes[first]))
+    notes = _Notes(
+        pair,
+        texts.dictionary.take(text_codes[first]),
+        contexts.dictionary.take(context_codes[first]),
+    )
     pair[where] = inverse
     # Each pattern read once per distinct text of its column (a log has a handful of
     # contexts), then per pair.
     said = lines.matches(contexts.dictionary, lines.RE2_INFO, lines.INFO, search=True)
-    data_said = lines.matches(texts.dictionary, lines.RE2_INFO_DATA, lines.INFO_DATA,
-                              search=True)
+    data_said = lines.matches(texts.dictionary, lines.RE2_INFO_DATA, lines.INFO_DATA, search=True)
     info[where] = (said[context_codes[first]] | data_said[text_codes[first]])[inverse]
     return info, notes
 
@@ -287,12 +333,17 @@ def _information(notes: _Notes, picked: np.ndarray, noted: np.ndarray) -> Column
     where = np.flatnonzero(noted)
     used, inverse = np.unique(notes.pair[picked[where]], return_inverse=True)
     used_at = pa.array(used)
-    tokens, ciphers, users = lines.info_lines(notes.data.take(used_at).to_pylist(),
-                                              notes.context.take(used_at).to_pylist())
+    tokens, ciphers, users = lines.info_lines(
+        notes.data.take(used_at).to_pylist(), notes.context.take(used_at).to_pylist()
+    )
     m = len(used)
-    u = {"is_tls": np.zeros(m, bool), "tls": np.full(m, "", object),
-         "cipher": np.full(m, "", object), "is_user": np.zeros(m, bool),
-         "user": np.full(m, "", object)}
+    u = {
+        "is_tls": np.zeros(m, bool),
+        "tls": np.full(m, "", object),
+        "cipher": np.full(m, "", object),
+        "is_user": np.zeros(m, bool),
+        "user": np.full(m, "", object),
+    }
     for i, (token, cipher, user) in enumerate(zip(tokens, ciphers, users, strict=True)):
         if token is not None:
             u["is_tls"][i], u["tls"][i], u["cipher"][i] = True, protocol_tls(token), cipher

@@ -32,8 +32,11 @@ MAIL_FROM = re.compile(r"^\s*MAIL FROM:\s*(?:<([^>]*)>|(\S*))", re.IGNORECASE)
 AUTH = re.compile(r"^\s*(?:AUTH|X-EXPS)\s+(\S+)", re.IGNORECASE)
 INFO = re.compile(r"negotiation succeeded|^\s*authenticated\s*$", re.IGNORECASE)
 INFO_DATA = re.compile(r"negotiation succeeded", re.IGNORECASE)
-TLS_LINE = re.compile(r"TLS protocol\s+(\S+)\s+negotiation succeeded"
-                      r"(?:\s+using bulk encryption algorithm\s+([^\s,]+))?", re.IGNORECASE)
+TLS_LINE = re.compile(
+    r"TLS protocol\s+(\S+)\s+negotiation succeeded"
+    r"(?:\s+using bulk encryption algorithm\s+([^\s,]+))?",
+    re.IGNORECASE,
+)
 
 # The context of a send log's first line (sequence-number 0, before its connect "+"): with
 # "+", the line a session begins with.
@@ -41,9 +44,11 @@ CONNECTING = "attempting to connect"
 
 RE2_COMMAND = rf"(?i)^{_WS}*(?:EHLO|HELO|MAIL FROM|AUTH|X-EXPS|STARTTLS)\b"
 # HELO, MAIL_FROM and AUTH as the branches of one pattern.
-_RE2_COMMANDS = (rf"(?i)^{_WS}*(?:(?:EHLO|HELO){_WS}+(?P<h>{_NWS}+)"
-                 rf"|MAIL FROM:{_WS}*(?:<(?P<a>[^>]*)>|(?P<b>{_NWS}*))"
-                 rf"|(?:AUTH|X-EXPS){_WS}+(?P<m>{_NWS}+))")
+_RE2_COMMANDS = (
+    rf"(?i)^{_WS}*(?:(?:EHLO|HELO){_WS}+(?P<h>{_NWS}+)"
+    rf"|MAIL FROM:{_WS}*(?:<(?P<a>[^>]*)>|(?P<b>{_NWS}*))"
+    rf"|(?:AUTH|X-EXPS){_WS}+(?P<m>{_NWS}+))"
+)
 RE2_INFO = rf"(?i)negotiation succeeded|^{_WS}*authenticated{_WS}*$"
 RE2_INFO_DATA = r"(?i)negotiation succeeded"
 # The usual endpoint shape, with the octets ipaddress (is_ip) takes: up to 255, no leading
@@ -64,8 +69,12 @@ def parse_stamps(text: pa.Array) -> np.ndarray:
         return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    stamps = pd.to_datetime(pd.Series(text.to_pylist(), dtype=object).str.strip(),
-                            format="ISO8601", errors="coerce", utc=True)
+    stamps = pd.to_datetime(
+        pd.Series(text.to_pylist(), dtype=object).str.strip(),
+        format="ISO8601",
+        errors="coerce",
+        utc=True,
+    )
     stamps = stamps.where((stamps >= _EARLIEST) & (stamps <= _LATEST))
     return stamps.astype("datetime64[ns, UTC]").array.asi8
 
@@ -103,8 +112,7 @@ def may_be_command(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 def matches(values: pa.Array, re2: str, python: re.Pattern, *, search: bool) -> np.ndarray:
     """Where ``python`` matches (``search`` or match), RE2 deciding the ASCII lines."""
-    out = np.array(pc.match_substring_regex(values, re2).to_numpy(zero_copy_only=False),
-                   dtype=bool)
+    out = np.array(pc.match_substring_regex(values, re2).to_numpy(zero_copy_only=False), dtype=bool)
     where, texts = _python_rows(values, _non_ascii(values))
     find = python.search if search else python.match
     for i, text in zip(where, texts, strict=True):
@@ -127,8 +135,9 @@ def commands(data: pa.Array) -> dict[str, np.ndarray | pa.Array]:
     helo = matched & _not_empty(host)
     auth = matched & _not_empty(mechanism)
     mail = matched & ~helo & ~auth
-    address = pc.ascii_lower(pc.utf8_trim(pc.if_else(pc.equal(quoted, ""), bare, quoted),
-                                          _PY_ASCII_SPACE))
+    address = pc.ascii_lower(
+        pc.utf8_trim(pc.if_else(pc.equal(quoted, ""), bare, quoted), _PY_ASCII_SPACE)
+    )
     mechanism = pc.ascii_upper(pc.utf8_trim(mechanism, _PY_ASCII_SPACE))
     where, texts = _python_rows(data, _non_ascii(data))
     if len(where):
@@ -143,8 +152,14 @@ def commands(data: pa.Array) -> dict[str, np.ndarray | pa.Array]:
             elif match := AUTH.match(text):
                 auth[i], mechanism[i] = True, match.group(1).strip().upper()
         host, address, mechanism = (pa.array(v, _LARGE) for v in (host, address, mechanism))
-    return {"helo": helo, "host": host, "mail": mail, "address": address, "auth": auth,
-            "mechanism": mechanism}
+    return {
+        "helo": helo,
+        "host": host,
+        "mail": mail,
+        "address": address,
+        "auth": auth,
+        "mechanism": mechanism,
+    }
 
 
 _LARGE = pa.large_string()
@@ -164,8 +179,11 @@ def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, pa.Ar
     unique = pc.utf8_trim_whitespace(encoded.dictionary)
     found = pc.extract_regex(unique, _RE2_ENDPOINT)
     good = found.is_valid()
-    ports = pc.cast(pc.if_else(good, found.field("port"), "0"), pa.int64()).to_numpy(
-        zero_copy_only=False).copy()
+    ports = (
+        pc.cast(pc.if_else(good, found.field("port"), "0"), pa.int64())
+        .to_numpy(zero_copy_only=False)
+        .copy()
+    )
     ips = found.field("ip")
     odd = np.flatnonzero(~good.to_numpy(zero_copy_only=False))
     odd_texts = unique.take(pa.array(odd, pa.int64()))
@@ -176,12 +194,17 @@ def endpoints(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, pa.Ar
             odd_ips.append(ip)
         ips = pc.replace_with_mask(ips, pc.invert(good), pa.array(odd_ips, ips.type))
     ip = pc.dictionary_encode(ips)
-    return (ip.indices.to_numpy(zero_copy_only=False).astype(np.int64)[codes],
-            ip.dictionary.cast(pa.large_string()), ports[codes], odd_texts)
+    return (
+        ip.indices.to_numpy(zero_copy_only=False).astype(np.int64)[codes],
+        ip.dictionary.cast(pa.large_string()),
+        ports[codes],
+        odd_texts,
+    )
 
 
-def info_lines(data: list[str], context: list[str]
-               ) -> tuple[list[str | None], list[str], list[str | None]]:
+def info_lines(
+    data: list[str], context: list[str]
+) -> tuple[list[str | None], list[str], list[str | None]]:
     """(TLS token or None, cipher, authenticated user or None) of information lines."""
     tokens: list[str | None] = []
     ciphers: list[str] = []
@@ -195,7 +218,7 @@ def info_lines(data: list[str], context: list[str]
             continue
         tokens.append(None)
         ciphers.append("")
-        users.append(text.strip() if ctx.strip().lower() == "authenticated" and text.strip()
-                     else None)
+        users.append(
+            text.strip() if ctx.strip().lower() == "authenticated" and text.strip() else None
+        )
     return tokens, ciphers, users
-

@@ -31,17 +31,36 @@ from ..tls import NONE, UNKNOWN
 
 #: What a session carries from chunk to chunk (and file to file), with a new session's value.
 DEFAULTS: dict[str, object] = {
-    "source": "", "first_row": 0, "start": 0, "direction": "", "connector": "",
-    "session_id": "", "lip": "", "lport": 0, "rip": "", "rport": 0, "hostname": "",
-    "tls": NONE, "cipher": "", "auth_user": "", "auth_protocol": "", "pending": "",
-    "messages": 0}
+    "source": "",
+    "first_row": 0,
+    "start": 0,
+    "direction": "",
+    "connector": "",
+    "session_id": "",
+    "lip": "",
+    "lport": 0,
+    "rip": "",
+    "rport": 0,
+    "hostname": "",
+    "tls": NONE,
+    "cipher": "",
+    "auth_user": "",
+    "auth_protocol": "",
+    "pending": "",
+    "messages": 0,
+}
 _INTS = frozenset({"first_row", "start", "lport", "rport", "messages"})
 #: Line events as their code in a chunk's "ev" column (the position here).
 EVENTS = ("+", "-", "<", ">", "*")
 CONNECT, DISCONNECT, RECEIVED, SENT, INFORMATION = range(len(EVENTS))
 # State filled forward from the lines that set it: (state, line value, line mask).
-_FILLED = (("hostname", "host", "helo"), ("tls", "tls", "is_tls"), ("cipher", "cipher", "is_tls"),
-           ("auth_user", "user", "is_user"), ("auth_protocol", "user_protocol", "is_user"))
+_FILLED = (
+    ("hostname", "host", "helo"),
+    ("tls", "tls", "is_tls"),
+    ("cipher", "cipher", "is_tls"),
+    ("auth_user", "user", "is_user"),
+    ("auth_protocol", "user_protocol", "is_user"),
+)
 #: Line columns of text, coded by :func:`segment` (the dictionaries in ``Segmented.words``).
 LINE_TEXT = ("lip", "rip", "host", "address", "mechanism", "tls", "cipher", "user")
 #: Line columns the same along a segment (one session): kept once per segment, not per line.
@@ -52,7 +71,8 @@ _CARRIED_TEXT = tuple(n for n in _CARRIED if n not in _INTS)
 #: The words every chunk's text starts with, after its path and direction (see advance()).
 _WORDS = ("", NONE, INBOUND, OUTBOUND, UNKNOWN)
 _EMPTY_AT, _INBOUND_AT, _OUTBOUND_AT, _UNKNOWN_AT = (
-    2 + _WORDS.index(w) for w in ("", INBOUND, OUTBOUND, UNKNOWN))
+    2 + _WORDS.index(w) for w in ("", INBOUND, OUTBOUND, UNKNOWN)
+)
 TEXT = pa.large_string()  # what pandas' "str" columns hold: no conversion at the frame
 
 Columns = dict[str, "np.ndarray | pa.Array | Coded"]
@@ -102,14 +122,16 @@ def concat(parts: list):
 
 def is_value(dictionary: pa.Array, value: str) -> np.ndarray:
     """Per dictionary entry, whether it is ``value`` (index it with codes)."""
-    return np.asarray(pc.equal(dictionary, pa.scalar(value, TEXT)).to_numpy(
-        zero_copy_only=False), dtype=bool)
+    return np.asarray(
+        pc.equal(dictionary, pa.scalar(value, TEXT)).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def no_sessions() -> Records:
     """The open sessions, as columns ("key" and those of :data:`DEFAULTS`)."""
     return {"key": pa.array([], TEXT)} | {
-        n: np.empty(0, np.int64) if n in _INTS else pa.array([], TEXT) for n in DEFAULTS}
+        n: np.empty(0, np.int64) if n in _INTS else pa.array([], TEXT) for n in DEFAULTS
+    }
 
 
 def _encode(values) -> tuple[np.ndarray, pa.Array]:
@@ -141,8 +163,9 @@ class _Segments:
 
     def first(self, mask: np.ndarray) -> np.ndarray:
         """Per segment, its first line where ``mask`` holds; -1."""
-        found = np.minimum.reduceat(np.where(mask, np.arange(self.n, dtype=np.int32), self.n),
-                                    self.starts)
+        found = np.minimum.reduceat(
+            np.where(mask, np.arange(self.n, dtype=np.int32), self.n), self.starts
+        )
         return np.where(found < self.n, found, -1)
 
     def cumsum(self, values: np.ndarray) -> np.ndarray:
@@ -174,12 +197,18 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
     codes = key if isinstance(key, np.ndarray) else _encode(key)[0]
     sg = _Segments(codes, cast(np.ndarray, lines["ev"]) == DISCONNECT)
     at_start = sg.order[sg.starts]
-    heads = {name: text(lines[name]).take(at_start) for name in _PER_SESSION
-             if name != "key" or not coded_key}
+    heads = {
+        name: text(lines[name]).take(at_start)
+        for name in _PER_SESSION
+        if name != "key" or not coded_key
+    }
     if coded_key:
         heads["key"] = pc.binary_join_element_wise(
-            pa.scalar(direction, TEXT), heads["session_id"], heads["connector"],
-            pa.scalar("\x1f", TEXT))
+            pa.scalar(direction, TEXT),
+            heads["session_id"],
+            heads["connector"],
+            pa.scalar("\x1f", TEXT),
+        )
     line: Lines = {}
     words: dict[str, pa.Array] = {}
     for name, values in lines.items():
@@ -198,8 +227,9 @@ def segment(lines: Columns, direction: str = "") -> Segmented:
     return Segmented(line, sg, first_valid, heads, words)
 
 
-def advance(chunk: Segmented, carry: Records, path: str,
-            direction: str) -> tuple[Records, Records | None, Records, int]:
+def advance(
+    chunk: Segmented, carry: Records, path: str, direction: str
+) -> tuple[Records, Records | None, Records, int]:
     """Records of the lines of one chunk (in log order): those of ``path``, those of sessions
     begun in an earlier file (None when there are none), the sessions open after it, and how
     many sessions of the chunk began before the input (see below). The chunk's arrays are
@@ -214,8 +244,14 @@ def advance(chunk: Segmented, carry: Records, path: str,
     segments, carried_count = len(sg.starts), len(carry["key"])
 
     # Each segment's state before its first line: carried in, or a new session's.
-    found = pc.index_in(heads["key"], value_set=carry["key"]).fill_null(-1).to_numpy(
-        zero_copy_only=False).astype(np.int64) if carried_count else np.full(segments, -1)
+    found = (
+        pc.index_in(heads["key"], value_set=carry["key"])
+        .fill_null(-1)
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int64)
+        if carried_count
+        else np.full(segments, -1)
+    )
     carried = (found >= 0) & sg.key_first
     init = {name: np.full(segments, DEFAULTS[name], dtype=np.int64) for name in _INTS}
     init.update(first_row=line["row"][sg.starts], start=line["when"][sg.starts])
@@ -231,14 +267,21 @@ def advance(chunk: Segmented, carry: Records, path: str,
     carried_at: dict[str, int] = {}  # where the carried sessions' values start
     per_segment = np.arange(segments)
     for name, own, default in (
-            ("key", heads["key"], ""), ("source", None, path),
-            ("direction", None, direction), ("connector", heads["connector"], ""),
-            ("session_id", heads["session_id"], ""), ("lip", words["lip"], ""),
-            ("rip", words["rip"], ""), ("hostname", words["host"], ""),
-            ("tls", words["tls"], NONE), ("cipher", words["cipher"], ""),
-            ("auth_user", words["user"], ""), ("pending", words["mechanism"], ""),
-            # A login's protocol is a pending mechanism: its codes are into "pending".
-            ("auth_protocol", None, "")):
+        ("key", heads["key"], ""),
+        ("source", None, path),
+        ("direction", None, direction),
+        ("connector", heads["connector"], ""),
+        ("session_id", heads["session_id"], ""),
+        ("lip", words["lip"], ""),
+        ("rip", words["rip"], ""),
+        ("hostname", words["host"], ""),
+        ("tls", words["tls"], NONE),
+        ("cipher", words["cipher"], ""),
+        ("auth_user", words["user"], ""),
+        ("pending", words["mechanism"], ""),
+        # A login's protocol is a pending mechanism: its codes are into "pending".
+        ("auth_protocol", None, ""),
+    ):
         if own is not None:
             own_at[name] = size
             parts.append(own)
@@ -246,8 +289,11 @@ def advance(chunk: Segmented, carry: Records, path: str,
         carried_at[name] = size
         parts.append(carry[name])
         size += carried_count
-        init[name] = per_segment + own_at[name] if name in _PER_SESSION \
+        init[name] = (
+            per_segment + own_at[name]
+            if name in _PER_SESSION
             else np.full(segments, fixed.index(default), np.int64)
+        )
         init[name][carried] = size - carried_count + found[carried]
     began_before = ~carried & ~line["opens"][sg.starts]
     init["tls"][began_before] = _UNKNOWN_AT
@@ -261,8 +307,9 @@ def advance(chunk: Segmented, carry: Records, path: str,
     if unknown.any():
         first_cmd = sg.first(line["cmd"])
         told = unknown & (first_cmd >= 0)
-        init["direction"][told] = np.where(line["ev"][first_cmd[told]] == RECEIVED,
-                                           _INBOUND_AT, _OUTBOUND_AT)
+        init["direction"][told] = np.where(
+            line["ev"][first_cmd[told]] == RECEIVED, _INBOUND_AT, _OUTBOUND_AT
+        )
     inbound = is_value(every, INBOUND)[init["direction"]]
     client = line["cmd"] & (line["ev"] == np.where(inbound, RECEIVED, SENT)[sg.seg])
     line["helo"] &= client
@@ -277,12 +324,12 @@ def advance(chunk: Segmented, carry: Records, path: str,
     at = np.concatenate([take, sg.ends])
     seg = sg.seg[at]
     state = {"messages": messages[at]}
-    for name in ("key", "source", "first_row", "start", "connector", "session_id",
-                 "direction"):
+    for name in ("key", "source", "first_row", "start", "connector", "session_id", "direction"):
         state[name] = init[name][seg]
     # A login's protocol is the mechanism pending at its line: that is wanted at every line.
-    line["user_protocol"] = _filled(line["mechanism"] + own_at["pending"],
-                                    sg.last(line["auth"]), init["pending"][sg.seg])
+    line["user_protocol"] = _filled(
+        line["mechanism"] + own_at["pending"], sg.last(line["auth"]), init["pending"][sg.seg]
+    )
     state["pending"] = line["user_protocol"][at]
     last = {mask: sg.last(line[mask])[at] for mask in {mask for _, _, mask in _FILLED}}
     for name, column, mask in _FILLED:
@@ -295,15 +342,18 @@ def advance(chunk: Segmented, carry: Records, path: str,
         first_valid = chunk.first_valid[ip][seg]
         seen = ~given & (first_valid >= 0) & (first_valid <= at)
         pick = np.where(seen, first_valid, at)
-        state[ip] = np.where(given, before, np.where(seen, line[ip][pick] + own_at[ip],
-                                                     _EMPTY_AT))
+        state[ip] = np.where(given, before, np.where(seen, line[ip][pick] + own_at[ip], _EMPTY_AT))
         state[port] = np.where(given, init[port][seg], np.where(seen, line[port][pick], 0))
     line["address"] += own_at["address"]
-    records = {name: values[:len(take)] for name, values in state.items()}
+    records = {name: values[: len(take)] for name, values in state.items()}
     own, held = _records(line, records, take, mail, every, is_value(every, path))
-    at_end = {name: values[len(take):] for name, values in state.items()}
-    return (own, held, _carry_after(carry, sg, line, at_end, carried, found, every, carried_at),
-            int(began_before.sum()))
+    at_end = {name: values[len(take) :] for name, values in state.items()}
+    return (
+        own,
+        held,
+        _carry_after(carry, sg, line, at_end, carried, found, every, carried_at),
+        int(began_before.sum()),
+    )
 
 
 def _filled(values: np.ndarray, last: np.ndarray, before: np.ndarray) -> np.ndarray:
@@ -316,8 +366,14 @@ def _filled(values: np.ndarray, last: np.ndarray, before: np.ndarray) -> np.ndar
 _RECORD_TEXT = tuple(n for n in DEFAULTS if n not in _INTS and n != "pending")
 
 
-def _records(line: Lines, state: Lines, take: np.ndarray, mail: np.ndarray,
-             every: pa.Array, is_path: np.ndarray) -> tuple[Records, Records | None]:
+def _records(
+    line: Lines,
+    state: Lines,
+    take: np.ndarray,
+    mail: np.ndarray,
+    every: pa.Array,
+    is_path: np.ndarray,
+) -> tuple[Records, Records | None]:
     """One record per MAIL FROM, and one per session that ends without one (``take``: their
     lines, in log order; ``state``: the sessions' state there): (those of sessions begun in
     this file, those of sessions begun in an earlier one or None)."""
@@ -326,21 +382,28 @@ def _records(line: Lines, state: Lines, take: np.ndarray, mail: np.ndarray,
     return _record_columns(line, state, take, mail, every, own, True), held
 
 
-def _record_columns(line: Lines, state: Lines, take: np.ndarray, mail: np.ndarray,
-                    every: pa.Array, pick: np.ndarray, own: bool) -> Records:
+def _record_columns(
+    line: Lines,
+    state: Lines,
+    take: np.ndarray,
+    mail: np.ndarray,
+    every: pa.Array,
+    pick: np.ndarray,
+    own: bool,
+) -> Records:
     take = take[pick]
     is_mail = mail[take]
     # The sender of a session without MAIL FROM is "" (the key of a line without one).
     sender = np.where(is_mail, line["address"][take], _EMPTY_AT)
-    texts = _take_words(every, (*_RECORD_TEXT, "sender"),
-                        [state[name][pick] for name in _RECORD_TEXT] + [sender])
+    texts = _take_words(
+        every, (*_RECORD_TEXT, "sender"), [state[name][pick] for name in _RECORD_TEXT] + [sender]
+    )
     out: Records = {}
     for name in DEFAULTS:
         if name not in ("pending", "messages"):
             out[name] = texts[name] if name in texts else state[name][pick]
     # A message of a session begun in an earlier file keeps the session's first row.
-    out["row"] = np.where(is_mail, line["row"][take], out["first_row"]) if own \
-        else out["first_row"]
+    out["row"] = np.where(is_mail, line["row"][take], out["first_row"]) if own else out["first_row"]
     out["when"] = np.where(is_mail, line["when"][take], out["start"])
     out["sender"] = texts["sender"]
     out["messages"] = is_mail.astype(np.int64)
@@ -351,8 +414,9 @@ def session_records(sessions: Records) -> Records:
     """The record of each session that never sent MAIL FROM (messages=0), at its start."""
     quiet = sessions["messages"] == 0
     out = {name: subset(sessions[name], quiet) for name in DEFAULTS if name not in ("pending",)}
-    out.update(row=out["first_row"], when=out["start"],
-               sender=pa.array([""] * int(quiet.sum()), TEXT))
+    out.update(
+        row=out["first_row"], when=out["start"], sender=pa.array([""] * int(quiet.sum()), TEXT)
+    )
     return out
 
 
@@ -363,9 +427,16 @@ def _take_words(every: pa.Array, names: tuple[str, ...], codes: list[np.ndarray]
     return {name: taken.slice(i * length, length) for i, name in enumerate(names)}
 
 
-def _carry_after(carry: Records, sg: _Segments, line: Lines, state: Lines,
-                 carried: np.ndarray, found: np.ndarray, every: pa.Array,
-                 carried_at: dict[str, int]) -> Records:
+def _carry_after(
+    carry: Records,
+    sg: _Segments,
+    line: Lines,
+    state: Lines,
+    carried: np.ndarray,
+    found: np.ndarray,
+    every: pa.Array,
+    carried_at: dict[str, int],
+) -> Records:
     """Open sessions after the chunk: the carried ones in their order (with their new state;
     those that ended dropped), then the new ones in the order they opened. ``state``: each
     segment's at its last line."""

@@ -62,7 +62,7 @@ class Sample:
         prefix = f"#{name}:".lower()
         for line in self.directives:
             if line.lower().startswith(prefix):
-                return line[len(prefix):].strip()
+                return line[len(prefix) :].strip()
         return None
 
     def without_head(self) -> Sample:
@@ -88,8 +88,7 @@ def clean_header_name(name: str) -> str:
     return name.replace("\ufeff", "").strip().strip('"').strip("'").strip()
 
 
-def take_sample(source: Source, encoding: str | None = None,
-                size: int = SAMPLE_BYTES) -> Sample:
+def take_sample(source: Source, encoding: str | None = None, size: int = SAMPLE_BYTES) -> Sample:
     """The first ``size`` bytes of ``source``, decoded, with its header found."""
     with source.open() as fh:
         raw = fh.read(size)
@@ -134,7 +133,7 @@ def _with_header(sample: Sample) -> Sample:
     directives: list[str] = []
     for index, line in enumerate(lines[:_HEADER_SCAN_LINES]):
         if line.startswith("#Fields:"):
-            header = _split(line[len("#Fields:"):].strip(), ",")
+            header = _split(line[len("#Fields:") :].strip(), ",")
             directives.extend(x for x in lines[:index] if x.startswith("#"))
             return _replace(sample, header, ",", index + 1, True, tuple(directives))
     delimiter = ","
@@ -204,13 +203,29 @@ def _split(line: str, delimiter: str) -> list[str]:
         return line.split(delimiter)
 
 
-def _replace(sample: Sample, header: list[str], delimiter: str, skip: int, log: bool,
-             directives: tuple[str, ...]) -> Sample:
+def _replace(
+    sample: Sample,
+    header: list[str],
+    delimiter: str,
+    skip: int,
+    log: bool,
+    directives: tuple[str, ...],
+) -> Sample:
     names = dedupe([clean_header_name(h) for h in header])
     return Sample(
-        sample.source, sample.raw, sample.encoding, sample.encoding_label, sample.text,
-        sample.kind, sample.lines, delimiter, tuple(names),
-        frozenset(normalize_header(n) for n in names), skip, log, directives,
+        sample.source,
+        sample.raw,
+        sample.encoding,
+        sample.encoding_label,
+        sample.text,
+        sample.kind,
+        sample.lines,
+        delimiter,
+        tuple(names),
+        frozenset(normalize_header(n) for n in names),
+        skip,
+        log,
+        directives,
     )
 
 

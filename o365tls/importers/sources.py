@@ -35,9 +35,21 @@ READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplemented
 # Files in a folder walk that are documentation or scripts, not exports. Named files are always
 # read; these are only skipped when a *folder* is searched, so that a folder with a README next
 # to its exports reads cleanly.
-_SKIPPED_IN_FOLDERS = (".md", ".py", ".pyc", ".rst", ".pdf", ".png", ".jpg", ".jpeg", ".gif",
-                       ".svg",
-                       ".html", ".xlsx", ".docx")
+_SKIPPED_IN_FOLDERS = (
+    ".md",
+    ".py",
+    ".pyc",
+    ".rst",
+    ".pdf",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".svg",
+    ".html",
+    ".xlsx",
+    ".docx",
+)
 
 
 @dataclass(frozen=True)
@@ -120,8 +132,13 @@ def _add_archive(path: Path, sources: list[Source], refusals: list[Refusal]) -> 
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
-            refusals.append(Refusal(str(path), "archive-too-large",
-                                    f"{len(infos)} members; at most {MAX_MEMBERS} are read"))
+            refusals.append(
+                Refusal(
+                    str(path),
+                    "archive-too-large",
+                    f"{len(infos)} members; at most {MAX_MEMBERS} are read",
+                )
+            )
             return
         for info in sorted(infos, key=lambda i: i.filename):
             if info.is_dir():
@@ -132,21 +149,34 @@ def _add_archive(path: Path, sources: list[Source], refusals: list[Refusal]) -> 
                 refusals.append(Refusal(display, problem[0], problem[1]))
                 continue
             name = PurePosixPath(info.filename).name
-            if name.startswith(".") or name.lower().startswith("readme") or \
-                    name.lower().endswith(_SKIPPED_IN_FOLDERS):
+            if (
+                name.startswith(".")
+                or name.lower().startswith("readme")
+                or name.lower().endswith(_SKIPPED_IN_FOLDERS)
+            ):
                 continue
             try:
                 with archive.open(info) as fh:
                     magic = fh.read(4)
             # RuntimeError: an encrypted member; ValueError: a local name flagged UTF-8 that is not
             except (*READ_ERRORS, RuntimeError, ValueError) as exc:
-                refusals.append(Refusal(display, "bad-archive",
-                                        f"the archive member cannot be read ({exc}); "
-                                        "unzip the archive and check its files"))
+                refusals.append(
+                    Refusal(
+                        display,
+                        "bad-archive",
+                        f"the archive member cannot be read ({exc}); "
+                        "unzip the archive and check its files",
+                    )
+                )
                 continue
             if magic in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
-                refusals.append(Refusal(display, "nested-archive",
-                                        "archives inside archives are not opened; unzip it first"))
+                refusals.append(
+                    Refusal(
+                        display,
+                        "nested-archive",
+                        "archives inside archives are not opened; unzip it first",
+                    )
+                )
                 continue
             sources.append(Source(display, path, info.filename, info.file_size))
 
@@ -160,9 +190,15 @@ def _member_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
     if mode == 0o120000:
         return ("link", "member is a symbolic link; refused")
     if info.file_size > MAX_MEMBER_BYTES:
-        return ("too-large", f"member unpacks to {info.file_size} bytes, over the "
-                             f"{MAX_MEMBER_BYTES}-byte limit; unzip it yourself if it is real")
+        return (
+            "too-large",
+            f"member unpacks to {info.file_size} bytes, over the "
+            f"{MAX_MEMBER_BYTES}-byte limit; unzip it yourself if it is real",
+        )
     if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
-        return ("decompression-bomb", "member compresses more than any real export "
-                                      f"({info.file_size // info.compress_size}:1); refused")
+        return (
+            "decompression-bomb",
+            "member compresses more than any real export "
+            f"({info.file_size // info.compress_size}:1); refused",
+        )
     return None

@@ -34,12 +34,17 @@ MIN_CHUNK_ROWS = 5_000
 
 
 def open_text(sample: Sample) -> io.TextIOWrapper:
-    return io.TextIOWrapper(sample.source.open(), encoding=sample.encoding, newline="",
-                            errors="strict")
+    return io.TextIOWrapper(
+        sample.source.open(), encoding=sample.encoding, newline="", errors="strict"
+    )
 
 
-def read_table(sample: Sample, report: FileReport, chunk_rows: int | None = None,
-               columns: Iterable[str] | None = None) -> Iterator[pd.DataFrame]:
+def read_table(
+    sample: Sample,
+    report: FileReport,
+    chunk_rows: int | None = None,
+    columns: Iterable[str] | None = None,
+) -> Iterator[pd.DataFrame]:
     """Yield frames of raw strings: the sample's header as columns plus ``__row__``, the
     1-based data-row number. Rows with the wrong number of fields and repeated header rows are
     rejected here; every other row is yielded for the importer to use or reject.
@@ -60,8 +65,12 @@ def read_table(sample: Sample, report: FileReport, chunk_rows: int | None = None
     yield from _read_tolerant(sample, report, chunk_rows, skip_records=done)
 
 
-def read_arrow(sample: Sample, report: FileReport, chunk_rows: int | None = None,
-               columns: Iterable[str] | None = None) -> Iterator[pa.Table]:
+def read_arrow(
+    sample: Sample,
+    report: FileReport,
+    chunk_rows: int | None = None,
+    columns: Iterable[str] | None = None,
+) -> Iterator[pa.Table]:
     """:func:`read_table` as Arrow tables: text columns ``string`` (the header's, all of them
     from the tolerant reader, ``columns`` from the fast one) and ``__row__`` int64. The
     same rows, issues and accounting; for importers that work in Arrow, without a round trip
@@ -76,12 +85,17 @@ def read_arrow(sample: Sample, report: FileReport, chunk_rows: int | None = None
         except fastcsv.NotClean as stop:
             done = stop.records_done
     for frame in _read_tolerant(sample, report, chunk_rows, skip_records=done):
-        yield pa.table({name: pa.array(frame[name], type=pa.int64() if name == ROW_COLUMN
-                                       else pa.string()) for name in frame.columns})
+        yield pa.table(
+            {
+                name: pa.array(frame[name], type=pa.int64() if name == ROW_COLUMN else pa.string())
+                for name in frame.columns
+            }
+        )
 
 
-def _read_tolerant(sample: Sample, report: FileReport, chunk_rows: int | None,
-                   skip_records: int = 0) -> Iterator[pd.DataFrame]:
+def _read_tolerant(
+    sample: Sample, report: FileReport, chunk_rows: int | None, skip_records: int = 0
+) -> Iterator[pd.DataFrame]:
     header = list(sample.header)
     header_keys = [normalize_header(h) for h in header]
     if chunk_rows is None:
@@ -105,16 +119,19 @@ def _read_tolerant(sample: Sample, report: FileReport, chunk_rows: int | None,
                 if first.startswith("#"):
                     if sample.log_fields and first.startswith("#Fields:"):
                         if len(fields) > MAX_COLUMNS:  # a frame that wide would never end
-                            report.note(row_no + 1, "too-many-columns",
-                                        f"a '#Fields:' line names {len(fields)} fields (more "
-                                        f"than {MAX_COLUMNS}); ignored, the lines after it are "
-                                        "read with the field list before it")
+                            report.note(
+                                row_no + 1,
+                                "too-many-columns",
+                                f"a '#Fields:' line names {len(fields)} fields (more "
+                                f"than {MAX_COLUMNS}); ignored, the lines after it are "
+                                "read with the field list before it",
+                            )
                             continue
                         # A concatenated log may change its field list: flush, then switch.
                         if rows:
                             yield _frame(header, rows, numbers)
                             rows, numbers = [], []
-                        names = [first[len("#Fields:"):].strip(), *fields[1:]]
+                        names = [first[len("#Fields:") :].strip(), *fields[1:]]
                         header = dedupe([clean_header_name(n) for n in names])
                         header_keys = [normalize_header(h) for h in header]
                         first_limit = len(header[0]) + 8
@@ -127,20 +144,26 @@ def _read_tolerant(sample: Sample, report: FileReport, chunk_rows: int | None,
                 if row_no <= skip_records:
                     continue  # already read by the fast path
                 report.read()
-                if len(fields) == len(header_keys) and len(first) <= first_limit and \
-                        normalize_header(first) == header_keys[0] and \
-                        [normalize_header(f) for f in fields] == header_keys:
-                    report.reject(row_no, "repeated-header",
-                                  "header row repeated inside the file (concatenated export); "
-                                  "skipped")
+                if (
+                    len(fields) == len(header_keys)
+                    and len(first) <= first_limit
+                    and normalize_header(first) == header_keys[0]
+                    and [normalize_header(f) for f in fields] == header_keys
+                ):
+                    report.reject(
+                        row_no,
+                        "repeated-header",
+                        "header row repeated inside the file (concatenated export); skipped",
+                    )
                     continue
                 if len(fields) != len(header):
-                    extra = fields[len(header):]
+                    extra = fields[len(header) :]
                     if len(fields) > len(header) and not any(f.strip() for f in extra):
                         fields = fields[: len(header)]
                     else:
                         report.reject(
-                            row_no, "field-count",
+                            row_no,
+                            "field-count",
                             f"row has {len(fields)} fields, the header has {len(header)}"
                             + (" (file truncated?)" if len(fields) < len(header) else ""),
                         )
@@ -151,17 +174,25 @@ def _read_tolerant(sample: Sample, report: FileReport, chunk_rows: int | None,
                     yield _frame(header, rows, numbers)
                     rows, numbers = [], []
         except UnicodeDecodeError:
-            report.note(row_no + 1, "decode-error",
-                        f"bytes after row {row_no} are not {sample.encoding_label}; the rest of "
-                        "the file was not read (try --encoding cp1252 or re-export as UTF-8)")
+            report.note(
+                row_no + 1,
+                "decode-error",
+                f"bytes after row {row_no} are not {sample.encoding_label}; the rest of "
+                "the file was not read (try --encoding cp1252 or re-export as UTF-8)",
+            )
         except csv.Error as exc:
-            report.note(row_no + 1, "parse-error",
-                        f"unreadable CSV after row {row_no} ({exc}); the rest of the file was "
-                        "not read")
+            report.note(
+                row_no + 1,
+                "parse-error",
+                f"unreadable CSV after row {row_no} ({exc}); the rest of the file was not read",
+            )
         except READ_ERRORS as exc:  # a damaged archive member: keep the rows read before it
-            report.note(row_no + 1, "bad-archive" if sample.source.member else "unreadable",
-                        f"the file could not be read after row {row_no} "
-                        f"({exc or type(exc).__name__}); the rest of it was not read")
+            report.note(
+                row_no + 1,
+                "bad-archive" if sample.source.member else "unreadable",
+                f"the file could not be read after row {row_no} "
+                f"({exc or type(exc).__name__}); the rest of it was not read",
+            )
     if rows:
         yield _frame(header, rows, numbers)
 

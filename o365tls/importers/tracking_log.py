@@ -125,16 +125,22 @@ EVENTS: dict[str, tuple[str, str]] = {
     "POISONMESSAGE": (NO_HOP, "moved into or out of the poison queue: no hop"),
     "PROCESS": (NO_HOP, "processed: no hop"),
     "PROCESSMEETINGMESSAGE": (NO_HOP, "a meeting message processed at delivery: no hop"),
-    "RECEIVE": (HOP_IN, "received over SMTP, from Pickup/Replay or from a mailbox: the client "
-                        "is who handed it over"),
+    "RECEIVE": (
+        HOP_IN,
+        "received over SMTP, from Pickup/Replay or from a mailbox: the client "
+        "is who handed it over",
+    ),
     "REDIRECT": (NO_HOP, "redirected to an alternative recipient: no hop"),
     "RESOLVE": (NO_HOP, "a recipient address resolved to another: no hop"),
     "RESUBMIT": (NO_HOP, "resubmitted from Safety Net: a copy of mail already received"),
     "RESUBMITDEFER": (NO_HOP, "a Safety Net resubmission deferred: no hop"),
     "RESUBMITFAIL": (NO_HOP, "a Safety Net resubmission failed: no hop"),
     "SEND": (HOP_OUT, "sent over SMTP to another server: this server is that hop's client"),
-    "SENDEXTERNAL": (HOP_OUT, "sent over SMTP through a send connector to a server outside the "
-                              "organisation (Exchange Online, the internet): kept like SEND"),
+    "SENDEXTERNAL": (
+        HOP_OUT,
+        "sent over SMTP through a send connector to a server outside the "
+        "organisation (Exchange Online, the internet): kept like SEND",
+    ),
     "SUBMIT": (NO_HOP, "handed from mailbox submission to transport; its RECEIVE is the hop"),
     "SUBMITDEFER": (NO_HOP, "that hand-over was deferred: no hop"),
     "SUBMITFAIL": (NO_HOP, "that hand-over failed: no hop"),
@@ -164,9 +170,11 @@ def detect(sample: Sample) -> bool:
         if log_type:
             return "message tracking" in log_type
         return sample.has("event-id", "internal-message-id", "source-context")
-    return (sample.has("Timestamp", "EventId", "Source")
-            and sample.has_any("InternalMessageId", "MessageId", "NetworkMessageId")
-            and sample.has_any("Recipients", "Sender", "ClientIp"))
+    return (
+        sample.has("Timestamp", "EventId", "Source")
+        and sample.has_any("InternalMessageId", "MessageId", "NetworkMessageId")
+        and sample.has_any("Recipients", "Sender", "ClientIp")
+    )
 
 
 def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[Batch]:
@@ -178,10 +186,13 @@ def read(sample: Sample, report: FileReport, context: LoadContext) -> Iterator[B
         if len(frame):
             yield Batch(SIGHTINGS, frame)
     if exported and report.rows_used:
-        report.note(None, "local-time",
-                    "Get-MessageTrackingLog writes Timestamp in the local time of the computer "
-                    "that ran it, without an offset; it is read as UTC (read the raw MSGTRK*.log "
-                    "files for exact UTC times)")
+        report.note(
+            None,
+            "local-time",
+            "Get-MessageTrackingLog writes Timestamp in the local time of the computer "
+            "that ran it, without an offset; it is read as UTC (read the raw MSGTRK*.log "
+            "files for exact UTC times)",
+        )
     tally.report(report)
 
 
@@ -205,43 +216,64 @@ class Tally:
     def report(self, report: FileReport) -> None:
         if "recipients-type-name" in self.counts:
             count, row = self.counts["recipients-type-name"]
-            report.note(row, "recipients-type-name",
-                        f"Recipients was exported as a type name ('System.String[]') in {count} "
-                        "RECEIVE/SEND rows, so their recipients are unknown; each gives one "
-                        "sighting without a recipient. Export it joined: Select-Object "
-                        "@{n='Recipients';e={$_.Recipients -join ';'}}, ...")
+            report.note(
+                row,
+                "recipients-type-name",
+                f"Recipients was exported as a type name ('System.String[]') in {count} "
+                "RECEIVE/SEND rows, so their recipients are unknown; each gives one "
+                "sighting without a recipient. Export it joined: Select-Object "
+                "@{n='Recipients';e={$_.Recipients -join ';'}}, ...",
+            )
         if "eventdata-type-name" in self.counts:
             count, row = self.counts["eventdata-type-name"]
-            told = (f"; {self.fallback} RECEIVE rows have no OriginalClientIp either, so "
-                    "their sender is ClientIp, which may be this Exchange server (FrontEnd or "
-                    "hub) rather than the device" if self.fallback else
-                    "; the sender of each RECEIVE is its OriginalClientIp")
-            report.note(row, "eventdata-type-name",
-                        f"EventData was exported as a type name in {count} RECEIVE/SEND rows: "
-                        "the real client behind the FrontEnd (ProxiedClientIPAddress) and "
-                        f"EffectiveTlsAuthLevel are not in this file{told}. The raw "
-                        "MSGTRK*.log files have them, or export EventData joined: "
-                        "@{n='EventData';e={$_.EventData -join ';'}}")
+            told = (
+                f"; {self.fallback} RECEIVE rows have no OriginalClientIp either, so "
+                "their sender is ClientIp, which may be this Exchange server (FrontEnd or "
+                "hub) rather than the device"
+                if self.fallback
+                else "; the sender of each RECEIVE is its OriginalClientIp"
+            )
+            report.note(
+                row,
+                "eventdata-type-name",
+                f"EventData was exported as a type name in {count} RECEIVE/SEND rows: "
+                "the real client behind the FrontEnd (ProxiedClientIPAddress) and "
+                f"EffectiveTlsAuthLevel are not in this file{told}. The raw "
+                "MSGTRK*.log files have them, or export EventData joined: "
+                "@{n='EventData';e={$_.EventData -join ';'}}",
+            )
         if self.unknown:
             first = min(row for _, row in self.unknown.values())
-            names = ", ".join(f"{name or '(empty)'} ({count} row{'s' * (count != 1)})"
-                              for name, (count, _) in sorted(self.unknown.items()))
-            report.note(first, "unknown-event",
-                        f"EventId values that are not in Microsoft's list of message tracking "
-                        f"events: {names}. These rows are read but name no sender; if one is "
-                        "an SMTP hop, its senders are missing from the report")
+            names = ", ".join(
+                f"{name or '(empty)'} ({count} row{'s' * (count != 1)})"
+                for name, (count, _) in sorted(self.unknown.items())
+            )
+            report.note(
+                first,
+                "unknown-event",
+                f"EventId values that are not in Microsoft's list of message tracking "
+                f"events: {names}. These rows are read but name no sender; if one is "
+                "an SMTP hop, its senders are missing from the report",
+            )
 
 
-def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
-            tally: Tally) -> tuple[pd.DataFrame, str | None]:
+def convert(
+    raw: pd.DataFrame, report: FileReport, culture: str | None, tally: Tally
+) -> tuple[pd.DataFrame, str | None]:
     """Raw tracking rows -> sightings; rows without a readable time are rejected."""
     rows = raw[ROW_COLUMN]
     when = pick(raw, *TIME)
     stamps, culture = parse_datetimes(when, culture)
     bad = stamps.isna()
-    reject_rows(report, rows, bad, "bad-date",
-                "the time is not a date in any known culture (ISO, en-US, en-GB, de-DE)",
-                "date-time", when)
+    reject_rows(
+        report,
+        rows,
+        bad,
+        "bad-date",
+        "the time is not a date in any known culture (ISO, en-US, en-GB, de-DE)",
+        "date-time",
+        when,
+    )
     report.use(int((~bad).sum()))
     event = pick(raw, *EVENT_ID).str.strip().str.upper()
     unknown = ~bad & ~event.isin(list(EVENTS))
@@ -252,12 +284,16 @@ def convert(raw: pd.DataFrame, report: FileReport, culture: str | None,
     sub_rows = rows[keep]
     is_send = event[keep].isin(list(SEND_EVENTS))
 
-    custom = pd.Series([_custom(v, r, tally) for v, r in zip(pick(sub, *CUSTOM), sub_rows,
-                                                              strict=True)],
-                       index=sub.index, dtype=object)
-    recipients = pd.Series([_recipients(v, r, tally) for v, r in
-                            zip(pick(sub, *RECIPIENTS), sub_rows, strict=True)],
-                           index=sub.index, dtype=object)
+    custom = pd.Series(
+        [_custom(v, r, tally) for v, r in zip(pick(sub, *CUSTOM), sub_rows, strict=True)],
+        index=sub.index,
+        dtype=object,
+    )
+    recipients = pd.Series(
+        [_recipients(v, r, tally) for v, r in zip(pick(sub, *RECIPIENTS), sub_rows, strict=True)],
+        index=sub.index,
+        dtype=object,
+    )
     client_ip = clean_ip(pick(sub, *CLIENT_IP), report)
     client_host = pick(sub, *CLIENT_HOST).str.strip()
     sender_ip, hostname = _received_from(sub, custom, client_ip, client_host, is_send, tally)
@@ -292,9 +328,14 @@ def _custom(value: str, row: int, tally: Tally) -> custom_data.CustomData:
     return custom_data.parse(value)
 
 
-def _received_from(sub: pd.DataFrame, custom: pd.Series, client_ip: pd.Series,
-                   client_host: pd.Series, is_send: pd.Series,
-                   tally: Tally) -> tuple[pd.Series, pd.Series]:
+def _received_from(
+    sub: pd.DataFrame,
+    custom: pd.Series,
+    client_ip: pd.Series,
+    client_host: pd.Series,
+    is_send: pd.Series,
+    tally: Tally,
+) -> tuple[pd.Series, pd.Series]:
     """The client of each hop and its hostname. A hop out's client is this server
     (``client-ip``). A hop in's is the first of ``ProxiedClientIPAddress`` (the device behind the
     FrontEnd), ``original-client-ip`` (the same client, kept when ``custom-data`` is exported as
@@ -306,8 +347,14 @@ def _received_from(sub: pd.DataFrame, custom: pd.Series, client_ip: pd.Series,
     ip = first_nonempty(proxied_ip, original_ip, client_ip)
     host = client_host.where(proxied_ip == "", proxied_host)
     host = host.where((proxied_ip != "") | (original_ip == "") | (original_ip == client_ip), "")
-    tally.fallback += int((~is_send & (proxied_ip == "") & (original_ip == "")
-                           & custom.map(lambda c: c is _UNREADABLE)).sum())
+    tally.fallback += int(
+        (
+            ~is_send
+            & (proxied_ip == "")
+            & (original_ip == "")
+            & custom.map(lambda c: c is _UNREADABLE)
+        ).sum()
+    )
     return ip.where(~is_send, client_ip), host.where(~is_send, client_host)
 
 
@@ -344,14 +391,24 @@ def directions(directionality: pd.Series) -> pd.Series:
 FORMAT = Format(
     name=NAME,
     description="Exchange Server message tracking logs: MSGTRK*.log files and "
-                "Get-MessageTrackingLog | Export-Csv",
+    "Get-MessageTrackingLog | Export-Csv",
     kind=SIGHTINGS,
     carries_tls=False,
-    signature=("date-time", "client-ip", "source-context", "connector-id", "source", "event-id",
-               "internal-message-id", "message-id", "recipient-address", "sender-address",
-               "custom-data"),
+    signature=(
+        "date-time",
+        "client-ip",
+        "source-context",
+        "connector-id",
+        "source",
+        "event-id",
+        "internal-message-id",
+        "message-id",
+        "recipient-address",
+        "sender-address",
+        "custom-data",
+    ),
     detect=detect,
     read=read,
     recognised_by="'#Log-type: Message Tracking Log' with a '#Fields:' line; or Timestamp + "
-                  "EventId + Source + MessageId/InternalMessageId (Get-MessageTrackingLog export)",
+    "EventId + Source + MessageId/InternalMessageId (Get-MessageTrackingLog export)",
 )

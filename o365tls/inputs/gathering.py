@@ -134,8 +134,11 @@ class Gathered:
         rows = obs[ROW].to_numpy()
         step = np.diff(file_rank)
         # Read in order (protocol logs too: see protocol_log.WAIT_RECORDS): no sort.
-        order = None if (step >= 0).all() and (np.diff(rows)[step == 0] >= 0).all() \
-            else np.lexsort((rows, file_rank))  # stable
+        order = (
+            None
+            if (step >= 0).all() and (np.diff(rows)[step == 0] >= 0).all()
+            else np.lexsort((rows, file_rank))
+        )  # stable
         # Each text column in one piece: gathered, it has an Arrow chunk per block (see
         # _Blocks) and per task, and hashing and grouping across chunks costs the analysis
         # more than the copy. Records that arrived out of order are put in order
@@ -145,8 +148,12 @@ class Gathered:
         ordered = {}
         obs = obs.copy(deep=False)  # its own columns to drop; a caller's frame stays whole
         names = list(obs.columns)
-        taken = in_order(lambda column: _in_one_piece(column, order),
-                         (obs[name] for name in names), self.threads, "o365tls-order")
+        taken = in_order(
+            lambda column: _in_one_piece(column, order),
+            (obs[name] for name in names),
+            self.threads,
+            "o365tls-order",
+        )
         for name, column in zip(names, taken, strict=True):
             ordered[name] = column
             del obs[name]
@@ -164,16 +171,25 @@ def _in_one_piece(column: pd.Series, order: np.ndarray | None) -> pd.Series:
             joined = one_array(chunks)
             if order is not None:
                 joined = joined.take(pa.array(order))
-            return pd.Series(ArrowStringArray(joined, dtype=values.dtype), name=column.name,
-                             copy=False)
+            return pd.Series(
+                ArrowStringArray(joined, dtype=values.dtype), name=column.name, copy=False
+            )
     if order is not None:
         return column.take(order).reset_index(drop=True)
     return column.reset_index(drop=True)
 
 
-def gather(paths, *, format: str | None = None, encoding: str | None = None,
-           progress=None, since=None, until=None, jobs: int | None = 1,
-           scheduler: str | None = None) -> Gathered:
+def gather(
+    paths,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    progress=None,
+    since=None,
+    until=None,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
+) -> Gathered:
     """Read ``paths`` into :class:`Gathered`, streaming: memory grows with the number of
     messages kept as codes, not with the size of the files. ``jobs`` > 1 reads large files on
     that many local processes, or the chunks of the one large file on that many threads;
@@ -188,16 +204,27 @@ def gather(paths, *, format: str | None = None, encoding: str | None = None,
     cores = jobs or default_jobs()
     if jobs is None:  # left to o365tls: every core for a large input, one for a small one
         jobs = default_jobs() if sum(s.size for s in sources) >= PARALLEL_BYTES else 1
-    tasks = plan(sources, forced, encoding, local=not scheduler) \
-        if (jobs or 1) > 1 or scheduler else [sources]
+    tasks = (
+        plan(sources, forced, encoding, local=not scheduler)
+        if (jobs or 1) > 1 or scheduler
+        else [sources]
+    )
     if not scheduler and sum(_size(t) >= SPREAD_BYTES for t in tasks) <= 1:
         # At most one large task (one big trace and its small reports): processes would wait
         # on it, so its chunks share the cores instead.
-        gathered = gather_sources(sources, forced.name if forced else None, encoding, since,
-                                  until, progress, threads=max(1, jobs or 1))
+        gathered = gather_sources(
+            sources,
+            forced.name if forced else None,
+            encoding,
+            since,
+            until,
+            progress,
+            threads=max(1, jobs or 1),
+        )
     else:
-        args = [(task, forced.name if forced else None, encoding, since, until, None)
-                for task in tasks]
+        args = [
+            (task, forced.name if forced else None, encoding, since, until, None) for task in tasks
+        ]
         parts = _run_dask(scheduler, args) if scheduler else _run_local(jobs, args)
         gathered = _combine(parts)
         position = {s.display: i for i, s in enumerate(sources)}
@@ -215,8 +242,9 @@ def _size(task: list[Source]) -> int:
     return sum(s.size for s in task)
 
 
-def plan(sources: list[Source], forced, encoding: str | None,
-         local: bool = False) -> list[list[Source]]:
+def plan(
+    sources: list[Source], forced, encoding: str | None, local: bool = False
+) -> list[list[Source]]:
     """Tasks in file order: protocol logs together, every other file on its own. ``local``:
     the tasks run on this machine's processes, whose server is started at the first protocol
     log, to get ready while the other files are planned."""
@@ -226,8 +254,10 @@ def plan(sources: list[Source], forced, encoding: str | None,
         # A protocol log says what it is in its first lines: a week of hourly logs is planned
         # from their heads (the first lines say it all, and a whole sample of each of a
         # thousand hourly logs adds up); other files from a whole sample, as they are read.
-        if format_of(source, forced, encoding, PLAN_BYTES) in TOGETHER \
-                or format_of(source, forced, encoding) in TOGETHER:
+        if (
+            format_of(source, forced, encoding, PLAN_BYTES) in TOGETHER
+            or format_of(source, forced, encoding) in TOGETHER
+        ):
             if together is None:
                 together = []
                 tasks.append(together)
@@ -239,8 +269,15 @@ def plan(sources: list[Source], forced, encoding: str | None,
     return tasks
 
 
-def gather_sources(sources: list[Source], format_name: str | None, encoding: str | None,
-                   since, until, progress=None, threads: int = 1) -> Gathered:
+def gather_sources(
+    sources: list[Source],
+    format_name: str | None,
+    encoding: str | None,
+    since,
+    until,
+    progress=None,
+    threads: int = 1,
+) -> Gathered:
     """One task: read these sources into a partial :class:`Gathered` (runs in workers);
     ``threads`` chunks of a large file are converted at once."""
     reports: dict = {}
@@ -249,8 +286,14 @@ def gather_sources(sources: list[Source], format_name: str | None, encoding: str
     probes: list[pd.DataFrame] = []
     forced = forced_format(format_name)
     with _Reducing(threads) as reducing:
-        for report, batch in iter_sources(sources, forced=forced, encoding=encoding,
-                                          progress=progress, reports=reports, threads=threads):
+        for report, batch in iter_sources(
+            sources,
+            forced=forced,
+            encoding=encoding,
+            progress=progress,
+            reports=reports,
+            threads=threads,
+        ):
             if not len(batch.frame):
                 continue
             if batch.kind == CONNECTORS:
@@ -299,9 +342,11 @@ class _Blocks:
     def _join(self) -> None:
         if self.loose:
             joined = pd.concat(self.loose, ignore_index=True)
-            self.blocks.append(pd.DataFrame(
-                {name: _in_one_piece(joined[name], None) for name in joined.columns},
-                copy=False))
+            self.blocks.append(
+                pd.DataFrame(
+                    {name: _in_one_piece(joined[name], None) for name in joined.columns}, copy=False
+                )
+            )
             self.loose, self.loose_records = [], 0
 
     def frame(self) -> pd.DataFrame:
@@ -320,8 +365,11 @@ class _Reducing:
     def __init__(self, threads: int) -> None:
         self.reducer = SightingReducer()
         self.threads = threads
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="o365tls-reduce") \
-            if threads > 1 else None
+        self.pool = (
+            ThreadPoolExecutor(threads, thread_name_prefix="o365tls-reduce")
+            if threads > 1
+            else None
+        )
         self.pending: deque[Future] = deque()
 
     def add(self, frame: pd.DataFrame, fmt: str) -> None:
@@ -352,8 +400,9 @@ def _reduced(frame: pd.DataFrame, fmt: str) -> SightingReducer:
 
 
 def _combine(parts: list[Gathered]) -> Gathered:
-    combined = Gathered(add_scope(empty(OBSERVATIONS), {}), SightingReducer(),
-                        empty(CONNECTORS), [])
+    combined = Gathered(
+        add_scope(empty(OBSERVATIONS), {}), SightingReducer(), empty(CONNECTORS), []
+    )
     for part in parts:
         combined.absorb(part)
     return combined
@@ -372,13 +421,16 @@ def _run_dask(address: str, args: list[tuple]) -> list[Gathered]:
     try:
         from dask.distributed import Client
     except ImportError as exc:
-        raise UsageError("--scheduler needs Dask's distributed scheduler",
-                         hint="pip install 'o365tls[dask]'") from exc
+        raise UsageError(
+            "--scheduler needs Dask's distributed scheduler", hint="pip install 'o365tls[dask]'"
+        ) from exc
     try:
         client = Client(address, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {address} ({exc})",
-                         hint="check --scheduler, or use --jobs N on this machine") from exc
+        raise InputError(
+            f"cannot reach the Dask scheduler at {address} ({exc})",
+            hint="check --scheduler, or use --jobs N on this machine",
+        ) from exc
     with client:
         futures = [client.submit(_call, a, pure=False) for a in args]
         return client.gather(futures)

@@ -44,8 +44,13 @@ from ..schema import (
 
 # Which export's value wins when two disagree: the message trace is the most complete.
 # Clixml's sightings are Get-MessageTrackingLog events: ranked and scoped as tracking logs.
-FORMAT_RANK = {"message-trace": 0, "historical-summary": 1, "historical-extended": 2,
-               "exchange-tracking-log": 3, "clixml": 3}
+FORMAT_RANK = {
+    "message-trace": 0,
+    "historical-summary": 1,
+    "historical-extended": 2,
+    "exchange-tracking-log": 3,
+    "clixml": 3,
+}
 ON_PREM_FORMATS = frozenset({"exchange-tracking-log", "clixml"})
 
 
@@ -93,8 +98,11 @@ class Codebook:
 
     def encode(self, values: pd.Series) -> np.ndarray:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        lookup = np.fromiter((self.code("" if u is None else str(u)) for u in uniques),
-                             dtype=np.int32, count=len(uniques))
+        lookup = np.fromiter(
+            (self.code("" if u is None else str(u)) for u in uniques),
+            dtype=np.int32,
+            count=len(uniques),
+        )
         out = np.zeros(len(values), dtype=np.int32)
         valid = codes >= 0
         out[valid] = lookup[codes[valid]]
@@ -102,16 +110,18 @@ class Codebook:
 
     def remap(self, other: Codebook) -> np.ndarray:
         """Codes of ``other`` translated into this book (adding what is new)."""
-        return np.fromiter((self.code(v) for v in other.values), dtype=np.int32,
-                           count=len(other.values))
+        return np.fromiter(
+            (self.code(v) for v in other.values), dtype=np.int32, count=len(other.values)
+        )
 
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
         return pd.Categorical.from_codes(codes, categories=pd.Index(self.values, dtype=object))
 
 
 def _hash(values: pd.Series) -> np.ndarray:
-    return pd.util.hash_pandas_object(values.astype(str), index=False).to_numpy(np.uint64,
-                                                                               copy=True)
+    return pd.util.hash_pandas_object(values.astype(str), index=False).to_numpy(
+        np.uint64, copy=True
+    )
 
 
 def message_keys(message_ids: pd.Series, sources: pd.Series, rows: pd.Series) -> np.ndarray:
@@ -170,8 +180,9 @@ class _MessageIds:
         # and coded per distinct host text. The distinct texts come in order of first
         # appearance, so the book gains hosts in the same order as coding every id.
         after = pc.dictionary_encode(after_first_at(self.distinct))  # in order of appearance
-        per_host = book.encode(pd.Series(pc.utf8_lower(after.dictionary), dtype="str")
-                               .str.strip("<> "))
+        per_host = book.encode(
+            pd.Series(pc.utf8_lower(after.dictionary), dtype="str").str.strip("<> ")
+        )
         return per_host[after.indices.to_numpy()][self.codes[keep]]
 
 
@@ -204,25 +215,40 @@ class SightingReducer:
         books = self.books
         mid = frame[MESSAGE_ID].astype("str")
         ids = _MessageIds(mid) if not mid.hasnans else None
-        key = (ids.keys(frame[SOURCE], frame[ROW]) if ids is not None
-               else message_keys(mid, frame[SOURCE], frame[ROW]))
+        key = (
+            ids.keys(frame[SOURCE], frame[ROW])
+            if ids is not None
+            else message_keys(mid, frame[SOURCE], frame[ROW])
+        )
         # An on-prem server's receive and send hops are different hops of one message.
-        realm = (np.where(frame[EVENT].astype(str).str.upper().isin(list(SEND_EVENTS)),
-                          Realm.ON_PREM_SEND, Realm.ON_PREM)
-                 if fmt in ON_PREM_FORMATS else np.full(n, Realm.EXO)).astype(np.int8)
+        realm = (
+            np.where(
+                frame[EVENT].astype(str).str.upper().isin(list(SEND_EVENTS)),
+                Realm.ON_PREM_SEND,
+                Realm.ON_PREM,
+            )
+            if fmt in ON_PREM_FORMATS
+            else np.full(n, Realm.EXO)
+        ).astype(np.int8)
         rdom = _domain_codes(books["rdom"], frame[RECIPIENT_ADDRESS])
         outbound = (frame[DIRECTION] == OUTBOUND).to_numpy(dtype=bool, na_value=False)
-        self.rdom_rows = _added(self.rdom_rows, np.bincount(
-            rdom[~outbound], minlength=len(books["rdom"].values)))
+        self.rdom_rows = _added(
+            self.rdom_rows, np.bincount(rdom[~outbound], minlength=len(books["rdom"].values))
+        )
         senders = books["sender"].encode(frame[SENDER_ADDRESS])
-        self.origin_rows = _added(self.origin_rows, np.bincount(
-            senders[outbound & (realm != Realm.ON_PREM_SEND)],
-            minlength=len(books["sender"].values)))
+        self.origin_rows = _added(
+            self.origin_rows,
+            np.bincount(
+                senders[outbound & (realm != Realm.ON_PREM_SEND)],
+                minlength=len(books["sender"].values),
+            ),
+        )
         subjects, chosen = self._subjects(frame[SUBJECT], senders)
         # One row per message, hop and recipient domain within the chunk: the rest of the
         # work is done on those rows only (a trace has a row per recipient).
-        keep = np.flatnonzero(~pd.DataFrame({"k": key, "r": rdom, "h": realm})
-                              .duplicated().to_numpy())
+        keep = np.flatnonzero(
+            ~pd.DataFrame({"k": key, "r": rdom, "h": realm}).duplicated().to_numpy()
+        )
         cols = {
             "key": key[keep],
             "realm": realm[keep],
@@ -235,16 +261,18 @@ class SightingReducer:
             "conn": _encode_kept(books["conn"], frame[CONNECTOR], keep),
             "direction": _directions(frame[DIRECTION], keep),
             "rdom": rdom[keep],
-            "mhost": (ids.hosts(books["mhost"], keep) if ids is not None else
-                      books["mhost"].encode(domain_part(mid.take(keep)).str.strip("<> "))),
+            "mhost": (
+                ids.hosts(books["mhost"], keep)
+                if ids is not None
+                else books["mhost"].encode(domain_part(mid.take(keep)).str.strip("<> "))
+            ),
             "source": _encode_kept(books["source"], frame[SOURCE], keep),
             "subject": chosen[subjects[keep]],
         }
         for name, values in cols.items():
             self.parts.setdefault(name, []).append(_narrow(values, name, self.books))
 
-    def _subjects(self, subjects: pd.Series, senders: np.ndarray) -> tuple[np.ndarray,
-                                                                           np.ndarray]:
+    def _subjects(self, subjects: pd.Series, senders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The chunk's subjects as codes into its distinct texts, and those codes translated
         into the subject book: 0 for a subject not kept. Kept: subjects that recur in the
         chunk (the most frequent ones) and each sender's most frequent ones; ties go to the
@@ -277,7 +305,8 @@ class SightingReducer:
         for name, pieces in other.parts.items():
             for values in pieces:
                 self.parts.setdefault(name, []).append(
-                    _narrow(maps[name][values], name, self.books) if name in maps else values)
+                    _narrow(maps[name][values], name, self.books) if name in maps else values
+                )
         for name, counts in (("rdom", "rdom_rows"), ("sender", "origin_rows")):
             theirs = getattr(other, counts)
             remapped = np.zeros(len(self.books[name].values), dtype=np.int64)
@@ -296,8 +325,10 @@ class SightingReducer:
     def originating_domains(self) -> pd.Series:
         """Rows per sender domain of outbound (Originating) mail, largest first."""
         values = self.books["sender"].values
-        counts = pd.Series(self.origin_rows[: len(values)],
-                           index=[domain_of(v) for v in values[: len(self.origin_rows)]])
+        counts = pd.Series(
+            self.origin_rows[: len(values)],
+            index=[domain_of(v) for v in values[: len(self.origin_rows)]],
+        )
         counts = counts[(counts.index != "") & (counts > 0)]
         return counts.groupby(level=0).sum().sort_values(ascending=False)
 
@@ -320,8 +351,6 @@ def _encode_kept(book: Codebook, column: pd.Series, keep: np.ndarray) -> np.ndar
     return np.full(len(keep), book.code(value), dtype=np.int32)
 
 
-
-
 def _added(total: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``total + counts`` per code, grown to the longer of the two."""
     if len(counts) > len(total):
@@ -336,8 +365,11 @@ def _directions(column: pd.Series, keep: np.ndarray) -> np.ndarray:
     """Direction codes of the rows ``keep`` (0: not known)."""
     value = _one_value(column)
     if value is None:
-        return map_unique(column.take(keep), DIRECTION_CODES).fillna(
-            Direction.UNKNOWN).to_numpy(np.int8)
+        return (
+            map_unique(column.take(keep), DIRECTION_CODES)
+            .fillna(Direction.UNKNOWN)
+            .to_numpy(np.int8)
+        )
     return np.full(len(keep), DIRECTION_CODES.get(value, Direction.UNKNOWN), dtype=np.int8)
 
 

@@ -63,13 +63,13 @@ def add_scope(frame: pd.DataFrame, formats: dict[str, str | None]) -> pd.DataFra
     return out
 
 
-def with_scope(frame: pd.DataFrame, formats: list[str | None],
-               lengths: list[int]) -> pd.DataFrame:
+def with_scope(frame: pd.DataFrame, formats: list[str | None], lengths: list[int]) -> pd.DataFrame:
     """:func:`add_scope` for records concatenated from batches of one file each: batch ``i``
     is the next ``lengths[i]`` records, from a file of format ``formats[i]``."""
     names = [name or "" for name in formats]
     out = frame.copy(deep=False)
     for column, values in (("format", names), ("scope", [scope_of(n) for n in names])):
-        out[column] = pd.Series(np.repeat(np.array(values, dtype=object), lengths),
-                                index=out.index, dtype=object)
+        out[column] = pd.Series(
+            np.repeat(np.array(values, dtype=object), lengths), index=out.index, dtype=object
+        )
     return out

@@ -52,18 +52,29 @@ def view_of(results: Results, options: ReportOptions | None = None) -> ReportVie
     options = options or ReportOptions()
     logo, mime = _logo(options.logo)
     if options.print_mode not in PRINT_MODES:
-        raise UsageError(f"--print {options.print_mode!r}: not a printout",
-                         hint="--print takes executive or full")
-    return build_view(results, title=options.title, client=options.client,
-                      author=options.author, logo=logo, logo_mime=mime,
-                      redacted=results.redacted, trend=options.trend,
-                      print_mode=options.print_mode, classification=options.classification,
-                      brand=parse_brand(options.brand_color) if options.brand_color else None,
-                      commentary=_notes(options.notes))
+        raise UsageError(
+            f"--print {options.print_mode!r}: not a printout",
+            hint="--print takes executive or full",
+        )
+    return build_view(
+        results,
+        title=options.title,
+        client=options.client,
+        author=options.author,
+        logo=logo,
+        logo_mime=mime,
+        redacted=results.redacted,
+        trend=options.trend,
+        print_mode=options.print_mode,
+        classification=options.classification,
+        brand=parse_brand(options.brand_color) if options.brand_color else None,
+        commentary=_notes(options.notes),
+    )
 
 
-def write_outputs(results: Results, out_dir: str | Path,
-                  options: ReportOptions | None = None) -> list[Path]:
+def write_outputs(
+    results: Results, out_dir: str | Path, options: ReportOptions | None = None
+) -> list[Path]:
     """Write report.html, remediation.xlsx, findings.json and flows.csv into ``out_dir``."""
     from .html import write_html  # jinja2 and openpyxl load only when reports are written
     from .xlsx import write_xlsx
@@ -87,15 +98,20 @@ def _logo(path: str | Path | None) -> tuple[bytes | None, str]:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise UsageError(f"{file}: cannot read the logo ({exc.strerror or exc})",
-                         hint="--logo takes a PNG, JPEG, GIF or SVG file") from exc
+        raise UsageError(
+            f"{file}: cannot read the logo ({exc.strerror or exc})",
+            hint="--logo takes a PNG, JPEG, GIF or SVG file",
+        ) from exc
     sniffed = _sniff_image(data)
     if sniffed is None or (mime and mime != sniffed and not (mime == "image/svg+xml")):
-        raise UsageError(f"{file}: not a PNG, JPEG, GIF or SVG image",
-                         hint="--logo takes a PNG, JPEG, GIF or SVG file")
+        raise UsageError(
+            f"{file}: not a PNG, JPEG, GIF or SVG image",
+            hint="--logo takes a PNG, JPEG, GIF or SVG file",
+        )
     if len(data) > MAX_LOGO_BYTES:
-        raise UsageError(f"{file}: logo larger than {MAX_LOGO_BYTES // 1024} KB",
-                         hint="use a smaller image")
+        raise UsageError(
+            f"{file}: logo larger than {MAX_LOGO_BYTES // 1024} KB", hint="use a smaller image"
+        )
     return data, sniffed
 
 
@@ -103,9 +119,11 @@ def logo_warning(path: str | Path | None) -> str:
     """Why the workbook cannot show the logo ("" when it can); the logo is checked first."""
     data, mime = _logo(path)
     if mime == "image/svg+xml":
-        return (f"warning: --logo {Path(str(path)).name}: report.html shows the SVG, the "
-                "workbook cannot embed SVG and says so where the logo would be; pass a PNG "
-                "or JPEG to have it in the workbook too")
+        return (
+            f"warning: --logo {Path(str(path)).name}: report.html shows the SVG, the "
+            "workbook cannot embed SVG and says so where the logo would be; pass a PNG "
+            "or JPEG to have it in the workbook too"
+        )
     return ""
 
 
@@ -116,16 +134,21 @@ def _notes(path: str | Path | None) -> str:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise UsageError(f"{file}: cannot read the notes ({exc.strerror or exc})",
-                         hint="--notes takes a Markdown file") from exc
+        raise UsageError(
+            f"{file}: cannot read the notes ({exc.strerror or exc})",
+            hint="--notes takes a Markdown file",
+        ) from exc
     if len(data) > MAX_NOTES_BYTES:
-        raise UsageError(f"{file}: notes larger than {MAX_NOTES_BYTES // 1024} KB",
-                         hint="--notes takes a Markdown file of commentary")
+        raise UsageError(
+            f"{file}: notes larger than {MAX_NOTES_BYTES // 1024} KB",
+            hint="--notes takes a Markdown file of commentary",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{file}: notes are not UTF-8 text",
-                         hint="save the Markdown file as UTF-8") from exc
+        raise UsageError(
+            f"{file}: notes are not UTF-8 text", hint="save the Markdown file as UTF-8"
+        ) from exc
 
 
 def _sniff_image(data: bytes) -> str | None:

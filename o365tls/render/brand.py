@@ -27,8 +27,10 @@ def parse_color(text: str) -> str:
     """``#rgb``/``#rrggbb`` (the ``#`` optional) as ``#rrggbb``; anything else is refused."""
     match = _HEX.fullmatch(text.strip())
     if not match:
-        raise UsageError(f"--brand-color {text!r}: not a hex colour",
-                         hint="pass it as #rrggbb, e.g. --brand-color '#0b5cad'")
+        raise UsageError(
+            f"--brand-color {text!r}: not a hex colour",
+            hint="pass it as #rrggbb, e.g. --brand-color '#0b5cad'",
+        )
     digits = match.group(1)
     if len(digits) == 3:
         digits = "".join(c * 2 for c in digits)
@@ -37,10 +39,12 @@ def parse_color(text: str) -> str:
 
 def luminance(color: str) -> float:
     """WCAG 2 relative luminance of ``#rrggbb``."""
+
     def channel(hex2: str) -> float:
         c = int(hex2, 16) / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(color[i:i + 2]) for i in (1, 3, 5))
+
+    r, g, b = (channel(color[i : i + 2]) for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 

@@ -46,8 +46,10 @@ def environment(template_dir: str | Path | None = None) -> jinja2.Environment:
     if template_dir is not None:
         folder = Path(template_dir)
         if not folder.is_dir():
-            raise UsageError(f"{folder}: no such template folder",
-                             hint="--template-dir takes a folder of .j2 templates")
+            raise UsageError(
+                f"{folder}: no such template folder",
+                hint="--template-dir takes a folder of .j2 templates",
+            )
         loaders.append(jinja2.FileSystemLoader(str(folder)))
     loaders.append(builtin)
     # "default:report.html.j2" always names the built-in, even when a user's file shadows it.
@@ -56,9 +58,16 @@ def environment(template_dir: str | Path | None = None) -> jinja2.Environment:
     # auto_reload off: each template is loaded and compiled once per environment, not checked
     # against its file again at every include (one include per finding). The compiled code is
     # kept between runs (keyed by the template's source, so an edited template compiles anew).
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             auto_reload=False, bytecode_cache=_bytecode_cache())
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        bytecode_cache=_bytecode_cache(),
+    )
     env.filters["num"] = lambda n: f"{int(n):,}"
     env.filters["pct"] = lambda x, digits=1: f"{float(x) * 100:.{digits}f}%"
     env.filters["isodate"] = _isodate
@@ -86,7 +95,8 @@ def markdown_safe(text: str) -> Markup:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
     # markdown-it's documented hook for which links it makes: replaced on this instance.
     md.validateLink = lambda url: (  # type: ignore[method-assign]
-        url.strip().lower().startswith(("https://", "http://")))
+        url.strip().lower().startswith(("https://", "http://"))
+    )
     # Headings start at level 3: the notes sit in a section whose own title is an h2.
     tokens = md.parse(str(text))
     for token in tokens:
@@ -168,8 +178,9 @@ def render_html(view: ReportView, template_dir: str | Path | None = None) -> str
     except jinja2.TemplateError as exc:
         name, line = _where(exc)
         where = f" (line {line})" if line else ""
-        raise UsageError(f"template {name}{where}: {exc.message}",
-                         hint="fix the template or drop --template-dir") from exc
+        raise UsageError(
+            f"template {name}{where}: {exc.message}", hint="fix the template or drop --template-dir"
+        ) from exc
 
 
 def _where(exc: jinja2.TemplateError) -> tuple[str, int | None]:

@@ -65,11 +65,13 @@ def script(results: Results) -> str:
             "-EndDate $m.Received.AddDays(1) | Export-Csv -Path $details -Append "
             "-NoTypeInformation -Encoding UTF8 }",
             "$done++; Write-Progress -Activity 'o365tls next evidence' "
-            "-Status \"$done of $total\" -PercentComplete (100 * $done / $total)",
+            '-Status "$done of $total" -PercentComplete (100 * $done / $total)',
             f"Start-Sleep -Seconds {SECONDS_PER_LOOKUP}  # 100 requests per 5 minutes",
         ]
-    lines.append("Write-Host \"Done: $done lookups in $details. Now run o365tls again on the "
-                 "folder with your exports and this file.\"")
+    lines.append(
+        'Write-Host "Done: $done lookups in $details. Now run o365tls again on the '
+        'folder with your exports and this file."'
+    )
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -91,17 +93,21 @@ def _missing_days(days: list[str], now) -> list[str]:
         span = f"{ps_quote(f'{first:%Y-%m-%d}')} -EndDate {ps_quote(f'{after:%Y-%m-%d}')}"
         if (today - first).days >= 89:
             title = ps_quote(f"o365tls trace {first:%Y-%m-%d}")
-            lines += [f"Start-HistoricalSearch -ReportType MessageTrace -ReportTitle {title} "
-                      f"-StartDate {span}",
-                      "Write-Host 'Older than 90 days: a historical search was started. "
-                      "Download its CSV from the Exchange admin center when it is done and "
-                      "put it next to your other exports.'"]
+            lines += [
+                f"Start-HistoricalSearch -ReportType MessageTrace -ReportTitle {title} "
+                f"-StartDate {span}",
+                "Write-Host 'Older than 90 days: a historical search was started. "
+                "Download its CSV from the Exchange admin center when it is done and "
+                "put it next to your other exports.'",
+            ]
             continue
-        lines += [f"$rows = @(Get-MessageTraceV2 -StartDate {span} -ResultSize 5000)",
-                  "$rows | Export-Csv -Path $trace -Append -NoTypeInformation -Encoding UTF8",
-                  "if ($rows.Count -ge 5000) { Write-Warning 'More than 5000 messages in "
-                  "this window: export it in smaller windows.' }",
-                  f"Start-Sleep -Seconds {SECONDS_PER_LOOKUP}"]
+        lines += [
+            f"$rows = @(Get-MessageTraceV2 -StartDate {span} -ResultSize 5000)",
+            "$rows | Export-Csv -Path $trace -Append -NoTypeInformation -Encoding UTF8",
+            "if ($rows.Count -ge 5000) { Write-Warning 'More than 5000 messages in "
+            "this window: export it in smaller windows.' }",
+            f"Start-Sleep -Seconds {SECONDS_PER_LOOKUP}",
+        ]
     return lines
 
 

@@ -24,8 +24,10 @@ def check_map_path(path: str | Path, out_dir: str | Path) -> Path:
     target = Path(path).expanduser().resolve()
     folder = Path(out_dir).expanduser().resolve()
     if target == folder or folder in target.parents:
-        raise UsageError(f"--redact-map {path}: inside the output folder {out_dir}",
-                         hint="write the map outside the folder you hand to the client")
+        raise UsageError(
+            f"--redact-map {path}: inside the output folder {out_dir}",
+            hint="write the map outside the folder you hand to the client",
+        )
     if target.is_dir():
         raise UsageError(f"--redact-map {path}: is a folder", hint="pass a file name")
     return target
@@ -39,8 +41,9 @@ def write_redact_map(rows, path: str | Path, out_dir: str | Path) -> Path:
     for row in rows:
         writer.writerow([neutralize(x) for x in row])
     data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
-                 0o600)
+    fd = os.open(
+        target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600
+    )
     try:
         os.fchmod(fd, 0o600)  # an existing file keeps no wider permissions
         os.write(fd, data)

@@ -47,8 +47,10 @@ def staged_outputs(out_dir: str | os.PathLike) -> Iterator[Path]:
         target.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=".o365tls-", dir=target))
     except OSError as exc:
-        raise OutputError(f"{target}: cannot write the outputs here ({exc.strerror or exc})",
-                          hint="choose another folder with -o") from exc
+        raise OutputError(
+            f"{target}: cannot write the outputs here ({exc.strerror or exc})",
+            hint="choose another folder with -o",
+        ) from exc
     try:
         yield stage
         for item in sorted(stage.iterdir()):

@@ -61,8 +61,10 @@ GROUP_TITLES = {
 }
 NO_CONNECTOR = "(no connector)"  # direction unknown
 #: The Exchange admin center's names for mail that matched no connector, by direction.
-NO_CONNECTOR_BY_DIRECTION = {"inbound": "From the internet without a connector",
-                             "outbound": "To the internet without a connector"}
+NO_CONNECTOR_BY_DIRECTION = {
+    "inbound": "From the internet without a connector",
+    "outbound": "To the internet without a connector",
+}
 NO_CONNECTOR_LABELS = frozenset({NO_CONNECTOR, *NO_CONNECTOR_BY_DIRECTION.values()})
 
 
@@ -364,23 +366,43 @@ class ReportView:
         return self.findings + self.unverified
 
 
-def build_view(results: Results, *, title: str | None = None, client: str = "",
-               author: str = "", logo: bytes | None = None, logo_mime: str = "",
-               redacted: bool = False, trend: tuple[TrendPoint, ...] = (),
-               print_mode: str = "executive", classification: str = "",
-               brand: Brand | None = None, commentary: str = "") -> ReportView:
+def build_view(
+    results: Results,
+    *,
+    title: str | None = None,
+    client: str = "",
+    author: str = "",
+    logo: bytes | None = None,
+    logo_mime: str = "",
+    redacted: bool = False,
+    trend: tuple[TrendPoint, ...] = (),
+    print_mode: str = "executive",
+    classification: str = "",
+    brand: Brand | None = None,
+    commentary: str = "",
+) -> ReportView:
     """The one view of ``results`` that the HTML report and the workbook render."""
     start, end = results.period
     meta = Meta(
         title=title or (f"Legacy TLS report: {client}" if client else "Legacy TLS report"),
-        client=client, author=author, generated_at=_known(_dt(results.generated_at)),
-        tool_version=results.tool_version, period_start=_day(start), period_end=_day(end),
-        redacted=redacted, logo_bytes=logo, logo_mime=logo_mime, print_mode=print_mode,
-        classification=classification, brand=brand, commentary=commentary,
+        client=client,
+        author=author,
+        generated_at=_known(_dt(results.generated_at)),
+        tool_version=results.tool_version,
+        period_start=_day(start),
+        period_end=_day(end),
+        redacted=redacted,
+        logo_bytes=logo,
+        logo_mime=logo_mime,
+        print_mode=print_mode,
+        classification=classification,
+        brand=brand,
+        commentary=commentary,
     )
     findings = tuple(_finding(f, i + 1) for i, f in enumerate(results.findings))
-    groups = {name: tuple(_group(name, g) for g in results.groups.get(name, ()))
-              for name in GROUP_TITLES}
+    groups = {
+        name: tuple(_group(name, g) for g in results.groups.get(name, ())) for name in GROUP_TITLES
+    }
     headline = _headline(results, findings, groups)
     deadlines = _deadlines(findings)
     return ReportView(
@@ -392,43 +414,56 @@ def build_view(results: Results, *, title: str | None = None, client: str = "",
         findings=findings,
         groups=groups,
         group_titles=dict(GROUP_TITLES),
-        daily=tuple(DayView(_known(_day(day)), c.as_dict(), c.messages, c.at_risk)
-                    for day, c in results.daily),
+        daily=tuple(
+            DayView(_known(_day(day)), c.as_dict(), c.messages, c.at_risk)
+            for day, c in results.daily
+        ),
         inputs=tuple(_input(r) for r in results.inputs),
-        issues=tuple(IssueView(r.path, r.format or "", i.code, i.row, i.message, i.rejected)
-                     for r in results.inputs for i in r.issues),
+        issues=tuple(
+            IssueView(r.path, r.format or "", i.code, i.row, i.message, i.rejected)
+            for r in results.inputs
+            for i in r.issues
+        ),
         notes=tuple(results.notes),
         attribution=tuple(_attribution(a) for a in results.attribution),
         trend=trend,
         resolved=tuple(_finding(f, i + 1) for i, f in enumerate(results.resolved)),
         knowledge_checked=max((f.checked for f in findings if f.checked), default=None),
         gaps=tuple(results.gaps),
-        unverified=tuple(_finding(f, len(findings) + i + 1)
-                         for i, f in enumerate(results.unverified)),
+        unverified=tuple(
+            _finding(f, len(findings) + i + 1) for i, f in enumerate(results.unverified)
+        ),
     )
 
 
-def _weekly(results: Results, findings: tuple[FindingView, ...],
-            deadlines: tuple[Deadline, ...], trend: tuple[TrendPoint, ...],
-            meta: Meta) -> Weekly:
+def _weekly(
+    results: Results,
+    findings: tuple[FindingView, ...],
+    deadlines: tuple[Deadline, ...],
+    trend: tuple[TrendPoint, ...],
+    meta: Meta,
+) -> Weekly:
     statuses = [f.status for f in findings]
     rows = []
     for d in deadlines:
         if d.date is None:
             continue
         key = d.date.isoformat()
-        counts = [{d: (n, left) for d, n, left in t.by_deadline}.get(key, (0, 0))
-                  for t in trend]
+        counts = [{d: (n, left) for d, n, left in t.by_deadline}.get(key, (0, 0)) for t in trend]
         weeks = tuple((t.label, n, left) for t, (n, left) in zip(trend, counts, strict=True))
         left = (d.date - meta.period_end).days if meta.period_end else None
         rows.append(DeadlineWeeks(d.date, d.title, d.note, weeks, left))
     return Weekly(
-        week=trend[-1].label if trend else "", new=statuses.count("new"),
-        regressed=statuses.count("regressed"), open=statuses.count("open"),
-        resolved=len(results.resolved), unverified=len(results.unverified),
+        week=trend[-1].label if trend else "",
+        new=statuses.count("new"),
+        regressed=statuses.count("regressed"),
+        open=statuses.count("open"),
+        resolved=len(results.resolved),
+        unverified=len(results.unverified),
         expired_exceptions=sum(1 for f in findings if f.exception_expired)
         + sum(1 for f in results.unverified if f.exception is not None and f.exception.expired),
-        deadlines=tuple(rows))
+        deadlines=tuple(rows),
+    )
 
 
 def _dt(value) -> datetime | None:
@@ -462,30 +497,52 @@ def _finding(f: Finding, rank: int) -> FindingView:
     by_tls = flow.tls.as_dict()
     deadline = date.fromisoformat(rem.deadline) if rem and rem.deadline else None
     return FindingView(
-        rank=rank, id=f.id, priority=f.priority or "", priority_reasons=f.priority_reasons,
+        rank=rank,
+        id=f.id,
+        priority=f.priority or "",
+        priority_reasons=f.priority_reasons,
         device_type=device.device_type,
         device_label=DEVICE_LABELS.get(device.device_type, device.device_type),
-        device_name=device.name, device_confidence=round(device.confidence, 2),
-        device_evidence=tuple(device.evidence), owner=device.owner, site=device.site,
-        connector=flow.connector or (SUBMISSION if flow.scope == "exo-submission"
-                                     else no_connector(flow.direction)),
+        device_name=device.name,
+        device_confidence=round(device.confidence, 2),
+        device_evidence=tuple(device.evidence),
+        owner=device.owner,
+        site=device.site,
+        connector=flow.connector
+        or (SUBMISSION if flow.scope == "exo-submission" else no_connector(flow.direction)),
         direction=flow.direction,
-        sender_ip=flow.sender_ip, sender_address=flow.sender_address, hostname=flow.hostname,
-        path=f.path, path_label=PATH_LABELS.get(f.path, f.path),
-        tls_summary=tls_summary(by_tls), by_tls=by_tls, messages=flow.tls.messages,
-        legacy=flow.tls.legacy, plaintext=flow.tls.plaintext, at_risk=flow.tls.at_risk,
-        evidence=flow.evidence, likelihood=round(flow.legacy_likelihood, 3),
+        sender_ip=flow.sender_ip,
+        sender_address=flow.sender_address,
+        hostname=flow.hostname,
+        path=f.path,
+        path_label=PATH_LABELS.get(f.path, f.path),
+        tls_summary=tls_summary(by_tls),
+        by_tls=by_tls,
+        messages=flow.tls.messages,
+        legacy=flow.tls.legacy,
+        plaintext=flow.tls.plaintext,
+        at_risk=flow.tls.at_risk,
+        evidence=flow.evidence,
+        likelihood=round(flow.legacy_likelihood, 3),
         attribution_why=flow.attribution.why if flow.attribution else "",
-        remediation_id=rem.id if rem else "", action=rem.title if rem else "",
-        steps=rem.steps if rem else (), powershell=rem.powershell if rem else (),
-        references=rem.references if rem else (), stopgap=rem.stopgap if rem else "",
+        remediation_id=rem.id if rem else "",
+        action=rem.title if rem else "",
+        steps=rem.steps if rem else (),
+        powershell=rem.powershell if rem else (),
+        references=rem.references if rem else (),
+        stopgap=rem.stopgap if rem else "",
         what_you_will_see=rem.what_you_will_see if rem else "",
-        deadline=deadline, deadline_note=rem.deadline_note if rem else "",
-        first_seen=_dt(flow.first_seen), last_seen=_dt(flow.last_seen),
-        accepted=f.accepted, exception_reason=f.exception.reason if f.exception else "",
-        status=f.status or "", status_reason=f.status_reason or "",
+        deadline=deadline,
+        deadline_note=rem.deadline_note if rem else "",
+        first_seen=_dt(flow.first_seen),
+        last_seen=_dt(flow.last_seen),
+        accepted=f.accepted,
+        exception_reason=f.exception.reason if f.exception else "",
+        status=f.status or "",
+        status_reason=f.status_reason or "",
         breaks_with_reject_direct_send=f.breaks_with_reject_direct_send,
-        forced_tls=flow.forced_tls, sources=tuple(flow.sources),
+        forced_tls=flow.forced_tls,
+        sources=tuple(flow.sources),
         first_reported=_day(f.history.first_reported) if f.history else None,
         open_days=f.history.open_days if f.history else None,
         verify=rem.verify if rem else (),
@@ -508,27 +565,43 @@ def _host(f: Finding) -> dict:
     if host is None:
         return out
     version = ", ".join(x for x in (host.version, host.support) if x)
-    out.update(host=host.label, host_version=version, host_supported=host.supported,
-               summary=f.summary, flows=tuple(_flow_line(m) for m in f.members))
+    out.update(
+        host=host.label,
+        host_version=version,
+        host_supported=host.supported,
+        summary=f.summary,
+        flows=tuple(_flow_line(m) for m in f.members),
+    )
     return out
 
 
 def _flow_line(m: Finding) -> FlowLine:
     flow = m.flow
     if is_on_prem(flow.scope):
-        hop = f"on-premises {'send' if flow.direction == 'outbound' else 'receive'} " \
-              f"'{flow.connector}'"
+        hop = (
+            f"on-premises {'send' if flow.direction == 'outbound' else 'receive'} "
+            f"'{flow.connector}'"
+        )
     else:
-        hop = f"into Exchange Online on '{flow.connector}'" if flow.connector \
+        hop = (
+            f"into Exchange Online on '{flow.connector}'"
+            if flow.connector
             else "into Exchange Online"
-    devices = [h.split(".", 1)[0] for h, _ in flow.message_id_hosts
-               if h.count(".") >= 2 or "." not in h]
+        )
+    devices = [
+        h.split(".", 1)[0] for h, _ in flow.message_id_hosts if h.count(".") >= 2 or "." not in h
+    ]
     label = DEVICE_LABELS.get(m.device.device_type, m.device.device_type)
     device = label + (f": {', '.join(devices)}" if devices else "")
-    return FlowLine(id=flow.id, hop=hop,
-                    sender=flow.sender_address or flow.hostname or flow.sender_ip,
-                    device=device, messages=flow.tls.messages, at_risk=flow.tls.at_risk,
-                    tls_summary=tls_summary(flow.tls.as_dict()))
+    return FlowLine(
+        id=flow.id,
+        hop=hop,
+        sender=flow.sender_address or flow.hostname or flow.sender_ip,
+        device=device,
+        messages=flow.tls.messages,
+        at_risk=flow.tls.at_risk,
+        tls_summary=tls_summary(flow.tls.as_dict()),
+    )
 
 
 def _expiry(exception: Acceptance | None) -> date | None:
@@ -548,8 +621,12 @@ def _plan(plan: PlanValues | None) -> dict:
         due_value: date | str | None = date.fromisoformat(due) if due else None
     except ValueError:
         due_value = due
-    return {"plan_owner": plan.owner, "plan_status": plan.status, "plan_due": due_value,
-            "plan_notes": plan.notes}
+    return {
+        "plan_owner": plan.owner,
+        "plan_status": plan.status,
+        "plan_due": due_value,
+        "plan_notes": plan.notes,
+    }
 
 
 def _group(name: str, g: Rollup) -> GroupView:
@@ -566,24 +643,39 @@ def _group(name: str, g: Rollup) -> GroupView:
         label = DEVICE_LABELS.get(keys.get("device_type", ""), keys.get("device_type", ""))
     else:
         label = next(iter(keys.values()), "") or UNKNOWN
-    return GroupView(label=label, keys=keys, messages=g.tls.messages, by_tls=g.tls.as_dict(),
-                     legacy=g.tls.legacy, plaintext=g.tls.plaintext, at_risk=g.tls.at_risk,
-                     findings=g.findings, first_seen=_dt(g.first_seen), last_seen=_dt(g.last_seen))
+    return GroupView(
+        label=label,
+        keys=keys,
+        messages=g.tls.messages,
+        by_tls=g.tls.as_dict(),
+        legacy=g.tls.legacy,
+        plaintext=g.tls.plaintext,
+        at_risk=g.tls.at_risk,
+        findings=g.findings,
+        first_seen=_dt(g.first_seen),
+        last_seen=_dt(g.last_seen),
+    )
 
 
-def _headline(results: Results, findings: tuple[FindingView, ...],
-              groups: dict[str, tuple[GroupView, ...]]) -> Headline:
+def _headline(
+    results: Results, findings: tuple[FindingView, ...], groups: dict[str, tuple[GroupView, ...]]
+) -> Headline:
     totals = results.totals
     by_priority = {p: sum(1 for f in findings if f.priority == p) for p in PRIORITIES}
     connectors = groups["by_connector"]
     return Headline(
-        messages=totals.messages, at_risk=totals.at_risk, legacy=totals.legacy,
-        plaintext=totals.plaintext, findings=len(findings),
-        accepted=sum(1 for f in findings if f.accepted), by_priority=by_priority,
+        messages=totals.messages,
+        at_risk=totals.at_risk,
+        legacy=totals.legacy,
+        plaintext=totals.plaintext,
+        findings=len(findings),
+        accepted=sum(1 for f in findings if f.accepted),
+        by_priority=by_priority,
         connectors_at_risk=sum(1 for g in connectors if g.at_risk),
         connectors=len(connectors),
-        sender_ips_at_risk=sum(1 for g in groups["by_sender_ip"] if g.at_risk and g.keys.get(
-            "sender_ip")),
+        sender_ips_at_risk=sum(
+            1 for g in groups["by_sender_ip"] if g.at_risk and g.keys.get("sender_ip")
+        ),
         devices_at_risk=sum(1 for f in findings if f.device_type != "unknown"),
         expired_exceptions=sum(1 for f in findings if f.exception_expired),
     )
@@ -593,38 +685,56 @@ def _verdict(h: Headline, findings: tuple[FindingView, ...]) -> str:
     if not h.messages:
         return "No message with TLS evidence was found in the inputs: nothing can be judged yet."
     if not h.at_risk:
-        return (f"All {h.messages:,} messages with TLS evidence used TLS 1.2 or later. "
-                "Nothing to fix in this period.")
+        return (
+            f"All {h.messages:,} messages with TLS evidence used TLS 1.2 or later. "
+            "Nothing to fix in this period."
+        )
     urgent = h.by_priority.get("critical", 0) + h.by_priority.get("high", 0)
     share = f"{h.at_risk_share:.1%}"
-    parts = [f"{h.at_risk:,} of {h.messages:,} messages ({share}) used legacy TLS "
-             f"({h.legacy:,}) or no TLS ({h.plaintext:,})."]
+    parts = [
+        f"{h.at_risk:,} of {h.messages:,} messages ({share}) used legacy TLS "
+        f"({h.legacy:,}) or no TLS ({h.plaintext:,})."
+    ]
     flows = sum(len(f.flows) or 1 for f in findings)
-    causes = (f"{h.findings} finding{'s' if h.findings != 1 else ''}" if flows == h.findings
-              else f"{flows} flows behind {h.findings} findings (a relay or server that "
-                   "negotiates for several senders is one finding)")
-    parts.append(f"They come from {causes}; "
-                 f"{urgent} need{'s' if urgent == 1 else ''} action first "
-                 "(critical or high priority).")
+    causes = (
+        f"{h.findings} finding{'s' if h.findings != 1 else ''}"
+        if flows == h.findings
+        else f"{flows} flows behind {h.findings} findings (a relay or server that "
+        "negotiates for several senders is one finding)"
+    )
+    parts.append(
+        f"They come from {causes}; "
+        f"{urgent} need{'s' if urgent == 1 else ''} action first "
+        "(critical or high priority)."
+    )
     top = findings[0] if findings else None
     if top:
         who = top.device_name or top.sender_address or top.sender_ip or top.connector
-        parts.append(f"Start with {who} ({top.device_label.lower()} on "
-                     f"{_path_phrase(top.path)}): {top.action.rstrip('.')}.")
+        parts.append(
+            f"Start with {who} ({top.device_label.lower()} on "
+            f"{_path_phrase(top.path)}): {top.action.rstrip('.')}."
+        )
     if h.accepted:
-        parts.append(f"{h.accepted} finding{'s are' if h.accepted != 1 else ' is'} accepted as "
-                     "a known risk.")
+        parts.append(
+            f"{h.accepted} finding{'s are' if h.accepted != 1 else ' is'} accepted as a known risk."
+        )
     if h.expired_exceptions:
         n = h.expired_exceptions
-        parts.append(f"{n} finding{'s' if n != 1 else ''} had an exception that has expired: "
-                     f"{'they count' if n != 1 else 'it counts'} again.")
+        parts.append(
+            f"{n} finding{'s' if n != 1 else ''} had an exception that has expired: "
+            f"{'they count' if n != 1 else 'it counts'} again."
+        )
     return " ".join(parts)
 
 
 def _path_phrase(path: str) -> str:
-    return {"client-submission": "SMTP AUTH client submission", "connector-relay":
-            "SMTP relay", "direct-send": "Direct Send", "internet": "the internet",
-            "on-prem": "on-premises Exchange"}.get(path, path)
+    return {
+        "client-submission": "SMTP AUTH client submission",
+        "connector-relay": "SMTP relay",
+        "direct-send": "Direct Send",
+        "internet": "the internet",
+        "on-prem": "on-premises Exchange",
+    }.get(path, path)
 
 
 def _deadlines(findings: tuple[FindingView, ...]) -> tuple[Deadline, ...]:
@@ -643,13 +753,30 @@ def _deadlines(findings: tuple[FindingView, ...]) -> tuple[Deadline, ...]:
 def _input(r) -> InputView:
     start, end = r.period_start, r.period_end
     period = f"{_day(start)} to {_day(end)}" if start is not None else ""
-    return InputView(r.path, r.format or "unrecognised", r.encoding or "", r.rows_read,
-                     r.rows_used, r.rows_rejected, r.records, period, len(r.issues))
+    return InputView(
+        r.path,
+        r.format or "unrecognised",
+        r.encoding or "",
+        r.rows_read,
+        r.rows_used,
+        r.rows_rejected,
+        r.records,
+        period,
+        len(r.issues),
+    )
 
 
 def _attribution(row: AttributionRow) -> AttributionView:
     return AttributionView(
-        connector=row.connector or no_connector(row.direction), direction=row.direction,
-        sender=row.sender, verdict=row.verdict, estimate=row.estimate, low=row.low,
-        high=row.high, messages=int(row.messages), why=row.why, at_end=row.at_risk_at_end,
-        fixed_on=row.fixed_on or "")
+        connector=row.connector or no_connector(row.direction),
+        direction=row.direction,
+        sender=row.sender,
+        verdict=row.verdict,
+        estimate=row.estimate,
+        low=row.low,
+        high=row.high,
+        messages=int(row.messages),
+        why=row.why,
+        at_end=row.at_risk_at_end,
+        fixed_on=row.fixed_on or "",
+    )

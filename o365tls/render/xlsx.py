@@ -65,8 +65,15 @@ PRIORITY_FILLS = {  # fill colour, font colour
     "medium": ("FFE699", "000000"),
     "low": ("D9D9D9", "000000"),
 }
-TLS_COLOURS = {"SSL3": "7B0000", "TLS1.0": "C00000", "TLS1.1": "ED7D31", "TLS1.2": "70AD47",
-               "TLS1.3": "375623", "none": "7030A0", "unknown": "A5A5A5"}
+TLS_COLOURS = {
+    "SSL3": "7B0000",
+    "TLS1.0": "C00000",
+    "TLS1.1": "ED7D31",
+    "TLS1.2": "70AD47",
+    "TLS1.3": "375623",
+    "none": "7030A0",
+    "unknown": "A5A5A5",
+}
 _RULE = Border(bottom=Side(style="thin", color="1F3864"))
 _TOP = Alignment(vertical="top")
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -109,7 +116,7 @@ def clean(value: object) -> object:
         text = xml_text(value) if _BAD_XML.search(value) else value
         if text.startswith(FORMULA_START):
             text = neutralize(text)
-        return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "\u2026"
+        return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "\u2026"
     if type(value) is int:
         return value
     if value is None or isinstance(value, bool):
@@ -126,7 +133,7 @@ def clean(value: object) -> object:
         return value
     text = neutralize(xml_text(str(value)))
     if len(text) > MAX_CELL:
-        text = text[:MAX_CELL - 1] + "\u2026"
+        text = text[: MAX_CELL - 1] + "\u2026"
     return text
 
 
@@ -146,8 +153,9 @@ def put(ws: Worksheet, row: int, column: int, value: object, fmt: str = GENERAL)
     return cell
 
 
-def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any],
-               bodies: dict[str, str]) -> Worksheet:
+def data_sheet(
+    wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any], bodies: dict[str, str]
+) -> Worksheet:
     """A sheet with one Excel table: headers, formats and widths from its columns. The header
     row is an openpyxl row; the body rows go into ``bodies[title]`` as sheet XML
     (:func:`_body_xml`), which :func:`_save` puts into the saved sheet."""
@@ -171,9 +179,14 @@ def data_sheet(wb: Workbook, sheet: sheets.Sheet, rows: Sequence[Any],
     ref = f"A1:{get_column_letter(len(columns))}{last_row}"
     # Columns named here: openpyxl would otherwise read the names from the table's range,
     # making a cell object for every body cell.
-    table = Table(displayName=sheet.table, ref=ref, autoFilter=AutoFilter(ref=ref),
-                  tableColumns=[TableColumn(id=c, name=str(clean(col.header)))
-                                for c, col in enumerate(columns, 1)])
+    table = Table(
+        displayName=sheet.table,
+        ref=ref,
+        autoFilter=AutoFilter(ref=ref),
+        tableColumns=[
+            TableColumn(id=c, name=str(clean(col.header))) for c, col in enumerate(columns, 1)
+        ],
+    )
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = sheet.freeze
@@ -238,16 +251,26 @@ class _ColumnStyles:
 DATETIME_SECONDS = "yyyy-mm-dd h:mm:ss"
 
 
-def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
-        -> tuple[str, list[int]]:
+def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) -> tuple[str, list[int]]:
     """The ``<row>`` elements of a data sheet's body (from row 2), and each column's longest
     shown value. Cells are cleaned as :func:`put` cleans them; text is an inline string,
     never a formula; an empty cell keeps its column's style (its format shows when typed in).
     Written as XML text: a cell object per value would cost most of the workbook's time."""
     styles = _ColumnStyles(ws, columns)
-    plan = [(c, col.get, get_column_letter(c + 1), styles.ids[c], col.header == "Priority",
-             col.header == sheets.EXCEPTION, col.wrap, col.width, col.fmt)
-            for c, col in enumerate(columns)]
+    plan = [
+        (
+            c,
+            col.get,
+            get_column_letter(c + 1),
+            styles.ids[c],
+            col.header == "Priority",
+            col.header == sheets.EXCEPTION,
+            col.wrap,
+            col.width,
+            col.fmt,
+        )
+        for c, col in enumerate(columns)
+    ]
     longest = [0] * len(columns)
     out: list[str] = []
     for r, item in enumerate(rows, 2):
@@ -261,7 +284,7 @@ def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
                 if value.startswith(FORMULA_START):
                     value = "'" + value
                 if len(value) > MAX_CELL:
-                    value = value[:MAX_CELL - 1] + "\u2026"
+                    value = value[: MAX_CELL - 1] + "\u2026"
             else:
                 value = clean(value)
             if value is None:
@@ -278,8 +301,10 @@ def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
                 text = value
                 if "&" in text or "<" in text or ">" in text:
                     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                cells.append(f'<c r="{letter}{r}" s="{style}" t="inlineStr"><is><t xml:space='
-                             f'"preserve">{text}</t></is></c>')
+                cells.append(
+                    f'<c r="{letter}{r}" s="{style}" t="inlineStr"><is><t xml:space='
+                    f'"preserve">{text}</t></is></c>'
+                )
                 if "\n" in value:
                     shown = max(map(len, value.split("\n")))
                 else:
@@ -311,8 +336,11 @@ def _body_xml(ws: Worksheet, columns: Sequence[Col], rows: Sequence[Any]) \
         else:
             out.append(f'<row r="{r}">{"".join(cells)}</row>')
     if not rows:  # the table's one empty body row keeps its columns' formats
-        out.append('<row r="2">' + "".join(f'<c r="{letter}2" s="{style}"/>'
-                                           for _, _, letter, style, *_ in plan) + "</row>")
+        out.append(
+            '<row r="2">'
+            + "".join(f'<c r="{letter}2" s="{style}"/>' for _, _, letter, style, *_ in plan)
+            + "</row>"
+        )
     return "".join(out), longest
 
 
@@ -334,8 +362,7 @@ def _save(wb: Workbook, path: Path, bodies: dict[str, str]) -> None:
             if info.filename in parts:
                 body, ref = parts[info.filename]
                 text = data.decode("utf-8")
-                text = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{ref}"', text,
-                              count=1)
+                text = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{ref}"', text, count=1)
                 head, tail = text.split("</sheetData>", 1)
                 data = f"{head}{body}</sheetData>{tail}".encode()
             dst.writestr(info, data, compresslevel=1)
@@ -385,8 +412,10 @@ def priority_style(cell, priority: object) -> None:
         cell.font = Font(bold=True, color=font)
 
 
-_EXPIRED = (PatternFill("solid", start_color="C00000", end_color="C00000"),
-            Font(bold=True, color="FFFFFF"))
+_EXPIRED = (
+    PatternFill("solid", start_color="C00000", end_color="C00000"),
+    Font(bold=True, color="FFFFFF"),
+)
 
 
 def _column(columns: Sequence[Col], header: str) -> str:
@@ -396,14 +425,25 @@ def _column(columns: Sequence[Col], header: str) -> str:
 def _work_columns(ws: Worksheet, count: int) -> None:
     """Status is a drop-down list, Due date takes dates only."""
     last = max(count, 1) + 1
-    status = DataValidation(type="list", formula1='"' + ",".join(sheets.STATUS_CHOICES) + '"',
-                            allow_blank=True, showErrorMessage=True,
-                            errorTitle="Status", error="Pick a status from the list.")
+    status = DataValidation(
+        type="list",
+        formula1='"' + ",".join(sheets.STATUS_CHOICES) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Status",
+        error="Pick a status from the list.",
+    )
     column = _column(sheets.REMEDIATION, sheets.STATUS)
     status.add(f"{column}2:{column}{last}")
-    due = DataValidation(type="date", operator="greaterThan", formula1="DATE(2000,1,1)",
-                         allow_blank=True, showErrorMessage=True,
-                         errorTitle="Due date", error="Enter a date, e.g. 2026-12-31.")
+    due = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="DATE(2000,1,1)",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Due date",
+        error="Enter a date, e.g. 2026-12-31.",
+    )
     column = _column(sheets.REMEDIATION, sheets.DUE)
     due.add(f"{column}2:{column}{last}")
     ws.add_data_validation(status)
@@ -418,8 +458,7 @@ def _baseline(wb: Workbook, rows: Sequence[Any]) -> None:
     for c, header in enumerate(columns, 1):
         put(ws, 1, c, header)
     for r, f in enumerate(rows, 2):
-        for c, value in enumerate((f.id, f.plan_owner, f.plan_status, f.plan_due,
-                                   f.plan_notes), 1):
+        for c, value in enumerate((f.id, f.plan_owner, f.plan_status, f.plan_due, f.plan_notes), 1):
             put(ws, r, c, value if value != "" else None, DATE if c == 4 else GENERAL)
 
 
@@ -431,32 +470,44 @@ def read_plan(path: str | Path) -> PlanRead:
     try:
         wb = load_workbook(file, read_only=True)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
-        raise UsageError(f"{file}: cannot read it as a workbook ({exc})",
-                         hint="--plan takes a remediation.xlsx written by o365tls analyze") \
-            from exc
+        raise UsageError(
+            f"{file}: cannot read it as a workbook ({exc})",
+            hint="--plan takes a remediation.xlsx written by o365tls analyze",
+        ) from exc
     try:
         if sheets.PLAN_TITLE not in wb.sheetnames:
-            raise UsageError(f"{file}: no {sheets.PLAN_TITLE!r} sheet",
-                             hint="--plan takes a remediation.xlsx written by o365tls analyze")
+            raise UsageError(
+                f"{file}: no {sheets.PLAN_TITLE!r} sheet",
+                hint="--plan takes a remediation.xlsx written by o365tls analyze",
+            )
         notes: list[str] = []
         entries = _plan_rows(wb[sheets.PLAN_TITLE], f"{file}: {sheets.PLAN_TITLE}", notes)
-        baseline = (_plan_rows(wb[sheets.PLAN_BASELINE], f"{file}: {sheets.PLAN_BASELINE}", [])
-                    if sheets.PLAN_BASELINE in wb.sheetnames else None)
+        baseline = (
+            _plan_rows(wb[sheets.PLAN_BASELINE], f"{file}: {sheets.PLAN_BASELINE}", [])
+            if sheets.PLAN_BASELINE in wb.sheetnames
+            else None
+        )
     finally:
         wb.close()
     return PlanRead(str(file), entries, baseline, tuple(notes))
 
 
-_PLAN_HEADERS = {sheets.OWNER: "owner", sheets.STATUS: "status", sheets.DUE: "due",
-                 sheets.NOTES: "notes"}
+_PLAN_HEADERS = {
+    sheets.OWNER: "owner",
+    sheets.STATUS: "status",
+    sheets.DUE: "due",
+    sheets.NOTES: "notes",
+}
 
 
 def _plan_rows(ws, where: str, notes: list[str]) -> dict[str, PlanEntry]:
     rows = ws.iter_rows(values_only=True)
     header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
     if sheets.PLAN_ID not in header:
-        raise UsageError(f"{where}: no {sheets.PLAN_ID!r} column to match rows to findings",
-                         hint="keep the Finding ID column when editing the workbook")
+        raise UsageError(
+            f"{where}: no {sheets.PLAN_ID!r} column to match rows to findings",
+            hint="keep the Finding ID column when editing the workbook",
+        )
     key = header.index(sheets.PLAN_ID)
     fields = {name: header.index(h) for h, name in _PLAN_HEADERS.items() if h in header}
     missing = [h for h in _PLAN_HEADERS if h not in header]
@@ -470,12 +521,15 @@ def _plan_rows(ws, where: str, notes: list[str]) -> dict[str, PlanEntry]:
         values = {name: _typed(row[i], name == "due") for name, i in fields.items()}
         if not fid:
             if any(values.values()):
-                notes.append(f"warning: {where} row {number}: plan values without a "
-                             f"{sheets.PLAN_ID}; not carried over")
+                notes.append(
+                    f"warning: {where} row {number}: plan values without a "
+                    f"{sheets.PLAN_ID}; not carried over"
+                )
             continue
         if fid in out and out[fid] != PlanEntry(fid, **values):
-            notes.append(f"warning: {where} row {number}: finding {fid} appears twice; the "
-                         "later row wins")
+            notes.append(
+                f"warning: {where} row {number}: finding {fid} appears twice; the later row wins"
+            )
         out[fid] = PlanEntry(fid, **values)
     return out
 
@@ -508,17 +562,21 @@ def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> No
     put(ws, 1, 1, m.title).font = Font(size=18, bold=True, color="1F3864")
     ws.row_dimensions[1].height = 30
     row = 3
-    for label, about, fmt in (("Client", m.client, GENERAL), ("Prepared by", m.author, GENERAL),
-                              ("Period", m.period_label, GENERAL),
-                              ("Generated (UTC)", m.generated_at, DATETIME),
-                              ("Tool", f"o365tls {m.tool_version}", GENERAL)):
+    for label, about, fmt in (
+        ("Client", m.client, GENERAL),
+        ("Prepared by", m.author, GENERAL),
+        ("Period", m.period_label, GENERAL),
+        ("Generated (UTC)", m.generated_at, DATETIME),
+        ("Tool", f"o365tls {m.tool_version}", GENERAL),
+    ):
         if about:
             put(ws, row, 1, label).font = Font(bold=True)
             put(ws, row, 2, about, fmt).alignment = _LEFT
             row += 1
     if m.redacted:
-        put(ws, row, 1, "Names and addresses are pseudonymized (--redact).").font = \
-            Font(italic=True)
+        put(ws, row, 1, "Names and addresses are pseudonymized (--redact).").font = Font(
+            italic=True
+        )
         row += 1
     row = _heading(ws, row + 1, "Headline")
     lines = [
@@ -545,11 +603,14 @@ def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> No
     if view.weekly:
         w = view.weekly
         row = _heading(ws, row + 1, f"Week {w.week} against the previous snapshot")
-        for label, value in (("New findings", w.new), ("Regressed (fixed before, back now)",
-                             w.regressed), ("Still open", w.open),
-                             ("Unverified (no evidence of a fix; still open)", w.unverified),
-                             ("Resolved (on evidence)", w.resolved),
-                             ("Findings whose exception expired", w.expired_exceptions)):
+        for label, value in (
+            ("New findings", w.new),
+            ("Regressed (fixed before, back now)", w.regressed),
+            ("Still open", w.open),
+            ("Unverified (no evidence of a fix; still open)", w.unverified),
+            ("Resolved (on evidence)", w.resolved),
+            ("Findings whose exception expired", w.expired_exceptions),
+        ):
             put(ws, row, 1, label)
             put(ws, row, 2, value, COUNT).font = Font(bold=True)
             row += 1
@@ -563,8 +624,12 @@ def _summary(ws: Worksheet, view: ReportView, written: list[sheets.Sheet]) -> No
             row = _paragraph(ws, row, note)
     rejected = sum(s.rows_rejected for s in view.inputs)
     row = _heading(ws, row + 1, "Inputs")
-    row = _paragraph(ws, row, f"{len(view.inputs)} files read, {rejected:,} rows rejected, "
-                              f"{len(view.issues):,} data-quality issues.")
+    row = _paragraph(
+        ws,
+        row,
+        f"{len(view.inputs)} files read, {rejected:,} rows rejected, "
+        f"{len(view.issues):,} data-quality issues.",
+    )
     row = _heading(ws, row + 1, "Sheets")
     contents = [(s.title, s.purpose) for s in written]
     contents.append((sheets.CHART_DATA, "the numbers behind the charts on the right"))
@@ -615,8 +680,9 @@ def _logo(ws: Worksheet, view: ReportView, anchor: str) -> None:
         return
     size = sheets.image_size(data)
     if size is None:  # SVG (Excel cannot take it from openpyxl) or an unreadable image
-        put(ws, 2, 6, "(logo not shown: the workbook takes PNG, JPEG or GIF)").font = \
-            Font(italic=True, color="808080")
+        put(ws, 2, 6, "(logo not shown: the workbook takes PNG, JPEG or GIF)").font = Font(
+            italic=True, color="808080"
+        )
         return
     fmt, width, height = size
     logo = _Logo(data, fmt, width, height)
@@ -653,8 +719,10 @@ def _charts(summary: Worksheet, data: Worksheet, view: ReportView, column: str) 
             series.graphicalProperties.line.solidFill = TLS_COLOURS[version]
         chart.x_axis.number_format = "d mmm"
         charts.append((chart, "TLS mix per day"))
-    for name, title in (("by_connector", "At-risk messages by connector (top 10)"),
-                        ("by_device_type", "At-risk messages by device type")):
+    for name, title in (
+        ("by_connector", "At-risk messages by connector (top 10)"),
+        ("by_device_type", "At-risk messages by device type"),
+    ):
         groups = [g for g in view.groups.get(name, ()) if g.at_risk][:10]
         if not groups:
             continue
@@ -662,19 +730,22 @@ def _charts(summary: Worksheet, data: Worksheet, view: ReportView, column: str) 
         header = (title.split(" by ")[1].split(" (")[0].capitalize(), "Legacy TLS", "No TLS")
         first, last, row = _block(data, row, title, header, rows, GENERAL)
         chart = _bar(data, first, last, 2, horizontal=True)
-        for series, colour in zip(chart.series, (TLS_COLOURS["TLS1.0"], TLS_COLOURS["none"]),
-                                  strict=True):
+        for series, colour in zip(
+            chart.series, (TLS_COLOURS["TLS1.0"], TLS_COLOURS["none"]), strict=True
+        ):
             series.graphicalProperties.solidFill = colour
             series.graphicalProperties.line.solidFill = colour
         chart.height = max(6.0, 2.5 + 0.8 * len(groups))
         charts.append((chart, title))
     if view.trend:
         rows = [(t.label, t.at_risk, t.messages) for t in view.trend]
-        first, last, row = _block(data, row, "At-risk messages per week", ("Week", "At risk",
-                                  "Messages"), rows, GENERAL)
+        first, last, row = _block(
+            data, row, "At-risk messages per week", ("Week", "At risk", "Messages"), rows, GENERAL
+        )
         chart = LineChart()
-        chart.add_data(Reference(data, min_col=2, min_row=first - 1, max_row=last),
-                       titles_from_data=True)
+        chart.add_data(
+            Reference(data, min_col=2, min_row=first - 1, max_row=last), titles_from_data=True
+        )
         chart.set_categories(Reference(data, min_col=1, min_row=first, max_row=last))
         chart.series[0].graphicalProperties.line.solidFill = TLS_COLOURS["TLS1.0"]
         chart.series[0].graphicalProperties.line.width = 28575  # 2.25 pt
@@ -705,8 +776,14 @@ def _row_below(ws: Worksheet, row: int, cm: float) -> int:
     return row
 
 
-def _block(ws: Worksheet, row: int, title: str, header: Sequence[str],
-           rows: Sequence[Sequence[object]], first_fmt: str) -> tuple[int, int, int]:
+def _block(
+    ws: Worksheet,
+    row: int,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    first_fmt: str,
+) -> tuple[int, int, int]:
     """A titled block of chart data; returns its first and last data row and the next free
     row."""
     put(ws, row, 1, title).font = Font(bold=True)
@@ -723,8 +800,10 @@ def _bar(data: Worksheet, first: int, last: int, series: int, horizontal: bool) 
     chart = BarChart()
     chart.type = "bar" if horizontal else "col"
     chart.grouping, chart.overlap, chart.gapWidth = "stacked", 100, 60
-    chart.add_data(Reference(data, min_col=2, max_col=1 + series, min_row=first - 1,
-                             max_row=last), titles_from_data=True)
+    chart.add_data(
+        Reference(data, min_col=2, max_col=1 + series, min_row=first - 1, max_row=last),
+        titles_from_data=True,
+    )
     chart.set_categories(Reference(data, min_col=1, min_row=first, max_row=last))
     chart.y_axis.number_format = COUNT
     chart.y_axis.majorGridlines = None if horizontal else chart.y_axis.majorGridlines

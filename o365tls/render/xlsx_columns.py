@@ -55,11 +55,16 @@ def _who(f: FindingView) -> str:
     """The flow, or for a root cause its host and the flows behind it, one per line."""
     if f.host:
         lines = [f.host + (f" ({f.host_version})" if f.host_version else "")]
-        lines += [f"- {x.sender or 'senders not named'}, {x.hop}: {x.at_risk:,} at risk "
-                  f"({x.tls_summary})" for x in f.flows]
+        lines += [
+            f"- {x.sender or 'senders not named'}, {x.hop}: {x.at_risk:,} at risk ({x.tls_summary})"
+            for x in f.flows
+        ]
         return "\n".join(lines)
-    parts = [f.connector if f.connector not in NO_CONNECTOR_LABELS else "",
-             f.sender_address or f.sender_ip, f.hostname]
+    parts = [
+        f.connector if f.connector not in NO_CONNECTOR_LABELS else "",
+        f.sender_address or f.sender_ip,
+        f.hostname,
+    ]
     return " / ".join(p for p in parts if p) or f.connector
 
 
@@ -132,14 +137,22 @@ RESOLVED: tuple[Col, ...] = (
 
 GROUP_KEYS: dict[str, tuple[Col, ...]] = {
     "by_connector": (
-        Col("Connector", lambda g: g.keys.get("connector")
-            or no_connector(g.keys.get("direction", "")), width=36),
-        Col("Direction", lambda g: g.keys.get("direction", ""), width=10)),
+        Col(
+            "Connector",
+            lambda g: g.keys.get("connector") or no_connector(g.keys.get("direction", "")),
+            width=36,
+        ),
+        Col("Direction", lambda g: g.keys.get("direction", ""), width=10),
+    ),
     "by_sender_ip": (Col("Sender IP", lambda g: g.label, width=20),),
-    "by_device_type": (Col("Device type", lambda g: g.label, width=26),
-                       Col("Type code", lambda g: g.keys.get("device_type", ""), width=20)),
+    "by_device_type": (
+        Col("Device type", lambda g: g.label, width=26),
+        Col("Type code", lambda g: g.keys.get("device_type", ""), width=20),
+    ),
     "by_sender_address": (Col("Sender", lambda g: g.label, width=40),),
 }
+
+
 def _tls_count(version: str) -> Callable[[Any], object]:
     """A group's messages of one TLS version."""
     return lambda g: g.by_tls.get(version, 0)
@@ -203,7 +216,6 @@ SOURCES: tuple[Col, ...] = (
 )
 
 
-
 class Sheet(NamedTuple):
     """One data sheet: an Excel table of ``rows(view)`` in ``columns``."""
 
@@ -219,30 +231,73 @@ class Sheet(NamedTuple):
 
 def _group_sheet(name: str, table: str, per: str) -> Sheet:
     keys = GROUP_KEYS[name]
-    return Sheet(GROUP_TITLES[name], table, (*keys, *_GROUP_COUNTS),
-                 lambda v: v.groups.get(name, ()), f"{chr(ord('A') + len(keys))}2",
-                 f"messages per TLS version, per {per}, most at-risk first")
+    return Sheet(
+        GROUP_TITLES[name],
+        table,
+        (*keys, *_GROUP_COUNTS),
+        lambda v: v.groups.get(name, ()),
+        f"{chr(ord('A') + len(keys))}2",
+        f"messages per TLS version, per {per}, most at-risk first",
+    )
 
 
 # In workbook order, after the Summary.
 SHEETS: tuple[Sheet, ...] = (
-    Sheet(PLAN_TITLE, "Remediation", REMEDIATION, lambda v: v.plan_rows, "C2",
-          "one row per at-risk flow, highest priority first, then the unverified ones; fill in "
-          "Owner, Status, Due date and Notes", print_columns=PLAN_PRINTED),
-    Sheet("Resolved", "Resolved", RESOLVED, lambda v: v.resolved, "B2",
-          "flows at risk in the previous snapshot that no longer are", optional=True),
+    Sheet(
+        PLAN_TITLE,
+        "Remediation",
+        REMEDIATION,
+        lambda v: v.plan_rows,
+        "C2",
+        "one row per at-risk flow, highest priority first, then the unverified ones; fill in "
+        "Owner, Status, Due date and Notes",
+        print_columns=PLAN_PRINTED,
+    ),
+    Sheet(
+        "Resolved",
+        "Resolved",
+        RESOLVED,
+        lambda v: v.resolved,
+        "B2",
+        "flows at risk in the previous snapshot that no longer are",
+        optional=True,
+    ),
     _group_sheet("by_connector", "ByConnector", "connector and direction"),
     _group_sheet("by_sender_ip", "BySenderIP", "sender IP"),
     _group_sheet("by_device_type", "ByDeviceType", "device type"),
     _group_sheet("by_sender_address", "BySender", "sender address"),
-    Sheet("Evidence", "Evidence", EVIDENCE, lambda v: evidence_rows(v.findings), "E2",
-          "why each finding is what it is: files, device evidence, PowerShell, references"),
-    Sheet("Attribution", "Attribution", ATTRIBUTION, lambda v: v.attribution, "D2",
-          "how connector-level TLS counts were attributed to senders"),
-    Sheet("Data quality", "DataQuality", DATA_QUALITY, lambda v: v.issues, "B2",
-          "every problem found in the input files, row by row"),
-    Sheet("Sources", "Sources", SOURCES, lambda v: v.inputs, "B2",
-          "the files read, their formats and row accounting"),
+    Sheet(
+        "Evidence",
+        "Evidence",
+        EVIDENCE,
+        lambda v: evidence_rows(v.findings),
+        "E2",
+        "why each finding is what it is: files, device evidence, PowerShell, references",
+    ),
+    Sheet(
+        "Attribution",
+        "Attribution",
+        ATTRIBUTION,
+        lambda v: v.attribution,
+        "D2",
+        "how connector-level TLS counts were attributed to senders",
+    ),
+    Sheet(
+        "Data quality",
+        "DataQuality",
+        DATA_QUALITY,
+        lambda v: v.issues,
+        "B2",
+        "every problem found in the input files, row by row",
+    ),
+    Sheet(
+        "Sources",
+        "Sources",
+        SOURCES,
+        lambda v: v.inputs,
+        "B2",
+        "the files read, their formats and row accounting",
+    ),
 )
 CHART_DATA = "Chart data"
 
@@ -250,9 +305,14 @@ CHART_DATA = "Chart data"
 def _source_rows(sources: Sequence[str]) -> list[tuple[str, str]]:
     rows = [("Source file", s) for s in sources[:SOURCES_LISTED]]
     if len(sources) > SOURCES_LISTED:
-        rows.append(("Source file", f"... and {len(sources) - SOURCES_LISTED} more files (all "
-                                    "in findings.json; every file read is on the Sources "
-                                    "sheet)"))
+        rows.append(
+            (
+                "Source file",
+                f"... and {len(sources) - SOURCES_LISTED} more files (all "
+                "in findings.json; every file read is on the Sources "
+                "sheet)",
+            )
+        )
     return rows
 
 
@@ -262,28 +322,47 @@ def evidence_rows(findings: Sequence[FindingView]) -> list[tuple[FindingView, st
         statements = [
             *_source_rows(list(f.sources)),
             ("Root cause", f.summary),
-            *(("Flow behind it", f"{x.sender or 'senders not named'}, {x.hop}: {x.at_risk:,} "
-               f"of {x.messages:,} at risk ({x.tls_summary}); {x.device}") for x in f.flows),
-            ("Evidence kind", f"{f.evidence}: legacy or no TLS for about {f.likelihood:.0%} "
-                              "of its messages"),
+            *(
+                (
+                    "Flow behind it",
+                    f"{x.sender or 'senders not named'}, {x.hop}: {x.at_risk:,} "
+                    f"of {x.messages:,} at risk ({x.tls_summary}); {x.device}",
+                )
+                for x in f.flows
+            ),
+            (
+                "Evidence kind",
+                f"{f.evidence}: legacy or no TLS for about {f.likelihood:.0%} of its messages",
+            ),
             *(("Device evidence", e) for e in f.device_evidence),
             *(("Server probe", p) for p in f.probes),
             ("Attribution", f.attribution_why),
             *(("Priority reason", p) for p in f.priority_reasons),
             ("Connector forces TLS", {True: "yes", False: "no", None: ""}[f.forced_tls]),
-            ("Reject Direct Send", "this flow breaks when Reject Direct Send is turned on"
-             if f.breaks_with_reject_direct_send else ""),
+            (
+                "Reject Direct Send",
+                "this flow breaks when Reject Direct Send is turned on"
+                if f.breaks_with_reject_direct_send
+                else "",
+            ),
             ("Deadline", f.deadline_note),
             ("What you will see", f.what_you_will_see),
             ("Stop-gap", f.stopgap),
             *(("PowerShell", p) for p in f.powershell),
             *(("How to check the fix", v) for v in f.verify),
             ("Draft message to send them", f.draft_message),
-            *((("Reference", f"{r.title}: {r.url}") for r in f.links) if f.links
-              else (("Reference", r) for r in f.references)),
+            *(
+                (("Reference", f"{r.title}: {r.url}") for r in f.links)
+                if f.links
+                else (("Reference", r) for r in f.references)
+            ),
             ("Accepted risk", f.exception_reason if f.accepted else ""),
-            ("Expired exception", f"{f.exception_state}: {f.exception_reason}; the finding "
-             "counts again" if f.exception_expired else ""),
+            (
+                "Expired exception",
+                f"{f.exception_state}: {f.exception_reason}; the finding counts again"
+                if f.exception_expired
+                else "",
+            ),
         ]
         rows.extend((f, kind, text) for kind, text in statements if text)
     return rows
@@ -298,13 +377,12 @@ def image_size(data: bytes) -> tuple[str, int, int] | None:
     if data.startswith(b"\xff\xd8"):
         i = 2
         while i + 9 <= len(data) and data[i] == 0xFF:
-            marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+            marker, length = data[i + 1], int.from_bytes(data[i + 2 : i + 4], "big")
             if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
-                height = int.from_bytes(data[i + 5:i + 7], "big")
-                width = int.from_bytes(data[i + 7:i + 9], "big")
+                height = int.from_bytes(data[i + 5 : i + 7], "big")
+                width = int.from_bytes(data[i + 7 : i + 9], "big")
                 return ("jpeg", width, height) if width and height else None
             if length < 2:
                 return None
             i += 2 + length
     return None
-

@@ -20,8 +20,9 @@ from tests.synthetic import CONNECTOR, Sender, write_tenant
 def tenant(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synthetic")
     truth = write_tenant(folder)
-    results = o365tls.analyze(o365tls.gather([folder]),
-                              o365tls.Options(domains=("tenant.example",)))
+    results = o365tls.analyze(
+        o365tls.gather([folder]), o365tls.Options(domains=("tenant.example",))
+    )
     return truth, results
 
 

@@ -29,8 +29,7 @@ _spec.loader.exec_module(bench)
 
 
 def run(folder: Path) -> dict:
-    results = o365tls.analyze(o365tls.gather([folder]),
-                              o365tls.Options(domains=(bench.DOMAIN,)))
+    results = o365tls.analyze(o365tls.gather([folder]), o365tls.Options(domains=(bench.DOMAIN,)))
     return json.loads(json.dumps(findings_document(results), default=str))
 
 
@@ -71,8 +70,7 @@ def fortnight(tmp_path_factory):
     senders, latest = bench.write_tenant(folder, scenario)
     first = run(folder)
     out = tmp_path_factory.mktemp("fortnight-out")
-    results = o365tls.analyze(o365tls.gather([folder]),
-                              o365tls.Options(domains=(bench.DOMAIN,)))
+    results = o365tls.analyze(o365tls.gather([folder]), o365tls.Options(domains=(bench.DOMAIN,)))
     write_next_evidence(results, out / "next-evidence.ps1")
     asked = bench.answer_lookups(folder, first, latest)
     return senders, first, run(folder), asked, out
@@ -91,8 +89,10 @@ def test_two_weeks_of_60_senders_names_only_what_it_can_and_asks_for_the_rest(fo
             assert f"Get-Latest {ps_quote(sender)}" in ps1
     assert "Get-MessageTraceDetailV2 -MessageTraceId $m.MessageTraceId -RecipientAddress" in ps1
     assert "Start-Sleep -Seconds 3" in ps1 and "Write-Progress" in ps1
-    assert any("run next-evidence.ps1" in note and "then run o365tls again" in note
-               for note in first["notes"])
+    assert any(
+        "run next-evidence.ps1" in note and "then run o365tls again" in note
+        for note in first["notes"]
+    )
 
 
 @pytest.mark.slow
@@ -105,17 +105,17 @@ def test_after_the_lookups_are_answered_the_second_run_names_them(fortnight):
 
 
 def test_a_report_longer_than_the_trace_asks_for_the_missing_days_first(tmp_path):
-    scenario = bench.Scenario("late", connectors=1, senders=60, days=40, trace_days=10,
-                              seed=103)
+    scenario = bench.Scenario("late", connectors=1, senders=60, days=40, trace_days=10, seed=103)
     bench.write_tenant(tmp_path, scenario)
-    results = o365tls.analyze(o365tls.gather([tmp_path]),
-                              o365tls.Options(domains=(bench.DOMAIN,)))
+    results = o365tls.analyze(o365tls.gather([tmp_path]), o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
     assert len(results.next_evidence[0].missing_days) == 30
     text = script(results)
-    exports = [line for line in text.split("\r\n")
-               if line.startswith(("$rows = @(Get-MessageTraceV2 -StartDate",
-                                   "Start-HistoricalSearch"))]
+    exports = [
+        line
+        for line in text.split("\r\n")
+        if line.startswith(("$rows = @(Get-MessageTraceV2 -StartDate", "Start-HistoricalSearch"))
+    ]
     assert len(exports) == 3  # 30 days in 10-day windows; more than 90 days ago: historical
     assert text.index(exports[-1]) < text.index("Get-Latest '")
 
@@ -137,9 +137,14 @@ def test_mail_no_sender_explains_is_counted_once():
     assert sum(result.other) == pytest.approx(unsighted.sum(), abs=1)
 
 
-HOSTILE = ["o'brien@tenant.example", "$(Remove-Item C:\\ -Recurse)@x.example",
-           "a\u2019b\u2018c@x.example", "`$env:PATH;@x.example", "x\r\nWrite-Host pwned@x.example",
-           '"; Stop-Computer; "@x.example']
+HOSTILE = [
+    "o'brien@tenant.example",
+    "$(Remove-Item C:\\ -Recurse)@x.example",
+    "a\u2019b\u2018c@x.example",
+    "`$env:PATH;@x.example",
+    "x\r\nWrite-Host pwned@x.example",
+    '"; Stop-Computer; "@x.example',
+]
 
 
 def _ps_single_quoted(literal: str) -> str:
@@ -158,7 +163,8 @@ def test_hostile_values_stay_inside_their_powershell_string(value):
         assert smart not in quoted
     text = _ps_single_quoted(quoted)
     expected = "".join(ch for ch in value if ch >= " ").translate(
-        str.maketrans({"\u2018": "'", "\u2019": "'"}))
+        str.maketrans({"\u2018": "'", "\u2019": "'"})
+    )
     assert text == expected
 
 
@@ -168,15 +174,31 @@ def test_a_hostile_connector_name_and_senders_cannot_break_the_script():
     from o365tls.analysis.model import TlsCounts
     from o365tls.analysis.results import NextEvidence, Results
 
-    entry = NextEvidence(scope="exo", direction="inbound", connector="Relay\r\nRemove-Item x",
-                         senders=tuple(HOSTILE), lookups=len(HOSTILE), missing_days=(), why="",
-                         todo="")
-    results = Results(generated_at=datetime(2026, 12, 1, tzinfo=UTC), tool_version="t",
-                      period=(None, None), inputs=(), totals=TlsCounts(), all_findings=(),
-                      groups={}, daily=(), next_evidence=(entry,))
+    entry = NextEvidence(
+        scope="exo",
+        direction="inbound",
+        connector="Relay\r\nRemove-Item x",
+        senders=tuple(HOSTILE),
+        lookups=len(HOSTILE),
+        missing_days=(),
+        why="",
+        todo="",
+    )
+    results = Results(
+        generated_at=datetime(2026, 12, 1, tzinfo=UTC),
+        tool_version="t",
+        period=(None, None),
+        inputs=(),
+        totals=TlsCounts(),
+        all_findings=(),
+        groups={},
+        daily=(),
+        next_evidence=(entry,),
+    )
     lines = script(results).split("\r\n")
-    assert not any(line.startswith("Remove-Item") or line.startswith("Write-Host pwned")
-                   for line in lines)
+    assert not any(
+        line.startswith("Remove-Item") or line.startswith("Write-Host pwned") for line in lines
+    )
     for value in HOSTILE:
         assert f"$m = Get-Latest {ps_quote(value)}" in lines
 
@@ -186,8 +208,9 @@ def test_a_sender_that_cannot_do_tls_gets_no_invented_tls_counts():
     """nas01 (alerts@) cannot do TLS: its attributed mail is all "no TLS", none "TLS 1.3"."""
     root = Path(__file__).resolve().parents[2] / "sample_reports"
     results = o365tls.analyze(o365tls.gather([root]), o365tls.Options())
-    alerts = next(f for f in results.findings
-                  if f.flow.sender_address == "alerts@northwindtraders.example")
+    alerts = next(
+        f for f in results.findings if f.flow.sender_address == "alerts@northwindtraders.example"
+    )
     assert alerts.flow.evidence == "attributed"
     assert alerts.flow.tls.messages == alerts.flow.tls.at_risk > 0
 
@@ -197,8 +220,7 @@ def test_redacted_outputs_name_no_sender_to_look_up(tmp_path):
 
     scenario = bench.Scenario("redact", connectors=1, senders=60, days=14, seed=104)
     senders, _ = bench.write_tenant(tmp_path, scenario)
-    results = o365tls.analyze(o365tls.gather([tmp_path]),
-                              o365tls.Options(domains=(bench.DOMAIN,)))
+    results = o365tls.analyze(o365tls.gather([tmp_path]), o365tls.Options(domains=(bench.DOMAIN,)))
     assert results.next_evidence
     hidden = redact(results, "k")
     text = script(hidden) + json.dumps(findings_document(hidden), default=str)
@@ -215,8 +237,15 @@ def test_connectors_fitted_on_several_processes_give_the_same_findings(tmp_path,
     bench.write_tenant(folder, bench.Scenario("14d", connectors=4, senders=20, days=14, seed=7))
     monkeypatch.setattr(flows, "PARALLEL_MESSAGES", 0)  # a small tenant, still on processes
     options = o365tls.Options(domains=(bench.DOMAIN,))
-    one, two = (json.loads(json.dumps(findings_document(
-        o365tls.analyze(gather([folder], jobs=jobs), options)), default=str)) for jobs in (1, 2))
+    one, two = (
+        json.loads(
+            json.dumps(
+                findings_document(o365tls.analyze(gather([folder], jobs=jobs), options)),
+                default=str,
+            )
+        )
+        for jobs in (1, 2)
+    )
     for findings in (one, two):
         findings.pop("generated_at", None)
     assert one["attribution"] and one == two

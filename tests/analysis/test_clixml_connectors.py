@@ -20,10 +20,14 @@ CONNECTORS = Path("exo") / "inbound-connectors.json"
 def _results(folder: Path) -> dict:
     out = findings_document(o365tls.analyze(o365tls.gather([folder]), Options()))
     for finding in out["findings"]:
-        finding["sources"] = sorted(Path(s).relative_to(folder).as_posix()
-                                    for s in finding["sources"])
-    return {"findings": out["findings"], "notes": out["notes"],
-            "formats": sorted(Path(i["path"]).name + "=" + i["format"] for i in out["inputs"])}
+        finding["sources"] = sorted(
+            Path(s).relative_to(folder).as_posix() for s in finding["sources"]
+        )
+    return {
+        "findings": out["findings"],
+        "notes": out["notes"],
+        "formats": sorted(Path(i["path"]).name + "=" + i["format"] for i in out["inputs"]),
+    }
 
 
 @pytest.mark.slow
@@ -33,8 +37,10 @@ def test_clixml_connectors_place_messages_like_the_json_ones(tmp_path):
         tenants[name] = tmp_path / name
         shutil.copytree(SAMPLES, tenants[name])
     (tenants["clixml"] / CONNECTORS).unlink()
-    shutil.copyfile(DATA / "clixml" / "sample_inbound_connectors.xml",
-                    tenants["clixml"] / "exo" / "inbound-connectors.xml")
+    shutil.copyfile(
+        DATA / "clixml" / "sample_inbound_connectors.xml",
+        tenants["clixml"] / "exo" / "inbound-connectors.xml",
+    )
     (tenants["none"] / CONNECTORS).unlink()
 
     expected, got, without = (_results(tenants[n]) for n in ("json", "clixml", "none"))

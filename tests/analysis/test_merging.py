@@ -48,8 +48,18 @@ def _reference(parts, rdom_tenant, n_sources) -> dict[str, np.ndarray]:
     for start, end in zip(starts, ends, strict=True):
         group = {name: values[start:end] for name, values in col.items()}
         row = {"realm": group["realm"][0], "key": group["key"][0]}
-        for name in ("sender", "ip", "host", "ptr", "conn", "direction", "subject", "mhost",
-                     "source", "outside"):
+        for name in (
+            "sender",
+            "ip",
+            "host",
+            "ptr",
+            "conn",
+            "direction",
+            "subject",
+            "mhost",
+            "source",
+            "outside",
+        ):
             nonzero = group[name][group[name] != 0]
             row[name] = nonzero[0] if len(nonzero) else 0
         times = group["ts"][group["ts"] != NAT]
@@ -65,8 +75,10 @@ def _reference(parts, rdom_tenant, n_sources) -> dict[str, np.ndarray]:
     return {name: np.array(values) for name, values in out.items()}
 
 
-@pytest.mark.parametrize(("seed", "chunks", "rows", "n_sources"),
-                         [(1, 1, 30, 2), (2, 7, 50, 5), (3, 12, 40, 9), (4, 5, 60, 70)])
+@pytest.mark.parametrize(
+    ("seed", "chunks", "rows", "n_sources"),
+    [(1, 1, 30, 2), (2, 7, 50, 5), (3, 12, 40, 9), (4, 5, 60, 70)],
+)
 def test_merge_equals_one_global_sort(seed, chunks, rows, n_sources):
     rng = np.random.default_rng(seed)
     parts = _parts(rng, chunks, rows, n_sources)
@@ -89,6 +101,8 @@ def test_pair_counts_counts_pairs_in_blocks_and_skips_missing_codes():
 
 def test_days_are_a_categorical_of_utc_midnights_with_missing_days():
     days = merging.days(np.array([19700, -1, 19702, 19700], dtype=np.int32))
-    assert [str(d) for d in days.categories] == ["2023-12-09 00:00:00+00:00",
-                                                 "2023-12-11 00:00:00+00:00"]
+    assert [str(d) for d in days.categories] == [
+        "2023-12-09 00:00:00+00:00",
+        "2023-12-11 00:00:00+00:00",
+    ]
     assert days.codes.tolist() == [0, -1, 1, 0]

@@ -29,7 +29,9 @@ def connector_report(folder, volume_tls10: int = 3, volume: int = 400):
         f'"2026-12-01","Inbound - Inbound from on-premises","OnPremises","False","0",'
         f'"{volume_tls10}","0","{volume - volume_tls10}","{volume}"\r\n'
         '"2026-12-01","From the internet without a connector","","False","0","0","0",'
-        '"5000","5000"\r\n', encoding="utf-8")
+        '"5000","5000"\r\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -40,14 +42,17 @@ def findings_of(paths, tmp_path) -> dict:
     return json.loads((out / "findings.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize(("build", "version", "supported"), [
-    ("14.3.513.0", "Exchange Server 2010", False),
-    ("15.0.1497.48", "Exchange Server 2013", False),
-    ("15.01.2507.039", "Exchange Server 2016", False),
-    ("15.2.1748.39", "Exchange Server 2019", False),
-    ("15.2.2562.17", "Exchange Server Subscription Edition", True),
-    ("8.3.517.0", "Exchange Server 2007", False),
-])
+@pytest.mark.parametrize(
+    ("build", "version", "supported"),
+    [
+        ("14.3.513.0", "Exchange Server 2010", False),
+        ("15.0.1497.48", "Exchange Server 2013", False),
+        ("15.01.2507.039", "Exchange Server 2016", False),
+        ("15.2.1748.39", "Exchange Server 2019", False),
+        ("15.2.2562.17", "Exchange Server Subscription Edition", True),
+        ("8.3.517.0", "Exchange Server 2007", False),
+    ],
+)
 def test_build_numbers_name_their_version_and_support(build, version, supported):
     found = version_of(build)
     assert (found.name, found.supported) == (version, supported)
@@ -69,7 +74,8 @@ def test_finding_on_the_onprem_connector_names_the_servers_and_is_raised(tmp_pat
     assert lines[0] == (
         "Exchange Online reports EXCH10.corp.contoso.example as an out-of-date Exchange Server "
         "2010 (build 14.3.513.0; out of support since October 2020) connecting over "
-        "'Inbound from on-premises': blocked (550 5.7.230) since 2026-11-01")
+        "'Inbound from on-premises': blocked (550 5.7.230) since 2026-11-01"
+    )
     assert "throttled (450 4.7.230) since 2026-11-27" in lines[1]
     assert "reported, not throttled yet; throttling from 2026-12-20" in lines[2]
     assert finding["priority"] == "critical"
@@ -80,10 +86,17 @@ def test_finding_on_the_onprem_connector_names_the_servers_and_is_raised(tmp_pat
 
 
 def test_findings_json_lists_the_servers_merged_across_exports(tmp_path):
-    found = findings_of([connector_report(tmp_path), SERVERS / "cmdlet_export_en_gb.csv",
-                         SERVERS / "eac_download.csv"], tmp_path)
-    schema = json.loads(resources.files("o365tls.data").joinpath("findings.schema.json")
-                        .read_text(encoding="utf-8"))
+    found = findings_of(
+        [
+            connector_report(tmp_path),
+            SERVERS / "cmdlet_export_en_gb.csv",
+            SERVERS / "eac_download.csv",
+        ],
+        tmp_path,
+    )
+    schema = json.loads(
+        resources.files("o365tls.data").joinpath("findings.schema.json").read_text(encoding="utf-8")
+    )
     jsonschema.Draft202012Validator(schema).validate(found)
     servers = found["onprem_servers"]
     assert [(s["name"], s["status"], s["version"]) for s in servers] == [
@@ -104,13 +117,18 @@ def test_a_finding_from_the_servers_ip_is_the_mail_server_itself():
 
     data = o365tls.load([SERVERS / "eac_download.csv"])
     servers = from_frame(data.connectors, TODAY)
-    evidence = FlowEvidence(connector="Hybrid", connector_type="OnPremises", direction="inbound",
-                            sender_ip="198.51.100.31")
+    evidence = FlowEvidence(
+        connector="Hybrid",
+        connector_type="OnPremises",
+        direction="inbound",
+        sender_ip="198.51.100.31",
+    )
     reasons: list[str] = []
     device, priority = annotate(evidence, Device(), "low", reasons, servers)
     assert device.device_type == "mail-server" and device.confidence >= 0.95
     assert device.evidence[0].startswith(
         "Exchange Online reports EXCH16.corp.contoso.example (198.51.100.31) as an out-of-date "
-        "Exchange Server 2016 (build 15.01.2507.016;")
+        "Exchange Server 2016 (build 15.01.2507.016;"
+    )
     assert len(device.evidence) == 1  # only the server the flow names
     assert priority == "high" and "throttled" in reasons[0]

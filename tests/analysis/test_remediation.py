@@ -56,13 +56,17 @@ def test_every_situation_has_path_specific_guidance(device_type, path, state):
 
 
 def test_every_entry_is_reachable_and_fallbacks_serve_unknown_paths():
-    reached = {KB.entry_for(d, p, s).id
-               for d, p, s in product(DEVICE_TYPES, (*PATHS, None), TLS_STATES)}
+    reached = {
+        KB.entry_for(d, p, s).id for d, p, s in product(DEVICE_TYPES, (*PATHS, None), TLS_STATES)
+    }
     assert reached == {e.id for e in KB.entries}
-    assert choose(FlowEvidence(tls=TlsCounts.of({"none": 3})), Device("mfp"), KB).id == \
-        "mfp-unknown-path"
-    assert choose(FlowEvidence(path="smoke-signals"), Device("toaster"), KB).id == \
-        "any-unknown-path"
+    assert (
+        choose(FlowEvidence(tls=TlsCounts.of({"none": 3})), Device("mfp"), KB).id
+        == "mfp-unknown-path"
+    )
+    assert (
+        choose(FlowEvidence(path="smoke-signals"), Device("toaster"), KB).id == "any-unknown-path"
+    )
 
 
 def test_cross_cutting_facts_reach_every_device_type():
@@ -83,9 +87,13 @@ def test_mfp_relay_legacy_gets_firmware_and_relay_steps():
     fix = choose(flow("connector-relay", forced_tls=False), Device("mfp"), KB)
     assert fix.id == "mfp-connector-relay-legacy"
     text = " ".join(fix.steps)
-    for fact in ("OAuth (modern authentication), not the first version with TLS 1.2",
-                 "M428/M429 and M478/M479", "Check the vendor's page", "local relay",
-                 "RequireTls"):
+    for fact in (
+        "OAuth (modern authentication), not the first version with TLS 1.2",
+        "M428/M429 and M478/M479",
+        "Check the vendor's page",
+        "local relay",
+        "RequireTls",
+    ):
         assert fact in text, fact
     assert "Postfix" in fix.stopgap and "TLS 1.2" in fix.stopgap
     # No connector name in the evidence: no command with a hole in it.
@@ -99,40 +107,61 @@ def test_smtp_auth_basic_gets_the_december_2026_deadline_and_the_modern_exits():
     fix = choose(flow("client-submission", auth_protocol="Basic"), Device("application"), KB)
     assert fix.id == "app-client-submission-legacy"
     assert fix.deadline == "2026-12-31"
-    assert fix.deadline_note.startswith("end of December 2026: Basic auth for SMTP AUTH is "
-                                        "switched off by default")
+    assert fix.deadline_note.startswith(
+        "end of December 2026: Basic auth for SMTP AUTH is switched off by default"
+    )
     text = " ".join(fix.steps)
-    for fact in ("XOAUTH2", "High Volume Email", "internal recipients only",
-                 "Azure Communication Services", "Graph sendMail", "No retirement date",
-                 "almost surely", "which software sends this mail"):
+    for fact in (
+        "XOAUTH2",
+        "High Volume Email",
+        "internal recipients only",
+        "Azure Communication Services",
+        "Graph sendMail",
+        "No retirement date",
+        "almost surely",
+        "which software sends this mail",
+    ):
         assert fact in text, fact
     for unsupported in ("only works with Basic auth", "stops sending", "none after"):
         assert unsupported not in text and unsupported not in fix.deadline_note
-    assert "Get-TransportConfig | Format-List AllowLegacyTLSClients," \
-           "SmtpClientAuthenticationDisabled" in fix.powershell
+    assert (
+        "Get-TransportConfig | Format-List AllowLegacyTLSClients,"
+        "SmtpClientAuthenticationDisabled" in fix.powershell
+    )
 
 
-CONTOSO = dict(sender_address="dispatch@contoso-logistics.example", sender_ip="203.0.113.45",
-               hostname="mail.contoso-logistics.example", direction="inbound")
+CONTOSO = dict(
+    sender_address="dispatch@contoso-logistics.example",
+    sender_ip="203.0.113.45",
+    hostname="mail.contoso-logistics.example",
+    direction="inbound",
+)
 
 
 def test_partner_plaintext_gets_require_tls_guidance_with_its_own_names():
-    fix = choose(flow("internet", "plaintext", **CONTOSO), Device("partner-mta"), KB,
-                 tenant={"northwindtraders.example"})
+    fix = choose(
+        flow("internet", "plaintext", **CONTOSO),
+        Device("partner-mta"),
+        KB,
+        tenant={"northwindtraders.example"},
+    )
     assert fix.id == "partner-internet-plaintext"
     assert any("requires TLS" in s for s in fix.steps)
-    assert ('New-InboundConnector -Name "Partner contoso-logistics.example TLS" -ConnectorType'
-            ' Partner -SenderDomains contoso-logistics.example -RequireTls $true'
-            '   # only once they do TLS 1.2') in fix.powershell
-    assert any("openssl s_client -starttls smtp -tls1_2 -connect "
-               "mail.contoso-logistics.example:25" in v for v in fix.verify)
+    assert (
+        'New-InboundConnector -Name "Partner contoso-logistics.example TLS" -ConnectorType'
+        " Partner -SenderDomains contoso-logistics.example -RequireTls $true"
+        "   # only once they do TLS 1.2"
+    ) in fix.powershell
+    assert any(
+        "openssl s_client -starttls smtp -tls1_2 -connect mail.contoso-logistics.example:25" in v
+        for v in fix.verify
+    )
     # The draft names their server and our domain, ready to send.
     assert "mail.contoso-logistics.example (203.0.113.45)" in fix.draft_message
     assert "northwindtraders.example" in fix.draft_message
     legacy = choose(flow("internet", "legacy", **CONTOSO), Device("partner-mta"), KB)
     assert legacy.id == "partner-internet-legacy"
-    assert any("Do not require TLS for contoso-logistics.example before" in s
-               for s in legacy.steps)
+    assert any("Do not require TLS for contoso-logistics.example before" in s for s in legacy.steps)
     # Unnamed senders get the way to name them, not a draft addressed to nobody.
     nobody = choose(flow("internet", "plaintext", direction="inbound"), Device("partner-mta"), KB)
     assert nobody.draft_message == "" and any("historical search" in s for s in nobody.steps)
@@ -142,9 +171,16 @@ def test_on_prem_exchange_gets_build_numbers_and_throttling_codes():
     fix = choose(flow("connector-relay"), Device("mail-server"), KB)
     assert fix.id == "mail-server-connector-relay-legacy"
     text = " ".join(fix.steps)
-    for fact in ("2010 SP3 Update Rollup 9", "2013 CU19", "2016 CU8", "450 4.7.230",
-                 "550 5.7.230", "since 14 October 2025", "Subscription Edition",
-                 "HTTPS on Windows Server 2022 and later, not for SMTP"):
+    for fact in (
+        "2010 SP3 Update Rollup 9",
+        "2013 CU19",
+        "2016 CU8",
+        "450 4.7.230",
+        "550 5.7.230",
+        "since 14 October 2025",
+        "Subscription Edition",
+        "HTTPS on Windows Server 2022 and later, not for SMTP",
+    ):
         assert fact in text, fact
 
 
@@ -187,9 +223,11 @@ two = ["step a", "step b"]
 
 
 def entry(ident: str, devices='"*"', paths='"*"', states='"*"', extra: str = "") -> str:
-    return (f'\n[[entry]]\nid = "{ident}"\nmatch = {{ device_types = [{devices}], '
-            f'paths = [{paths}], tls_states = [{states}] }}\ntitle = "t {ident}"\n'
-            f'steps = ["do {ident}"]\nsources = ["l1"]\nchecked = 2026-12-01\n{extra}')
+    return (
+        f'\n[[entry]]\nid = "{ident}"\nmatch = {{ device_types = [{devices}], '
+        f'paths = [{paths}], tls_states = [{states}] }}\ntitle = "t {ident}"\n'
+        f'steps = ["do {ident}"]\nsources = ["l1"]\nchecked = 2026-12-01\n{extra}'
+    )
 
 
 def write(tmp_path, text: str):
@@ -199,9 +237,14 @@ def write(tmp_path, text: str):
 
 
 def test_device_type_beats_path_beats_state_and_exact_beats_star(tmp_path):
-    text = BASE + entry("fallback") + entry("by-state", states='"plaintext"') \
-        + entry("by-path", paths='"direct-send"') + entry("by-device", devices='"mfp"') \
+    text = (
+        BASE
+        + entry("fallback")
+        + entry("by-state", states='"plaintext"')
+        + entry("by-path", paths='"direct-send"')
+        + entry("by-device", devices='"mfp"')
         + entry("exact", '"mfp"', '"direct-send"', '"legacy"', 'deadline = "d1"\n')
+    )
     kb = load_knowledge(write(tmp_path, text))
     assert kb.entry_for("mfp", "direct-send", "legacy").id == "exact"
     assert kb.entry_for("mfp", "direct-send", "plaintext").id == "by-device"
@@ -211,59 +254,94 @@ def test_device_type_beats_path_beats_state_and_exact_beats_star(tmp_path):
     assert kb.entry_for("erp", None, "legacy").id == "fallback"
     fix = choose(flow("direct-send"), Device("mfp"), kb)
     assert (fix.id, fix.steps, fix.deadline, fix.deadline_note) == (
-        "exact", ("do exact",), "2026-12-31", "end of 2026: n (MC1)")
+        "exact",
+        ("do exact",),
+        "2026-12-31",
+        "end of 2026: n (MC1)",
+    )
 
 
 def test_includes_expand_in_place(tmp_path):
     text = BASE + entry("fallback").replace(
-        'steps = ["do fallback"]', 'steps = ["first", { include = "two" }, "last"]')
+        'steps = ["do fallback"]', 'steps = ["first", { include = "two" }, "last"]'
+    )
     kb = load_knowledge(write(tmp_path, text))
     assert [i.text for i in kb.entries[0].steps] == ["first", "step a", "step b", "last"]
 
 
-@pytest.mark.parametrize("text,message", [
-    (BASE + entry("e1", devices='"printer"'), "entry 'e1': unknown device type 'printer'"),
-    (BASE + entry("e1", paths='"smtp"'), "entry 'e1': unknown path 'smtp'"),
-    (BASE + entry("e1", states='"weak"'), "entry 'e1': unknown tls state 'weak'"),
-    (BASE + entry("e1", devices='"*", "mfp"'), "entry 'e1': match.device_types: \"*\" must"),
-    (BASE + entry("e1").replace('title = "t e1"\n', ""), "entry 'e1': missing field 'title'"),
-    (BASE + entry("e1", extra="colour = 1\n"), "entry 'e1': unknown field 'colour'"),
-    (BASE + entry("e1") + entry("e1"), "entry 'e1': duplicate id"),
-    (BASE + entry("e1", extra='deadline = "nope"\n'),
-     "entry 'e1': deadline 'nope' is not in [deadlines] (known: d1)"),
-    (BASE + entry("e1").replace('["do e1"]', '[{ include = "nope" }]'),
-     "entry 'e1' steps: include 'nope' is not in [shared]"),
-    (BASE + entry("e1").replace('["do e1"]', '[]'), "entry 'e1': steps is empty"),
-    (BASE + entry("e1").replace('["do e1"]', '["  "]'),
-     "entry 'e1': steps has an empty or non-text item"),
-    (BASE + entry("Bad Id"), "entry 'Bad Id': id must be a lower-case slug"),
-    (BASE + entry("e1") + entry("e2"), "entry 'e2': as specific as 'e1' for mfp /"),
-    (BASE + entry("e1", devices='"mfp"'), "no entry covers erp / client-submission / legacy"),
-    (BASE.replace('"critical"', '"urgent"') + entry("e1"),
-     "priority.forced_tls_level: level 'urgent' is not one of critical, high, medium, low"),
-    (BASE.replace("high_share = 0.01", "high_share = 3") + entry("e1"),
-     "priority.high_share: expected a share 0..1, got 3"),
-    (BASE.replace('"2026-12-31"', '"Dec 2026"') + entry("e1"),
-     "deadline 'd1': date 'Dec 2026' is not YYYY-MM-DD"),
-    (BASE + '[[priority.deadline]]\ndeadline = "d2"\npaths = ["client-submission"]\n'
-     'critical_within_days = 60\nlevel = "high"\n' + entry("e1"),
-     "priority.deadline #1: deadline 'd2' is not a dated [deadlines] entry"),
-    (BASE.replace("schema = 1", "schema = 2") + entry("e1"), "schema: unsupported schema 2"),
-    (BASE + "[[entry]\n", "not valid TOML"),
-    (BASE + entry("e1").replace('sources = ["l1"]\n', ""), "entry 'e1': missing field 'sources'"),
-    (BASE + entry("e1").replace('sources = ["l1"]', 'sources = []'),
-     "entry 'e1': sources must be a non-empty list"),
-    (BASE + entry("e1").replace('sources = ["l1"]', 'sources = ["l9"]'),
-     "entry 'e1': source 'l9' is not in [links]"),
-    (BASE + entry("e1").replace("checked = 2026-12-01\n", ""),
-     "entry 'e1': missing field 'checked'"),
-    (BASE + entry("e1").replace("checked = 2026-12-01", 'checked = "recently"'),
-     "entry 'e1': checked must be a date"),
-    (BASE.replace("https://learn", "http://learn") + entry("e1"), "must start with https://"),
-    (BASE + entry("e1").replace('["do e1"]', '["do {nope}"]'), "unknown placeholder {nope}"),
-    (BASE + entry("e1").replace('["do e1"]', '[{ text = "x", when = { mood = ["good"] } }]'),
-     "unknown fact 'mood'"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (BASE + entry("e1", devices='"printer"'), "entry 'e1': unknown device type 'printer'"),
+        (BASE + entry("e1", paths='"smtp"'), "entry 'e1': unknown path 'smtp'"),
+        (BASE + entry("e1", states='"weak"'), "entry 'e1': unknown tls state 'weak'"),
+        (BASE + entry("e1", devices='"*", "mfp"'), "entry 'e1': match.device_types: \"*\" must"),
+        (BASE + entry("e1").replace('title = "t e1"\n', ""), "entry 'e1': missing field 'title'"),
+        (BASE + entry("e1", extra="colour = 1\n"), "entry 'e1': unknown field 'colour'"),
+        (BASE + entry("e1") + entry("e1"), "entry 'e1': duplicate id"),
+        (
+            BASE + entry("e1", extra='deadline = "nope"\n'),
+            "entry 'e1': deadline 'nope' is not in [deadlines] (known: d1)",
+        ),
+        (
+            BASE + entry("e1").replace('["do e1"]', '[{ include = "nope" }]'),
+            "entry 'e1' steps: include 'nope' is not in [shared]",
+        ),
+        (BASE + entry("e1").replace('["do e1"]', "[]"), "entry 'e1': steps is empty"),
+        (
+            BASE + entry("e1").replace('["do e1"]', '["  "]'),
+            "entry 'e1': steps has an empty or non-text item",
+        ),
+        (BASE + entry("Bad Id"), "entry 'Bad Id': id must be a lower-case slug"),
+        (BASE + entry("e1") + entry("e2"), "entry 'e2': as specific as 'e1' for mfp /"),
+        (BASE + entry("e1", devices='"mfp"'), "no entry covers erp / client-submission / legacy"),
+        (
+            BASE.replace('"critical"', '"urgent"') + entry("e1"),
+            "priority.forced_tls_level: level 'urgent' is not one of critical, high, medium, low",
+        ),
+        (
+            BASE.replace("high_share = 0.01", "high_share = 3") + entry("e1"),
+            "priority.high_share: expected a share 0..1, got 3",
+        ),
+        (
+            BASE.replace('"2026-12-31"', '"Dec 2026"') + entry("e1"),
+            "deadline 'd1': date 'Dec 2026' is not YYYY-MM-DD",
+        ),
+        (
+            BASE + '[[priority.deadline]]\ndeadline = "d2"\npaths = ["client-submission"]\n'
+            'critical_within_days = 60\nlevel = "high"\n' + entry("e1"),
+            "priority.deadline #1: deadline 'd2' is not a dated [deadlines] entry",
+        ),
+        (BASE.replace("schema = 1", "schema = 2") + entry("e1"), "schema: unsupported schema 2"),
+        (BASE + "[[entry]\n", "not valid TOML"),
+        (
+            BASE + entry("e1").replace('sources = ["l1"]\n', ""),
+            "entry 'e1': missing field 'sources'",
+        ),
+        (
+            BASE + entry("e1").replace('sources = ["l1"]', "sources = []"),
+            "entry 'e1': sources must be a non-empty list",
+        ),
+        (
+            BASE + entry("e1").replace('sources = ["l1"]', 'sources = ["l9"]'),
+            "entry 'e1': source 'l9' is not in [links]",
+        ),
+        (
+            BASE + entry("e1").replace("checked = 2026-12-01\n", ""),
+            "entry 'e1': missing field 'checked'",
+        ),
+        (
+            BASE + entry("e1").replace("checked = 2026-12-01", 'checked = "recently"'),
+            "entry 'e1': checked must be a date",
+        ),
+        (BASE.replace("https://learn", "http://learn") + entry("e1"), "must start with https://"),
+        (BASE + entry("e1").replace('["do e1"]', '["do {nope}"]'), "unknown placeholder {nope}"),
+        (
+            BASE + entry("e1").replace('["do e1"]', '[{ text = "x", when = { mood = ["good"] } }]'),
+            "unknown fact 'mood'",
+        ),
+    ],
+)
 def test_a_broken_knowledge_file_is_a_usage_error_naming_the_entry(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(UsageError) as caught:
@@ -290,8 +368,9 @@ WITHIN_60_DAYS = dt.date(2026, 11, 28)  # 33 days before
 
 
 def rank(evidence, device_type, likelihood, at_risk, total, today=BEFORE_60_DAYS, **kw):
-    return priority(evidence, Device(device_type), likelihood, at_risk, total, today,
-                    knowledge=KB, **kw)
+    return priority(
+        evidence, Device(device_type), likelihood, at_risk, total, today, knowledge=KB, **kw
+    )
 
 
 def test_refused_mail_is_critical_even_on_small_volume():
@@ -310,17 +389,23 @@ def test_legacy_mail_delivered_through_a_tls_connector_is_not_failing_now():
     level, reasons = rank(evidence, "mfp", 1.0, 40, 1_000_000)
     assert level == "low"
     assert not any("fail now" in r for r in reasons)
-    assert any(r.startswith("the connector requires TLS, yet its 40 at-risk messages were "
-                            "delivered: still accepted") for r in reasons)
+    assert any(
+        r.startswith(
+            "the connector requires TLS, yet its 40 at-risk messages were delivered: still accepted"
+        )
+        for r in reasons
+    )
 
 
 def test_smtp_auth_basic_within_60_days_of_the_deadline_is_critical():
     evidence = flow("client-submission", auth_protocol="Basic")
     level, reasons = rank(evidence, "mfp", 1.0, 40, 1_000_000, WITHIN_60_DAYS)
     assert level == "critical"
-    assert reasons[-1] == ("Basic auth and TLS 1.0/1.1 on client-submission: end of December"
-                           " 2026 (MC786329, update of 27 January 2026) is 33 days away"
-                           " (at least critical)")
+    assert reasons[-1] == (
+        "Basic auth and TLS 1.0/1.1 on client-submission: end of December"
+        " 2026 (MC786329, update of 27 January 2026) is 33 days away"
+        " (at least critical)"
+    )
     assert rank(evidence, "mfp", 1.0, 40, 1_000_000, BEFORE_60_DAYS)[0] == "high"
 
 
@@ -335,15 +420,21 @@ def test_in_january_2027_basic_auth_reads_off_by_default_not_as_stopped_mail():
     assert "off by default for existing tenants since the end of December 2026" in reasons[-1]
     assert "keeps working only where an admin re-enabled it" in reasons[-1]
     fix = choose(evidence, Device("erp"), KB, today=january)
-    assert "off by default for existing tenants since the end of December 2026" in \
-        fix.deadline_note and "re-enabled" in fix.deadline_note
+    assert (
+        "off by default for existing tenants since the end of December 2026" in fix.deadline_note
+        and "re-enabled" in fix.deadline_note
+    )
     before = choose(evidence, Device("erp"), KB, today=dt.date(2026, 12, 1))
     assert "is switched off by default" in before.deadline_note
 
 
 def test_smtp_auth_basic_on_tls_1_2_counts_its_messages_for_the_deadline():
-    evidence = FlowEvidence(path="client-submission", auth_protocol="Basic", messages=500,
-                            tls=TlsCounts.of({"TLS1.2": 500}))
+    evidence = FlowEvidence(
+        path="client-submission",
+        auth_protocol="Basic",
+        messages=500,
+        tls=TlsCounts.of({"TLS1.2": 500}),
+    )
     level, reasons = rank(evidence, "application", 1.0, 0, 1_000_000, WITHIN_60_DAYS)
     assert level == "critical"
     assert reasons[0].startswith("500 messages on Basic auth")
@@ -357,8 +448,7 @@ def test_tiny_attributed_volume_is_low():
         "3 messages at risk (0.015% of the tenant's 20,000): low on volume",
         "TLS attributed, not observed: likelihood 30% (below 50%): stays low",
     ]
-    level, reasons = rank(flow("direct-send", "plaintext"), "mfp", 0.3, 8, 20_000,
-                          attributed=True)
+    level, reasons = rank(flow("direct-send", "plaintext"), "mfp", 0.3, 8, 20_000, attributed=True)
     assert level == "low" and reasons[-2] == "only 8 messages (fewer than 10): low"
 
 
@@ -389,8 +479,9 @@ def test_low_likelihood_lowers_attributed_flows_only():
     evidence = flow("connector-relay", "plaintext")
     level, reasons = rank(evidence, "mfp", 0.2, 2000, 10_000_000, attributed=True)
     assert level == "medium"
-    assert reasons[-1] == ("TLS attributed, not observed: likelihood 20% (below 50%):"
-                           " one level lower, medium")
+    assert reasons[-1] == (
+        "TLS attributed, not observed: likelihood 20% (below 50%): one level lower, medium"
+    )
     assert rank(evidence, "mfp", 0.2, 2000, 10_000_000)[0] == "high"  # observed: a measured share
     assert rank(evidence, "mfp", 0.5, 2000, 10_000_000, attributed=True)[0] == "high"
     failing = flow("connector-relay", forced_tls=True, failed_messages=5)
@@ -407,6 +498,13 @@ def test_internet_senders_are_capped_and_exchange_servers_floored():
 def test_every_priority_is_one_of_the_four():
     for (device_type, path, state), likelihood in product(situations(), (0.1, 0.9)):
         for forced in (None, False, True):
-            level, reasons = rank(flow(path, state, forced_tls=forced), device_type,
-                                  likelihood, 120, 50_000, WITHIN_60_DAYS, attributed=True)
+            level, reasons = rank(
+                flow(path, state, forced_tls=forced),
+                device_type,
+                likelihood,
+                120,
+                50_000,
+                WITHIN_60_DAYS,
+                attributed=True,
+            )
             assert level in PRIORITIES and reasons

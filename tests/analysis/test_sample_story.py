@@ -31,8 +31,9 @@ def one(findings: dict, **match) -> dict:
 
 @pytest.mark.slow
 def test_validates_against_the_published_schema(findings):
-    schema = json.loads(resources.files("o365tls.data").joinpath("findings.schema.json")
-                        .read_text(encoding="utf-8"))
+    schema = json.loads(
+        resources.files("o365tls.data").joinpath("findings.schema.json").read_text(encoding="utf-8")
+    )
     jsonschema.Draft202012Validator(schema).validate(findings)
 
 
@@ -46,8 +47,15 @@ def test_every_input_is_read_and_accounted_for(findings):
 
 def test_totals(findings):
     totals = findings["totals"]
-    assert totals["by_tls"] == {"SSL3": 0, "TLS1.0": 1085, "TLS1.1": 473, "TLS1.2": 4383,
-                                "TLS1.3": 1811, "none": 200, "unknown": 0}
+    assert totals["by_tls"] == {
+        "SSL3": 0,
+        "TLS1.0": 1085,
+        "TLS1.1": 473,
+        "TLS1.2": 4383,
+        "TLS1.3": 1811,
+        "none": 200,
+        "unknown": 0,
+    }
     assert totals["messages"] == 7952
     assert totals["legacy_messages"] == 1558 and totals["plaintext_messages"] == 200
     assert findings["period"] == {"start": "2026-11-09T00:00:00Z", "end": "2026-11-22T23:59:59Z"}
@@ -56,14 +64,20 @@ def test_totals(findings):
 
 def test_scanners_behind_the_relay_on_tls_1_0(findings):
     relay = one(findings, connector="Scanner Relay")
-    assert (relay["device_type"], relay["path"], relay["evidence"]) == \
-        ("mail-server", "connector-relay", "observed")
+    assert (relay["device_type"], relay["path"], relay["evidence"]) == (
+        "mail-server",
+        "connector-relay",
+        "observed",
+    )
     assert relay["sender_ip"] == "198.51.100.20" and relay["host"]["kind"] == "relay"
     assert relay["remediation"]["id"] == "mail-server-connector-relay-legacy"
     behind = {x["sender_address"]: x for x in relay["flows"]}
     scan = behind["scan@northwindtraders.example"]
-    assert (scan["device_type"], scan["path"], scan["evidence"]) == \
-        ("mfp", "connector-relay", "observed")
+    assert (scan["device_type"], scan["path"], scan["evidence"]) == (
+        "mfp",
+        "connector-relay",
+        "observed",
+    )
     assert scan["by_tls"]["TLS1.0"] == scan["messages"] == 614
     assert scan["sender_ip"] == "198.51.100.20"
     hp = behind["hp-scanner@northwindtraders.example"]
@@ -72,8 +86,9 @@ def test_scanners_behind_the_relay_on_tls_1_0(findings):
 
 
 def test_erp_on_tls_1_1_over_smtp_auth_is_critical(findings):
-    erp = one(findings, sender_address="erp-notify@northwindtraders.example",
-              path="client-submission")
+    erp = one(
+        findings, sender_address="erp-notify@northwindtraders.example", path="client-submission"
+    )
     assert erp["device_type"] == "erp" and erp["priority"] == "critical"
     assert erp["by_tls"]["TLS1.1"] == 473 and erp["auth_protocol"] == "Basic"
     assert erp["remediation"]["deadline"] == "2026-12-31"
@@ -92,22 +107,31 @@ def test_old_on_prem_exchange(findings):
     assert hybrid["forced_tls"] is True and hybrid["priority"] == "high"
     assert not [f for f in findings["findings"] if f["connector"] == "Outbound to Office 365"]
     [send] = [x for x in hybrid["flows"] if x["connector"] == "Outbound to Office 365"]
-    assert (send["path"], send["device_type"], send["sender_address"]) == \
-        ("on-prem", "mail-server", "")
+    assert (send["path"], send["device_type"], send["sender_address"]) == (
+        "on-prem",
+        "mail-server",
+        "",
+    )
     labels = one(findings, sender_address="wh-labels@northwindtraders.example", path="on-prem")
     assert labels["plaintext_messages"] == labels["messages"] == 4
     assert labels["hostname"] == "ZT410-WH01" and labels["device_type"] == "mfp"
     veeam = one(findings, sender_address="veeam@northwindtraders.example")
     assert veeam["device_type"] == "application" and veeam["by_tls"]["TLS1.0"] == 2
-    assert not [f for f in findings["findings"] if f["sender_address"] ==
-                "app-alerts@northwindtraders.example" and f["path"] == "on-prem"]
+    assert not [
+        f
+        for f in findings["findings"]
+        if f["sender_address"] == "app-alerts@northwindtraders.example" and f["path"] == "on-prem"
+    ]
 
 
 def test_partner_without_tls_is_attributed(findings):
     contoso = one(findings, sender_ip="203.0.113.45")
     assert contoso["hostname"] == "mail.contoso-logistics.example"
-    assert (contoso["path"], contoso["device_type"], contoso["evidence"]) == \
-        ("internet", "partner-mta", "attributed")
+    assert (contoso["path"], contoso["device_type"], contoso["evidence"]) == (
+        "internet",
+        "partner-mta",
+        "attributed",
+    )
     assert contoso["legacy_likelihood"] > 0.9 and contoso["plaintext_messages"] >= 30
     assert contoso["attribution"]["verdict"] == "at-risk"
 

@@ -10,21 +10,29 @@ from o365tls.analysis.flows import Senders, same_text
 
 ADDRESSES = ["", "Scanner@Contoso.com", "scanner@contoso.com", "erp@contoso.com", None]
 IPS = ["", "10.0.0.5", "203.0.113.9", None]
-MESSAGE = st.tuples(st.sampled_from(["exo", "on-prem", "on-prem-send"]),
-                    st.sampled_from(ADDRESSES), st.sampled_from(IPS))
-QUERY = st.tuples(st.booleans(), st.sampled_from(["", "SCANNER@contoso.com", "erp@contoso.com",
-                                                  "nobody@x", None]),
-                  st.sampled_from(["", "10.0.0.5", "198.51.100.1", None]))
+MESSAGE = st.tuples(
+    st.sampled_from(["exo", "on-prem", "on-prem-send"]),
+    st.sampled_from(ADDRESSES),
+    st.sampled_from(IPS),
+)
+QUERY = st.tuples(
+    st.booleans(),
+    st.sampled_from(["", "SCANNER@contoso.com", "erp@contoso.com", "nobody@x", None]),
+    st.sampled_from(["", "10.0.0.5", "198.51.100.1", None]),
+)
 
 
 def _messages(rows):
     realm, address, ip = zip(*rows, strict=True) if rows else ((), (), ())
-    return pd.DataFrame({
-        "realm": pd.Categorical(realm, categories=["exo", "on-prem", "on-prem-send"]),
-        "sender_address": pd.Categorical(address),
-        "sender_ip": pd.Categorical(ip),
-        "n": range(len(rows)),
-    }, index=[f"m{i}" for i in range(len(rows))])
+    return pd.DataFrame(
+        {
+            "realm": pd.Categorical(realm, categories=["exo", "on-prem", "on-prem-send"]),
+            "sender_address": pd.Categorical(address),
+            "sender_ip": pd.Categorical(ip),
+            "n": range(len(rows)),
+        },
+        index=[f"m{i}" for i in range(len(rows))],
+    )
 
 
 def _masked(msgs, exo, address, ip):
@@ -46,8 +54,7 @@ def test_the_index_finds_what_the_mask_finds(rows, queries):
     msgs = _messages(rows)
     senders = Senders(msgs)
     for exo, address, ip in queries:
-        pd.testing.assert_frame_equal(senders.of(exo, address, ip),
-                                      _masked(msgs, exo, address, ip))
+        pd.testing.assert_frame_equal(senders.of(exo, address, ip), _masked(msgs, exo, address, ip))
 
 
 def test_a_flow_with_neither_address_nor_ip_shares_nobody():

@@ -12,9 +12,23 @@ from hypothesis import strategies as st
 from o365tls.frames.arrow import domain_part
 from o365tls.inputs.reducer import Codebook, _MessageIds, _row_keys, message_keys
 
-IDS = st.lists(st.sampled_from(["", "<a@x.example>", "<b@Y.example> ", "c@x.example", "d",
-                                "<e@z.example>", "f@", " <g@x.example>", "<h\u00e9\U0001f600@x>",
-                                "i\u2028@\u00c9.example"]), max_size=60)
+IDS = st.lists(
+    st.sampled_from(
+        [
+            "",
+            "<a@x.example>",
+            "<b@Y.example> ",
+            "c@x.example",
+            "d",
+            "<e@z.example>",
+            "f@",
+            " <g@x.example>",
+            "<h\u00e9\U0001f600@x>",
+            "i\u2028@\u00c9.example",
+        ]
+    ),
+    max_size=60,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -26,8 +40,9 @@ def test_keys_and_hosts_per_distinct_id_are_the_per_row_ones(ids, data):
     rows = pd.Series(np.arange(1, len(ids) + 1), dtype="int64")
     encoded = _MessageIds(mid)
     # Per row: pandas' hash of each id, the (file, row) key where there is none.
-    expected = pd.util.hash_pandas_object(mid.astype(str), index=False).to_numpy(np.uint64,
-                                                                                copy=True)
+    expected = pd.util.hash_pandas_object(mid.astype(str), index=False).to_numpy(
+        np.uint64, copy=True
+    )
     missing = (mid == "").to_numpy()
     expected[missing] = _row_keys(sources[missing], rows[missing])
     assert encoded.keys(sources, rows).tolist() == expected.tolist()
@@ -46,15 +61,19 @@ def test_keys_and_hosts_per_distinct_id_are_the_per_row_ones(ids, data):
 
 def test_keys_of_a_known_id_and_of_rows_without_one():
     mid = pd.Series(["<a@x.example>", "", "<a@x.example>"], dtype="str")
-    keys = _MessageIds(mid).keys(pd.Series(["f.csv"] * 3, dtype="str"),
-                                 pd.Series([1, 2, 3], dtype="int64"))
+    keys = _MessageIds(mid).keys(
+        pd.Series(["f.csv"] * 3, dtype="str"), pd.Series([1, 2, 3], dtype="int64")
+    )
     assert keys[0] == keys[2] != keys[1]
-    assert keys[0] == pd.util.hash_pandas_object(pd.Series(["<a@x.example>"]),
-                                                 index=False).iloc[0]
+    assert keys[0] == pd.util.hash_pandas_object(pd.Series(["<a@x.example>"]), index=False).iloc[0]
 
 
-ADDRESSES = st.lists(st.sampled_from(["", "a@x.example", "b@X.example", "c@y.example", "d",
-                                      "e@", "f@z.example", "g@y.example"]), max_size=60)
+ADDRESSES = st.lists(
+    st.sampled_from(
+        ["", "a@x.example", "b@X.example", "c@y.example", "d", "e@", "f@z.example", "g@y.example"]
+    ),
+    max_size=60,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -85,8 +104,9 @@ def test_kept_codes_of_one_value_columns_are_the_per_row_ones(texts, same, data)
     from o365tls.inputs.reducer import DIRECTION_CODES, _directions, _encode_kept
 
     column = pd.Series([texts[0]] * len(texts) if same else texts, dtype="str")
-    keep = np.array(sorted(set(data.draw(st.lists(st.integers(0, len(texts) - 1),
-                                                  min_size=1)))), dtype=np.int64)
+    keep = np.array(
+        sorted(set(data.draw(st.lists(st.integers(0, len(texts) - 1), min_size=1)))), dtype=np.int64
+    )
     old, new = Codebook(), Codebook()
     for book in (old, new):
         book.encode(pd.Series(["B"], dtype="str"))

@@ -40,17 +40,25 @@ def test_recipients_of_outbound_mail_never_join_the_guess():
 
 def test_the_tenant_guess_weighs_originating_senders_like_recipients():
     recipients = pd.Series({"fabrikam.example": 40, "partner.example": 2})
-    originating = pd.Series({"fabrikam.example": 30, "eu.fabrikam.example": 9,
-                             "vendor.example": 1})
+    originating = pd.Series({"fabrikam.example": 30, "eu.fabrikam.example": 9, "vendor.example": 1})
     assert tenant_domains(recipients, pd.Series([], dtype=str), (), originating) == {
-        "fabrikam.example", "eu.fabrikam.example"}
+        "fabrikam.example",
+        "eu.fabrikam.example",
+    }
 
 
 def test_a_hybrid_servers_sendexternal_to_exchange_online_is_its_send_hop():
     evidence = o365tls.gather([HYBRID])
-    msgs = messages(evidence.sightings, {"fabrikam.example"}, ConnectorBook.from_frame(
-        evidence.connectors), set(), set())
+    msgs = messages(
+        evidence.sightings,
+        {"fabrikam.example"},
+        ConnectorBook.from_frame(evidence.connectors),
+        set(),
+        set(),
+    )
     ups = msgs[msgs["subject"] == "UPS on battery"]
     hops = {r.realm: (r.sender_ip, r.connector, r.direction) for r in ups.itertuples()}
-    assert hops == {"on-prem": ("192.0.2.51", "exhyb01\\Default exhyb01", "inbound"),
-                    "on-prem-send": ("192.0.2.14", O365, "outbound")}
+    assert hops == {
+        "on-prem": ("192.0.2.51", "exhyb01\\Default exhyb01", "inbound"),
+        "on-prem-send": ("192.0.2.14", O365, "outbound"),
+    }

@@ -47,9 +47,13 @@ def _strptime_checked_in_pandas(text: pd.Series, fmt: str) -> pd.Series:
     return stamps.astype("datetime64[ns, UTC]")
 
 
-DATES = st.tuples(st.integers(1, 13), st.integers(1, 32),
-                  st.sampled_from([1, 1677, 1678, 2024, 2262, 2263, 9999]),
-                  st.integers(0, 23), st.integers(0, 59))
+DATES = st.tuples(
+    st.integers(1, 13),
+    st.integers(1, 32),
+    st.sampled_from([1, 1677, 1678, 2024, 2262, 2263, 9999]),
+    st.integers(0, 23),
+    st.integers(0, 59),
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -61,31 +65,51 @@ def test_strptime_bounds_checked_in_arrow_are_the_pandas_ones(dates, repeat):
 
     fmt = "%m/%d/%Y %H:%M:%S"
     texts = [f"{m:02d}/{d:02d}/{y:04d} {h:02d}:{mi:02d}:00" for m, d, y, h, mi in dates]
-    texts += ["04/11/2262 23:47:16", "04/11/2262 23:47:17", "09/21/1677 00:12:43",
-              "09/21/1677 00:12:44"]
-    text = pd.Series((texts * (1 + repeat // len(texts)))[: max(len(texts), repeat)],
-                     dtype="str")
+    texts += [
+        "04/11/2262 23:47:16",
+        "04/11/2262 23:47:17",
+        "09/21/1677 00:12:43",
+        "09/21/1677 00:12:44",
+    ]
+    text = pd.Series((texts * (1 + repeat // len(texts)))[: max(len(texts), repeat)], dtype="str")
     pd.testing.assert_series_equal(_strptime(text, fmt), _strptime_checked_in_pandas(text, fmt))
 
 
 def test_strptime_keeps_the_last_second_of_the_nanosecond_range():
     from o365tls.frames.arrow import _strptime
 
-    text = pd.Series(["04/11/2262 23:47:16", "04/11/2262 23:47:17", "09/21/1677 00:12:43",
-                      "09/21/1677 00:12:44", "01/01/0001 00:00:00"], dtype="str")
+    text = pd.Series(
+        [
+            "04/11/2262 23:47:16",
+            "04/11/2262 23:47:17",
+            "09/21/1677 00:12:43",
+            "09/21/1677 00:12:44",
+            "01/01/0001 00:00:00",
+        ],
+        dtype="str",
+    )
     got = _strptime(text, "%m/%d/%Y %H:%M:%S")
     assert got.isna().tolist() == [False, True, True, False, True]
 
 
-STAMPS = st.tuples(st.integers(1, 12), st.integers(1, 28), st.sampled_from([2023, 2024]),
-                   st.integers(1, 12), st.integers(0, 59), st.sampled_from(["AM", "PM"]))
+STAMPS = st.tuples(
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.sampled_from([2023, 2024]),
+    st.integers(1, 12),
+    st.integers(0, 59),
+    st.sampled_from(["AM", "PM"]),
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(STAMPS, min_size=1, max_size=30), st.sampled_from(["", " ", "\t"]),
-       st.sampled_from([None, "en-US", "en-GB", "de-DE"]), st.integers(1000, 1500),
-       st.sampled_from(["1/2/2024 3:04:05 PM", "", "13/45/2024 1:00:00 PM",
-                        "2024-01-02T03:04:05Z"]))
+@given(
+    st.lists(STAMPS, min_size=1, max_size=30),
+    st.sampled_from(["", " ", "\t"]),
+    st.sampled_from([None, "en-US", "en-GB", "de-DE"]),
+    st.integers(1000, 1500),
+    st.sampled_from(["1/2/2024 3:04:05 PM", "", "13/45/2024 1:00:00 PM", "2024-01-02T03:04:05Z"]),
+)
 @pytest.mark.slow
 def test_parse_datetimes_common_case_is_the_general_path(stamps, pad, culture, size, odd):
     """Long columns whose values all parse in the first format tried take a shortcut (text

@@ -12,17 +12,19 @@ from o365tls.frames import groupby as grouped
 from o365tls.frames.groupby import Groups
 
 TEXT = st.sampled_from(["", "a", "B", "b", "é", "Zulu", "tls1.0"])
-ROW = st.fixed_dictionaries({
-    "k1": TEXT,
-    "k2": st.sampled_from(["x", "y", None]),  # a missing key: the row is in no group
-    "tls": st.sampled_from(["TLS1.0", "TLS1.2", "none", None]),
-    "messages": st.integers(0, 3),
-    "kind": TEXT,
-    "port": st.sampled_from([0, 25, 587, 2525]),
-    "forced_tls": st.sampled_from([None, True, False, np.nan]),
-    "source": st.sampled_from(["b.log", "a.log", "c.csv"]),
-    "when": st.integers(1_700_000_000, 1_700_000_100),
-})
+ROW = st.fixed_dictionaries(
+    {
+        "k1": TEXT,
+        "k2": st.sampled_from(["x", "y", None]),  # a missing key: the row is in no group
+        "tls": st.sampled_from(["TLS1.0", "TLS1.2", "none", None]),
+        "messages": st.integers(0, 3),
+        "kind": TEXT,
+        "port": st.sampled_from([0, 25, 587, 2525]),
+        "forced_tls": st.sampled_from([None, True, False, np.nan]),
+        "source": st.sampled_from(["b.log", "a.log", "c.csv"]),
+        "when": st.integers(1_700_000_000, 1_700_000_100),
+    }
+)
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -35,8 +37,11 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("dense", [True, False])
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(rows=st.lists(ROW, min_size=1, max_size=40))
 @pytest.mark.slow
 def test_every_reduction_matches_the_groups_own_rows(monkeypatch, dense, rows):
@@ -59,8 +64,21 @@ def test_every_reduction_matches_the_groups_own_rows(monkeypatch, dense, rows):
 
 
 def test_no_rows_no_groups():
-    frame = _frame([{"k1": "a", "k2": None, "tls": "none", "messages": 1, "kind": "",
-                     "port": 25, "forced_tls": None, "source": "a", "when": 1_700_000_000}])
+    frame = _frame(
+        [
+            {
+                "k1": "a",
+                "k2": None,
+                "tls": "none",
+                "messages": 1,
+                "kind": "",
+                "port": 25,
+                "forced_tls": None,
+                "source": "a",
+                "when": 1_700_000_000,
+            }
+        ]
+    )
     groups = Groups(frame, ["k1", "k2"])
     assert len(groups) == 0 and groups.keys == []
     assert groups.sums("tls", "messages") == [] and groups.any_true("forced_tls") == []

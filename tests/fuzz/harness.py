@@ -35,10 +35,14 @@ CHILD_MEMORY = 4 * 1024**3
 # Byte-exact headers and rows the regression and worst-case tests build inputs from.
 TRACE_HEADER = b'"Received","SenderAddress","RecipientAddress","Subject","Status","FromIP"\r\n'
 TRACE_ROW = b'"11/20/2026 9:00:00 AM","a@x.example","b@x.example","Hi","Delivered","192.0.2.1"\r\n'
-DETAIL_HEADER = (b'"MessageTraceId","MessageId","Date","Event","Action","Detail","Data",'
-                 b'"SenderAddress","RecipientAddress"\r\n')
-REPORT_HEADER = (b"Date,Connector direction and name,Connector type,Forced TLS?,No TLS,TLS 1.0,"
-                 b"TLS 1.1,TLS 1.2,Volume\r\n")
+DETAIL_HEADER = (
+    b'"MessageTraceId","MessageId","Date","Event","Action","Detail","Data",'
+    b'"SenderAddress","RecipientAddress"\r\n'
+)
+REPORT_HEADER = (
+    b"Date,Connector direction and name,Connector type,Forced TLS?,No TLS,TLS 1.0,"
+    b"TLS 1.1,TLS 1.2,Volume\r\n"
+)
 
 FIXTURE_SUFFIXES = (".csv", ".log", ".json", ".xml")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -53,9 +57,12 @@ def fuzz_settings(normal: int, *, deadline_s: float = 5.0, share: float = 1.0) -
         deadline=timedelta(seconds=deadline_s),
         derandomize=not LONG,
         database=settings.default.database if LONG else None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                               HealthCheck.function_scoped_fixture,
-                               HealthCheck.large_base_example],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.large_base_example,
+        ],
         print_blob=True,
     )
 
@@ -69,14 +76,16 @@ def format_names() -> list[str]:
 def fixtures(name: str) -> list[Path]:
     """The real-shaped fixture files of one format (tests/data/<format>/)."""
     folder = DATA / name
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in FIXTURE_SUFFIXES)
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FIXTURE_SUFFIXES
+    )
 
 
 def all_fixtures() -> list[Path]:
     """Every fixture under tests/data, including the awkward and multi-format folders."""
-    return sorted(p for p in DATA.rglob("*")
-                  if p.is_file() and p.suffix.lower() in FIXTURE_SUFFIXES)
+    return sorted(
+        p for p in DATA.rglob("*") if p.is_file() and p.suffix.lower() in FIXTURE_SUFFIXES
+    )
 
 
 class Hang(BaseException):
@@ -88,6 +97,7 @@ def wall_clock(seconds: float = HARD_SECONDS):
     """Fail (AssertionError) when the block runs longer than ``seconds``. Python code and the
     regex engine are interrupted; a C loop that never checks signals is caught by the child
     process timeout of :func:`run_isolated` instead."""
+
     def alarm(signum, frame):
         raise Hang(f"no answer within {seconds:g} s: a hang")
 
@@ -102,8 +112,14 @@ def wall_clock(seconds: float = HARD_SECONDS):
         signal.signal(signal.SIGALRM, previous)
 
 
-def check_load(paths, *, format: str | None = None, encoding: str | None = None,
-               api: str = "load", seconds: float = HARD_SECONDS):
+def check_load(
+    paths,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    api: str = "load",
+    seconds: float = HARD_SECONDS,
+):
     """Load (or inspect) ``paths`` within ``seconds`` and assert everything is sound.
     Returns the Dataset (load) or the reports (inspect)."""
     import o365tls
@@ -130,8 +146,10 @@ def problems_of(report) -> list[str]:
             detail = [i.message for i in report.issues if i.code == code]
             out.append(f"{code}: {detail}")
     if report.rows_read != report.rows_used + report.rows_rejected:
-        out.append(f"accounting: read {report.rows_read} != used {report.rows_used} + "
-                   f"rejected {report.rows_rejected}")
+        out.append(
+            f"accounting: read {report.rows_read} != used {report.rows_used} + "
+            f"rejected {report.rows_rejected}"
+        )
     if min(report.rows_read, report.rows_used, report.rows_rejected) < 0:
         out.append("negative row count")
     rejected = [i for i in report.issues if i.rejected]
@@ -139,8 +157,10 @@ def problems_of(report) -> list[str]:
         out.append("rows rejected without any issue saying why")
     for issue in rejected:
         if not isinstance(issue.row, int) or not 1 <= issue.row <= report.rows_read:
-            out.append(f"rejected issue {issue.code!r} names row {issue.row!r}, "
-                       f"not one of the {report.rows_read} rows read")
+            out.append(
+                f"rejected issue {issue.code!r} names row {issue.row!r}, "
+                f"not one of the {report.rows_read} rows read"
+            )
             break
     for issue in report.issues:
         if not _SLUG.match(issue.code) or not issue.message.strip():
@@ -168,8 +188,9 @@ def check_records(data) -> None:
         assert list(frame.columns) == [c.name for c in columns], kind
         for source, rows in frame.groupby(SOURCE)[ROW]:
             assert source in read, f"{kind} record from unknown source {source!r}"
-            assert rows.between(1, max(read[source], 1)).all(), \
+            assert rows.between(1, max(read[source], 1)).all(), (
                 f"{kind} rows {sorted(set(rows))[:5]} outside 1..{read[source]} of {source}"
+            )
     obs = data.frame(OBSERVATIONS)
     assert (obs[MESSAGES] >= 0).all()
     assert set(obs[TLS]) <= set(TLS_VERSIONS), set(obs[TLS]) - set(TLS_VERSIONS)
@@ -184,12 +205,18 @@ def run_isolated(cases: list[dict], *, timeout: float) -> list[dict]:
     ``seconds``, ``rss_mb``). A child that outlives ``timeout`` is a hang."""
     spec = json.dumps(cases)
     try:
-        proc = subprocess.run([sys.executable, "-m", "tests.fuzz.harness", spec], cwd=ROOT,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.fuzz.harness", spec],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired as exc:
         done = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else exc.stdout
-        raise AssertionError(f"child still running after {timeout:g} s (a hang); "
-                             f"finished before it: {done!r}") from None
+        raise AssertionError(
+            f"child still running after {timeout:g} s (a hang); finished before it: {done!r}"
+        ) from None
     assert proc.returncode == 0, f"child failed ({proc.returncode}): {proc.stderr[-3000:]}"
     results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert len(results) == len(cases), proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -205,25 +232,38 @@ def _child(spec: str) -> None:
         start = time.perf_counter()
         try:
             if case.get("api") == "inspect":
-                reports = o365tls.inspect([case["path"]], format=case.get("format"),
-                                          encoding=case.get("encoding"))
+                reports = o365tls.inspect(
+                    [case["path"]], format=case.get("format"), encoding=case.get("encoding")
+                )
             else:
-                data = o365tls.load([case["path"]], format=case.get("format"),
-                                    encoding=case.get("encoding"))
+                data = o365tls.load(
+                    [case["path"]], format=case.get("format"), encoding=case.get("encoding")
+                )
                 reports = data.inputs
                 check_records(data)
             problems = [p for r in reports for p in problems_of(r)]
-            summary = [{k: r.as_dict()[k] for k in ("format", "rows_read", "rows_used",
-                                                     "rows_rejected")}
-                       | {"codes": sorted(r.issue_counts)} for r in reports]
+            summary = [
+                {k: r.as_dict()[k] for k in ("format", "rows_read", "rows_used", "rows_rejected")}
+                | {"codes": sorted(r.issue_counts)}
+                for r in reports
+            ]
         except BaseException as exc:  # noqa: BLE001 - report, do not die: the parent asserts
             problems = [f"{type(exc).__name__}: {exc}"[:2000]]
             summary = []
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(json.dumps({"case": case.get("name", case["path"]), "problems": problems,
-                          "seconds": round(time.perf_counter() - start, 3),
-                          "rss_mb": after // 1024, "rss_growth_mb": (after - before) // 1024,
-                          "reports": summary}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "case": case.get("name", case["path"]),
+                    "problems": problems,
+                    "seconds": round(time.perf_counter() - start, 3),
+                    "rss_mb": after // 1024,
+                    "rss_growth_mb": (after - before) // 1024,
+                    "reports": summary,
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

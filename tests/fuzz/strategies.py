@@ -28,31 +28,152 @@ from o365tls.importers.sources import Source
 
 # Text that means something to one parser or another.
 TOKENS = (
-    '"', '""', "'", ",", ";", "\t", "|", "\r", "\n", "\r\n", "\x00", "\ufeff", "\u2028",
-    "\\", "None", "none", "", " ", "#", "#Fields: date-time,x", "#TYPE System.Object",
-    "#Log-type: Message Tracking Log", "sep=;", "sep=", "[", "]", "{", "}", '{"value":[',
-    "System.String[]", "System.Collections.ArrayList", "1,234", "1.234,5", "-5", "1e308",
-    "NaN", "100%", "99.99", "0", "2024-13-45T99:99:99Z", "2024-03-15T09:00:00.1234567Z",
-    "13/10/2025 09:15:03", "2/30/2024 1:00:00 PM", "/Date(99999999999999999)/",
-    "<!DOCTYPE r [<!ENTITY a \"a\">]><r>&a;</r>", "<root><MEP Name=\"ClientIP\" String=\"::1\"/>",
-    "S:tlsversion=TLS1.0;S:tlscipher=RC4", "S:InboundConnectorData=Name=x;ConnectorType=y",
-    "S:SFA=SUM|H=helo|PTR=ptr|CIP=203.0.113.9", "TLS 1.0", "SP_PROT_TLS1_0_SERVER", "TLS1_3",
-    "MAIL FROM:<a@b.example>", "EHLO x", "AUTH LOGIN", "+", "-", "*", ">", "<", "RECEIVE",
-    "SEND", "addr##Receive, Deliver", "a@b.example", "203.0.113.5:25", "[2001:db8::1]:587",
-    "Inbound - ", "From the internet without a connector", "True", "Falskt", "é", "ß",
-    "\U0001f600", "\x7f", "\x1b[31m", "=cmd|' /C calc'!A0",
+    '"',
+    '""',
+    "'",
+    ",",
+    ";",
+    "\t",
+    "|",
+    "\r",
+    "\n",
+    "\r\n",
+    "\x00",
+    "\ufeff",
+    "\u2028",
+    "\\",
+    "None",
+    "none",
+    "",
+    " ",
+    "#",
+    "#Fields: date-time,x",
+    "#TYPE System.Object",
+    "#Log-type: Message Tracking Log",
+    "sep=;",
+    "sep=",
+    "[",
+    "]",
+    "{",
+    "}",
+    '{"value":[',
+    "System.String[]",
+    "System.Collections.ArrayList",
+    "1,234",
+    "1.234,5",
+    "-5",
+    "1e308",
+    "NaN",
+    "100%",
+    "99.99",
+    "0",
+    "2024-13-45T99:99:99Z",
+    "2024-03-15T09:00:00.1234567Z",
+    "13/10/2025 09:15:03",
+    "2/30/2024 1:00:00 PM",
+    "/Date(99999999999999999)/",
+    '<!DOCTYPE r [<!ENTITY a "a">]><r>&a;</r>',
+    '<root><MEP Name="ClientIP" String="::1"/>',
+    "S:tlsversion=TLS1.0;S:tlscipher=RC4",
+    "S:InboundConnectorData=Name=x;ConnectorType=y",
+    "S:SFA=SUM|H=helo|PTR=ptr|CIP=203.0.113.9",
+    "TLS 1.0",
+    "SP_PROT_TLS1_0_SERVER",
+    "TLS1_3",
+    "MAIL FROM:<a@b.example>",
+    "EHLO x",
+    "AUTH LOGIN",
+    "+",
+    "-",
+    "*",
+    ">",
+    "<",
+    "RECEIVE",
+    "SEND",
+    "addr##Receive, Deliver",
+    "a@b.example",
+    "203.0.113.5:25",
+    "[2001:db8::1]:587",
+    "Inbound - ",
+    "From the internet without a connector",
+    "True",
+    "Falskt",
+    "é",
+    "ß",
+    "\U0001f600",
+    "\x7f",
+    "\x1b[31m",
+    "=cmd|' /C calc'!A0",
 )
 # Bytes that are not valid text in the file's encoding, or change how it is detected.
-RAW = (b"\x00", b"\xff", b"\xfe", b"\xe9", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\xef\xbb\xbf",
-       b"\xff\xfe", b"\xfe\xff", b"\x00\x00", b"\r", b"\n", b'"', b"\x1a")
+RAW = (
+    b"\x00",
+    b"\xff",
+    b"\xfe",
+    b"\xe9",
+    b"\xc3",
+    b"\x80",
+    b"\xed\xa0\x80",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\xfe\xff",
+    b"\x00\x00",
+    b"\r",
+    b"\n",
+    b'"',
+    b"\x1a",
+)
 # Runs that made regexes and parsers work hard (quadratic backtracking, deep nesting).
-RUNS = (" ", "(", "[a ", "de ", "tls ", "ssl\t", "a:", '"', ",", ";", "\x00", "x", "<a>",
-        "S:a=b;", "[", "{", "|", "##", "1", ".", "-", "\t")
-ENCODINGS = ("same", "same", "same", "utf-8", "utf-8-sig", "utf-16-le", "utf-16-le+bom",
-             "utf-16-be", "utf-16-be+bom", "cp1252")
+RUNS = (
+    " ",
+    "(",
+    "[a ",
+    "de ",
+    "tls ",
+    "ssl\t",
+    "a:",
+    '"',
+    ",",
+    ";",
+    "\x00",
+    "x",
+    "<a>",
+    "S:a=b;",
+    "[",
+    "{",
+    "|",
+    "##",
+    "1",
+    ".",
+    "-",
+    "\t",
+)
+ENCODINGS = (
+    "same",
+    "same",
+    "same",
+    "utf-8",
+    "utf-8-sig",
+    "utf-16-le",
+    "utf-16-le+bom",
+    "utf-16-be",
+    "utf-16-be+bom",
+    "cp1252",
+)
 #: Encodings forced on the loader (--encoding), None most of the time.
-FORCED_ENCODINGS = (None, None, None, None, "utf-8", "utf-8-sig", "utf-16", "utf-16-le",
-                    "utf-16-be", "cp1252", "latin-1")
+FORCED_ENCODINGS = (
+    None,
+    None,
+    None,
+    None,
+    "utf-8",
+    "utf-8-sig",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "cp1252",
+    "latin-1",
+)
 _EOL = re.compile(r"(\r\n|\n|\r)")
 
 
@@ -73,11 +194,16 @@ class Fixture:
 def load_fixture(path: Path) -> Fixture:
     raw = path.read_bytes()
     codec, label = detect_encoding(raw)
-    bom = {"UTF-8 (BOM)": codecs.BOM_UTF8, "UTF-16LE (BOM)": codecs.BOM_UTF16_LE,
-           "UTF-16BE (BOM)": codecs.BOM_UTF16_BE}.get(label, b"")
-    plain = {"utf-8-sig": "utf-8", "utf-16": "utf-16-le" if bom == codecs.BOM_UTF16_LE
-             else "utf-16-be"}.get(codec, codec)
-    text = raw[len(bom):].decode(plain, errors="replace")
+    bom = {
+        "UTF-8 (BOM)": codecs.BOM_UTF8,
+        "UTF-16LE (BOM)": codecs.BOM_UTF16_LE,
+        "UTF-16BE (BOM)": codecs.BOM_UTF16_BE,
+    }.get(label, b"")
+    plain = {
+        "utf-8-sig": "utf-8",
+        "utf-16": "utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be",
+    }.get(codec, codec)
+    text = raw[len(bom) :].decode(plain, errors="replace")
     sample = take_sample(Source(str(path), path, None, len(raw)))
     lines = [part for part in _EOL.split(text)]
     cut = 2 * sample.skip_lines  # split() alternates line, terminator
@@ -88,8 +214,17 @@ def load_fixture(path: Path) -> Fixture:
         for row in csv.reader(io.StringIO(body, newline=""), delimiter=sample.delimiter):
             for i, value in enumerate(row[: len(pools)]):
                 pools[i].add(value)
-    return Fixture(path, raw, text, plain, bom, sample.header, sample.delimiter, prefix,
-                   tuple(tuple(sorted(p)) or ("",) for p in pools))
+    return Fixture(
+        path,
+        raw,
+        text,
+        plain,
+        bom,
+        sample.header,
+        sample.delimiter,
+        prefix,
+        tuple(tuple(sorted(p)) or ("",) for p in pools),
+    )
 
 
 def encode(text: str, fixture: Fixture, choice: str) -> bytes:
@@ -117,9 +252,22 @@ def edited_text(draw, text: str, *, max_run: int) -> str:
     """A few random edits of ``text`` (see the module docstring)."""
     for _ in range(draw(st.integers(0, 4))):
         parts = _EOL.split(text)  # line, terminator, line, ...
-        lines = ["".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]
-        op = draw(st.sampled_from(("delete-line", "duplicate-line", "swap-lines", "insert",
-                                   "insert", "cut", "eol", "run", "delete-span")))
+        lines = ["".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+        op = draw(
+            st.sampled_from(
+                (
+                    "delete-line",
+                    "duplicate-line",
+                    "swap-lines",
+                    "insert",
+                    "insert",
+                    "cut",
+                    "eol",
+                    "run",
+                    "delete-span",
+                )
+            )
+        )
         n = len(lines)
         if op == "delete-line" and n > 1:
             del lines[draw(st.integers(0, n - 1))]
@@ -130,8 +278,10 @@ def edited_text(draw, text: str, *, max_run: int) -> str:
             i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
             lines[i], lines[j] = lines[j], lines[i]
         elif op == "eol":  # mixed line endings
-            lines = [_EOL.sub(draw(st.sampled_from(("\r\n", "\n", "\r", ""))), ln, count=1)
-                     for ln in lines]
+            lines = [
+                _EOL.sub(draw(st.sampled_from(("\r\n", "\n", "\r", ""))), ln, count=1)
+                for ln in lines
+            ]
         text = "".join(lines)
         if op == "insert":
             pos = draw(st.integers(0, len(text)))
@@ -144,7 +294,7 @@ def edited_text(draw, text: str, *, max_run: int) -> str:
             text = text[:pos] + run * (draw(st.integers(1, max_run)) // len(run) + 1) + text[pos:]
         elif op == "delete-span" and text:
             a = draw(st.integers(0, len(text) - 1))
-            text = text[:a] + text[a + draw(st.integers(1, 64)):]
+            text = text[:a] + text[a + draw(st.integers(1, 64)) :]
     return text
 
 
@@ -156,8 +306,9 @@ def edited_bytes(draw, data: bytes) -> bytes:
         if op == "cut":
             data = data[:pos]
         elif op == "flip" and pos < len(data):
-            data = data[:pos] + bytes([data[pos] ^ (1 << draw(st.integers(0, 7)))]) + \
-                data[pos + 1:]
+            data = (
+                data[:pos] + bytes([data[pos] ^ (1 << draw(st.integers(0, 7)))]) + data[pos + 1 :]
+            )
         elif op == "raw":
             data = data[:pos] + draw(st.sampled_from(RAW)) + data[pos:]
     return data
@@ -171,9 +322,13 @@ def mutated(draw, fixture: Fixture, *, max_run: int = 20_000) -> bytes:
 
 
 def _field_value(pool: tuple[str, ...]):
-    return st.one_of(st.sampled_from(pool), st.sampled_from(pool), hostile_text,
-                     st.integers(-10**6, 10**12).map(str),
-                     st.floats(allow_nan=True, allow_infinity=True).map(repr))
+    return st.one_of(
+        st.sampled_from(pool),
+        st.sampled_from(pool),
+        hostile_text,
+        st.integers(-(10**6), 10**12).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    )
 
 
 @st.composite
@@ -182,8 +337,12 @@ def generated(draw, fixture: Fixture) -> bytes:
     width = len(fixture.header)
     out = io.StringIO(newline="")
     quoting = draw(st.sampled_from((csv.QUOTE_MINIMAL, csv.QUOTE_ALL)))
-    writer = csv.writer(out, delimiter=fixture.delimiter, quoting=quoting,
-                        lineterminator=draw(st.sampled_from(("\r\n", "\n"))))
+    writer = csv.writer(
+        out,
+        delimiter=fixture.delimiter,
+        quoting=quoting,
+        lineterminator=draw(st.sampled_from(("\r\n", "\n"))),
+    )
     for _ in range(draw(st.integers(0, 25))):
         fields = [draw(_field_value(pool)) for pool in fixture.pools]
         change = draw(st.sampled_from((0, 0, 0, 0, 0, -1, 1, -width + 1)))
@@ -197,12 +356,28 @@ def generated(draw, fixture: Fixture) -> bytes:
 
 
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), hostile_text,
-              st.sampled_from(("/Date(1700000000000)/", "/Date(-99999999999999999)/",
-                               "/Date(99999999999999999+0100)/", "2024-01-01T00:00:00Z",
-                               "\ud800", "None", "TLS1.0", "System.String[]"))),
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        hostile_text,
+        st.sampled_from(
+            (
+                "/Date(1700000000000)/",
+                "/Date(-99999999999999999)/",
+                "/Date(99999999999999999+0100)/",
+                "2024-01-01T00:00:00Z",
+                "\ud800",
+                "None",
+                "TLS1.0",
+                "System.String[]",
+            )
+        ),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 

@@ -31,15 +31,28 @@ from o365tls.inputs import gather
 from o365tls.tls import TLS_VERSIONS
 from tests.fuzz.harness import check_reports, fuzz_settings
 
-REPORT_TLS = (("No TLS", "none"), ("TLS 1.0", "TLS1.0"), ("TLS 1.1", "TLS1.1"),
-              ("TLS 1.2", "TLS1.2"))
-AUTH_TLS = (("TLS 1.0 (percentage)", "TLS1.0"), ("TLS 1.1 (percentage)", "TLS1.1"),
-            ("TLS 1.2 (percentage)", "TLS1.2"))
-LOG_TLS = {"SP_PROT_TLS1_0_SERVER": "TLS1.0", "SP_PROT_TLS1_1_SERVER": "TLS1.1",
-           "SP_PROT_TLS1_2_SERVER": "TLS1.2", "SP_PROT_SSL3_SERVER": "SSL3",
-           "SP_PROT-TLS1_3_SERVER": "TLS1.3"}
-FIELDS = ("#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
-          "remote-endpoint,event,data,context")
+REPORT_TLS = (
+    ("No TLS", "none"),
+    ("TLS 1.0", "TLS1.0"),
+    ("TLS 1.1", "TLS1.1"),
+    ("TLS 1.2", "TLS1.2"),
+)
+AUTH_TLS = (
+    ("TLS 1.0 (percentage)", "TLS1.0"),
+    ("TLS 1.1 (percentage)", "TLS1.1"),
+    ("TLS 1.2 (percentage)", "TLS1.2"),
+)
+LOG_TLS = {
+    "SP_PROT_TLS1_0_SERVER": "TLS1.0",
+    "SP_PROT_TLS1_1_SERVER": "TLS1.1",
+    "SP_PROT_TLS1_2_SERVER": "TLS1.2",
+    "SP_PROT_SSL3_SERVER": "SSL3",
+    "SP_PROT-TLS1_3_SERVER": "TLS1.3",
+}
+FIELDS = (
+    "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
+    "remote-endpoint,event,data,context"
+)
 START = date(2024, 3, 1)
 
 
@@ -73,8 +86,9 @@ def split(draw, volume: int, versions: list[str]) -> tuple[list[str], dict[str, 
     them), and the messages per version they stand for."""
     parts = len(versions)
     if draw(st.booleans()):
-        cuts = sorted(draw(st.lists(st.integers(0, volume), min_size=parts - 1,
-                                    max_size=parts - 1)))
+        cuts = sorted(
+            draw(st.lists(st.integers(0, volume), min_size=parts - 1, max_size=parts - 1))
+        )
         counts = [b - a for a, b in zip([0, *cuts], [*cuts, volume], strict=True)]
         return [str(c) for c in counts], dict(zip(versions, counts, strict=True))
     cuts = sorted(draw(st.lists(st.integers(0, 10_000), min_size=parts - 1, max_size=parts - 1)))
@@ -92,8 +106,16 @@ BAD_ROW = st.sampled_from(("bad-date", "bad-volume", "tls-sum", "short"))
 
 @st.composite
 def connector_report(draw, name: str, first_connector: int, expected: Expected) -> str:
-    rows = [["Date", "Connector direction and name", "Connector type", "Forced TLS?",
-             *(h for h, _ in REPORT_TLS), "Volume"]]
+    rows = [
+        [
+            "Date",
+            "Connector direction and name",
+            "Connector type",
+            "Forced TLS?",
+            *(h for h, _ in REPORT_TLS),
+            "Volume",
+        ]
+    ]
     expected.rows[name] = (0, 0)
     for i in range(draw(st.integers(0, 12))):
         day = START + timedelta(days=draw(st.integers(0, 27)))
@@ -102,8 +124,14 @@ def connector_report(draw, name: str, first_connector: int, expected: Expected) 
         volume = draw(st.integers(0, 5000))
         bad = draw(st.one_of(st.none(), st.none(), BAD_ROW))
         cells, counts = draw(split(volume, [v for _, v in REPORT_TLS]))
-        row = [day.isoformat(), connector, kind, draw(st.sampled_from(("True", "False"))),
-               *cells, str(volume)]
+        row = [
+            day.isoformat(),
+            connector,
+            kind,
+            draw(st.sampled_from(("True", "False"))),
+            *cells,
+            str(volume),
+        ]
         if bad == "bad-date":
             row[0] = "31/31/2024"
         elif bad == "bad-volume":
@@ -155,12 +183,25 @@ class _Session:
     def stamp(self) -> str:
         self.clock[0] += 1  # strictly increasing: no two MAIL FROMs look alike
         tick = self.clock[0]
-        return f"2024-03-15T{self.hour:02d}:{tick // 60000 % 60:02d}:{tick // 1000 % 60:02d}." \
-               f"{tick % 1000:03d}Z"
+        return (
+            f"2024-03-15T{self.hour:02d}:{tick // 60000 % 60:02d}:{tick // 1000 % 60:02d}."
+            f"{tick % 1000:03d}Z"
+        )
 
     def add(self, event: str, data: str = "", context: str = "") -> None:
-        self.lines.append([self.stamp(), self.connector, self.sid, str(len(self.lines)),
-                           "10.0.0.10:25", self.remote, event, data, context])
+        self.lines.append(
+            [
+                self.stamp(),
+                self.connector,
+                self.sid,
+                str(len(self.lines)),
+                "10.0.0.10:25",
+                self.remote,
+                event,
+                data,
+                context,
+            ]
+        )
 
 
 @st.composite
@@ -170,19 +211,25 @@ def protocol_log(draw, name: str, first_session: int, hour: int, expected: Expec
     clock = [0]
     used = rejected = 0
     for s in range(draw(st.integers(0, 8))):
-        session = _Session(clock, hour,
-                           draw(st.sampled_from(("EX01\\Default EX01", "EX01\\Relay",
-                                                 "EX02\\Scan"))),
-                           f"08DC{first_session + s:012X}",
-                           f"192.0.2.{draw(st.integers(1, 254))}:{draw(st.integers(1024, 65535))}")
+        session = _Session(
+            clock,
+            hour,
+            draw(st.sampled_from(("EX01\\Default EX01", "EX01\\Relay", "EX02\\Scan"))),
+            f"08DC{first_session + s:012X}",
+            f"192.0.2.{draw(st.integers(1, 254))}:{draw(st.integers(1024, 65535))}",
+        )
         session.add("+")
         session.add("<", f"EHLO host{s}.example")
         tls = "none"
         for _ in range(draw(st.integers(0, 3))):
             if draw(st.booleans()) and tls == "none":
                 token = draw(st.sampled_from(sorted(LOG_TLS)))
-                session.add("*", "", f"TLS protocol {token} negotiation succeeded using bulk "
-                                     "encryption algorithm CALG_AES_256")
+                session.add(
+                    "*",
+                    "",
+                    f"TLS protocol {token} negotiation succeeded using bulk "
+                    "encryption algorithm CALG_AES_256",
+                )
                 tls = LOG_TLS[token]
             session.add("<", f"MAIL FROM:<app{s}@contoso.example> SIZE=1024")
             expected.tls[tls] += 1
@@ -206,9 +253,13 @@ def protocol_log(draw, name: str, first_session: int, hour: int, expected: Expec
         lines.insert(draw(st.integers(0, len(lines))), line)
         rejected += 1
     expected.rows[name] = (used, rejected)
-    head = ["#Software: Microsoft Exchange Server", "#Version: 15.02.1544.004",
-            "#Log-type: SMTP Receive Protocol Log", f"#Date: 2024-03-15T{hour:02d}:00:00.000Z",
-            FIELDS]
+    head = [
+        "#Software: Microsoft Exchange Server",
+        "#Version: 15.02.1544.004",
+        "#Log-type: SMTP Receive Protocol Log",
+        f"#Date: 2024-03-15T{hour:02d}:00:00.000Z",
+        FIELDS,
+    ]
     return "\r\n".join(head) + "\r\n" + _csv(lines)
 
 

@@ -78,10 +78,15 @@ def test_json_exports_with_random_values(data, write_input):
 
 
 @fuzz_settings(60)
-@given(raw=st.one_of(st.binary(max_size=4096),
-                     st.text(max_size=2048).map(lambda t: t.encode("utf-8", "surrogatepass")),
-                     st.text(max_size=1024).map(lambda t: t.encode("utf-16", "surrogatepass"))),
-       name=st.sampled_from([None, *FORMATS]), encoding=st.sampled_from(FORCED_ENCODINGS))
+@given(
+    raw=st.one_of(
+        st.binary(max_size=4096),
+        st.text(max_size=2048).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.text(max_size=1024).map(lambda t: t.encode("utf-16", "surrogatepass")),
+    ),
+    name=st.sampled_from([None, *FORMATS]),
+    encoding=st.sampled_from(FORCED_ENCODINGS),
+)
 def test_random_bytes(raw, name, encoding, write_input):
     check_load(write_input(raw), format=name, encoding=encoding)
 
@@ -91,8 +96,9 @@ def test_random_bytes(raw, name, encoding, write_input):
 def test_several_mutated_files_in_one_load(data, fuzz_dir):
     """Files read together share state (protocol-log sessions span files; formats finish()
     after the last file): hostile neighbours must not break each other's accounting."""
-    chosen = data.draw(st.lists(st.sampled_from(all_fixtures()), min_size=2, max_size=4),
-                       label="fixtures")
+    chosen = data.draw(
+        st.lists(st.sampled_from(all_fixtures()), min_size=2, max_size=4), label="fixtures"
+    )
     folder = fuzz_dir / "folder"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -120,8 +126,10 @@ def test_damaged_zip_archives(data, write_input):
     import io
     import zipfile
 
-    chosen = data.draw(st.lists(st.sampled_from(all_fixtures()), min_size=1, max_size=3,
-                                unique=True), label="fixtures")
+    chosen = data.draw(
+        st.lists(st.sampled_from(all_fixtures()), min_size=1, max_size=3, unique=True),
+        label="fixtures",
+    )
     method = data.draw(st.sampled_from((zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", method) as archive:

@@ -17,9 +17,11 @@ from tests.helpers import codes
 RUN = 200_000
 GUARD = 5
 
-DATA_LOG = (b"#Software: Microsoft Exchange Server\r\n#Log-type: SMTP Receive Protocol Log\r\n"
-            b"#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
-            b"remote-endpoint,event,data,context\r\n")
+DATA_LOG = (
+    b"#Software: Microsoft Exchange Server\r\n#Log-type: SMTP Receive Protocol Log\r\n"
+    b"#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
+    b"remote-endpoint,event,data,context\r\n"
+)
 
 
 def only(data):
@@ -53,9 +55,13 @@ def test_smtp_auth_report_without_sender_column_counts_the_messages(write_input)
     assert list(obs["sender_address"]) == ["", ""]
 
 
-@pytest.mark.parametrize("text", [b"[" * 100_000 + b"]" * 100_000,
-                                  b'[{"Name":"n","SmartHosts":' + b"[" * 5000 + b"]" * 5000
-                                  + b"}]"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'[{"Name":"n","SmartHosts":' + b"[" * 5000 + b"]" * 5000 + b"}]",
+    ],
+)
 def test_deeply_nested_json_is_bad_json(write_input, text):
     """jsonfile: json.loads raises RecursionError (not a ValueError) on deep nesting; it is
     bad JSON all the same."""
@@ -69,8 +75,10 @@ def test_deeply_nested_json_is_bad_json(write_input, text):
 def test_powershell_date_out_of_range_is_kept_as_text(write_input):
     """jsonfile: a /Date(ms)/ beyond pandas' range is a bad date kept as text, not an
     OutOfBoundsDatetime."""
-    path = write_input(b'[{"Received":"/Date(99999999999999999)/","SenderAddress":"a@x.example",'
-                       b'"RecipientAddress":"b@x.example"}]')
+    path = write_input(
+        b'[{"Received":"/Date(99999999999999999)/","SenderAddress":"a@x.example",'
+        b'"RecipientAddress":"b@x.example"}]'
+    )
     report = only(check_load(path))
     assert report.format == "message-trace"
     assert counts(report) == (1, 0, 1) and codes(report) == ["bad-date"]
@@ -88,16 +96,23 @@ def test_lone_surrogate_in_json_becomes_a_replacement_character(write_input):
 def test_deeply_nested_list_in_a_csv_cell(write_input):
     """connector_config.read_multi and values.split_multi: a cell json.loads would recurse
     too deep on is kept as text."""
-    path = write_input(b'Name,SenderIPAddresses,ConnectorType,RequireTls\r\nx,"'
-                       + b"[" * 5000 + b"]" * 5000 + b'",Partner,True\r\n')
+    path = write_input(
+        b'Name,SenderIPAddresses,ConnectorType,RequireTls\r\nx,"'
+        + b"[" * 5000
+        + b"]" * 5000
+        + b'",Partner,True\r\n'
+    )
     data = check_load(path)
     assert counts(only(data)) == (1, 1, 0)
     assert data.connectors["sender_ip_ranges"].iloc[0] == ("[" * 5000 + "]" * 5000,)
-    log = (b"#Software: Microsoft Exchange Server\r\n#Log-type: Message Tracking Log\r\n"
-           b"#Fields: date-time,client-ip,source-context,source,event-id,internal-message-id,"
-           b"message-id,recipient-address,sender-address,custom-data\r\n"
-           b"2024-03-15T09:01:12.345Z,192.0.2.7,s,SMTP,RECEIVE,1,<m@x>," + b"[" * 5000
-           + b",a@x.example,\r\n")
+    log = (
+        b"#Software: Microsoft Exchange Server\r\n#Log-type: Message Tracking Log\r\n"
+        b"#Fields: date-time,client-ip,source-context,source,event-id,internal-message-id,"
+        b"message-id,recipient-address,sender-address,custom-data\r\n"
+        b"2024-03-15T09:01:12.345Z,192.0.2.7,s,SMTP,RECEIVE,1,<m@x>,"
+        + b"[" * 5000
+        + b",a@x.example,\r\n"
+    )
     data = check_load(write_input(log))
     assert counts(only(data)) == (1, 1, 0)
     assert list(data.sightings["recipient_address"]) == ["[" * 5000]
@@ -125,10 +140,16 @@ def test_long_tls_version_in_trace_detail_data(write_input):
     quadratic time on (reached through the Data XML's S:tlsversion= of a trace detail
     export)."""
     for word in (b"tls", b"ssl"):
-        data_xml = (b'<root><MEP Name=""CustomData"" String=""S:tlsversion=' + word
-                    + b" " * RUN + b'x"" /></root>')
-        path = write_input(DETAIL_HEADER + b'"t1","<a@b>","13/10/2025 09:15:03","Receive","",'
-                           b'"Message received by: X","' + data_xml + b'","s@c.com","r@c.com"\r\n')
+        data_xml = (
+            b'<root><MEP Name=""CustomData"" String=""S:tlsversion='
+            + word
+            + b" " * RUN
+            + b'x"" /></root>'
+        )
+        path = write_input(
+            DETAIL_HEADER + b'"t1","<a@b>","13/10/2025 09:15:03","Receive","",'
+            b'"Message received by: X","' + data_xml + b'","s@c.com","r@c.com"\r\n'
+        )
         data = check_load(path, seconds=GUARD)
         assert counts(only(data)) == (1, 1, 0)
         assert list(data.observations["tls"]) == ["unknown"]
@@ -147,10 +168,12 @@ def test_long_connector_name_without_internet(write_input):
 
 
 def test_internet_rows_still_get_their_direction(write_input):
-    path = write_input(REPORT_HEADER
-                       + b"2024-03-01,From the internet without a connector,,False,0,0,0,100,10\r\n"
-                       + b"2024-03-01,Utgaende till internet utan koppling,,False,0,0,0,100,5\r\n"
-                       + b"2024-03-01,dall'internet senza connettore,,,0,0,0,100,2\r\n")
+    path = write_input(
+        REPORT_HEADER
+        + b"2024-03-01,From the internet without a connector,,False,0,0,0,100,10\r\n"
+        + b"2024-03-01,Utgaende till internet utan koppling,,False,0,0,0,100,5\r\n"
+        + b"2024-03-01,dall'internet senza connettore,,,0,0,0,100,2\r\n"
+    )
     data = check_load(path)
     assert list(data.observations["direction"]) == ["inbound", "outbound", "inbound"]
 
@@ -159,8 +182,11 @@ def test_header_with_a_long_run_of_parentheses(write_input):
     """eac_tls._TRAILING_NOTE: a header with a long run of '(', on which
     '\\s*\\([^)]*\\)\\s*$' would rescan from every '(' at detection time, before any importer
     runs."""
-    path = write_input(b"Date,Connector direction and name,Volume,TLS 1.0,TLS 1.2 (percentage),x"
-                       + b"(" * RUN + b"\r\n2024-03-01,Inbound - a,10,0,100,\r\n")
+    path = write_input(
+        b"Date,Connector direction and name,Volume,TLS 1.0,TLS 1.2 (percentage),x"
+        + b"(" * RUN
+        + b"\r\n2024-03-01,Inbound - a,10,0,100,\r\n"
+    )
     data = check_load(path, seconds=GUARD)
     assert only(data).format == "eac-connector-report"
     assert list(data.observations["messages"]) == [10]
@@ -169,11 +195,13 @@ def test_header_with_a_long_run_of_parentheses(write_input):
 def test_custom_data_pair_list_with_long_spaces(write_input):
     """custom_data._PAIR: '[a   ...   b]' (no comma), on which a backtracking pattern would
     take quadratic time."""
-    log = (b"#Software: Microsoft Exchange Server\r\n#Log-type: Message Tracking Log\r\n"
-           b"#Fields: date-time,client-ip,source-context,source,event-id,internal-message-id,"
-           b"message-id,recipient-address,sender-address,custom-data\r\n"
-           b"2024-03-15T09:01:12.345Z,192.0.2.7,s,SMTP,RECEIVE,1,<m@x>,r@x.example,a@x.example,"
-           b"[a" + b" " * RUN + b"b]\r\n")
+    log = (
+        b"#Software: Microsoft Exchange Server\r\n#Log-type: Message Tracking Log\r\n"
+        b"#Fields: date-time,client-ip,source-context,source,event-id,internal-message-id,"
+        b"message-id,recipient-address,sender-address,custom-data\r\n"
+        b"2024-03-15T09:01:12.345Z,192.0.2.7,s,SMTP,RECEIVE,1,<m@x>,r@x.example,a@x.example,"
+        b"[a" + b" " * RUN + b"b]\r\n"
+    )
     data = check_load(write_input(log), seconds=GUARD)
     assert counts(only(data)) == (1, 1, 0)
     assert list(data.sightings["sender_ip"]) == ["192.0.2.7"]
@@ -198,8 +226,9 @@ def test_many_repeated_header_rows(write_input):
     assert len(data.sightings) == 60_000
 
 
-@pytest.mark.parametrize("when", [b"1/1/0001 12:00:00 AM", b"12/31/9999 11:59:59 PM", b"/1",
-                                  b"0001-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "when", [b"1/1/0001 12:00:00 AM", b"12/31/9999 11:59:59 PM", b"/1", b"0001-01-01T00:00:00Z"]
+)
 def test_dates_outside_the_nanosecond_range_are_bad_dates(write_input, when):
     """values.parse_datetimes: pandas 3 parses year 1 and 9999 (PowerShell's DateTime.MinValue
     and MaxValue) at second resolution, outside the nanosecond range: bad dates, not an
@@ -242,7 +271,7 @@ def _bad_crc(data: bytes) -> bytes:
     """The archive with its directory's CRC of the first member changed: the member's bytes
     read fine, and zipfile raises BadZipFile once the last of them is read."""
     at = data.index(b"PK\x01\x02") + 16
-    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
 
 
 def test_zip_member_damaged_after_its_sample(write_input):
@@ -273,8 +302,10 @@ def test_encrypted_or_mislabelled_zip_members_are_refused(write_input):
     second = data.index(b"PK\x03\x04", 4)
     data[second + 30] = ord("x")  # the second's local name does not match the directory
     reports = check_load(write_input(bytes(data), "exports.zip")).inputs
-    assert sorted((r.path.rsplit("!", 1)[1], codes(r)) for r in reports) == \
-        [("a.csv", ["bad-archive"]), ("b.csv", ["bad-archive"])]
+    assert sorted((r.path.rsplit("!", 1)[1], codes(r)) for r in reports) == [
+        ("a.csv", ["bad-archive"]),
+        ("b.csv", ["bad-archive"]),
+    ]
     assert all(r.fatal and counts(r) == (0, 0, 0) for r in reports)
 
 
@@ -286,8 +317,9 @@ def test_numbers_that_fit_no_integer_column(write_input, number):
     header = TRACE_HEADER.replace(b"\r\n", b',"Size"\r\n')
     data = check_load(write_input(header + TRACE_ROW.replace(b"\r\n", b',"' + number + b'"\r\n')))
     assert counts(only(data)) == (1, 1, 0) and list(data.sightings["size"]) == [0]
-    path = write_input(REPORT_HEADER + b"2024-03-01,Inbound - a,,False,0,0,0,100," + number
-                       + b"\r\n")
+    path = write_input(
+        REPORT_HEADER + b"2024-03-01,Inbound - a,,False,0,0,0,100," + number + b"\r\n"
+    )
     report = only(check_load(path))
     assert counts(report) == (1, 0, 1) and codes(report) == ["bad-volume"]
 
@@ -307,8 +339,10 @@ def test_protocol_log_year_outside_the_nanosecond_range(write_input, when):
 def test_date_with_a_twenty_digit_year(write_input):
     """values._strptime: a date whose year has 20 digits is a bad date, not an ArrowInvalid
     from casting its digits to int64."""
-    path = write_input(REPORT_HEADER + b"11111111111111112024-03-01,Inbound - a,,False,0,0,0,100,"
-                       b"10\r\n2024-03-02,Inbound - a,,False,0,0,0,100,5\r\n")
+    path = write_input(
+        REPORT_HEADER + b"11111111111111112024-03-01,Inbound - a,,False,0,0,0,100,"
+        b"10\r\n2024-03-02,Inbound - a,,False,0,0,0,100,5\r\n"
+    )
     data = check_load(path)
     report = only(data)
     assert counts(report) == (2, 1, 1) and codes(report) == ["bad-date"]

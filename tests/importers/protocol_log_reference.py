@@ -35,8 +35,17 @@ from pathlib import Path
 from o365tls.importers.protocol_log_lines import CONNECTING, MAIL_FROM, TLS_LINE
 from o365tls.tls import NONE, SSL3, TLS10, TLS11, TLS12, TLS13, UNKNOWN, normalize_tls
 
-FIELDS = ("date-time", "connector-id", "session-id", "sequence-number", "local-endpoint",
-          "remote-endpoint", "event", "data", "context")
+FIELDS = (
+    "date-time",
+    "connector-id",
+    "session-id",
+    "sequence-number",
+    "local-endpoint",
+    "remote-endpoint",
+    "event",
+    "data",
+    "context",
+)
 # SchannelProtocols bits, for logs that print the number: the highest version set wins.
 _BITS = ((0x3000, TLS13), (0x0C00, TLS12), (0x0300, TLS11), (0x00C0, TLS10), (0x0030, SSL3))
 
@@ -87,8 +96,9 @@ def read(paths: list[Path]) -> list[Record]:
             session = open_sessions.get(key)
             if session is None:
                 opens = event == "+" or (event == "*" and CONNECTING in context.lower())
-                session = open_sessions[key] = _Session(path.name, row, key[0],
-                                                        NONE if opens else UNKNOWN)
+                session = open_sessions[key] = _Session(
+                    path.name, row, key[0], NONE if opens else UNKNOWN
+                )
             if event == "*":
                 found = TLS_LINE.search(context) or TLS_LINE.search(data)
                 if found:
@@ -98,8 +108,9 @@ def read(paths: list[Path]) -> list[Record]:
                 session.messages += 1
                 sender = (mail.group(1) or mail.group(2) or "").strip().lower()
                 at = row if path.name == session.source else session.first_row
-                records.append(Record(session.source, at, session.session_id, sender,
-                                      session.tls, 1))
+                records.append(
+                    Record(session.source, at, session.session_id, sender, session.tls, 1)
+                )
             if event == "-":
                 del open_sessions[key]
                 if not session.messages:

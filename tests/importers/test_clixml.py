@@ -17,9 +17,22 @@ from tests.conftest import DATA
 from tests.helpers import codes, load_one
 
 HERE = DATA / "clixml"
-FIELDS = ["name", "kind", "connector_type", "enabled", "sender_ip_ranges", "sender_domains",
-          "smart_hosts", "recipient_domains", "require_tls", "tls_settings",
-          "tls_sender_certificate_name", "auth_mechanism", "bindings", "problems"]
+FIELDS = [
+    "name",
+    "kind",
+    "connector_type",
+    "enabled",
+    "sender_ip_ranges",
+    "sender_domains",
+    "smart_hosts",
+    "recipient_domains",
+    "require_tls",
+    "tls_settings",
+    "tls_sender_certificate_name",
+    "auth_mechanism",
+    "bindings",
+    "problems",
+]
 
 
 def load(name: str):
@@ -33,12 +46,21 @@ def test_inbound_connectors_with_real_lists_nil_and_back_references():
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (2, 2, 0)
     rows = data.connectors[FIELDS].to_dict("records")
     assert rows[0] == {
-        "name": "Inbound from on-premises", "kind": "inbound", "connector_type": "OnPremises",
-        "enabled": True, "sender_ip_ranges": ("198.51.100.30", "198.51.100.31"),
-        "sender_domains": ("*",), "smart_hosts": (), "recipient_domains": (),
-        "require_tls": True, "tls_settings": "",
-        "tls_sender_certificate_name": "mail.contoso.example", "auth_mechanism": "",
-        "bindings": (), "problems": ()}
+        "name": "Inbound from on-premises",
+        "kind": "inbound",
+        "connector_type": "OnPremises",
+        "enabled": True,
+        "sender_ip_ranges": ("198.51.100.30", "198.51.100.31"),
+        "sender_domains": ("*",),
+        "smart_hosts": (),
+        "recipient_domains": (),
+        "require_tls": True,
+        "tls_settings": "",
+        "tls_sender_certificate_name": "mail.contoso.example",
+        "auth_mechanism": "",
+        "bindings": (),
+        "problems": (),
+    }
     assert rows[1]["name"] == "Partner inbound"
     assert rows[1]["sender_ip_ranges"] == () and rows[1]["tls_sender_certificate_name"] == ""
     assert rows[1]["sender_domains"] == ("partner.example",)
@@ -46,25 +68,30 @@ def test_inbound_connectors_with_real_lists_nil_and_back_references():
 
 def test_the_sample_connectors_read_the_same_from_clixml_as_from_json():
     clixml, _ = load("sample_inbound_connectors.xml")
-    json_data, _ = load_one(DATA.parent.parent / "sample_reports" / "exo" /
-                            "inbound-connectors.json")
-    assert clixml.connectors[FIELDS].to_dict("records") == \
-        json_data.connectors[FIELDS].to_dict("records")
+    json_data, _ = load_one(
+        DATA.parent.parent / "sample_reports" / "exo" / "inbound-connectors.json"
+    )
+    assert clixml.connectors[FIELDS].to_dict("records") == json_data.connectors[FIELDS].to_dict(
+        "records"
+    )
 
 
 def test_outbound_and_receive_connectors_and_an_unknown_type_rejected_by_name():
     data, report = load("mixed_objects.xml")
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (3, 2, 1)
     rows = data.connectors[FIELDS].to_dict("records")
-    assert [(r["name"], r["kind"]) for r in rows] == [("Outbound to on-premises", "outbound"),
-                                                      ("Scanner relay", "receive")]
+    assert [(r["name"], r["kind"]) for r in rows] == [
+        ("Outbound to on-premises", "outbound"),
+        ("Scanner relay", "receive"),
+    ]
     assert rows[0]["smart_hosts"] == ("mail.contoso.example",)
     assert rows[1]["sender_ip_ranges"] == ("192.0.2.0/24", "192.0.2.200-192.0.2.220")
     assert rows[1]["bindings"] == ("0.0.0.0:25", "[::]:25")
     rejected = [i for i in report.issues if i.rejected]
     assert [(i.code, i.row) for i in rejected] == [("unknown-type", 3)]
-    assert "Deserialized.Microsoft.Exchange.Data.Directory.Management.Mailbox" in \
-        rejected[0].message
+    assert (
+        "Deserialized.Microsoft.Exchange.Data.Directory.Management.Mailbox" in rejected[0].message
+    )
 
 
 def test_tracking_events_become_sightings_with_eventdata_and_exact_times():
@@ -79,8 +106,7 @@ def test_tracking_events_become_sightings_with_eventdata_and_exact_times():
     assert receive["timestamp"] == pd.Timestamp("2026-12-01 08:12:44.1234567", tz="UTC")
     assert "local-time" not in codes(report)
     send = frame.iloc[1:]
-    assert list(send["recipient_address"]) == ["someone@fabrikam.example",
-                                               "other@fabrikam.example"]
+    assert list(send["recipient_address"]) == ["someone@fabrikam.example", "other@fabrikam.example"]
     assert set(send["tls_auth_level"]) == {"EncryptionOnly"}
     assert set(send["destination_ip"]) == {"203.0.113.25"}
     assert receive["message_id"] == "KMC258-0001@scanner01.corp.contoso.example"
@@ -96,8 +122,10 @@ def test_control_character_escapes_are_undone_and_lone_surrogates_replaced():
     from o365tls.importers.clixml import _ESCAPE, _char
 
     text = "bell_x0007_ esc_x001B_ surrogate_xD800_"
-    assert _ESCAPE.sub(lambda m: _char(int(m.group(1), 16)), text) == \
-        "bell\x07 esc\x1b surrogate\ufffd"
+    assert (
+        _ESCAPE.sub(lambda m: _char(int(m.group(1), 16)), text)
+        == "bell\x07 esc\x1b surrogate\ufffd"
+    )
 
 
 def test_a_document_type_refuses_the_file_without_expanding_entities():

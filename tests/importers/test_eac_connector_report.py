@@ -18,8 +18,16 @@ from tests.conftest import DATA
 from tests.helpers import codes, load_one
 
 HERE = DATA / "eac-connector-report"
-FIELDS = ("row", "timestamp", "connector", "direction", "connector_type", "forced_tls", "tls",
-          "messages")
+FIELDS = (
+    "row",
+    "timestamp",
+    "connector",
+    "direction",
+    "connector_type",
+    "forced_tls",
+    "tls",
+    "messages",
+)
 
 
 def day(text: str) -> pd.Timestamp:
@@ -124,8 +132,9 @@ def test_rows_that_cannot_be_read_are_rejected_with_their_reason():
     assert all(i.rejected for i in report.issues)
     mismatch = next(i for i in report.issues if i.code == "tls-sum-mismatch")
     assert "add up to 90" in mismatch.message and "Volume 10" in mismatch.message
-    assert records(obs) == [(5, day("2024-03-01"), "App server", "inbound", "OnPremises",
-                             False, "TLS1.2", 5)]
+    assert records(obs) == [
+        (5, day("2024-03-01"), "App server", "inbound", "OnPremises", False, "TLS1.2", 5)
+    ]
 
 
 def test_an_unknown_tls_column_is_asked_about_not_guessed():
@@ -136,8 +145,9 @@ def test_an_unknown_tls_column_is_asked_about_not_guessed():
     assert question.message.startswith("which column is this? 'TLS 1.2 or later'")
     assert (question.row, question.rejected) == (None, False)
     assert (rejection.row, rejection.column, rejection.value) == (2, "TLS 1.2 or later", "40")
-    assert records(obs) == [(1, day("2024-03-01"), "Scanner relay", "inbound", "OnPremises",
-                             False, "TLS1.2", 4)]
+    assert records(obs) == [
+        (1, day("2024-03-01"), "Scanner relay", "inbound", "OnPremises", False, "TLS1.2", 4)
+    ]
 
 
 def test_headers_it_cannot_map_reject_every_row_and_name_the_headers():
@@ -160,28 +170,40 @@ def test_every_fixture_is_recognised_as_the_connector_report(name):
     assert fmt is FORMATS_BY_NAME["eac-connector-report"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Inbound - Scanner relay", ("Scanner relay", "inbound", False)),
-    ("Outbound - To partner - EU", ("To partner - EU", "outbound", False)),
-    ("outbound: Legacy", ("Legacy", "outbound", False)),
-    ("From the internet without a connector", ("", "inbound", True)),
-    ("To the internet without a connector", ("", "outbound", True)),
-    ("Inbound - From the internet without a connector", ("", "inbound", True)),
-    ("Inbound relay", ("Inbound relay", "", False)),
-    ("", ("", "", False)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Inbound - Scanner relay", ("Scanner relay", "inbound", False)),
+        ("Outbound - To partner - EU", ("To partner - EU", "outbound", False)),
+        ("outbound: Legacy", ("Legacy", "outbound", False)),
+        ("From the internet without a connector", ("", "inbound", True)),
+        ("To the internet without a connector", ("", "outbound", True)),
+        ("Inbound - From the internet without a connector", ("", "inbound", True)),
+        ("Inbound relay", ("Inbound relay", "", False)),
+        ("", ("", "", False)),
+    ],
+)
 def test_parse_connector(text, expected):
     assert parse_connector(text) == expected
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("TLS 1.0", ("TLS1.0", True)), ("TLS 1.2 (percentage)", ("TLS1.2", True)),
-    ("TLS 1,2 (procent)", ("TLS1.2", True)), ("tls1.3 %", ("TLS1.3", True)),
-    ("No TLS", ("none", True)), ("Kein TLS (Prozentsatz)", ("none", True)),
-    ("Inget TLS", ("none", True)), ("SSL 3.0", ("SSL3", True)),
-    ("TLS 1.2 or later", (None, True)), ("TLS", (None, True)),
-    ("Forced TLS?", (None, True)), ("Volume", (None, False)),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("TLS 1.0", ("TLS1.0", True)),
+        ("TLS 1.2 (percentage)", ("TLS1.2", True)),
+        ("TLS 1,2 (procent)", ("TLS1.2", True)),
+        ("tls1.3 %", ("TLS1.3", True)),
+        ("No TLS", ("none", True)),
+        ("Kein TLS (Prozentsatz)", ("none", True)),
+        ("Inget TLS", ("none", True)),
+        ("SSL 3.0", ("SSL3", True)),
+        ("TLS 1.2 or later", (None, True)),
+        ("TLS", (None, True)),
+        ("Forced TLS?", (None, True)),
+        ("Volume", (None, False)),
+    ],
+)
 def test_tls_version_of_header(header, expected):
     assert tls_version_of_header(header) == expected
 
@@ -202,9 +224,12 @@ def test_largest_remainder_exact_cases():
         largest_remainder(3, [float("nan"), 100])
 
 
-@given(st.integers(0, 10**7),
-       st.lists(st.decimals(0, 100, places=2, allow_nan=False), min_size=1, max_size=7)
-       .filter(lambda xs: sum(xs) > 0))
+@given(
+    st.integers(0, 10**7),
+    st.lists(st.decimals(0, 100, places=2, allow_nan=False), min_size=1, max_size=7).filter(
+        lambda xs: sum(xs) > 0
+    ),
+)
 def test_largest_remainder_adds_up_and_stays_within_one_of_the_quota(total, shares):
     floats = [float(s) for s in shares]
     counts = largest_remainder(total, floats)
@@ -225,8 +250,17 @@ def test_an_unknown_true_false_column_does_not_reject_rows():
     columns = find_tls_columns(raw.columns)
     assert columns.unknown == ("TLS forzado?",)
     report = FileReport("memory")
-    split = breakdown(raw, columns, pd.Series([3, 3, 3]), pd.Series([True] * 3),
-                      pd.Series([1, 2, 3]), report, "Volume")
+    split = breakdown(
+        raw,
+        columns,
+        pd.Series([3, 3, 3]),
+        pd.Series([True] * 3),
+        pd.Series([1, 2, 3]),
+        report,
+        "Volume",
+    )
     assert split == [[3], None, None]
-    assert [(i.row, i.code, i.value) for i in report.issues] == \
-        [(2, "unmapped-column", "x"), (3, "unmapped-column", "1")]
+    assert [(i.row, i.code, i.value) for i in report.issues] == [
+        (2, "unmapped-column", "x"),
+        (3, "unmapped-column", "1"),
+    ]

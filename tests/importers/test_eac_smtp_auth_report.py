@@ -62,8 +62,7 @@ def test_report_with_authentication_protocol_and_percent_signs():
     ]
 
 
-@pytest.mark.parametrize("name", ["smtp_auth.csv", "smtp_auth_protocol.csv",
-                                  "smtp_auth_dated.csv"])
+@pytest.mark.parametrize("name", ["smtp_auth.csv", "smtp_auth_protocol.csv", "smtp_auth_dated.csv"])
 def test_recognised_as_smtp_auth_and_not_as_the_connector_report(name):
     sample = take_sample(expand_paths([HERE / name])[0][0])
     assert identify(sample) is FORMATS_BY_NAME["eac-smtp-auth-report"]

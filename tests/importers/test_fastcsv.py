@@ -54,8 +54,11 @@ LINES = st.lists(st.text(alphabet='ab",\r\n\u00e9', max_size=30), max_size=40)
 def _blocks(raw: bytes, skip: int, size: int, bom: bool, stream, left=None) -> list:
     """The fast reader's blocks of ``raw`` read from ``stream``, BLOCK_BYTES ``size``;
     ``left(fh)`` is what it is told is left of the file (a real file's size)."""
-    sample = SimpleNamespace(encoding="utf-8-sig" if bom else "utf-8", skip_lines=skip,
-                             source=SimpleNamespace(open=lambda: stream(raw)))
+    sample = SimpleNamespace(
+        encoding="utf-8-sig" if bom else "utf-8",
+        skip_lines=skip,
+        source=SimpleNamespace(open=lambda: stream(raw)),
+    )
     old = fastcsv.BLOCK_BYTES, fastcsv._left
     fastcsv.BLOCK_BYTES = size
     fastcsv._left = left or old[1]
@@ -66,8 +69,13 @@ def _blocks(raw: bytes, skip: int, size: int, bom: bool, stream, left=None) -> l
 
 
 @settings(max_examples=300, deadline=None)
-@given(LINES, st.integers(0, 3), st.integers(1, 64), st.booleans(),
-       st.sampled_from(["archive", "short archive", "file"]))
+@given(
+    LINES,
+    st.integers(0, 3),
+    st.integers(1, 64),
+    st.booleans(),
+    st.sampled_from(["archive", "short archive", "file"]),
+)
 def test_blocks_are_the_plain_cut(lines, skip, size, bom, kind):
     """An archive member's size is not known (blocks of BLOCK_BYTES, short reads now and
     then); a file's is, and its last block is read into a buffer no larger than what is
@@ -75,8 +83,9 @@ def test_blocks_are_the_plain_cut(lines, skip, size, bom, kind):
     raw = (codecs.BOM_UTF8 if bom else b"") + "\r\n".join(lines).encode("utf-8")
     stream = _Short if kind == "short archive" else io.BytesIO
     left = (lambda fh: len(raw) - fh.tell()) if kind == "file" else None
-    assert _blocks(raw, skip, size, bom, stream, left) == \
-        _reference_on(stream(raw), skip, size, bom)
+    assert _blocks(raw, skip, size, bom, stream, left) == _reference_on(
+        stream(raw), skip, size, bom
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -85,10 +94,11 @@ def test_a_file_that_grows_while_it_is_read_is_read_to_its_end(lines, size, grow
     """A protocol log still being written: the file holds more than its size said when the
     buffer was made. Every byte is still read, in blocks cut at record boundaries."""
     raw = "\r\n".join(lines).encode("utf-8")
-    blocks = _blocks(raw, 0, size, False, io.BytesIO,
-                     lambda fh: max(0, len(raw) - fh.tell() - grown))
+    blocks = _blocks(
+        raw, 0, size, False, io.BytesIO, lambda fh: max(0, len(raw) - fh.tell() - grown)
+    )
     read = b"".join(block for block, _ in blocks)
-    assert raw.startswith(read) and not raw[len(read):].strip()  # only trailing space left
+    assert raw.startswith(read) and not raw[len(read) :].strip()  # only trailing space left
     for block, _ in blocks[:-1]:
         assert fastcsv._record_boundary(block) == len(block)
 
@@ -148,8 +158,10 @@ def _reference_on(fh, skip: int, size: int, bom: bool) -> list:
         carry = data[cut:]
 
 
-@given(st.binary(max_size=300).map(lambda b: b.replace(b"x", b'"').replace(b"y", b"\n")),
-       st.integers(0, 20))
+@given(
+    st.binary(max_size=300).map(lambda b: b.replace(b"x", b'"').replace(b"y", b"\n")),
+    st.integers(0, 20),
+)
 def test_record_boundary_is_the_plain_one(data, start):
     assert fastcsv._record_boundary(data, start) == _reference_boundary(data, start)
     assert fastcsv._record_boundary(bytearray(data), start) == _reference_boundary(data, start)
@@ -161,13 +173,15 @@ def test_record_boundary_on_a_large_block_counts_with_numpy():
     assert fastcsv._record_boundary(data) == _reference_boundary(data) == len(row) * 20000
 
 
-FIELD = st.text(alphabet="2d-aTe:Z ._?\"%(\u00e9\t", max_size=8)
+FIELD = st.text(alphabet='2d-aTe:Z ._?"%(\u00e9\t', max_size=8)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(FIELD, max_size=12), min_size=1, max_size=3),
-       st.sampled_from(["date-time", "date time", "sender", "x", "a(percentage)"]),
-       st.integers(0, 2))
+@given(
+    st.lists(st.lists(FIELD, max_size=12), min_size=1, max_size=3),
+    st.sampled_from(["date-time", "date time", "sender", "x", "a(percentage)"]),
+    st.integers(0, 2),
+)
 def test_first_characters_rule_out_only_rows_the_regex_rules_out(chunks, key, cut):
     """The first-byte look is a shortcut for the regex scan: when it says no field can be a
     header, every field holds a character the regex bans (chunks and slices included)."""
@@ -188,36 +202,49 @@ def test_first_characters_rule_out_only_rows_the_regex_rules_out(chunks, key, cu
 def test_first_characters_rule_out_a_log_block_and_not_a_header_row():
     key = "date-time"
     assert fastcsv._first_characters_rule_out(
-        pa.chunked_array([["2024-01-15T00:00:00.000Z", "2024-01-15T00:00:01.000Z"]]), key)
-    for odd in ("date-time", "", " 2024", "\u00e92024", "\"2024"):
+        pa.chunked_array([["2024-01-15T00:00:00.000Z", "2024-01-15T00:00:01.000Z"]]), key
+    )
+    for odd in ("date-time", "", " 2024", "\u00e92024", '"2024'):
         assert not fastcsv._first_characters_rule_out(
-            pa.chunked_array([["2024-01-15T00:00:00.000Z", odd]]), key)
+            pa.chunked_array([["2024-01-15T00:00:00.000Z", odd]]), key
+        )
 
 
 def _log_file(tmp_path, lines: int):
     path = tmp_path / "RECV2024011500-1.LOG"
-    header = ("#Software: Microsoft Exchange Server\r\n#Version: 15.2.1544.4\r\n"
-              "#Log-type: SMTP Receive Protocol Log\r\n#Date: 2024-01-15T00:00:00.000Z\r\n"
-              "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
-              "remote-endpoint,event,data,context\r\n")
-    body = "".join(f"2024-01-15T00:00:{i % 60:02d}.000Z,EX01\\Default Frontend EX01,"
-                   f"08DC1500882{i:05X},0,10.0.0.10:25,203.0.113.{i % 250}:5{i % 1000:03d},"
-                   "+,,\r\n" for i in range(lines))
+    header = (
+        "#Software: Microsoft Exchange Server\r\n#Version: 15.2.1544.4\r\n"
+        "#Log-type: SMTP Receive Protocol Log\r\n#Date: 2024-01-15T00:00:00.000Z\r\n"
+        "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
+        "remote-endpoint,event,data,context\r\n"
+    )
+    body = "".join(
+        f"2024-01-15T00:00:{i % 60:02d}.000Z,EX01\\Default Frontend EX01,"
+        f"08DC1500882{i:05X},0,10.0.0.10:25,203.0.113.{i % 250}:5{i % 1000:03d},"
+        "+,,\r\n"
+        for i in range(lines)
+    )
     path.write_bytes((header + body).encode("utf-8"))
     return path
 
 
 @pytest.mark.parametrize("block_bytes", [1 << 20, 4096])
 def test_a_file_read_in_one_block_gives_one_chunk_per_column_and_keeps_its_memory(
-        tmp_path, monkeypatch, block_bytes):
+    tmp_path, monkeypatch, block_bytes
+):
     """One block: parsed as one unit (one chunk per column, whatever PARSE_BYTES), and the
     pool is not asked to release memory after it; several blocks: released after each."""
     path = _log_file(tmp_path, 2000)
     sample = take_sample(expand_paths([str(path)])[0][0], None)
     released = []
     pool = pa.default_memory_pool()
-    monkeypatch.setattr(fastcsv.pa, "default_memory_pool", lambda: SimpleNamespace(
-        release_unused=lambda: released.append(True), backend_name=pool.backend_name))
+    monkeypatch.setattr(
+        fastcsv.pa,
+        "default_memory_pool",
+        lambda: SimpleNamespace(
+            release_unused=lambda: released.append(True), backend_name=pool.backend_name
+        ),
+    )
     monkeypatch.setattr(fastcsv, "PARSE_BYTES", 1024)
     monkeypatch.setattr(fastcsv, "BLOCK_BYTES", block_bytes)
     columns = [c for c in sample.header if c != "sequence-number"]
@@ -231,11 +258,23 @@ def test_a_file_read_in_one_block_gives_one_chunk_per_column_and_keeps_its_memor
         assert len(tables) > 1 and len(released) == len(tables)
 
 
-@given(st.one_of(
-    st.binary(max_size=64),
-    st.text(max_size=32).map(lambda t: t.encode("utf-8")),
-    st.sampled_from([b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\xff",
-                     b"caf\xc3\xa9", b"\xf0\x9f\x93\xa7 mail"])))
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        st.text(max_size=32).map(lambda t: t.encode("utf-8")),
+        st.sampled_from(
+            [
+                b"\xed\xa0\x80",
+                b"\xc0\x80",
+                b"\xf4\x90\x80\x80",
+                b"\xe2\x82",
+                b"\xff",
+                b"caf\xc3\xa9",
+                b"\xf0\x9f\x93\xa7 mail",
+            ]
+        ),
+    )
+)
 @pytest.mark.slow
 def test_a_block_is_valid_utf8_exactly_when_python_decodes_it(data):
     """Surrogates, overlong forms, code points past U+10FFFF and cut characters are not UTF-8,
@@ -250,14 +289,21 @@ def test_a_block_is_valid_utf8_exactly_when_python_decodes_it(data):
 
 @pytest.mark.parametrize("bad_column", [None, "Subject", "Organization"])
 def test_fields_checked_with_the_block_read_as_when_each_field_was_checked(
-        tmp_path, monkeypatch, bad_column):
+    tmp_path, monkeypatch, bad_column
+):
     """A block that is valid UTF-8 skips the per-field check; one that is not keeps it: a bad
     byte in a column that is read hands the rest to the tolerant reader, one in a column left
     out is never looked at. Either way the rows are those of a check per field."""
     header = ["Received", "SenderAddress", "Subject", "Organization"]
-    rows = [[f"1/{i % 28 + 1}/2024 10:00:00 AM", f"scanner{i % 7}@contoso.com",
-             f"Scan {i} caf\u00e9 \u2709", f"contoso{i % 3}"]
-            for i in range(10_000)]  # past the sample, so that the file is taken to be UTF-8
+    rows = [
+        [
+            f"1/{i % 28 + 1}/2024 10:00:00 AM",
+            f"scanner{i % 7}@contoso.com",
+            f"Scan {i} caf\u00e9 \u2709",
+            f"contoso{i % 3}",
+        ]
+        for i in range(10_000)
+    ]  # past the sample, so that the file is taken to be UTF-8
     lines = [",".join(f'"{v}"' for v in header)]
     lines += [",".join(f'"{v}"' for v in row) for row in rows]
     raw = "\r\n".join(lines).encode("utf-8")
@@ -271,16 +317,18 @@ def test_fields_checked_with_the_block_read_as_when_each_field_was_checked(
     def read():
         sample = take_sample(expand_paths([str(path)])[0][0], None)
         report = FileReport(sample.display)
-        frames = list(read_table(sample, report, columns=["Received", "SenderAddress",
-                                                          "Subject"]))
+        frames = list(read_table(sample, report, columns=["Received", "SenderAddress", "Subject"]))
         return pd.concat(frames, ignore_index=True), report
 
     ours, report = read()
     monkeypatch.setattr(fastcsv, "_valid_utf8", lambda data: False)
     checked, checked_report = read()
     pd.testing.assert_frame_equal(ours, checked)
-    assert (report.rows_read, report.rows_used, report.rows_rejected) == \
-        (checked_report.rows_read, checked_report.rows_used, checked_report.rows_rejected)
+    assert (report.rows_read, report.rows_used, report.rows_rejected) == (
+        checked_report.rows_read,
+        checked_report.rows_used,
+        checked_report.rows_rejected,
+    )
     if bad_column == "Subject":  # the file says where it stops being UTF-8
         assert [issue.code for issue in report.issues] == ["decode-error"]
         assert report.rows_read < 10_000

@@ -25,13 +25,19 @@ def load(name: str):
 def test_cmdlet_export_reads_each_server_with_its_build_and_dates_in_en_gb():
     frame, report = load("cmdlet_export_en_gb.csv")
     assert (report.rows_read, report.rows_used, report.rows_rejected) == (4, 3, 1)
-    assert list(frame["name"]) == ["EXCH10.corp.contoso.example", "EXCH16.corp.contoso.example",
-                                   "EX19.corp.contoso.example"]
+    assert list(frame["name"]) == [
+        "EXCH10.corp.contoso.example",
+        "EXCH16.corp.contoso.example",
+        "EX19.corp.contoso.example",
+    ]
     assert set(frame["kind"]) == {"exchange-server"}
     assert set(frame["connector_type"]) == {"OnPremises"}
     assert list(frame["build"]) == ["14.3.513.0", "15.1.2507.16", "15.2.1544.4"]
-    assert list(frame["product"]) == ["ExchangeServer2010", "ExchangeServer2016",
-                                      "ExchangeServer2019"]
+    assert list(frame["product"]) == [
+        "ExchangeServer2010",
+        "ExchangeServer2016",
+        "ExchangeServer2019",
+    ]
     # 02/09/2026 is 2 September: the column's 28/10/2026 tells the culture.
     assert frame["first_detected"].iloc[0] == pd.Timestamp("2026-09-02 00:15:08", tz="UTC")
     assert frame["throttled_from"].iloc[1] == pd.Timestamp("2026-11-27 00:15:08", tz="UTC")

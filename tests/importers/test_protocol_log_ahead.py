@@ -19,10 +19,12 @@ from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import Source, expand_paths
 from tests.importers.test_protocol_log import INTERLEAVED, RECV09, RECV10, SEND09, write_log
 
-HEADER = ("#Software: Microsoft Exchange Server\r\n#Version: 15.02.1544.004\r\n"
-          "#Log-type: SMTP Receive Protocol Log\r\n#Date: 2024-03-15T12:00:00.000Z\r\n"
-          "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
-          "remote-endpoint,event,data,context\r\n")
+HEADER = (
+    "#Software: Microsoft Exchange Server\r\n#Version: 15.02.1544.004\r\n"
+    "#Log-type: SMTP Receive Protocol Log\r\n#Date: 2024-03-15T12:00:00.000Z\r\n"
+    "#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,"
+    "remote-endpoint,event,data,context\r\n"
+)
 
 
 def big_log(sessions: int) -> bytes:
@@ -32,15 +34,25 @@ def big_log(sessions: int) -> bytes:
     for n in range(sessions):
         sid, remote = f"08DC44A1B2C4{n:04X}", f"192.0.2.{n % 250 + 1}:{40000 + n}"
         when = "2024-03-15T12:{:02d}:{:02d}.{:03d}Z".format(n // 600, n // 10 % 60, n % 1000)
-        lines = [("+", "", ""), ("<", f"EHLO host{n}.example", ""),
-                 ("*", "", "TLS protocol SP_PROT_TLS1_0_SERVER negotiation succeeded using "
-                           "bulk encryption algorithm CALG_AES_128 with strength 128 bits"),
-                 ("<", f"MAIL FROM:<user{n}@example.com>", ""), ("-", "", "Remote")]
+        lines = [
+            ("+", "", ""),
+            ("<", f"EHLO host{n}.example", ""),
+            (
+                "*",
+                "",
+                "TLS protocol SP_PROT_TLS1_0_SERVER negotiation succeeded using "
+                "bulk encryption algorithm CALG_AES_128 with strength 128 bits",
+            ),
+            ("<", f"MAIL FROM:<user{n}@example.com>", ""),
+            ("-", "", "Remote"),
+        ]
         for seq, (event, data, context) in enumerate(lines):
             stamp = "15/03/2024 12:00" if n % 100 == 7 and seq == 1 else when
             session = "" if n % 150 == 9 and seq == 4 else sid
-            out.append(f"{stamp},EX01\\Default Frontend EX01,{session},{seq},10.0.0.10:25,"
-                       f"{remote},{event},{data},\"{context}\"\r\n")
+            out.append(
+                f"{stamp},EX01\\Default Frontend EX01,{session},{seq},10.0.0.10:25,"
+                f'{remote},{event},{data},"{context}"\r\n'
+            )
     return "".join(out).encode("utf-8")
 
 
@@ -52,7 +64,7 @@ def damaged_zip(path: Path, member: str, data: bytes) -> Path:
         archive.writestr(member, data)
     raw = buffer.getvalue()
     at = raw.index(b"PK\x01\x02") + 16
-    path.write_bytes(raw[:at] + bytes([raw[at] ^ 0xFF]) + raw[at + 1:])
+    path.write_bytes(raw[:at] + bytes([raw[at] ^ 0xFF]) + raw[at + 1 :])
     return path
 
 
@@ -63,18 +75,24 @@ def inputs(tmp_path: Path) -> list[Path]:
     bad.insert(2, (30, "08DC44A1B2C3E0FF", "192.0.2.3:40003", "?", "", ""))  # bad-event
     plain = tmp_path / "plain.LOG"
     plain.write_bytes(big_log(700))
-    return [RECV09, damaged_zip(tmp_path / "damaged.zip", "RECV2024031509-2.LOG", big_log(900)),
-            plain, RECV10,
-            write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED[:8]),
-            write_log(tmp_path / "RECV2024031511-2.LOG", bad), SEND09]
+    return [
+        RECV09,
+        damaged_zip(tmp_path / "damaged.zip", "RECV2024031509-2.LOG", big_log(900)),
+        plain,
+        RECV10,
+        write_log(tmp_path / "RECV2024031511-1.LOG", INTERLEAVED[:8]),
+        write_log(tmp_path / "RECV2024031511-2.LOG", bad),
+        SEND09,
+    ]
 
 
 def run(paths: list[Path], threads: int):
     sources, refusals = expand_paths(paths)
     assert not refusals
     events, frames, reports = [], [], {}
-    for _report, batch in iter_sources(sources, reports=reports, threads=threads,
-                                       progress=lambda e, r: events.append((e, r.path))):
+    for _report, batch in iter_sources(
+        sources, reports=reports, threads=threads, progress=lambda e, r: events.append((e, r.path))
+    ):
         frames.append(batch.frame)
     return pd.concat(frames, ignore_index=True), reports, events
 
@@ -98,8 +116,9 @@ def test_prepared_ahead_gives_the_one_thread_records_reports_and_events(tmp_path
     assert sorted(prepared) == sorted((Path(s.display).name, True) for s in expand_paths(paths)[0])
 
     pd.testing.assert_frame_equal(ahead, alone)
-    assert [r.as_dict() for r in ahead_reports.values()] == \
-        [r.as_dict() for r in alone_reports.values()]
+    assert [r.as_dict() for r in ahead_reports.values()] == [
+        r.as_dict() for r in alone_reports.values()
+    ]
     assert ahead_events == alone_events
     for report in ahead_reports.values():
         assert report.rows_read == report.rows_used + report.rows_rejected, report.path
@@ -112,8 +131,7 @@ def test_prepared_ahead_gives_the_one_thread_records_reports_and_events(tmp_path
     assert "CRC" in damaged.issues[0].message
     assert (damaged.rows_read, damaged.records) == (0, 0)
     # The sessions whose disconnect line was rejected stay open to the end of the load.
-    assert by_name["plain.LOG"].issue_counts == {"bad-date": 7, "no-session": 5,
-                                                 "open-session": 1}
+    assert by_name["plain.LOG"].issue_counts == {"bad-date": 7, "no-session": 5, "open-session": 1}
     assert (by_name["plain.LOG"].rows_rejected, by_name["plain.LOG"].records) == (12, 700)
     assert by_name["RECV2024031511-2.LOG"].issue_counts == {"bad-event": 1}
     assert [k for k, r in by_name.items() if r.records == 0] == ["RECV2024031509-2.LOG"]
@@ -123,6 +141,7 @@ def test_prepared_ahead_gives_the_one_thread_records_reports_and_events(tmp_path
 def test_prepared_chunks_come_before_the_error_that_stopped_them(monkeypatch):
     """A file that fails midway: the chunks prepared before the failure are read in its
     turn, then the failure is raised, as in a one-thread run."""
+
     def prepare(sample, report):
         report.read(2)
         report.use(2)
@@ -162,13 +181,15 @@ def test_files_are_read_in_turn_while_the_workers_start(tmp_path, monkeypatch):
     ahead, ahead_reports, _ = run(paths, 2)
     assert prepared[0] is False and prepared[-1] is True  # both ways within one load
     pd.testing.assert_frame_equal(ahead, alone)
-    assert [r.as_dict() for r in ahead_reports.values()] == \
-        [r.as_dict() for r in alone_reports.values()]
+    assert [r.as_dict() for r in ahead_reports.values()] == [
+        r.as_dict() for r in alone_reports.values()
+    ]
 
 
 def test_without_worker_processes_the_files_are_read_in_turn(tmp_path, monkeypatch):
     """Where processes cannot start (no sem_open: AWS Lambda, some containers), --jobs reads
     every file in its own turn, with the one-thread result, instead of failing the load."""
+
     def no_processes(*args, **kwargs):
         raise NotImplementedError("This Python build lacks multiprocessing.synchronize")
 
@@ -177,8 +198,9 @@ def test_without_worker_processes_the_files_are_read_in_turn(tmp_path, monkeypat
     alone, alone_reports, _ = run(paths, 1)
     ahead, ahead_reports, _ = run(paths, 2)
     pd.testing.assert_frame_equal(ahead, alone)
-    assert [r.as_dict() for r in ahead_reports.values()] == \
-        [r.as_dict() for r in alone_reports.values()]
+    assert [r.as_dict() for r in ahead_reports.values()] == [
+        r.as_dict() for r in alone_reports.values()
+    ]
 
 
 UNGUARDED = """
@@ -201,8 +223,13 @@ def test_an_unguarded_script_is_not_run_again_by_the_workers(tmp_path):
     script = tmp_path / "script.py"
     script.write_text(UNGUARDED, encoding="utf-8")
     folder = Path(__file__).resolve().parents[1] / "data" / "exchange-protocol-log"
-    result = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True,
-                            text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, str(script), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("gathered 12") == 1
     assert 'if __name__ == "__main__":' in result.stderr

@@ -24,8 +24,9 @@ def issues(report, code):
     return [i for i in report.issues if i.code == code]
 
 
-@pytest.mark.parametrize("path, session", [(HUB_RECV, "08DC45B1C2D3E001"),
-                                           (HUB_SEND, "08DC45B1C2D3F001")])
+@pytest.mark.parametrize(
+    "path, session", [(HUB_RECV, "08DC45B1C2D3E001"), (HUB_SEND, "08DC45B1C2D3F001")]
+)
 def test_a_session_begun_before_the_file_is_tls_unknown_not_plaintext(path, session):
     data = o365tls.load([path])
     (report,) = data.inputs
@@ -68,10 +69,11 @@ def test_the_hour_before_settles_the_tls_of_a_continued_session(tmp_path):
         b"2024-03-16T11:02:00.010Z,EX01\\Default EX01,08DC45B1C2D3E001,1,192.0.2.10:25,"
         b"192.0.2.11:41877,<,X-ANONYMOUSTLS,\r\n"
         b"2024-03-16T11:02:00.040Z,EX01\\Default EX01,08DC45B1C2D3E001,2,192.0.2.10:25,"
-        b"192.0.2.11:41877,*,,\"TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded "
+        b'192.0.2.11:41877,*,,"TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded '
         b"using bulk encryption algorithm CALG_AES_256 with strength 256 bits, MAC hash "
         b"algorithm CALG_SHA_384 with strength 0 bits and key exchange algorithm "
-        b"CALG_ECDH_EPHEM with strength 384 bits\"\r\n")
+        b'CALG_ECDH_EPHEM with strength 384 bits"\r\n'
+    )
     hub = tmp_path / "RECV2024031612-1.LOG"
     hub.write_bytes(HUB_RECV.read_bytes())
     data = o365tls.load([before, hub])
@@ -112,14 +114,18 @@ def test_masked_trace_ips_are_counted_once_per_file():
     assert sorted(data.sightings["sender_ip"]) == ["", "", "203.0.113.9"]
 
 
-@pytest.mark.parametrize("fixture, encoding, ip, masked", [
-    ("historical-summary/summary_utf16le_bom.csv", "utf-16", "203.0.113.45", "203.0.x.x"),
-    ("historical-extended/extended-bom.csv", "utf-16", "192.0.2.77", "192.0.**.**"),
-    ("exchange-tracking-log/MSGTRK2024031509-1.LOG", "utf-8", "10.0.0.10", "[REDACTED]"),
-    ("message-trace-detail/v2_en-GB.csv", "utf-8", "203.0.113.45", "203.0.113.**"),
-])
-def test_every_importer_that_reads_sender_ips_notes_masked_ones(tmp_path, fixture, encoding,
-                                                                 ip, masked):
+@pytest.mark.parametrize(
+    "fixture, encoding, ip, masked",
+    [
+        ("historical-summary/summary_utf16le_bom.csv", "utf-16", "203.0.113.45", "203.0.x.x"),
+        ("historical-extended/extended-bom.csv", "utf-16", "192.0.2.77", "192.0.**.**"),
+        ("exchange-tracking-log/MSGTRK2024031509-1.LOG", "utf-8", "10.0.0.10", "[REDACTED]"),
+        ("message-trace-detail/v2_en-GB.csv", "utf-8", "203.0.113.45", "203.0.113.**"),
+    ],
+)
+def test_every_importer_that_reads_sender_ips_notes_masked_ones(
+    tmp_path, fixture, encoding, ip, masked
+):
     text = (DATA / fixture).read_bytes().decode(encoding)
     assert ip in text
     path = tmp_path / Path(fixture).name
@@ -134,9 +140,22 @@ def test_every_importer_that_reads_sender_ips_notes_masked_ones(tmp_path, fixtur
 def test_masked_ip_shapes():
     from o365tls.frames.arrow import masked_ips
 
-    values = ["10.**.**.31", "192.168.x.x", "x.x.x.x", "*.*.*.*", "[REDACTED]",
-              "192.0.2.x:25", "<redacted>", "10.0.0.1", "", "2001:db8::1", "999.1.1.1",
-              "exchange", "max", "EX01"]
+    values = [
+        "10.**.**.31",
+        "192.168.x.x",
+        "x.x.x.x",
+        "*.*.*.*",
+        "[REDACTED]",
+        "192.0.2.x:25",
+        "<redacted>",
+        "10.0.0.1",
+        "",
+        "2001:db8::1",
+        "999.1.1.1",
+        "exchange",
+        "max",
+        "EX01",
+    ]
     assert masked_ips(pa.array(values)) == (7, "10.**.**.31")
 
 
@@ -145,14 +164,25 @@ def test_a_shared_send_excerpt_keeps_the_tls_it_shows_and_says_all_that_is_missi
     data = o365tls.load([INTRA_ORG])
     (report,) = data.inputs
     (record,) = data.observations.to_dict("records")
-    assert (record["direction"], record["tls"], record["messages"], record["hostname"],
-            record["destination_ip"]) == ("outbound", "TLS1.0", 0,
-                                          "HQ-MBX01.corp.contoso.example", "")
+    assert (
+        record["direction"],
+        record["tls"],
+        record["messages"],
+        record["hostname"],
+        record["destination_ip"],
+    ) == ("outbound", "TLS1.0", 0, "HQ-MBX01.corp.contoso.example", "")
     assert [i.code for i in report.issues] == [
-        "session-began-before", "masked-ip", "open-session", "legacy-session-without-mail"]
+        "session-began-before",
+        "masked-ip",
+        "open-session",
+        "legacy-session-without-mail",
+    ]
     (masked,) = issues(report, "masked-ip")
-    assert masked.message.startswith("19 rows have a masked IP (e.g. '10.**.**.168:25'); "
-                                     "their remote IP is unknown")
+    assert masked.message.startswith(
+        "19 rows have a masked IP (e.g. '10.**.**.168:25'); their remote IP is unknown"
+    )
     (quiet,) = issues(report, "legacy-session-without-mail")
-    assert "an unknown IP (this server's EHLO HQ-MBX01.corp.contoso.example) on TLS1.0" \
+    assert (
+        "an unknown IP (this server's EHLO HQ-MBX01.corp.contoso.example) on TLS1.0"
         in quiet.message
+    )

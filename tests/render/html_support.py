@@ -35,8 +35,10 @@ def hostile_view() -> ReportView:
     with contextlib.chdir(ROOT):
         data = o365tls.gather([str(HOSTILE.relative_to(ROOT))])
         results = o365tls.analyze(data, o365tls.Options(today=TODAY))
-    return view_of(results, ReportOptions(title=f"Report {PAYLOAD}", client=f"Client {PAYLOAD}",
-                                          author=PAYLOAD))
+    return view_of(
+        results,
+        ReportOptions(title=f"Report {PAYLOAD}", client=f"Client {PAYLOAD}", author=PAYLOAD),
+    )
 
 
 _VOLATILE = re.compile(r'(<(\w+) data-volatile="([\w-]+)")[^>]*>[^<]*(</\2>)')
@@ -89,12 +91,17 @@ class Page(HTMLParser):
     def find(self, tag: str | None = None, **attrs: str) -> list[Element]:
         def matches(e: Element) -> bool:
             return (tag is None or e.tag == tag) and all(
-                e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())
+                e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items()
+            )
+
         return [e for e in self.elements if matches(e)]
 
     def classed(self, name: str, tag: str | None = None) -> list[Element]:
-        return [e for e in self.elements if (tag is None or e.tag == tag)
-                and name in e.attrs.get("class", "").split()]
+        return [
+            e
+            for e in self.elements
+            if (tag is None or e.tag == tag) and name in e.attrs.get("class", "").split()
+        ]
 
 
 def parse(html: str) -> Page:

@@ -27,9 +27,16 @@ from tests.render.html_support import PAYLOAD, ROOT, hostile_view, sample_view
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOT = ROOT / "docs" / "report-screenshot.png"
 
 
@@ -40,8 +47,12 @@ def _unavailable(reason: str):
 
 
 def _chromium() -> str:
-    for candidate in (os.environ.get("O365TLS_CHROMIUM"), shutil.which("chromium"),
-                      "/usr/bin/chromium", shutil.which("chromium-browser")):
+    for candidate in (
+        os.environ.get("O365TLS_CHROMIUM"),
+        shutil.which("chromium"),
+        "/usr/bin/chromium",
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     _unavailable("no Chromium found (apt-get install chromium, or set O365TLS_CHROMIUM)")
@@ -56,8 +67,7 @@ def browser():
     executable = _chromium()
     with sync_playwright() as p:
         # launch() gives every run a fresh, temporary user-data-dir.
-        browser = p.chromium.launch(executable_path=executable, headless=True,
-                                    args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -105,13 +115,15 @@ class Watched:
     def visible_ranks(self) -> list[int]:
         return self.page.eval_on_selector_all(
             "#findings-table > tbody.finding:not([hidden])",
-            "bodies => bodies.map(b => parseInt(b.rows[0].cells[0].getAttribute('data-sort')))")
+            "bodies => bodies.map(b => parseInt(b.rows[0].cells[0].getAttribute('data-sort')))",
+        )
 
     def column(self, index: int) -> list[str]:
         return self.page.eval_on_selector_all(
             "#findings-table > tbody.finding:not([hidden])",
             f"bodies => bodies.map(b => b.rows[0].cells[{index}].getAttribute('data-sort')"
-            f" ?? b.rows[0].cells[{index}].textContent.trim())")
+            f" ?? b.rows[0].cells[{index}].textContent.trim())",
+        )
 
     def close(self) -> None:
         self.context.close()
@@ -152,9 +164,14 @@ def test_sort_by_columns(sample_page, view):
     sender.locator("button").click()
     names = sample_page.column(2)
     # A root cause sorts by its host, any other finding by its sender.
-    known = sorted((f.host or f.sender_address or f.hostname or f.sender_ip
-                    for f in view.findings
-                    if f.host or f.sender_address or f.hostname or f.sender_ip), key=str.lower)
+    known = sorted(
+        (
+            f.host or f.sender_address or f.hostname or f.sender_ip
+            for f in view.findings
+            if f.host or f.sender_address or f.hostname or f.sender_ip
+        ),
+        key=str.lower,
+    )
     # A blank key (no sender identified) goes last (rank 7).
     assert names == known + [""]
     assert names[0] == "alerts@northwindtraders.example"
@@ -176,8 +193,11 @@ def test_filter_by_priority_path_device_and_text(sample_page, view):
     page.select_option("#filter-priority", "")
     page.select_option("#filter-path", "")
     page.select_option("#filter-device", "mfp")
-    assert sample_page.visible_ranks() == [f.rank for f in view.findings
-                                           if f.device_type == "mfp"] == [8]
+    assert (
+        sample_page.visible_ranks()
+        == [f.rank for f in view.findings if f.device_type == "mfp"]
+        == [8]
+    )
     page.select_option("#filter-device", "")
     page.fill("#filter-text", "hp-SCANNER")  # a flow behind the relay's root cause
     assert sample_page.visible_ranks() == [3]
@@ -226,8 +246,10 @@ def test_print_shows_every_detail_and_hides_the_controls(sample_page):
     # On A4 (186 mm between the margins) no column header spills into its neighbour.
     page.set_viewport_size({"width": 703, "height": 1000})
     spilled = page.eval_on_selector_all(
-        "table.data thead th", "ths => ths.filter(th => th.offsetParent !== null"
-        " && th.scrollWidth > th.clientWidth + 1).map(th => th.textContent.trim())")
+        "table.data thead th",
+        "ths => ths.filter(th => th.offsetParent !== null"
+        " && th.scrollWidth > th.clientWidth + 1).map(th => th.textContent.trim())",
+    )
     assert spilled == []
     assert page.locator("tbody.finding:visible").count() == 9
     assert not page.locator(".filters").is_visible()
@@ -252,11 +274,13 @@ def test_hostile_text_stays_text(browser, hostile_file):
         assert watched.requests == [watched.url]
         assert page.locator("img").count() == 0
         assert page.locator("#findings-table td.who .who-main").first.text_content() == (
-            f"x{PAYLOAD}@evil.example")
+            f"x{PAYLOAD}@evil.example"
+        )
         assert watched.visible_ranks() == [1, 2]  # both findings mention the payload
         assert page.locator("h1").text_content() == f"Report {PAYLOAD}"
-        assert page.get_by_text(f"Scanned from a Xerox Multifunction Printer {PAYLOAD}",
-                                exact=False).first.is_visible()
+        assert page.get_by_text(
+            f"Scanned from a Xerox Multifunction Printer {PAYLOAD}", exact=False
+        ).first.is_visible()
         assert page.get_by_text("<img/src=x/onerror=alert(1)></script>").first.is_visible()
     finally:
         watched.close()
@@ -264,12 +288,18 @@ def test_hostile_text_stays_text(browser, hostile_file):
 
 def test_screenshot(sample_page, tmp_path):
     page = sample_page.page
-    target = SCREENSHOT if os.environ.get("O365TLS_UPDATE_SCREENSHOT") == "1" else (
-        tmp_path / "report-screenshot.png")
+    target = (
+        SCREENSHOT
+        if os.environ.get("O365TLS_UPDATE_SCREENSHOT") == "1"
+        else (tmp_path / "report-screenshot.png")
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     charts = page.locator("#charts").bounding_box()  # header, summary and charts
-    page.screenshot(path=str(target), full_page=True, clip={
-        "x": 0, "y": 0, "width": 1280, "height": round(charts["y"] + charts["height"] + 16)})
+    page.screenshot(
+        path=str(target),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 1280, "height": round(charts["y"] + charts["height"] + 16)},
+    )
     assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert sample_page.errors == []
 
@@ -282,8 +312,14 @@ def big_file(tmp_path_factory, view) -> tuple[Path, tuple]:
     for copy in range(-(-2000 // len(view.findings))):
         for f in view.findings:
             rank = len(findings) + 1
-            findings.append(replace(f, rank=rank, id=f"{f.id[:8]}{copy:04d}{rank:04d}",
-                                    sender_address=f"host{rank:04d}-{f.sender_address}"))
+            findings.append(
+                replace(
+                    f,
+                    rank=rank,
+                    id=f"{f.id[:8]}{copy:04d}{rank:04d}",
+                    sender_address=f"host{rank:04d}-{f.sender_address}",
+                )
+            )
     path = tmp_path_factory.mktemp("big") / "report.html"
     path.write_text(render_html(replace(view, findings=tuple(findings))), encoding="utf-8")
     return path, tuple(findings)
@@ -310,8 +346,10 @@ def test_thousands_of_findings_are_paged_and_filter_at_once(browser, big_file):
         page.fill("#filter-text", "")
         page.select_option("#filter-priority", "critical")
         critical = [f.rank for f in findings if f.priority == "critical"]
-        assert page.locator("#filter-count").text_content() == \
-            f"Showing {len(critical)} of {total} findings"
+        assert (
+            page.locator("#filter-count").text_content()
+            == f"Showing {len(critical)} of {total} findings"
+        )
         assert watched.visible_ranks() == critical[:100]
         page.click("#page-next")
         assert watched.visible_ranks() == critical[100:200]
@@ -375,7 +413,8 @@ def test_plan_is_cards_on_a_phone(phone_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     widest = page.eval_on_selector_all(
         "#findings-table > tbody.finding:not([hidden]) *",
-        "els => Math.max(...els.map(e => e.getBoundingClientRect().right))")
+        "els => Math.max(...els.map(e => e.getBoundingClientRect().right))",
+    )
     assert widest <= width
     assert page.locator("#findings-table > thead").bounding_box()["height"] <= 1  # labels instead
     assert page.locator("#findings-table td.deadline-cell").first.is_visible()
@@ -384,11 +423,13 @@ def test_plan_is_cards_on_a_phone(phone_page):
 
 def _pdftext(pdf: Path, *args: str) -> str:
     import subprocess
+
     tool = shutil.which("pdftotext")
     if not tool:
         _unavailable("no pdftotext (apt-get install poppler-utils)")
-    return subprocess.run([tool, "-layout", *args, str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        [tool, "-layout", *args, str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _printed(browser, tmp_path, view, name: str) -> tuple[Path, list[str]]:
@@ -423,8 +464,17 @@ def test_executive_printout(browser, tmp_path, printed_view):
     assert plan_pages
     for page_text in plan_pages:
         header = next(line for line in page_text.splitlines() if "Evidence" in line)
-        for title in ("#", "Priority", "Sender", "Device", "Path", "At risk", "Messages", "TLS",
-                      "Deadline"):
+        for title in (
+            "#",
+            "Priority",
+            "Sender",
+            "Device",
+            "Path",
+            "At risk",
+            "Messages",
+            "TLS",
+            "Deadline",
+        ):
             assert title in header
 
 
@@ -444,8 +494,11 @@ def test_full_printout_has_every_detail(browser, tmp_path, printed_view):
         assert "Priority" in first and "Deadline" in first and "TLS" in first
     # Pages rendered as pictures: the first page is the action list, not a blank one.
     import subprocess
+
     tool = shutil.which("pdftoppm")
     if tool:
-        subprocess.run([tool, "-r", "30", "-png", "-f", "1", "-l", "1", str(pdf),
-                        str(tmp_path / "page")], check=True)
+        subprocess.run(
+            [tool, "-r", "30", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+            check=True,
+        )
         assert list(tmp_path.glob("page*.png"))

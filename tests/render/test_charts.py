@@ -22,27 +22,54 @@ def day(d: date, **counts) -> DayView:
 
 
 def group(label: str, messages: int, legacy: int, plaintext: int) -> GroupView:
-    return GroupView(label, {"connector": label}, messages, {}, legacy, plaintext,
-                     legacy + plaintext, 1, None, None)
+    return GroupView(
+        label,
+        {"connector": label},
+        messages,
+        {},
+        legacy,
+        plaintext,
+        legacy + plaintext,
+        1,
+        None,
+        None,
+    )
 
 
-@pytest.mark.parametrize("value, expected", [
-    (0, (1.0, 1.0)), (1, (1.0, 1.0)), (7, (8, 2)), (683, (800, 200)), (1000, (1000, 250)),
-    (7952, (8000, 2000)), (12, (15, 5)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (0, (1.0, 1.0)),
+        (1, (1.0, 1.0)),
+        (7, (8, 2)),
+        (683, (800, 200)),
+        (1000, (1000, 250)),
+        (7952, (8000, 2000)),
+        (12, (15, 5)),
+    ],
+)
 def test_nice_max_covers_the_value_with_round_steps(value, expected):
     assert charts.nice_max(value) == expected
 
 
 def test_css_class_and_day_label():
     assert [charts.css_class(v) for v in VERSIONS] == [
-        "c-ssl3", "c-tls10", "c-tls11", "c-tls12", "c-tls13", "c-none", "c-unknown"]
+        "c-ssl3",
+        "c-tls10",
+        "c-tls11",
+        "c-tls12",
+        "c-tls13",
+        "c-none",
+        "c-unknown",
+    ]
     assert charts.day_label(date(2026, 11, 9)) == "9 Nov"
 
 
 def test_tls_by_day_stacks_add_up_and_at_risk_sits_on_the_baseline():
-    days = [day(date(2026, 11, 9), TLS1_0=100, TLS1_2=387, TLS1_3=149, none=13),
-            day(date(2026, 11, 10), TLS1_2=50)]
+    days = [
+        day(date(2026, 11, 9), TLS1_0=100, TLS1_2=387, TLS1_3=149, none=13),
+        day(date(2026, 11, 10), TLS1_2=50),
+    ]
     chart = charts.tls_by_day(days, VERSIONS)
     assert [t.label for t in chart.y_ticks] == ["0", "200", "400", "600", "800"]
     assert chart.y_ticks[0].position == chart.bottom and chart.y_ticks[-1].position == chart.top
@@ -55,8 +82,9 @@ def test_tls_by_day_stacks_add_up_and_at_risk_sits_on_the_baseline():
     assert sum(r.height for r in first.rects) == pytest.approx(649 * scale, abs=0.3)
     assert [r.css_class for r in second.rects] == ["c-tls12"]
     assert second.rects[0].height == pytest.approx(50 * scale, abs=0.1)
-    assert first.title == ("2026-11-09: 649 messages, 113 at risk "
-                           "(No TLS 13, TLS 1.0 100, TLS 1.2 387, TLS 1.3 149)")
+    assert first.title == (
+        "2026-11-09: 649 messages, 113 at risk (No TLS 13, TLS 1.0 100, TLS 1.2 387, TLS 1.3 149)"
+    )
     assert first.rects[1].title == "9 Nov: TLS 1.0 100"
     assert [i.label for i in chart.legend] == ["No TLS", "TLS 1.0", "TLS 1.2", "TLS 1.3"]
     assert (first.label, second.label) == ("9 Nov", "10 Nov")
@@ -101,7 +129,7 @@ def test_at_risk_bars_largest_first_with_the_rest_summed():
 def test_long_labels_are_truncated_but_titles_keep_them():
     long = "EXCH01\\Relais anonyme – Entrepôt principal de Lyon (inbound)"
     chart = charts.at_risk_bars([group(long, 12, 2, 4)])
-    bar, = chart.bars
+    (bar,) = chart.bars
     assert bar.label == "EXCH01\\Relais anonyme – Entrepôt…"  # cut at 33, space trimmed
     assert bar.title.startswith(long + ": 6 of 12 messages at risk (50%)")
 
@@ -111,8 +139,9 @@ def test_no_at_risk_group_makes_an_empty_chart():
 
 
 def test_trend_by_week_stacks_at_risk_under_the_rest():
-    chart = charts.trend_by_week([TrendPoint("2026-W46", 100, 400),
-                                  TrendPoint("2026-W47", 40, 420)])
+    chart = charts.trend_by_week(
+        [TrendPoint("2026-W46", 100, 400), TrendPoint("2026-W47", 40, 420)]
+    )
     first = chart.columns[0]
     assert [r.css_class for r in first.rects] == ["c-risk", "c-clean"]
     assert first.title == "2026-W46: 100 of 400 messages at risk (25.0%)"
@@ -122,6 +151,9 @@ def test_trend_by_week_stacks_at_risk_under_the_rest():
 def test_mix_bar_widths_add_up_to_the_cell():
     bar = charts.mix_bar({"TLS1.0": 30, "TLS1.2": 60, "none": 10}, width=100)
     assert [(r.css_class, r.width) for r in bar.rects] == [
-        ("c-none", 10.0), ("c-tls10", 30.0), ("c-tls12", 60.0)]
+        ("c-none", 10.0),
+        ("c-tls10", 30.0),
+        ("c-tls12", 60.0),
+    ]
     assert bar.title == "No TLS 10, TLS 1.0 30, TLS 1.2 60"
     assert charts.mix_bar({}).rects == () and charts.mix_bar({}).title == "no messages"

@@ -40,8 +40,10 @@ from tests.render.html_support import (
 
 GOLD = Path(__file__).resolve().parent / "gold" / "report.html"
 # A 1x1 PNG, for the logo.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
-                       "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +67,12 @@ def test_the_page_has_every_section_in_order(html, page):
     top = [i for i in ids if not i.startswith("group-")]
     assert top == ["actions", "summary", "charts", "findings", "groups", "quality", "method"]
     assert [i for i in ids if i.startswith("group-")] == [
-        "group-by-connector", "group-by-sender-ip", "group-by-device-type",
-        "group-by-sender-address"]
-    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\" data-print=\"executive\">")
+        "group-by-connector",
+        "group-by-sender-ip",
+        "group-by-device-type",
+        "group-by-sender-address",
+    ]
+    assert html.startswith('<!DOCTYPE html>\n<html lang="en" data-print="executive">')
 
 
 def test_header_and_headline_numbers(view, html, page):
@@ -89,10 +94,15 @@ def test_findings_table_has_one_tbody_per_finding_in_plan_order(view, page):
     bodies = page.classed("finding", "tbody")
     assert [b.attrs["data-priority"] for b in bodies] == [f.priority for f in view.findings]
     assert [b.attrs["data-priority"] for b in bodies] == (
-        ["critical"] * 2 + ["high"] * 3 + ["medium"] * 4)
+        ["critical"] * 2 + ["high"] * 3 + ["medium"] * 4
+    )
     assert [b.attrs["data-path"] for b in bodies][:5] == [
-        "client-submission", "client-submission", "connector-relay", "connector-relay",
-        "direct-send"]
+        "client-submission",
+        "client-submission",
+        "connector-relay",
+        "connector-relay",
+        "direct-send",
+    ]
     assert [b.attrs["id"] for b in bodies] == [f"finding-{f.id}" for f in view.findings]
     details = page.classed("detail-row", "tr")
     assert [d.attrs["id"] for d in details] == [f"detail-{f.id}" for f in view.findings]
@@ -106,8 +116,16 @@ def test_findings_table_has_one_tbody_per_finding_in_plan_order(view, page):
 
 def test_every_finding_shows_its_fix_and_evidence(view, html):
     top = view.findings[0]
-    for text in (top.action, top.steps[0], top.powershell[0], top.references[0], top.stopgap,
-                 top.what_you_will_see, top.priority_reasons[0], top.device_evidence[0]):
+    for text in (
+        top.action,
+        top.steps[0],
+        top.powershell[0],
+        top.references[0],
+        top.stopgap,
+        top.what_you_will_see,
+        top.priority_reasons[0],
+        top.device_evidence[0],
+    ):
         assert _escaped(text) in html, text
     assert '<pre class="code"><code>Get-TransportConfig | Format-List' in html
     assert "sample_reports/exo/smtp-auth-clients-report.csv" in html
@@ -128,8 +146,12 @@ def test_charts_are_inline_svg_drawn_from_the_data(view, page):
 
 def test_trend_chart_appears_with_history(view):
     from o365tls.trend import TrendPoint
-    trend = (TrendPoint("2026-W45", 900, 4000), TrendPoint("2026-W46", 850, 3950),
-             TrendPoint("2026-W47", 400, 4100))
+
+    trend = (
+        TrendPoint("2026-W45", 900, 4000),
+        TrendPoint("2026-W46", 850, 3950),
+        TrendPoint("2026-W47", 400, 4100),
+    )
     page = parse(render_html(dataclasses.replace(view, trend=trend)))
     assert page.find("figcaption", id="chart-trend-title")
     assert len(page.classed("column", "g")) == 14 + 3
@@ -139,7 +161,7 @@ def test_the_page_runs_only_its_own_script(page):
     """The Content-Security-Policy allows the page's script by its hash and nothing else:
     no script from anywhere, no inline event handler, no fetch."""
     csp = page.find("meta", http_equiv="Content-Security-Policy")[0].attrs["content"]
-    (attrs, script), = page.scripts
+    ((attrs, script),) = page.scripts
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in csp
     assert "default-src 'none'" in csp and "img-src data:" in csp
@@ -147,18 +169,35 @@ def test_the_page_runs_only_its_own_script(page):
 
 
 def test_nothing_is_fetched_from_the_network(view):
-    html = render_html(dataclasses.replace(
-        view, meta=dataclasses.replace(view.meta, logo_bytes=PNG, logo_mime="image/png")))
+    html = render_html(
+        dataclasses.replace(
+            view, meta=dataclasses.replace(view.meta, logo_bytes=PNG, logo_mime="image/png")
+        )
+    )
     page = parse(html)
-    linked = [(e.tag, name, value) for e in page.elements for name, value in e.attrs.items()
-              if name in ("src", "href", "action", "formaction", "poster", "srcset", "data",
-                          "xlink:href", "background", "manifest")]
+    linked = [
+        (e.tag, name, value)
+        for e in page.elements
+        for name, value in e.attrs.items()
+        if name
+        in (
+            "src",
+            "href",
+            "action",
+            "formaction",
+            "poster",
+            "srcset",
+            "data",
+            "xlink:href",
+            "background",
+            "manifest",
+        )
+    ]
     assert linked, "the page links its own sections"
     # References are links a reader may follow (navigation, never loaded by the page).
     references = [x for x in linked if x[:2] == ("a", "href") and x[2].startswith("https://")]
     assert references, "the remediation references link their public sources"
-    assert [x for x in linked if not x[2].startswith(("#", "data:")) and x not in references] \
-        == []
+    assert [x for x in linked if not x[2].startswith(("#", "data:")) and x not in references] == []
     assert page.find("img", src="data:image/png;base64," + base64.b64encode(PNG).decode())
     assert not re.search(r"src\s*=\s*[\"']?\s*(?:https?:)?//", html, re.I)
     assert "@import" not in html and not re.search(r"url\(\s*['\"]?(?!data:)", html)
@@ -203,9 +242,14 @@ def _poison(value):
     if isinstance(value, dict):
         return {k: _poison(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{
-            f.name: _poison(getattr(value, f.name)) for f in dataclasses.fields(value)
-            if f.init and f.name not in ("logo_bytes",)})
+        return dataclasses.replace(
+            value,
+            **{
+                f.name: _poison(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.init and f.name not in ("logo_bytes",)
+            },
+        )
     assert value is None or isinstance(value, (int, float, bool, bytes, date, datetime)), value
     return value
 
@@ -214,8 +258,9 @@ def test_template_dir_replaces_one_block(view, tmp_path):
     (tmp_path / "report.html.j2").write_text(
         '{% extends "default:report.html.j2" %}\n'
         '{% block summary %}<section id="summary"><p id="custom">{{ report.headline.at_risk'
-        ' | num }} at risk for {{ report.meta.client }}</p></section>{% endblock %}\n',
-        encoding="utf-8")
+        " | num }} at risk for {{ report.meta.client }}</p></section>{% endblock %}\n",
+        encoding="utf-8",
+    )
     html = render_html(view, tmp_path)
     assert '<p id="custom">1,758 at risk for Northwind Traders</p>' in html
     assert "Deadlines that apply" not in html
@@ -229,12 +274,22 @@ def test_template_dir_replaces_a_partial(view, tmp_path):
     assert "--accent" not in html
 
 
-@pytest.mark.parametrize("source, line, words", [
-    ('{% extends "default:report.html.j2" %}\n{% block summary %}\n{% if %}\n{% endblock %}\n',
-     3, "Expected an expression"),
-    ('{% extends "default:report.html.j2" %}\n{% block summary %}\n<p>\n'
-     '{{ report.headline.nonsense }}</p>\n{% endblock %}\n', 4, "nonsense"),
-])
+@pytest.mark.parametrize(
+    "source, line, words",
+    [
+        (
+            '{% extends "default:report.html.j2" %}\n{% block summary %}\n{% if %}\n{% endblock %}\n',
+            3,
+            "Expected an expression",
+        ),
+        (
+            '{% extends "default:report.html.j2" %}\n{% block summary %}\n<p>\n'
+            "{{ report.headline.nonsense }}</p>\n{% endblock %}\n",
+            4,
+            "nonsense",
+        ),
+    ],
+)
 def test_broken_template_names_file_and_line(view, tmp_path, source, line, words):
     (tmp_path / "report.html.j2").write_text(source, encoding="utf-8")
     with pytest.raises(UsageError) as caught:
@@ -257,8 +312,9 @@ def test_every_template_file_ships_in_the_wheel():
     patterns = config["tool"]["setuptools"]["package-data"]["o365tls.templates"]
     files = sorted(p for p in (ROOT / "templates").iterdir() if p.name != "__pycache__")
     assert all(p.is_file() for p in files)
-    unshipped = [p.name for p in files
-                 if p.name != "__init__.py" and not any(p.match(g) for g in patterns)]
+    unshipped = [
+        p.name for p in files if p.name != "__init__.py" and not any(p.match(g) for g in patterns)
+    ]
     assert unshipped == []
     assert {"report.html.j2", "report.css", "report.js"} <= {p.name for p in files}
 
@@ -271,28 +327,45 @@ def test_report_matches_the_gold_file(html):
         GOLD.parent.mkdir(exist_ok=True)
         GOLD.write_text(actual, encoding="utf-8", newline="\n")
     if not GOLD.exists():
-        pytest.fail(f"{GOLD} is missing: write it with "
-                    "UPDATE_GOLD=1 .venv/bin/pytest tests/render/test_html.py")
+        pytest.fail(
+            f"{GOLD} is missing: write it with "
+            "UPDATE_GOLD=1 .venv/bin/pytest tests/render/test_html.py"
+        )
     expected = GOLD.read_text(encoding="utf-8")
     if actual != expected:
-        diff = "".join(list(difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-            "gold/report.html", "rendered"))[:80])
-        pytest.fail("report.html differs from the gold file; if the change is intended, run "
-                    "UPDATE_GOLD=1 .venv/bin/pytest tests/render/test_html.py and review the "
-                    "diff\n" + diff)
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    expected.splitlines(keepends=True),
+                    actual.splitlines(keepends=True),
+                    "gold/report.html",
+                    "rendered",
+                )
+            )[:80]
+        )
+        pytest.fail(
+            "report.html differs from the gold file; if the change is intended, run "
+            "UPDATE_GOLD=1 .venv/bin/pytest tests/render/test_html.py and review the "
+            "diff\n" + diff
+        )
 
 
 def _escaped(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&#34;").replace("'", "&#39;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
 
 
 def test_options_reach_the_page(tmp_path):
     logo = tmp_path / "logo.png"
     logo.write_bytes(PNG)
-    view = sample_view(ReportOptions(title="Mail TLS review", client="Contoso", author="A. N.",
-                                     logo=logo))
+    view = sample_view(
+        ReportOptions(title="Mail TLS review", client="Contoso", author="A. N.", logo=logo)
+    )
     page = parse(render_html(view))
     assert page.find("img", alt="Contoso")[0].attrs["src"].startswith("data:image/png;base64,")
     text = " ".join(" ".join(page.text).split())
@@ -323,8 +396,10 @@ def test_a_finding_lists_ten_source_files_and_counts_the_rest(view):
     first = dataclasses.replace(view.findings[0], sources=files)
     html = render_html(dataclasses.replace(view, findings=(first, *view.findings[1:])))
     block = re.search(r'<ul class="sources">(.*?)</ul>', html, re.S).group(1)
-    items = [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li[^>]*>(.*?)</li>",
-                                                                      block, re.S)]
+    items = [
+        re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li[^>]*>(.*?)</li>", block, re.S)
+    ]
     assert items[:10] == list(files[:10])
-    assert items[10:] == ["… and 14 more files (all in findings.json; every file read is "
-                          "under Data quality)"]
+    assert items[10:] == [
+        "… and 14 more files (all in findings.json; every file read is under Data quality)"
+    ]

@@ -41,23 +41,49 @@ def test_every_finding_of_the_sample_tenant_reads_back_as_itself(results):
 
 def test_a_finding_with_every_optional_part_reads_back_as_itself(results):
     cause = next(f for f in results.findings if f.host is not None and f.members)
-    probe = ProbeResult(host="mail.contoso-logistics.example", port=25,
-                        probed_at=datetime(2026, 12, 8, 1, 0, tzinfo=UTC), outcome=OK,
-                        address="203.0.113.45", banner="ESMTP ready", starttls=True,
-                        extensions=("STARTTLS",),
-                        versions=(VersionResult("TLS1.0", ACCEPTED),))
+    probe = ProbeResult(
+        host="mail.contoso-logistics.example",
+        port=25,
+        probed_at=datetime(2026, 12, 8, 1, 0, tzinfo=UTC),
+        outcome=OK,
+        address="203.0.113.45",
+        banner="ESMTP ready",
+        starttls=True,
+        extensions=("STARTTLS",),
+        versions=(VersionResult("TLS1.0", ACCEPTED),),
+    )
     full = replace(
         cause,
-        flow=replace(cause.flow, attribution=Verdict("legacy", "moves with TLS1.0", 0.7, 0.5,
-                                                     0.9, 0.6, "2026-11-16", 14, 3,
-                                                     moves_with="ip:198.51.100.7"),
-                     forced_tls=True, client_ips=(("203.0.113.200", 39),),
-                     auth_protocol="Basic"),
+        flow=replace(
+            cause.flow,
+            attribution=Verdict(
+                "legacy",
+                "moves with TLS1.0",
+                0.7,
+                0.5,
+                0.9,
+                0.6,
+                "2026-11-16",
+                14,
+                3,
+                moves_with="ip:198.51.100.7",
+            ),
+            forced_tls=True,
+            client_ips=(("203.0.113.200", 39),),
+            auth_protocol="Basic",
+        ),
         priority_reasons=("legacy TLS", "deadline"),
         accepted=True,
-        exception=Acceptance(2, 14, "vendor fix due", "j.doe@northwindtraders.example",
-                             "2027-03-31", (("connector", "Scanner*"), ("ip", "10.0.0.0/8"))),
-        status="open", status_reason="at risk in the previous snapshot too",
+        exception=Acceptance(
+            2,
+            14,
+            "vendor fix due",
+            "j.doe@northwindtraders.example",
+            "2027-03-31",
+            (("connector", "Scanner*"), ("ip", "10.0.0.0/8")),
+        ),
+        status="open",
+        status_reason="at risk in the previous snapshot too",
         breaks_with_reject_direct_send=True,
         history=FindingHistory("2026-11-02T00:00:00Z", 28),
         probes=(probe,),
@@ -65,21 +91,30 @@ def test_a_finding_with_every_optional_part_reads_back_as_itself(results):
     )
     record, again = round_trip(full)
     assert again == record
-    assert all(record[k] is not None for k in ("exception", "history", "plan", "host",
-                                               "remediation", "coverage", "attribution"))
+    assert all(
+        record[k] is not None
+        for k in ("exception", "history", "plan", "host", "remediation", "coverage", "attribution")
+    )
     assert len(record["flows"]) > 1 and record["probes"] and record["client_ips"]
 
 
 def test_the_unattributed_rest_of_a_connector_reads_back_as_itself(results):
-    rest = next(f for f in results.all_findings
-                if f.flow.attribution is not None and f.flow.attribution.cannot_tell is not None)
+    rest = next(
+        f
+        for f in results.all_findings
+        if f.flow.attribution is not None and f.flow.attribution.cannot_tell is not None
+    )
     record, again = round_trip(rest)
     assert again == record and "cannot_tell" in record["attribution"]
 
 
 def test_a_record_of_an_older_o365tls_reads_with_empty_values():
-    old = {"id": "f-0123456789ab", "scope": "exo", "connector": "Scanner Relay",
-           "sender_address": "scan@northwindtraders.example"}
+    old = {
+        "id": "f-0123456789ab",
+        "scope": "exo",
+        "connector": "Scanner Relay",
+        "sender_address": "scan@northwindtraders.example",
+    }
     finding = finding_from_record(old)
     assert finding.id == "f-0123456789ab" and finding.flow.connector == "Scanner Relay"
     assert finding.members == () and finding.exception is None and finding.plan is None
@@ -100,6 +135,7 @@ def test_redaction_takes_findings_read_back_from_the_history_the_same_way(result
     back = finding_from_record(finding_record(named))
     out = redact(replace(results, resolved=(back,), unverified=(back,)), "key")
     now = out.all_findings[at]
-    assert out.resolved[0].flow.sender_address == now.flow.sender_address != \
-        named.flow.sender_address
+    assert (
+        out.resolved[0].flow.sender_address == now.flow.sender_address != named.flow.sender_address
+    )
     assert out.unverified[0].device.evidence == now.device.evidence

@@ -27,19 +27,63 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_reports"
 DATA = Path(__file__).resolve().parents[1] / "data"
 VERSIONS = ("SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "none", "unknown")
 PLAN_HEADERS = [
-    "Rank", "Priority", "Recommended action", "Flow", "At risk", "Deadline", "Owner", "Status",
-    "Due date", "Notes", "Device type", "Device name", "Connector",
-    "Direction", "Sender IP", "Sender", "HELO / host", "Path", "TLS versions", "Messages",
-    "Legacy TLS", "No TLS", "Steps", "How to check the fix",
-    "Evidence kind", "Legacy likelihood", "Device confidence", "Device evidence",
-    "Inventory owner", "Site", "First seen", "Last seen", "Since last run", "Why this status",
+    "Rank",
+    "Priority",
+    "Recommended action",
+    "Flow",
+    "At risk",
+    "Deadline",
+    "Owner",
+    "Status",
+    "Due date",
+    "Notes",
+    "Device type",
+    "Device name",
+    "Connector",
+    "Direction",
+    "Sender IP",
+    "Sender",
+    "HELO / host",
+    "Path",
+    "TLS versions",
+    "Messages",
+    "Legacy TLS",
+    "No TLS",
+    "Steps",
+    "How to check the fix",
+    "Evidence kind",
+    "Legacy likelihood",
+    "Device confidence",
+    "Device evidence",
+    "Inventory owner",
+    "Site",
+    "First seen",
+    "Last seen",
+    "Since last run",
+    "Why this status",
     "First reported",
-    "Open days", "Accepted",
-    "Exception", "Exception reason", "Finding ID",
+    "Open days",
+    "Accepted",
+    "Exception",
+    "Exception reason",
+    "Finding ID",
 ]
-GROUP_COUNT_HEADERS = ["Messages", "SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "No TLS",
-                       "TLS unknown", "Legacy TLS", "At risk", "At-risk share", "Findings",
-                       "First seen", "Last seen"]
+GROUP_COUNT_HEADERS = [
+    "Messages",
+    "SSL3",
+    "TLS1.0",
+    "TLS1.1",
+    "TLS1.2",
+    "TLS1.3",
+    "No TLS",
+    "TLS unknown",
+    "Legacy TLS",
+    "At risk",
+    "At-risk share",
+    "Findings",
+    "First seen",
+    "Last seen",
+]
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +95,11 @@ def sample(tmp_path_factory) -> SimpleNamespace:
     write_findings(results, out / "findings.json")
     write_xlsx(view, out / "remediation.xlsx")
     return SimpleNamespace(
-        view=view, path=out / "remediation.xlsx",
+        view=view,
+        path=out / "remediation.xlsx",
         json=json.loads((out / "findings.json").read_text(encoding="utf-8")),
-        wb=openpyxl.load_workbook(out / "remediation.xlsx"))
+        wb=openpyxl.load_workbook(out / "remediation.xlsx"),
+    )
 
 
 def records(ws) -> list[dict]:
@@ -75,25 +121,38 @@ def utc(text: str | None) -> datetime | None:
 @pytest.mark.slow
 def test_sheets_in_order(sample):
     assert sample.wb.sheetnames == [
-        "Remediation plan", "Summary", "By connector", "By sender IP", "By device type",
-        "By sender", "Evidence", "Attribution", "Data quality", "Sources", "Chart data",
-        "Plan as written"]
+        "Remediation plan",
+        "Summary",
+        "By connector",
+        "By sender IP",
+        "By device type",
+        "By sender",
+        "Evidence",
+        "Attribution",
+        "Data quality",
+        "Sources",
+        "Chart data",
+        "Plan as written",
+    ]
     assert sample.wb.active.title == "Remediation plan"
-    assert [ws.title for ws in sample.wb.worksheets if ws.sheet_state != "visible"] == \
-        ["Plan as written"]
+    assert [ws.title for ws in sample.wb.worksheets if ws.sheet_state != "visible"] == [
+        "Plan as written"
+    ]
 
 
 @pytest.mark.slow
 def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
-    expected = {"Remediation plan": ("Remediation", "A1:AN10", "C2"),
-                "By connector": ("ByConnector", "A1:P13", "C2"),
-                "By sender IP": ("BySenderIP", "A1:O32", "B2"),
-                "By device type": ("ByDeviceType", "A1:P8", "C2"),
-                "By sender": ("BySender", "A1:O33", "B2"),
-                "Evidence": ("Evidence", "A1:F195", "E2"),
-                "Attribution": ("Attribution", "A1:K39", "D2"),
-                "Data quality": ("DataQuality", "A1:F2", "B2"),  # no issue: one empty body row
-                "Sources": ("Sources", "A1:I15", "B2")}
+    expected = {
+        "Remediation plan": ("Remediation", "A1:AN10", "C2"),
+        "By connector": ("ByConnector", "A1:P13", "C2"),
+        "By sender IP": ("BySenderIP", "A1:O32", "B2"),
+        "By device type": ("ByDeviceType", "A1:P8", "C2"),
+        "By sender": ("BySender", "A1:O33", "B2"),
+        "Evidence": ("Evidence", "A1:F195", "E2"),
+        "Attribution": ("Attribution", "A1:K39", "D2"),
+        "Data quality": ("DataQuality", "A1:F2", "B2"),  # no issue: one empty body row
+        "Sources": ("Sources", "A1:I15", "B2"),
+    }
     for title, (name, ref, freeze) in expected.items():
         ws = sample.wb[title]
         assert list(ws.tables) == [name], title
@@ -121,23 +180,32 @@ def test_one_plan_row_per_finding_with_the_findings_json_numbers(sample):
     assert [r["Finding ID"] for r in rows] == [f["id"] for f in findings]
     assert [r["Rank"] for r in rows] == list(range(1, 10))
     for row, f in zip(rows, findings, strict=True):
-        assert (row["Messages"], row["Legacy TLS"], row["No TLS"]) == \
-            (f["messages"], f["legacy_messages"], f["plaintext_messages"]), f["id"]
-        assert (row["Priority"], row["Sender"] or "", row["Sender IP"] or "") == \
-            (f["priority"], f["sender_address"], f["sender_ip"])
-        assert (row["First seen"], row["Last seen"]) == \
-            (utc(f["first_seen"]), utc(f["last_seen"]))
+        assert (row["Messages"], row["Legacy TLS"], row["No TLS"]) == (
+            f["messages"],
+            f["legacy_messages"],
+            f["plaintext_messages"],
+        ), f["id"]
+        assert (row["Priority"], row["Sender"] or "", row["Sender IP"] or "") == (
+            f["priority"],
+            f["sender_address"],
+            f["sender_ip"],
+        )
+        assert (row["First seen"], row["Last seen"]) == (utc(f["first_seen"]), utc(f["last_seen"]))
         assert row["Accepted"] is False
     relay = next(r for r in rows if r["Connector"] == "Scanner Relay")
-    assert (relay["Sender IP"], relay["Messages"], relay["TLS versions"]) == \
-        ("198.51.100.20", 683, "TLS1.0 683")
+    assert (relay["Sender IP"], relay["Messages"], relay["TLS versions"]) == (
+        "198.51.100.20",
+        683,
+        "TLS1.0 683",
+    )
     # The relay's row lists the flows behind it, one per line.
     assert relay["Flow"].splitlines() == [
         "relay01.northwindtraders.example (198.51.100.20)",
         "- scan@northwindtraders.example, into Exchange Online on 'Scanner Relay': 614 at risk "
         "(TLS1.0 614)",
         "- hp-scanner@northwindtraders.example, into Exchange Online on 'Scanner Relay': 69 at "
-        "risk (TLS1.0 69)"]
+        "risk (TLS1.0 69)",
+    ]
     assert relay["Deadline"] is None  # MC229914 began a gradual stop; no date was announced
     assert relay["Steps"].startswith("1. ") and "\n2. " in relay["Steps"]
 
@@ -145,8 +213,11 @@ def test_one_plan_row_per_finding_with_the_findings_json_numbers(sample):
 def test_dates_are_real_dates_with_date_formats(sample):
     ws = sample.wb["Remediation plan"]
     header = [c.value for c in ws[1]]
-    for name, fmt in (("Deadline", "yyyy-mm-dd"), ("First seen", "yyyy-mm-dd hh:mm"),
-                      ("Last seen", "yyyy-mm-dd hh:mm")):
+    for name, fmt in (
+        ("Deadline", "yyyy-mm-dd"),
+        ("First seen", "yyyy-mm-dd hh:mm"),
+        ("Last seen", "yyyy-mm-dd hh:mm"),
+    ):
         cell = ws.cell(row=2, column=header.index(name) + 1)
         assert cell.is_date and isinstance(cell.value, datetime), name
         assert cell.number_format == fmt, name
@@ -156,19 +227,26 @@ def test_dates_are_real_dates_with_date_formats(sample):
 
 def test_priority_cells_are_coloured(sample):
     ws = sample.wb["Remediation plan"]
-    colours = {ws.cell(row=r, column=2).value: ws.cell(row=r, column=2).fill.fgColor.rgb
-               for r in range(2, 11)}
+    colours = {
+        ws.cell(row=r, column=2).value: ws.cell(row=r, column=2).fill.fgColor.rgb
+        for r in range(2, 11)
+    }
     assert colours == {"critical": "00C00000", "high": "00F4B183", "medium": "00FFE699"}
 
 
-@pytest.mark.parametrize("title,key", [("By connector", "by_connector"),
-                                       ("By sender IP", "by_sender_ip"),
-                                       ("By device type", "by_device_type"),
-                                       ("By sender", "by_sender_address")])
+@pytest.mark.parametrize(
+    "title,key",
+    [
+        ("By connector", "by_connector"),
+        ("By sender IP", "by_sender_ip"),
+        ("By device type", "by_device_type"),
+        ("By sender", "by_sender_address"),
+    ],
+)
 def test_grouping_sheets_add_up_to_the_totals(sample, title, key):
     ws = sample.wb[title]
     header = [c.value for c in ws[1]]
-    assert header[-len(GROUP_COUNT_HEADERS):] == GROUP_COUNT_HEADERS
+    assert header[-len(GROUP_COUNT_HEADERS) :] == GROUP_COUNT_HEADERS
     rows = records(ws)
     totals = sample.json["totals"]
     assert sum(r["Messages"] for r in rows) == totals["messages"] == 7952
@@ -176,8 +254,9 @@ def test_grouping_sheets_add_up_to_the_totals(sample, title, key):
         assert sum(r[column] for r in rows) == totals["by_tls"][version], column
     assert sum(r["Legacy TLS"] for r in rows) == totals["legacy_messages"]
     groups = sample.json[key]
-    assert [(r["Messages"], r["At risk"]) for r in rows] == \
-        [(g["messages"], g["legacy_messages"] + g["plaintext_messages"]) for g in groups]
+    assert [(r["Messages"], r["At risk"]) for r in rows] == [
+        (g["messages"], g["legacy_messages"] + g["plaintext_messages"]) for g in groups
+    ]
     for r in rows:  # a sender seen only in identity records has no TLS-counted messages
         share = r["At risk"] / r["Messages"] if r["Messages"] else 0
         assert r["At-risk share"] == pytest.approx(share)
@@ -185,16 +264,26 @@ def test_grouping_sheets_add_up_to_the_totals(sample, title, key):
 
 def test_connector_sheet_keys(sample):
     rows = records(sample.wb["By connector"])
-    assert (rows[0]["Connector"], rows[0]["Direction"], rows[0]["TLS1.0"]) == \
-        ("Scanner Relay", "inbound", 683)
+    assert (rows[0]["Connector"], rows[0]["Direction"], rows[0]["TLS1.0"]) == (
+        "Scanner Relay",
+        "inbound",
+        683,
+    )
     assert ("To the internet without a connector", "outbound") in {
-        (r["Connector"], r["Direction"]) for r in rows}
+        (r["Connector"], r["Direction"]) for r in rows
+    }
 
 
 def test_evidence_says_which_file_said_what(sample):
     rows = records(sample.wb["Evidence"])
-    assert [c.value for c in sample.wb["Evidence"][1]] == \
-        ["Rank", "Finding ID", "Priority", "Flow", "Kind", "Detail"]
+    assert [c.value for c in sample.wb["Evidence"][1]] == [
+        "Rank",
+        "Finding ID",
+        "Priority",
+        "Flow",
+        "Kind",
+        "Detail",
+    ]
     for f in sample.view.findings:
         mine = [(r["Kind"], r["Detail"]) for r in rows if r["Finding ID"] == f.id]
         assert [d for k, d in mine if k == "Source file"] == list(f.sources)
@@ -202,8 +291,11 @@ def test_evidence_says_which_file_said_what(sample):
         assert [d for k, d in mine if k == "Device evidence"] == list(f.device_evidence)
         assert [d for k, d in mine if k == "Priority reason"] == list(f.priority_reasons)
     first = sample.view.findings[0]
-    assert any(r["Detail"].endswith("smtp-auth-clients-report.csv")
-               for r in rows if r["Finding ID"] == first.id and r["Kind"] == "Source file")
+    assert any(
+        r["Detail"].endswith("smtp-auth-clients-report.csv")
+        for r in rows
+        if r["Finding ID"] == first.id and r["Kind"] == "Source file"
+    )
 
 
 def test_evidence_lists_ten_source_files_a_finding_and_counts_the_rest():
@@ -219,20 +311,21 @@ def test_evidence_lists_ten_source_files_a_finding_and_counts_the_rest():
 
     files = [text for _, kind, text in evidence_rows([Finding()]) if kind == "Source file"]
     assert files[:10] == list(Finding.sources[:10])
-    assert files[10:] == ["... and 14 more files (all in findings.json; every file read is on "
-                          "the Sources sheet)"]
+    assert files[10:] == [
+        "... and 14 more files (all in findings.json; every file read is on the Sources sheet)"
+    ]
 
 
 def test_attribution_and_sources(sample):
     attribution = records(sample.wb["Attribution"])
     assert len(attribution) == len(sample.view.attribution) == 38
     for row, a in zip(attribution, sample.view.attribution, strict=True):
-        assert (row["Sender"], row["Verdict"], row["Messages"]) == (a.sender, a.verdict,
-                                                                     a.messages)
+        assert (row["Sender"], row["Verdict"], row["Messages"]) == (a.sender, a.verdict, a.messages)
     sources = records(sample.wb["Sources"])
-    assert [(r["File"], r["Rows read"], r["Rows used"], r["Rows rejected"]) for r in sources] == \
-        [(i["path"], i["rows_read"], i["rows_used"], i["rows_rejected"])
-         for i in sample.json["inputs"]]
+    assert [(r["File"], r["Rows read"], r["Rows used"], r["Rows rejected"]) for r in sources] == [
+        (i["path"], i["rows_read"], i["rows_used"], i["rows_rejected"])
+        for i in sample.json["inputs"]
+    ]
 
 
 def test_summary_headline_and_charts(sample):
@@ -241,8 +334,10 @@ def test_summary_headline_and_charts(sample):
     assert labels["Messages with TLS evidence"] == 7952
     assert labels["At-risk messages (legacy TLS or no TLS)"] == 1758
     assert labels["At-risk share"] == pytest.approx(1758 / 7952)
-    assert (labels["Legacy TLS (SSL3, TLS1.0, TLS1.1)"], labels["No TLS (plaintext)"]) == \
-        (1558, 200)
+    assert (labels["Legacy TLS (SSL3, TLS1.0, TLS1.1)"], labels["No TLS (plaintext)"]) == (
+        1558,
+        200,
+    )
     assert labels["Findings (root causes and at-risk flows)"] == 9
     assert [labels[f"  {p}"] for p in ("Critical", "High", "Medium", "Low")] == [2, 3, 4, 0]
     assert labels["Period"] == "2026-11-09 to 2026-11-22"
@@ -272,16 +367,19 @@ def test_a_formula_in_a_sender_stays_inert_text(tmp_path):
         '"Sender address","Domain","Messages sent","TLS 1.0","TLS 1.1","TLS 1.2",'
         '"Authentication Protocol"\r\n'
         '"=HYPERLINK(""http://x"",""y"")","northwindtraders.example","40","100.00","0.00",'
-        '"0.00","Basic"\r\n', encoding="utf-8-sig", newline="")
+        '"0.00","Basic"\r\n',
+        encoding="utf-8-sig",
+        newline="",
+    )
     view = view_of(o365tls.analyze(o365tls.gather([tenant])))
     assert [f.sender_address for f in view.findings] == ['=hyperlink("http://x","y")']
     write_xlsx(view, tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
     plan = wb["Remediation plan"]
     sender = plan.cell(row=2, column=PLAN_HEADERS.index("Sender") + 1)
-    assert sender.value == "'=hyperlink(\"http://x\",\"y\")" and sender.data_type == "s"
+    assert sender.value == '\'=hyperlink("http://x","y")' and sender.data_type == "s"
     by_sender = records(wb["By sender"])
-    assert by_sender[0]["Sender"] == "'=hyperlink(\"http://x\",\"y\")"
+    assert by_sender[0]["Sender"] == '\'=hyperlink("http://x","y")'
     assert not [c.coordinate for c in cells(wb) if c.data_type == "f"]
     with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
         assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets"))
@@ -289,11 +387,20 @@ def test_a_formula_in_a_sender_stays_inert_text(tmp_path):
 
 def test_hostile_text_is_cleaned_not_fatal(sample, tmp_path):
     first = sample.view.findings[0]
-    hostile = replace(first, sender_address="\x01=cmd|' /C calc'!A0", hostname="#N/A",
-                      device_name="x" * 40_000, connector="\uff1d1+2", owner="@SUM(A1)",
-                      site="\tTAB", action="-2+3", device_label="\ud800broken",
-                      exception_reason="+41 79 000 00 00", messages=numpy.int64(7),
-                      likelihood=numpy.float64(0.5))
+    hostile = replace(
+        first,
+        sender_address="\x01=cmd|' /C calc'!A0",
+        hostname="#N/A",
+        device_name="x" * 40_000,
+        connector="\uff1d1+2",
+        owner="@SUM(A1)",
+        site="\tTAB",
+        action="-2+3",
+        device_label="\ud800broken",
+        exception_reason="+41 79 000 00 00",
+        messages=numpy.int64(7),
+        likelihood=numpy.float64(0.5),
+    )
     meta = replace(sample.view.meta, title="=1+1\x07", client="@evil", author="\x00ok")
     view = replace(sample.view, meta=meta, findings=(hostile, *sample.view.findings[1:]))
     write_xlsx(view, tmp_path / "h.xlsx")
@@ -305,8 +412,11 @@ def test_hostile_text_is_cleaned_not_fatal(sample, tmp_path):
     assert plan.cell(row=2, column=PLAN_HEADERS.index("HELO / host") + 1).data_type == "s"
     assert len(row["Device name"]) == 32_767
     assert (row["Messages"], row["Legacy likelihood"]) == (7, 0.5)  # numbers, not text
-    assert (row["Connector"], row["Inventory owner"], row["Site"]) == \
-        ("'\uff1d1+2", "'@SUM(A1)", "'\tTAB")
+    assert (row["Connector"], row["Inventory owner"], row["Site"]) == (
+        "'\uff1d1+2",
+        "'@SUM(A1)",
+        "'\tTAB",
+    )
     assert (row["Recommended action"], row["Exception reason"]) == ("'-2+3", "'+41 79 000 00 00")
     assert row["Device type"] == "\ufffdbroken"
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(max_col=2, values_only=True) if r[0]}
@@ -316,31 +426,45 @@ def test_hostile_text_is_cleaned_not_fatal(sample, tmp_path):
 
 
 def test_data_quality_lists_every_issue(tmp_path):
-    files = [DATA / "eac-connector-report" / "bad_rows.csv",
-             DATA / "awkward" / "truncated_trace.csv"]
+    files = [
+        DATA / "eac-connector-report" / "bad_rows.csv",
+        DATA / "awkward" / "truncated_trace.csv",
+    ]
     view = view_of(o365tls.analyze(o365tls.gather(files)))
     write_xlsx(view, tmp_path / "q.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "q.xlsx")
     rows = records(wb["Data quality"])
-    assert [(r["File"], r["Format"], r["Code"], r["Row"], r["Message"], r["Rejected"])
-            for r in rows] == [(i.file, i.format, i.code, i.row, i.message, i.rejected)
-                               for i in view.issues]
-    assert [r["Code"] for r in rows] == ["bad-date", "bad-volume", "tls-sum-mismatch",
-                                         "bad-number", "field-count"]
+    assert [
+        (r["File"], r["Format"], r["Code"], r["Row"], r["Message"], r["Rejected"]) for r in rows
+    ] == [(i.file, i.format, i.code, i.row, i.message, i.rejected) for i in view.issues]
+    assert [r["Code"] for r in rows] == [
+        "bad-date",
+        "bad-volume",
+        "tls-sum-mismatch",
+        "bad-number",
+        "field-count",
+    ]
     assert wb["Data quality"].tables["DataQuality"].ref == "A1:F6"
     sources = records(wb["Sources"])
-    assert [(r["Rows read"], r["Rows used"], r["Rows rejected"], r["Issues"])
-            for r in sources] == [(5, 1, 4, 4), (2, 1, 1, 1)]
+    assert [(r["Rows read"], r["Rows used"], r["Rows rejected"], r["Issues"]) for r in sources] == [
+        (5, 1, 4, 4),
+        (2, 1, 1, 1),
+    ]
 
 
 def _png(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     pixels = b"".join(b"\x00" + b"\x1f\x38\x64" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
-                                                              0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(pixels))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_png_logo_is_embedded_and_svg_is_noted(sample, tmp_path):
@@ -355,8 +479,13 @@ def test_png_logo_is_embedded_and_svg_is_noted(sample, tmp_path):
         assert z.read(media[0]) == logo.read_bytes()
         drawing = z.read("xl/drawings/drawing1.xml").decode()
         assert "<pic>" in drawing and "<oneCellAnchor>" in drawing
-    labels = {r[0]: r[1] for r in openpyxl.load_workbook(tmp_path / "logo.xlsx")["Summary"]
-              .iter_rows(max_col=2, values_only=True) if r[0]}
+    labels = {
+        r[0]: r[1]
+        for r in openpyxl.load_workbook(tmp_path / "logo.xlsx")["Summary"].iter_rows(
+            max_col=2, values_only=True
+        )
+        if r[0]
+    }
     assert (labels["Client"], labels["Prepared by"]) == ("Contoso", "A. Consultant")
 
     svg = tmp_path / "logo.svg"
@@ -389,6 +518,7 @@ def test_sheet_declarations_are_unique():
 
 
 # --- a plan people can fill in and print ---------------------------------------------------
+
 
 def test_plan_fill_in_columns_are_wide_enough_for_what_people_type(sample):
     ws = sample.wb["Remediation plan"]
@@ -432,6 +562,7 @@ def test_a_date_typed_into_the_plan_reads_back_as_a_date(sample, tmp_path):
     # Written back: real dates with a date format, the text as typed.
     results = o365tls.analyze(o365tls.gather([SAMPLES]))
     from o365tls.plan import apply_plan
+
     results = apply_plan(results, entries)
     write_xlsx(view_of(results), tmp_path / "again.xlsx")
     again = openpyxl.load_workbook(tmp_path / "again.xlsx")["Remediation plan"]

@@ -43,43 +43,81 @@ def every(result: str) -> tuple[VersionResult, ...]:
 
 RESULTS = [
     ProbeResult(
-        "mail.contoso-logistics.example", 25, AT, OK, address="203.0.113.45",
+        "mail.contoso-logistics.example",
+        25,
+        AT,
+        OK,
+        address="203.0.113.45",
         banner="mail.contoso-logistics.example Microsoft ESMTP MAIL service ready at Tue, 8 "
-               "Dec 2026 01:30:02 +0000",
-        starttls=True, extensions=("SIZE", "PIPELINING", "DSN", "STARTTLS", "8BITMIME"),
-        versions=(VersionResult("TLS1.0", ACCEPTED, "ECDHE-RSA-AES256-SHA"),
-                  VersionResult("TLS1.1", ACCEPTED, "ECDHE-RSA-AES256-SHA"),
-                  VersionResult("TLS1.2", ACCEPTED, "ECDHE-RSA-AES256-GCM-SHA384"),
-                  VersionResult("TLS1.3", VERSION_REFUSED, "TLSV1_ALERT_PROTOCOL_VERSION")),
+        "Dec 2026 01:30:02 +0000",
+        starttls=True,
+        extensions=("SIZE", "PIPELINING", "DSN", "STARTTLS", "8BITMIME"),
+        versions=(
+            VersionResult("TLS1.0", ACCEPTED, "ECDHE-RSA-AES256-SHA"),
+            VersionResult("TLS1.1", ACCEPTED, "ECDHE-RSA-AES256-SHA"),
+            VersionResult("TLS1.2", ACCEPTED, "ECDHE-RSA-AES256-GCM-SHA384"),
+            VersionResult("TLS1.3", VERSION_REFUSED, "TLSV1_ALERT_PROTOCOL_VERSION"),
+        ),
         certificate=CertificateInfo(
             "CN=mail.contoso-logistics.example, O=Contoso Logistics",
             "mail.contoso-logistics.example",
             ("mail.contoso-logistics.example", "autodiscover.contoso-logistics.example"),
-            "CN=Example Issuing CA 2, O=Example Trust", datetime(2026, 1, 2, tzinfo=UTC),
-            datetime(2027, 1, 2, 23, 59, 59, tzinfo=UTC), False)),
+            "CN=Example Issuing CA 2, O=Example Trust",
+            datetime(2026, 1, 2, tzinfo=UTC),
+            datetime(2027, 1, 2, 23, 59, 59, tzinfo=UTC),
+            False,
+        ),
+    ),
     ProbeResult(
-        "relay01.northwindtraders.example", 25, AT, OK, address="198.51.100.25",
-        banner="relay01.northwindtraders.example ESMTP Postfix (Debian/GNU)", starttls=False,
+        "relay01.northwindtraders.example",
+        25,
+        AT,
+        OK,
+        address="198.51.100.25",
+        banner="relay01.northwindtraders.example ESMTP Postfix (Debian/GNU)",
+        starttls=False,
         extensions=("PIPELINING", "SIZE", "VRFY", "ETRN", "8BITMIME", "DSN"),
-        versions=every(NO_STARTTLS)),
-    ProbeResult("10.20.0.30", 25, AT, TIMEOUT, "no SMTP banner within 10 s",
-                address="10.20.0.30", versions=every(NOT_TRIED)),
-    ProbeResult("mx.gone.example", 25, AT, DNS_FAILED,
-                "DNS lookup of mx.gone.example failed: Name or service not known",
-                versions=every(NOT_TRIED)),
-    ProbeResult("192.0.2.10", 2525, AT, REFUSED, "port 2525 refused the connection",
-                address="192.0.2.10", versions=every(NOT_TRIED)),
+        versions=every(NO_STARTTLS),
+    ),
+    ProbeResult(
+        "10.20.0.30",
+        25,
+        AT,
+        TIMEOUT,
+        "no SMTP banner within 10 s",
+        address="10.20.0.30",
+        versions=every(NOT_TRIED),
+    ),
+    ProbeResult(
+        "mx.gone.example",
+        25,
+        AT,
+        DNS_FAILED,
+        "DNS lookup of mx.gone.example failed: Name or service not known",
+        versions=every(NOT_TRIED),
+    ),
+    ProbeResult(
+        "192.0.2.10",
+        2525,
+        AT,
+        REFUSED,
+        "port 2525 refused the connection",
+        address="192.0.2.10",
+        versions=every(NOT_TRIED),
+    ),
 ]
 
 
 def main() -> None:
     doc = document(RESULTS, "0.1.0")
-    (HERE / "probe_results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False)
-                                             + "\n", encoding="utf-8", newline="\n")
+    (HERE / "probe_results.json").write_text(
+        json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n"
+    )
     doc["results"][2]["outcome"] = "time out"
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     (HERE / "probe_results_notepad.json").write_bytes(
-        "\ufeff".encode() + text.replace("\n", "\r\n").encode("utf-8"))
+        "\ufeff".encode() + text.replace("\n", "\r\n").encode("utf-8")
+    )
 
 
 if __name__ == "__main__":
