@@ -114,6 +114,16 @@ def test_findings_table_has_one_tbody_per_finding_in_plan_order(view, page):
     assert [e.attrs["for"] for e in page.find("label")] == controls
 
 
+def test_outbound_mail_without_a_sender_is_named_by_its_recipients(view, html):
+    """The outbound messages report's rest (no TLS to recipient domains the trace does not
+    name) is about recipients: "sender not identified" would send the admin looking for a
+    sender that does not matter."""
+    rest = [f for f in view.findings if f.direction == "outbound" and not f.sender_address]
+    assert rest and not any(f.sender_ip or f.hostname for f in rest)
+    assert "outbound mail, recipient domains not identified" in html
+    assert "sender not identified" not in html  # every inbound finding names its sender
+
+
 def test_every_finding_shows_its_fix_and_evidence(view, html):
     top = view.findings[0]
     for text in (
