@@ -147,7 +147,7 @@ def test_every_data_sheet_is_one_excel_table_over_its_rows(sample):
         "By connector": ("ByConnector", "A1:P13", "C2"),
         "By sender IP": ("BySenderIP", "A1:O32", "B2"),
         "By device type": ("ByDeviceType", "A1:P8", "C2"),
-        "By sender": ("BySender", "A1:O33", "B2"),
+        "By sender": ("BySender", "A1:O32", "B2"),
         "Evidence": ("Evidence", "A1:F195", "E2"),
         "Attribution": ("Attribution", "A1:K39", "D2"),
         "Data quality": ("DataQuality", "A1:F2", "B2"),  # no issue: one empty body row
