@@ -59,6 +59,9 @@ FIXED = "fixed"  # at risk earlier in the period, no longer at its end
 CANNOT_TELL = "cannot-tell"
 OBSERVED = "observed"
 
+# Dual simplex without presolve: the programs have few rows (one per day and sender) and
+# nothing for presolve to remove, so it costs more than it saves.
+_SOLVER = {"presolve": False}
 _RISK_IDX = [i for i, v in enumerate(TLS_VERSIONS) if v in AT_RISK_VERSIONS]
 _CLEAN_IDX = [i for i, v in enumerate(TLS_VERSIONS) if v not in AT_RISK_VERSIONS]
 
@@ -389,7 +392,7 @@ class _Problem:
         # to zero.
         cost[:n_z] = SENDER_COST * (1 + 0.1 * (self.col_day + 1) / max(self.n_days, 1))
         best = linprog(cost, A_ub=self.start, b_ub=np.ones(n), A_eq=a_eq, b_eq=b_eq,
-                       bounds=bounds, method="highs")
+                       bounds=bounds, method="highs-ds", options=_SOLVER)
         if not best.success:
             return _Fit(np.zeros((n_cols, self.n_days)), np.zeros(n_cols),
                         np.zeros(n), np.ones(n), {j: -1 for j in range(n)})
@@ -443,7 +446,7 @@ class _Problem:
             if which == "named":  # and a sender that looks fixed: was it ever at risk?
                 c[:n_z] += (was_risk & ~base_risk)[self.col_sender]
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
-                          method="highs")
+                          method="highs-ds", options=_SOLVER)
             if not res.success:
                 continue
             alt = self._shares(res.x)
