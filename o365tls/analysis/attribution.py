@@ -407,7 +407,8 @@ class _Problem:
                     end[j] < AT_RISK_FLOOR:
                 self.fixed_week.setdefault(j, int(self.week[falls[-1] + 1]))
         # Other explanations about as good: push the end shares of the senders named at risk
-        # down, then those of the others up (random weights break ties between equal moves).
+        # down, then those of the others up (random weights break ties between equal moves),
+        # on the columns of _alternatives.
         tolerance = residual * TOLERANCE + max(0.5, ALLOWANCE * target.sum())
         a_ub = sparse.vstack([self.start, self.residual_row], format="csr")
         b_ub = np.concatenate([np.ones(n), [tolerance]])
@@ -433,6 +434,9 @@ class _Problem:
                 flipped[j] = -1
             return _Fit(shares, expected, np.where(free, 0.0, low), np.where(free, 1.0, high),
                         flipped)
+        keep = self._alternatives(v, best.x[:n_z])
+        if len(keep) < self.n_vars:
+            a_ub, a_eq, bounds = a_ub[:, keep], a_eq[:, keep], bounds[keep]
         # Then once more down, on the senders still at risk in every fit so far: the first push
         # spends the tolerance on the cheapest moves and may leave a swap untried.
         for direction, which in ((1.0, "named"), (-1.0, "others"), (1.0, "still")):
@@ -445,11 +449,13 @@ class _Problem:
             c[self.end_col] = direction * np.where(chosen, rng.uniform(0.5, 1.5, n), 0.0)
             if which == "named":  # and a sender that looks fixed: was it ever at risk?
                 c[:n_z] += (was_risk & ~base_risk)[self.col_sender]
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
+            res = linprog(c[keep], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
                           method="highs-ds", options=_SOLVER)
             if not res.success:
                 continue
-            alt = self._shares(res.x)
+            x = np.zeros(self.n_vars)
+            x[keep] = res.x
+            alt = self._shares(x)
             alt_end = alt[np.arange(n), self.last_day]
             peak_low = np.minimum(peak_low, alt[:n].max(axis=1, initial=0))
             low, high = np.minimum(low, alt_end), np.maximum(high, alt_end)
@@ -462,6 +468,25 @@ class _Problem:
                 k = int(np.argmax(other_way))
                 flipped[j] = k if other_way[k] > 0.5 else -1
         return _Fit(shares, expected, low, high, flipped, peak_low)
+
+    def _alternatives(self, v: int, best: np.ndarray) -> np.ndarray:
+        """The columns of the programs that look for other explanations: they need not place
+        a fall to the day, only show how far the end shares can move, so a sender's share may
+        fall there only at the end of a week, where it falls in the best fit, and where the
+        bounds need a step (before its first day without the version; every step of an
+        observed sender). A few times fewer columns, and far fewer non-zeros: a day's row
+        reaches every later drop of each sender with mail that day."""
+        keep = np.zeros(self.n_z, dtype=bool)
+        keep[self.end_col] = True
+        keep[best > 1e-9] = True  # (above the solver's rounding)
+        week_end = np.append(self.week[1:] != self.week[:-1], True)
+        keep[week_end[self.col_day]] = True
+        first = self.first.get(v)
+        if first is not None:
+            keep[self.col_day == first[self.col_sender] - 1] = True
+        for j in self.observed_at:
+            keep[self.col_sender == j] = True
+        return np.r_[np.flatnonzero(keep), np.arange(self.n_z, self.n_vars)]
 
 
 def _steps(daily: np.ndarray, last_day: np.ndarray, cuttable: np.ndarray) -> np.ndarray:
