@@ -19,14 +19,16 @@ explains is one more column, "other senders", whose share may change freely from
 
 How sure is that? Three more programs per connector and version look for another explanation
 that fits the daily counts about as well (L1 residual within 10% plus 0.05% of the version's
-messages) and move the senders' shares at the end of the period as far as they can: one
-pushes the senders named at risk down (and the earlier shares of those that look fixed), one
-pushes the others up, one pushes down again on the senders still at risk. A sender whose
-end-of-period share crosses the floor in any of them is "cannot tell": the data cannot pin
-it, typically because its daily volume is (nearly) a combination of other senders' volumes,
-or it has too little mail. The sender whose share moved the other way most is named as the one
-it cannot be told apart from. With far fewer days than senders that may use a version, no
-sender of that version is pinned.
+messages) and move the senders' shares at the end of the period as far as they can: one pushes
+the senders named at risk down (and the earlier shares of those that look fixed), one pushes
+the others up, one pushes down again on the senders still at risk. They need not place a fix to
+the day, only show how far the end shares can move, so in them a share may fall only at the end
+of a week, where it falls in the best fit, and where the bounds need it: a few times fewer
+columns. A sender whose end-of-period share crosses the floor in any of them is "cannot tell":
+the data cannot pin it, typically because its daily volume is (nearly) a combination of other
+senders' volumes, or it has too little mail. The sender whose share moved the other way most is
+named as the one it cannot be told apart from. With far fewer days than senders that may use a
+version, no sender of that version is pinned.
 
 Senders whose TLS was observed directly (trace detail) are fitted with that observation as a
 constraint: their share of each version over the run of days of their latest observed message
