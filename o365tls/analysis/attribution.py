@@ -19,14 +19,16 @@ explains is one more column, "other senders", whose share may change freely from
 
 How sure is that? Three more programs per connector and version look for another explanation
 that fits the daily counts about as well (L1 residual within 10% plus 0.05% of the version's
-messages) and move the senders' shares at the end of the period as far as they can: one
-pushes the senders named at risk down (and the earlier shares of those that look fixed), one
-pushes the others up, one pushes down again on the senders still at risk. A sender whose
-end-of-period share crosses the floor in any of them is "cannot tell": the data cannot pin
-it, typically because its daily volume is (nearly) a combination of other senders' volumes,
-or it has too little mail. The sender whose share moved the other way most is named as the one
-it cannot be told apart from. With far fewer days than senders that may use a version, no
-sender of that version is pinned.
+messages) and move the senders' shares at the end of the period as far as they can: one pushes
+the senders named at risk down (and the earlier shares of those that look fixed), one pushes
+the others up, one pushes down again on the senders still at risk. They need not place a fix to
+the day, only show how far the end shares can move, so in them a share may fall only at the end
+of a week, where it falls in the best fit, and where the bounds need it: a few times fewer
+columns. A sender whose end-of-period share crosses the floor in any of them is "cannot tell":
+the data cannot pin it, typically because its daily volume is (nearly) a combination of other
+senders' volumes, or it has too little mail. The sender whose share moved the other way most is
+named as the one it cannot be told apart from. With far fewer days than senders that may use a
+version, no sender of that version is pinned.
 
 Senders whose TLS was observed directly (trace detail) are fitted with that observation as a
 constraint: their share of each version over the run of days of their latest observed message
@@ -59,6 +61,9 @@ FIXED = "fixed"  # at risk earlier in the period, no longer at its end
 CANNOT_TELL = "cannot-tell"
 OBSERVED = "observed"
 
+# Dual simplex without presolve: the programs have few rows (one per day and sender) and
+# nothing for presolve to remove, so it costs more than it saves.
+_SOLVER = {"presolve": False}
 _RISK_IDX = [i for i, v in enumerate(TLS_VERSIONS) if v in AT_RISK_VERSIONS]
 _CLEAN_IDX = [i for i, v in enumerate(TLS_VERSIONS) if v not in AT_RISK_VERSIONS]
 
@@ -389,7 +394,7 @@ class _Problem:
         # to zero.
         cost[:n_z] = SENDER_COST * (1 + 0.1 * (self.col_day + 1) / max(self.n_days, 1))
         best = linprog(cost, A_ub=self.start, b_ub=np.ones(n), A_eq=a_eq, b_eq=b_eq,
-                       bounds=bounds, method="highs")
+                       bounds=bounds, method="highs-ds", options=_SOLVER)
         if not best.success:
             return _Fit(np.zeros((n_cols, self.n_days)), np.zeros(n_cols),
                         np.zeros(n), np.ones(n), {j: -1 for j in range(n)})
@@ -404,7 +409,8 @@ class _Problem:
                     end[j] < AT_RISK_FLOOR:
                 self.fixed_week.setdefault(j, int(self.week[falls[-1] + 1]))
         # Other explanations about as good: push the end shares of the senders named at risk
-        # down, then those of the others up (random weights break ties between equal moves).
+        # down, then those of the others up (random weights break ties between equal moves),
+        # on the columns of _alternatives.
         tolerance = residual * TOLERANCE + max(0.5, ALLOWANCE * target.sum())
         a_ub = sparse.vstack([self.start, self.residual_row], format="csr")
         b_ub = np.concatenate([np.ones(n), [tolerance]])
@@ -430,6 +436,9 @@ class _Problem:
                 flipped[j] = -1
             return _Fit(shares, expected, np.where(free, 0.0, low), np.where(free, 1.0, high),
                         flipped)
+        keep = self._alternatives(v, best.x[:n_z])
+        if len(keep) < self.n_vars:
+            a_ub, a_eq, bounds = a_ub[:, keep], a_eq[:, keep], bounds[keep]
         # Then once more down, on the senders still at risk in every fit so far: the first push
         # spends the tolerance on the cheapest moves and may leave a swap untried.
         for direction, which in ((1.0, "named"), (-1.0, "others"), (1.0, "still")):
@@ -442,11 +451,13 @@ class _Problem:
             c[self.end_col] = direction * np.where(chosen, rng.uniform(0.5, 1.5, n), 0.0)
             if which == "named":  # and a sender that looks fixed: was it ever at risk?
                 c[:n_z] += (was_risk & ~base_risk)[self.col_sender]
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
-                          method="highs")
+            res = linprog(c[keep], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
+                          method="highs-ds", options=_SOLVER)
             if not res.success:
                 continue
-            alt = self._shares(res.x)
+            x = np.zeros(self.n_vars)
+            x[keep] = res.x
+            alt = self._shares(x)
             alt_end = alt[np.arange(n), self.last_day]
             peak_low = np.minimum(peak_low, alt[:n].max(axis=1, initial=0))
             low, high = np.minimum(low, alt_end), np.maximum(high, alt_end)
@@ -459,6 +470,25 @@ class _Problem:
                 k = int(np.argmax(other_way))
                 flipped[j] = k if other_way[k] > 0.5 else -1
         return _Fit(shares, expected, low, high, flipped, peak_low)
+
+    def _alternatives(self, v: int, best: np.ndarray) -> np.ndarray:
+        """The columns of the programs that look for other explanations: they need not place
+        a fall to the day, only show how far the end shares can move, so a sender's share may
+        fall there only at the end of a week, where it falls in the best fit, and where the
+        bounds need a step (before its first day without the version; every step of an
+        observed sender). A few times fewer columns, and far fewer non-zeros: a day's row
+        reaches every later drop of each sender with mail that day."""
+        keep = np.zeros(self.n_z, dtype=bool)
+        keep[self.end_col] = True
+        keep[best > 1e-9] = True  # (above the solver's rounding)
+        week_end = np.append(self.week[1:] != self.week[:-1], True)
+        keep[week_end[self.col_day]] = True
+        first = self.first.get(v)
+        if first is not None:
+            keep[self.col_day == first[self.col_sender] - 1] = True
+        for j in self.observed_at:
+            keep[self.col_sender == j] = True
+        return np.r_[np.flatnonzero(keep), np.arange(self.n_z, self.n_vars)]
 
 
 def _steps(daily: np.ndarray, last_day: np.ndarray, cuttable: np.ndarray) -> np.ndarray:

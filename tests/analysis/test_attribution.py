@@ -93,6 +93,30 @@ def test_too_few_days_cannot_tell():
     assert "1 day" in result.senders[0].why
 
 
+def test_other_fits_on_a_quarter_of_days_still_find_a_swap_and_a_fix():
+    """Over 90 days the programs that look for other fits let a share fall only at week ends,
+    where the best fit has it fall and before a day without the version: two senders with the
+    same daily volumes still cannot be told apart, and a device fixed mid-week stays fixed."""
+    rng = np.random.default_rng(3)
+    days = 90
+    twin = rng.poisson(20, days).astype(float)
+    fixed, clean = rng.poisson(15, days).astype(float), rng.poisson(12, days).astype(float)
+    volumes = np.column_stack([twin, twin, fixed, clean])
+    aggregate = np.zeros((days, len(TLS_VERSIONS)))
+    fix_day = 45  # mid-week: weeks, counted back from the last day, start on days 41 and 48
+    aggregate[:, TLS_VERSIONS.index("TLS1.0")] = twin
+    aggregate[:fix_day, TLS_VERSIONS.index("TLS1.1")] = fixed[:fix_day]
+    aggregate[:, TLS_VERSIONS.index("TLS1.2")] = twin + clean
+    aggregate[fix_day:, TLS_VERSIONS.index("TLS1.2")] += fixed[fix_day:]
+    result = attribute(aggregate, volumes, ["a", "b", "fixed", "clean"])
+    verdict = {e.sender: e for e in result.senders}
+    assert verdict["a"].verdict == verdict["b"].verdict == CANNOT_TELL
+    assert {verdict["a"].partner, verdict["b"].partner} == {"a", "b"}
+    assert verdict["fixed"].verdict == "fixed"
+    assert verdict["fixed"].fixed_week == result.weeks[fix_day]
+    assert verdict["clean"].verdict == "clean"
+
+
 def test_observed_tls_wins_over_attribution():
     volumes = np.array([[10.0, 5.0], [10.0, 5.0]])
     aggregate = np.zeros((2, len(TLS_VERSIONS)))
