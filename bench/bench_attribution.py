@@ -85,15 +85,29 @@ def make_senders(sc: Scenario, rng: random.Random) -> list[Sender]:
         n = sc.senders if sc.senders_max is None else rng.randint(sc.senders, sc.senders_max)
         for i in range(n):
             roll = rng.random()
-            tls = ("TLS1.0" if roll < 0.09 else "TLS1.1" if roll < 0.13
-                   else "none" if roll < 0.16 else "TLS1.2")
+            tls = (
+                "TLS1.0"
+                if roll < 0.09
+                else "TLS1.1"
+                if roll < 0.13
+                else "none"
+                if roll < 0.16
+                else "TLS1.2"
+            )
             fixed = None
             if tls != "TLS1.2" and rng.random() < 0.3:  # a remediation project at work
                 fixed = rng.randint(sc.days // 4, sc.days - max(3, sc.days // 6))
             kind = rng.choice(("scan", "app", "erp", "alarm", "mfp"))
-            out.append(Sender(f"{kind}{c + 1:02d}-{i:03d}@{DOMAIN}", connector, tls, fixed,
-                              rate=math.exp(rng.uniform(math.log(1), math.log(25))),
-                              office_hours=rng.random() < 0.6))
+            out.append(
+                Sender(
+                    f"{kind}{c + 1:02d}-{i:03d}@{DOMAIN}",
+                    connector,
+                    tls,
+                    fixed,
+                    rate=math.exp(rng.uniform(math.log(1), math.log(25))),
+                    office_hours=rng.random() < 0.6,
+                )
+            )
     return out
 
 
@@ -137,15 +151,33 @@ def write_tenant(folder: Path, sc: Scenario) -> tuple[list[Sender], dict]:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "inbound_connectors.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(["Name", "Enabled", "ConnectorType", "SenderIPAddresses", "SenderDomains",
-                    "RequireTls", "Identity"])
+        w.writerow(
+            [
+                "Name",
+                "Enabled",
+                "ConnectorType",
+                "SenderIPAddresses",
+                "SenderDomains",
+                "RequireTls",
+                "Identity",
+            ]
+        )
         for k, name in enumerate(connectors):
-            w.writerow([name, "True", "OnPremises", "|".join(relay_ips(k)), "smtp:*;1", "False",
-                        name])
+            w.writerow(
+                [name, "True", "OnPremises", "|".join(relay_ips(k)), "smtp:*;1", "False", name]
+            )
     with open(folder / "connector_report.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(["Date", "Connector direction and name", "Connector type", "Forced TLS?",
-                    *COLUMNS.values(), "Volume"])
+        w.writerow(
+            [
+                "Date",
+                "Connector direction and name",
+                "Connector type",
+                "Forced TLS?",
+                *COLUMNS.values(),
+                "Volume",
+            ]
+        )
         for d in range(sc.days):
             day = (START + timedelta(days=d)).strftime("%Y-%m-%d")
             for name in connectors:
@@ -161,8 +193,20 @@ def write_tenant(folder: Path, sc: Scenario) -> tuple[list[Sender], dict]:
     index: dict[str, tuple] = {}
     with open(folder / "message_trace.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(["Received", "SenderAddress", "RecipientAddress", "Subject", "Status",
-                    "ToIP", "FromIP", "Size", "MessageId", "MessageTraceId"])
+        w.writerow(
+            [
+                "Received",
+                "SenderAddress",
+                "RecipientAddress",
+                "Subject",
+                "Status",
+                "ToIP",
+                "FromIP",
+                "Size",
+                "MessageId",
+                "MessageTraceId",
+            ]
+        )
         n = 0
         for d in range(first_traced, sc.days):
             for s, row in zip(senders, counts, strict=True):
@@ -175,13 +219,30 @@ def write_tenant(folder: Path, sc: Scenario) -> tuple[list[Sender], dict]:
                     ip = ips[n % 2]
                     for r in range(1 + (rng.random() < 0.25) + (rng.random() < 0.1)):
                         recipient = f"user{rng.randrange(500)}@{DOMAIN}"
-                        w.writerow([_en_us(when), s.address, recipient, f"Report {n}",
-                                    "Delivered", "", ip, "2048", f"<{n}.{d}@{DOMAIN}>",
-                                    trace_id])
+                        w.writerow(
+                            [
+                                _en_us(when),
+                                s.address,
+                                recipient,
+                                f"Report {n}",
+                                "Delivered",
+                                "",
+                                ip,
+                                "2048",
+                                f"<{n}.{d}@{DOMAIN}>",
+                                trace_id,
+                            ]
+                        )
                         latest = index.get(s.address)
                         if r == 0 and (latest is None or latest[-1] <= when):
-                            index[s.address] = (s, d, trace_id, f"<{n}.{d}@{DOMAIN}>",
-                                                recipient, when)
+                            index[s.address] = (
+                                s,
+                                d,
+                                trace_id,
+                                f"<{n}.{d}@{DOMAIN}>",
+                                recipient,
+                                when,
+                            )
     return senders, index
 
 
@@ -189,8 +250,9 @@ def answer_lookups(folder: Path, findings: dict, index: dict) -> int:
     """Answer next-evidence.ps1 from the truth: the trace detail of each listed sender's
     latest message, as `Get-MessageTraceDetailV2 | Export-Csv -NoTypeInformation` writes it
     (en-GB dates; a Receive event without a TLS clause where the sender used no TLS)."""
-    senders = sorted({s for entry in findings.get("next_evidence", [])
-                      for s in entry.get("senders", [])})
+    senders = sorted(
+        {s for entry in findings.get("next_evidence", []) for s in entry.get("senders", [])}
+    )
     if not senders:
         return 0
     path = folder / "next-evidence-details.csv"
@@ -198,29 +260,66 @@ def answer_lookups(folder: Path, findings: dict, index: dict) -> int:
     with open(path, "a", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         if new:
-            w.writerow(["MessageTraceId", "MessageId", "Date", "Event", "Action", "Detail",
-                        "Data", "SenderAddress", "RecipientAddress"])
+            w.writerow(
+                [
+                    "MessageTraceId",
+                    "MessageId",
+                    "Date",
+                    "Event",
+                    "Action",
+                    "Detail",
+                    "Data",
+                    "SenderAddress",
+                    "RecipientAddress",
+                ]
+            )
         for address in senders:
             if address not in index:
                 continue
             s, d, trace_id, message_id, recipient, when = index[address]
             version = s.version_on(d)
             clause = "" if version == "none" else f" using {version} with AES256"
-            data = (f'<root><MEP Name="ConnectorId" String="PR01MB0001\\{s.connector}" />'
-                    f'<MEP Name="ClientIP" String="198.51.100.10" /><MEP Name="CustomData" '
-                    f'String="S:InboundConnectorData=Name={s.connector};'
-                    f'ConnectorType=OnPremises" /></root>')
-            w.writerow([trace_id, message_id, when.strftime("%d/%m/%Y %H:%M:%S"), "Receive", "",
-                        f"Message received by: PR01MB0001.eurprd01.prod.outlook.com{clause}",
-                        data, s.address, recipient])
+            data = (
+                f'<root><MEP Name="ConnectorId" String="PR01MB0001\\{s.connector}" />'
+                f'<MEP Name="ClientIP" String="198.51.100.10" /><MEP Name="CustomData" '
+                f'String="S:InboundConnectorData=Name={s.connector};'
+                f'ConnectorType=OnPremises" /></root>'
+            )
+            w.writerow(
+                [
+                    trace_id,
+                    message_id,
+                    when.strftime("%d/%m/%Y %H:%M:%S"),
+                    "Receive",
+                    "",
+                    f"Message received by: PR01MB0001.eurprd01.prod.outlook.com{clause}",
+                    data,
+                    s.address,
+                    recipient,
+                ]
+            )
     return len(senders)
 
 
 def analyze(folder: Path, out: Path) -> tuple[dict, float]:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "o365tls", "analyze", str(folder), "-o", str(out),
-                    "--domain", DOMAIN, "--quiet"],
-                   check=True, capture_output=True, cwd=Path(__file__).resolve().parents[1])
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "o365tls",
+            "analyze",
+            str(folder),
+            "-o",
+            str(out),
+            "--domain",
+            DOMAIN,
+            "--quiet",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     seconds = time.perf_counter() - started
     return json.loads((out / "findings.json").read_text(encoding="utf-8")), seconds
 
@@ -248,11 +347,15 @@ def score(senders: list[Sender], findings: dict) -> dict:
     named, unsure = named_at_risk(findings)
     asked = in_next_evidence(findings)
     hit = len(named & truth)
-    return {"recall": hit / len(truth) if truth else 1.0,
-            "precision": hit / len(named) if named else 1.0,
-            "named": len(named), "at_risk": len(truth), "cannot_tell": len(unsure),
-            "missed_unlisted": len(truth - named - asked),
-            "wrong": sorted(named - truth)[:5]}
+    return {
+        "recall": hit / len(truth) if truth else 1.0,
+        "precision": hit / len(named) if named else 1.0,
+        "named": len(named),
+        "at_risk": len(truth),
+        "cannot_tell": len(unsure),
+        "missed_unlisted": len(truth - named - asked),
+        "wrong": sorted(named - truth)[:5],
+    }
 
 
 def run(sc: Scenario, keep: Path | None = None) -> list[dict]:
@@ -266,16 +369,18 @@ def run(sc: Scenario, keep: Path | None = None) -> list[dict]:
         asked = answer_lookups(inputs, findings, index)
         if asked:
             findings, seconds = analyze(inputs, work / "out2")
-            rows.append({**score(senders, findings), "seconds": seconds, "round": 2,
-                         "lookups": asked})
+            rows.append(
+                {**score(senders, findings), "seconds": seconds, "round": 2, "lookups": asked}
+            )
         return rows
     finally:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def speed(connector_counts=(10, 25, 50), senders_per_connector=100, days=90,
-          jobs: int | None = None) -> list[dict]:
+def speed(
+    connector_counts=(10, 25, 50), senders_per_connector=100, days=90, jobs: int | None = None
+) -> list[dict]:
     """Attribution alone (no import), on connectors of ``senders_per_connector`` senders, on
     ``jobs`` processes (default: every core, as `analyze` does). The seconds include starting
     the worker processes. CPU seconds are measured on one process only (``jobs=1``: the
@@ -307,16 +412,25 @@ def speed(connector_counts=(10, 25, 50), senders_per_connector=100, days=90,
         started = time.perf_counter()
         for _ in attribute_all(problems, cores):
             pass
-        rows.append({"connectors": n_connectors, "senders": len(senders), "days": days,
-                     "jobs": cores, "seconds": round(time.perf_counter() - started, 2),
-                     "cpu": round(time.process_time() - cpu, 2) if cores == 1 else None})
+        rows.append(
+            {
+                "connectors": n_connectors,
+                "senders": len(senders),
+                "days": days,
+                "jobs": cores,
+                "seconds": round(time.perf_counter() - started, 2),
+                "cpu": round(time.process_time() - cpu, 2) if cores == 1 else None,
+            }
+        )
     return rows
 
 
 def _en_us(when: datetime) -> str:
     hour = when.hour % 12 or 12
-    return f"{when.month}/{when.day}/{when.year} {hour}:{when.minute:02d}:{when.second:02d} " \
-           f"{'AM' if when.hour < 12 else 'PM'}"
+    return (
+        f"{when.month}/{when.day}/{when.year} {hour}:{when.minute:02d}:{when.second:02d} "
+        f"{'AM' if when.hour < 12 else 'PM'}"
+    )
 
 
 def main() -> None:
@@ -325,20 +439,30 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="time attribution alone")
     parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this folder")
     parser.add_argument("--jobs", type=int, help="processes for --speed (default: the cores)")
-    parser.add_argument("--seed", type=int, action="append",
-                        help="generate each scenario's tenant from this seed instead of its "
-                             "own (repeat for several tenants per scenario)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        action="append",
+        help="generate each scenario's tenant from this seed instead of its "
+        "own (repeat for several tenants per scenario)",
+    )
     args = parser.parse_args()
     if args.speed:
-        print("| connectors | senders | days | processes | seconds | CPU seconds |\n"
-              "|---|---|---|---|---|---|")
+        print(
+            "| connectors | senders | days | processes | seconds | CPU seconds |\n"
+            "|---|---|---|---|---|---|"
+        )
         for row in speed(jobs=args.jobs):
-            print(f"| {row['connectors']} | {row['senders']} | {row['days']} | {row['jobs']} | "
-                  f"{row['seconds']} | {'' if row['cpu'] is None else row['cpu']} |",
-                  flush=True)
+            print(
+                f"| {row['connectors']} | {row['senders']} | {row['days']} | {row['jobs']} | "
+                f"{row['seconds']} | {'' if row['cpu'] is None else row['cpu']} |",
+                flush=True,
+            )
         return
-    print("| scenario | round | at risk | named | recall | precision | cannot tell | "
-          "at risk neither named nor asked | seconds |")
+    print(
+        "| scenario | round | at risk | named | recall | precision | cannot tell | "
+        "at risk neither named nor asked | seconds |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for sc in SCENARIOS:
         if args.only and args.only not in sc.name:
@@ -351,9 +475,12 @@ def _print_runs(sc: Scenario, keep_in: Path | None, show_seed: bool) -> None:
     keep = keep_in / f"{sc.name.replace(' ', '_')}_{sc.seed}" if keep_in else None
     label = f"{sc.name} (seed {sc.seed})" if show_seed else sc.name
     for r in run(sc, keep):
-        print(f"| {label} | {r['round']} | {r['at_risk']} | {r['named']} | "
-              f"{r['recall']:.2f} | {r['precision']:.2f} | {r['cannot_tell']} | "
-              f"{r['missed_unlisted']} | {r['seconds']:.1f} |", flush=True)
+        print(
+            f"| {label} | {r['round']} | {r['at_risk']} | {r['named']} | "
+            f"{r['recall']:.2f} | {r['precision']:.2f} | {r['cannot_tell']} | "
+            f"{r['missed_unlisted']} | {r['seconds']:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -109,9 +109,14 @@ def weeks_of(days) -> np.ndarray:
     return int(back.max()) - back
 
 
-def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
-              observed: dict[str, np.ndarray] | None = None, weeks=None,
-              observed_day: dict[str, int] | None = None) -> Attribution:
+def attribute(
+    aggregate: np.ndarray,
+    volumes: np.ndarray,
+    senders: list[str],
+    observed: dict[str, np.ndarray] | None = None,
+    weeks=None,
+    observed_day: dict[str, int] | None = None,
+) -> Attribution:
     """``aggregate``: days x versions message counts (TLS_VERSIONS order); ``volumes``: days x
     senders sighted messages; ``observed``: sender -> versions vector of observed messages;
     ``weeks``: the week index of each day (default: consecutive days); ``observed_day``: the
@@ -122,13 +127,23 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
     volumes = np.asarray(volumes, dtype=float).reshape(aggregate.shape[0], len(senders))
     n_days, n_versions = aggregate.shape
     week = weeks_of(np.arange(n_days)) if weeks is None else np.asarray(weeks, dtype=int)
-    observed = {s: np.asarray(v, dtype=float) for s, v in (observed or {}).items()
-                if s in senders and np.asarray(v).sum() > 0}
+    observed = {
+        s: np.asarray(v, dtype=float)
+        for s, v in (observed or {}).items()
+        if s in senders and np.asarray(v).sum() > 0
+    }
     observed_day = observed_day or {}
     totals = aggregate.sum(axis=0)
     other_col = np.clip(aggregate.sum(axis=1) - volumes.sum(axis=1), 0, None)
-    problem = _Problem(volumes, other_col, week, senders, observed, observed_day,
-                       {v: aggregate[:, v] for v in _RISK_IDX})
+    problem = _Problem(
+        volumes,
+        other_col,
+        week,
+        senders,
+        observed,
+        observed_day,
+        {v: aggregate[:, v] for v in _RISK_IDX},
+    )
     # Per sender, summed over the at-risk versions: the lowest and highest end-of-period share
     # among the fits examined, the expected messages per version.
     n = len(senders)
@@ -194,17 +209,28 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
         else:
             verdict = CLEAN
         partner = senders[flipped[j]] if flipped.get(j, -1) >= 0 else ""
-        estimates.append(dict(
-            sender=sender, shares=shares, verdict=verdict, lo=lo, hi=hi, now=now, days=days,
-            alone=int(alone[j]), partner=partner,
-            fixed=fixed_week.get(j) if verdict in (FIXED, OBSERVED) else None))
+        estimates.append(
+            dict(
+                sender=sender,
+                shares=shares,
+                verdict=verdict,
+                lo=lo,
+                hi=hi,
+                now=now,
+                days=days,
+                alone=int(alone[j]),
+                partner=partner,
+                fixed=fixed_week.get(j) if verdict in (FIXED, OBSERVED) else None,
+            )
+        )
 
     # Integer counts per sender that add up to the aggregate per version. The rest row holds
     # what the named senders' expected mail does not explain: the mail of senders the data
     # cannot tell apart (o365tls does not guess which of them it was) and unsighted mail.
     order = [e for e in estimates if e["verdict"] != CANNOT_TELL]
-    rows = np.array([expected[position[e["sender"]]] for e in order]
-                    ).reshape(len(order), n_versions)
+    rows = np.array([expected[position[e["sender"]]] for e in order]).reshape(
+        len(order), n_versions
+    )
     rest_row = np.clip(totals - rows.sum(axis=0), 0, None)
     counts = _allocate(np.vstack([rows, rest_row]), totals)
     allocated = {e["sender"]: counts[i] for i, e in enumerate(order)}
@@ -214,19 +240,29 @@ def attribute(aggregate: np.ndarray, volumes: np.ndarray, senders: list[str],
         j = position[e["sender"]]
         mine = allocated.get(e["sender"], np.zeros(n_versions, dtype=int))
         shares = e["shares"] if e["verdict"] != CANNOT_TELL else np.zeros(n_versions)
-        result.append(SenderEstimate(
-            sender=e["sender"], shares=tuple(float(x) for x in shares),
-            at_risk=float(np.asarray(e["shares"])[_RISK_IDX].sum()),
-            low=e["lo"], high=e["hi"], verdict=e["verdict"], days=e["days"],
-            alone_days=e["alone"], why=_why(e, volumes[:, j]),
-            counts=tuple(int(x) for x in mine), at_risk_now=e["now"],
-            fixed_week=e["fixed"], partner=e["partner"]))
-    return Attribution(tuple(result), tuple(int(x) for x in counts[-1]), int(n_days),
-                       tuple(int(w) for w in week))
+        result.append(
+            SenderEstimate(
+                sender=e["sender"],
+                shares=tuple(float(x) for x in shares),
+                at_risk=float(np.asarray(e["shares"])[_RISK_IDX].sum()),
+                low=e["lo"],
+                high=e["hi"],
+                verdict=e["verdict"],
+                days=e["days"],
+                alone_days=e["alone"],
+                why=_why(e, volumes[:, j]),
+                counts=tuple(int(x) for x in mine),
+                at_risk_now=e["now"],
+                fixed_week=e["fixed"],
+                partner=e["partner"],
+            )
+        )
+    return Attribution(
+        tuple(result), tuple(int(x) for x in counts[-1]), int(n_days), tuple(int(w) for w in week)
+    )
 
 
-def attribute_all(problems: Iterable[tuple | None],
-                  jobs: int = 1) -> Iterator[Attribution | None]:
+def attribute_all(problems: Iterable[tuple | None], jobs: int = 1) -> Iterator[Attribution | None]:
     """``attribute(*args)`` for each tuple of arguments (None for None), yielded in their
     order. With ``jobs`` > 1 the connectors are fitted at once on that many worker processes
     (each connector's programs are independent of the others'), ahead of the caller, which
@@ -244,7 +280,10 @@ def attribute_all(problems: Iterable[tuple | None],
         # the next connector's arguments travel.
         yield from in_order(
             lambda args: None if args is None else pool.submit(attribute, *args).result(),
-            problems, ahead=2 * jobs, name="o365tls-attribution")
+            problems,
+            ahead=2 * jobs,
+            name="o365tls-attribution",
+        )
 
 
 @dataclass
@@ -266,8 +305,7 @@ class _Problem:
     at the steps :func:`_steps` allows, so the programs have one row per day and one per
     sender, and one column per step. "Other senders" has a free share per week."""
 
-    def __init__(self, volumes, other_col, week, senders, observed, observed_day,
-                 targets) -> None:
+    def __init__(self, volumes, other_col, week, senders, observed, observed_day, targets) -> None:
         from scipy import sparse
 
         self.volumes, self.week, self.senders = volumes, week, senders
@@ -281,22 +319,27 @@ class _Problem:
         last = max(n_days - 1, 0)
         # The last day each sender has mail: its share then is its share at the end of the
         # period (nothing after it says otherwise), so no drop follows it.
-        self.last_day = np.where(active.any(axis=1),
-                                 last - np.argmax(active[:, ::-1], axis=1), last)
+        self.last_day = np.where(
+            active.any(axis=1), last - np.argmax(active[:, ::-1], axis=1), last
+        )
         # Where a share may fall: after any day, or with few days only at the end of a week.
-        cuttable = np.ones(n_days, dtype=bool) if n_days >= DAILY_STEPS_DAYS else \
-            np.append(week[1:] != week[:-1], True)
-        steps = _steps(self.daily[:n], self.last_day, cuttable) if n_days else \
-            np.ones((n, 1), bool)
+        cuttable = (
+            np.ones(n_days, dtype=bool)
+            if n_days >= DAILY_STEPS_DAYS
+            else np.append(week[1:] != week[:-1], True)
+        )
+        steps = _steps(self.daily[:n], self.last_day, cuttable) if n_days else np.ones((n, 1), bool)
         # A sender with mail on a day the connector had none of a version did not use it
         # that day, nor (devices get fixed) after it: its share may fall to zero right before.
         self.first: dict[int, np.ndarray] = {}
         for v, target in targets.items():
-            sent = (self.volumes[target <= 0] > 0)
+            sent = self.volumes[target <= 0] > 0
             days = np.flatnonzero(target <= 0)
-            first = np.where(sent.any(axis=0),
-                             np.where(sent, days[:, None], n_days).min(axis=0, initial=n_days),
-                             n_days)
+            first = np.where(
+                sent.any(axis=0),
+                np.where(sent, days[:, None], n_days).min(axis=0, initial=n_days),
+                n_days,
+            )
             self.first[v] = first
             hit = (first > 0) & (first <= self.last_day) & cuttable[np.maximum(first - 1, 0)]
             steps[np.flatnonzero(hit), first[hit] - 1] = True
@@ -322,21 +365,31 @@ class _Problem:
             rows.append(days[d])
             cols.append(mine[c])
             vals.append(volumes[days[d], j])
-        parts = [sparse.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(n_days, self.n_z))]
+        parts = [
+            sparse.csr_matrix(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                shape=(n_days, self.n_z),
+            )
+        ]
         if self.has_other:
-            parts.append(sparse.csr_matrix((other_col, (np.arange(n_days), week)),
-                                           shape=(n_days, self.n_weeks)))
+            parts.append(
+                sparse.csr_matrix(
+                    (other_col, (np.arange(n_days), week)), shape=(n_days, self.n_weeks)
+                )
+            )
         eye = sparse.identity(n_days, format="csr")
         self.fit = sparse.hstack([*parts, -eye, eye], format="csr")
         # Σ_k z[s, k] <= 1: the share at the start of the period.
         self.start = sparse.csr_matrix(
-            (np.ones(self.n_z), (self.col_sender, np.arange(self.n_z))), shape=(n, self.n_vars))
+            (np.ones(self.n_z), (self.col_sender, np.arange(self.n_z))), shape=(n, self.n_vars)
+        )
         self.residual_row = sparse.csr_matrix(
-            (np.ones(2 * n_days), (np.zeros(2 * n_days, dtype=int),
-                                   np.arange(self.n_z + self.n_o, self.n_vars))),
-            shape=(1, self.n_vars))
+            (
+                np.ones(2 * n_days),
+                (np.zeros(2 * n_days, dtype=int), np.arange(self.n_z + self.n_o, self.n_vars)),
+            ),
+            shape=(1, self.n_vars),
+        )
         self.end_col = self.position[np.arange(n), self.last_day]  # z of the end share
         self.end_now = np.zeros(n)
         self.fixed_week: dict[int, int] = {}
@@ -347,7 +400,7 @@ class _Problem:
         z[self.col_sender, self.col_day] = x[: self.n_z]
         shares = np.cumsum(z[:, ::-1], axis=1)[:, ::-1][:, : self.n_days]
         if self.has_other:
-            other = x[self.n_z: self.n_z + self.n_o][self.week]
+            other = x[self.n_z : self.n_z + self.n_o][self.week]
             shares = np.vstack([shares, other[np.newaxis, :]])
         return shares
 
@@ -364,17 +417,22 @@ class _Problem:
         for s, vec in self.observed.items():
             j = self.senders.index(s)
             at = self.observed_at[j]
-            mine = (self.col_sender == j)
+            mine = self.col_sender == j
             upper[mine] = 1
             rows.append(np.where(mine & (self.col_day >= at), 1.0, 0.0))
             b.append(float(vec[v] / vec.sum()))
         bounds = np.zeros((self.n_vars, 2))
         bounds[:, 1] = np.inf
         bounds[: self.n_z, 1] = upper
-        bounds[self.n_z: self.n_z + self.n_o, 1] = 1.0
+        bounds[self.n_z : self.n_z + self.n_o, 1] = 1.0
         if rows:
-            extra = sparse.hstack([sparse.csr_matrix(np.array(rows)), sparse.csr_matrix(
-                (len(rows), self.n_vars - self.n_z))], format="csr")
+            extra = sparse.hstack(
+                [
+                    sparse.csr_matrix(np.array(rows)),
+                    sparse.csr_matrix((len(rows), self.n_vars - self.n_z)),
+                ],
+                format="csr",
+            )
             a_eq = sparse.vstack([self.fit, extra], format="csr")
         else:
             a_eq = self.fit
@@ -388,25 +446,37 @@ class _Problem:
         n_cols = self.cols.shape[1]
         bounds, a_eq, b_eq = self._constraints(v, target)
         cost = np.zeros(self.n_vars)
-        cost[n_z + self.n_o:] = 1.0
+        cost[n_z + self.n_o :] = 1.0
         # Fewer at-risk senders: a cost on each sender's share at the start of the period,
         # and a tiny one rising day by day, so that a share with no mail to explain it falls
         # to zero.
         cost[:n_z] = SENDER_COST * (1 + 0.1 * (self.col_day + 1) / max(self.n_days, 1))
-        best = linprog(cost, A_ub=self.start, b_ub=np.ones(n), A_eq=a_eq, b_eq=b_eq,
-                       bounds=bounds, method="highs-ds", options=_SOLVER)
+        best = linprog(
+            cost,
+            A_ub=self.start,
+            b_ub=np.ones(n),
+            A_eq=a_eq,
+            b_eq=b_eq,
+            bounds=bounds,
+            method="highs-ds",
+            options=_SOLVER,
+        )
         if not best.success:
-            return _Fit(np.zeros((n_cols, self.n_days)), np.zeros(n_cols),
-                        np.zeros(n), np.ones(n), {j: -1 for j in range(n)})
+            return _Fit(
+                np.zeros((n_cols, self.n_days)),
+                np.zeros(n_cols),
+                np.zeros(n),
+                np.ones(n),
+                {j: -1 for j in range(n)},
+            )
         shares = self._shares(best.x)
-        residual = float(best.x[n_z + self.n_o:].sum())
+        residual = float(best.x[n_z + self.n_o :].sum())
         expected = (self.daily * shares).sum(axis=1)
         end = shares[np.arange(n), self.last_day].copy() if self.n_days else np.zeros(n)
         self.end_now += end
         for j in range(n):
             falls = np.flatnonzero(np.diff(shares[j]) < -AT_RISK_FLOOR / 2)
-            if shares[j].max(initial=0) >= AT_RISK_FLOOR and len(falls) and \
-                    end[j] < AT_RISK_FLOOR:
+            if shares[j].max(initial=0) >= AT_RISK_FLOOR and len(falls) and end[j] < AT_RISK_FLOOR:
                 self.fixed_week.setdefault(j, int(self.week[falls[-1] + 1]))
         # Other explanations about as good: push the end shares of the senders named at risk
         # down, then those of the others up (random weights break ties between equal moves),
@@ -434,16 +504,22 @@ class _Problem:
         if DAYS_PER_SENDER * self.n_days < free.sum():
             for j in np.flatnonzero(free).tolist():
                 flipped[j] = -1
-            return _Fit(shares, expected, np.where(free, 0.0, low), np.where(free, 1.0, high),
-                        flipped)
+            return _Fit(
+                shares, expected, np.where(free, 0.0, low), np.where(free, 1.0, high), flipped
+            )
         keep = self._alternatives(v, best.x[:n_z])
         if len(keep) < self.n_vars:
             a_ub, a_eq, bounds = a_ub[:, keep], a_eq[:, keep], bounds[keep]
         # Then once more down, on the senders still at risk in every fit so far: the first push
         # spends the tolerance on the cheapest moves and may leave a swap untried.
         for direction, which in ((1.0, "named"), (-1.0, "others"), (1.0, "still")):
-            chosen = named if which == "named" else ~named if which == "others" else \
-                base_risk & (low >= AT_RISK_FLOOR)
+            chosen = (
+                named
+                if which == "named"
+                else ~named
+                if which == "others"
+                else base_risk & (low >= AT_RISK_FLOOR)
+            )
             if not chosen.any() and not (which == "named" and was_risk.any()):
                 continue
             c = np.zeros(self.n_vars)
@@ -451,8 +527,16 @@ class _Problem:
             c[self.end_col] = direction * np.where(chosen, rng.uniform(0.5, 1.5, n), 0.0)
             if which == "named":  # and a sender that looks fixed: was it ever at risk?
                 c[:n_z] += (was_risk & ~base_risk)[self.col_sender]
-            res = linprog(c[keep], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
-                          method="highs-ds", options=_SOLVER)
+            res = linprog(
+                c[keep],
+                A_ub=a_ub,
+                b_ub=b_ub,
+                A_eq=a_eq,
+                b_eq=b_eq,
+                bounds=bounds,
+                method="highs-ds",
+                options=_SOLVER,
+            )
             if not res.success:
                 continue
             x = np.zeros(self.n_vars)
@@ -534,18 +618,28 @@ def _why(e: dict, volume: np.ndarray) -> str:
         if days < 2:
             return f"cannot tell: seen on {days} day only ({span} fit the data equally well)"
         if e["partner"]:
-            return (f"cannot tell: its daily volume is (nearly) matched by {e['partner']}'s, "
-                    f"so the data cannot separate them ({span} fit equally well)")
+            return (
+                f"cannot tell: its daily volume is (nearly) matched by {e['partner']}'s, "
+                f"so the data cannot separate them ({span} fit equally well)"
+            )
         if volume.sum() < 20:
-            return (f"cannot tell: too little mail ({int(volume.sum())} messages) to move the "
-                    f"connector's daily mix ({span} fit equally well)")
-        return (f"cannot tell: its daily volume is (nearly) a combination of other senders' "
-                f"({span} fit equally well)")
+            return (
+                f"cannot tell: too little mail ({int(volume.sum())} messages) to move the "
+                f"connector's daily mix ({span} fit equally well)"
+            )
+        return (
+            f"cannot tell: its daily volume is (nearly) a combination of other senders' "
+            f"({span} fit equally well)"
+        )
     if e["alone"]:
-        return (f"the only sender on the connector on {e['alone']} of {days} days, which pins "
-                f"its TLS mix ({span})")
-    return (f"its daily volume over {days} days tracks the connector's TLS mix, and no other "
-            f"explanation that fits as well changes that ({span})")
+        return (
+            f"the only sender on the connector on {e['alone']} of {days} days, which pins "
+            f"its TLS mix ({span})"
+        )
+    return (
+        f"its daily volume over {days} days tracks the connector's TLS mix, and no other "
+        f"explanation that fits as well changes that ({span})"
+    )
 
 
 def _allocate(expected: np.ndarray, totals: np.ndarray) -> np.ndarray:
