@@ -116,23 +116,10 @@ def analyze(gathered: Gathered, options: Options | None = None) -> Results:
     knowledge = remediation.load_knowledge()
     notes += _knowledge_age(knowledge, today)
     servers = onprem_servers.from_frame(gathered.connectors, today)
-    analysed = [
-        _judge(
-            f,
-            tenant,
-            rules,
-            inventory,
-            knowledge,
-            totals,
-            today,
-            servers,
-            cover=files.of(f.sources),
-        )
-        for f in flows
-    ]
-    by_flow = tuple(analysed)  # the groupings count flows, whatever root cause holds them
 
-    def judge_card(flow: Flow, path: str, host: Host, device: Device) -> Finding:
+    def judge(flow: Flow, **known) -> Finding:
+        """One flow judged against this run's tenant, rules, knowledge and servers, its
+        volume compared over the part of the period its evidence covers."""
         return _judge(
             flow,
             tenant,
@@ -142,11 +129,15 @@ def analyze(gathered: Gathered, options: Options | None = None) -> Results:
             totals,
             today,
             servers,
-            path=path,
-            host=host,
-            device=device,
             cover=files.of(flow.sources),
+            **known,
         )
+
+    analysed = [judge(f) for f in flows]
+    by_flow = tuple(analysed)  # the groupings count flows, whatever root cause holds them
+
+    def judge_card(flow: Flow, path: str, host: Host, device: Device) -> Finding:
+        return judge(flow, path=path, host=host, device=device)
 
     analysed = rootcauses.group(
         analysed,

@@ -18,8 +18,10 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
+from ..inputs.reducer import Realm
+
 KEY_BITS = 4  # 16 key ranges per realm
-REALMS = 3  # exo, on-prem receive, on-prem send
+REALMS = len(Realm)
 NAT = np.iinfo(np.int64).min
 DAY_NS = 86_400_000_000_000
 _FIRST_OF = (

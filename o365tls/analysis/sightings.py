@@ -146,6 +146,10 @@ def _frame(
     )
 
 
+#: The message table's columns that are not text: its merge key, times and flags.
+_TYPED_COLUMNS = ("key", TIMESTAMP, "day", "to_tenant", "submission")
+
+
 def _empty() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in MESSAGE_COLUMNS})
     frame["key"] = frame["key"].astype(np.uint64)
@@ -153,20 +157,7 @@ def _empty() -> pd.DataFrame:
     frame["day"] = pd.Series(dtype="datetime64[ns, UTC]")
     for col in ("to_tenant", "submission"):
         frame[col] = frame[col].astype(bool)
-    for col in (
-        SENDER_ADDRESS,
-        SENDER_IP,
-        HOSTNAME,
-        PTR,
-        CONNECTOR,
-        "connector_type",
-        DIRECTION,
-        SUBJECT,
-        "msgid_host",
-        "recipient_domain",
-        "source",
-        "sources",
-        "realm",
-    ):
-        frame[col] = frame[col].astype(str)
+    for col in MESSAGE_COLUMNS:
+        if col not in _TYPED_COLUMNS:
+            frame[col] = frame[col].astype(str)
     return frame
