@@ -22,6 +22,8 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from tests.helpers import trace_csv
+
 START = datetime(2026, 10, 5)
 DAYS = 10
 LOG_DAY = START + timedelta(days=7)  # EX2016's logs cover one hour of this day
@@ -114,22 +116,7 @@ def _connector_report(path: Path, relayed: dict[str, list[int]], hybrid: list[in
 
 def _trace(path: Path, relayed: dict[str, list[int]], rng: random.Random) -> None:
     """Get-MessageTraceV2 -FromIP 198.51.100.70 | Export-Csv (PowerShell 7: no #TYPE line)."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(
-            [
-                "Received",
-                "SenderAddress",
-                "RecipientAddress",
-                "Subject",
-                "Status",
-                "ToIP",
-                "FromIP",
-                "Size",
-                "MessageId",
-                "MessageTraceId",
-            ]
-        )
+    with trace_csv(path) as w:
         n = 0
         for d in range(DAYS):
             for sender, volumes in relayed.items():

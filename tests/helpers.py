@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import o365tls
@@ -19,3 +22,28 @@ def load_one(path: Path, **kwargs):
 
 def codes(report: FileReport) -> list[str]:
     return [i.code for i in report.issues]
+
+
+#: The columns of `Get-MessageTraceV2 | Export-Csv` the generated tenants write.
+TRACE_HEADER = (
+    "Received",
+    "SenderAddress",
+    "RecipientAddress",
+    "Subject",
+    "Status",
+    "ToIP",
+    "FromIP",
+    "Size",
+    "MessageId",
+    "MessageTraceId",
+)
+
+
+@contextmanager
+def trace_csv(path: Path) -> Iterator:
+    """A csv writer for a message trace as PowerShell 7's Export-Csv writes it (every field
+    quoted, CRLF, no #TYPE line), its header already written."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        w.writerow(TRACE_HEADER)
+        yield w

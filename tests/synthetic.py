@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from tests.helpers import trace_csv
+
 CONNECTOR = "Branch Relay"
 RELAY_IP = "198.51.100.20"
 COLUMNS = {"none": "No TLS", "TLS1.0": "TLS 1.0", "TLS1.1": "TLS 1.1", "TLS1.2": "TLS 1.2"}
@@ -86,22 +88,7 @@ def write_tenant(
             pct = [f"{100 * counts[k] / total:.2f}" for k in COLUMNS]
             day = (start + timedelta(days=d)).strftime("%Y-%m-%d")
             w.writerow([day, f"Inbound - {CONNECTOR}", "OnPremises", "False", *pct, total])
-    with open(folder / "message_trace.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(
-            [
-                "Received",
-                "SenderAddress",
-                "RecipientAddress",
-                "Subject",
-                "Status",
-                "ToIP",
-                "FromIP",
-                "Size",
-                "MessageId",
-                "MessageTraceId",
-            ]
-        )
+    with trace_csv(folder / "message_trace.csv") as w:
         n = 0
         for d in range(days):
             for s in senders:
