@@ -244,6 +244,20 @@ class FindingView:
             return f"expired {self.exception_expires:%Y-%m-%d}"
         return f"accepted until {self.exception_expires:%Y-%m-%d}"
 
+    @property
+    def sender(self) -> str:
+        """Who sent the finding's mail, as far as the evidence reaches ("" when it names
+        nobody)."""
+        return self.sender_address or self.hostname or self.sender_ip
+
+    @property
+    def unidentified(self) -> str:
+        """What stands in for :attr:`sender` when the evidence names nobody: outbound mail is
+        about its recipients, so its sender does not matter."""
+        if self.direction == "outbound":
+            return "outbound mail, recipient domains not identified"
+        return "sender not identified"
+
 
 @dataclass(frozen=True)
 class GroupView:
