@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import o365tls
-from o365tls.importers.sample import detect_encoding, split_lines, take_sample
+from o365tls.encoding import detect_encoding
+from o365tls.importers.sample import split_lines, take_sample
 from o365tls.importers.sources import Source, expand_paths
 from tests.helpers import codes, load_one
 

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from o365tls.importers.sample import detect_encoding, take_sample
+from o365tls.encoding import detect_encoding
+from o365tls.importers.sample import take_sample
 from o365tls.importers.sources import Source
 
 # Text that means something to one parser or another.
